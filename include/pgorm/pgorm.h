@@ -1,0 +1,450 @@
+/* pgorm — asynchronous PostgreSQL ORM runtime for C.
+ *
+ * Conventions (read once, they hold everywhere):
+ *  - One prefix, pgorm_. Generated code uses the schema's own names.
+ *  - Every asynchronous call returns at once; its callback runs exactly once,
+ *    with a result or with an error, and never from inside the call that
+ *    queued it when that call itself fails early (then the error is delivered
+ *    on the next turn of the loop; _sync twins return it).
+ *  - Arguments are BORROWED for the duration of the call unless a comment
+ *    says otherwise: values, strings and predicates are copied into the
+ *    request before the call returns. Exception: rows passed to insert (and
+ *    upsert) are written back when the callback runs, so they must stay valid
+ *    until then (like a libuv write buffer).
+ *  - A result handed to a callback is OWNED by the callback: free it with
+ *    pgorm_result_free() (or the generated <model>_rows_free()). Everything a
+ *    result holds (rows, strings, related rows) lives in its arena.
+ *  - A pgorm_error handed to a callback is borrowed: valid until the
+ *    callback returns.
+ */
+#ifndef PGORM_H
+#define PGORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Allocator hook (the one documented piece of global state).          */
+
+typedef struct pgorm_allocator {
+    void *(*malloc_fn)(size_t size);
+    void *(*realloc_fn)(void *ptr, size_t size);
+    void (*free_fn)(void *ptr);
+} pgorm_allocator;
+
+/* Replace the allocator used by everything in pgorm (runtime, parser,
+   codegen). Call before any other pgorm call; NULL restores malloc/free.
+   Not thread-safe with concurrent pgorm calls. */
+void pgorm_set_allocator(const pgorm_allocator *a);
+
+void *pgorm_malloc(size_t size);
+void *pgorm_calloc(size_t n, size_t size); /* overflow-checked, zeroed */
+void *pgorm_realloc(void *ptr, size_t size);
+void pgorm_free(void *ptr);
+char *pgorm_strdup(const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Errors.                                                             */
+
+typedef enum pgorm_errcode {
+    PGORM_OK = 0,
+    PGORM_ERR_CONNECT,   /* could not connect / bad connection string */
+    PGORM_ERR_CONNECTION_LOST,
+    PGORM_ERR_SERVER,    /* the server refused the statement: see sqlstate */
+    PGORM_ERR_PIPELINE_ABORTED, /* an earlier statement in the same pipeline sync failed */
+    PGORM_ERR_TIMEOUT,
+    PGORM_ERR_NOMEM,
+    PGORM_ERR_INVALID,   /* bad argument (caller's bug): message says which */
+    PGORM_ERR_DECODE,    /* the server sent something pgorm cannot read */
+    PGORM_ERR_CLOSED,    /* the connection was closed before the operation ran */
+    PGORM_ERR_IO,
+} pgorm_errcode;
+
+typedef struct pgorm_error {
+    pgorm_errcode code;
+    char sqlstate[6];   /* "23505"; "" when not from the server */
+    char *message;      /* never NULL in an error handed to a callback */
+    char *detail;       /* server's DETAIL, or NULL */
+    char *hint;
+    char *constraint;   /* constraint name, or NULL */
+    char *table;
+    char *column;
+    char *schema;
+    int position;       /* 1-based position in the statement, 0 when unknown */
+} pgorm_error;
+
+/* Copy / release an error's strings (for keeping one past its callback). */
+int pgorm_error_copy(pgorm_error *dst, const pgorm_error *src);
+void pgorm_error_clear(pgorm_error *err);
+const char *pgorm_errcode_name(pgorm_errcode code);
+
+/* ------------------------------------------------------------------ */
+/* Value types.                                                        */
+
+typedef enum pgorm_type {
+    PGORM_BOOL = 1,
+    PGORM_INT2,
+    PGORM_INT4,
+    PGORM_INT8,
+    PGORM_FLOAT4,
+    PGORM_FLOAT8,
+    PGORM_NUMERIC,     /* char *: exact decimal text, "12345.6700" */
+    PGORM_TEXT,        /* char *: UTF-8 (text and varchar(n)) */
+    PGORM_BYTEA,       /* pgorm_bytes */
+    PGORM_UUID,        /* pgorm_uuid */
+    PGORM_DATE,        /* pgorm_date */
+    PGORM_TIMESTAMP,   /* pgorm_timestamp, no time zone */
+    PGORM_TIMESTAMPTZ, /* pgorm_timestamp, UTC */
+    PGORM_JSONB,       /* char *: JSON text */
+} pgorm_type;
+
+typedef struct pgorm_bytes {
+    uint8_t *data; /* NULL means SQL NULL; non-NULL with len 0 is empty */
+    size_t len;
+} pgorm_bytes;
+
+typedef struct pgorm_uuid {
+    uint8_t bytes[16];
+} pgorm_uuid;
+
+/* Days since 1970-01-01. */
+typedef int32_t pgorm_date;
+/* Microseconds since 1970-01-01 00:00:00 (UTC for timestamptz). */
+typedef int64_t pgorm_timestamp;
+
+pgorm_date pgorm_date_from_ymd(int year, int month, int day);
+void pgorm_date_to_ymd(pgorm_date d, int *year, int *month, int *day);
+pgorm_timestamp pgorm_timestamp_from_parts(int year, int month, int day, int hour, int min,
+                                           int sec, int usec);
+/* "2024-03-01 12:00:00.000001", plus "Z" for timestamptz when tz is true. */
+int pgorm_timestamp_format(pgorm_timestamp t, bool tz, char *buf, size_t size);
+int pgorm_uuid_format(const pgorm_uuid *u, char *buf, size_t size); /* 37 bytes */
+int pgorm_uuid_parse(const char *s, pgorm_uuid *out);                 /* 0 on success */
+
+/* ------------------------------------------------------------------ */
+/* Descriptors: static tables written by `pgorm gen`.                  */
+
+#define PGORM_NO_OFFSET ((size_t)-1)
+
+enum {
+    PGORM_COL_PK = 1u << 0,        /* part of the primary key */
+    PGORM_COL_GENERATED = 1u << 1, /* serial/bigserial: never sent on insert */
+    PGORM_COL_DEFAULT = 1u << 2,   /* has a server default: unset -> DEFAULT on insert */
+    PGORM_COL_NULLABLE = 1u << 3,
+    PGORM_COL_FK = 1u << 4,        /* a ForeignKey's column */
+    PGORM_COL_UNIQUE = 1u << 5,    /* @unique on this single column */
+};
+
+typedef struct pgorm_column_desc {
+    const char *name;     /* SQL column name */
+    const char *sql_type; /* for casts: "int8", "varchar(40)", "numeric(12,2)" */
+    pgorm_type type;
+    unsigned flags;       /* PGORM_COL_* */
+    size_t offset;        /* of the value in the model's struct */
+    /* Offset of a `bool has_x` that says the value is present (not NULL /
+       not unset), for fixed-size types that are nullable or have a default.
+       PGORM_NO_OFFSET when the column has no such flag: pointer types use
+       NULL for NULL, and non-nullable columns without a default are always
+       present. */
+    size_t has_offset;
+    const char *default_sql; /* SQL default expression ("now()", "'x'"), or NULL */
+} pgorm_column_desc;
+
+struct pgorm_model_desc;
+
+typedef enum pgorm_rel_kind {
+    PGORM_REL_FORWARD, /* ForeignKey[T] */
+    PGORM_REL_BACK,    /* BackReference[T] */
+} pgorm_rel_kind;
+
+typedef struct pgorm_rel_desc {
+    const char *name; /* field name */
+    pgorm_rel_kind kind;
+    const struct pgorm_model_desc *target;
+    /* FORWARD: index of the FK column in this model. BACK: index of the FK
+       column in the target model. */
+    size_t fk_column;
+    size_t offset;     /* of the relation struct in this model's struct */
+    size_t ref_offset; /* FORWARD: of `T *ref`; BACK: of `T *items` */
+    size_t count_offset;  /* BACK: of `size_t count` */
+    size_t loaded_offset; /* BACK: of `bool loaded` */
+} pgorm_rel_desc;
+
+typedef struct pgorm_model_desc {
+    const char *name;  /* "Book" */
+    const char *table; /* "book" */
+    size_t struct_size;
+    const pgorm_column_desc *columns;
+    size_t ncolumns; /* at most 64: columns are named by bit (1 << index) */
+    uint64_t pk_mask;
+    const pgorm_rel_desc *rels;
+    size_t nrels;
+    /* unique column sets (for upsert targets), as masks */
+    const uint64_t *unique_masks;
+    size_t nunique;
+} pgorm_model_desc;
+
+/* ------------------------------------------------------------------ */
+/* Predicates: small values, built by generated typed functions, that  */
+/* borrow their arguments. Combine with PGORM_AND / PGORM_OR / PGORM_NOT. */
+
+typedef enum pgorm_pred_kind {
+    PGORM_PRED_NONE = 0, /* zero value: no filter */
+    PGORM_PRED_CMP,      /* column <op> value */
+    PGORM_PRED_IS_NULL,
+    PGORM_PRED_NOT_NULL,
+    PGORM_PRED_IN,       /* column = ANY(array) */
+    PGORM_PRED_LIKE,
+    PGORM_PRED_ILIKE,
+    PGORM_PRED_AND,
+    PGORM_PRED_OR,
+    PGORM_PRED_NOT,
+} pgorm_pred_kind;
+
+typedef enum pgorm_cmp {
+    PGORM_EQ,
+    PGORM_NE,
+    PGORM_LT,
+    PGORM_LE,
+    PGORM_GT,
+    PGORM_GE,
+} pgorm_cmp;
+
+typedef union pgorm_value {
+    bool b;
+    int16_t i16;
+    int32_t i32;
+    int64_t i64;
+    float f4;
+    double f8;
+    const char *s; /* numeric, text, jsonb */
+    pgorm_bytes bytes;
+    pgorm_uuid uuid;
+    pgorm_date date;
+    pgorm_timestamp ts;
+} pgorm_value;
+
+typedef struct pgorm_pred {
+    pgorm_pred_kind kind;
+    pgorm_cmp op;
+    const struct pgorm_model_desc *model;
+    uint32_t column;      /* index into model->columns */
+    pgorm_value value;    /* CMP, LIKE, ILIKE */
+    const void *array;    /* IN: a C array of the column's value type */
+    size_t n;             /* IN: its length */
+    const struct pgorm_pred *kids; /* AND, OR, NOT */
+    size_t nkids;
+} pgorm_pred;
+
+static inline pgorm_pred pgorm_and_(const pgorm_pred *kids, size_t n)
+{
+    pgorm_pred p = {0};
+    p.kind = PGORM_PRED_AND;
+    p.kids = kids;
+    p.nkids = n;
+    return p;
+}
+static inline pgorm_pred pgorm_or_(const pgorm_pred *kids, size_t n)
+{
+    pgorm_pred p = {0};
+    p.kind = PGORM_PRED_OR;
+    p.kids = kids;
+    p.nkids = n;
+    return p;
+}
+static inline pgorm_pred pgorm_not_(const pgorm_pred *kid)
+{
+    pgorm_pred p = {0};
+    p.kind = PGORM_PRED_NOT;
+    p.kids = kid;
+    p.nkids = 1;
+    return p;
+}
+/* The children live in a compound literal: valid until the end of the
+   enclosing block, which is all a call needs. */
+#define PGORM_AND(...) \
+    pgorm_and_((const pgorm_pred[]){__VA_ARGS__}, \
+               sizeof((const pgorm_pred[]){__VA_ARGS__}) / sizeof(pgorm_pred))
+#define PGORM_OR(...) \
+    pgorm_or_((const pgorm_pred[]){__VA_ARGS__}, \
+              sizeof((const pgorm_pred[]){__VA_ARGS__}) / sizeof(pgorm_pred))
+#define PGORM_NOT(p) pgorm_not_((const pgorm_pred[]){p})
+
+/* ------------------------------------------------------------------ */
+/* Queries.                                                            */
+
+#define PGORM_MAX_ORDER 4
+
+typedef struct pgorm_order {
+    uint64_t column; /* one column bit, e.g. BOOK_TITLE; 0 ends the list */
+    bool desc;
+} pgorm_order;
+
+typedef struct pgorm_query {
+    pgorm_pred where;                 /* zero: every row */
+    pgorm_order order[PGORM_MAX_ORDER]; /* zero: no ORDER BY */
+    int64_t limit;                    /* 0: no limit */
+    int64_t offset;
+    bool fetch_links;                 /* eager-load relations (issue: relationships) */
+    int depth;                        /* fetch_links depth; 0 means 1 */
+    const char *const *links;         /* NULL: all links; else NULL-terminated field names */
+} pgorm_query;
+
+/* ------------------------------------------------------------------ */
+/* Results.                                                            */
+
+typedef struct pgorm_result pgorm_result;
+
+/* Rows of one model, in one arena. */
+void *pgorm_result_items(const pgorm_result *r); /* array of the model's struct */
+size_t pgorm_result_count(const pgorm_result *r);
+/* Memory from the result's arena, freed with it (NULL on OOM). */
+void *pgorm_result_alloc(pgorm_result *r, size_t size);
+void pgorm_result_free(pgorm_result *r); /* NULL is fine */
+
+/* Any function pointer, carried untouched (generated code keeps the user's
+   typed callback here and calls it from a typed trampoline). */
+typedef void (*pgorm_fn)(void);
+
+/* Called with a result (owned by the callee) or an error (borrowed), plus
+   the `fn` and `ud` given to the call that queued it. */
+typedef void (*pgorm_result_cb)(pgorm_result *res, const pgorm_error *err, pgorm_fn fn,
+                                void *ud);
+/* Called with a count (rows affected / counted) or an error. */
+typedef void (*pgorm_count_cb)(int64_t count, const pgorm_error *err, void *ud);
+
+/* ------------------------------------------------------------------ */
+/* Event loop hooks (as in hiredis: the core owns no loop).            */
+
+typedef struct pgorm_db pgorm_db;
+
+typedef struct pgorm_loop_hooks {
+    void *data; /* the adapter's state */
+    /* The socket changed (connection attempts open new sockets): stop
+       watching the old one (if any) and watch `fd` with no interest yet. */
+    void (*set_fd)(void *data, int fd);
+    /* Each of these is idempotent. */
+    void (*add_read)(void *data);
+    void (*del_read)(void *data);
+    void (*add_write)(void *data);
+    void (*del_write)(void *data);
+    /* Arm a one-shot timer in `ms` milliseconds (0: on the next loop turn),
+       replacing any armed one; ms < 0 cancels it. On expiry the adapter calls
+       pgorm_db_handle_timer(). */
+    void (*timer)(void *data, long ms);
+    /* The connection is going away: stop watching, free the adapter's state
+       (after the loop has closed its handles). Called once. */
+    void (*cleanup)(void *data);
+} pgorm_loop_hooks;
+
+/* Called by adapters when the socket is readable / writable / the timer fired. */
+void pgorm_db_handle_read(pgorm_db *db);
+void pgorm_db_handle_write(pgorm_db *db);
+void pgorm_db_handle_timer(pgorm_db *db);
+
+/* ------------------------------------------------------------------ */
+/* Connections.                                                        */
+
+typedef struct pgorm_db_options {
+    int connect_timeout_ms; /* 0: 10000 */
+} pgorm_db_options;
+
+/* A new, unconnected handle (NULL on OOM). Owned by the caller: release
+   with pgorm_db_free(). `opts` may be NULL. */
+pgorm_db *pgorm_db_new(const pgorm_db_options *opts);
+
+/* Attach an event loop. The hooks are copied. Call before connecting. */
+void pgorm_db_set_hooks(pgorm_db *db, const pgorm_loop_hooks *hooks);
+
+typedef void (*pgorm_connect_cb)(pgorm_db *db, const pgorm_error *err, void *ud);
+
+/* Start connecting (libpq URI or key=value conninfo; NULL or "" uses PG*
+   variables). Never blocks. Operations may be queued at once: they are sent
+   when the connection is up, or fail with its error. */
+void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, void *ud);
+
+/* Connect and wait (poll()). 0 on success; else -1 and *err filled (caller
+   clears it with pgorm_error_clear; err may be NULL). */
+int pgorm_db_connect_sync(pgorm_db *db, const char *conninfo, pgorm_error *err);
+
+/* Close the connection. Every queued operation's callback runs with
+   PGORM_ERR_CLOSED. Safe inside a callback: then the handle is torn down
+   after the callback returns. */
+void pgorm_db_free(pgorm_db *db);
+
+bool pgorm_db_connected(const pgorm_db *db);
+size_t pgorm_db_pending(const pgorm_db *db); /* operations queued or in flight */
+
+/* Drive the connection with poll() until every queued operation has
+   completed (or `timeout_ms` passes, < 0 for none). 0 on success, -1 on
+   timeout or a lost connection. */
+int pgorm_db_run_sync(pgorm_db *db, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Raw statements (used by tests, the CLI and generated code alike).   */
+
+/* Execute one SQL statement with text parameters (NULL entries are SQL
+   NULL). The callback receives the number of rows affected or returned. */
+void pgorm_exec(pgorm_db *db, const char *sql, int nparams, const char *const *params,
+                pgorm_count_cb cb, void *ud);
+int pgorm_exec_sync(pgorm_db *db, const char *sql, int nparams, const char *const *params,
+                    int64_t *count, pgorm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Generic CRUD over descriptors (generated wrappers call these).      */
+
+/* Insert n rows in ONE statement (unnest of array parameters). `rows` is an
+   array of the model's structs; it must stay valid until the callback runs:
+   fixed-size values the server generated (keys, defaults) are written back
+   into it. The callback gets every inserted row (in input order). */
+void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
+                  pgorm_result_cb cb, pgorm_fn fn, void *ud);
+void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
+                pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* Find by primary key: `key` is a struct of the model whose key columns are set. */
+void pgorm_get(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_result_cb cb,
+               pgorm_fn fn, void *ud);
+void pgorm_count(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
+                 pgorm_count_cb cb, void *ud);
+/* UPDATE the columns in `columns` (mask) to the values in `row`, for the row
+   with `row`'s key. */
+void pgorm_update(pgorm_db *db, const pgorm_model_desc *m, const void *row, uint64_t columns,
+                  pgorm_count_cb cb, void *ud);
+/* UPDATE rows matching `where` (zero pred: every row). */
+void pgorm_update_where(pgorm_db *db, const pgorm_model_desc *m, const void *values,
+                        uint64_t columns, const pgorm_pred *where, pgorm_count_cb cb, void *ud);
+void pgorm_delete(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_count_cb cb,
+                  void *ud);
+void pgorm_delete_where(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
+                        pgorm_count_cb cb, void *ud);
+
+/* _sync twins: drive the connection until this operation completes.
+   0 on success, -1 with *err filled (err may be NULL). *out (may be NULL
+   when not wanted) receives a result owned by the caller. */
+int pgorm_insert_sync(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
+                      pgorm_result **out, pgorm_error *err);
+int pgorm_find_sync(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
+                    pgorm_result **out, pgorm_error *err);
+int pgorm_get_sync(pgorm_db *db, const pgorm_model_desc *m, const void *key,
+                   pgorm_result **out, pgorm_error *err);
+int pgorm_count_sync(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
+                     int64_t *count, pgorm_error *err);
+int pgorm_update_sync(pgorm_db *db, const pgorm_model_desc *m, const void *row,
+                      uint64_t columns, int64_t *count, pgorm_error *err);
+int pgorm_update_where_sync(pgorm_db *db, const pgorm_model_desc *m, const void *values,
+                            uint64_t columns, const pgorm_pred *where, int64_t *count,
+                            pgorm_error *err);
+int pgorm_delete_sync(pgorm_db *db, const pgorm_model_desc *m, const void *key, int64_t *count,
+                      pgorm_error *err);
+int pgorm_delete_where_sync(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
+                            int64_t *count, pgorm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

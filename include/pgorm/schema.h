@@ -1,0 +1,184 @@
+/* pgorm — the schema model.
+ *
+ * One structure for both sources: the parser (src/schema) turns a .pgorm file
+ * into a pgorm_schema, and introspection (src/migrate) turns a live database
+ * into the same structure, so a migration is a diff of two values of one type.
+ *
+ * Ownership: a pgorm_schema owns every string and array below it; free it
+ * with pgorm_schema_free(). All allocation goes through pgorm's allocator hook
+ * (pgorm_set_allocator in pgorm.h).
+ */
+#ifndef PGORM_SCHEMA_H
+#define PGORM_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A position in a schema file (1-based line and column, columns count bytes). */
+typedef struct pgorm_pos {
+    int line;
+    int col;
+} pgorm_pos;
+
+/* The scalar types of the language. */
+typedef enum pgorm_scalar {
+    PGORM_S_BOOL,
+    PGORM_S_INT2,
+    PGORM_S_INT4,
+    PGORM_S_INT8,
+    PGORM_S_SERIAL,    /* int4 with a sequence default */
+    PGORM_S_BIGSERIAL, /* int8 with a sequence default */
+    PGORM_S_FLOAT4,
+    PGORM_S_FLOAT8,
+    PGORM_S_NUMERIC, /* numeric(p, s) */
+    PGORM_S_TEXT,
+    PGORM_S_VARCHAR, /* varchar(n) */
+    PGORM_S_BYTEA,
+    PGORM_S_UUID,
+    PGORM_S_DATE,
+    PGORM_S_TIMESTAMP,
+    PGORM_S_TIMESTAMPTZ,
+    PGORM_S_JSONB,
+} pgorm_scalar;
+
+typedef struct pgorm_coltype {
+    pgorm_scalar scalar;
+    int precision; /* numeric p, varchar n; 0 when not applicable */
+    int scale;     /* numeric s */
+} pgorm_coltype;
+
+typedef enum pgorm_field_kind {
+    PGORM_FIELD_SCALAR,
+    PGORM_FIELD_FOREIGN_KEY,    /* a column <name>_id and a FK constraint */
+    PGORM_FIELD_BACK_REFERENCE, /* no column */
+} pgorm_field_kind;
+
+typedef enum pgorm_default_kind {
+    PGORM_DEFAULT_NONE,
+    PGORM_DEFAULT_INT,     /* text holds the literal as written: "-42" */
+    PGORM_DEFAULT_DECIMAL, /* text holds the literal as written: "3.25" */
+    PGORM_DEFAULT_STRING,  /* text holds the unescaped string */
+    PGORM_DEFAULT_BOOL,    /* text is "true" or "false" */
+    PGORM_DEFAULT_NOW,     /* now() */
+    PGORM_DEFAULT_SQL,     /* introspection only: an expression pgorm cannot
+                              read back into a literal; text is the SQL */
+} pgorm_default_kind;
+
+typedef struct pgorm_default {
+    pgorm_default_kind kind;
+    char *text; /* NULL for NONE and NOW */
+} pgorm_default;
+
+typedef enum pgorm_on_delete {
+    PGORM_ON_DELETE_NO_ACTION = 0, /* also the value when not written */
+    PGORM_ON_DELETE_CASCADE,
+    PGORM_ON_DELETE_RESTRICT,
+    PGORM_ON_DELETE_SET_NULL,
+} pgorm_on_delete;
+
+#define PGORM_NONE ((size_t)-1)
+
+typedef struct pgorm_field {
+    char *name;   /* the field's name in the schema */
+    char *column; /* SQL column name: name, or name + "_id" for a ForeignKey;
+                     NULL for a BackReference */
+    pgorm_field_kind kind;
+    /* Column type. For a ForeignKey: the referenced key's type with serial
+       mapped to int4 and bigserial to int8 (filled by validation). */
+    pgorm_coltype type;
+    bool nullable; /* written with '?' */
+    bool is_id;    /* @id */
+    bool is_unique; /* @unique */
+    bool is_index; /* @index */
+    pgorm_default def;
+    pgorm_on_delete on_delete; /* ForeignKey only */
+    char *renamed_from;        /* @renamed_from(old), or NULL */
+
+    /* ForeignKey[T] / BackReference[T] / BackReference[T.field] */
+    char *target_model;  /* "T" as written */
+    char *target_field;  /* BackReference[T.field]: "field", else NULL */
+    size_t target;       /* index of T in schema->models (after validation) */
+    size_t target_fk;    /* BackReference: index of the ForeignKey field in T */
+
+    pgorm_pos pos;      /* where the field's name starts */
+    pgorm_pos type_pos; /* where its type starts */
+} pgorm_field;
+
+typedef enum pgorm_block_kind {
+    PGORM_BLOCK_ID,     /* @@id(a, b)     */
+    PGORM_BLOCK_UNIQUE, /* @@unique(a, b) */
+    PGORM_BLOCK_INDEX,  /* @@index(a, b)  */
+} pgorm_block_kind;
+
+/* A key, unique constraint or index over fields of one model. Field-level
+   @id / @unique / @index are NOT copied here: they stay on the field. */
+typedef struct pgorm_block {
+    pgorm_block_kind kind;
+    char **fields;  /* field names as written (ForeignKey fields by field name) */
+    pgorm_pos *field_pos;
+    size_t nfields;
+    char *name;     /* constraint/index name; NULL from the parser (the DDL
+                       layer derives one), set by introspection */
+    pgorm_pos pos;
+} pgorm_block;
+
+typedef struct pgorm_model {
+    char *name;         /* Model name as written */
+    char *table;        /* snake_case(name), or @@table(...) */
+    char *renamed_from; /* @@renamed_from(OldModel), or NULL */
+    pgorm_field *fields;
+    size_t nfields;
+    pgorm_block *blocks;
+    size_t nblocks;
+    pgorm_pos pos; /* of the model's name */
+} pgorm_model;
+
+typedef struct pgorm_schema {
+    char *file; /* the path it was read from, or NULL */
+    pgorm_model *models;
+    size_t nmodels;
+} pgorm_schema;
+
+/* One diagnostic: "file:line:col: message". */
+typedef struct pgorm_diag {
+    pgorm_pos pos;
+    char message[512];
+} pgorm_diag;
+
+/* Parse and validate a schema held in memory. `file` names it in messages.
+   On success returns a new schema (owned by the caller) and sets *ndiags = 0.
+   On failure returns NULL and writes up to `maxdiags` diagnostics into
+   `diags` (may be NULL when maxdiags is 0) and the total count into *ndiags.
+   Never crashes on any input, including bytes that are not UTF-8. */
+pgorm_schema *pgorm_schema_parse(const char *file, const char *text, size_t len,
+                                 pgorm_diag *diags, size_t maxdiags, size_t *ndiags);
+
+/* Read a file and parse it; an I/O error is reported as a diagnostic at 0:0. */
+pgorm_schema *pgorm_schema_parse_file(const char *path, pgorm_diag *diags, size_t maxdiags,
+                                      size_t *ndiags);
+
+void pgorm_schema_free(pgorm_schema *schema);
+
+/* Look-ups; NULL when absent. */
+const pgorm_model *pgorm_schema_model(const pgorm_schema *s, const char *name);
+const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name);
+
+/* The model's single-column primary key field (field-level @id, or @@id with
+   one field), or NULL when its key is composite or missing. */
+const pgorm_field *pgorm_model_single_id(const pgorm_model *m);
+
+/* snake_case of a model name: "FilmActor" -> "film_actor". New string. */
+char *pgorm_snake_case(const char *name);
+
+/* The SQL spelling of a column type: "int8", "varchar(40)", "numeric(12,2)". */
+const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL cluster for tests, the demo and benchmarks.
+#
+#   pg-cluster.sh start STATEFILE   start a cluster in a new temporary folder;
+#                                   STATEFILE receives the folder's path and
+#                                   <folder>/conninfo the connection string
+#   pg-cluster.sh stop STATEFILE    stop it and remove the folder
+#
+# With DATABASE_URL set, both do nothing: that server is used instead.
+# initdb refuses to run as root, so as root the cluster runs as `postgres`.
+set -euo pipefail
+
+cmd=${1:?usage: pg-cluster.sh start|stop STATEFILE}
+state=${2:?usage: pg-cluster.sh start|stop STATEFILE}
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  rm -f "$state"
+  exit 0
+fi
+
+bindir=""
+for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  if [ -x "$d/initdb" ]; then bindir=$d; break; fi
+done
+if [ -z "$bindir" ]; then
+  if command -v initdb >/dev/null; then bindir=$(dirname "$(command -v initdb)"); else
+    echo "pg-cluster: no PostgreSQL server found (apt-get install postgresql)" >&2; exit 2
+  fi
+fi
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "$cmd" in
+start)
+  if [ -f "$state" ] && [ -d "$(cat "$state")" ]; then
+    "$0" stop "$state" || true
+  fi
+  dir=$(mktemp -d /tmp/pgorm-pg.XXXXXX)
+  chmod 755 "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
+  port=5432
+  as_pg "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+    --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 2; }
+  cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $port
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
+log_min_messages = warning
+CONF
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+    { cat "$dir/server.log" >&2; exit 2; }
+  echo "host=$dir port=$port user=postgres dbname=postgres" >"$dir/conninfo"
+  chmod 644 "$dir/conninfo"
+  echo "$dir" >"$state"
+  echo "pg-cluster: started in $dir"
+  ;;
+stop)
+  [ -f "$state" ] || exit 0
+  dir=$(cat "$state")
+  if [ -d "$dir/data" ]; then
+    as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+  rm -f "$state"
+  echo "pg-cluster: stopped"
+  ;;
+*)
+  echo "usage: pg-cluster.sh start|stop STATEFILE" >&2; exit 1 ;;
+esac

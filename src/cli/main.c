@@ -1,0 +1,37 @@
+/* pgorm — command line: gen, check, migrate. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int usage(FILE *f)
+{
+    fputs("usage:\n"
+          "  pgorm gen SCHEMA -o DIR       write DIR/<schema>.pgorm.h and .c\n"
+          "  pgorm check SCHEMA            validate; errors as file:line:col\n"
+          "  pgorm migrate make --schema SCHEMA --dir DIR --name NAME [--allow-data-loss]\n"
+          "  pgorm migrate up     --dir DIR [--to VERSION]\n"
+          "  pgorm migrate down   --dir DIR [--steps N]\n"
+          "  pgorm migrate status --dir DIR\n"
+          "The database is DATABASE_URL, else libpq's PG* variables.\n"
+          "Exit codes: 0 success, 1 user error, 2 database or I/O error.\n",
+          f);
+    return f == stderr ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "gen") == 0)
+        return pgorm_cli_gen(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return pgorm_cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return pgorm_cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
+        return usage(stdout);
+    fprintf(stderr, "pgorm: unknown command '%s'\n", cmd);
+    return usage(stderr);
+}

@@ -1,0 +1,79 @@
+/* Internal: an operation queued on a connection.
+ *
+ * The connection core (conn.c) owns the queue and the libpq state machine;
+ * the layers above (crud.c, raw exec, later relationships and upsert) build
+ * operations and react to their results. One operation is ONE statement
+ * followed by its own pipeline sync, so an error fails that operation alone.
+ *
+ * Lifecycle: pgorm_op_init() on a caller-allocated struct (usually embedded
+ * first in a larger one) -> set sql/params -> pgorm_db_submit() (the core
+ * takes it) -> vt->result() zero or more times -> vt->complete() exactly once,
+ * after which the core never touches the op again (complete frees it).
+ */
+#ifndef PGORM_RUNTIME_OP_H
+#define PGORM_RUNTIME_OP_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "pgorm/pgorm.h"
+#include "util/buf.h"
+
+typedef struct pgorm_op pgorm_op;
+
+typedef struct pgorm_op_vtbl {
+    /* A PGresult of this op's statement with status PGRES_TUPLES_OK,
+       PGRES_COMMAND_OK or PGRES_SINGLE_TUPLE. Borrowed: the core PQclear()s
+       it after the call. Return 0, or -1 with *err filled (message must be
+       set; the core then fails the op with that error). */
+    int (*result)(pgorm_op *op, const PGresult *res, pgorm_error *err);
+    /* Exactly once. err == NULL on success. Must free the op. */
+    void (*complete)(pgorm_op *op, const pgorm_error *err);
+} pgorm_op_vtbl;
+
+struct pgorm_op {
+    /* --- set by the builder --- */
+    const pgorm_op_vtbl *vt;
+    char *sql;     /* owned by the op (pgorm_op_release frees it) */
+    bool prepare;  /* use a named prepared statement cached per connection by sql text */
+    int nparams;
+    Oid *param_types;       /* may be NULL: the server infers */
+    const char **param_values;
+    int *param_lengths;
+    int *param_formats;
+    int result_format;      /* 0 text, 1 binary */
+    pgorm_buf params;       /* storage for the param arrays and values (owned) */
+
+    /* --- owned by the core --- */
+    pgorm_op *next;
+    int core_state;
+    int core_results;      /* results seen for this op */
+    pgorm_error core_err;  /* first error seen for this op */
+    char core_stmt[32];    /* prepared statement name */
+};
+
+/* Zero the op and set its vtable. */
+void pgorm_op_init(pgorm_op *op, const pgorm_op_vtbl *vt);
+/* Free what pgorm_op_init/the builder put in the op (sql, params), not the op. */
+void pgorm_op_release(pgorm_op *op);
+
+/* Give the op to the connection. Always takes ownership; the op's complete()
+   runs exactly once, later (never inside this call). */
+void pgorm_db_submit(pgorm_db *db, pgorm_op *op);
+
+/* Drive the connection with poll() until *done becomes true (set by the
+   op's complete), the connection fails, or timeout_ms (< 0: none) passes.
+   0 when *done, -1 otherwise (then every pending op has been completed
+   with an error, so *done is true anyway on a lost connection). */
+int pgorm_db_drive_until(pgorm_db *db, const bool *done, int timeout_ms);
+
+/* Fill *err from a failed PGresult (SQLSTATE, message, detail, constraint...).
+   Strings are new (pgorm_error_clear releases them). */
+void pgorm_error_from_result(pgorm_error *err, const PGresult *res);
+/* Fill *err with a code and a printf-style message. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void pgorm_error_set(pgorm_error *err, pgorm_errcode code, const char *fmt, ...);
+
+#endif

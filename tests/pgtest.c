@@ -1,0 +1,188 @@
+#include "pgtest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+const char *pgt_admin_conninfo(void)
+{
+    static char buf[1024];
+    const char *url = getenv("DATABASE_URL");
+    if (url && *url)
+        return url;
+    if (buf[0])
+        return buf;
+    FILE *f = fopen(PGORM_PG_DIR_FILE, "r");
+    if (!f) {
+        fail_msg("no DATABASE_URL and no test cluster (%s): run the tests with ctest, "
+                 "which starts one",
+                 PGORM_PG_DIR_FILE);
+    }
+    char dir[512] = {0};
+    if (!fgets(dir, sizeof dir, f))
+        dir[0] = '\0';
+    fclose(f);
+    dir[strcspn(dir, "\r\n")] = '\0';
+    char path[600];
+    snprintf(path, sizeof path, "%s/conninfo", dir);
+    f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    if (!fgets(buf, sizeof buf, f))
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf;
+}
+
+PGconn *pgt_connect(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect(%s): %s", conninfo, PQerrorMessage(c));
+    PQsetNoticeProcessor(c, NULL, NULL);
+    PGresult *r = PQexec(c, "SET client_min_messages = warning");
+    PQclear(r);
+    return c;
+}
+
+void pgt_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("SQL failed: %s\n--- statement:\n%s", msg, sql);
+    }
+    PQclear(r);
+}
+
+static PGresult *query1(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("query returned no row: %s\n--- statement:\n%s", msg, sql);
+    }
+    return r;
+}
+
+int64_t pgt_query_int(PGconn *c, const char *sql)
+{
+    PGresult *r = query1(c, sql);
+    if (PQgetisnull(r, 0, 0)) {
+        PQclear(r);
+        fail_msg("NULL where a number was expected: %s", sql);
+    }
+    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+char *pgt_query_text(PGconn *c, const char *sql)
+{
+    PGresult *r = query1(c, sql);
+    char *s = PQgetisnull(r, 0, 0) ? NULL : strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return s;
+}
+
+void pgt_db_create(pgt_db *db, const char *label)
+{
+    static int seq;
+    snprintf(db->name, sizeof db->name, "t_%.30s_%ld_%d", label, (long)getpid(), ++seq);
+    for (char *p = db->name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            *p = '_';
+    PGconn *c = pgt_connect(pgt_admin_conninfo());
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db->name);
+    pgt_exec(c, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'",
+             db->name);
+    pgt_exec(c, sql);
+    PQfinish(c);
+    /* Same server, other database: libpq takes the last dbname given. */
+    const char *admin = pgt_admin_conninfo();
+    if (strncmp(admin, "postgres://", 11) == 0 || strncmp(admin, "postgresql://", 13) == 0) {
+        /* URI: replace the path component */
+        const char *q = strchr(admin, '?');
+        const char *hostpart = strstr(admin, "://") + 3;
+        const char *slash = strchr(hostpart, '/');
+        size_t base = slash && (!q || slash < q) ? (size_t)(slash - admin)
+                      : q ? (size_t)(q - admin)
+                          : strlen(admin);
+        snprintf(db->conninfo, sizeof db->conninfo, "%.*s/%s%s", (int)base, admin, db->name,
+                 q ? q : "");
+    } else {
+        snprintf(db->conninfo, sizeof db->conninfo, "%s dbname=%s", admin, db->name);
+    }
+}
+
+void pgt_db_drop(pgt_db *db)
+{
+    PGconn *c = pgt_connect(pgt_admin_conninfo());
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db->name);
+    pgt_exec(c, sql);
+    PQfinish(c);
+}
+
+char *pgt_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *s = malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            s = realloc(s, cap);
+        }
+        size_t k = fread(s + n, 1, cap - n - 1, f);
+        if (k == 0)
+            break;
+        n += k;
+    }
+    fclose(f);
+    s[n] = '\0';
+    if (len)
+        *len = n;
+    return s;
+}
+
+int pgt_run(const char *cmdline, char **out)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s 2>&1", cmdline);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t cap = 4096, n = 0;
+    char *s = malloc(cap);
+    size_t k;
+    while ((k = fread(s + n, 1, cap - n - 1, p)) > 0) {
+        n += k;
+        if (n + 1 >= cap) {
+            cap *= 2;
+            s = realloc(s, cap);
+        }
+    }
+    s[n] = '\0';
+    int st = pclose(p);
+    if (out)
+        *out = s;
+    else
+        free(s);
+    if (st == -1)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

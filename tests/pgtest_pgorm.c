@@ -1,0 +1,45 @@
+/* Test support that uses pgorm itself (parser, DDL, runtime); kept apart
+   from pgtest.c so a test links only the layers it uses. */
+#include "pgtest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "migrate/ddl.h"
+#include "pgorm/schema.h"
+
+void pgt_apply_schema(PGconn *c, const char *schema_path)
+{
+    char path[1024];
+    if (schema_path[0] == '/')
+        snprintf(path, sizeof path, "%s", schema_path);
+    else
+        snprintf(path, sizeof path, "%s/%s", PGORM_SOURCE_DIR, schema_path);
+    pgorm_diag diags[8];
+    size_t nd = 0;
+    pgorm_schema *s = pgorm_schema_parse_file(path, diags, 8, &nd);
+    if (!s)
+        fail_msg("%s:%d:%d: %s", path, nd ? diags[0].pos.line : 0, nd ? diags[0].pos.col : 0,
+                 nd ? diags[0].message : "?");
+    char *sql = pgorm_ddl_create_schema(s);
+    assert_non_null(sql);
+    pgt_exec(c, sql);
+    pgorm_free(sql);
+    pgorm_schema_free(s);
+}
+
+pgorm_db *pgt_pgorm_connect(const char *conninfo)
+{
+    pgorm_db *db = pgorm_db_new(NULL);
+    assert_non_null(db);
+    pgorm_error err = {0};
+    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", err.message ? err.message : "?");
+        pgorm_error_clear(&err);
+        pgorm_db_free(db);
+        fail_msg("pgorm connect: %s", msg);
+    }
+    return db;
+}
+
