@@ -61,6 +61,15 @@ void pgorm_op_release(pgorm_op *op);
    runs exactly once, later (never inside this call). */
 void pgorm_db_submit(pgorm_db *db, pgorm_op *op);
 
+/* Give the connection an op that sends NO statement: an argument the
+   builder refused (err set: PGORM_ERR_INVALID...), or nothing to do (err
+   NULL or err->code == PGORM_OK: e.g. an insert of 0 rows). Takes ownership
+   like pgorm_db_submit; complete() runs exactly once on a later turn of the
+   loop (in queue order, also driven by pgorm_db_drive_until/run_sync), never
+   inside this call, with a copy of *err, or NULL for success. vt->result is
+   never called. `err` is borrowed (copied before this returns). */
+void pgorm_db_submit_done(pgorm_db *db, pgorm_op *op, const pgorm_error *err);
+
 /* Drive the connection with poll() until *done becomes true (set by the
    op's complete), the connection fails, or timeout_ms (< 0: none) passes.
    0 when *done, -1 otherwise (then every pending op has been completed
