@@ -47,9 +47,13 @@ start)
 listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+CONF
+  if [ -z "${PGORM_CLUSTER_DURABLE:-}" ]; then
+    # tests: durability is not needed, speed is
+    printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' \
+      >>"$dir/data/postgresql.conf"
+  fi
+  cat >>"$dir/data/postgresql.conf" <<CONF
 max_connections = 200
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all

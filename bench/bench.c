@@ -1,0 +1,361 @@
+/* pgorm benchmarks: W1 and W2 of the specification, each timed for pgorm
+ * and for hand-written libpq doing the same work, interleaved in one run on
+ * one server, so each figure is read as a ratio.
+ *
+ *   W1: insert 1000 books with foreign keys and get their ids back.
+ *   W2: find 1000 books with their authors, as C structs.
+ *
+ * Usage: pgorm_bench [runs]   (DATABASE_URL names the server; bench/run.sh
+ * starts a throwaway one). Prints medians in ms and pgorm / libpq.
+ */
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.pgorm.h"
+
+#define NBOOKS 1000
+#define NAUTHORS 100
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bench: %s: %s\n", what, msg);
+    exit(2);
+}
+
+static void exec_or_die(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        die(sql, PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+/* ---------------------------------------------------------------- */
+/* Hand-written libpq, W1: the fastest shape measured on this machine
+ * (shared/notes): INSERT ... SELECT FROM unnest of binary arrays, prepared,
+ * RETURNING id. */
+
+typedef struct bin {
+    char *p;
+    size_t len, cap;
+} bin;
+
+static void bin_put(bin *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            die("realloc", "out of memory");
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+static void bin_u32(bin *b, uint32_t v)
+{
+    v = htonl(v);
+    bin_put(b, &v, 4);
+}
+static void bin_u64(bin *b, uint64_t v)
+{
+    bin_u32(b, (uint32_t)(v >> 32));
+    bin_u32(b, (uint32_t)v);
+}
+static void array_header(bin *b, uint32_t elem_oid, uint32_t n)
+{
+    b->len = 0;
+    bin_u32(b, 1); /* ndim */
+    bin_u32(b, 0); /* has nulls */
+    bin_u32(b, elem_oid);
+    bin_u32(b, n); /* dim */
+    bin_u32(b, 1); /* lower bound */
+}
+
+typedef struct raw_book {
+    int64_t id;
+    char title[32];
+    int32_t pages;
+    int32_t published; /* days since 2000-01-01 (PostgreSQL's epoch) */
+    int64_t author_id;
+} raw_book;
+
+static void libpq_w1(PGconn *c, raw_book *books, int n, bin arr[4])
+{
+    array_header(&arr[0], 25, (uint32_t)n);
+    array_header(&arr[1], 23, (uint32_t)n);
+    array_header(&arr[2], 1082, (uint32_t)n);
+    array_header(&arr[3], 20, (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+        size_t tl = strlen(books[i].title);
+        bin_u32(&arr[0], (uint32_t)tl);
+        bin_put(&arr[0], books[i].title, tl);
+        bin_u32(&arr[1], 4);
+        bin_u32(&arr[1], (uint32_t)books[i].pages);
+        bin_u32(&arr[2], 4);
+        bin_u32(&arr[2], (uint32_t)books[i].published);
+        bin_u32(&arr[3], 8);
+        bin_u64(&arr[3], (uint64_t)books[i].author_id);
+    }
+    const char *vals[4] = {arr[0].p, arr[1].p, arr[2].p, arr[3].p};
+    int lens[4] = {(int)arr[0].len, (int)arr[1].len, (int)arr[2].len, (int)arr[3].len};
+    int fmts[4] = {1, 1, 1, 1};
+    PGresult *r = PQexecPrepared(c, "w1", 4, vals, lens, fmts, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != n)
+        die("libpq W1", PQresultErrorMessage(r));
+    for (int i = 0; i < n; i++) {
+        uint64_t v;
+        memcpy(&v, PQgetvalue(r, i, 0), 8);
+        books[i].id = (int64_t)(((uint64_t)ntohl((uint32_t)v) << 32) | ntohl((uint32_t)(v >> 32)));
+    }
+    PQclear(r);
+}
+
+/* ---------------------------------------------------------------- */
+/* Hand-written libpq, W2: one JOIN, single-row mode, text results, authors
+ * shared by id (the fastest shape measured on this machine). */
+
+typedef struct raw_author {
+    int64_t id;
+    char *name;
+    char *email;
+} raw_author;
+
+typedef struct raw_book2 {
+    int64_t id;
+    char *title;
+    int32_t pages;
+    char published[11];
+    int64_t author_id;
+    raw_author *author;
+} raw_book2;
+
+typedef struct w2_out {
+    raw_book2 books[NBOOKS];
+    raw_author authors[NBOOKS];
+    int nbooks, nauthors;
+    /* open addressing: author id -> index + 1 */
+    int64_t keys[4096];
+    int slot[4096];
+    char strings[1 << 17];
+    size_t used;
+} w2_out;
+
+static char *w2_str(w2_out *o, const char *s, int len)
+{
+    if (o->used + (size_t)len + 1 > sizeof o->strings)
+        die("libpq W2", "string space");
+    char *p = o->strings + o->used;
+    memcpy(p, s, (size_t)len + 1);
+    o->used += (size_t)len + 1;
+    return p;
+}
+
+static int libpq_w2(PGconn *c, w2_out *o)
+{
+    o->nbooks = o->nauthors = 0;
+    o->used = 0;
+    memset(o->slot, 0, sizeof o->slot);
+    if (!PQsendQueryPrepared(c, "w2", 0, NULL, NULL, NULL, 0) || !PQsetSingleRowMode(c))
+        die("libpq W2", PQerrorMessage(c));
+    PGresult *r;
+    while ((r = PQgetResult(c)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE) {
+            raw_book2 *b = &o->books[o->nbooks++];
+            b->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            b->title = w2_str(o, PQgetvalue(r, 0, 1), PQgetlength(r, 0, 1));
+            b->pages = (int32_t)strtol(PQgetvalue(r, 0, 2), NULL, 10);
+            memcpy(b->published, PQgetvalue(r, 0, 3), 10);
+            b->published[10] = '\0';
+            b->author_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+            unsigned h = (unsigned)((uint64_t)b->author_id * 0x9E3779B97F4A7C15u >> 52);
+            while (o->slot[h] && o->keys[h] != b->author_id)
+                h = (h + 1) & 4095;
+            if (!o->slot[h]) {
+                raw_author *a = &o->authors[o->nauthors++];
+                a->id = b->author_id;
+                a->name = w2_str(o, PQgetvalue(r, 0, 6), PQgetlength(r, 0, 6));
+                a->email = PQgetisnull(r, 0, 7)
+                               ? NULL
+                               : w2_str(o, PQgetvalue(r, 0, 7), PQgetlength(r, 0, 7));
+                o->keys[h] = b->author_id;
+                o->slot[h] = o->nauthors;
+            }
+            b->author = &o->authors[o->slot[h] - 1];
+        } else if (st != PGRES_TUPLES_OK) {
+            die("libpq W2", PQresultErrorMessage(r));
+        }
+        PQclear(r);
+    }
+    return o->nbooks;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void setup(PGconn *c, pgorm_db *db)
+{
+    exec_or_die(c, "DROP TABLE IF EXISTS book; DROP TABLE IF EXISTS author;"
+                   "CREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL,"
+                   " email text);"
+                   "CREATE TABLE book (id bigserial PRIMARY KEY, title text NOT NULL,"
+                   " pages int4 NOT NULL, published date NOT NULL,"
+                   " author_id int8 NOT NULL REFERENCES author(id))");
+    Author authors[NAUTHORS];
+    char names[NAUTHORS][32];
+    memset(authors, 0, sizeof authors);
+    for (int i = 0; i < NAUTHORS; i++) {
+        snprintf(names[i], sizeof names[i], "Author %d", i);
+        authors[i].name = names[i];
+        authors[i].email = i % 3 ? names[i] : NULL;
+    }
+    pgorm_error err = {0};
+    if (author_insert_sync(db, authors, NAUTHORS, NULL, &err) != 0)
+        die("insert authors", err.message);
+    /* W2 reads the first 1000 books: insert them once, evenly spread. */
+    exec_or_die(c, "INSERT INTO book (title, pages, published, author_id)"
+                   " SELECT 'Book ' || g, 100 + g % 500, date '2000-01-01' + g,"
+                   " (SELECT min(id) FROM author) + g % 100 FROM generate_series(1, 1000) g");
+    exec_or_die(c, "ANALYZE");
+}
+
+int main(int argc, char **argv)
+{
+    int runs = argc > 1 ? atoi(argv[1]) : 50;
+    if (runs < 1)
+        runs = 50;
+    const int warmup = 10;
+    const char *url = getenv("DATABASE_URL");
+    if (!url)
+        url = "";
+
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK)
+        die("connect", PQerrorMessage(c));
+    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_error err = {0};
+    if (!db || pgorm_db_connect_sync(db, url, &err) != 0)
+        die("pgorm connect", err.message ? err.message : "out of memory");
+    setup(c, db);
+
+    PGresult *r = PQprepare(c, "w1",
+                            "INSERT INTO book (title, pages, published, author_id)"
+                            " SELECT * FROM unnest($1::text[], $2::int4[], $3::date[],"
+                            " $4::int8[]) RETURNING id",
+                            4, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("prepare w1", PQresultErrorMessage(r));
+    PQclear(r);
+    r = PQprepare(c, "w2",
+                  "SELECT b.id, b.title, b.pages, b.published, b.author_id, a.id, a.name,"
+                  " a.email FROM book b JOIN author a ON a.id = b.author_id"
+                  " ORDER BY b.id LIMIT 1000",
+                  0, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("prepare w2", PQresultErrorMessage(r));
+    PQclear(r);
+    int64_t first_author = 0;
+    {
+        PGresult *m = PQexec(c, "SELECT min(id) FROM author");
+        first_author = strtoll(PQgetvalue(m, 0, 0), NULL, 10);
+        PQclear(m);
+    }
+
+    static raw_book raw[NBOOKS];
+    static Book books[NBOOKS];
+    static char titles[NBOOKS][32];
+    bin arr[4] = {{0}};
+    static w2_out w2;
+    double *t_pq1 = calloc((size_t)runs, sizeof(double));
+    double *t_orm1 = calloc((size_t)runs, sizeof(double));
+    double *t_pq2 = calloc((size_t)runs, sizeof(double));
+    double *t_orm2 = calloc((size_t)runs, sizeof(double));
+
+    for (int it = -warmup; it < runs; it++) {
+        for (int i = 0; i < NBOOKS; i++) {
+            snprintf(titles[i], sizeof titles[i], "Title %d-%d", it, i);
+            memcpy(raw[i].title, titles[i], sizeof raw[i].title);
+            raw[i].pages = 100 + i;
+            raw[i].published = 8000 + i;
+            raw[i].author_id = first_author + i % NAUTHORS;
+            books[i] = (Book){0};
+            books[i].title = titles[i];
+            books[i].pages = 100 + i;
+            books[i].published = 8000 + i + 10957; /* pgorm dates count from 1970 */
+            books[i].author.key = first_author + i % NAUTHORS;
+        }
+        double t0 = now_ms();
+        libpq_w1(c, raw, NBOOKS, arr);
+        double t1 = now_ms();
+        BookRows *rows = NULL;
+        if (book_insert_sync(db, books, NBOOKS, &rows, &err) != 0)
+            die("pgorm W1", err.message);
+        double t2 = now_ms();
+        if (rows->count != NBOOKS || books[NBOOKS - 1].id <= books[0].id)
+            die("pgorm W1", "wrong result");
+        book_rows_free(rows);
+
+        double t3 = now_ms();
+        int n = libpq_w2(c, &w2);
+        double t4 = now_ms();
+        BookRows *found = NULL;
+        BookQuery q = {.limit = NBOOKS, .order = {{BOOK_ID, false}}, .fetch_links = true};
+        if (book_find_sync(db, &q, &found, &err) != 0)
+            die("pgorm W2", err.message);
+        double t5 = now_ms();
+        if (n != NBOOKS || found->count != NBOOKS)
+            die("W2", "wrong row count");
+        for (size_t i = 0; i < found->count; i++)
+            if (found->items[i].id != w2.books[i].id ||
+                (found->items[i].author.ref &&
+                 found->items[i].author.ref->id != w2.books[i].author->id))
+                die("W2", "pgorm and libpq disagree");
+        book_rows_free(found);
+        if (it >= 0) {
+            t_pq1[it] = t1 - t0;
+            t_orm1[it] = t2 - t1;
+            t_pq2[it] = t4 - t3;
+            t_orm2[it] = t5 - t4;
+        }
+    }
+    double pq1 = median(t_pq1, runs), orm1 = median(t_orm1, runs);
+    double pq2 = median(t_pq2, runs), orm2 = median(t_orm2, runs);
+    printf("runs: %d (after %d warm-up), medians in ms\n", runs, warmup);
+    printf("%-48s %8s %8s %8s\n", "workload", "libpq", "pgorm", "ratio");
+    printf("%-48s %8.3f %8.3f %8.3f\n", "W1 insert 1000 books with FKs, ids back", pq1, orm1,
+           orm1 / pq1);
+    printf("%-48s %8.3f %8.3f %8.3f\n", "W2 find 1000 books with authors", pq2, orm2,
+           orm2 / pq2);
+    free(t_pq1);
+    free(t_orm1);
+    free(t_pq2);
+    free(t_orm2);
+    for (int i = 0; i < 4; i++)
+        free(arr[i].p);
+    pgorm_db_free(db);
+    PQfinish(c);
+    return 0;
+}
