@@ -5,15 +5,178 @@
  * both tables exist, with ALTER TABLE ... ADD CONSTRAINT. Constraint and
  * index names are derived deterministically (see ddl.c), so the diff engine
  * can render the same objects one at a time with the functions below.
+ *
+ * Conventions of this header:
+ *  - Every render function APPENDS to a caller-owned pgorm_buf. Allocation
+ *    failure is sticky in the buffer (b->oom); check once at the end.
+ *  - Statements end with ";\n"; table elements and expressions carry no
+ *    terminator.
+ *  - Schemas, models, fields and keys are BORROWED for the duration of the
+ *    call. The schema is expected to be validated (parser or introspection);
+ *    a reference that cannot be resolved still renders SQL, which PostgreSQL
+ *    then rejects with its own message (see each function).
+ *  - Identifiers go through pgorm_sql_ident, literals through
+ *    pgorm_sql_literal; nothing else quotes.
  */
 #ifndef PGORM_MIGRATE_DDL_H
 #define PGORM_MIGRATE_DDL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "pgorm/schema.h"
 #include "util/buf.h"
 
-/* The whole schema as SQL statements, each ending in ";\n". New string
-   (pgorm_free), NULL on OOM. */
+/* ------------------------------------------------------------------ */
+/* The whole schema.                                                    */
+
+/* The whole schema as SQL statements, each ending in ";\n": CREATE TABLEs
+   in dependency order, then the foreign keys that close cycles (ALTER TABLE
+   ... ADD CONSTRAINT), then CREATE INDEXes. Byte-identical for equal input.
+   New string (pgorm_free), NULL on OOM. */
 char *pgorm_ddl_create_schema(const pgorm_schema *s);
+
+/* ------------------------------------------------------------------ */
+/* Names.                                                               */
+
+/* PostgreSQL's NAMEDATALEN: a name is at most 63 bytes plus the NUL. */
+#define PGORM_DDL_NAME_SIZE 64
+
+/* PostgreSQL's own convention, "<table>_<col1>_<col2>_<suffix>" (no
+   columns: "<table>_<suffix>"), written unquoted into `out`. When that is
+   longer than 63 bytes, the "<table>_<cols>" part is cut (at a UTF-8
+   character boundary) and "_<8 hex digits of a hash of the full name>" is
+   inserted before "_<suffix>", so the result is <= 63 bytes, stable across
+   runs and platforms, and distinct for distinct long names. All arguments
+   borrowed; `columns` may be NULL when ncolumns is 0. */
+void pgorm_ddl_name(char out[PGORM_DDL_NAME_SIZE], const char *table,
+                    const char *const *columns, size_t ncolumns, const char *suffix);
+
+/* "<table>_<column>_fkey" for a ForeignKey field of m. */
+void pgorm_ddl_fkey_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
+                         const pgorm_field *fk);
+
+/* ------------------------------------------------------------------ */
+/* Columns.                                                             */
+
+/* The column name of a field: field->column (for a ForeignKey "<name>_id"),
+   or the field's name when column is NULL. Borrowed from f. */
+const char *pgorm_ddl_field_column(const pgorm_field *f);
+
+/* The column of a field named in a block attribute (@@id, @@unique,
+   @@index): the field of that name (a ForeignKey field gives its "_id"
+   column), else a field whose column has that name, else `name` itself.
+   Borrowed from m or name. */
+const char *pgorm_ddl_block_column(const pgorm_model *m, const char *name);
+
+/* The column's SQL type: "serial"/"bigserial" for those scalars (they
+   create their sequence), else pgorm_coltype_sql ("int8", "varchar(40)",
+   "numeric(12,2)"). A ForeignKey of a serial type renders int4/int8. */
+void pgorm_ddl_column_type(pgorm_buf *b, const pgorm_field *f);
+
+/* A default expression for a column of type t, without "DEFAULT":
+   INT/DECIMAL as written (a text that is not a plain number is rendered as a
+   cast literal instead), STRING as an escaped literal, cast ("'x'::date")
+   unless the column is text or varchar, BOOL as true/false, NOW as now(),
+   SQL verbatim. Appends nothing for NONE (or a NULL text). */
+void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype t);
+
+/* A column definition as in CREATE TABLE / ADD COLUMN:
+   "<column>" <type>[ NOT NULL][ DEFAULT <expr>]. NOT NULL unless nullable.
+   Nothing for a BackReference. */
+void pgorm_ddl_column_def(pgorm_buf *b, const pgorm_field *f);
+
+/* ------------------------------------------------------------------ */
+/* Keys: primary key, unique constraints and indexes, normalized.       */
+
+/* One primary key (PGORM_BLOCK_ID), unique constraint (PGORM_BLOCK_UNIQUE)
+   or index (PGORM_BLOCK_INDEX) of a model, from a field attribute (@id,
+   @unique, @index) or a block attribute (@@id, @@unique, @@index), over
+   resolved column names. */
+typedef struct pgorm_ddl_key {
+    pgorm_block_kind kind;
+    char name[PGORM_DDL_NAME_SIZE]; /* block->name when set, else derived:
+                                       <table>_pkey, <table>_<cols>_key,
+                                       <table>_<cols>_idx */
+    const char **columns;           /* borrowed from the model */
+    size_t ncolumns;
+} pgorm_ddl_key;
+
+/* All keys of m in render order: the primary key (the @id fields together,
+   then any @@id), unique constraints (@unique fields in field order, then
+   @@unique blocks), indexes (@index fields, then @@index blocks). Returns a
+   new array (ONE allocation holding the keys and their column arrays: free
+   with pgorm_free) and its length in *nkeys; the strings stay borrowed from
+   m. NULL with *nkeys = 0 when m has no keys or on OOM (then *oom = true;
+   oom may be NULL). */
+pgorm_ddl_key *pgorm_ddl_model_keys(const pgorm_model *m, size_t *nkeys, bool *oom);
+
+/* A table element: CONSTRAINT "<name>" PRIMARY KEY (...) or UNIQUE (...).
+   Nothing for an index (indexes are not table elements). */
+void pgorm_ddl_key_constraint(pgorm_buf *b, const pgorm_ddl_key *k);
+
+/* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" PRIMARY KEY|UNIQUE (...);
+   For an index key this renders pgorm_ddl_create_index instead. */
+void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
+
+/* ALTER TABLE "<table>" DROP CONSTRAINT "<name>"; for a primary key or a
+   unique constraint, DROP INDEX "<name>"; for an index. */
+void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
+
+/* CREATE INDEX "<name>" ON "<table>" ("c1", "c2"); */
+void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
+
+/* DROP INDEX "<name>"; */
+void pgorm_ddl_drop_index(pgorm_buf *b, const char *name);
+
+/* ALTER TABLE "<table>" DROP CONSTRAINT "<name>"; (any constraint: primary
+   key, unique, foreign key). */
+void pgorm_ddl_drop_constraint(pgorm_buf *b, const char *table, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Foreign keys.                                                        */
+
+typedef struct pgorm_ddl_fkey {
+    char name[PGORM_DDL_NAME_SIZE]; /* <table>_<column>_fkey */
+    const char *column;             /* borrowed */
+    const char *ref_table;          /* borrowed */
+    const char *ref_column;         /* borrowed; NULL: the referenced table's
+                                       primary key (REFERENCES t, no list) */
+    pgorm_on_delete on_delete;
+} pgorm_ddl_fkey;
+
+/* Resolve ForeignKey field `fk` of model m in schema s: the target is
+   s->models[fk->target] (or, when that index is unset, the model named
+   fk->target_model) and its single-column key. A target model that cannot be
+   found renders as REFERENCES "<target_model>". Returns false (and leaves
+   *out untouched) when fk is not a ForeignKey field. */
+bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_field *fk,
+                       pgorm_ddl_fkey *out);
+
+/* A table element: CONSTRAINT "<name>" FOREIGN KEY ("<col>") REFERENCES
+   "<table>" ("<key>")[ ON DELETE CASCADE|RESTRICT|SET NULL]. NO ACTION is
+   not written (it is PostgreSQL's default). */
+void pgorm_ddl_fkey_constraint(pgorm_buf *b, const pgorm_ddl_fkey *fk);
+
+/* ALTER TABLE "<table>" ADD <fkey constraint>; */
+void pgorm_ddl_add_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *fk);
+
+/* ALTER TABLE "<table>" DROP CONSTRAINT "<fk->name>"; */
+void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *fk);
+
+/* ------------------------------------------------------------------ */
+/* Tables.                                                              */
+
+/* CREATE TABLE "<table>" (columns, primary key, unique constraints[,
+   foreign keys]);  with_fkeys false leaves every foreign key out (add them
+   with pgorm_ddl_add_fkey). Indexes are separate (pgorm_ddl_create_index). */
+void pgorm_ddl_create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
+                            bool with_fkeys);
+
+/* Every index of m (field @index, then @@index), one CREATE INDEX each. */
+void pgorm_ddl_create_indexes(pgorm_buf *b, const pgorm_model *m);
+
+/* DROP TABLE "<table>"; */
+void pgorm_ddl_drop_table(pgorm_buf *b, const char *table);
 
 #endif

@@ -1,0 +1,714 @@
+/* DDL rendering: one function per object (ddl.h), and the whole schema in
+ * dependency order. Every identifier goes through pgorm_sql_ident and every
+ * literal through pgorm_sql_literal; type spellings come from
+ * pgorm_coltype_sql and are never user text.
+ */
+#include "migrate/ddl.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+#include "util/sqlq.h"
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+
+/* FNV-1a, 32 bits: tiny, and the same on every platform and run. */
+static uint32_t fnv1a(const char *s, size_t len, uint32_t h)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#define FNV_INIT 2166136261u
+
+/* Copy up to n bytes of s to out + len, never past the 63rd byte. */
+static size_t put_bounded(char *out, size_t len, const char *s, size_t n)
+{
+    size_t room = PGORM_DDL_NAME_SIZE - 1 - len;
+    if (n > room)
+        n = room;
+    memcpy(out + len, s, n);
+    return len + n;
+}
+
+void pgorm_ddl_name(char out[PGORM_DDL_NAME_SIZE], const char *table,
+                    const char *const *columns, size_t ncolumns, const char *suffix)
+{
+    /* The "<table>_<cols>" part and the hash of the full name are computed
+       in one pass; only the first 63 bytes of the base are ever kept, so no
+       allocation is needed whatever the lengths. */
+    const size_t max = PGORM_DDL_NAME_SIZE - 1;
+    char base[PGORM_DDL_NAME_SIZE];
+    size_t blen = 0, total = 0;
+    uint32_t h = FNV_INIT;
+
+    for (size_t i = 0; i <= ncolumns; i++) {
+        const char *part = i == 0 ? table : columns[i - 1];
+        size_t plen = strlen(part);
+        if (i > 0) {
+            h = fnv1a("_", 1, h);
+            if (blen < max)
+                base[blen++] = '_';
+            total++;
+        }
+        h = fnv1a(part, plen, h);
+        size_t take = plen < max - blen ? plen : max - blen;
+        memcpy(base + blen, part, take);
+        blen += take;
+        total += plen;
+    }
+    size_t slen = strlen(suffix);
+    h = fnv1a("_", 1, h);
+    h = fnv1a(suffix, slen, h);
+
+    size_t len = 0;
+    if (total + 1 + slen <= max) {
+        len = put_bounded(out, len, base, blen);
+    } else {
+        /* "_" + 8 hex digits + "_" + suffix; the base gives up the room */
+        char hex[16];
+        snprintf(hex, sizeof hex, "_%08x", (unsigned)h);
+        size_t tlen = strlen(hex) + 1 + slen;
+        size_t keep = tlen < max ? max - tlen : 0;
+        if (keep > blen)
+            keep = blen;
+        /* Never cut inside a UTF-8 sequence: back up over continuation
+           bytes to the start of the character that would be split. */
+        if (keep < blen)
+            while (keep > 0 && ((unsigned char)base[keep] & 0xC0) == 0x80)
+                keep--;
+        /* and no "__" where the cut fell just after a separator */
+        while (keep > 0 && base[keep - 1] == '_')
+            keep--;
+        len = put_bounded(out, len, base, keep);
+        len = put_bounded(out, len, hex, strlen(hex));
+    }
+    len = put_bounded(out, len, "_", 1);
+    len = put_bounded(out, len, suffix, slen);
+    out[len] = '\0';
+}
+
+void pgorm_ddl_fkey_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
+                         const pgorm_field *fk)
+{
+    const char *col = pgorm_ddl_field_column(fk);
+    pgorm_ddl_name(out, m->table, &col, 1, "fkey");
+}
+
+static void copy_name(char out[PGORM_DDL_NAME_SIZE], const char *name)
+{
+    snprintf(out, PGORM_DDL_NAME_SIZE, "%s", name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Columns                                                              */
+
+const char *pgorm_ddl_field_column(const pgorm_field *f)
+{
+    return f->column ? f->column : f->name;
+}
+
+const char *pgorm_ddl_block_column(const pgorm_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE && m->fields[i].name &&
+            strcmp(m->fields[i].name, name) == 0)
+            return pgorm_ddl_field_column(&m->fields[i]);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].column && strcmp(m->fields[i].column, name) == 0)
+            return m->fields[i].column;
+    return name;
+}
+
+/* The type as it can appear in a cast or a column that does not own a
+   sequence: serial and bigserial become their integer types. */
+static pgorm_coltype plain_type(pgorm_coltype t)
+{
+    if (t.scalar == PGORM_S_SERIAL)
+        t.scalar = PGORM_S_INT4;
+    else if (t.scalar == PGORM_S_BIGSERIAL)
+        t.scalar = PGORM_S_INT8;
+    return t;
+}
+
+static void put_type(pgorm_buf *b, pgorm_coltype t)
+{
+    char tmp[64];
+    pgorm_buf_puts(b, pgorm_coltype_sql(t, tmp, sizeof tmp));
+}
+
+void pgorm_ddl_column_type(pgorm_buf *b, const pgorm_field *f)
+{
+    if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_SERIAL)
+        pgorm_buf_puts(b, "serial");
+    else if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_BIGSERIAL)
+        pgorm_buf_puts(b, "bigserial");
+    else
+        put_type(b, plain_type(f->type));
+}
+
+/* [+-]digits[.digits][e[+-]digits] or [+-].digits[...]: safe to write as is. */
+static bool is_plain_number(const char *s)
+{
+    const char *p = s;
+    if (*p == '-' || *p == '+')
+        p++;
+    size_t ndig = 0;
+    while (*p >= '0' && *p <= '9')
+        p++, ndig++;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9')
+            p++, ndig++;
+    }
+    if (ndig == 0)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
+static void cast_literal(pgorm_buf *b, const char *text, pgorm_coltype t)
+{
+    pgorm_sql_literal(b, text);
+    pgorm_buf_puts(b, "::");
+    put_type(b, plain_type(t));
+}
+
+void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype t)
+{
+    switch (d->kind) {
+    case PGORM_DEFAULT_NONE:
+        return;
+    case PGORM_DEFAULT_NOW:
+        pgorm_buf_puts(b, "now()");
+        return;
+    default:
+        break;
+    }
+    if (!d->text)
+        return;
+    switch (d->kind) {
+    case PGORM_DEFAULT_INT:
+    case PGORM_DEFAULT_DECIMAL:
+        if (is_plain_number(d->text))
+            pgorm_buf_puts(b, d->text);
+        else
+            cast_literal(b, d->text, t);
+        return;
+    case PGORM_DEFAULT_BOOL:
+        if (strcmp(d->text, "true") == 0 || strcmp(d->text, "false") == 0)
+            pgorm_buf_puts(b, d->text);
+        else
+            cast_literal(b, d->text, t);
+        return;
+    case PGORM_DEFAULT_STRING:
+        /* text and varchar take an untyped literal as is; every other type
+           gets an explicit cast, which is also how PostgreSQL stores it. */
+        if (t.scalar == PGORM_S_TEXT || t.scalar == PGORM_S_VARCHAR)
+            pgorm_sql_literal(b, d->text);
+        else
+            cast_literal(b, d->text, t);
+        return;
+    case PGORM_DEFAULT_SQL:
+        pgorm_buf_puts(b, d->text);
+        return;
+    default:
+        return;
+    }
+}
+
+void pgorm_ddl_column_def(pgorm_buf *b, const pgorm_field *f)
+{
+    if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+        return;
+    pgorm_sql_ident(b, pgorm_ddl_field_column(f));
+    pgorm_buf_putc(b, ' ');
+    pgorm_ddl_column_type(b, f);
+    if (!f->nullable)
+        pgorm_buf_puts(b, " NOT NULL");
+    if (f->def.kind != PGORM_DEFAULT_NONE &&
+        (f->def.kind == PGORM_DEFAULT_NOW || f->def.text)) {
+        pgorm_buf_puts(b, " DEFAULT ");
+        pgorm_ddl_default_expr(b, &f->def, f->type);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                 */
+
+static bool has_column(const pgorm_field *f)
+{
+    return f->kind != PGORM_FIELD_BACK_REFERENCE;
+}
+
+static bool field_has(const pgorm_field *f, pgorm_block_kind kind)
+{
+    if (!has_column(f))
+        return false;
+    switch (kind) {
+    case PGORM_BLOCK_ID:
+        return f->is_id;
+    case PGORM_BLOCK_UNIQUE:
+        return f->is_unique;
+    case PGORM_BLOCK_INDEX:
+        return f->is_index;
+    }
+    return false;
+}
+
+static const char *key_suffix(pgorm_block_kind kind)
+{
+    switch (kind) {
+    case PGORM_BLOCK_ID:
+        return "pkey";
+    case PGORM_BLOCK_UNIQUE:
+        return "key";
+    case PGORM_BLOCK_INDEX:
+        return "idx";
+    }
+    return "key";
+}
+
+static void key_name(pgorm_ddl_key *k, const pgorm_model *m, const char *given)
+{
+    if (given)
+        copy_name(k->name, given);
+    else if (k->kind == PGORM_BLOCK_ID)
+        pgorm_ddl_name(k->name, m->table, NULL, 0, "pkey");
+    else
+        pgorm_ddl_name(k->name, m->table, k->columns, k->ncolumns, key_suffix(k->kind));
+}
+
+/* Fills keys (when non-NULL) and returns how many there are; *ncols gets
+   the number of column slots they use. One function for counting and
+   filling keeps the two passes from drifting apart. */
+static size_t collect_keys(const pgorm_model *m, pgorm_ddl_key *keys, const char **cols,
+                           size_t *ncols)
+{
+    static const pgorm_block_kind kinds[] = {PGORM_BLOCK_ID, PGORM_BLOCK_UNIQUE,
+                                             PGORM_BLOCK_INDEX};
+    size_t nk = 0, nc = 0;
+    for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++) {
+        pgorm_block_kind kind = kinds[ki];
+        if (kind == PGORM_BLOCK_ID) {
+            /* all @id fields form one primary key */
+            size_t first = nc;
+            for (size_t i = 0; i < m->nfields; i++)
+                if (field_has(&m->fields[i], kind)) {
+                    if (cols)
+                        cols[nc] = pgorm_ddl_field_column(&m->fields[i]);
+                    nc++;
+                }
+            if (nc > first) {
+                if (keys) {
+                    keys[nk] = (pgorm_ddl_key){.kind = kind, .columns = cols + first,
+                                               .ncolumns = nc - first};
+                    key_name(&keys[nk], m, NULL);
+                }
+                nk++;
+            }
+        } else {
+            for (size_t i = 0; i < m->nfields; i++)
+                if (field_has(&m->fields[i], kind)) {
+                    if (keys) {
+                        cols[nc] = pgorm_ddl_field_column(&m->fields[i]);
+                        keys[nk] = (pgorm_ddl_key){.kind = kind, .columns = cols + nc,
+                                                   .ncolumns = 1};
+                        key_name(&keys[nk], m, NULL);
+                    }
+                    nk++, nc++;
+                }
+        }
+        for (size_t i = 0; i < m->nblocks; i++) {
+            const pgorm_block *blk = &m->blocks[i];
+            if (blk->kind != kind)
+                continue;
+            if (keys) {
+                for (size_t j = 0; j < blk->nfields; j++)
+                    cols[nc + j] = pgorm_ddl_block_column(m, blk->fields[j]);
+                keys[nk] = (pgorm_ddl_key){.kind = kind, .columns = cols + nc,
+                                           .ncolumns = blk->nfields};
+                key_name(&keys[nk], m, blk->name);
+            }
+            nk++, nc += blk->nfields;
+        }
+    }
+    *ncols = nc;
+    return nk;
+}
+
+pgorm_ddl_key *pgorm_ddl_model_keys(const pgorm_model *m, size_t *nkeys, bool *oom)
+{
+    size_t nc = 0;
+    size_t nk = collect_keys(m, NULL, NULL, &nc);
+    *nkeys = 0;
+    if (oom)
+        *oom = false;
+    if (nk == 0)
+        return NULL;
+    /* keys first, then the column pointers: both pointer-aligned */
+    pgorm_ddl_key *keys = pgorm_malloc(nk * sizeof *keys + nc * sizeof(const char *));
+    if (!keys) {
+        if (oom)
+            *oom = true;
+        return NULL;
+    }
+    const char **cols = (const char **)(void *)(keys + nk);
+    collect_keys(m, keys, cols, &nc);
+    *nkeys = nk;
+    return keys;
+}
+
+static void column_list(pgorm_buf *b, const char *const *cols, size_t n)
+{
+    pgorm_buf_puts(b, "(");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        pgorm_sql_ident(b, cols[i]);
+    }
+    pgorm_buf_puts(b, ")");
+}
+
+void pgorm_ddl_key_constraint(pgorm_buf *b, const pgorm_ddl_key *k)
+{
+    if (k->kind == PGORM_BLOCK_INDEX)
+        return;
+    pgorm_buf_puts(b, "CONSTRAINT ");
+    pgorm_sql_ident(b, k->name);
+    pgorm_buf_puts(b, k->kind == PGORM_BLOCK_ID ? " PRIMARY KEY " : " UNIQUE ");
+    column_list(b, k->columns, k->ncolumns);
+}
+
+static void alter_table(pgorm_buf *b, const char *table)
+{
+    pgorm_buf_puts(b, "ALTER TABLE ");
+    pgorm_sql_ident(b, table);
+}
+
+void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
+{
+    if (k->kind == PGORM_BLOCK_INDEX) {
+        pgorm_ddl_create_index(b, table, k);
+        return;
+    }
+    alter_table(b, table);
+    pgorm_buf_puts(b, " ADD ");
+    pgorm_ddl_key_constraint(b, k);
+    pgorm_buf_puts(b, ";\n");
+}
+
+void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
+{
+    if (k->kind == PGORM_BLOCK_INDEX)
+        pgorm_ddl_drop_index(b, k->name);
+    else
+        pgorm_ddl_drop_constraint(b, table, k->name);
+}
+
+void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
+{
+    pgorm_buf_puts(b, "CREATE INDEX ");
+    pgorm_sql_ident(b, k->name);
+    pgorm_buf_puts(b, " ON ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_putc(b, ' ');
+    column_list(b, k->columns, k->ncolumns);
+    pgorm_buf_puts(b, ";\n");
+}
+
+void pgorm_ddl_drop_index(pgorm_buf *b, const char *name)
+{
+    pgorm_buf_puts(b, "DROP INDEX ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, ";\n");
+}
+
+void pgorm_ddl_drop_constraint(pgorm_buf *b, const char *table, const char *name)
+{
+    alter_table(b, table);
+    pgorm_buf_puts(b, " DROP CONSTRAINT ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, ";\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Foreign keys                                                         */
+
+/* Index of the model a ForeignKey points at, or PGORM_NONE. */
+static size_t fk_target(const pgorm_schema *s, const pgorm_field *f)
+{
+    if (f->target < s->nmodels)
+        return f->target;
+    if (f->target_model)
+        for (size_t i = 0; i < s->nmodels; i++)
+            if (s->models[i].name && strcmp(s->models[i].name, f->target_model) == 0)
+                return i;
+    return PGORM_NONE;
+}
+
+bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_field *fk,
+                       pgorm_ddl_fkey *out)
+{
+    if (fk->kind != PGORM_FIELD_FOREIGN_KEY)
+        return false;
+    pgorm_ddl_fkey_name(out->name, m, fk);
+    out->column = pgorm_ddl_field_column(fk);
+    out->on_delete = fk->on_delete;
+    size_t t = fk_target(s, fk);
+    if (t == PGORM_NONE) {
+        out->ref_table = fk->target_model ? fk->target_model : "";
+        out->ref_column = NULL;
+        return true;
+    }
+    const pgorm_model *target = &s->models[t];
+    const pgorm_field *key = pgorm_model_single_id(target);
+    out->ref_table = target->table;
+    out->ref_column = key ? pgorm_ddl_field_column(key) : NULL;
+    return true;
+}
+
+void pgorm_ddl_fkey_constraint(pgorm_buf *b, const pgorm_ddl_fkey *fk)
+{
+    pgorm_buf_puts(b, "CONSTRAINT ");
+    pgorm_sql_ident(b, fk->name);
+    pgorm_buf_puts(b, " FOREIGN KEY (");
+    pgorm_sql_ident(b, fk->column);
+    pgorm_buf_puts(b, ") REFERENCES ");
+    pgorm_sql_ident(b, fk->ref_table);
+    if (fk->ref_column) {
+        pgorm_buf_puts(b, " (");
+        pgorm_sql_ident(b, fk->ref_column);
+        pgorm_buf_puts(b, ")");
+    }
+    switch (fk->on_delete) {
+    case PGORM_ON_DELETE_NO_ACTION:
+        break;
+    case PGORM_ON_DELETE_CASCADE:
+        pgorm_buf_puts(b, " ON DELETE CASCADE");
+        break;
+    case PGORM_ON_DELETE_RESTRICT:
+        pgorm_buf_puts(b, " ON DELETE RESTRICT");
+        break;
+    case PGORM_ON_DELETE_SET_NULL:
+        pgorm_buf_puts(b, " ON DELETE SET NULL");
+        break;
+    }
+}
+
+void pgorm_ddl_add_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *fk)
+{
+    alter_table(b, table);
+    pgorm_buf_puts(b, " ADD ");
+    pgorm_ddl_fkey_constraint(b, fk);
+    pgorm_buf_puts(b, ";\n");
+}
+
+void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *fk)
+{
+    pgorm_ddl_drop_constraint(b, table, fk->name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables                                                               */
+
+static void element_sep(pgorm_buf *b, bool *first)
+{
+    pgorm_buf_puts(b, *first ? "\n    " : ",\n    ");
+    *first = false;
+}
+
+/* CREATE TABLE with the foreign keys chosen by `created`: with created ==
+   NULL every foreign key is inline (when with_fkeys); otherwise only those
+   to m itself or to a model whose created[] is set. */
+static void create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
+                         bool with_fkeys, const bool *created)
+{
+    pgorm_buf_puts(b, "CREATE TABLE ");
+    pgorm_sql_ident(b, m->table);
+    pgorm_buf_puts(b, " (");
+    bool first = true;
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!has_column(&m->fields[i]))
+            continue;
+        element_sep(b, &first);
+        pgorm_ddl_column_def(b, &m->fields[i]);
+    }
+
+    size_t nkeys = 0;
+    bool oom = false;
+    pgorm_ddl_key *keys = pgorm_ddl_model_keys(m, &nkeys, &oom);
+    if (oom)
+        b->oom = true;
+    for (size_t i = 0; i < nkeys; i++) {
+        if (keys[i].kind == PGORM_BLOCK_INDEX)
+            continue;
+        element_sep(b, &first);
+        pgorm_ddl_key_constraint(b, &keys[i]);
+    }
+    pgorm_free(keys);
+
+    for (size_t i = 0; with_fkeys && i < m->nfields; i++) {
+        const pgorm_field *f = &m->fields[i];
+        if (f->kind != PGORM_FIELD_FOREIGN_KEY)
+            continue;
+        size_t t = fk_target(s, f);
+        if (created && t != PGORM_NONE && &s->models[t] != m && !created[t])
+            continue;
+        pgorm_ddl_fkey fk;
+        pgorm_ddl_fkey_of(s, m, f, &fk);
+        element_sep(b, &first);
+        pgorm_ddl_fkey_constraint(b, &fk);
+    }
+    pgorm_buf_puts(b, first ? ");\n" : "\n);\n");
+}
+
+void pgorm_ddl_create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
+                            bool with_fkeys)
+{
+    create_table(b, s, m, with_fkeys, NULL);
+}
+
+void pgorm_ddl_create_indexes(pgorm_buf *b, const pgorm_model *m)
+{
+    size_t nkeys = 0;
+    bool oom = false;
+    pgorm_ddl_key *keys = pgorm_ddl_model_keys(m, &nkeys, &oom);
+    if (oom)
+        b->oom = true;
+    for (size_t i = 0; i < nkeys; i++)
+        if (keys[i].kind == PGORM_BLOCK_INDEX)
+            pgorm_ddl_create_index(b, m->table, &keys[i]);
+    pgorm_free(keys);
+}
+
+void pgorm_ddl_drop_table(pgorm_buf *b, const char *table)
+{
+    pgorm_buf_puts(b, "DROP TABLE ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_puts(b, ";\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* The whole schema                                                     */
+
+/* reach[i * n + j]: model j is reachable from model i by following foreign
+   keys (i depends on j, directly or not). One iterative DFS per model;
+   `stack` holds n + 1 entries (each model is pushed at most once per search,
+   plus the start). */
+static void compute_reach(const pgorm_schema *s, bool *reach, size_t *stack)
+{
+    size_t n = s->nmodels;
+    for (size_t i = 0; i < n; i++) {
+        bool *row = reach + i * n;
+        size_t top = 0;
+        stack[top++] = i;
+        while (top) {
+            const pgorm_model *m = &s->models[stack[--top]];
+            for (size_t k = 0; k < m->nfields; k++) {
+                if (m->fields[k].kind != PGORM_FIELD_FOREIGN_KEY)
+                    continue;
+                size_t t = fk_target(s, &m->fields[k]);
+                if (t == PGORM_NONE || row[t])
+                    continue;
+                row[t] = true;
+                stack[top++] = t;
+            }
+        }
+    }
+}
+
+/* The next model to create: the first (in schema order) whose foreign keys
+   all point at created models or itself; when a cycle leaves none, the first
+   model whose remaining dependencies all lie in its own cycle (a sink of
+   the remaining dependency graph), so that only the foreign keys closing
+   cycles are deferred. */
+static size_t next_model(const pgorm_schema *s, const bool *reach, const bool *created)
+{
+    size_t n = s->nmodels;
+    for (size_t i = 0; i < n; i++) {
+        if (created[i])
+            continue;
+        bool ready = true;
+        for (size_t j = 0; j < n && ready; j++)
+            if (j != i && !created[j] && reach[i * n + j])
+                ready = false;
+        if (ready)
+            return i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (created[i])
+            continue;
+        bool sink = true;
+        for (size_t j = 0; j < n && sink; j++)
+            if (j != i && !created[j] && reach[i * n + j] && !reach[j * n + i])
+                sink = false;
+        if (sink)
+            return i;
+    }
+    return PGORM_NONE; /* unreachable: a finite graph always has a sink */
+}
+
+char *pgorm_ddl_create_schema(const pgorm_schema *s)
+{
+    size_t n = s->nmodels;
+    pgorm_buf b = PGORM_BUF_INIT;
+    if (n > SIZE_MAX / 4 / (n ? n : 1))
+        return NULL;
+    /* reach (n * n), created (n); order (n), pos (n), DFS stack (n + 1) */
+    bool *reach = pgorm_calloc(n * n + n + 1, sizeof(bool));
+    size_t *order = pgorm_calloc(3 * n + 1, sizeof(size_t));
+    if (!reach || !order) {
+        pgorm_free(reach);
+        pgorm_free(order);
+        return NULL;
+    }
+    bool *created = reach + n * n;
+    size_t *pos = order + n; /* pos[i]: where model i is in order[] */
+    compute_reach(s, reach, order + 2 * n);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = next_model(s, reach, created);
+        if (i == PGORM_NONE)
+            break;
+        create_table(&b, s, &s->models[i], true, created);
+        created[i] = true;
+        order[k] = i;
+        pos[i] = k;
+    }
+
+    /* Foreign keys left out above: their target came later in the order. */
+    for (size_t k = 0; k < n; k++) {
+        const pgorm_model *m = &s->models[order[k]];
+        for (size_t f = 0; f < m->nfields; f++) {
+            if (m->fields[f].kind != PGORM_FIELD_FOREIGN_KEY)
+                continue;
+            size_t t = fk_target(s, &m->fields[f]);
+            if (t == PGORM_NONE || t == order[k] || pos[t] < k)
+                continue;
+            pgorm_ddl_fkey fk;
+            pgorm_ddl_fkey_of(s, m, &m->fields[f], &fk);
+            pgorm_ddl_add_fkey(&b, m->table, &fk);
+        }
+    }
+
+    for (size_t k = 0; k < n; k++)
+        pgorm_ddl_create_indexes(&b, &s->models[order[k]]);
+
+    pgorm_free(reach);
+    pgorm_free(order);
+    return pgorm_buf_steal(&b);
+}
