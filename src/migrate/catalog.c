@@ -1,0 +1,350 @@
+#include "migrate/catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+
+mig_catalog *mig_catalog_new(void)
+{
+    mig_catalog *c = pgorm_calloc(1, sizeof *c);
+    if (c)
+        pgorm_arena_init(&c->arena, 16384);
+    return c;
+}
+
+void mig_catalog_free(mig_catalog *c)
+{
+    if (!c)
+        return;
+    pgorm_arena_free(&c->arena);
+    pgorm_free(c);
+}
+
+char *mig_strdup(mig_catalog *c, const char *s)
+{
+    return s ? pgorm_arena_strndup(&c->arena, s, strlen(s)) : NULL;
+}
+
+static int table_cmp(const void *a, const void *b)
+{
+    return strcmp(((const mig_table *)a)->name, ((const mig_table *)b)->name);
+}
+
+void mig_catalog_sort(mig_catalog *c)
+{
+    if (c->ntables > 1)
+        qsort(c->tables, c->ntables, sizeof *c->tables, table_cmp);
+}
+
+mig_table *mig_catalog_table(const mig_catalog *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        if (strcmp(c->tables[i].name, name) == 0)
+            return &c->tables[i];
+    return NULL;
+}
+
+mig_column *mig_table_column(const mig_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return &t->cols[i];
+    return NULL;
+}
+
+const mig_key *mig_table_pk(const mig_table *t)
+{
+    for (size_t i = 0; i < t->nkeys; i++)
+        if (t->keys[i].kind == MIG_KEY_PRIMARY)
+            return &t->keys[i];
+    return NULL;
+}
+
+const mig_fk *mig_table_fk(const mig_table *t, const char *column)
+{
+    for (size_t i = 0; i < t->nfks; i++)
+        if (strcmp(t->fks[i].column, column) == 0)
+            return &t->fks[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Types.                                                              */
+
+static pgorm_scalar base_scalar(pgorm_scalar s)
+{
+    return s == PGORM_S_SERIAL ? PGORM_S_INT4 : s == PGORM_S_BIGSERIAL ? PGORM_S_INT8 : s;
+}
+
+bool mig_type_eq(pgorm_coltype a, pgorm_coltype b)
+{
+    if (a.scalar != b.scalar)
+        return false;
+    if (a.scalar == PGORM_S_NUMERIC)
+        return a.precision == b.precision && a.scale == b.scale;
+    if (a.scalar == PGORM_S_VARCHAR)
+        return a.precision == b.precision;
+    return true;
+}
+
+/* Decimal digits left of the point that a type holds exactly (-1: any). */
+static int int_digits(pgorm_coltype t)
+{
+    switch (base_scalar(t.scalar)) {
+    case PGORM_S_INT2: return 5;
+    case PGORM_S_INT4: return 10;
+    case PGORM_S_INT8: return 19;
+    case PGORM_S_NUMERIC: return t.precision ? t.precision - t.scale : -1;
+    default: return 0;
+    }
+}
+
+bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
+{
+    pgorm_scalar f = base_scalar(from.scalar), t = base_scalar(to.scalar);
+    if (t == PGORM_S_TEXT)
+        return true; /* every value has a text form that casts back */
+    switch (f) {
+    case PGORM_S_INT2:
+    case PGORM_S_INT4:
+    case PGORM_S_INT8:
+        if (t == PGORM_S_INT2 || t == PGORM_S_INT4 || t == PGORM_S_INT8)
+            return int_digits(to) >= int_digits(from);
+        if (t == PGORM_S_NUMERIC)
+            return to.precision == 0 || int_digits(to) >= int_digits(from);
+        if (t == PGORM_S_FLOAT8)
+            return f != PGORM_S_INT8; /* 53-bit mantissa */
+        if (t == PGORM_S_FLOAT4)
+            return f == PGORM_S_INT2; /* 24-bit mantissa */
+        return false;
+    case PGORM_S_FLOAT4:
+        return t == PGORM_S_FLOAT8;
+    case PGORM_S_NUMERIC:
+        if (t != PGORM_S_NUMERIC)
+            return false;
+        if (to.precision == 0)
+            return true;
+        if (from.precision == 0)
+            return false;
+        return to.scale >= from.scale && int_digits(to) >= int_digits(from);
+    case PGORM_S_VARCHAR:
+        return t == PGORM_S_VARCHAR &&
+               (to.precision == 0 || (from.precision != 0 && to.precision >= from.precision));
+    case PGORM_S_DATE:
+        return t == PGORM_S_TIMESTAMP;
+    default:
+        return f == t && mig_type_eq(from, to);
+    }
+}
+
+const char *mig_type_sql(pgorm_coltype t, char *buf, size_t size)
+{
+    t.scalar = base_scalar(t.scalar);
+    if (t.scalar == PGORM_S_NUMERIC && t.precision == 0)
+        snprintf(buf, size, "numeric");
+    else if (t.scalar == PGORM_S_VARCHAR && t.precision == 0)
+        snprintf(buf, size, "varchar");
+    else
+        return pgorm_coltype_sql(t, buf, size);
+    return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* From a parsed schema.                                               */
+
+static const char *field_column(const pgorm_field *f)
+{
+    return f->column ? f->column : f->name;
+}
+
+/* The SQL column of a field named in a block, or the name itself. */
+static const char *block_column(const pgorm_model *m, const char *field)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (strcmp(m->fields[i].name, field) == 0 && m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE)
+            return field_column(&m->fields[i]);
+    return field;
+}
+
+static const pgorm_field *single_id(const pgorm_model *m)
+{
+    const pgorm_field *id = NULL;
+    size_t nid = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].is_id) {
+            id = &m->fields[i];
+            nid++;
+        }
+    for (size_t i = 0; i < m->nblocks; i++)
+        if (m->blocks[i].kind == PGORM_BLOCK_ID) {
+            nid += m->blocks[i].nfields;
+            if (m->blocks[i].nfields == 1)
+                id = pgorm_model_field(m, m->blocks[i].fields[0]);
+        }
+    return nid == 1 ? id : NULL;
+}
+
+static bool key_eq(const mig_key *a, const mig_key *b)
+{
+    if (a->kind != b->kind || a->ncols != b->ncols)
+        return false;
+    for (size_t i = 0; i < a->ncols; i++)
+        if (strcmp(a->cols[i], b->cols[i]) != 0)
+            return false;
+    return true;
+}
+
+static bool add_key(mig_catalog *c, mig_table *t, mig_key_kind kind, const char **cols,
+                    size_t ncols)
+{
+    mig_key k = {.kind = kind, .ncols = ncols};
+    k.cols = pgorm_arena_calloc(&c->arena, ncols ? ncols : 1, sizeof *k.cols);
+    if (!k.cols)
+        return false;
+    for (size_t i = 0; i < ncols; i++)
+        if (!(k.cols[i] = mig_strdup(c, cols[i])))
+            return false;
+    for (size_t i = 0; i < t->nkeys; i++)
+        if (key_eq(&t->keys[i], &k))
+            return true; /* written twice (@id and @unique...): one object */
+    t->keys[t->nkeys++] = k;
+    return true;
+}
+
+static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_model *m,
+                           mig_table *t)
+{
+    t->name = mig_strdup(c, m->table);
+    t->model = mig_strdup(c, m->name);
+    if (m->renamed_from) {
+        char *snake = pgorm_snake_case(m->renamed_from);
+        if (!snake)
+            return false;
+        t->renamed_from = mig_strdup(c, snake);
+        pgorm_free(snake);
+        t->renamed_from_model = mig_strdup(c, m->renamed_from);
+    }
+    size_t nids = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        nids += m->fields[i].is_id;
+    t->cols = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->cols);
+    t->fks = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->fks);
+    t->keys = pgorm_arena_calloc(&c->arena, 2 * m->nfields + m->nblocks + 1, sizeof *t->keys);
+    const char **idcols = pgorm_arena_calloc(&c->arena, nids + 1, sizeof *idcols);
+    if (!t->name || !t->model || !t->cols || !t->fks || !t->keys || !idcols ||
+        (m->renamed_from && (!t->renamed_from || !t->renamed_from_model)))
+        return false;
+
+    for (size_t i = 0; i < m->nfields; i++) {
+        const pgorm_field *f = &m->fields[i];
+        if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+            continue;
+        mig_column *col = &t->cols[t->ncols++];
+        col->name = mig_strdup(c, field_column(f));
+        col->type = f->type;
+        col->nullable = f->nullable && !f->is_id && f->type.scalar != PGORM_S_SERIAL &&
+                        f->type.scalar != PGORM_S_BIGSERIAL;
+        col->def.kind = f->def.kind;
+        col->def.text = mig_strdup(c, f->def.text);
+        if (!col->name || (f->def.text && !col->def.text))
+            return false;
+        if (f->renamed_from) {
+            char old[512];
+            snprintf(old, sizeof old, "%s%s", f->renamed_from,
+                     f->kind == PGORM_FIELD_FOREIGN_KEY ? "_id" : "");
+            if (!(col->renamed_from = mig_strdup(c, old)))
+                return false;
+        }
+        if (f->kind == PGORM_FIELD_FOREIGN_KEY) {
+            col->type.scalar = base_scalar(col->type.scalar);
+            if (f->target >= s->nmodels)
+                continue; /* not validated: no constraint to speak of */
+            const pgorm_model *tm = &s->models[f->target];
+            const pgorm_field *id = single_id(tm);
+            mig_fk *fk = &t->fks[t->nfks++];
+            fk->column = col->name;
+            fk->ref_table = mig_strdup(c, tm->table);
+            fk->ref_column = mig_strdup(c, id ? field_column(id) : "id");
+            fk->on_delete = f->on_delete;
+            if (!fk->ref_table || !fk->ref_column)
+                return false;
+        }
+    }
+    /* Primary key: field-level @id in field order, else @@id. */
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].is_id)
+            idcols[n++] = field_column(&m->fields[i]);
+    if (n && !add_key(c, t, MIG_KEY_PRIMARY, idcols, n))
+        return false;
+    for (size_t b = 0; b < m->nblocks; b++) {
+        const pgorm_block *blk = &m->blocks[b];
+        if (blk->kind != PGORM_BLOCK_ID)
+            continue;
+        const char **cols = pgorm_arena_calloc(&c->arena, blk->nfields + 1, sizeof *cols);
+        if (!cols)
+            return false;
+        for (size_t j = 0; j < blk->nfields; j++)
+            cols[j] = block_column(m, blk->fields[j]);
+        if (!add_key(c, t, MIG_KEY_PRIMARY, cols, blk->nfields))
+            return false;
+    }
+    /* A primary key's columns are NOT NULL. */
+    const mig_key *pk = mig_table_pk(t);
+    for (size_t j = 0; pk && j < pk->ncols; j++) {
+        mig_column *col = mig_table_column(t, pk->cols[j]);
+        if (col)
+            col->nullable = false;
+    }
+    /* Unique constraints, then indexes: field-level first, then blocks. */
+    static const struct {
+        pgorm_block_kind block;
+        mig_key_kind key;
+    } kinds[] = {{PGORM_BLOCK_UNIQUE, MIG_KEY_UNIQUE}, {PGORM_BLOCK_INDEX, MIG_KEY_INDEX}};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; i < m->nfields; i++) {
+            const pgorm_field *f = &m->fields[i];
+            bool on = kinds[k].key == MIG_KEY_UNIQUE ? f->is_unique : f->is_index;
+            if (f->kind == PGORM_FIELD_BACK_REFERENCE || !on)
+                continue;
+            const char *col = field_column(f);
+            if (!add_key(c, t, kinds[k].key, &col, 1))
+                return false;
+        }
+        for (size_t b = 0; b < m->nblocks; b++) {
+            const pgorm_block *blk = &m->blocks[b];
+            if (blk->kind != kinds[k].block)
+                continue;
+            const char **cols = pgorm_arena_calloc(&c->arena, blk->nfields + 1, sizeof *cols);
+            if (!cols)
+                return false;
+            for (size_t j = 0; j < blk->nfields; j++)
+                cols[j] = block_column(m, blk->fields[j]);
+            if (!add_key(c, t, kinds[k].key, cols, blk->nfields))
+                return false;
+        }
+    }
+    return true;
+}
+
+mig_catalog *mig_catalog_from_schema(const pgorm_schema *s)
+{
+    mig_catalog *c = mig_catalog_new();
+    if (!c)
+        return NULL;
+    c->tables = pgorm_arena_calloc(&c->arena, s->nmodels + 1, sizeof *c->tables);
+    if (!c->tables)
+        goto oom;
+    for (size_t i = 0; i < s->nmodels; i++) {
+        if (!model_to_table(c, s, &s->models[i], &c->tables[c->ntables]))
+            goto oom;
+        c->ntables++;
+    }
+    mig_catalog_sort(c);
+    return c;
+oom:
+    mig_catalog_free(c);
+    return NULL;
+}

@@ -1,0 +1,119 @@
+/* A catalog as a pgorm_schema: what introspection hands to its callers.
+ *
+ * Models are named by their table, ForeignKey fields by their column without
+ * "_id" (so `author_id` is the field `author`, as the parser names it), and
+ * keys, unique constraints and indexes are named blocks over field names.
+ * Every string is its own pgorm_malloc allocation so pgorm_schema_free()
+ * releases it like a parsed schema.
+ */
+#include <string.h>
+
+#include "migrate/catalog.h"
+#include "pgorm/pgorm.h"
+
+static char *fk_field_name(const char *column)
+{
+    size_t n = strlen(column);
+    if (n > 3 && strcmp(column + n - 3, "_id") == 0) {
+        char *s = pgorm_malloc(n - 2);
+        if (s) {
+            memcpy(s, column, n - 3);
+            s[n - 3] = '\0';
+        }
+        return s;
+    }
+    return pgorm_strdup(column);
+}
+
+/* The field name of a column in the converted model. */
+static const char *field_of(const pgorm_model *m, const char *column)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (strcmp(m->fields[i].column, column) == 0)
+            return m->fields[i].name;
+    return column;
+}
+
+static size_t table_index(const mig_catalog *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        if (strcmp(c->tables[i].name, name) == 0)
+            return i;
+    return PGORM_NONE;
+}
+
+static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model *m)
+{
+    m->name = pgorm_strdup(t->name);
+    m->table = pgorm_strdup(t->name);
+    m->fields = pgorm_calloc(t->ncols + 1, sizeof *m->fields);
+    m->blocks = pgorm_calloc(t->nkeys + 1, sizeof *m->blocks);
+    if (!m->name || !m->table || !m->fields || !m->blocks)
+        return false;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const mig_column *col = &t->cols[i];
+        pgorm_field *f = &m->fields[m->nfields++];
+        const mig_fk *fk = mig_table_fk(t, col->name);
+        size_t target = fk ? table_index(c, fk->ref_table) : PGORM_NONE;
+        f->column = pgorm_strdup(col->name);
+        f->type = col->type;
+        f->nullable = col->nullable;
+        f->def.kind = col->def.kind;
+        f->target = PGORM_NONE;
+        f->target_fk = PGORM_NONE;
+        if (col->def.text && !(f->def.text = pgorm_strdup(col->def.text)))
+            return false;
+        if (target != PGORM_NONE) {
+            f->kind = PGORM_FIELD_FOREIGN_KEY;
+            f->name = fk_field_name(col->name);
+            f->target_model = pgorm_strdup(fk->ref_table);
+            f->target = target;
+            f->on_delete = fk->on_delete;
+            if (!f->target_model)
+                return false;
+        } else {
+            f->kind = PGORM_FIELD_SCALAR;
+            f->name = pgorm_strdup(col->name);
+        }
+        if (!f->name || !f->column)
+            return false;
+    }
+    for (size_t k = 0; k < t->nkeys; k++) {
+        const mig_key *key = &t->keys[k];
+        pgorm_block *b = &m->blocks[m->nblocks++];
+        b->kind = key->kind == MIG_KEY_PRIMARY  ? PGORM_BLOCK_ID
+                  : key->kind == MIG_KEY_UNIQUE ? PGORM_BLOCK_UNIQUE
+                                                : PGORM_BLOCK_INDEX;
+        b->fields = pgorm_calloc(key->ncols + 1, sizeof *b->fields);
+        b->field_pos = pgorm_calloc(key->ncols + 1, sizeof *b->field_pos);
+        b->name = pgorm_strdup(key->name);
+        if (!b->fields || !b->field_pos || (key->name && !b->name))
+            return false;
+        for (size_t j = 0; j < key->ncols; j++) {
+            if (!(b->fields[j] = pgorm_strdup(field_of(m, key->cols[j]))))
+                return false;
+            b->nfields++;
+        }
+    }
+    return true;
+}
+
+pgorm_schema *mig_catalog_to_schema(const mig_catalog *c)
+{
+    pgorm_schema *s = pgorm_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->models = pgorm_calloc(c->ntables + 1, sizeof *s->models);
+    if (!s->models)
+        goto oom;
+    for (size_t i = 0; i < c->ntables; i++) {
+        s->nmodels++;
+        if (!convert_table(c, &c->tables[i], &s->models[i]))
+            goto oom;
+    }
+    /* BackReference targets are not in a database; target_fk stays NONE. */
+    return s;
+oom:
+    pgorm_schema_free(s);
+    return NULL;
+}

@@ -1,0 +1,489 @@
+#include "migrate/introspect.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+
+/* The tables we look at, ordered by name in byte order (as strcmp sorts). */
+#define TABLES_CTE                                                                             \
+    "WITH tbl AS (SELECT c.oid, c.relname FROM pg_class c "                                    \
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "                                           \
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "         \
+    "AND c.relname <> 'pgorm_migrations') "
+
+static const char *const Q_TABLES =
+    TABLES_CTE "SELECT oid, relname FROM tbl ORDER BY relname COLLATE \"C\"";
+
+static const char *const Q_COLUMNS =
+    TABLES_CTE
+    "SELECT a.attrelid, a.attname, t.typname, a.atttypmod, a.attnotnull, "
+    "pg_get_expr(d.adbin, d.adrelid), "
+    "(SELECT s.relname FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid "
+    " WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass "
+    " AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND s.relkind = 'S' "
+    " AND dep.deptype = 'a' "
+    " AND pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', s.oid::regclass) "
+    " LIMIT 1), "
+    "a.attidentity <> '' OR a.attgenerated <> '', format_type(a.atttypid, a.atttypmod), "
+    "t.typtype = 'd' "
+    "FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
+    "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+    "WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
+
+/* One row per constraint column. */
+static const char *const Q_CONSTRAINTS =
+    TABLES_CTE
+    "SELECT con.conrelid, con.conname, con.contype, a.attname, "
+    "coalesce(ft.relname, ''), coalesce(fn.nspname, ''), coalesce(fa.attname, ''), "
+    "con.confdeltype, array_length(con.conkey, 1) "
+    "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid "
+    "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, i) "
+    "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
+    "LEFT JOIN pg_class ft ON ft.oid = con.confrelid "
+    "LEFT JOIN pg_namespace fn ON fn.oid = ft.relnamespace "
+    "LEFT JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = con.confkey[k.i] "
+    "WHERE con.contype IN ('p', 'u', 'f') "
+    "ORDER BY con.conrelid, CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 ELSE 2 END, "
+    "con.conname COLLATE \"C\", k.i";
+
+/* Plain indexes over columns (no expression, no predicate, btree, no
+   INCLUDE), not the ones behind a constraint. One row per index column. */
+static const char *const Q_INDEXES =
+    TABLES_CTE
+    "SELECT i.indrelid, ic.relname, i.indisunique, a.attname, i.indnatts "
+    "FROM pg_index i JOIN tbl ON tbl.oid = i.indrelid "
+    "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+    "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, i) "
+    "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+    "WHERE am.amname = 'btree' AND i.indpred IS NULL AND i.indexprs IS NULL "
+    "AND i.indnatts = i.indnkeyatts AND 0 <> ALL (i.indkey::int2[]) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
+    "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+    "ORDER BY i.indrelid, i.indisunique DESC, ic.relname COLLATE \"C\", k.i";
+
+/* ------------------------------------------------------------------ */
+/* Defaults.                                                           */
+
+static bool is_number(const char *s, bool *decimal)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p))
+        p++;
+    *decimal = false;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+        *decimal = true;
+    }
+    return *p == '\0';
+}
+
+/* 'lit'::type -> the unescaped literal and the type's name, or false. */
+static bool split_cast(const char *expr, char **lit, const char **type)
+{
+    if (expr[0] != '\'')
+        return false;
+    const char *p = expr + 1;
+    size_t n = 0;
+    for (;; p++) {
+        if (*p == '\0')
+            return false;
+        if (*p == '\'') {
+            if (p[1] != '\'')
+                break;
+            p++;
+        }
+        n++;
+    }
+    if (strncmp(p, "'::", 3) != 0)
+        return false;
+    *type = p + 3;
+    char *s = pgorm_malloc(n + 1);
+    if (!s)
+        return false;
+    size_t k = 0;
+    for (const char *q = expr + 1; q < p; q++) {
+        s[k++] = *q;
+        if (*q == '\'')
+            q++;
+    }
+    s[k] = '\0';
+    *lit = s;
+    return true;
+}
+
+bool mig_default_from_sql(const char *expr, pgorm_default *out)
+{
+    static const char *const string_types[] = {
+        "text", "character varying", "date", "uuid", "jsonb", "timestamp without time zone",
+        "timestamp with time zone", NULL};
+    static const char *const number_types[] = {"integer", "bigint", "smallint", "numeric",
+                                               "real", "double precision", NULL};
+    bool decimal = false;
+    out->text = NULL;
+    if (strcmp(expr, "now()") == 0) {
+        out->kind = PGORM_DEFAULT_NOW;
+        return true;
+    }
+    if (strcmp(expr, "true") == 0 || strcmp(expr, "false") == 0) {
+        out->kind = PGORM_DEFAULT_BOOL;
+        return (out->text = pgorm_strdup(expr)) != NULL;
+    }
+    if (is_number(expr, &decimal)) {
+        out->kind = decimal ? PGORM_DEFAULT_DECIMAL : PGORM_DEFAULT_INT;
+        return (out->text = pgorm_strdup(expr)) != NULL;
+    }
+    char *lit = NULL;
+    const char *type = NULL;
+    if (split_cast(expr, &lit, &type)) {
+        for (size_t i = 0; string_types[i]; i++)
+            if (strcmp(type, string_types[i]) == 0) {
+                out->kind = PGORM_DEFAULT_STRING;
+                out->text = lit;
+                return true;
+            }
+        for (size_t i = 0; number_types[i]; i++)
+            if (strcmp(type, number_types[i]) == 0 && is_number(lit, &decimal)) {
+                out->kind = decimal ? PGORM_DEFAULT_DECIMAL : PGORM_DEFAULT_INT;
+                out->text = lit;
+                return true;
+            }
+        pgorm_free(lit);
+    }
+    out->kind = PGORM_DEFAULT_SQL;
+    return (out->text = pgorm_strdup(expr)) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Catalog.                                                            */
+
+typedef struct ctx {
+    PGconn *conn;
+    mig_catalog *cat;
+    Oid *oids; /* parallel to cat->tables while they are in query order */
+    mig_err *e;
+} ctx;
+
+static mig_table *table_of(ctx *x, const char *oid_text)
+{
+    Oid oid = (Oid)strtoul(oid_text, NULL, 10);
+    for (size_t i = 0; i < x->cat->ntables; i++)
+        if (x->oids[i] == oid)
+            return &x->cat->tables[i];
+    return NULL;
+}
+
+static int oom(ctx *x)
+{
+    return mig_err_set(x->e, MIG_DB, "out of memory while reading the database's tables");
+}
+
+static bool map_type(const char *typname, int typmod, pgorm_coltype *t)
+{
+    static const struct {
+        const char *name;
+        pgorm_scalar scalar;
+    } map[] = {
+        {"bool", PGORM_S_BOOL},       {"int2", PGORM_S_INT2},
+        {"int4", PGORM_S_INT4},       {"int8", PGORM_S_INT8},
+        {"float4", PGORM_S_FLOAT4},   {"float8", PGORM_S_FLOAT8},
+        {"numeric", PGORM_S_NUMERIC}, {"text", PGORM_S_TEXT},
+        {"varchar", PGORM_S_VARCHAR}, {"bytea", PGORM_S_BYTEA},
+        {"uuid", PGORM_S_UUID},       {"date", PGORM_S_DATE},
+        {"timestamp", PGORM_S_TIMESTAMP}, {"timestamptz", PGORM_S_TIMESTAMPTZ},
+        {"jsonb", PGORM_S_JSONB},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(typname, map[i].name) != 0)
+            continue;
+        *t = (pgorm_coltype){.scalar = map[i].scalar};
+        if (map[i].scalar == PGORM_S_VARCHAR && typmod >= 4)
+            t->precision = typmod - 4;
+        if (map[i].scalar == PGORM_S_NUMERIC && typmod >= 4) {
+            t->precision = ((typmod - 4) >> 16) & 0xffff;
+            t->scale = (int16_t)((typmod - 4) & 0xffff);
+        }
+        /* Other typmods (timestamp(3)) have no spelling in the language. */
+        return typmod < 0 || map[i].scalar == PGORM_S_VARCHAR || map[i].scalar == PGORM_S_NUMERIC;
+    }
+    return false;
+}
+
+static int read_tables(ctx *x)
+{
+    PGresult *r = mig_exec(x->conn, Q_TABLES, PGRES_TUPLES_OK, x->e, "reading the list of tables");
+    if (!r)
+        return MIG_DB;
+    size_t n = (size_t)PQntuples(r);
+    x->cat->tables = pgorm_arena_calloc(&x->cat->arena, n + 1, sizeof *x->cat->tables);
+    x->oids = pgorm_calloc(n + 1, sizeof *x->oids);
+    if (!x->cat->tables || !x->oids) {
+        PQclear(r);
+        return oom(x);
+    }
+    for (size_t i = 0; i < n; i++) {
+        mig_table *t = &x->cat->tables[i];
+        x->oids[i] = (Oid)strtoul(PQgetvalue(r, (int)i, 0), NULL, 10);
+        t->name = mig_strdup(x->cat, PQgetvalue(r, (int)i, 1));
+        t->model = t->name;
+        if (!t->name) {
+            PQclear(r);
+            return oom(x);
+        }
+        x->cat->ntables++;
+    }
+    PQclear(r);
+    return MIG_OK;
+}
+
+/* Count rows per table (results are grouped by table) and size arrays. */
+static size_t *count_rows(ctx *x, const PGresult *r)
+{
+    size_t *counts = pgorm_calloc(x->cat->ntables + 1, sizeof *counts);
+    if (!counts)
+        return NULL;
+    for (int i = 0; i < PQntuples(r); i++) {
+        mig_table *t = table_of(x, PQgetvalue(r, i, 0));
+        if (t)
+            counts[t - x->cat->tables]++;
+    }
+    return counts;
+}
+
+static int read_columns(ctx *x)
+{
+    PGresult *r = mig_exec(x->conn, Q_COLUMNS, PGRES_TUPLES_OK, x->e, "reading columns");
+    if (!r)
+        return MIG_DB;
+    int rc = MIG_OK;
+    size_t *counts = count_rows(x, r);
+    if (!counts) {
+        rc = oom(x);
+        goto out;
+    }
+    for (size_t i = 0; i < x->cat->ntables; i++) {
+        x->cat->tables[i].cols =
+            pgorm_arena_calloc(&x->cat->arena, counts[i] + 1, sizeof(mig_column));
+        if (!x->cat->tables[i].cols) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        mig_table *t = table_of(x, PQgetvalue(r, i, 0));
+        if (!t)
+            continue;
+        const char *name = PQgetvalue(r, i, 1);
+        mig_column *col = &t->cols[t->ncols++];
+        if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
+            strcmp(PQgetvalue(r, i, 9), "t") == 0) {
+            rc = mig_err_set(x->e, MIG_USER,
+                             "column %s.%s has type %s, which a schema file cannot describe "
+                             "(types: bool, int2, int4, int8, serial, bigserial, float4, "
+                             "float8, numeric(p,s), text, varchar(n), bytea, uuid, date, "
+                             "timestamp, timestamptz, jsonb)",
+                             t->name, name, PQgetvalue(r, i, 8));
+            goto out;
+        }
+        if (strcmp(PQgetvalue(r, i, 7), "t") == 0) {
+            rc = mig_err_set(x->e, MIG_USER,
+                             "column %s.%s is an identity or generated column, which a schema "
+                             "file cannot describe (use serial or bigserial)",
+                             t->name, name);
+            goto out;
+        }
+        col->name = mig_strdup(x->cat, name);
+        col->nullable = strcmp(PQgetvalue(r, i, 4), "t") != 0;
+        if (!col->name) {
+            rc = oom(x);
+            goto out;
+        }
+        if (!PQgetisnull(r, i, 6) &&
+            (col->type.scalar == PGORM_S_INT4 || col->type.scalar == PGORM_S_INT8)) {
+            col->type.scalar =
+                col->type.scalar == PGORM_S_INT4 ? PGORM_S_SERIAL : PGORM_S_BIGSERIAL;
+            if (!(col->seq = mig_strdup(x->cat, PQgetvalue(r, i, 6)))) {
+                rc = oom(x);
+                goto out;
+            }
+        } else if (!PQgetisnull(r, i, 5)) {
+            const char *expr = PQgetvalue(r, i, 5);
+            pgorm_default d;
+            if (!mig_default_from_sql(expr, &d)) {
+                rc = oom(x);
+                goto out;
+            }
+            col->def.kind = d.kind;
+            col->def.text = mig_strdup(x->cat, d.text);
+            col->def_sql = mig_strdup(x->cat, expr);
+            bool ok = (!d.text || col->def.text) && col->def_sql;
+            pgorm_free(d.text);
+            if (!ok) {
+                rc = oom(x);
+                goto out;
+            }
+        }
+    }
+out:
+    pgorm_free(counts);
+    PQclear(r);
+    return rc;
+}
+
+static pgorm_on_delete on_delete_of(char c)
+{
+    switch (c) {
+    case 'c': return PGORM_ON_DELETE_CASCADE;
+    case 'r': return PGORM_ON_DELETE_RESTRICT;
+    case 'n': return PGORM_ON_DELETE_SET_NULL;
+    default: return PGORM_ON_DELETE_NO_ACTION; /* 'a'; 'd' (set default) has no spelling */
+    }
+}
+
+/* Append one key column; a new key starts when the name changes. */
+static bool key_row(mig_catalog *cat, mig_table *t, mig_key_kind kind, const char *name,
+                    const char *col, size_t ncols, bool index_only)
+{
+    mig_key *k = t->nkeys ? &t->keys[t->nkeys - 1] : NULL;
+    if (!k || k->kind != kind || strcmp(k->name, name) != 0 || k->ncols == ncols) {
+        k = &t->keys[t->nkeys++];
+        k->kind = kind;
+        k->index_only = index_only;
+        k->name = mig_strdup(cat, name);
+        k->cols = pgorm_arena_calloc(&cat->arena, ncols + 1, sizeof *k->cols);
+        if (!k->name || !k->cols)
+            return false;
+    }
+    return (k->cols[k->ncols++] = mig_strdup(cat, col)) != NULL;
+}
+
+static int read_keys(ctx *x)
+{
+    PGresult *rc_ = mig_exec(x->conn, Q_CONSTRAINTS, PGRES_TUPLES_OK, x->e,
+                             "reading constraints");
+    if (!rc_)
+        return MIG_DB;
+    PGresult *ri = mig_exec(x->conn, Q_INDEXES, PGRES_TUPLES_OK, x->e, "reading indexes");
+    if (!ri) {
+        PQclear(rc_);
+        return MIG_DB;
+    }
+    int rc = MIG_OK;
+    size_t *nc = count_rows(x, rc_), *ni = count_rows(x, ri);
+    if (!nc || !ni) {
+        rc = oom(x);
+        goto out;
+    }
+    for (size_t i = 0; i < x->cat->ntables; i++) {
+        mig_table *t = &x->cat->tables[i];
+        t->keys = pgorm_arena_calloc(&x->cat->arena, nc[i] + ni[i] + 1, sizeof *t->keys);
+        t->fks = pgorm_arena_calloc(&x->cat->arena, nc[i] + 1, sizeof *t->fks);
+        if (!t->keys || !t->fks) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+    for (int i = 0; i < PQntuples(rc_); i++) {
+        mig_table *t = table_of(x, PQgetvalue(rc_, i, 0));
+        if (!t)
+            continue;
+        const char *name = PQgetvalue(rc_, i, 1);
+        char type = PQgetvalue(rc_, i, 2)[0];
+        const char *col = PQgetvalue(rc_, i, 3);
+        size_t ncols = (size_t)atoi(PQgetvalue(rc_, i, 8));
+        if (type == 'f') {
+            const char *ref = PQgetvalue(rc_, i, 4);
+            /* Multi-column keys and keys into other schemas have no spelling. */
+            if (ncols != 1 || strcmp(PQgetvalue(rc_, i, 5), "public") != 0 ||
+                !mig_catalog_table(x->cat, ref))
+                continue;
+            mig_fk *fk = &t->fks[t->nfks++];
+            fk->column = mig_strdup(x->cat, col);
+            fk->ref_table = mig_strdup(x->cat, ref);
+            fk->ref_column = mig_strdup(x->cat, PQgetvalue(rc_, i, 6));
+            fk->on_delete = on_delete_of(PQgetvalue(rc_, i, 7)[0]);
+            fk->name = mig_strdup(x->cat, name);
+            if (!fk->column || !fk->ref_table || !fk->ref_column || !fk->name) {
+                rc = oom(x);
+                goto out;
+            }
+        } else if (!key_row(x->cat, t, type == 'p' ? MIG_KEY_PRIMARY : MIG_KEY_UNIQUE, name,
+                            col, ncols, false)) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+    for (int i = 0; i < PQntuples(ri); i++) {
+        mig_table *t = table_of(x, PQgetvalue(ri, i, 0));
+        if (!t)
+            continue;
+        bool unique = strcmp(PQgetvalue(ri, i, 2), "t") == 0;
+        if (!key_row(x->cat, t, unique ? MIG_KEY_UNIQUE : MIG_KEY_INDEX, PQgetvalue(ri, i, 1),
+                     PQgetvalue(ri, i, 3), (size_t)atoi(PQgetvalue(ri, i, 4)), unique)) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+    /* Foreign keys in column order. */
+    for (size_t i = 0; i < x->cat->ntables; i++) {
+        mig_table *t = &x->cat->tables[i];
+        size_t n = 0;
+        for (size_t c = 0; c < t->ncols; c++)
+            for (size_t f = n; f < t->nfks; f++)
+                if (strcmp(t->fks[f].column, t->cols[c].name) == 0) {
+                    mig_fk tmp = t->fks[n];
+                    t->fks[n++] = t->fks[f];
+                    t->fks[f] = tmp;
+                }
+    }
+out:
+    pgorm_free(nc);
+    pgorm_free(ni);
+    PQclear(rc_);
+    PQclear(ri);
+    return rc;
+}
+
+mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
+{
+    ctx x = {.conn = conn, .e = e};
+    x.cat = mig_catalog_new();
+    if (!x.cat) {
+        mig_err_set(e, MIG_DB, "out of memory while reading the database's tables");
+        return NULL;
+    }
+    int rc = read_tables(&x);
+    if (rc == MIG_OK)
+        rc = read_columns(&x);
+    if (rc == MIG_OK)
+        rc = read_keys(&x);
+    pgorm_free(x.oids);
+    if (rc != MIG_OK) {
+        mig_catalog_free(x.cat);
+        return NULL;
+    }
+    /* Already sorted by name in byte order by the query. */
+    return x.cat;
+}
+
+pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e)
+{
+    mig_catalog *c = mig_introspect(conn, e);
+    if (!c)
+        return NULL;
+    pgorm_schema *s = mig_catalog_to_schema(c);
+    mig_catalog_free(c);
+    if (!s)
+        mig_err_set(e, MIG_DB, "out of memory while reading the database's tables");
+    return s;
+}

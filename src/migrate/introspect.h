@@ -1,0 +1,43 @@
+/* Introspection: the tables of a live database's `public` schema, read from
+ * pg_catalog (pgorm's own pgorm_migrations table left out).
+ *
+ * Reads tables; columns with their exact types (varchar length, numeric
+ * precision and scale), NOT NULL and defaults (int4/int8 whose default is
+ * nextval() of a sequence the column owns read back as serial/bigserial);
+ * primary keys (composite too), unique constraints and unique indexes,
+ * plain btree indexes over columns, and single-column foreign keys with
+ * their ON DELETE. Everything gets its name from the database.
+ *
+ * What the schema language cannot describe (a column of type money, an
+ * identity or generated column) is an error that names the column;
+ * indexes over expressions, partial indexes and multi-column foreign keys
+ * are left out (a migration never touches them).
+ *
+ * Blocking libpq: this runs in the command-line tool.
+ */
+#ifndef PGORM_MIGRATE_INTROSPECT_H
+#define PGORM_MIGRATE_INTROSPECT_H
+
+#include <libpq-fe.h>
+
+#include "migrate/catalog.h"
+#include "migrate/mig_err.h"
+#include "pgorm/schema.h"
+
+/* The database's tables as a catalog (names of constraints, indexes and
+   sequences included). New (mig_catalog_free); NULL with *e filled on
+   error. `conn` is borrowed and must be idle. */
+mig_catalog *mig_introspect(PGconn *conn, mig_err *e);
+
+/* The same, as the pgorm_schema the parser would produce for it (see
+   mig_catalog_to_schema). New (pgorm_schema_free); NULL with *e filled. */
+pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);
+
+/* Read a default as pg_get_expr() prints it back into a pgorm_default:
+   'x'::text (and the other string-typed casts) -> STRING, numbers -> INT
+   or DECIMAL, true/false -> BOOL, now() -> NOW, anything else -> SQL.
+   out->text is a new string (pgorm_free), NULL for NOW. Returns false on
+   OOM. */
+bool mig_default_from_sql(const char *expr, pgorm_default *out);
+
+#endif

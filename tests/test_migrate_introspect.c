@@ -1,0 +1,252 @@
+/* Introspection of a live database into the migration catalog and into a
+   pgorm_schema: types, NULL, defaults, keys, uniques, indexes, foreign keys. */
+#include "pgtest.h"
+
+#include <string.h>
+
+#include "migrate/introspect.h"
+
+static PGconn *fresh(pgt_db *db, const char *label, const char *sql)
+{
+    pgt_db_create(db, label);
+    PGconn *c = pgt_connect(db->conninfo);
+    pgt_exec(c, sql);
+    return c;
+}
+
+static mig_catalog *introspect(PGconn *c)
+{
+    mig_err e = {0};
+    mig_catalog *cat = mig_introspect(c, &e);
+    if (!cat)
+        fail_msg("introspect: %s", e.message);
+    return cat;
+}
+
+static const mig_column *col(const mig_catalog *cat, const char *t, const char *c)
+{
+    const mig_table *tab = mig_catalog_table(cat, t);
+    assert_non_null(tab);
+    const mig_column *colp = mig_table_column(tab, c);
+    if (!colp)
+        fail_msg("no column %s.%s", t, c);
+    return colp;
+}
+
+static void test_types_null_defaults(void **state)
+{
+    (void)state;
+    pgt_db db;
+    PGconn *c = fresh(&db, "intro_types",
+                      "CREATE TABLE t ("
+                      " a int2 NOT NULL DEFAULT 5, b int4 DEFAULT -42, c int8, d numeric(12,2) "
+                      "DEFAULT 3.25, e float4, f float8 DEFAULT -2.5, g text DEFAULT 'it''s', "
+                      "h varchar(40) NOT NULL, i bytea, j uuid, k date DEFAULT '2024-01-01', "
+                      "l timestamp DEFAULT now(), m timestamptz, n jsonb DEFAULT '{}', "
+                      "o bool DEFAULT true, p serial, q bigserial, r int4 DEFAULT 2 + 2);"
+                      "CREATE TABLE pgorm_migrations (version text);");
+    mig_catalog *cat = introspect(c);
+    assert_int_equal(cat->ntables, 1); /* pgorm_migrations is left out */
+    const mig_table *t = mig_catalog_table(cat, "t");
+    assert_int_equal(t->ncols, 18);
+    assert_string_equal(t->cols[0].name, "a"); /* column order kept */
+    assert_int_equal(col(cat, "t", "a")->type.scalar, PGORM_S_INT2);
+    assert_false(col(cat, "t", "a")->nullable);
+    assert_int_equal(col(cat, "t", "a")->def.kind, PGORM_DEFAULT_INT);
+    assert_string_equal(col(cat, "t", "a")->def.text, "5");
+    assert_true(col(cat, "t", "b")->nullable);
+    assert_int_equal(col(cat, "t", "b")->def.kind, PGORM_DEFAULT_INT);
+    assert_string_equal(col(cat, "t", "b")->def.text, "-42");
+    assert_int_equal(col(cat, "t", "c")->def.kind, PGORM_DEFAULT_NONE);
+    const mig_column *d = col(cat, "t", "d");
+    assert_int_equal(d->type.scalar, PGORM_S_NUMERIC);
+    assert_int_equal(d->type.precision, 12);
+    assert_int_equal(d->type.scale, 2);
+    assert_int_equal(d->def.kind, PGORM_DEFAULT_DECIMAL);
+    assert_string_equal(d->def.text, "3.25");
+    assert_int_equal(col(cat, "t", "e")->type.scalar, PGORM_S_FLOAT4);
+    assert_string_equal(col(cat, "t", "f")->def.text, "-2.5");
+    assert_int_equal(col(cat, "t", "g")->def.kind, PGORM_DEFAULT_STRING);
+    assert_string_equal(col(cat, "t", "g")->def.text, "it's");
+    assert_string_equal(col(cat, "t", "g")->def_sql, "'it''s'::text");
+    assert_int_equal(col(cat, "t", "h")->type.scalar, PGORM_S_VARCHAR);
+    assert_int_equal(col(cat, "t", "h")->type.precision, 40);
+    assert_false(col(cat, "t", "h")->nullable);
+    assert_int_equal(col(cat, "t", "i")->type.scalar, PGORM_S_BYTEA);
+    assert_int_equal(col(cat, "t", "j")->type.scalar, PGORM_S_UUID);
+    assert_int_equal(col(cat, "t", "k")->def.kind, PGORM_DEFAULT_STRING);
+    assert_string_equal(col(cat, "t", "k")->def.text, "2024-01-01");
+    assert_int_equal(col(cat, "t", "l")->def.kind, PGORM_DEFAULT_NOW);
+    assert_int_equal(col(cat, "t", "m")->type.scalar, PGORM_S_TIMESTAMPTZ);
+    assert_string_equal(col(cat, "t", "n")->def.text, "{}");
+    assert_int_equal(col(cat, "t", "o")->def.kind, PGORM_DEFAULT_BOOL);
+    assert_string_equal(col(cat, "t", "o")->def.text, "true");
+    const mig_column *p = col(cat, "t", "p");
+    assert_int_equal(p->type.scalar, PGORM_S_SERIAL);
+    assert_int_equal(p->def.kind, PGORM_DEFAULT_NONE);
+    assert_string_equal(p->seq, "t_p_seq");
+    assert_false(p->nullable);
+    assert_int_equal(col(cat, "t", "q")->type.scalar, PGORM_S_BIGSERIAL);
+    assert_int_equal(col(cat, "t", "r")->def.kind, PGORM_DEFAULT_SQL);
+    assert_string_equal(col(cat, "t", "r")->def.text, "(2 + 2)");
+    mig_catalog_free(cat);
+    PQfinish(c);
+    pgt_db_drop(&db);
+}
+
+static void test_keys_indexes_fks(void **state)
+{
+    (void)state;
+    pgt_db db;
+    PGconn *c = fresh(
+        &db, "intro_keys",
+        "CREATE TABLE author (id bigserial PRIMARY KEY, email text UNIQUE, name text);"
+        "CREATE TABLE book (id bigserial PRIMARY KEY, isbn text NOT NULL, title text,"
+        " author_id int8 NOT NULL REFERENCES author (id) ON DELETE CASCADE,"
+        " editor_id int8 REFERENCES author (id) ON DELETE SET NULL,"
+        " CONSTRAINT book_title_isbn_key UNIQUE (title, isbn));"
+        "CREATE INDEX book_title_idx ON book (title);"
+        "CREATE INDEX book_multi_idx ON book (author_id, title);"
+        "CREATE UNIQUE INDEX book_isbn_uidx ON book (isbn);"
+        "CREATE INDEX book_expr_idx ON book (lower(title));"
+        "CREATE INDEX book_partial_idx ON book (title) WHERE title IS NOT NULL;"
+        "CREATE TABLE \"order\" (a int4, b int4, \"User\" text, PRIMARY KEY (b, a),"
+        " r int8 REFERENCES author ON DELETE RESTRICT);");
+    mig_catalog *cat = introspect(c);
+    assert_int_equal(cat->ntables, 3);
+    assert_string_equal(cat->tables[0].name, "author");
+    assert_string_equal(cat->tables[1].name, "book");
+    assert_string_equal(cat->tables[2].name, "order");
+
+    const mig_table *author = mig_catalog_table(cat, "author");
+    const mig_key *pk = mig_table_pk(author);
+    assert_non_null(pk);
+    assert_int_equal(pk->ncols, 1);
+    assert_string_equal(pk->cols[0], "id");
+    assert_string_equal(pk->name, "author_pkey");
+    assert_int_equal(author->nkeys, 2);
+    assert_int_equal(author->keys[1].kind, MIG_KEY_UNIQUE);
+    assert_string_equal(author->keys[1].cols[0], "email");
+    assert_string_equal(author->keys[1].name, "author_email_key");
+
+    const mig_table *book = mig_catalog_table(cat, "book");
+    /* pkey, 1 unique constraint, 1 unique index, 2 plain indexes (expression
+       and partial ones are left out) */
+    assert_int_equal(book->nkeys, 5);
+    assert_int_equal(book->keys[1].kind, MIG_KEY_UNIQUE);
+    assert_int_equal(book->keys[1].ncols, 2);
+    assert_string_equal(book->keys[1].cols[0], "title");
+    assert_string_equal(book->keys[1].cols[1], "isbn");
+    assert_false(book->keys[1].index_only);
+    assert_int_equal(book->keys[2].kind, MIG_KEY_UNIQUE);
+    assert_true(book->keys[2].index_only);
+    assert_string_equal(book->keys[2].name, "book_isbn_uidx");
+    assert_int_equal(book->keys[3].kind, MIG_KEY_INDEX);
+    assert_string_equal(book->keys[3].name, "book_multi_idx");
+    assert_string_equal(book->keys[3].cols[1], "title");
+    assert_string_equal(book->keys[4].name, "book_title_idx");
+    assert_int_equal(book->nfks, 2);
+    assert_string_equal(book->fks[0].column, "author_id");
+    assert_string_equal(book->fks[0].ref_table, "author");
+    assert_string_equal(book->fks[0].ref_column, "id");
+    assert_int_equal(book->fks[0].on_delete, PGORM_ON_DELETE_CASCADE);
+    assert_string_equal(book->fks[0].name, "book_author_id_fkey");
+    assert_int_equal(book->fks[1].on_delete, PGORM_ON_DELETE_SET_NULL);
+    assert_int_equal(col(cat, "book", "author_id")->type.scalar, PGORM_S_INT8);
+
+    const mig_table *order = mig_catalog_table(cat, "order");
+    pk = mig_table_pk(order);
+    assert_int_equal(pk->ncols, 2);
+    assert_string_equal(pk->cols[0], "b");
+    assert_string_equal(pk->cols[1], "a");
+    assert_false(col(cat, "order", "a")->nullable);
+    assert_int_equal(order->fks[0].on_delete, PGORM_ON_DELETE_RESTRICT);
+
+    /* The same as a pgorm_schema. */
+    mig_err e = {0};
+    pgorm_schema *s = pgorm_migrate_introspect(c, &e);
+    assert_non_null(s);
+    assert_int_equal(s->nmodels, 3);
+    const pgorm_model *m = &s->models[1];
+    assert_string_equal(m->name, "book");
+    assert_string_equal(m->table, "book");
+    const pgorm_field *f = NULL;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (strcmp(m->fields[i].name, "author") == 0)
+            f = &m->fields[i];
+    assert_non_null(f);
+    assert_int_equal(f->kind, PGORM_FIELD_FOREIGN_KEY);
+    assert_string_equal(f->column, "author_id");
+    assert_string_equal(f->target_model, "author");
+    assert_int_equal(f->target, 0);
+    assert_int_equal(f->on_delete, PGORM_ON_DELETE_CASCADE);
+    assert_false(f->nullable);
+    assert_int_equal(m->nblocks, 5);
+    assert_int_equal(m->blocks[0].kind, PGORM_BLOCK_ID);
+    assert_string_equal(m->blocks[0].name, "book_pkey");
+    assert_int_equal(m->blocks[3].kind, PGORM_BLOCK_INDEX);
+    assert_string_equal(m->blocks[3].fields[0], "author"); /* field name, not column */
+    pgorm_schema_free(s);
+
+    mig_catalog_free(cat);
+    PQfinish(c);
+    pgt_db_drop(&db);
+}
+
+static void test_unsupported_type_is_named(void **state)
+{
+    (void)state;
+    pgt_db db;
+    PGconn *c = fresh(&db, "intro_unsup", "CREATE TABLE t (id int4, price money)");
+    mig_err e = {0};
+    mig_catalog *cat = mig_introspect(c, &e);
+    assert_null(cat);
+    assert_int_equal(e.status, MIG_USER);
+    assert_non_null(strstr(e.message, "t.price"));
+    assert_non_null(strstr(e.message, "money"));
+    PQfinish(c);
+    pgt_db_drop(&db);
+}
+
+static void test_default_mapping(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sql;
+        pgorm_default_kind kind;
+        const char *text;
+    } cases[] = {
+        {"42", PGORM_DEFAULT_INT, "42"},
+        {"'-42'::integer", PGORM_DEFAULT_INT, "-42"},
+        {"'-2.5'::numeric", PGORM_DEFAULT_DECIMAL, "-2.5"},
+        {"3.25", PGORM_DEFAULT_DECIMAL, "3.25"},
+        {"'a''b'::text", PGORM_DEFAULT_STRING, "a'b"},
+        {"''::character varying", PGORM_DEFAULT_STRING, ""},
+        {"false", PGORM_DEFAULT_BOOL, "false"},
+        {"now()", PGORM_DEFAULT_NOW, NULL},
+        {"'\\x61'::bytea", PGORM_DEFAULT_SQL, "'\\x61'::bytea"},
+        {"CURRENT_DATE", PGORM_DEFAULT_SQL, "CURRENT_DATE"},
+        {"'x'::text || 'y'::text", PGORM_DEFAULT_SQL, "'x'::text || 'y'::text"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pgorm_default d;
+        assert_true(mig_default_from_sql(cases[i].sql, &d));
+        assert_int_equal(d.kind, cases[i].kind);
+        if (cases[i].text)
+            assert_string_equal(d.text, cases[i].text);
+        else
+            assert_null(d.text);
+        pgorm_free(d.text);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_types_null_defaults),
+        cmocka_unit_test(test_keys_indexes_fks),
+        cmocka_unit_test(test_unsupported_type_is_named),
+        cmocka_unit_test(test_default_mapping),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
