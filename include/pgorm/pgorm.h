@@ -86,22 +86,36 @@ const char *pgorm_errcode_name(pgorm_errcode code);
 /* ------------------------------------------------------------------ */
 /* Value types.                                                        */
 
+/* How each SQL type looks in C. On the wire every value is PostgreSQL's
+   binary format; the mapping below is exact (no rounding anywhere). */
 typedef enum pgorm_type {
-    PGORM_BOOL = 1,
-    PGORM_INT2,
-    PGORM_INT4,
-    PGORM_INT8,
-    PGORM_FLOAT4,
-    PGORM_FLOAT8,
-    PGORM_NUMERIC,     /* char *: exact decimal text, "12345.6700" */
+    PGORM_BOOL = 1,    /* bool */
+    PGORM_INT2,        /* int16_t */
+    PGORM_INT4,        /* int32_t (also serial) */
+    PGORM_INT8,        /* int64_t (also bigserial) */
+    PGORM_FLOAT4,      /* float */
+    PGORM_FLOAT8,      /* double */
+    /* char *: exact decimal text. Sent: what PostgreSQL's numeric input
+       accepts ("-12.50", "1e-3", "NaN", "Infinity"); the column's scale then
+       rounds it. Received: exactly the text PostgreSQL prints
+       ("12345.6700", "-0.001", "NaN", "-Infinity"), any number of digits. */
+    PGORM_NUMERIC,
     PGORM_TEXT,        /* char *: UTF-8 (text and varchar(n)) */
     PGORM_BYTEA,       /* pgorm_bytes */
     PGORM_UUID,        /* pgorm_uuid */
     PGORM_DATE,        /* pgorm_date */
-    PGORM_TIMESTAMP,   /* pgorm_timestamp, no time zone */
-    PGORM_TIMESTAMPTZ, /* pgorm_timestamp, UTC */
-    PGORM_JSONB,       /* char *: JSON text */
+    PGORM_TIMESTAMP,   /* pgorm_timestamp: wall-clock time, no time zone */
+    PGORM_TIMESTAMPTZ, /* pgorm_timestamp: an instant, counted in UTC */
+    PGORM_JSONB,       /* char *: JSON text (the server validates and normalises it) */
 } pgorm_type;
+
+/* SQL NULL, per C type:
+   - char * (numeric, text, jsonb): the NULL pointer.
+   - pgorm_bytes: data == NULL (a non-NULL data with len 0 is the empty
+     bytea).
+   - fixed-size values (bool, numbers, uuid, date, timestamps): a separate
+     `bool has_<field>` in the struct, false for NULL (see
+     pgorm_column_desc.has_offset). */
 
 typedef struct pgorm_bytes {
     uint8_t *data; /* NULL means SQL NULL; non-NULL with len 0 is empty */
@@ -109,22 +123,50 @@ typedef struct pgorm_bytes {
 } pgorm_bytes;
 
 typedef struct pgorm_uuid {
-    uint8_t bytes[16];
+    uint8_t bytes[16]; /* network order, as printed */
 } pgorm_uuid;
 
-/* Days since 1970-01-01. */
+/* Days since 1970-01-01 (negative before). Proleptic Gregorian calendar,
+   astronomical years (year 0 is 1 BC), like PostgreSQL. PostgreSQL's
+   'infinity' and '-infinity' are the two sentinels below (both ways). */
 typedef int32_t pgorm_date;
-/* Microseconds since 1970-01-01 00:00:00 (UTC for timestamptz). */
-typedef int64_t pgorm_timestamp;
+#define PGORM_DATE_INFINITY INT32_MAX
+#define PGORM_DATE_NEG_INFINITY INT32_MIN
 
+/* Microseconds since 1970-01-01 00:00:00. For timestamptz that instant is
+   in UTC, whatever the session's TimeZone (the binary protocol carries UTC);
+   for timestamp it is the wall-clock reading, never shifted by a time zone.
+   'infinity' / '-infinity' are the sentinels below (both ways). The server
+   holds 4713 BC to 294276 AD and refuses other values (SQLSTATE 22008); the
+   few server values after 294246 AD do not fit and give PGORM_ERR_DECODE. */
+typedef int64_t pgorm_timestamp;
+#define PGORM_TIMESTAMP_INFINITY INT64_MAX
+#define PGORM_TIMESTAMP_NEG_INFINITY INT64_MIN
+
+/* Calendar conversions (pure functions, no time zone involved). Months
+   1-12, days 1-31; out-of-range parts are not normalised: pass a valid
+   date. _to_ymd / _to_parts leave the sentinels' parts unspecified. */
 pgorm_date pgorm_date_from_ymd(int year, int month, int day);
 void pgorm_date_to_ymd(pgorm_date d, int *year, int *month, int *day);
 pgorm_timestamp pgorm_timestamp_from_parts(int year, int month, int day, int hour, int min,
                                            int sec, int usec);
-/* "2024-03-01 12:00:00.000001", plus "Z" for timestamptz when tz is true. */
+void pgorm_timestamp_to_parts(pgorm_timestamp t, int *year, int *month, int *day, int *hour,
+                              int *min, int *sec, int *usec);
+/* Text forms, as PostgreSQL prints them with DateStyle ISO:
+   "2024-03-01", "0044-03-15 BC", "infinity";
+   "2024-03-01 12:00:00.5" (fraction only when non-zero, trailing zeros
+   dropped), plus "Z" for timestamptz when `tz` is true. Write into buf
+   (caller's, `size` bytes, NUL-terminated); return the length, or -1 when
+   it does not fit (32 bytes always do). */
+int pgorm_date_format(pgorm_date d, char *buf, size_t size);
 int pgorm_timestamp_format(pgorm_timestamp t, bool tz, char *buf, size_t size);
-int pgorm_uuid_format(const pgorm_uuid *u, char *buf, size_t size); /* 37 bytes */
-int pgorm_uuid_parse(const char *s, pgorm_uuid *out);                 /* 0 on success */
+/* "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" (lower case) into buf (37 bytes
+   suffice); returns 36, or -1 when it does not fit. */
+int pgorm_uuid_format(const pgorm_uuid *u, char *buf, size_t size);
+/* Parse what PostgreSQL's uuid input accepts: 32 hex digits, either case,
+   optionally in braces, with an optional '-' after any group of four.
+   0 on success, -1 (and *out untouched) otherwise. */
+int pgorm_uuid_parse(const char *s, pgorm_uuid *out);
 
 /* ------------------------------------------------------------------ */
 /* Descriptors: static tables written by `pgorm gen`.                  */

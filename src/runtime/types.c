@@ -1,0 +1,169 @@
+/* Date, timestamp and uuid helpers of pgorm.h: pure functions, no time zone,
+ * no allocation. The calendar is proleptic Gregorian with astronomical years,
+ * as in PostgreSQL; the day arithmetic is Howard Hinnant's days_from_civil /
+ * civil_from_days, exact for every int32 day count.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+
+#define USECS_PER_DAY INT64_C(86400000000)
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                /* [0, 399] */
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;        /* [0, 146096] */
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (int)(yoe + era * 400 + (m <= 2));
+    *month = m;
+    *day = d;
+}
+
+pgorm_date pgorm_date_from_ymd(int year, int month, int day)
+{
+    return (pgorm_date)days_from_civil(year, month, day);
+}
+
+void pgorm_date_to_ymd(pgorm_date d, int *year, int *month, int *day)
+{
+    civil_from_days(d, year, month, day);
+}
+
+pgorm_timestamp pgorm_timestamp_from_parts(int year, int month, int day, int hour, int min,
+                                           int sec, int usec)
+{
+    int64_t days = days_from_civil(year, month, day);
+    return days * USECS_PER_DAY +
+           ((int64_t)hour * 3600 + (int64_t)min * 60 + sec) * INT64_C(1000000) + usec;
+}
+
+void pgorm_timestamp_to_parts(pgorm_timestamp t, int *year, int *month, int *day, int *hour,
+                              int *min, int *sec, int *usec)
+{
+    int64_t days = t / USECS_PER_DAY;
+    int64_t rem = t % USECS_PER_DAY;
+    if (rem < 0) { /* floor division */
+        rem += USECS_PER_DAY;
+        days--;
+    }
+    civil_from_days(days, year, month, day);
+    int64_t secs = rem / 1000000;
+    *usec = (int)(rem % 1000000);
+    *hour = (int)(secs / 3600);
+    *min = (int)(secs / 60 % 60);
+    *sec = (int)(secs % 60);
+}
+
+/* snprintf's result as our contract: the length, or -1 when it did not fit. */
+static int fit(int n, size_t size)
+{
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* Year as PostgreSQL prints it: at least 4 digits, "BC" for year <= 0. */
+static const char *era_year(int year, int *shown)
+{
+    *shown = year > 0 ? year : 1 - year;
+    return year > 0 ? "" : " BC";
+}
+
+int pgorm_date_format(pgorm_date d, char *buf, size_t size)
+{
+    if (d == PGORM_DATE_INFINITY)
+        return fit(snprintf(buf, size, "infinity"), size);
+    if (d == PGORM_DATE_NEG_INFINITY)
+        return fit(snprintf(buf, size, "-infinity"), size);
+    int y, m, day, shown;
+    pgorm_date_to_ymd(d, &y, &m, &day);
+    const char *bc = era_year(y, &shown);
+    return fit(snprintf(buf, size, "%04d-%02d-%02d%s", shown, m, day, bc), size);
+}
+
+int pgorm_timestamp_format(pgorm_timestamp t, bool tz, char *buf, size_t size)
+{
+    if (t == PGORM_TIMESTAMP_INFINITY)
+        return fit(snprintf(buf, size, "infinity"), size);
+    if (t == PGORM_TIMESTAMP_NEG_INFINITY)
+        return fit(snprintf(buf, size, "-infinity"), size);
+    int y, mo, d, h, mi, s, us, shown;
+    pgorm_timestamp_to_parts(t, &y, &mo, &d, &h, &mi, &s, &us);
+    const char *bc = era_year(y, &shown);
+    char frac[8] = "";
+    if (us) {
+        snprintf(frac, sizeof frac, ".%06d", us);
+        size_t n = strlen(frac);
+        while (frac[n - 1] == '0')
+            frac[--n] = '\0';
+    }
+    return fit(snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d%s%s%s", shown, mo, d, h, mi, s,
+                        frac, tz ? "Z" : "", bc),
+               size);
+}
+
+int pgorm_uuid_format(const pgorm_uuid *u, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (size < 37)
+        return -1;
+    char *p = buf;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[u->bytes[i] >> 4];
+        *p++ = hex[u->bytes[i] & 15];
+    }
+    *p = '\0';
+    return 36;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int pgorm_uuid_parse(const char *s, pgorm_uuid *out)
+{
+    pgorm_uuid u;
+    bool braces = *s == '{';
+    if (braces)
+        s++;
+    for (int i = 0; i < 16; i++) {
+        int hi = hexval(s[0]);
+        int lo = hi < 0 ? -1 : hexval(s[1]);
+        if (lo < 0)
+            return -1;
+        u.bytes[i] = (uint8_t)(hi << 4 | lo);
+        s += 2;
+        /* a hyphen may follow any group of four digits but the last */
+        if (i % 2 == 1 && i < 15 && *s == '-')
+            s++;
+    }
+    if (braces && *s++ != '}')
+        return -1;
+    if (*s)
+        return -1;
+    *out = u;
+    return 0;
+}
