@@ -1,0 +1,38 @@
+/* `migrate make`: compare a schema file with the live database and write the
+ * migration that takes the database to the schema, and its down migration.
+ *
+ * Steps: parse the schema; refuse when the folder holds migrations the
+ * database has not applied (the comparison would be with a stale database);
+ * introspect; let the server spell the schema's defaults as it stores them
+ * (so equal defaults compare equal); diff; with no change, say so and write
+ * nothing; refuse changes that lose data (dropped tables and columns,
+ * narrowed types, each listed with the rows it affects) unless allowed;
+ * render and write <dir>/<version>_<name>.up.sql and .down.sql.
+ */
+#ifndef PGORM_MIGRATE_MAKE_H
+#define PGORM_MIGRATE_MAKE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "migrate/mig_err.h"
+#include "migrate/runner.h"
+
+typedef struct mig_make_opts {
+    PGconn *conn;            /* borrowed, idle */
+    const char *schema_path; /* the .pgorm file */
+    const char *dir;         /* the migrations folder (created when missing) */
+    const char *name;        /* [A-Za-z0-9_-]+ */
+    bool allow_data_loss;
+    const char *version; /* a fixed version (PGORM_MIGRATE_VERSION) or NULL */
+    time_t now;          /* for the version when none is fixed */
+    mig_say_fn say;      /* progress and the list of changes; may be NULL */
+    void *ud;
+} mig_make_opts;
+
+/* Returns MIG_OK (also when nothing changed), MIG_USER (bad schema, refused
+   data loss, unapplied migrations, bad name) or MIG_DB, with *e filled. */
+int mig_make(const mig_make_opts *o, mig_err *e);
+
+#endif

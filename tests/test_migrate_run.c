@@ -1,0 +1,265 @@
+/* The migration runner through the command line: up, down, status, the
+   checksum of applied files, a failing statement, two concurrent ups. */
+#include "migtest.h"
+
+#include <sys/wait.h>
+
+#include "migrate/sqlsplit.h"
+
+typedef struct fx {
+    pgt_db db;
+    PGconn *c;
+    char dir[64];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    pgt_db_create(&f->db, "mig_run");
+    f->c = pgt_connect(f->db.conninfo);
+    mt_tmpdir(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    PQfinish(f->c);
+    pgt_db_drop(&f->db);
+    mt_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void three_files(const char *dir)
+{
+    mt_write(dir, "1001_authors.up.sql",
+             "-- authors\nCREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL);\n");
+    mt_write(dir, "1001_authors.down.sql", "DROP TABLE author;\n");
+    mt_write(dir, "1002_books.up.sql",
+             "CREATE TABLE book (id bigserial PRIMARY KEY,\n"
+             "  author_id int8 NOT NULL REFERENCES author (id));\n"
+             "INSERT INTO author (name) VALUES ('semi;colon'), ($$dollar;$$);\n");
+    mt_write(dir, "1002_books.down.sql", "DROP TABLE book;\nDELETE FROM author;\n");
+    mt_write(dir, "1010_pages.up.sql", "ALTER TABLE book ADD COLUMN pages int4;\n");
+    mt_write(dir, "1010_pages.down.sql", "ALTER TABLE book DROP COLUMN pages;\n");
+    mt_write(dir, "README", "not a migration\n");
+}
+
+static int64_t applied_count(PGconn *c)
+{
+    return pgt_query_int(c, "SELECT count(*) FROM pgorm_migrations");
+}
+
+static bool has_table(PGconn *c, const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_class WHERE relname = '%s'", name);
+    return pgt_query_int(c, sql) > 0;
+}
+
+static void test_up_down_status(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    char *out = NULL;
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "status --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "pending           1001_authors"));
+    assert_non_null(strstr(out, "0 applied, 3 pending"));
+    free(out);
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s --to 1002", f->dir), 0);
+    assert_non_null(strstr(out, "applied 1001_authors ("));
+    assert_non_null(strstr(out, "applied 1002_books ("));
+    assert_non_null(strstr(out, " ms)"));
+    assert_null(strstr(out, "1010"));
+    free(out);
+    assert_int_equal(applied_count(f->c), 2);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM author"), 2);
+    char *sum = pgt_query_text(f->c, "SELECT checksum FROM pgorm_migrations WHERE version = '1001'");
+    assert_int_equal(strncmp(sum, "fnv1a64:", 8), 0);
+    assert_int_equal(strlen(sum), 24);
+    free(sum);
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir=%s", f->dir), 0);
+    assert_non_null(strstr(out, "applied 1010_pages"));
+    assert_null(strstr(out, "1001_authors"));
+    free(out);
+    assert_int_equal(applied_count(f->c), 3);
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "nothing to apply"));
+    free(out);
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "status --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "applied           1010_pages"));
+    assert_non_null(strstr(out, "3 applied, 0 pending"));
+    free(out);
+
+    /* down: one step by default, then two more */
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "reverted 1010_pages"));
+    free(out);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM information_schema.columns "
+                                         "WHERE table_name = 'book' AND column_name = 'pages'"),
+                     0);
+    assert_int_equal(applied_count(f->c), 2);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s --steps 5", f->dir), 0);
+    assert_non_null(strstr(out, "reverted 1002_books"));
+    assert_non_null(strstr(out, "reverted 1001_authors"));
+    assert_non_null(strstr(out, "2 migrations reverted"));
+    free(out);
+    assert_false(has_table(f->c, "author"));
+    assert_int_equal(applied_count(f->c), 0);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "nothing to revert"));
+    free(out);
+}
+
+static void test_edited_applied_file_is_refused(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    MT_MIGRATE(&f->db, 0, "up --dir %s --to 1001", f->dir);
+    mt_write(f->dir, "1001_authors.up.sql",
+             "CREATE TABLE author (id bigserial PRIMARY KEY, name text);\n");
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 1);
+    assert_non_null(strstr(out, "1001_authors.up.sql was changed after it was applied"));
+    free(out);
+    assert_false(has_table(f->c, "book")); /* nothing else ran */
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s", f->dir), 1);
+    free(out);
+    assert_true(has_table(f->c, "author"));
+    assert_int_equal(mt_migrate(&f->db, "", &out, "status --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "applied, CHANGED  1001_authors"));
+    free(out);
+}
+
+static void test_failing_statement_rolls_back_the_file(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    mt_write(f->dir, "1020_broken.up.sql",
+             "CREATE TABLE first_one (id int4);\n"
+             "\n"
+             "ALTER TABLE book\n"
+             "  ADD COLUMN x int44;\n"
+             "CREATE TABLE never (id int4);\n");
+    mt_write(f->dir, "1020_broken.down.sql", "DROP TABLE first_one;\n");
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 2);
+    assert_non_null(strstr(out, "applied 1010_pages"));
+    assert_non_null(strstr(out, "1020_broken failed at statement 2 of 3"));
+    assert_non_null(strstr(out, "1020_broken.up.sql:4, column 16"));
+    assert_non_null(strstr(out, "ALTER TABLE book ..."));
+    assert_non_null(strstr(out, "type \"int44\" does not exist"));
+    assert_non_null(strstr(out, "SQLSTATE 42704"));
+    assert_non_null(strstr(out, "rolled back"));
+    free(out);
+    assert_false(has_table(f->c, "first_one"));
+    assert_false(has_table(f->c, "never"));
+    assert_int_equal(applied_count(f->c), 3); /* the files before it stay applied */
+}
+
+static void test_usage_errors(void **state)
+{
+    fx *f = *state;
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "sideways --dir %s", f->dir), 1);
+    assert_non_null(strstr(out, "unknown subcommand 'sideways'"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up"), 1);
+    assert_non_null(strstr(out, "needs --dir"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s --steps 0", f->dir), 1);
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s --to 999", f->dir), 1);
+    assert_non_null(strstr(out, "no migration with that version"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s/nope", f->dir), 1);
+    free(out);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "DATABASE_URL='host=/nonexistent port=1' %s migrate status --dir %s",
+             mt_cli(), f->dir);
+    assert_int_equal(pgt_run(cmd, &out), 2);
+    assert_non_null(strstr(out, "cannot connect"));
+    free(out);
+}
+
+static void test_two_concurrent_ups_apply_once(void **state)
+{
+    fx *f = *state;
+    mt_write(f->dir, "1_log.up.sql", "CREATE TABLE log (x int4);\n");
+    mt_write(f->dir, "1_log.down.sql", "DROP TABLE log;\n");
+    mt_write(f->dir, "2_slow.up.sql",
+             "INSERT INTO log VALUES (1);\nSELECT pg_sleep(0.5);\nINSERT INTO log VALUES (2);\n");
+    mt_write(f->dir, "2_slow.down.sql", "DELETE FROM log;\n");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s migrate up --dir %s 2>&1", f->db.conninfo,
+             mt_cli(), f->dir);
+    FILE *a = popen(cmd, "r");
+    FILE *b = popen(cmd, "r");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[4096];
+    size_t na = fread(buf, 1, sizeof buf - 1, a);
+    buf[na] = '\0';
+    int sa = pclose(a);
+    size_t nb = fread(buf, 1, sizeof buf - 1, b);
+    buf[nb] = '\0';
+    int sb = pclose(b);
+    assert_true(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    assert_true(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM log"), 2);
+    assert_int_equal(applied_count(f->c), 2);
+}
+
+static void test_split_statements(void **state)
+{
+    (void)state;
+    const char *sql = "-- head; comment\n"
+                      "/* block /* nested; */ still; */\n"
+                      "SELECT 'a;b', E'it\\'s;', \"we;ird\";\n"
+                      "DO $fn$ BEGIN PERFORM 1; END $fn$;\n"
+                      "  ;;\n"
+                      "SELECT $$x;$$ -- trailing; comment\n"
+                      ", 2";
+    size_t n = 0;
+    mig_stmt *st = mig_sql_split(sql, strlen(sql), &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(st[0].line, 3);
+    assert_int_equal(strncmp(sql + st[0].offset, "SELECT 'a;b'", 12), 0);
+    assert_int_equal(sql[st[0].offset + st[0].len - 1], ';');
+    assert_int_equal(st[0].len, strlen("SELECT 'a;b', E'it\\'s;', \"we;ird\";"));
+    assert_int_equal(st[1].line, 4);
+    assert_int_equal(st[1].len, strlen("DO $fn$ BEGIN PERFORM 1; END $fn$;"));
+    assert_int_equal(st[2].line, 6);
+    assert_string_equal(sql + st[2].offset, "SELECT $$x;$$ -- trailing; comment\n, 2");
+    int line, col;
+    mig_sql_position(sql, &st[2], 15, &line, &col); /* the "-" of "--" */
+    assert_int_equal(line, 6);
+    assert_int_equal(col, 15);
+    mig_sql_position(sql, &st[2], 38, &line, &col); /* "2" on the next line */
+    assert_int_equal(line, 7);
+    assert_int_equal(col, 3);
+    pgorm_free(st);
+    assert_null(mig_sql_split("  -- nothing\n", 13, &n));
+    assert_int_equal(n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_statements),
+        cmocka_unit_test_setup_teardown(test_up_down_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edited_applied_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_statement_rolls_back_the_file, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_concurrent_ups_apply_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
