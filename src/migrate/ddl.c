@@ -632,6 +632,21 @@ static void compute_reach(const pgorm_schema *s, bool *reach, size_t *stack)
     }
 }
 
+/* Every foreign key of model i points at itself or at a created model
+   (direct targets only: what CREATE TABLE needs to exist). */
+static bool ready(const pgorm_schema *s, size_t i, const bool *created)
+{
+    const pgorm_model *m = &s->models[i];
+    for (size_t k = 0; k < m->nfields; k++) {
+        if (m->fields[k].kind != PGORM_FIELD_FOREIGN_KEY)
+            continue;
+        size_t t = fk_target(s, &m->fields[k]);
+        if (t != PGORM_NONE && t != i && !created[t])
+            return false;
+    }
+    return true;
+}
+
 /* The next model to create: the first (in schema order) whose foreign keys
    all point at created models or itself; when a cycle leaves none, the first
    model whose remaining dependencies all lie in its own cycle (a sink of
@@ -640,16 +655,9 @@ static void compute_reach(const pgorm_schema *s, bool *reach, size_t *stack)
 static size_t next_model(const pgorm_schema *s, const bool *reach, const bool *created)
 {
     size_t n = s->nmodels;
-    for (size_t i = 0; i < n; i++) {
-        if (created[i])
-            continue;
-        bool ready = true;
-        for (size_t j = 0; j < n && ready; j++)
-            if (j != i && !created[j] && reach[i * n + j])
-                ready = false;
-        if (ready)
+    for (size_t i = 0; i < n; i++)
+        if (!created[i] && ready(s, i, created))
             return i;
-    }
     for (size_t i = 0; i < n; i++) {
         if (created[i])
             continue;
