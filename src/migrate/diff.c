@@ -1,0 +1,405 @@
+#include "migrate/diff.h"
+
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+
+/* ------------------------------------------------------------------ */
+/* Matching by name, then by explicit rename.                           */
+
+static bool table_renamed_from(const mig_table *t, const char *old)
+{
+    return (t->renamed_from && strcmp(t->renamed_from, old) == 0) ||
+           (t->renamed_from_model && strcmp(t->renamed_from_model, old) == 0);
+}
+
+/* The to-table that from-table f becomes, or NULL. */
+static const mig_table *match_table(const mig_catalog *from, const mig_catalog *to,
+                                    const mig_table *f)
+{
+    const mig_table *t = mig_catalog_table(to, f->name);
+    if (t)
+        return t;
+    for (size_t i = 0; i < to->ntables; i++) {
+        t = &to->tables[i];
+        if (!mig_catalog_table(from, t->name) && table_renamed_from(t, f->name))
+            return t;
+    }
+    return NULL;
+}
+
+/* The from-table that to-table t comes from, or NULL (a new table). */
+static const mig_table *match_table_rev(const mig_catalog *from, const mig_catalog *to,
+                                        const mig_table *t)
+{
+    const mig_table *f = mig_catalog_table(from, t->name);
+    if (f)
+        return f;
+    for (size_t i = 0; i < from->ntables; i++) {
+        f = &from->tables[i];
+        if (table_renamed_from(t, f->name) && match_table(from, to, f) == t)
+            return f;
+    }
+    return NULL;
+}
+
+static const mig_column *match_col(const mig_table *f, const mig_table *t, const mig_column *fc)
+{
+    const mig_column *tc = mig_table_column(t, fc->name);
+    if (tc)
+        return tc;
+    for (size_t i = 0; i < t->ncols; i++) {
+        tc = &t->cols[i];
+        if (tc->renamed_from && strcmp(tc->renamed_from, fc->name) == 0 &&
+            !mig_table_column(f, tc->name))
+            return tc;
+    }
+    return NULL;
+}
+
+static const mig_column *match_col_rev(const mig_table *f, const mig_table *t,
+                                       const mig_column *tc)
+{
+    const mig_column *fc = mig_table_column(f, tc->name);
+    if (fc)
+        return fc;
+    if (!tc->renamed_from)
+        return NULL;
+    fc = mig_table_column(f, tc->renamed_from);
+    return fc && match_col(f, t, fc) == tc ? fc : NULL;
+}
+
+const mig_table *mig_diff_matched_table(const mig_diff *d, const char *from_name)
+{
+    const mig_table *f = mig_catalog_table(d->from, from_name);
+    return f ? match_table(d->from, d->to, f) : NULL;
+}
+
+const char *mig_diff_new_column(const mig_diff *d, const mig_table *from_table,
+                                const char *from_col)
+{
+    const mig_table *t = match_table(d->from, d->to, from_table);
+    const mig_column *fc = mig_table_column(from_table, from_col);
+    const mig_column *tc = t && fc ? match_col(from_table, t, fc) : NULL;
+    return tc ? tc->name : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Comparisons.                                                         */
+
+static bool is_serial(const mig_column *c)
+{
+    return c->type.scalar == PGORM_S_SERIAL || c->type.scalar == PGORM_S_BIGSERIAL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool mig_default_eq(const mig_column *a, const mig_column *b)
+{
+    bool ha = a->def.kind != PGORM_DEFAULT_NONE, hb = b->def.kind != PGORM_DEFAULT_NONE;
+    if (!ha || !hb)
+        return ha == hb;
+    if (a->def_sql && b->def_sql)
+        return strcmp(a->def_sql, b->def_sql) == 0;
+    bool na = a->def.kind == PGORM_DEFAULT_INT || a->def.kind == PGORM_DEFAULT_DECIMAL;
+    bool nb = b->def.kind == PGORM_DEFAULT_INT || b->def.kind == PGORM_DEFAULT_DECIMAL;
+    if (na && nb)
+        return str_eq(a->def.text, b->def.text);
+    return a->def.kind == b->def.kind && str_eq(a->def.text, b->def.text);
+}
+
+/* Key k of from-table f, its columns renamed as in t, equals key tk. */
+static bool key_matches(const mig_diff *d, const mig_table *f, const mig_key *k,
+                        const mig_key *tk)
+{
+    if (k->kind != tk->kind || k->ncols != tk->ncols)
+        return false;
+    for (size_t i = 0; i < k->ncols; i++)
+        if (!str_eq(mig_diff_new_column(d, f, k->cols[i]), tk->cols[i]))
+            return false;
+    return true;
+}
+
+static bool fk_matches(const mig_diff *d, const mig_table *f, const mig_fk *k, const mig_fk *tk)
+{
+    if (k->on_delete != tk->on_delete ||
+        !str_eq(mig_diff_new_column(d, f, k->column), tk->column))
+        return false;
+    const mig_table *ref = mig_catalog_table(d->from, k->ref_table);
+    const mig_table *tref = ref ? match_table(d->from, d->to, ref) : NULL;
+    if (!tref || strcmp(tref->name, tk->ref_table) != 0)
+        return false;
+    return str_eq(mig_diff_new_column(d, ref, k->ref_column), tk->ref_column);
+}
+
+/* ------------------------------------------------------------------ */
+/* The list.                                                            */
+
+static bool push(mig_diff *d, mig_change c)
+{
+    if (d->n == d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 32;
+        mig_change *p = pgorm_realloc(d->items, ncap * sizeof *p);
+        if (!p)
+            return false;
+        d->items = p;
+        d->cap = ncap;
+    }
+    d->items[d->n++] = c;
+    return true;
+}
+
+static bool diff_columns(mig_diff *d, const mig_table *f, const mig_table *t)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        const mig_column *tc = &t->cols[i];
+        const mig_column *fc = match_col_rev(f, t, tc);
+        mig_change c = {.from_table = f, .to_table = t, .from_col = fc, .to_col = tc};
+        if (!fc) {
+            c.kind = MIG_COLUMN_ADD;
+            if (!push(d, c))
+                return false;
+            continue;
+        }
+        if (strcmp(fc->name, tc->name) != 0) {
+            c.kind = MIG_COLUMN_RENAME;
+            if (!push(d, c))
+                return false;
+        }
+        if (!mig_type_eq(fc->type, tc->type)) {
+            c.kind = MIG_COLUMN_TYPE;
+            if (!push(d, c))
+                return false;
+        }
+        if (fc->nullable != tc->nullable) {
+            c.kind = MIG_COLUMN_NULL;
+            if (!push(d, c))
+                return false;
+        }
+        if (!is_serial(fc) && !is_serial(tc) && !mig_default_eq(fc, tc)) {
+            c.kind = MIG_COLUMN_DEFAULT;
+            if (!push(d, c))
+                return false;
+        }
+    }
+    for (size_t i = 0; i < f->ncols; i++) {
+        if (match_col(f, t, &f->cols[i]))
+            continue;
+        mig_change c = {.kind = MIG_COLUMN_DROP, .from_table = f, .to_table = t,
+                        .from_col = &f->cols[i]};
+        if (!push(d, c))
+            return false;
+    }
+    return true;
+}
+
+static bool diff_keys(mig_diff *d, const mig_table *f, const mig_table *t)
+{
+    /* Each from-key matches at most one to-key (duplicates are dropped). */
+    bool used_f[256], used_t[256];
+    bool *uf = f->nkeys <= 256 ? used_f : pgorm_calloc(f->nkeys, sizeof *uf);
+    bool *ut = t->nkeys <= 256 ? used_t : pgorm_calloc(t->nkeys, sizeof *ut);
+    bool ok = uf && ut;
+    if (ok) {
+        memset(uf, 0, f->nkeys * sizeof *uf);
+        memset(ut, 0, t->nkeys * sizeof *ut);
+    }
+    for (size_t i = 0; ok && i < t->nkeys; i++)
+        for (size_t j = 0; j < f->nkeys; j++)
+            if (!uf[j] && key_matches(d, f, &f->keys[j], &t->keys[i])) {
+                uf[j] = ut[i] = true;
+                break;
+            }
+    for (size_t j = 0; ok && j < f->nkeys; j++)
+        if (!uf[j])
+            ok = push(d, (mig_change){.kind = MIG_KEY_DROP, .from_table = f, .to_table = t,
+                                      .from_key = &f->keys[j]});
+    for (size_t i = 0; ok && i < t->nkeys; i++)
+        if (!ut[i])
+            ok = push(d, (mig_change){.kind = MIG_KEY_ADD, .from_table = f, .to_table = t,
+                                      .to_key = &t->keys[i]});
+    if (uf != used_f)
+        pgorm_free(uf);
+    if (ut != used_t)
+        pgorm_free(ut);
+    return ok;
+}
+
+static bool diff_fks(mig_diff *d, const mig_table *f, const mig_table *t)
+{
+    for (size_t j = 0; j < f->nfks; j++) {
+        bool found = false;
+        for (size_t i = 0; i < t->nfks && !found; i++)
+            found = fk_matches(d, f, &f->fks[j], &t->fks[i]);
+        if (!found && !push(d, (mig_change){.kind = MIG_FK_DROP, .from_table = f,
+                                            .to_table = t, .from_fk = &f->fks[j]}))
+            return false;
+    }
+    for (size_t i = 0; i < t->nfks; i++) {
+        bool found = false;
+        for (size_t j = 0; j < f->nfks && !found; j++)
+            found = fk_matches(d, f, &f->fks[j], &t->fks[i]);
+        if (!found && !push(d, (mig_change){.kind = MIG_FK_ADD, .from_table = f,
+                                            .to_table = t, .to_fk = &t->fks[i]}))
+            return false;
+    }
+    return true;
+}
+
+bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *d)
+{
+    memset(d, 0, sizeof *d);
+    d->from = from;
+    d->to = to;
+    bool ok = true;
+    for (size_t i = 0; ok && i < from->ntables; i++)
+        if (!match_table(from, to, &from->tables[i]))
+            ok = push(d, (mig_change){.kind = MIG_TABLE_DROP, .from_table = &from->tables[i]});
+    for (size_t i = 0; ok && i < to->ntables; i++) {
+        const mig_table *t = &to->tables[i];
+        const mig_table *f = match_table_rev(from, to, t);
+        if (!f) {
+            ok = push(d, (mig_change){.kind = MIG_TABLE_ADD, .to_table = t});
+            continue;
+        }
+        if (strcmp(f->name, t->name) != 0)
+            ok = push(d, (mig_change){.kind = MIG_TABLE_RENAME, .from_table = f, .to_table = t});
+        ok = ok && diff_columns(d, f, t) && diff_keys(d, f, t) && diff_fks(d, f, t);
+    }
+    if (!ok)
+        mig_diff_free(d);
+    return ok;
+}
+
+void mig_diff_free(mig_diff *d)
+{
+    pgorm_free(d->items);
+    d->items = NULL;
+    d->n = d->cap = 0;
+}
+
+bool mig_change_lossy(const mig_change *c)
+{
+    switch (c->kind) {
+    case MIG_TABLE_DROP:
+    case MIG_COLUMN_DROP:
+        return true;
+    case MIG_COLUMN_TYPE:
+        return !mig_type_widens(c->from_col->type, c->to_col->type);
+    default:
+        return false;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptions.                                                        */
+
+static void put_type(pgorm_buf *b, pgorm_coltype t)
+{
+    char tmp[64];
+    if (t.scalar == PGORM_S_SERIAL || t.scalar == PGORM_S_BIGSERIAL)
+        pgorm_buf_puts(b, t.scalar == PGORM_S_SERIAL ? "serial" : "bigserial");
+    else
+        pgorm_buf_puts(b, mig_type_sql(t, tmp, sizeof tmp));
+}
+
+static void put_default(pgorm_buf *b, const mig_column *c)
+{
+    if (c->def.kind == PGORM_DEFAULT_NONE)
+        pgorm_buf_puts(b, "none");
+    else if (c->def_sql)
+        pgorm_buf_puts(b, c->def_sql);
+    else if (c->def.kind == PGORM_DEFAULT_NOW)
+        pgorm_buf_puts(b, "now()");
+    else if (c->def.kind == PGORM_DEFAULT_STRING)
+        pgorm_buf_printf(b, "\"%s\"", c->def.text ? c->def.text : "");
+    else
+        pgorm_buf_puts(b, c->def.text ? c->def.text : "");
+}
+
+static void put_cols(pgorm_buf *b, char *const *cols, size_t n)
+{
+    pgorm_buf_putc(b, '(');
+    for (size_t i = 0; i < n; i++)
+        pgorm_buf_printf(b, "%s%s", i ? ", " : "", cols[i]);
+    pgorm_buf_putc(b, ')');
+}
+
+static const char *key_word(mig_key_kind k)
+{
+    return k == MIG_KEY_PRIMARY ? "primary key" : k == MIG_KEY_UNIQUE ? "unique" : "index";
+}
+
+static const char *on_delete_word(pgorm_on_delete o)
+{
+    switch (o) {
+    case PGORM_ON_DELETE_CASCADE: return "cascade";
+    case PGORM_ON_DELETE_RESTRICT: return "restrict";
+    case PGORM_ON_DELETE_SET_NULL: return "set null";
+    default: return "no action";
+    }
+}
+
+void mig_change_describe(pgorm_buf *b, const mig_change *c)
+{
+    const char *tn = c->to_table ? c->to_table->name : c->from_table->name;
+    switch (c->kind) {
+    case MIG_TABLE_ADD:
+        pgorm_buf_printf(b, "create table %s", tn);
+        break;
+    case MIG_TABLE_DROP:
+        pgorm_buf_printf(b, "drop table %s", c->from_table->name);
+        break;
+    case MIG_TABLE_RENAME:
+        pgorm_buf_printf(b, "rename table %s to %s", c->from_table->name, tn);
+        break;
+    case MIG_COLUMN_ADD:
+        pgorm_buf_printf(b, "add column %s.%s ", tn, c->to_col->name);
+        put_type(b, c->to_col->type);
+        pgorm_buf_puts(b, c->to_col->nullable ? " NULL" : " NOT NULL");
+        break;
+    case MIG_COLUMN_DROP:
+        pgorm_buf_printf(b, "drop column %s.%s", tn, c->from_col->name);
+        break;
+    case MIG_COLUMN_RENAME:
+        pgorm_buf_printf(b, "rename column %s.%s to %s", tn, c->from_col->name, c->to_col->name);
+        break;
+    case MIG_COLUMN_TYPE:
+        pgorm_buf_printf(b, "change type of %s.%s: ", tn, c->to_col->name);
+        put_type(b, c->from_col->type);
+        pgorm_buf_puts(b, " -> ");
+        put_type(b, c->to_col->type);
+        break;
+    case MIG_COLUMN_NULL:
+        pgorm_buf_printf(b, "%s.%s: %s", tn, c->to_col->name,
+                         c->to_col->nullable ? "NOT NULL -> NULL" : "NULL -> NOT NULL");
+        break;
+    case MIG_COLUMN_DEFAULT:
+        pgorm_buf_printf(b, "change default of %s.%s: ", tn, c->to_col->name);
+        put_default(b, c->from_col);
+        pgorm_buf_puts(b, " -> ");
+        put_default(b, c->to_col);
+        break;
+    case MIG_KEY_ADD:
+    case MIG_KEY_DROP: {
+        const mig_key *k = c->kind == MIG_KEY_ADD ? c->to_key : c->from_key;
+        pgorm_buf_printf(b, "%s %s on %s ", c->kind == MIG_KEY_ADD ? "add" : "drop",
+                         key_word(k->kind), tn);
+        put_cols(b, k->cols, k->ncols);
+        if (k->name)
+            pgorm_buf_printf(b, " (%s)", k->name);
+        break;
+    }
+    case MIG_FK_ADD:
+    case MIG_FK_DROP: {
+        const mig_fk *k = c->kind == MIG_FK_ADD ? c->to_fk : c->from_fk;
+        pgorm_buf_printf(b, "%s foreign key %s.%s -> %s.%s on delete %s",
+                         c->kind == MIG_FK_ADD ? "add" : "drop", tn, k->column, k->ref_table,
+                         k->ref_column, on_delete_word(k->on_delete));
+        break;
+    }
+    }
+}

@@ -1,0 +1,78 @@
+/* The diff of two catalogs: every change that takes `from` (the database)
+ * to `to` (the schema file).
+ *
+ * Tables and columns are matched by SQL name; when a name of `to` is absent
+ * from `from`, by its @@renamed_from / @renamed_from (never guessed). Every
+ * difference on a matched column is its own change (type, NULL, default).
+ * Keys, unique constraints and indexes are compared by definition (kind and
+ * columns in order), not by name; foreign keys by column, target table and
+ * column, and ON DELETE. A changed key or foreign key is a drop and an add.
+ * A serial column differs from an int4 one by its type (the sequence is
+ * part of the type); its default is the sequence's and is not compared.
+ *
+ * Changes point into both catalogs, which must outlive the diff.
+ */
+#ifndef PGORM_MIGRATE_DIFF_H
+#define PGORM_MIGRATE_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "migrate/catalog.h"
+#include "util/buf.h"
+
+typedef enum mig_change_kind {
+    MIG_TABLE_ADD,      /* to_table */
+    MIG_TABLE_DROP,     /* from_table */
+    MIG_TABLE_RENAME,   /* from_table -> to_table */
+    MIG_COLUMN_ADD,     /* to_table, to_col */
+    MIG_COLUMN_DROP,    /* from_table, from_col (to_table: the matched table) */
+    MIG_COLUMN_RENAME,  /* from_col -> to_col */
+    MIG_COLUMN_TYPE,    /* from_col -> to_col */
+    MIG_COLUMN_NULL,    /* from_col -> to_col: NULL <-> NOT NULL */
+    MIG_COLUMN_DEFAULT, /* from_col -> to_col: set, changed or dropped */
+    MIG_KEY_ADD,        /* to_table, to_key */
+    MIG_KEY_DROP,       /* from_table, from_key (to_table: the matched table) */
+    MIG_FK_ADD,         /* to_table, to_fk */
+    MIG_FK_DROP,        /* from_table, from_fk (to_table: the matched table) */
+} mig_change_kind;
+
+typedef struct mig_change {
+    mig_change_kind kind;
+    const mig_table *from_table, *to_table;
+    const mig_column *from_col, *to_col;
+    const mig_key *from_key, *to_key;
+    const mig_fk *from_fk, *to_fk;
+} mig_change;
+
+typedef struct mig_diff {
+    mig_change *items;
+    size_t n, cap;
+    const mig_catalog *from, *to;
+} mig_diff;
+
+/* Compute the diff into *out (new; free with mig_diff_free). Returns false
+   on OOM. Both catalogs are borrowed and must outlive *out. */
+bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *out);
+void mig_diff_free(mig_diff *d);
+
+/* The table of `to` matched with table `from_name` of `from` (by name or by
+   rename), or NULL when that table is dropped. */
+const mig_table *mig_diff_matched_table(const mig_diff *d, const char *from_name);
+/* The column of `to_table` that from-column `from_col` of the matched table
+   became (by name or rename), or NULL when it is dropped. */
+const char *mig_diff_new_column(const mig_diff *d, const mig_table *from_table,
+                                const char *from_col);
+
+/* Whether a change can lose data: a dropped table or column, or a type that
+   does not hold every value of the old one (see mig_type_widens). */
+bool mig_change_lossy(const mig_change *c);
+
+/* One line a person reads: "add column book.pages int4 NULL". */
+void mig_change_describe(pgorm_buf *b, const mig_change *c);
+
+/* Whether two defaults are the same (by the server's spelling when both
+   have it). */
+bool mig_default_eq(const mig_column *a, const mig_column *b);
+
+#endif
