@@ -368,7 +368,9 @@ typedef struct pgorm_db pgorm_db;
 typedef struct pgorm_loop_hooks {
     void *data; /* the adapter's state */
     /* The socket changed (connection attempts open new sockets): stop
-       watching the old one (if any) and watch `fd` with no interest yet. */
+       watching the old one (if any) and watch `fd` with no interest yet.
+       fd == -1: watch nothing (the connection closed). The same number may
+       come again for a new socket: always start over. */
     void (*set_fd)(void *data, int fd);
     /* Each of these is idempotent. */
     void (*add_read)(void *data);
@@ -388,6 +390,11 @@ typedef struct pgorm_loop_hooks {
 void pgorm_db_handle_read(pgorm_db *db);
 void pgorm_db_handle_write(pgorm_db *db);
 void pgorm_db_handle_timer(pgorm_db *db);
+/* Called by an adapter that cannot watch the socket (out of memory, a loop
+   error): the connection fails with `code` on the next turn (every pending
+   callback gets the error). `static_message` is not copied (a literal, or
+   NULL). Safe to call from inside a hook. */
+void pgorm_db_handle_error(pgorm_db *db, pgorm_errcode code, const char *static_message);
 
 /* ------------------------------------------------------------------ */
 /* Connections.                                                        */

@@ -43,6 +43,10 @@ struct pgorm_op {
     int *param_formats;
     int result_format;      /* 0 text, 1 binary */
     pgorm_buf params;       /* storage for the param arrays and values (owned) */
+    /* Single-row mode (PQsetSingleRowMode): result() then receives one
+       PGRES_SINGLE_TUPLE per row and a final PGRES_TUPLES_OK with no rows.
+       Best effort: when libpq refuses it, one whole PGRES_TUPLES_OK comes. */
+    bool single_row;
 
     /* --- owned by the core --- */
     pgorm_op *next;
@@ -50,6 +54,8 @@ struct pgorm_op {
     int core_results;      /* results seen for this op */
     pgorm_error core_err;  /* first error seen for this op */
     char core_stmt[32];    /* prepared statement name */
+    struct pgorm_stmt *core_stmt_ref; /* the cached statement it executes, or NULL */
+    size_t core_bytes;     /* estimated bytes sent, for flow control */
 };
 
 /* Zero the op and set its vtable. */
@@ -73,8 +79,26 @@ void pgorm_db_submit_done(pgorm_db *db, pgorm_op *op, const pgorm_error *err);
 /* Drive the connection with poll() until *done becomes true (set by the
    op's complete), the connection fails, or timeout_ms (< 0: none) passes.
    0 when *done, -1 otherwise (then every pending op has been completed
-   with an error, so *done is true anyway on a lost connection). */
+   with an error, so *done is true anyway on a lost connection).
+   With timeout_ms >= 0, a -1 on timeout leaves the op pending: *done (and
+   whatever its complete() writes to) must stay valid until it completes;
+   the _sync twins therefore pass -1. If a callback frees the handle, this
+   returns after the teardown (every op completed) and db is gone. */
 int pgorm_db_drive_until(pgorm_db *db, const bool *done, int timeout_ms);
+
+/* For a caller that could not even allocate its op (out of memory) or was
+   called with arguments too broken to build one: run
+   fn(db, err, f1, f2, ud) on the next loop turn (the timer hook with 0 ms,
+   or the next drive in sync mode), with an error of `code` whose message is
+   `static_message` (a string literal: it is not copied; NULL uses a generic
+   message for the code). Needs no allocation in the common case; `err` is
+   borrowed by fn. f1/f2/ud are carried untouched (e.g. the user's callback
+   and its pgorm_fn). With db == NULL, fn runs at once (there is no loop to
+   defer to). If the handle is being freed, fn still runs exactly once. */
+typedef void (*pgorm_later_fn)(pgorm_db *db, const pgorm_error *err, pgorm_fn f1, pgorm_fn f2,
+                               void *ud);
+void pgorm_db_fail_later(pgorm_db *db, pgorm_errcode code, const char *static_message,
+                         pgorm_later_fn fn, pgorm_fn f1, pgorm_fn f2, void *ud);
 
 /* Fill *err from a failed PGresult (SQLSTATE, message, detail, constraint...).
    Strings are new (pgorm_error_clear releases them). */
