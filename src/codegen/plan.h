@@ -1,0 +1,147 @@
+/* What the generator will write, decided once before anything is written:
+ * every C name (unique, not a keyword), every column's C type, flags and
+ * SQL spelling, the key masks and the relations. The emitters (header.c,
+ * source.c) only print a plan, so both files always agree.
+ */
+#ifndef PGORM_CODEGEN_PLAN_H
+#define PGORM_CODEGEN_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codegen/codegen.h"
+#include "codegen/names.h"
+#include "pgorm/pgorm.h"
+#include "pgorm/schema.h"
+#include "util/arena.h"
+
+/* How a scalar type looks in C. */
+typedef struct cg_ctype {
+    const char *c;     /* in the struct: "int32_t", "char *" */
+    const char *param; /* as a by-value parameter: "int32_t", "const char *" */
+    const char *array; /* as an _in() array parameter: "const int32_t *" */
+    const char *cast;  /* needed to store a param into the struct, or "" */
+    const char *type;  /* the pgorm_type constant: "PGORM_INT4" */
+    const char *value; /* the pgorm_value member: "i32" */
+    bool pointer;      /* NULL (bytea: data == NULL) is SQL NULL: no has_ flag */
+    bool ordered;      /* _lt _le _gt _ge */
+    bool text;         /* _like _ilike */
+} cg_ctype;
+
+const cg_ctype *cg_ctype_of(pgorm_scalar s);
+
+/* The typed predicates a column can have. */
+typedef enum cg_op {
+    CG_EQ,
+    CG_NE,
+    CG_LT,
+    CG_LE,
+    CG_GT,
+    CG_GE,
+    CG_IN,
+    CG_LIKE,
+    CG_ILIKE,
+    CG_IS_NULL,
+    CG_NOT_NULL,
+    CG_OP_COUNT
+} cg_op;
+
+/* One SQL column: a scalar field or a ForeignKey's key. */
+typedef struct cg_col {
+    const pgorm_field *field;
+    const cg_ctype *ct;
+    size_t index;                  /* bit number */
+    unsigned flags;                /* PGORM_COL_* */
+    const char *sql_type;          /* "int8", "varchar(40)" */
+    const char *default_sql;       /* "now()", "'x'::date", or NULL */
+    const char *value;             /* member path of the value: "pages", "author.key" */
+    const char *has;               /* member path of the has flag, or NULL */
+    const char *macro;             /* "BOOK_PAGES" */
+    const char *pred[CG_OP_COUNT]; /* "book_pages_eq", ...; NULL when it has none */
+    const char *param;             /* its parameter's name in <model>_get (key columns) */
+} cg_col;
+
+/* One ForeignKey or BackReference. */
+typedef struct cg_rel {
+    const pgorm_field *field;
+    pgorm_rel_kind kind;
+    size_t target;    /* index into plan->models */
+    size_t fk_column; /* FORWARD: our column; BACK: the target's column */
+} cg_rel;
+
+/* One field of the schema, as a member of the struct. */
+typedef struct cg_field {
+    const pgorm_field *field;
+    const char *member; /* C member name: "pages", "default_" */
+    const char *has;    /* "has_pages" (scalar fields), or NULL */
+    cg_col *col;        /* NULL for a BackReference */
+    cg_rel *rel;        /* NULL for a scalar */
+} cg_field;
+
+/* The functions generated per model, in the order they are written. */
+typedef enum cg_fn {
+    CG_ROWS_FREE,
+    CG_INSERT,
+    CG_INSERT_SYNC,
+    CG_FIND,
+    CG_FIND_SYNC,
+    CG_GET,
+    CG_GET_SYNC,
+    CG_COUNT,
+    CG_COUNT_SYNC,
+    CG_UPDATE,
+    CG_UPDATE_SYNC,
+    CG_UPDATE_WHERE,
+    CG_UPDATE_WHERE_SYNC,
+    CG_DELETE,
+    CG_DELETE_SYNC,
+    CG_DELETE_WHERE,
+    CG_DELETE_WHERE_SYNC,
+    CG_FN_COUNT
+} cg_fn;
+
+typedef struct cg_model {
+    const pgorm_model *m;
+    const char *type;    /* struct and typedef: "Book" */
+    const char *query;   /* "BookQuery" */
+    const char *rows;    /* "BookRows" */
+    const char *rows_cb; /* "BookRowsCb" */
+    const char *desc;    /* "book_model" */
+    const char *all;     /* "BOOK_ALL_COLUMNS" */
+    const char *fn[CG_FN_COUNT];
+    /* static names of the .c file */
+    const char *columns_var; /* "book_columns" */
+    const char *rels_var;    /* "book_rels" */
+    const char *unique_var;  /* "book_unique" */
+    const char *rows_of;     /* a result's rows, in its arena: "book_rows_of" */
+    const char *deliver;     /* the callback trampoline: "book_deliver" */
+    const char *wrap;        /* the end of a _sync call: "book_rows_wrap" */
+
+    cg_field *fields; /* parallel to m->fields */
+    cg_col *cols;
+    size_t ncols;
+    cg_rel *rels;
+    size_t nrels;
+    uint64_t pk_mask; /* 0: no primary key (no get, update, delete) */
+    uint64_t *unique; /* primary key first, then unique constraints */
+    size_t nunique;
+} cg_model;
+
+typedef struct cg_plan {
+    pgorm_arena arena; /* everything below lives here */
+    const pgorm_schema *schema;
+    const char *base;  /* "bookstore" */
+    const char *guard; /* "BOOKSTORE_PGORM_H" */
+    cg_model *models;
+    size_t nmodels;
+} cg_plan;
+
+/* Plan the code for a validated schema. `base` names the output files
+   ("bookstore" for bookstore.pgorm.h). Release with cg_plan_free also on
+   failure. */
+pgorm_codegen_status cg_plan_build(cg_plan *p, const pgorm_schema *s, const char *base,
+                                   pgorm_diag *diag);
+void cg_plan_free(cg_plan *p);
+
+#endif
