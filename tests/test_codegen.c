@@ -275,6 +275,63 @@ static void test_cli_io_errors(void **state)
     rm_rf(tmp);
 }
 
+/* Names that clash with C keywords, with the standard library, or with the
+   names generated for another model still give code that compiles. */
+static void test_cli_name_clashes(void **state)
+{
+    (void)state;
+    char tmp[512], path[700], cmd[2048];
+    make_tmpdir(tmp, sizeof tmp);
+    snprintf(path, sizeof path, "%s/clash.pgorm", tmp);
+    write_file(path, "model union {\n" /* a C keyword */
+                     "  id       serial @id\n"
+                     "  int      int4?\n" /* keyword field: int_, has_int */
+                     "  has_int  bool\n"  /* ... whose has_ flag name is taken */
+                     "  key      int4\n"
+                     "}\n"
+                     "model Kw {\n"
+                     "  id          serial @id\n"
+                     "  all_columns int4\n" /* KW_ALL_COLUMNS is its bit */
+                     "  rows        text\n"
+                     "}\n"
+                     "model KwRows {\n" /* Kw's rows type would be KwRows */
+                     "  id   serial @id\n"
+                     "  db   int4\n"
+                     "  @@unique(db)\n"
+                     "}\n"
+                     "model size_t {\n"
+                     "  v  int8 @id\n" /* a get parameter named like a local */
+                     "}\n");
+    char *out = NULL;
+    assert_int_equal(gen(&out, "'%s' -o '%s'", path, tmp), 0);
+    free(out);
+    char *h = read_in(tmp, "clash.pgorm.h", NULL);
+    static const char *const expect[] = {
+        "struct union_ {\n",
+        "    int32_t int_;",
+        "    bool has_int;",
+        "    bool has_int_;",
+        "#define KW_ALL_COLUMNS ",
+        "#define KW_ALL_COLUMNS_ ",
+        "typedef struct KwRows_ {\n    Kw *items;",
+        "typedef struct KwRowsRows {\n    KwRows *items;",
+        "typedef struct size_t_ size_t_;",
+        "void size_t_get(pgorm_db *db, int64_t v_, size_t_RowsCb cb, void *ud);",
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
+        if (!strstr(h, expect[i]))
+            fail_msg("clash.pgorm.h lacks \"%s\"", expect[i]);
+    free(h);
+    snprintf(cmd, sizeof cmd,
+             "cc -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -pedantic "
+             "-c -o /dev/null -I'%s/include' -I'%s' '%s/clash.pgorm.c'",
+             PGORM_SOURCE_DIR, tmp, tmp);
+    if (pgt_run(cmd, &out) != 0)
+        fail_msg("the generated code does not compile:\n%s", out);
+    free(out);
+    rm_rf(tmp);
+}
+
 /* ------------------------------------------------------------------ */
 /* Descriptors                                                         */
 
@@ -1161,6 +1218,7 @@ int main(void)
         cmocka_unit_test(test_cli_usage_errors),
         cmocka_unit_test(test_cli_schema_errors),
         cmocka_unit_test(test_cli_io_errors),
+        cmocka_unit_test(test_cli_name_clashes),
         cmocka_unit_test(test_descriptor_invariants),
         cmocka_unit_test(test_bookstore_descriptors),
         cmocka_unit_test(test_types_descriptors),

@@ -354,7 +354,7 @@ void cg_emit_header(cg_out *o, const cg_plan *p)
 {
     cg_banner(o, p);
     cg_comment(o, 0, file_doc);
-    cg_printf(o, "#ifndef %s\n#define %s\n\n#include <pgorm/pgorm.h>\n\n", p->guard, p->guard);
+    cg_printf(o, "\n#ifndef %s\n#define %s\n\n#include <pgorm/pgorm.h>\n\n", p->guard, p->guard);
     for (size_t i = 0; i < p->nmodels; i++)
         cg_printf(o, "typedef struct %s %s;\n", p->models[i].type, p->models[i].type);
     for (size_t i = 0; i < p->nmodels; i++)
