@@ -5,6 +5,9 @@
 
 #include "pgtest.h"
 
+#include "migrate/ddl.h"
+#include "pgorm/schema.h"
+
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,6 +97,68 @@ static inline int mt_migrate(const pgt_db *db, const char *env, char **out, cons
     else
         free(o);
     return rc;
+}
+
+/* Parse a schema held in memory; fails the test on a diagnostic. */
+static inline pgorm_schema *mt_parse(const char *text)
+{
+    pgorm_diag diags[4];
+    size_t nd = 0;
+    pgorm_schema *s = pgorm_schema_parse("test.pgorm", text, strlen(text), diags, 4, &nd);
+    if (!s)
+        fail_msg("schema does not parse: %d:%d: %s\n%s", nd ? diags[0].pos.line : 0,
+                 nd ? diags[0].pos.col : 0, nd ? diags[0].message : "?", text);
+    return s;
+}
+
+/* Build a schema from empty with pgorm's DDL. */
+static inline void mt_build(PGconn *c, const char *text)
+{
+    pgorm_schema *s = mt_parse(text);
+    char *sql = pgorm_ddl_create_schema(s);
+    assert_non_null(sql);
+    pgt_exec(c, sql);
+    pgorm_free(sql);
+    pgorm_schema_free(s);
+}
+
+/* Empty the public schema. */
+static inline void mt_reset(PGconn *c)
+{
+    pgt_exec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+}
+
+/* The database's tables as sorted lines, names of constraints, indexes and
+   sequences aside (column order aside too: a migration appends columns). */
+static inline char *mt_snapshot(PGconn *c)
+{
+    return pgt_query_text(
+        c,
+        "WITH tbl AS (SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
+        "AND c.relname <> 'pgorm_migrations') "
+        "SELECT coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE \"C\"), '') FROM ("
+        " SELECT 'table ' || relname AS line FROM tbl"
+        " UNION ALL SELECT 'column ' || t.relname || '.' || a.attname || ' ' ||"
+        "  format_type(a.atttypid, a.atttypmod) ||"
+        "  CASE WHEN a.attnotnull THEN ' not null' ELSE '' END ||"
+        "  coalesce(' default ' || regexp_replace(pg_get_expr(d.adbin, d.adrelid),"
+        "   'nextval\\(''[^'']*''::regclass\\)', 'nextval(<seq>)'), '') ||"
+        "  coalesce((SELECT ' owns a sequence as ' || format_type(s.seqtypid, NULL)"
+        "   FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid"
+        "   WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = t.oid"
+        "   AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'), '')"
+        "  FROM tbl t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0"
+        "  AND NOT a.attisdropped LEFT JOIN pg_attrdef d ON d.adrelid = t.oid AND d.adnum = a.attnum"
+        " UNION ALL SELECT 'constraint ' || t.relname || ' ' || pg_get_constraintdef(c.oid)"
+        "  FROM tbl t JOIN pg_constraint c ON c.conrelid = t.oid"
+        " UNION ALL SELECT 'index ' || t.relname || ' ' ||"
+        "  regexp_replace(pg_get_indexdef(i.indexrelid), 'INDEX \\S+ ON', 'INDEX ON')"
+        "  FROM tbl t JOIN pg_index i ON i.indrelid = t.oid WHERE NOT EXISTS ("
+        "  SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = t.oid)"
+        " UNION ALL SELECT 'sequences ' || count(*) FROM pg_class c JOIN pg_namespace n ON"
+        "  n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'S'"
+        ") x");
 }
 
 /* Like mt_migrate, but fails the test unless the exit code is `want`. */

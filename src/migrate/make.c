@@ -1,7 +1,274 @@
 #include "migrate/make.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate/catalog.h"
+#include "migrate/ddl.h"
+#include "migrate/diff.h"
+#include "migrate/files.h"
+#include "migrate/introspect.h"
+#include "migrate/render.h"
+#include "pgorm/pgorm.h"
+#include "util/buf.h"
+#include "util/sqlq.h"
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void say(const mig_make_opts *o, const char *fmt, ...)
+{
+    if (!o->say)
+        return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->say(o->ud, line);
+}
+
+static bool valid_name(const char *s)
+{
+    if (!*s || strlen(s) > 100)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+static pgorm_schema *parse(const mig_make_opts *o, mig_err *e)
+{
+    pgorm_diag diags[8];
+    size_t nd = 0;
+    pgorm_schema *s = pgorm_schema_parse_file(o->schema_path, diags, 8, &nd);
+    if (s)
+        return s;
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_buf_printf(&b, "the schema has %zu error%s:", nd, nd == 1 ? "" : "s");
+    for (size_t i = 0; i < nd && i < 8; i++)
+        pgorm_buf_printf(&b, "\n%s:%d:%d: %s", o->schema_path, diags[i].pos.line,
+                         diags[i].pos.col, diags[i].message);
+    mig_err_set(e, MIG_USER, "%s", b.data ? b.data : "the schema has errors");
+    pgorm_buf_free(&b);
+    return NULL;
+}
+
+/* Let the server spell each default of the schema as it would store it, so
+   that "2024-01-01" on a timestamp and '2024-01-01 00:00:00'::timestamp
+   without time zone compare equal. Temporary tables, rolled back. */
+static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
+{
+    int rc = MIG_OK;
+    PGresult *r = mig_exec(c, "BEGIN", PGRES_COMMAND_OK, e, "starting a transaction");
+    if (!r)
+        return MIG_DB;
+    PQclear(r);
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; rc == MIG_OK && i < to->ntables; i++) {
+        mig_table *t = &to->tables[i];
+        pgorm_buf_reset(&b);
+        pgorm_buf_puts(&b, "CREATE TEMP TABLE pgorm_probe (");
+        size_t n = 0;
+        for (size_t k = 0; k < t->ncols; k++) {
+            const mig_column *col = &t->cols[k];
+            pgorm_coltype ty = col->type;
+            if (col->def.kind == PGORM_DEFAULT_NONE || ty.scalar == PGORM_S_SERIAL ||
+                ty.scalar == PGORM_S_BIGSERIAL)
+                continue;
+            char tmp[64];
+            pgorm_buf_printf(&b, "%sc%zu %s DEFAULT ", n ? ", " : "", k,
+                             mig_type_sql(ty, tmp, sizeof tmp));
+            pgorm_ddl_default_expr(&b, &col->def, ty);
+            n++;
+        }
+        if (n == 0)
+            continue;
+        pgorm_buf_puts(&b, ")");
+        if (b.oom) {
+            rc = mig_err_set(e, MIG_DB, "out of memory");
+            break;
+        }
+        char what[512];
+        snprintf(what, sizeof what, "a default of table %s is not valid for its column", t->name);
+        r = mig_exec(c, b.data, PGRES_COMMAND_OK, e, what);
+        if (!r) {
+            e->status = rc = MIG_USER;
+            break;
+        }
+        PQclear(r);
+        r = mig_exec(c,
+                     "SELECT substr(a.attname, 2)::int, pg_get_expr(d.adbin, d.adrelid) "
+                     "FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid "
+                     "AND a.attnum = d.adnum WHERE d.adrelid = 'pg_temp.pgorm_probe'::regclass",
+                     PGRES_TUPLES_OK, e, "reading defaults back");
+        if (!r) {
+            rc = MIG_DB;
+            break;
+        }
+        for (int k = 0; k < PQntuples(r) && rc == MIG_OK; k++) {
+            size_t idx = (size_t)atoi(PQgetvalue(r, k, 0));
+            if (idx < t->ncols && !(t->cols[idx].def_sql = mig_strdup(to, PQgetvalue(r, k, 1))))
+                rc = mig_err_set(e, MIG_DB, "out of memory");
+        }
+        PQclear(r);
+        r = mig_exec(c, "DROP TABLE pg_temp.pgorm_probe", PGRES_COMMAND_OK, e, "probe");
+        if (!r)
+            rc = MIG_DB;
+        PQclear(r);
+    }
+    pgorm_buf_free(&b);
+    PQclear(PQexec(c, "ROLLBACK"));
+    return rc;
+}
+
+/* Rows that a lossy change touches: all rows of a dropped table, the rows
+   holding a value for a dropped or narrowed column. */
+static int rows_affected(PGconn *c, const mig_change *ch, long long *rows, mig_err *e)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_buf_puts(&b, "SELECT count(*) FROM ");
+    pgorm_sql_ident(&b, ch->from_table->name);
+    if (ch->kind != MIG_TABLE_DROP) {
+        pgorm_buf_puts(&b, " WHERE ");
+        pgorm_sql_ident(&b, ch->from_col->name);
+        pgorm_buf_puts(&b, " IS NOT NULL");
+    }
+    if (b.oom) {
+        pgorm_buf_free(&b);
+        return mig_err_set(e, MIG_DB, "out of memory");
+    }
+    PGresult *r = mig_exec(c, b.data, PGRES_TUPLES_OK, e, "counting the rows a change affects");
+    pgorm_buf_free(&b);
+    if (!r)
+        return MIG_DB;
+    *rows = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return MIG_OK;
+}
+
+/* The list of lossy changes with their rows; *n their number. */
+static int lossy_report(PGconn *c, const mig_diff *d, pgorm_buf *out, size_t *n, mig_err *e)
+{
+    *n = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const mig_change *ch = &d->items[i];
+        if (!mig_change_lossy(ch))
+            continue;
+        long long rows = 0;
+        int rc = rows_affected(c, ch, &rows, e);
+        if (rc != MIG_OK)
+            return rc;
+        pgorm_buf_puts(out, "\n  ");
+        mig_change_describe(out, ch);
+        if (ch->kind == MIG_TABLE_DROP)
+            pgorm_buf_printf(out, " (%lld row%s)", rows, rows == 1 ? "" : "s");
+        else
+            pgorm_buf_printf(out, " (%lld row%s with a value)", rows, rows == 1 ? "" : "s");
+        (*n)++;
+    }
+    return out->oom ? mig_err_set(e, MIG_DB, "out of memory") : MIG_OK;
+}
+
 int mig_make(const mig_make_opts *o, mig_err *e)
 {
-    (void)o;
-    return mig_err_set(e, MIG_USER, "migrate make is not built yet");
+    if (!valid_name(o->name))
+        return mig_err_set(e, MIG_USER,
+                           "--name %s: use letters, digits, '_' and '-' (at most 100), e.g. "
+                           "add_book_pages",
+                           o->name);
+    pgorm_schema *schema = NULL;
+    mig_catalog *from = NULL, *to = NULL;
+    mig_diff d = {0};
+    mig_dir dir = {0};
+    char *up = NULL, *down = NULL, *up_path = NULL, *down_path = NULL;
+    pgorm_buf lossy = PGORM_BUF_INIT;
+    int rc = MIG_OK;
+
+    if (!(schema = parse(o, e))) {
+        rc = MIG_USER;
+        goto out;
+    }
+    if ((rc = mig_dir_read(o->dir, true, &dir, e)) != MIG_OK)
+        goto out;
+    size_t pending = 0;
+    if ((rc = mig_count_pending(o->conn, &dir, &pending, e)) != MIG_OK)
+        goto out;
+    if (pending) {
+        rc = mig_err_set(e, MIG_USER,
+                         "%zu migration%s in %s %s not applied to this database yet; run "
+                         "pgorm migrate up --dir %s first, so the comparison is with the "
+                         "database they make",
+                         pending, pending == 1 ? "" : "s", o->dir, pending == 1 ? "is" : "are",
+                         o->dir);
+        goto out;
+    }
+    if (!(from = mig_introspect(o->conn, e))) {
+        rc = e->status;
+        goto out;
+    }
+    if (!(to = mig_catalog_from_schema(schema))) {
+        rc = mig_err_set(e, MIG_DB, "out of memory");
+        goto out;
+    }
+    if ((rc = canon_defaults(o->conn, to, e)) != MIG_OK)
+        goto out;
+    if (!mig_diff_compute(from, to, &d)) {
+        rc = mig_err_set(e, MIG_DB, "out of memory");
+        goto out;
+    }
+    if (d.n == 0) {
+        say(o, "no changes: the database already matches %s; nothing written", o->schema_path);
+        goto out;
+    }
+    size_t nlossy = 0;
+    if ((rc = lossy_report(o->conn, &d, &lossy, &nlossy, e)) != MIG_OK)
+        goto out;
+    if (nlossy && !o->allow_data_loss) {
+        rc = mig_err_set(e, MIG_USER,
+                         "refusing to write a migration that loses data; nothing written. "
+                         "%zu change%s would:%s\nChange the schema, or pass --allow-data-loss "
+                         "to write it anyway.",
+                         nlossy, nlossy == 1 ? "" : "s", lossy.data);
+        goto out;
+    }
+    char version[MIG_VERSION_MAX];
+    if ((rc = mig_next_version(&dir, o->version, o->now, version, e)) != MIG_OK)
+        goto out;
+    char title[MIG_VERSION_MAX + 128];
+    snprintf(title, sizeof title, "%s_%s", version, o->name);
+    if (!mig_render(&d, title, &up, &down)) {
+        rc = mig_err_set(e, MIG_DB, "out of memory");
+        goto out;
+    }
+    if ((rc = mig_write_pair(o->dir, version, o->name, up, down, &up_path, &down_path, e)) !=
+        MIG_OK)
+        goto out;
+    say(o, "wrote %s and %s (%zu change%s):", up_path, down_path, d.n, d.n == 1 ? "" : "s");
+    pgorm_buf line = PGORM_BUF_INIT;
+    for (size_t i = 0; i < d.n; i++) {
+        pgorm_buf_reset(&line);
+        mig_change_describe(&line, &d.items[i]);
+        say(o, "  %s%s", line.data ? line.data : "", mig_change_lossy(&d.items[i]) ? "  (loses data)" : "");
+    }
+    pgorm_buf_free(&line);
+    if (nlossy)
+        say(o, "warning: %zu change%s lose%s data (allowed by --allow-data-loss):%s", nlossy,
+            nlossy == 1 ? "" : "s", nlossy == 1 ? "s" : "", lossy.data);
+out:
+    pgorm_buf_free(&lossy);
+    pgorm_free(up);
+    pgorm_free(down);
+    pgorm_free(up_path);
+    pgorm_free(down_path);
+    mig_diff_free(&d);
+    mig_catalog_free(from);
+    mig_catalog_free(to);
+    mig_dir_free(&dir);
+    pgorm_schema_free(schema);
+    return rc;
 }

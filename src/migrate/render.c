@@ -1,0 +1,859 @@
+#include "migrate/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate/ddl.h"
+#include "pgorm/pgorm.h"
+#include "util/sqlq.h"
+
+/* Phases (see render.h); gaps leave room for order within a phase. */
+enum {
+    PH_RENAME_TABLE = 0,
+    PH_RENAME_COLUMN = 1,
+    PH_DROP_FK = 10,
+    PH_DROP_INDEX = 20,
+    PH_DROP_UNIQUE = 21,
+    PH_DROP_PK = 22,
+    PH_DROP_TABLE = 30,
+    PH_DROP_COLUMN = 40,
+    PH_ALTER_COLUMN = 50,
+    PH_ADD_COLUMN = 60,
+    PH_ADD_PK = 70,
+    PH_ADD_UNIQUE = 71,
+    PH_ADD_INDEX = 72,
+    PH_CREATE_TABLE = 80,
+    PH_ADD_FK = 90,
+};
+
+typedef struct step {
+    int phase;
+    size_t seq;
+    pgorm_buf up, down;
+} step;
+
+typedef struct rctx {
+    const mig_diff *d;
+    step *steps;
+    size_t n, cap;
+    char **used; /* names taken in the database's relation namespace */
+    size_t nused, capused;
+    bool oom;
+} rctx;
+
+/* ------------------------------------------------------------------ */
+/* Steps and names.                                                     */
+
+static step *new_step(rctx *x, int phase)
+{
+    if (x->n == x->cap) {
+        size_t ncap = x->cap ? x->cap * 2 : 32;
+        step *p = pgorm_realloc(x->steps, ncap * sizeof *p);
+        if (!p) {
+            x->oom = true;
+            return NULL;
+        }
+        x->steps = p;
+        x->cap = ncap;
+    }
+    step *s = &x->steps[x->n];
+    *s = (step){.phase = phase, .seq = x->n, .up = PGORM_BUF_INIT, .down = PGORM_BUF_INIT};
+    x->n++;
+    return s;
+}
+
+static bool name_used(const rctx *x, const char *name)
+{
+    for (size_t i = 0; i < x->nused; i++)
+        if (x->used[i] && strcmp(x->used[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void name_add(rctx *x, const char *name)
+{
+    if (!name || name_used(x, name))
+        return;
+    if (x->nused == x->capused) {
+        size_t ncap = x->capused ? x->capused * 2 : 64;
+        char **p = pgorm_realloc(x->used, ncap * sizeof *p);
+        if (!p) {
+            x->oom = true;
+            return;
+        }
+        x->used = p;
+        x->capused = ncap;
+    }
+    if (!(x->used[x->nused++] = pgorm_strdup(name)))
+        x->oom = true;
+}
+
+static void name_release(rctx *x, const char *name)
+{
+    for (size_t i = 0; name && i < x->nused; i++)
+        if (x->used[i] && strcmp(x->used[i], name) == 0) {
+            pgorm_free(x->used[i]);
+            x->used[i] = NULL;
+        }
+}
+
+/* A new name by the DDL's convention, unique in the database: "<base>",
+   else with "1", "2", ... appended to the suffix, as PostgreSQL does. */
+static void name_pick(rctx *x, char out[PGORM_DDL_NAME_SIZE], const char *given,
+                      const char *table, char *const *cols, size_t ncols, const char *suffix)
+{
+    if (given) {
+        snprintf(out, PGORM_DDL_NAME_SIZE, "%s", given);
+    } else {
+        pgorm_ddl_name(out, table, (const char *const *)cols, ncols, suffix);
+        for (int k = 1; name_used(x, out); k++) {
+            char suf[32];
+            snprintf(suf, sizeof suf, "%s%d", suffix, k);
+            pgorm_ddl_name(out, table, (const char *const *)cols, ncols, suf);
+        }
+    }
+    name_add(x, out);
+}
+
+static void init_names(rctx *x)
+{
+    const mig_catalog *from = x->d->from, *to = x->d->to;
+    for (size_t i = 0; i < from->ntables; i++) {
+        const mig_table *t = &from->tables[i];
+        name_add(x, t->name);
+        for (size_t k = 0; k < t->nkeys; k++)
+            name_add(x, t->keys[k].name);
+        for (size_t k = 0; k < t->nfks; k++)
+            name_add(x, t->fks[k].name);
+        for (size_t k = 0; k < t->ncols; k++)
+            name_add(x, t->cols[k].seq);
+    }
+    for (size_t i = 0; i < to->ntables; i++)
+        name_add(x, to->tables[i].name);
+    /* Names of what the migration drops are free for what it adds. */
+    for (size_t i = 0; i < x->d->n; i++) {
+        const mig_change *c = &x->d->items[i];
+        if (c->kind == MIG_KEY_DROP)
+            name_release(x, c->from_key->name);
+        else if (c->kind == MIG_FK_DROP)
+            name_release(x, c->from_fk->name);
+        else if (c->kind == MIG_TABLE_DROP) {
+            for (size_t k = 0; k < c->from_table->nkeys; k++)
+                name_release(x, c->from_table->keys[k].name);
+            for (size_t k = 0; k < c->from_table->nfks; k++)
+                name_release(x, c->from_table->fks[k].name);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Pieces of SQL.                                                       */
+
+/* A table or column of `from` by the name it has once phase 0 ran. */
+static const char *new_table_name(const rctx *x, const mig_table *f)
+{
+    const mig_table *t = mig_diff_matched_table(x->d, f->name);
+    return t ? t->name : f->name;
+}
+
+static const char *new_col_name(const rctx *x, const mig_table *f, const char *col)
+{
+    const char *n = mig_diff_new_column(x->d, f, col);
+    return n ? n : col;
+}
+
+static bool is_serial(const mig_column *c)
+{
+    return c->type.scalar == PGORM_S_SERIAL || c->type.scalar == PGORM_S_BIGSERIAL;
+}
+
+static pgorm_coltype base_type(pgorm_coltype t)
+{
+    if (t.scalar == PGORM_S_SERIAL)
+        t.scalar = PGORM_S_INT4;
+    else if (t.scalar == PGORM_S_BIGSERIAL)
+        t.scalar = PGORM_S_INT8;
+    return t;
+}
+
+static void put_type(pgorm_buf *b, pgorm_coltype t)
+{
+    char tmp[64];
+    pgorm_buf_puts(b, mig_type_sql(t, tmp, sizeof tmp));
+}
+
+/* A column's default expression: the server's own spelling for a column
+   read from the database, else the DDL's. */
+static void put_default(pgorm_buf *b, const mig_column *c, bool from_side)
+{
+    if (from_side && c->def_sql)
+        pgorm_buf_puts(b, c->def_sql);
+    else
+        pgorm_ddl_default_expr(b, &c->def, c->type);
+}
+
+static void col_def(pgorm_buf *b, const mig_column *c, bool from_side)
+{
+    pgorm_sql_ident(b, c->name);
+    pgorm_buf_putc(b, ' ');
+    if (is_serial(c))
+        pgorm_buf_puts(b, c->type.scalar == PGORM_S_SERIAL ? "serial" : "bigserial");
+    else
+        put_type(b, c->type);
+    if (!c->nullable)
+        pgorm_buf_puts(b, " NOT NULL");
+    if (c->def.kind != PGORM_DEFAULT_NONE) {
+        pgorm_buf_puts(b, " DEFAULT ");
+        put_default(b, c, from_side);
+    }
+}
+
+/* A value every row can take when a NOT NULL column comes back. */
+static const char *placeholder(pgorm_coltype t)
+{
+    switch (base_type(t).scalar) {
+    case PGORM_S_BOOL: return "false";
+    case PGORM_S_TEXT:
+    case PGORM_S_VARCHAR:
+    case PGORM_S_BYTEA: return "''";
+    case PGORM_S_UUID: return "'00000000-0000-0000-0000-000000000000'";
+    case PGORM_S_DATE: return "'1970-01-01'";
+    case PGORM_S_TIMESTAMP: return "'1970-01-01 00:00:00'";
+    case PGORM_S_TIMESTAMPTZ: return "'1970-01-01 00:00:00+00'";
+    case PGORM_S_JSONB: return "'null'";
+    default: return "0";
+    }
+}
+
+/* "-- text" with line breaks in names made harmless. */
+static void comment(pgorm_buf *b, const char *text)
+{
+    pgorm_buf_puts(b, "-- ");
+    for (const char *p = text; *p; p++)
+        pgorm_buf_putc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
+    pgorm_buf_putc(b, '\n');
+}
+
+static void alter_column(pgorm_buf *b, const char *table, const char *col)
+{
+    pgorm_buf_puts(b, "ALTER TABLE ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_puts(b, " ALTER COLUMN ");
+    pgorm_sql_ident(b, col);
+    pgorm_buf_putc(b, ' ');
+}
+
+static void alter_table(pgorm_buf *b, const char *table)
+{
+    pgorm_buf_puts(b, "ALTER TABLE ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_putc(b, ' ');
+}
+
+static pgorm_block_kind block_kind(mig_key_kind k)
+{
+    return k == MIG_KEY_PRIMARY ? PGORM_BLOCK_ID
+           : k == MIG_KEY_UNIQUE ? PGORM_BLOCK_UNIQUE
+                                 : PGORM_BLOCK_INDEX;
+}
+
+static void column_list(pgorm_buf *b, const char *const *cols, size_t n)
+{
+    pgorm_buf_putc(b, '(');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        pgorm_sql_ident(b, cols[i]);
+    }
+    pgorm_buf_putc(b, ')');
+}
+
+/* Add / drop one key under `name` over `cols` (already in the names the
+   table has when the statement runs). */
+static void add_key(pgorm_buf *b, const char *table, const mig_key *k, const char *name,
+                    const char **cols)
+{
+    if (k->kind == MIG_KEY_UNIQUE && k->index_only) {
+        pgorm_buf_puts(b, "CREATE UNIQUE INDEX ");
+        pgorm_sql_ident(b, name);
+        pgorm_buf_puts(b, " ON ");
+        pgorm_sql_ident(b, table);
+        pgorm_buf_putc(b, ' ');
+        column_list(b, cols, k->ncols);
+        pgorm_buf_puts(b, ";\n");
+        return;
+    }
+    pgorm_ddl_key dk = {.kind = block_kind(k->kind), .columns = cols, .ncolumns = k->ncols};
+    snprintf(dk.name, sizeof dk.name, "%s", name);
+    pgorm_ddl_add_key(b, table, &dk);
+}
+
+static void drop_key(pgorm_buf *b, const char *table, const mig_key *k, const char *name)
+{
+    if (k->kind == MIG_KEY_INDEX || k->index_only)
+        pgorm_ddl_drop_index(b, name);
+    else
+        pgorm_ddl_drop_constraint(b, table, name);
+}
+
+static int key_phase(mig_key_kind k, bool add)
+{
+    if (k == MIG_KEY_PRIMARY)
+        return add ? PH_ADD_PK : PH_DROP_PK;
+    if (k == MIG_KEY_UNIQUE)
+        return add ? PH_ADD_UNIQUE : PH_DROP_UNIQUE;
+    return add ? PH_ADD_INDEX : PH_DROP_INDEX;
+}
+
+/* The columns of from-key k, renamed as the table has them after phase 0.
+   New array (pgorm_free) of borrowed strings. */
+static const char **from_key_cols(rctx *x, const mig_table *f, const mig_key *k)
+{
+    const char **cols = pgorm_calloc(k->ncols + 1, sizeof *cols);
+    if (!cols) {
+        x->oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < k->ncols; i++)
+        cols[i] = new_col_name(x, f, k->cols[i]);
+    return cols;
+}
+
+static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k)
+{
+    pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete};
+    snprintf(fk.name, sizeof fk.name, "%s", k->name ? k->name : "");
+    const mig_table *ref = mig_catalog_table(x->d->from, k->ref_table);
+    fk.ref_table = ref ? new_table_name(x, ref) : k->ref_table;
+    fk.ref_column = ref ? new_col_name(x, ref, k->ref_column) : k->ref_column;
+    return fk;
+}
+
+static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k)
+{
+    pgorm_ddl_fkey fk = {.column = k->column, .ref_table = k->ref_table,
+                         .ref_column = k->ref_column, .on_delete = k->on_delete};
+    char *col = k->column;
+    name_pick(x, fk.name, k->name, t->name, &col, 1, "fkey");
+    return fk;
+}
+
+/* CREATE TABLE with columns, primary key and unique constraints, the
+   foreign keys `fk_inline` selects (NULL: none), then its indexes. */
+static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_side,
+                         const bool *fk_inline)
+{
+    pgorm_buf_puts(b, "CREATE TABLE ");
+    pgorm_sql_ident(b, t->name);
+    pgorm_buf_puts(b, " (");
+    bool first = true;
+#define ELEM()                                                                                 \
+    do {                                                                                       \
+        pgorm_buf_puts(b, first ? "\n    " : ",\n    ");                                       \
+        first = false;                                                                         \
+    } while (0)
+    for (size_t i = 0; i < t->ncols; i++) {
+        ELEM();
+        col_def(b, &t->cols[i], from_side);
+    }
+    for (size_t i = 0; i < t->nkeys; i++) {
+        const mig_key *k = &t->keys[i];
+        if (k->kind == MIG_KEY_INDEX || k->index_only)
+            continue;
+        pgorm_ddl_key dk = {.kind = block_kind(k->kind), .columns = (const char **)k->cols,
+                            .ncolumns = k->ncols};
+        if (from_side)
+            snprintf(dk.name, sizeof dk.name, "%s", k->name);
+        else
+            name_pick(x, dk.name, k->name, t->name, k->kind == MIG_KEY_PRIMARY ? NULL : k->cols,
+                      k->kind == MIG_KEY_PRIMARY ? 0 : k->ncols,
+                      k->kind == MIG_KEY_PRIMARY ? "pkey" : "key");
+        ELEM();
+        pgorm_ddl_key_constraint(b, &dk);
+    }
+    for (size_t i = 0; fk_inline && i < t->nfks; i++) {
+        if (!fk_inline[i])
+            continue;
+        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[i]);
+        ELEM();
+        pgorm_ddl_fkey_constraint(b, &fk);
+    }
+#undef ELEM
+    pgorm_buf_puts(b, first ? ");\n" : "\n);\n");
+    for (size_t i = 0; i < t->nkeys; i++) {
+        const mig_key *k = &t->keys[i];
+        if (k->kind != MIG_KEY_INDEX && !k->index_only)
+            continue;
+        char name[PGORM_DDL_NAME_SIZE];
+        if (from_side)
+            snprintf(name, sizeof name, "%s", k->name);
+        else
+            name_pick(x, name, k->name, t->name, k->cols, k->ncols, "idx");
+        add_key(b, t->name, k, name, (const char **)k->cols);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Changes to steps.                                                    */
+
+static void seq_literal(pgorm_buf *b, const char *seq)
+{
+    pgorm_buf q = PGORM_BUF_INIT;
+    pgorm_sql_ident(&q, seq);
+    pgorm_sql_literal(b, q.data ? q.data : "");
+    if (q.oom)
+        b->oom = true;
+    pgorm_buf_free(&q);
+}
+
+/* CREATE SEQUENCE owned by the column, positioned after its values, and the
+   column's default; `b` gets the statements in that order. */
+static void add_sequence(pgorm_buf *b, const char *table, const char *col, const char *seq,
+                         pgorm_coltype type)
+{
+    pgorm_buf_puts(b, "CREATE SEQUENCE ");
+    pgorm_sql_ident(b, seq);
+    pgorm_buf_puts(b, base_type(type).scalar == PGORM_S_INT8 ? " AS bigint" : " AS integer");
+    pgorm_buf_puts(b, " OWNED BY ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_putc(b, '.');
+    pgorm_sql_ident(b, col);
+    pgorm_buf_puts(b, ";\nSELECT setval(");
+    seq_literal(b, seq);
+    pgorm_buf_puts(b, ", coalesce(max(");
+    pgorm_sql_ident(b, col);
+    pgorm_buf_puts(b, "), 0) + 1, false) FROM ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_puts(b, ";\n");
+    alter_column(b, table, col);
+    pgorm_buf_puts(b, "SET DEFAULT nextval(");
+    seq_literal(b, seq);
+    pgorm_buf_puts(b, "::regclass);\n");
+}
+
+static void drop_sequence(pgorm_buf *b, const char *table, const char *col, const char *seq)
+{
+    alter_column(b, table, col);
+    pgorm_buf_puts(b, "DROP DEFAULT;\nDROP SEQUENCE ");
+    pgorm_sql_ident(b, seq);
+    pgorm_buf_puts(b, ";\n");
+}
+
+/* Every difference of one column, in the order that keeps each statement
+   valid: old default off, type, NULL, new default on. */
+static void alter_steps(rctx *x, const char *table, const mig_column *f, const mig_column *t)
+{
+    bool fs = is_serial(f), ts = is_serial(t);
+    pgorm_coltype fb = base_type(f->type), tb = base_type(t->type);
+    bool base_changed = !mig_type_eq(fb, tb);
+    bool def_changed = fs != ts || (!fs && !ts && !mig_default_eq(f, t));
+    bool has_f = f->def.kind != PGORM_DEFAULT_NONE, has_t = t->def.kind != PGORM_DEFAULT_NONE;
+    bool dropped = false;
+    const char *col = t->name;
+    char seqname[PGORM_DDL_NAME_SIZE];
+    step *s;
+
+    if (fs && !ts) {
+        const char *seq = f->seq;
+        if (!seq) {
+            char *c = f->name;
+            pgorm_ddl_name(seqname, table, (const char *const *)&c, 1, "seq");
+            seq = seqname;
+        }
+        if (!(s = new_step(x, PH_ALTER_COLUMN)))
+            return;
+        drop_sequence(&s->up, table, col, seq);
+        add_sequence(&s->down, table, col, seq, fb);
+    } else if (!fs && has_f && (base_changed || ts || (def_changed && !has_t))) {
+        if (!(s = new_step(x, PH_ALTER_COLUMN)))
+            return;
+        alter_column(&s->up, table, col);
+        pgorm_buf_puts(&s->up, "DROP DEFAULT;\n");
+        alter_column(&s->down, table, col);
+        pgorm_buf_puts(&s->down, "SET DEFAULT ");
+        put_default(&s->down, f, true);
+        pgorm_buf_puts(&s->down, ";\n");
+        dropped = true;
+    }
+    if (base_changed) {
+        if (!(s = new_step(x, PH_ALTER_COLUMN)))
+            return;
+        pgorm_buf *bufs[2] = {&s->up, &s->down};
+        pgorm_coltype types[2] = {tb, fb};
+        for (int k = 0; k < 2; k++) {
+            alter_column(bufs[k], table, col);
+            pgorm_buf_puts(bufs[k], "TYPE ");
+            put_type(bufs[k], types[k]);
+            pgorm_buf_puts(bufs[k], " USING ");
+            pgorm_sql_ident(bufs[k], col);
+            pgorm_buf_puts(bufs[k], "::");
+            put_type(bufs[k], types[k]);
+            pgorm_buf_puts(bufs[k], ";\n");
+        }
+        if (fs && ts && f->seq) {
+            if (!(s = new_step(x, PH_ALTER_COLUMN)))
+                return;
+            pgorm_buf_puts(&s->up, "ALTER SEQUENCE ");
+            pgorm_sql_ident(&s->up, f->seq);
+            pgorm_buf_puts(&s->up, tb.scalar == PGORM_S_INT8 ? " AS bigint;\n" : " AS integer;\n");
+            pgorm_buf_puts(&s->down, "ALTER SEQUENCE ");
+            pgorm_sql_ident(&s->down, f->seq);
+            pgorm_buf_puts(&s->down,
+                           fb.scalar == PGORM_S_INT8 ? " AS bigint;\n" : " AS integer;\n");
+        }
+    }
+    if (f->nullable != t->nullable) {
+        if (!(s = new_step(x, PH_ALTER_COLUMN)))
+            return;
+        alter_column(&s->up, table, col);
+        pgorm_buf_puts(&s->up, t->nullable ? "DROP NOT NULL;\n" : "SET NOT NULL;\n");
+        alter_column(&s->down, table, col);
+        pgorm_buf_puts(&s->down, f->nullable ? "DROP NOT NULL;\n" : "SET NOT NULL;\n");
+    }
+    if (!fs && ts) {
+        char *c = t->name;
+        name_pick(x, seqname, NULL, table, &c, 1, "seq");
+        if (!(s = new_step(x, PH_ALTER_COLUMN)))
+            return;
+        add_sequence(&s->up, table, col, seqname, tb);
+        drop_sequence(&s->down, table, col, seqname);
+    } else if (!ts && has_t && (def_changed || base_changed)) {
+        if (!(s = new_step(x, PH_ALTER_COLUMN)))
+            return;
+        alter_column(&s->up, table, col);
+        pgorm_buf_puts(&s->up, "SET DEFAULT ");
+        put_default(&s->up, t, false);
+        pgorm_buf_puts(&s->up, ";\n");
+        alter_column(&s->down, table, col);
+        if (dropped || !has_f || fs) {
+            pgorm_buf_puts(&s->down, "DROP DEFAULT;\n");
+        } else {
+            pgorm_buf_puts(&s->down, "SET DEFAULT ");
+            put_default(&s->down, f, true);
+            pgorm_buf_puts(&s->down, ";\n");
+        }
+    }
+}
+
+static void drop_column_step(rctx *x, const mig_change *c)
+{
+    const char *table = c->to_table->name;
+    const mig_column *f = c->from_col;
+    step *s = new_step(x, PH_DROP_COLUMN);
+    if (!s)
+        return;
+    alter_table(&s->up, table);
+    pgorm_buf_puts(&s->up, "DROP COLUMN ");
+    pgorm_sql_ident(&s->up, f->name);
+    pgorm_buf_puts(&s->up, ";\n");
+
+    bool fill = !f->nullable && f->def.kind == PGORM_DEFAULT_NONE && !is_serial(f);
+    pgorm_buf note = PGORM_BUF_INIT;
+    pgorm_buf_printf(&note, "The values of %s.%s cannot come back: existing rows get %s.", table,
+                     f->name,
+                     fill ? placeholder(f->type)
+                     : f->nullable && f->def.kind == PGORM_DEFAULT_NONE && !is_serial(f)
+                         ? "NULL"
+                         : "the column's default");
+    comment(&s->down, note.data ? note.data : "");
+    pgorm_buf_free(&note);
+    alter_table(&s->down, table);
+    pgorm_buf_puts(&s->down, "ADD COLUMN ");
+    col_def(&s->down, f, true);
+    if (fill) {
+        pgorm_buf_puts(&s->down, " DEFAULT ");
+        pgorm_buf_puts(&s->down, placeholder(f->type));
+        pgorm_buf_puts(&s->down, ";\n");
+        alter_column(&s->down, table, f->name);
+        pgorm_buf_puts(&s->down, "DROP DEFAULT");
+    }
+    pgorm_buf_puts(&s->down, ";\n");
+}
+
+static void drop_table_steps(rctx *x, const mig_table *f)
+{
+    /* Its foreign keys first: whatever they point at may change or go in
+       this migration, and in the down file they come back last. */
+    for (size_t i = 0; i < f->nfks; i++) {
+        step *s = new_step(x, PH_DROP_FK);
+        if (!s)
+            return;
+        pgorm_ddl_fkey fk = from_fk(x, f, &f->fks[i]);
+        pgorm_ddl_drop_fkey(&s->up, f->name, &fk);
+        pgorm_ddl_add_fkey(&s->down, f->name, &fk);
+    }
+    step *s = new_step(x, PH_DROP_TABLE);
+    if (!s)
+        return;
+    pgorm_ddl_drop_table(&s->up, f->name);
+    pgorm_buf note = PGORM_BUF_INIT;
+    pgorm_buf_printf(&note, "The rows of table %s cannot come back: it is re-created empty.",
+                     f->name);
+    comment(&s->down, note.data ? note.data : "");
+    pgorm_buf_free(&note);
+    create_table(x, &s->down, f, true, NULL);
+}
+
+/* A referenced table: 0 not new, 1 new and created, 2 new and not yet. */
+static int new_state(const mig_table *const *tabs, const bool *done, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tabs[i]->name, name) == 0)
+            return done[i] ? 1 : 2;
+    return 0;
+}
+
+/* New tables: a table after the new tables its foreign keys point at; a
+   foreign key that closes a cycle is added once both tables exist. */
+static void create_table_steps(rctx *x)
+{
+    const mig_diff *d = x->d;
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n += d->items[i].kind == MIG_TABLE_ADD;
+    if (n == 0)
+        return;
+    const mig_table **tabs = pgorm_calloc(n, sizeof *tabs);
+    bool *done = pgorm_calloc(n, sizeof *done);
+    bool *inl = NULL;
+    size_t maxfk = 1;
+    if (!tabs || !done) {
+        x->oom = true;
+        goto out;
+    }
+    n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].kind == MIG_TABLE_ADD) {
+            tabs[n++] = d->items[i].to_table;
+            if (d->items[i].to_table->nfks > maxfk)
+                maxfk = d->items[i].to_table->nfks;
+        }
+    if (!(inl = pgorm_calloc(maxfk, sizeof *inl))) {
+        x->oom = true;
+        goto out;
+    }
+    for (size_t emitted = 0; emitted < n; emitted++) {
+        size_t pick = n;
+        for (size_t i = 0; i < n && pick == n; i++) {
+            if (done[i])
+                continue;
+            bool ready = true;
+            for (size_t k = 0; k < tabs[i]->nfks && ready; k++) {
+                int st = new_state(tabs, done, n, tabs[i]->fks[k].ref_table);
+                ready = st != 2 || strcmp(tabs[i]->fks[k].ref_table, tabs[i]->name) == 0;
+            }
+            if (ready)
+                pick = i;
+        }
+        if (pick == n) /* a cycle: break it at the first table left */
+            for (pick = 0; done[pick]; pick++)
+                ;
+        const mig_table *t = tabs[pick];
+        for (size_t k = 0; k < t->nfks; k++) {
+            int st = new_state(tabs, done, n, t->fks[k].ref_table);
+            inl[k] = st != 2 || strcmp(t->fks[k].ref_table, t->name) == 0;
+        }
+        done[pick] = true;
+        step *s = new_step(x, PH_CREATE_TABLE);
+        if (!s)
+            goto out;
+        create_table(x, &s->up, t, false, inl);
+        pgorm_ddl_drop_table(&s->down, t->name);
+        for (size_t k = 0; k < t->nfks; k++) {
+            if (inl[k])
+                continue;
+            step *fs = new_step(x, PH_ADD_FK);
+            if (!fs)
+                goto out;
+            pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k]);
+            pgorm_ddl_add_fkey(&fs->up, t->name, &fk);
+            pgorm_ddl_drop_fkey(&fs->down, t->name, &fk);
+        }
+    }
+out:
+    pgorm_free(tabs);
+    pgorm_free(done);
+    pgorm_free(inl);
+}
+
+static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
+{
+    step *s;
+    switch (c->kind) {
+    case MIG_TABLE_ADD:
+        return; /* create_table_steps, in dependency order */
+    case MIG_TABLE_DROP:
+        drop_table_steps(x, c->from_table);
+        return;
+    case MIG_TABLE_RENAME:
+        if (!(s = new_step(x, PH_RENAME_TABLE)))
+            return;
+        alter_table(&s->up, c->from_table->name);
+        pgorm_buf_puts(&s->up, "RENAME TO ");
+        pgorm_sql_ident(&s->up, c->to_table->name);
+        pgorm_buf_puts(&s->up, ";\n");
+        alter_table(&s->down, c->to_table->name);
+        pgorm_buf_puts(&s->down, "RENAME TO ");
+        pgorm_sql_ident(&s->down, c->from_table->name);
+        pgorm_buf_puts(&s->down, ";\n");
+        return;
+    case MIG_COLUMN_RENAME:
+        if (!(s = new_step(x, PH_RENAME_COLUMN)))
+            return;
+        for (int k = 0; k < 2; k++) {
+            pgorm_buf *b = k ? &s->down : &s->up;
+            alter_table(b, c->to_table->name);
+            pgorm_buf_puts(b, "RENAME COLUMN ");
+            pgorm_sql_ident(b, k ? c->to_col->name : c->from_col->name);
+            pgorm_buf_puts(b, " TO ");
+            pgorm_sql_ident(b, k ? c->from_col->name : c->to_col->name);
+            pgorm_buf_puts(b, ";\n");
+        }
+        return;
+    case MIG_COLUMN_ADD:
+        if (!(s = new_step(x, PH_ADD_COLUMN)))
+            return;
+        alter_table(&s->up, c->to_table->name);
+        pgorm_buf_puts(&s->up, "ADD COLUMN ");
+        col_def(&s->up, c->to_col, false);
+        pgorm_buf_puts(&s->up, ";\n");
+        alter_table(&s->down, c->to_table->name);
+        pgorm_buf_puts(&s->down, "DROP COLUMN ");
+        pgorm_sql_ident(&s->down, c->to_col->name);
+        pgorm_buf_puts(&s->down, ";\n");
+        return;
+    case MIG_COLUMN_DROP:
+        drop_column_step(x, c);
+        return;
+    case MIG_COLUMN_TYPE:
+    case MIG_COLUMN_NULL:
+    case MIG_COLUMN_DEFAULT:
+        /* One plan per column, made at its first change. */
+        if (prev && prev->to_col == c->to_col &&
+            (prev->kind == MIG_COLUMN_TYPE || prev->kind == MIG_COLUMN_NULL ||
+             prev->kind == MIG_COLUMN_DEFAULT))
+            return;
+        alter_steps(x, c->to_table->name, c->from_col, c->to_col);
+        return;
+    case MIG_KEY_ADD: {
+        const mig_key *k = c->to_key;
+        char name[PGORM_DDL_NAME_SIZE];
+        bool pk = k->kind == MIG_KEY_PRIMARY;
+        name_pick(x, name, k->name, c->to_table->name, pk ? NULL : k->cols, pk ? 0 : k->ncols,
+                  pk ? "pkey" : k->kind == MIG_KEY_UNIQUE ? "key" : "idx");
+        if (!(s = new_step(x, key_phase(k->kind, true))))
+            return;
+        add_key(&s->up, c->to_table->name, k, name, (const char **)k->cols);
+        drop_key(&s->down, c->to_table->name, k, name);
+        return;
+    }
+    case MIG_KEY_DROP: {
+        const char **cols = from_key_cols(x, c->from_table, c->from_key);
+        if (!cols || !(s = new_step(x, key_phase(c->from_key->kind, false)))) {
+            pgorm_free(cols);
+            return;
+        }
+        drop_key(&s->up, c->to_table->name, c->from_key, c->from_key->name);
+        add_key(&s->down, c->to_table->name, c->from_key, c->from_key->name, cols);
+        pgorm_free(cols);
+        return;
+    }
+    case MIG_FK_ADD: {
+        if (!(s = new_step(x, PH_ADD_FK)))
+            return;
+        pgorm_ddl_fkey fk = to_fk(x, c->to_table, c->to_fk);
+        pgorm_ddl_add_fkey(&s->up, c->to_table->name, &fk);
+        pgorm_ddl_drop_fkey(&s->down, c->to_table->name, &fk);
+        return;
+    }
+    case MIG_FK_DROP: {
+        if (!(s = new_step(x, PH_DROP_FK)))
+            return;
+        pgorm_ddl_fkey fk = from_fk(x, c->from_table, c->from_fk);
+        pgorm_ddl_drop_fkey(&s->up, c->to_table->name, &fk);
+        pgorm_ddl_add_fkey(&s->down, c->to_table->name, &fk);
+        return;
+    }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Files.                                                               */
+
+static int step_cmp(const void *a, const void *b)
+{
+    const step *x = a, *y = b;
+    if (x->phase != y->phase)
+        return x->phase < y->phase ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void header(pgorm_buf *b, const char *title, bool up, const mig_diff *d)
+{
+    pgorm_buf line = PGORM_BUF_INIT;
+    if (up)
+        pgorm_buf_printf(&line, "pgorm migration %s (up), written by pgorm migrate make.", title);
+    else
+        pgorm_buf_printf(&line, "pgorm migration %s (down): reverses %s.up.sql, step by step.",
+                         title, title);
+    comment(b, line.data ? line.data : "");
+    if (up) {
+        comment(b, "Changes:");
+        for (size_t i = 0; i < d->n; i++) {
+            pgorm_buf_reset(&line);
+            pgorm_buf_puts(&line, "  ");
+            mig_change_describe(&line, &d->items[i]);
+            comment(b, line.data ? line.data : "");
+        }
+    }
+    if (line.oom)
+        b->oom = true;
+    pgorm_buf_free(&line);
+}
+
+bool mig_render(const mig_diff *d, const char *title, char **up, char **down)
+{
+    rctx x = {.d = d};
+    *up = *down = NULL;
+    init_names(&x);
+    for (size_t i = 0; i < d->n; i++)
+        change_steps(&x, &d->items[i], i ? &d->items[i - 1] : NULL);
+    create_table_steps(&x);
+    if (x.n > 1)
+        qsort(x.steps, x.n, sizeof *x.steps, step_cmp);
+
+    pgorm_buf u = PGORM_BUF_INIT, w = PGORM_BUF_INIT;
+    header(&u, title, true, d);
+    header(&w, title, false, d);
+    for (size_t i = 0; i < x.n; i++) {
+        const step *s = &x.steps[i];
+        if (i == 0 || x.steps[i - 1].phase / 10 != s->phase / 10)
+            pgorm_buf_putc(&u, '\n');
+        pgorm_buf_append(&u, s->up.data, s->up.len);
+        x.oom |= s->up.oom;
+    }
+    for (size_t i = x.n; i-- > 0;) {
+        const step *s = &x.steps[i];
+        if (i == x.n - 1 || x.steps[i + 1].phase / 10 != s->phase / 10)
+            pgorm_buf_putc(&w, '\n');
+        pgorm_buf_append(&w, s->down.data, s->down.len);
+        x.oom |= s->down.oom;
+    }
+    for (size_t i = 0; i < x.n; i++) {
+        pgorm_buf_free(&x.steps[i].up);
+        pgorm_buf_free(&x.steps[i].down);
+    }
+    pgorm_free(x.steps);
+    for (size_t i = 0; i < x.nused; i++)
+        pgorm_free(x.used[i]);
+    pgorm_free(x.used);
+    if (x.oom || u.oom || w.oom) {
+        pgorm_buf_free(&u);
+        pgorm_buf_free(&w);
+        return false;
+    }
+    *up = pgorm_buf_steal(&u);
+    *down = pgorm_buf_steal(&w);
+    return *up && *down;
+}
