@@ -1,0 +1,577 @@
+/* Validation of a parsed schema: names, keys, block attributes and
+ * relationships. Also fills what the parser leaves empty: table names,
+ * column names, ForeignKey/BackReference targets and ForeignKey column types.
+ *
+ * Runs even when the parser reported errors, but trusts only what it saw:
+ * a `broken` model (tokens were skipped) or one with a `bad` field is not
+ * told it lacks a primary key, and relationships into it are not judged.
+ * Diagnostics come out per check; the caller sorts them into source order.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+#include "schema/schema_int.h"
+
+typedef pgorm_sx_ctx ctx;
+
+/* A user-written name for a message: at most 64 bytes, never cut inside a
+   UTF-8 sequence, "..." when clipped. */
+typedef struct name64 {
+    char s[72];
+} name64;
+
+static name64 nm(const char *s)
+{
+    name64 r;
+    size_t n = s ? strlen(s) : 0;
+    if (n <= 64) {
+        memcpy(r.s, s ? s : "", n + (s ? 1 : 0));
+        r.s[n] = '\0';
+        return r;
+    }
+    size_t k = 61;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    memcpy(r.s, s, k);
+    memcpy(r.s + k, "...", 4);
+    return r;
+}
+
+/* A comma-separated list of names for a message, clipped with "...". */
+typedef struct namelist {
+    pgorm_buf b;
+    size_t count;
+    bool clipped;
+} namelist;
+
+static void nl_add(namelist *l, const char *name)
+{
+    l->count++;
+    if (l->clipped)
+        return;
+    if (l->b.len + strlen(name) > 240) {
+        pgorm_buf_puts(&l->b, l->b.len ? ", ..." : "...");
+        l->clipped = true;
+        return;
+    }
+    if (l->b.len)
+        pgorm_buf_puts(&l->b, ", ");
+    pgorm_buf_puts(&l->b, name);
+}
+
+static const char *nl_str(const namelist *l)
+{
+    return l->b.data && !l->b.oom ? l->b.data : "";
+}
+
+static bool unreliable(const ctx *c, size_t mi)
+{
+    return c->aux[mi].broken || c->aux[mi].any_bad;
+}
+
+static size_t find_model(const pgorm_schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->nmodels; i++)
+        if (s->models[i].name && strcmp(s->models[i].name, name) == 0)
+            return i;
+    return PGORM_NONE;
+}
+
+static size_t find_field(const pgorm_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].name && strcmp(m->fields[i].name, name) == 0)
+            return i;
+    return PGORM_NONE;
+}
+
+static const char *kind_name(const pgorm_field *f)
+{
+    return f->kind == PGORM_FIELD_FOREIGN_KEY ? "ForeignKey" : "BackReference";
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+static void check_model_names(ctx *c, size_t mi)
+{
+    pgorm_schema *s = c->s;
+    pgorm_model *m = &s->models[mi];
+    pgorm_sx_model_aux *ma = &c->aux[mi];
+    for (size_t j = 0; j < mi; j++) {
+        if (strcmp(s->models[j].name, m->name) == 0) {
+            pgorm_sx_diag(&c->d, m->pos, "duplicate model '%s' (first defined at line %d)",
+                          nm(m->name).s, s->models[j].pos.line);
+            ma->duplicate = true;
+            break;
+        }
+    }
+    if (!m->table && !(m->table = pgorm_snake_case(m->name))) {
+        c->d.oom = true;
+        return;
+    }
+    pgorm_pos tp = ma->table_arg.line ? ma->table_arg : m->pos;
+    if (m->table[0] == '\0') {
+        pgorm_sx_diag(&c->d, tp, "the table name in @@table cannot be empty");
+        return;
+    }
+    if (strlen(m->table) > PGORM_SX_MAX_NAME)
+        pgorm_sx_diag(&c->d, tp,
+                      "table name '%s' is longer than %d bytes, PostgreSQL's limit for names%s",
+                      nm(m->table).s, PGORM_SX_MAX_NAME,
+                      ma->table_arg.line ? "" : " (choose a shorter one with @@table(name))");
+    if (ma->duplicate)
+        return;
+    for (size_t j = 0; j < mi; j++) {
+        if (c->aux[j].duplicate || !s->models[j].table ||
+            strcmp(s->models[j].table, m->table) != 0)
+            continue;
+        pgorm_sx_diag(&c->d, tp,
+                      "model '%s' maps to table '%s', which model '%s' (line %d) already uses "
+                      "(give one of them another name with @@table(name))",
+                      nm(m->name).s, nm(m->table).s, nm(s->models[j].name).s,
+                      s->models[j].pos.line);
+        break;
+    }
+}
+
+/* ---- fields ---------------------------------------------------------------- */
+
+static bool set_column(ctx *c, pgorm_field *f)
+{
+    if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+        return true;
+    size_t n = strlen(f->name);
+    bool fk = f->kind == PGORM_FIELD_FOREIGN_KEY;
+    f->column = pgorm_sx_strndup(f->name, n + (fk ? 3 : 0));
+    if (!f->column) {
+        c->d.oom = true;
+        return false;
+    }
+    if (fk)
+        memcpy(f->column + n, "_id", 4);
+    return true;
+}
+
+static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field_aux *fa)
+{
+    pgorm_sx_diags *d = &c->d;
+    if (f->kind == PGORM_FIELD_BACK_REFERENCE) {
+        if (fa->q_pos.line)
+            pgorm_sx_diag(d, fa->q_pos,
+                          "a BackReference cannot be nullable: remove '?' (it is a list of rows, "
+                          "not a column)");
+        for (int a = 0; a < SX_A_COUNT; a++)
+            if (fa->attr_pos[a].line)
+                pgorm_sx_diag(d, fa->attr_pos[a],
+                              "@%s is not allowed on a BackReference (it has no column)",
+                              pgorm_sx_attr_names[a]);
+        return;
+    }
+    if (fa->attr_pos[SX_A_ID].line && f->nullable)
+        pgorm_sx_diag(d, fa->attr_pos[SX_A_ID],
+                      "@id field '%s' cannot be nullable: remove '?' from its type", nm(f->name).s);
+    if (fa->attr_pos[SX_A_ON_DELETE].line) {
+        if (f->kind != PGORM_FIELD_FOREIGN_KEY) {
+            char ty[48];
+            pgorm_sx_diag(d, fa->attr_pos[SX_A_ON_DELETE],
+                          "@on_delete is only valid on a ForeignKey field, and '%s' is not one (its type is %s)",
+                          nm(f->name).s, pgorm_coltype_sql(f->type, ty, sizeof ty));
+        } else if (f->on_delete == PGORM_ON_DELETE_SET_NULL && !f->nullable) {
+            pgorm_sx_diag(d, fa->arg_pos[SX_A_ON_DELETE],
+                          "@on_delete(set_null) needs a nullable ForeignKey: write "
+                          "ForeignKey[%s]? (or choose cascade, restrict or no_action)",
+                          nm(f->target_model).s);
+        }
+    }
+    if (f->kind != PGORM_FIELD_SCALAR)
+        return;
+    pgorm_scalar sc = f->type.scalar;
+    if (fa->attr_pos[SX_A_DEFAULT].line && (sc == PGORM_S_SERIAL || sc == PGORM_S_BIGSERIAL))
+        pgorm_sx_diag(d, fa->attr_pos[SX_A_DEFAULT],
+                      "@default is not allowed on %s: the column already defaults to the next "
+                      "value of its sequence (use int%c for a plain column with a default)",
+                      sc == PGORM_S_SERIAL ? "serial" : "bigserial", sc == PGORM_S_SERIAL ? '4' : '8');
+    if (sc == PGORM_S_NUMERIC) {
+        int p = f->type.precision, s = f->type.scale;
+        if (p < 1 || p > 1000)
+            pgorm_sx_diag(d, fa->param_pos[0],
+                          "numeric precision must be between 1 and 1000 (in numeric(p, s))");
+        else if (s < 0 || s > p)
+            pgorm_sx_diag(d, fa->param_pos[1],
+                          "numeric scale must be between 0 and the precision %d (in numeric(p, s))",
+                          p);
+    } else if (sc == PGORM_S_VARCHAR) {
+        if (f->type.precision < 1)
+            pgorm_sx_diag(d, fa->param_pos[0], "varchar length must be at least 1 (in varchar(n))");
+        else if (f->type.precision > 10485760)
+            pgorm_sx_diag(d, fa->param_pos[0],
+                          "varchar length must be at most 10485760 (use text for longer strings)");
+    }
+}
+
+static void check_fields(ctx *c, size_t mi)
+{
+    pgorm_model *m = &c->s->models[mi];
+    pgorm_sx_model_aux *ma = &c->aux[mi];
+    size_t ncols = 0;
+    for (size_t fi = 0; fi < m->nfields; fi++) {
+        pgorm_field *f = &m->fields[fi];
+        pgorm_sx_field_aux *fa = &ma->fields[fi];
+        if (!set_column(c, f))
+            return;
+        bool dup = false;
+        for (size_t j = 0; j < fi && !dup; j++) {
+            if (strcmp(m->fields[j].name, f->name) == 0) {
+                pgorm_sx_diag(&c->d, f->pos,
+                              "duplicate field '%s' in model '%s' (first defined at line %d)",
+                              nm(f->name).s, nm(m->name).s, m->fields[j].pos.line);
+                dup = true;
+            }
+        }
+        for (size_t j = 0; j < fi && !dup && f->column; j++) {
+            const pgorm_field *g = &m->fields[j];
+            if (!g->column || strcmp(g->column, f->column) != 0)
+                continue;
+            if (f->kind == PGORM_FIELD_FOREIGN_KEY)
+                pgorm_sx_diag(&c->d, f->pos,
+                              "ForeignKey field '%s' makes column '%s', which field '%s' (line %d) "
+                              "already is; rename one of them",
+                              nm(f->name).s, nm(f->column).s, nm(g->name).s, g->pos.line);
+            else
+                pgorm_sx_diag(&c->d, f->pos,
+                              "field '%s' collides with column '%s' of ForeignKey field '%s' "
+                              "(line %d); rename one of them",
+                              nm(f->name).s, nm(f->column).s, nm(g->name).s, g->pos.line);
+            dup = true;
+        }
+        if (f->column && strlen(f->column) > PGORM_SX_MAX_NAME)
+            pgorm_sx_diag(&c->d, f->pos,
+                          "column name '%s' is longer than %d bytes, PostgreSQL's limit for names",
+                          nm(f->column).s, PGORM_SX_MAX_NAME);
+        if (f->column && ++ncols == PGORM_SX_MAX_COLUMNS + 1)
+            pgorm_sx_diag(&c->d, f->pos,
+                          "model '%s' has more than %d columns (pgorm's limit); '%s' is column %d",
+                          nm(m->name).s, PGORM_SX_MAX_COLUMNS, nm(f->name).s,
+                          PGORM_SX_MAX_COLUMNS + 1);
+        if (!fa->bad)
+            check_field_attrs(c, f, fa);
+    }
+}
+
+/* ---- keys and block attributes ------------------------------------------- */
+
+static int pos_before(pgorm_pos a, pgorm_pos b)
+{
+    return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+static void check_key(ctx *c, size_t mi)
+{
+    const pgorm_model *m = &c->s->models[mi];
+    const pgorm_sx_model_aux *ma = &c->aux[mi];
+    /* The first primary key declaration in source order is the key; every
+       later one is a second key. */
+    pgorm_pos first = {0, 0};
+    char first_what[96] = "";
+    size_t count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t fi = 0; fi < m->nfields; fi++) {
+            const pgorm_field *f = &m->fields[fi];
+            pgorm_pos p = ma->fields[fi].attr_pos[SX_A_ID];
+            if (!p.line || f->kind == PGORM_FIELD_BACK_REFERENCE)
+                continue;
+            if (pass == 0) {
+                count++;
+                if (!first.line || pos_before(p, first)) {
+                    first = p;
+                    snprintf(first_what, sizeof first_what, "@id on '%s'", nm(f->name).s);
+                }
+            } else if (p.line != first.line || p.col != first.col) {
+                pgorm_sx_diag(&c->d, p,
+                              "model '%s' has two primary keys: %s (line %d) and @id on '%s'; "
+                              "keep one (write @@id(a, b) for a key of several fields)",
+                              nm(m->name).s, first_what, first.line, nm(f->name).s);
+            }
+        }
+        for (size_t bi = 0; bi < m->nblocks; bi++) {
+            const pgorm_block *b = &m->blocks[bi];
+            if (b->kind != PGORM_BLOCK_ID)
+                continue;
+            if (pass == 0) {
+                count++;
+                if (!first.line || pos_before(b->pos, first)) {
+                    first = b->pos;
+                    snprintf(first_what, sizeof first_what, "@@id");
+                }
+            } else if (b->pos.line != first.line || b->pos.col != first.col) {
+                pgorm_sx_diag(&c->d, b->pos,
+                              "model '%s' has two primary keys: %s (line %d) and this @@id; keep "
+                              "one (write @@id(a, b) for a key of several fields)",
+                              nm(m->name).s, first_what, first.line);
+            }
+        }
+    }
+    if (count == 0 && !unreliable(c, mi))
+        pgorm_sx_diag(&c->d, m->pos,
+                      "model '%s' has no primary key: add @id to a field or @@id(...) to the model",
+                      nm(m->name).s);
+}
+
+static const char *block_name(pgorm_block_kind k)
+{
+    return k == PGORM_BLOCK_ID ? "id" : k == PGORM_BLOCK_UNIQUE ? "unique" : "index";
+}
+
+static void unknown_block_field(ctx *c, const pgorm_model *m, const pgorm_block *b, size_t q)
+{
+    namelist l = {PGORM_BUF_INIT, 0, false};
+    const char **names = pgorm_calloc(m->nfields ? m->nfields : 1, sizeof *names);
+    size_t nn = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].kind == PGORM_FIELD_BACK_REFERENCE)
+            continue;
+        nl_add(&l, m->fields[i].name);
+        if (names)
+            names[nn++] = m->fields[i].name;
+    }
+    char dym[96];
+    pgorm_sx_did_you_mean(dym, sizeof dym, "", names ? pgorm_sx_suggest(b->fields[q], names, nn) : NULL);
+    pgorm_sx_diag(&c->d, b->field_pos[q],
+                  "unknown field '%s' in @@%s (fields of model '%s': %s)%s", nm(b->fields[q]).s,
+                  block_name(b->kind), nm(m->name).s, nl_str(&l), dym);
+    pgorm_free(names);
+    pgorm_buf_free(&l.b);
+}
+
+static void check_blocks(ctx *c, size_t mi)
+{
+    const pgorm_model *m = &c->s->models[mi];
+    const pgorm_sx_model_aux *ma = &c->aux[mi];
+    for (size_t bi = 0; bi < m->nblocks; bi++) {
+        const pgorm_block *b = &m->blocks[bi];
+        const char *bn = block_name(b->kind);
+        for (size_t q = 0; q < b->nfields; q++) {
+            const char *name = b->fields[q];
+            bool twice = false;
+            for (size_t r = 0; r < q && !twice; r++)
+                twice = strcmp(b->fields[r], name) == 0;
+            if (twice) {
+                pgorm_sx_diag(&c->d, b->field_pos[q], "field '%s' appears twice in @@%s",
+                              nm(name).s, bn);
+                continue;
+            }
+            size_t fi = find_field(m, name);
+            if (fi == PGORM_NONE) {
+                if (!ma->broken)
+                    unknown_block_field(c, m, b, q);
+                continue;
+            }
+            const pgorm_field *f = &m->fields[fi];
+            if (ma->fields[fi].bad)
+                continue;
+            if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+                pgorm_sx_diag(&c->d, b->field_pos[q],
+                              "'%s' is a BackReference and has no column; @@%s takes fields with "
+                              "columns (scalars and ForeignKeys)",
+                              nm(name).s, bn);
+            else if (b->kind == PGORM_BLOCK_ID && f->nullable)
+                pgorm_sx_diag(&c->d, b->field_pos[q],
+                              "primary key field '%s' cannot be nullable: remove '?' from its type",
+                              nm(name).s);
+        }
+    }
+}
+
+/* ---- relationships ---------------------------------------------------------- */
+
+static void resolve_target(ctx *c, pgorm_field *f, const pgorm_sx_field_aux *fa)
+{
+    const pgorm_schema *s = c->s;
+    size_t t = find_model(s, f->target_model);
+    if (t != PGORM_NONE) {
+        f->target = t;
+        return;
+    }
+    namelist l = {PGORM_BUF_INIT, 0, false};
+    const char **names = pgorm_calloc(s->nmodels ? s->nmodels : 1, sizeof *names);
+    for (size_t i = 0; i < s->nmodels; i++) {
+        nl_add(&l, s->models[i].name);
+        if (names)
+            names[i] = s->models[i].name;
+    }
+    char dym[96];
+    pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                          names ? pgorm_sx_suggest(f->target_model, names, s->nmodels) : NULL);
+    pgorm_sx_diag(&c->d, fa->target_pos, "%s to unknown model '%s' (models in this file: %s)%s",
+                  kind_name(f), nm(f->target_model).s, l.count ? nl_str(&l) : "none", dym);
+    pgorm_free(names);
+    pgorm_buf_free(&l.b);
+}
+
+static pgorm_coltype key_column_type(pgorm_coltype t)
+{
+    if (t.scalar == PGORM_S_SERIAL)
+        t.scalar = PGORM_S_INT4;
+    else if (t.scalar == PGORM_S_BIGSERIAL)
+        t.scalar = PGORM_S_INT8;
+    return t;
+}
+
+/* The column type of ForeignKey field (mi, fi): the type of its target's
+   key, following keys that are themselves ForeignKeys. Iterative, so a long
+   chain cannot exhaust the stack; a cycle is reported by its members. */
+static void resolve_fk_type(ctx *c, size_t mi, size_t fi)
+{
+    pgorm_schema *s = c->s;
+    pgorm_field *f0 = &s->models[mi].fields[fi];
+    pgorm_sx_field_aux *fa0 = &c->aux[mi].fields[fi];
+    size_t cm = mi, cf = fi;
+    for (size_t steps = 0; steps <= s->nmodels; steps++) {
+        const pgorm_field *f = &s->models[cm].fields[cf];
+        size_t ti = f->target;
+        if (ti == PGORM_NONE || unreliable(c, ti))
+            break;
+        const pgorm_model *t = &s->models[ti];
+        const pgorm_field *key = pgorm_model_single_id(t);
+        if (!key) {
+            bool composite = false;
+            for (size_t b = 0; b < t->nblocks; b++)
+                composite = composite || t->blocks[b].kind == PGORM_BLOCK_ID;
+            if (steps == 0 && composite)
+                pgorm_sx_diag(&c->d, fa0->target_pos,
+                              "ForeignKey[%s] needs model '%s' to have a single-column @id, but its "
+                              "primary key is a composite @@id",
+                              nm(t->name).s, nm(t->name).s);
+            break; /* no key at all: the model's own error says so */
+        }
+        size_t ki = (size_t)(key - t->fields);
+        const pgorm_sx_field_aux *ka = &c->aux[ti].fields[ki];
+        if (ka->bad || key->kind == PGORM_FIELD_BACK_REFERENCE)
+            break;
+        if (key->kind == PGORM_FIELD_SCALAR || ka->resolve == 2) {
+            f0->type = key->kind == PGORM_FIELD_SCALAR ? key_column_type(key->type) : key->type;
+            fa0->resolve = 2;
+            return;
+        }
+        if (ti == mi && ki == fi) {
+            pgorm_sx_diag(&c->d, fa0->target_pos,
+                          "ForeignKey[%s] has no key type: it is part of a primary key that is a "
+                          "ForeignKey leading back to itself",
+                          nm(f0->target_model).s);
+            break;
+        }
+        cm = ti;
+        cf = ki;
+    }
+    fa0->resolve = 3;
+}
+
+static void fk_list(const pgorm_model *t, const char *to, namelist *l, size_t *only)
+{
+    for (size_t i = 0; i < t->nfields; i++) {
+        const pgorm_field *g = &t->fields[i];
+        if (g->kind == PGORM_FIELD_FOREIGN_KEY && g->target_model &&
+            strcmp(g->target_model, to) == 0) {
+            nl_add(l, g->name);
+            *only = i;
+        }
+    }
+}
+
+static void resolve_backref(ctx *c, size_t mi, size_t fi)
+{
+    const pgorm_schema *s = c->s;
+    const pgorm_model *m = &s->models[mi];
+    pgorm_field *f = &s->models[mi].fields[fi];
+    const pgorm_sx_field_aux *fa = &c->aux[mi].fields[fi];
+    size_t ti = f->target;
+    if (ti == PGORM_NONE || unreliable(c, ti))
+        return;
+    const pgorm_model *t = &s->models[ti];
+    namelist l = {PGORM_BUF_INIT, 0, false};
+    size_t only = PGORM_NONE;
+    fk_list(t, m->name, &l, &only);
+    name64 tn = nm(t->name), mn = nm(m->name);
+    if (f->target_field) {
+        size_t k = find_field(t, f->target_field);
+        const pgorm_field *g = k == PGORM_NONE ? NULL : &t->fields[k];
+        if (g && g->kind == PGORM_FIELD_FOREIGN_KEY && strcmp(g->target_model, m->name) == 0) {
+            f->target_fk = k;
+        } else {
+            char tail[320];
+            if (l.count)
+                snprintf(tail, sizeof tail, "; write BackReference[%s.field] with one of: %s",
+                         tn.s, nl_str(&l));
+            else
+                snprintf(tail, sizeof tail, "; model '%s' has no ForeignKey[%s] field", tn.s, mn.s);
+            if (!g)
+                pgorm_sx_diag(&c->d, fa->target_field_pos, "model '%s' has no field '%s'%s", tn.s,
+                              nm(f->target_field).s, tail);
+            else
+                pgorm_sx_diag(&c->d, fa->target_field_pos,
+                              "field '%s.%s' is not a ForeignKey to '%s'%s", tn.s,
+                              nm(f->target_field).s, mn.s, tail);
+        }
+    } else if (l.count == 1) {
+        f->target_fk = only;
+    } else if (l.count == 0) {
+        pgorm_sx_diag(&c->d, fa->target_pos,
+                      "BackReference[%s] needs a ForeignKey[%s] field in model '%s', and it has "
+                      "none",
+                      tn.s, mn.s, tn.s);
+    } else {
+        pgorm_sx_diag(&c->d, fa->target_pos,
+                      "model '%s' has %zu ForeignKey[%s] fields, so BackReference[%s] is "
+                      "ambiguous: write BackReference[%s.field] with one of: %s",
+                      tn.s, l.count, mn.s, tn.s, tn.s, nl_str(&l));
+    }
+    pgorm_buf_free(&l.b);
+}
+
+void pgorm_sx_validate(pgorm_sx_ctx *c)
+{
+    pgorm_schema *s = c->s;
+    for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
+        check_model_names(c, mi);
+        check_fields(c, mi);
+        check_key(c, mi);
+        check_blocks(c, mi);
+    }
+    /* Relationships need every model's fields. */
+    for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
+        pgorm_model *m = &s->models[mi];
+        for (size_t fi = 0; fi < m->nfields; fi++)
+            if (m->fields[fi].kind != PGORM_FIELD_SCALAR && !c->aux[mi].fields[fi].bad)
+                resolve_target(c, &m->fields[fi], &c->aux[mi].fields[fi]);
+    }
+    for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
+        pgorm_model *m = &s->models[mi];
+        for (size_t fi = 0; fi < m->nfields; fi++) {
+            pgorm_sx_field_aux *fa = &c->aux[mi].fields[fi];
+            if (fa->bad)
+                continue;
+            if (m->fields[fi].kind == PGORM_FIELD_FOREIGN_KEY && fa->resolve == 0)
+                resolve_fk_type(c, mi, fi);
+            else if (m->fields[fi].kind == PGORM_FIELD_BACK_REFERENCE)
+                resolve_backref(c, mi, fi);
+        }
+    }
+    /* Defaults last: a ForeignKey's type is known only now. */
+    for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
+        pgorm_model *m = &s->models[mi];
+        for (size_t fi = 0; fi < m->nfields; fi++) {
+            const pgorm_field *f = &m->fields[fi];
+            const pgorm_sx_field_aux *fa = &c->aux[mi].fields[fi];
+            if (fa->bad || f->def.kind == PGORM_DEFAULT_NONE ||
+                f->kind == PGORM_FIELD_BACK_REFERENCE)
+                continue;
+            if (f->kind == PGORM_FIELD_FOREIGN_KEY ? fa->resolve != 2
+                                                   : (f->type.scalar == PGORM_S_SERIAL ||
+                                                      f->type.scalar == PGORM_S_BIGSERIAL))
+                continue;
+            pgorm_sx_check_default(c, f, fa);
+        }
+    }
+}
