@@ -342,12 +342,19 @@ typedef struct pgorm_query {
 
 typedef struct pgorm_result pgorm_result;
 
-/* Rows of one model, in one arena. */
-void *pgorm_result_items(const pgorm_result *r); /* array of the model's struct */
-size_t pgorm_result_count(const pgorm_result *r);
-/* Memory from the result's arena, freed with it (NULL on OOM). */
+/* Rows of one model. The rows are one array of the model's struct; every
+   string and byte array they point to lives in the result's arena. All of
+   it is valid until pgorm_result_free(), and none of it may be freed
+   separately. Rows may be modified in place (they are the caller's). */
+/* The array of pgorm_result_count() structs (borrowed from r; NULL when
+   empty or r is NULL). */
+void *pgorm_result_items(const pgorm_result *r);
+size_t pgorm_result_count(const pgorm_result *r); /* 0 for NULL */
+/* Memory from the result's arena (aligned for any type), freed with it:
+   for strings the caller wants to keep next to the rows. NULL on OOM. */
 void *pgorm_result_alloc(pgorm_result *r, size_t size);
-void pgorm_result_free(pgorm_result *r); /* NULL is fine */
+/* Free the rows and everything they point to. NULL is fine. */
+void pgorm_result_free(pgorm_result *r);
 
 /* Any function pointer, carried untouched (generated code keeps the user's
    typed callback here and calls it from a typed trampoline). */
@@ -446,35 +453,98 @@ int pgorm_exec_sync(pgorm_db *db, const char *sql, int nparams, const char *cons
 
 /* ------------------------------------------------------------------ */
 /* Generic CRUD over descriptors (generated wrappers call these).      */
+/*
+ * Common to all of them:
+ *  - One statement each; every value is a binary parameter and the SQL text
+ *    depends only on the shape of the call (which columns, which predicate
+ *    kinds, whether limit/offset are set), so each shape is prepared once
+ *    per connection and reused.
+ *  - `m`, `q`, `where`, `key`, `row`, `values` and what they point to are
+ *    borrowed for the call only (copied into the request). Exception:
+ *    insert's `rows` (see there).
+ *  - A caller's mistake (a predicate built for another model, a column
+ *    index or order bit the model does not have, a negative limit, a key
+ *    column left unset, a bad update mask, numeric text that is not a
+ *    number, a malformed descriptor) is PGORM_ERR_INVALID with a message
+ *    "pgorm_<call>(<Model>): what is wrong", delivered through the callback
+ *    on the next loop turn like any other outcome; nothing is sent.
+ *  - Server errors arrive as PGORM_ERR_SERVER with SQLSTATE, constraint,
+ *    table... A value the model cannot hold (type changed under the model,
+ *    an int8 that does not fit an int4 field, NULL in a column whose model
+ *    field has no has_ flag) is PGORM_ERR_DECODE naming model and column.
+ *  - Result callbacks get a result with rows in the model's struct (owned
+ *    by the callback), or NULL and the error. Count callbacks get the number
+ *    of rows counted or affected (0 with an error).
+ */
 
-/* Insert n rows in ONE statement (unnest of array parameters). `rows` is an
-   array of the model's structs; it must stay valid until the callback runs:
-   fixed-size values the server generated (keys, defaults) are written back
-   into it. The callback gets every inserted row (in input order). */
+/* Insert n rows in ONE statement, whatever n (one array parameter per
+   column through unnest(): no 65,535-parameter limit):
+     INSERT INTO t (cols) SELECT u.c1, COALESCE(u.c2, <default>), ...
+     FROM unnest($1::type[], ...) WITH ORDINALITY AS u(c1, ..., ord)
+     ORDER BY u.ord RETURNING <every column>
+   - Columns flagged PGORM_COL_GENERATED (serial) are never sent: a value
+     in the struct is ignored and replaced by the server's.
+   - A PGORM_COL_DEFAULT column whose value is unset (has_ flag false, NULL
+     pointer) gets its default_sql. So a NULLABLE column with a default
+     cannot be inserted as NULL: NULL means "use the default".
+   - Any other NULL / unset value inserts NULL (a NOT NULL column then
+     fails with SQLSTATE 23502).
+   `rows` is an array of n structs of the model; it must stay valid until
+   the callback runs: on success every fixed-size column value the server
+   returned (generated keys, defaults, the values sent) is written back into
+   it, with its has_ flag; char * and bytea fields are left as they are
+   (the returned copies are in the result). On error nothing is written
+   back, and the statement wrote nothing to the database. The result holds
+   every inserted row in input order: returned rows are matched to inputs
+   by a generated integer key (sequence order), else by the key values the
+   caller gave; with no key, or a key left to a server default, they stay in
+   the order the server returned them (in practice the input order).
+   n == 0 sends nothing and gives an empty result. */
 void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
                   pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* SELECT <every column> FROM t [WHERE q->where] [ORDER BY q->order]
+   [LIMIT q->limit] [OFFSET q->offset]. q == NULL: every row, unordered.
+   Predicates: CMP (=, <>, <, <=, >, >=; a NULL char * or bytea value is
+   refused: use IS_NULL / NOT_NULL), IS_NULL, NOT_NULL, IN (column =
+   ANY($k), one array parameter of any length; n == 0 matches nothing),
+   LIKE / ILIKE (text columns), AND / OR (no children: TRUE / FALSE), NOT.
+   Each order entry is exactly one column bit; the list ends at the first
+   0. fetch_links is not available yet (PGORM_ERR_INVALID). */
 void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud);
-/* Find by primary key: `key` is a struct of the model whose key columns are set. */
+/* Find by primary key: `key` is a struct of the model whose key columns are
+   set (other fields are ignored). Not found: a result with 0 rows. */
 void pgorm_get(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_result_cb cb,
                pgorm_fn fn, void *ud);
+/* SELECT count(*) FROM t [WHERE where]; where == NULL or a zero predicate:
+   every row. */
 void pgorm_count(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
                  pgorm_count_cb cb, void *ud);
-/* UPDATE the columns in `columns` (mask) to the values in `row`, for the row
-   with `row`'s key. */
+/* UPDATE t SET <each column in `columns`> = <its value in row> WHERE
+   <key> = <row's key>; the count is 0 or 1. `columns` is a mask of column
+   bits: 0, a bit the model does not have, or a key column is refused (the
+   key says which row). An unset value (NULL pointer, has_ flag false) sets
+   NULL, also for a column with a default. */
 void pgorm_update(pgorm_db *db, const pgorm_model_desc *m, const void *row, uint64_t columns,
                   pgorm_count_cb cb, void *ud);
-/* UPDATE rows matching `where` (zero pred: every row). */
+/* UPDATE t SET <columns from `values`> [WHERE where]: rows matching
+   `where` (NULL or a zero predicate: every row). Key columns may be set
+   here. Counts the rows changed. */
 void pgorm_update_where(pgorm_db *db, const pgorm_model_desc *m, const void *values,
                         uint64_t columns, const pgorm_pred *where, pgorm_count_cb cb, void *ud);
+/* DELETE FROM t WHERE <key> = <key's values>; the count is 0 or 1. */
 void pgorm_delete(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_count_cb cb,
                   void *ud);
+/* DELETE FROM t [WHERE where]: NULL or a zero predicate deletes every row.
+   Counts the rows deleted. */
 void pgorm_delete_where(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
                         pgorm_count_cb cb, void *ud);
 
-/* _sync twins: drive the connection until this operation completes.
-   0 on success, -1 with *err filled (err may be NULL). *out (may be NULL
-   when not wanted) receives a result owned by the caller. */
+/* _sync twins: drive the connection with poll() until this operation
+   completes (other queued operations progress meanwhile). 0 on success;
+   -1 with *err filled (owned by the caller: pgorm_error_clear; err may be
+   NULL). *out (out may be NULL when not wanted) receives a result owned by
+   the caller; *count (may be NULL) the count. */
 int pgorm_insert_sync(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
                       pgorm_result **out, pgorm_error *err);
 int pgorm_find_sync(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,

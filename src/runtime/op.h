@@ -71,9 +71,11 @@ void pgorm_db_submit(pgorm_db *db, pgorm_op *op);
    builder refused (err set: PGORM_ERR_INVALID...), or nothing to do (err
    NULL or err->code == PGORM_OK: e.g. an insert of 0 rows). Takes ownership
    like pgorm_db_submit; complete() runs exactly once on a later turn of the
-   loop (in queue order, also driven by pgorm_db_drive_until/run_sync), never
-   inside this call, with a copy of *err, or NULL for success. vt->result is
-   never called. `err` is borrowed (copied before this returns). */
+   loop (also driven by pgorm_db_drive_until/run_sync, and at teardown),
+   with a copy of *err, or NULL for success. vt->result is never called.
+   `err` is borrowed (copied before this returns). Built on
+   pgorm_db_fail_later (op_done.c), so its two exceptions hold: with
+   db == NULL, or out of memory twice over, complete() runs at once. */
 void pgorm_db_submit_done(pgorm_db *db, pgorm_op *op, const pgorm_error *err);
 
 /* Drive the connection with poll() until *done becomes true (set by the

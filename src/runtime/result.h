@@ -1,0 +1,52 @@
+/* Internal: pgorm_result, the rows of one model in one arena, and the
+ * decoding of PGresult rows into model structs.
+ *
+ * A result owns `items` (a growable array of the model's struct, count
+ * used) and an arena holding everything the rows point to (strings, bytes,
+ * later related rows). Decoding a row allocates nothing but string/byte
+ * copies in the arena; the items array grows geometrically (once per
+ * PGresult in whole-result mode).
+ *
+ * Columns of a model are read from `ncolumns` consecutive result columns
+ * starting at `first`, in descriptor order (the SELECT lists them so).
+ */
+#ifndef PGORM_RUNTIME_RESULT_H
+#define PGORM_RUNTIME_RESULT_H
+
+#include <libpq-fe.h>
+
+#include "pgorm/pgorm.h"
+#include "util/arena.h"
+
+struct pgorm_result {
+    const pgorm_model_desc *model; /* NULL for a result that is not rows of a model */
+    pgorm_arena arena;
+    char *items; /* count items of model->struct_size bytes (pgorm_malloc'd) */
+    size_t count;
+    size_t cap;
+};
+
+/* A new empty result for rows of m (NULL on OOM). Owned by the caller:
+   pgorm_result_free(). */
+pgorm_result *pgorm_result_new(const pgorm_model_desc *m);
+/* Append n zeroed items; pointer to the first, or NULL on OOM. Earlier
+   item pointers are invalidated (the array may move). */
+void *pgorm_result_push(pgorm_result *r, size_t n);
+/* Reorder: item i becomes the old item from[i] (from is a permutation of
+   0..count-1). 0, or -1 on OOM (items unchanged). */
+int pgorm_result_permute(pgorm_result *r, const size_t *from);
+
+/* Check that res has m's columns from result column `first` on, with types
+   the decoders accept. 0, or -1 with *err (PGORM_ERR_DECODE naming the
+   column and both types). */
+int pgorm_decode_check(const pgorm_model_desc *m, const PGresult *res, int first,
+                       pgorm_error *err);
+/* Decode row `row` (columns from `first`) into the zeroed struct at dst,
+   strings into a. 0, or -1 with *err (PGORM_ERR_DECODE naming model and
+   column, or PGORM_ERR_NOMEM). Call pgorm_decode_check on res first. */
+int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, int first,
+                     void *dst, pgorm_arena *a, pgorm_error *err);
+/* Check and decode every row of res (columns from 0) onto the end of r. */
+int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err);
+
+#endif
