@@ -144,13 +144,13 @@ static bool set_column(ctx *c, pgorm_field *f)
         return true;
     size_t n = strlen(f->name);
     bool fk = f->kind == PGORM_FIELD_FOREIGN_KEY;
-    f->column = pgorm_sx_strndup(f->name, n + (fk ? 3 : 0));
+    f->column = pgorm_malloc(n + (fk ? 4 : 1));
     if (!f->column) {
         c->d.oom = true;
         return false;
     }
-    if (fk)
-        memcpy(f->column + n, "_id", 4);
+    memcpy(f->column, f->name, n);
+    memcpy(f->column + n, fk ? "_id" : "", fk ? 4 : 1);
     return true;
 }
 
