@@ -1021,6 +1021,140 @@ static void test_invalid(void **state)
     pgorm_error_clear(&err);
 }
 
+/* ------------------------------------------------------------------ */
+/* Out of memory: fail the Nth allocation, for every N                 */
+
+static struct {
+    long n, fail_at, live;
+    bool persistent, failed;
+} A;
+
+static bool a_fail(void)
+{
+    A.n++;
+    if (A.fail_at && (A.n == A.fail_at || (A.persistent && A.n > A.fail_at))) {
+        A.failed = true;
+        return true;
+    }
+    return false;
+}
+
+static void *a_malloc(size_t n)
+{
+    void *p = a_fail() ? NULL : malloc(n);
+    A.live += p != NULL;
+    return p;
+}
+
+static void *a_realloc(void *p, size_t n)
+{
+    if (a_fail())
+        return NULL;
+    void *q = realloc(p, n);
+    A.live += q && !p;
+    return q;
+}
+
+static void a_free(void *p)
+{
+    if (p) {
+        A.live--;
+        free(p);
+    }
+}
+
+/* An error, or success; never a crash, a leak or a lost callback. */
+static void oom_ok(int rc, pgorm_error *err)
+{
+    if (rc == 0)
+        return;
+    assert_non_null(err->message);
+    assert_true(err->code == PGORM_ERR_NOMEM || err->code == PGORM_ERR_CONNECTION_LOST ||
+                err->code == PGORM_ERR_CLOSED || err->code == PGORM_ERR_SERVER ||
+                err->code == PGORM_ERR_CONNECT);
+    pgorm_error_clear(err);
+}
+
+static void oom_scenario(const char *conninfo)
+{
+    pgorm_db *db = pgorm_db_new(NULL);
+    if (!db)
+        return;
+    pgorm_error err = {0};
+    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
+        oom_ok(-1, &err);
+        pgorm_db_free(db);
+        return;
+    }
+    book rows[3] = {{.isbn = "o1", .title = "a", .pages = 10, .has_pages = true},
+                    {.isbn = "o2", .title = "b"},
+                    {.isbn = "o3", .title = "c", .rating = 5, .has_rating = true}};
+    pgorm_result *res = NULL;
+    int rc = pgorm_insert_sync(db, &book_model, rows, 3, &res, &err);
+    if (rc == 0) {
+        assert_int_equal(pgorm_result_count(res), 3);
+        assert_true(rows[1].id == rows[0].id + 1 && rows[1].rating == 3);
+    }
+    pgorm_result_free(res);
+    oom_ok(rc, &err);
+    pgorm_pred good = bcmp(B_RATING, PGORM_GE);
+    good.value.i32 = 4;
+    pgorm_query q = {.where = PGORM_OR(bp(PGORM_PRED_IS_NULL, B_PAGES), good),
+                     .order = {{BIT(B_ISBN), true}},
+                     .limit = 10};
+    res = NULL;
+    rc = pgorm_find_sync(db, &book_model, &q, &res, &err);
+    if (rc == 0)
+        assert_true(pgorm_result_count(res) <= 2);
+    pgorm_result_free(res);
+    oom_ok(rc, &err);
+    int64_t n = 0;
+    oom_ok(pgorm_count_sync(db, &book_model, NULL, &n, &err), &err);
+    book upd = {.id = rows[0].id, .title = "new"};
+    oom_ok(pgorm_update_sync(db, &book_model, &upd, BIT(B_TITLE), &n, &err), &err);
+    res = NULL;
+    rc = pgorm_get_sync(db, &book_model, &upd, &res, &err);
+    pgorm_result_free(res);
+    oom_ok(rc, &err);
+    calls c = {0};
+    pgorm_find(db, &book_model, &(pgorm_query){.limit = -1}, on_rows, NULL, &c);
+    pgorm_insert(db, &book_model, NULL, 0, on_rows, NULL, &c);
+    pgorm_count(db, &book_model, NULL, on_count, &c);
+    pgorm_db_run_sync(db, 10000);
+    assert_int_equal(c.n, 3);
+    pgorm_delete_where(db, &book_model, NULL, on_count, &c); /* freed before it runs */
+    pgorm_db_free(db);
+    assert_int_equal(c.n, 4);
+}
+
+static void test_oom_walk(void **state)
+{
+    fixture *f = *state;
+    for (int persistent = 0; persistent < 2; persistent++) {
+        long runs = 0;
+        pgorm_set_allocator(&(pgorm_allocator){a_malloc, a_realloc, a_free});
+        for (long n = 1; n < 20000; n++) {
+            pgt_exec(f->c, "TRUNCATE book");
+            A.n = 0;
+            A.fail_at = n;
+            A.persistent = persistent;
+            A.failed = false;
+            A.live = 0;
+            oom_scenario(f->db.conninfo);
+            if (A.live != 0) {
+                pgorm_set_allocator(NULL);
+                fail_msg("leak: %ld blocks after failing allocation %ld (persistent=%d)", A.live,
+                         n, persistent);
+            }
+            runs++;
+            if (!A.failed)
+                break; /* every allocation of the scenario has been failed once */
+        }
+        pgorm_set_allocator(NULL);
+        assert_true(runs > 20);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1034,6 +1168,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prepared_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_update_delete_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oom_walk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
