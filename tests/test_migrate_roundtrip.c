@@ -1,0 +1,681 @@
+/* The round-trip property of migrations.
+ *
+ * For pairs of schemas (A, B), written by hand (one per kind of change) and
+ * generated at random from the language's constructs: a database built from
+ * A by the DDL, migrated to B with `migrate make` + `migrate up`, is exactly
+ * what the DDL builds for B from empty (catalog snapshots compared, names
+ * of constraints, indexes and sequences and the order of columns aside);
+ * a second `make` writes nothing; `down` returns it exactly to A.
+ *
+ * The engine runs in this process on one connection (make, up and down as
+ * the command line calls them), so many pairs stay fast; test_migrate_make
+ * and test_migrate_run cover the command line itself.
+ *
+ * PGORM_RT_SEED and PGORM_RT_PAIRS change the random pairs (defaults: a
+ * fixed seed, 40 pairs), so a failure reproduces.
+ */
+#include "migtest.h"
+
+#include "migrate/make.h"
+#include "migrate/runner.h"
+
+#include <inttypes.h>
+#include <sys/stat.h>
+
+typedef struct fx {
+    pgt_db db, ref;
+    PGconn *c, *rc;
+    char dir[64];
+    char schema[128];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    pgt_db_create(&f->db, "mig_rt");
+    pgt_db_create(&f->ref, "mig_rt_ref");
+    f->c = pgt_connect(f->db.conninfo);
+    f->rc = pgt_connect(f->ref.conninfo);
+    mt_tmpdir(f->dir);
+    snprintf(f->schema, sizeof f->schema, "%s.pgorm", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    PQfinish(f->c);
+    PQfinish(f->rc);
+    pgt_db_drop(&f->db);
+    pgt_db_drop(&f->ref);
+    mt_rmdir(f->dir);
+    unlink(f->schema);
+    free(f);
+    return 0;
+}
+
+static void clear_dir(const char *dir)
+{
+    mt_rmdir(dir);
+    mkdir(dir, 0755);
+}
+
+static void collect(void *ud, const char *line)
+{
+    pgorm_buf *b = ud;
+    pgorm_buf_puts(b, line);
+    pgorm_buf_putc(b, '\n');
+}
+
+/* make (data loss allowed) with a fixed version; output appended to *out. */
+static int make(fx *f, const char *version, const char *name, pgorm_buf *out, mig_err *e)
+{
+    mig_make_opts o = {.conn = f->c, .schema_path = f->schema, .dir = f->dir, .name = name,
+                       .allow_data_loss = true, .version = version, .say = collect, .ud = out};
+    return mig_make(&o, e);
+}
+
+static char *file_text(fx *f, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    char *s = pgt_read_file(path, NULL);
+    return s ? s : strdup("(no file)");
+}
+
+/* One pair; `label` names it in failures. */
+static void round_trip(fx *f, const char *label, const char *a, const char *b)
+{
+    mt_reset(f->c);
+    mt_reset(f->rc);
+    clear_dir(f->dir);
+    mt_build(f->c, a);
+    char *snap_a = mt_snapshot(f->c);
+    mt_build(f->rc, b);
+    char *snap_b = mt_snapshot(f->rc);
+
+    FILE *fp = fopen(f->schema, "w");
+    assert_non_null(fp);
+    fputs(b, fp);
+    fclose(fp);
+    pgorm_buf out = PGORM_BUF_INIT;
+    mig_err e = {0};
+    if (make(f, "1", "to_b", &out, &e) != MIG_OK)
+        fail_msg("%s: make failed: %s\n--- A:\n%s--- B:\n%s", label, e.message, a, b);
+    bool changed = strstr(out.data, "no changes") == NULL;
+    if (!changed && strcmp(snap_a, snap_b) != 0)
+        fail_msg("%s: make saw no change between different databases\n--- A:\n%s--- B:\n%s",
+                 label, a, b);
+    mig_runner r = {.conn = f->c, .dir = f->dir};
+    if (changed && mig_up(&r, NULL, &e) != MIG_OK)
+        fail_msg("%s: up failed: %s\n--- up.sql:\n%s\n--- A:\n%s--- B:\n%s", label, e.message,
+                 file_text(f, "1_to_b.up.sql"), a, b);
+    char *snap = mt_snapshot(f->c);
+    if (strcmp(snap, snap_b) != 0)
+        fail_msg("%s: migrated A differs from B built from empty.\n--- migrated:\n%s\n--- "
+                 "from empty:\n%s\n--- up.sql:\n%s\n--- A:\n%s--- B:\n%s",
+                 label, snap, snap_b, file_text(f, "1_to_b.up.sql"), a, b);
+    free(snap);
+
+    pgorm_buf_reset(&out);
+    if (make(f, "2", "again", &out, &e) != MIG_OK || !strstr(out.data, "no changes"))
+        fail_msg("%s: a second make did not find the database up to date:\n%s%s\n--- "
+                 "up.sql:\n%s\n--- A:\n%s--- B:\n%s",
+                 label, out.data ? out.data : "", e.message, file_text(f, "1_to_b.up.sql"), a,
+                 b);
+    pgorm_buf_free(&out);
+
+    if (changed) {
+        if (mig_down(&r, 1, &e) != MIG_OK)
+            fail_msg("%s: down failed: %s\n--- down.sql:\n%s\n--- A:\n%s--- B:\n%s", label,
+                     e.message, file_text(f, "1_to_b.down.sql"), a, b);
+        snap = mt_snapshot(f->c);
+        if (strcmp(snap, snap_a) != 0)
+            fail_msg("%s: down did not return to A.\n--- after down:\n%s\n--- A:\n%s\n--- "
+                     "down.sql:\n%s\n--- A:\n%s--- B:\n%s",
+                     label, snap, snap_a, file_text(f, "1_to_b.down.sql"), a, b);
+        free(snap);
+    }
+    free(snap_a);
+    free(snap_b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pairs written by hand: one or more per kind of change.               */
+
+static const struct {
+    const char *label, *a, *b;
+} HAND[] = {
+    {"add and drop tables",
+     "model Author {\n  id bigserial @id\n  name text\n}\n",
+     "model Author {\n  id bigserial @id\n  name text\n}\n"
+     "model Book {\n  id bigserial @id\n  author ForeignKey[Author] @on_delete(cascade)\n"
+     "  title text @unique\n  @@index(title, author)\n}\n"},
+    {"add and drop columns",
+     "model A {\n  id int4 @id\n  gone numeric(9,3)? @default(1.5)\n  stays text\n}\n",
+     "model A {\n  id int4 @id\n  stays text\n  n int8 @default(-7)\n  t timestamptz? "
+     "@default(now())\n  j jsonb @default(\"{\\\"k\\\": [1, 2]}\")\n}\n"},
+    {"types",
+     "model A {\n  id int4 @id\n  a int2\n  b varchar(10)\n  c numeric(8,2)\n  d text\n"
+     "  e date\n  f float4\n  g int8\n}\n",
+     "model A {\n  id int4 @id\n  a int8\n  b text\n  c numeric(10,3)\n  d varchar(5)\n"
+     "  e timestamptz\n  f float8\n  g numeric(20,0)\n}\n"},
+    {"NULL and NOT NULL",
+     "model A {\n  id int4 @id\n  a text\n  b int4?\n}\n",
+     "model A {\n  id int4 @id\n  a text?\n  b int4\n}\n"},
+    {"defaults set, changed, dropped",
+     "model A {\n  id int4 @id\n  a text\n  b int4 @default(1)\n  c bool @default(true)\n"
+     "  d date @default(\"2024-01-01\")\n  e uuid? @default(\"00000000-0000-0000-0000-000000000001\")\n}\n",
+     "model A {\n  id int4 @id\n  a text @default(\"it's \\\"quoted\\\" \\\\ here\")\n  b int4 @default(2)\n"
+     "  c bool\n  d date @default(now())\n  e uuid?\n}\n"},
+    {"default and type together",
+     "model A {\n  id int4 @id\n  a int4 @default(5)\n  b text @default(\"12\")\n}\n",
+     "model A {\n  id int4 @id\n  a int8 @default(5)\n  b int4 @default(12)\n}\n"},
+    {"primary keys",
+     "model A {\n  id int4 @id\n  x int4\n}\nmodel B {\n  x int4\n  y text\n  @@id(x, y)\n}\n",
+     "model A {\n  id int4\n  x int4\n  @@id(x, id)\n}\nmodel B {\n  x int4 @id\n  y text\n}\n"},
+    {"unique constraints",
+     "model A {\n  id int4 @id\n  x int4 @unique\n  y int4\n  z text\n  @@unique(y, z)\n}\n",
+     "model A {\n  id int4 @id\n  x int4\n  y int4 @unique\n  z text\n  @@unique(z, y)\n}\n"},
+    {"indexes by definition",
+     "model A {\n  id int4 @id\n  x int4 @index\n  y int4\n  @@index(x, y)\n}\n",
+     "model A {\n  id int4 @id\n  x int4\n  y int4 @index\n  @@index(y, x)\n  @@index(x)\n}\n"},
+    {"foreign keys: target and ON DELETE",
+     "model P {\n  id serial @id\n}\nmodel Q {\n  id serial @id\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  q ForeignKey[Q]? @on_delete(set_null)\n}\n",
+     "model P {\n  id serial @id\n}\nmodel Q {\n  id serial @id\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[Q] @on_delete(restrict)\n  q ForeignKey[Q]? "
+     "@on_delete(cascade)\n}\n"},
+    {"renames",
+     "model Writer {\n  id serial @id\n  name text @unique\n  @@index(name)\n}\n"
+     "model Book {\n  id serial @id\n  writer ForeignKey[Writer]\n}\n",
+     "model Author {\n  id serial @id\n  full_name text @unique @renamed_from(name)\n"
+     "  @@index(full_name)\n  @@renamed_from(Writer)\n}\n"
+     "model Book {\n  id serial @id\n  author ForeignKey[Author] @renamed_from(writer)\n}\n"},
+    {"a table takes the name a renamed one had",
+     "model Old {\n  id serial @id\n  x int4 @unique\n}\n",
+     "model New {\n  id serial @id\n  x int4 @unique\n  @@renamed_from(Old)\n}\n"
+     "model Old {\n  id serial @id\n  x int4 @unique\n}\n"},
+    {"serial and bigserial",
+     "model A {\n  id serial @id\n  n int4\n  m serial\n}\n"
+     "model B {\n  id int4 @id\n  a ForeignKey[A]\n}\n",
+     "model A {\n  id bigserial @id\n  n serial\n  m int4 @default(3)\n}\n"
+     "model B {\n  id serial @id\n  a ForeignKey[A]\n}\n"},
+    {"a foreign-key cycle appears",
+     "model Other {\n  id serial @id\n}\n",
+     "model Person {\n  id serial @id\n  home ForeignKey[House]?\n}\n"
+     "model House {\n  id serial @id\n  owner ForeignKey[Person]? @on_delete(set_null)\n"
+     "  me ForeignKey[House]?\n}\n"},
+    {"a foreign-key cycle goes",
+     "model Person {\n  id serial @id\n  home ForeignKey[House]?\n}\n"
+     "model House {\n  id serial @id\n  owner ForeignKey[Person]?\n}\n"
+     "model Stay {\n  id serial @id\n  p ForeignKey[Person]\n}\n",
+     "model Stay {\n  id serial @id\n}\n"},
+    {"a key that foreign keys point at changes",
+     "model P {\n  id int4 @id\n  code text @unique\n}\nmodel C {\n  id int4 @id\n"
+     "  p ForeignKey[P]\n}\n",
+     "model P {\n  code text @id\n  id int4\n}\nmodel C {\n  id int4 @id\n"
+     "  p ForeignKey[P]\n}\n"},
+    {"keywords for names",
+     "model User {\n  id serial @id\n  order int4\n}\n",
+     "model User {\n  id serial @id\n  order int8 @index\n  select text? @unique\n}\n"
+     "model Table {\n  id serial @id\n  user ForeignKey[User]\n  @@table(group)\n}\n"},
+    {"a BackReference alone changes nothing",
+     "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
+     "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
+     "  a ForeignKey[A]\n}\n"},
+};
+
+static void test_hand_written_pairs(void **state)
+{
+    fx *f = *state;
+    for (size_t i = 0; i < sizeof HAND / sizeof HAND[0]; i++) {
+        round_trip(f, HAND[i].label, HAND[i].a, HAND[i].b);
+        /* and the other way round */
+        char label[128];
+        snprintf(label, sizeof label, "%s (reversed)", HAND[i].label);
+        round_trip(f, label, HAND[i].b, HAND[i].a);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Random pairs: a random schema A and B = A after a few random edits.  */
+
+static uint64_t rng;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (uint32_t)((rng * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
+enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
+       T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES };
+enum { ID_SERIAL, ID_BIGSERIAL, ID_INT4, ID_INT8, ID_UUID, ID_TEXT, ID_COMPOSITE };
+
+typedef struct gfield {
+    char name[16];
+    bool fk;
+    int target; /* model index (fk) */
+    int type, p, s;
+    bool nullable, unique, index;
+    char def[48]; /* the @default argument as written, or "" */
+    int on_delete; /* 0 none written, 1 cascade, 2 restrict, 3 set_null, 4 no_action */
+    char renamed_from[16];
+} gfield;
+
+typedef struct gmodel {
+    char name[16];
+    bool alive;
+    int id; /* ID_* */
+    gfield f[10];
+    int nf;
+    int bu[2], bi[2]; /* @@unique / @@index over two fields, -1 when none */
+    char renamed_from[16];
+} gmodel;
+
+typedef struct gschema {
+    gmodel m[8];
+    int nm;
+    int next_name;
+} gschema;
+
+static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h", "k",
+                                          "order", "select", "value"};
+
+static void random_default(gfield *g)
+{
+    g->def[0] = '\0';
+    if (rnd(3) != 0)
+        return;
+    static const char *const ints[] = {"0", "7", "-3", "120"};
+    switch (g->type) {
+    case T_BOOL: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "true" : "false"); break;
+    case T_INT2:
+    case T_INT4:
+    case T_INT8: snprintf(g->def, sizeof g->def, "%s", ints[rnd(4)]); break;
+    case T_FLOAT4:
+    case T_FLOAT8: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "1.5" : "-2"); break;
+    case T_NUMERIC: snprintf(g->def, sizeof g->def, "%s", g->s ? "1.5" : "3"); break;
+    case T_TEXT: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "\"x\"" : "\"it's \\\"q\\\"\""); break;
+    case T_VARCHAR: snprintf(g->def, sizeof g->def, "\"v\""); break;
+    case T_UUID: snprintf(g->def, sizeof g->def, "\"00000000-0000-0000-0000-00000000000a\""); break;
+    case T_DATE: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "\"2024-02-03\"" : "now()"); break;
+    case T_TIMESTAMP: snprintf(g->def, sizeof g->def, "\"2024-02-03 04:05:06\""); break;
+    case T_TIMESTAMPTZ: snprintf(g->def, sizeof g->def, "now()"); break;
+    case T_JSONB: snprintf(g->def, sizeof g->def, "\"{\\\"a\\\": 1}\""); break;
+    default: break;
+    }
+}
+
+static void random_type(gfield *g)
+{
+    g->type = (int)rnd(T_NTYPES);
+    g->p = g->s = 0;
+    if (g->type == T_NUMERIC) {
+        g->p = 4 + (int)rnd(10);
+        g->s = (int)rnd(3);
+    } else if (g->type == T_VARCHAR) {
+        g->p = 1 + (int)rnd(40);
+    }
+    random_default(g);
+}
+
+/* A new type the column's values cast to (tables are empty, but the cast
+   must exist): numbers among numbers, text-like to and from text, dates
+   among dates. */
+static void change_type(gfield *g)
+{
+    static const int numbers[] = {T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC};
+    static const int dates[] = {T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ};
+    int t = g->type;
+    bool num = t == T_INT2 || t == T_INT4 || t == T_INT8 || t == T_FLOAT4 || t == T_FLOAT8 ||
+               t == T_NUMERIC;
+    bool date = t == T_DATE || t == T_TIMESTAMP || t == T_TIMESTAMPTZ;
+    if (t == T_TEXT || t == T_VARCHAR)
+        g->type = rnd(2) ? T_VARCHAR : T_TEXT;
+    else if (rnd(3) == 0)
+        g->type = T_TEXT;
+    else if (num)
+        g->type = numbers[rnd(6)];
+    else if (date)
+        g->type = dates[rnd(3)];
+    else
+        g->type = T_TEXT;
+    g->p = g->s = 0;
+    if (g->type == T_NUMERIC) {
+        g->p = 6 + (int)rnd(10);
+        g->s = (int)rnd(3);
+    } else if (g->type == T_VARCHAR) {
+        g->p = 1 + (int)rnd(40);
+    }
+    random_default(g);
+}
+
+/* A name in use, or one a rename frees (reusing it would make the rename
+   a drop and an add, with a cast that may not exist). */
+static bool has_field(const gmodel *m, const char *name)
+{
+    for (int i = 0; i < m->nf; i++)
+        if (strcmp(m->f[i].name, name) == 0 || strcmp(m->f[i].renamed_from, name) == 0)
+            return true;
+    return false;
+}
+
+static bool targetable(const gmodel *m)
+{
+    return m->alive && m->id != ID_COMPOSITE;
+}
+
+static void add_field(gschema *s, gmodel *m)
+{
+    if (m->nf >= 10)
+        return;
+    gfield *g = &m->f[m->nf];
+    memset(g, 0, sizeof *g);
+    for (int tries = 0; tries < 20; tries++) {
+        snprintf(g->name, sizeof g->name, "%s", FIELD_NAMES[rnd(12)]);
+        if (!has_field(m, g->name))
+            break;
+        snprintf(g->name, sizeof g->name, "f%d", s->next_name++);
+    }
+    if (has_field(m, g->name))
+        return;
+    int targets = 0;
+    for (int i = 0; i < s->nm; i++)
+        targets += targetable(&s->m[i]);
+    if (targets && rnd(4) == 0) {
+        g->fk = true;
+        do
+            g->target = (int)rnd((uint32_t)s->nm);
+        while (!targetable(&s->m[g->target]));
+        g->on_delete = (int)rnd(5);
+        g->nullable = rnd(2);
+    } else {
+        random_type(g);
+        g->nullable = rnd(2);
+    }
+    g->unique = rnd(6) == 0;
+    g->index = !g->unique && rnd(6) == 0;
+    if (g->on_delete == 3 && !g->nullable)
+        g->on_delete = 1;
+    m->nf++;
+}
+
+static void new_model(gschema *s, gmodel *m)
+{
+    memset(m, 0, sizeof *m);
+    static const char *const special[] = {"User", "Order"};
+    int n = s->next_name++;
+    if (n < 2 && rnd(2))
+        snprintf(m->name, sizeof m->name, "%s", special[n]);
+    else
+        snprintf(m->name, sizeof m->name, "M%d", n);
+    m->alive = true;
+    m->id = (int)rnd(7);
+    m->bu[0] = m->bi[0] = -1;
+    int nf = 1 + (int)rnd(5);
+    for (int i = 0; i < nf; i++)
+        add_field(s, m);
+    if (m->id == ID_COMPOSITE) {
+        /* the key: two NOT NULL scalars, k0 and k1 */
+        gfield *k[2] = {NULL, NULL};
+        for (int i = 0; i < 2; i++) {
+            if (m->nf >= 10)
+                break;
+            gfield *g = &m->f[m->nf++];
+            memset(g, 0, sizeof *g);
+            snprintf(g->name, sizeof g->name, "k%d", i);
+            g->type = i ? T_TEXT : T_INT4;
+            k[i] = g;
+        }
+        if (!k[1])
+            m->id = ID_INT4;
+    }
+    if (m->nf >= 3 && rnd(3) == 0) {
+        m->bu[0] = 0;
+        m->bu[1] = 1 + (int)rnd((uint32_t)m->nf - 1);
+    }
+    if (m->nf >= 3 && rnd(3) == 0) {
+        m->bi[0] = (int)rnd((uint32_t)m->nf);
+        do
+            m->bi[1] = (int)rnd((uint32_t)m->nf);
+        while (m->bi[1] == m->bi[0]);
+    }
+}
+
+static void random_schema(gschema *s, int first_name)
+{
+    memset(s, 0, sizeof *s);
+    s->next_name = first_name;
+    s->nm = 1 + (int)rnd(4);
+    for (int i = 0; i < s->nm; i++)
+        new_model(s, &s->m[i]);
+}
+
+static const char *type_name(const gfield *g, char *buf, size_t n)
+{
+    static const char *const names[] = {"bool", "int2", "int4", "int8", "float4",
+                                        "float8", "numeric", "text", "varchar", "bytea",
+                                        "uuid", "date", "timestamp", "timestamptz", "jsonb"};
+    if (g->type == T_NUMERIC)
+        snprintf(buf, n, "numeric(%d,%d)", g->p, g->s);
+    else if (g->type == T_VARCHAR)
+        snprintf(buf, n, "varchar(%d)", g->p);
+    else
+        snprintf(buf, n, "%s", names[g->type]);
+    return buf;
+}
+
+static void print_schema(const gschema *s, pgorm_buf *b)
+{
+    static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
+    static const char *const on_delete[] = {"", "cascade", "restrict", "set_null", "no_action"};
+    for (int i = 0; i < s->nm; i++) {
+        const gmodel *m = &s->m[i];
+        if (!m->alive)
+            continue;
+        pgorm_buf_printf(b, "model %s {\n", m->name);
+        if (m->id != ID_COMPOSITE)
+            pgorm_buf_printf(b, "  id %s @id\n", ids[m->id]);
+        for (int k = 0; k < m->nf; k++) {
+            const gfield *g = &m->f[k];
+            char tn[32];
+            if (g->fk)
+                pgorm_buf_printf(b, "  %s ForeignKey[%s]%s", g->name, s->m[g->target].name,
+                                 g->nullable ? "?" : "");
+            else
+                pgorm_buf_printf(b, "  %s %s%s", g->name, type_name(g, tn, sizeof tn),
+                                 g->nullable ? "?" : "");
+            if (g->on_delete)
+                pgorm_buf_printf(b, " @on_delete(%s)", on_delete[g->on_delete]);
+            if (g->unique)
+                pgorm_buf_puts(b, " @unique");
+            if (g->index)
+                pgorm_buf_puts(b, " @index");
+            if (g->def[0] && !g->fk)
+                pgorm_buf_printf(b, " @default(%s)", g->def);
+            if (g->renamed_from[0])
+                pgorm_buf_printf(b, " @renamed_from(%s)", g->renamed_from);
+            pgorm_buf_putc(b, '\n');
+        }
+        if (m->id == ID_COMPOSITE)
+            pgorm_buf_puts(b, "  @@id(k0, k1)\n");
+        if (m->bu[0] >= 0)
+            pgorm_buf_printf(b, "  @@unique(%s, %s)\n", m->f[m->bu[0]].name,
+                             m->f[m->bu[1]].name);
+        if (m->bi[0] >= 0)
+            pgorm_buf_printf(b, "  @@index(%s, %s)\n", m->f[m->bi[0]].name,
+                             m->f[m->bi[1]].name);
+        if (m->renamed_from[0])
+            pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
+        pgorm_buf_puts(b, "}\n");
+    }
+}
+
+/* Whether field k of m is named by a block (then it stays). */
+static bool in_block(const gmodel *m, int k)
+{
+    return m->bu[0] == k || m->bu[1] == k || m->bi[0] == k || m->bi[1] == k ||
+           (m->id == ID_COMPOSITE && (strcmp(m->f[k].name, "k0") == 0 ||
+                                      strcmp(m->f[k].name, "k1") == 0));
+}
+
+static void drop_model(gschema *s, int i)
+{
+    s->m[i].alive = false;
+    /* ForeignKey fields to it go too (blocks over them go first) */
+    for (int j = 0; j < s->nm; j++) {
+        gmodel *m = &s->m[j];
+        for (int k = 0; k < m->nf; k++)
+            if (m->f[k].fk && m->f[k].target == i) {
+                if (in_block(m, k))
+                    m->bu[0] = m->bi[0] = -1;
+                m->f[k].fk = false;
+                m->f[k].on_delete = 0;
+                m->f[k].type = T_INT4;
+                m->f[k].def[0] = '\0';
+            }
+    }
+}
+
+static void mutate(gschema *s)
+{
+    int alive = 0;
+    for (int i = 0; i < s->nm; i++)
+        alive += s->m[i].alive;
+    int i;
+    do
+        i = (int)rnd((uint32_t)s->nm);
+    while (!s->m[i].alive);
+    gmodel *m = &s->m[i];
+    int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
+    gfield *g = k >= 0 ? &m->f[k] : NULL;
+    switch (rnd(13)) {
+    case 0:
+        if (s->nm < 8)
+            new_model(s, &s->m[s->nm++]);
+        break;
+    case 1:
+        if (alive > 1)
+            drop_model(s, i);
+        break;
+    case 2:
+        add_field(s, m);
+        break;
+    case 3: /* drop a field */
+        if (g && !in_block(m, k)) {
+            if (m->bu[0] > k) m->bu[0]--;
+            if (m->bu[1] > k) m->bu[1]--;
+            if (m->bi[0] > k) m->bi[0]--;
+            if (m->bi[1] > k) m->bi[1]--;
+            memmove(&m->f[k], &m->f[k + 1], (size_t)(m->nf - k - 1) * sizeof *g);
+            m->nf--;
+        }
+        break;
+    case 4: /* rename a field */
+        if (g && !(m->id == ID_COMPOSITE &&
+                   (strcmp(g->name, "k0") == 0 || strcmp(g->name, "k1") == 0))) {
+            char fresh[16];
+            snprintf(fresh, sizeof fresh, "r%d", s->next_name++);
+            memcpy(g->renamed_from, g->name, sizeof g->name);
+            snprintf(g->name, sizeof g->name, "%s", fresh);
+        }
+        break;
+    case 5: /* rename a model */
+        memcpy(m->renamed_from, m->name, sizeof m->name);
+        snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
+        break;
+    case 6:
+        if (g && !g->fk)
+            change_type(g);
+        break;
+    case 7:
+        if (g && !(m->id == ID_COMPOSITE && in_block(m, k)))
+            g->nullable = !g->nullable;
+        if (g && !g->nullable && g->on_delete == 3)
+            g->on_delete = 4;
+        break;
+    case 8:
+        if (g && !g->fk)
+            random_default(g);
+        break;
+    case 9:
+        if (g) {
+            g->unique = !g->unique;
+            g->index = g->index && !g->unique;
+        }
+        break;
+    case 10:
+        if (g && !g->unique)
+            g->index = !g->index;
+        break;
+    case 11: /* a ForeignKey's target or ON DELETE */
+        if (g && g->fk) {
+            if (rnd(2)) {
+                int t = (int)rnd((uint32_t)s->nm);
+                if (targetable(&s->m[t]))
+                    g->target = t;
+            } else {
+                g->on_delete = g->nullable ? (int)rnd(5) : (int)rnd(3);
+            }
+        }
+        break;
+    case 12: /* the key's type, among the integer ones */
+        if (m->id <= ID_INT8)
+            m->id = (int)rnd(4);
+        break;
+    }
+}
+
+/* Clear what a previous round left that must not carry over. */
+static void forget_renames(gschema *s)
+{
+    for (int i = 0; i < s->nm; i++) {
+        s->m[i].renamed_from[0] = '\0';
+        for (int k = 0; k < s->m[i].nf; k++)
+            s->m[i].f[k].renamed_from[0] = '\0';
+    }
+}
+
+static void test_random_pairs(void **state)
+{
+    fx *f = *state;
+    const char *seed_env = getenv("PGORM_RT_SEED");
+    const char *pairs_env = getenv("PGORM_RT_PAIRS");
+    uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20240601;
+    int pairs = pairs_env ? atoi(pairs_env) : 40;
+    for (int p = 0; p < pairs; p++) {
+        rng = seed * 1000003u + (uint64_t)p + 1;
+        gschema s;
+        random_schema(&s, 0);
+        pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
+        print_schema(&s, &a);
+        if (p % 8 == 7) {
+            random_schema(&s, 50); /* now and then two unrelated schemas */
+        } else {
+            forget_renames(&s);
+            int edits = 1 + (int)rnd(4);
+            for (int e = 0; e < edits; e++)
+                mutate(&s);
+        }
+        print_schema(&s, &b);
+        char label[96];
+        snprintf(label, sizeof label, "random pair %d (PGORM_RT_SEED=%" PRIu64 ")", p, seed);
+        round_trip(f, label, a.data, b.data);
+        pgorm_buf_free(&a);
+        pgorm_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hand_written_pairs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_pairs, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
