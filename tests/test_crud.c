@@ -254,7 +254,7 @@ static void test_every_type(void **state)
 {
     fixture *f = *state;
     static uint8_t zeros[] = {0, 0, 'a', 0, 255};
-    every rows[3];
+    every rows[4];
     memset(rows, 0, sizeof rows);
     /* row 0: ordinary values, non-ASCII text, bytes with zeros, old and far dates */
     rows[0] = (every){.b = true, .has_b = true, .i2 = -32768, .has_i2 = true,
@@ -277,13 +277,22 @@ static void test_every_type(void **state)
                       .d = PGORM_DATE_INFINITY, .has_d = true, .ts = PGORM_TIMESTAMP_NEG_INFINITY,
                       .has_ts = true, .tz = pgorm_timestamp_from_parts(2040, 2, 29, 0, 0, 0, 0),
                       .has_tz = true, .js = "[]"};
+    /* row 3: after 2038 and before 1970, big and small numbers */
+    rows[3] = (every){.b = true, .has_b = true, .i8 = INT64_MAX, .has_i8 = true,
+                      .f8 = 1e300, .has_f8 = true, .num = "0.000000000000000000000000000001",
+                      .money = "9999999999.99", .txt = "x", .d = pgorm_date_from_ymd(2100, 3, 1),
+                      .has_d = true, .ts = pgorm_timestamp_from_parts(2038, 1, 19, 3, 14, 8, 0),
+                      .has_ts = true,
+                      .tz = pgorm_timestamp_from_parts(1901, 12, 13, 20, 45, 52, 1),
+                      .has_tz = true};
     pgorm_result *res = NULL;
     pgorm_error err = {0};
-    check(pgorm_insert_sync(f->orm, &every_model, rows, 3, &res, &err), &err, "insert");
-    assert_int_equal(pgorm_result_count(res), 3);
+    check(pgorm_insert_sync(f->orm, &every_model, rows, 4, &res, &err), &err, "insert");
+    assert_int_equal(pgorm_result_count(res), 4);
     every *back = pgorm_result_items(res);
     /* keys written back, in input order */
-    assert_true(rows[0].id > 0 && rows[1].id == rows[0].id + 1 && rows[2].id == rows[1].id + 1);
+    assert_true(rows[0].id > 0 && rows[1].id == rows[0].id + 1 && rows[2].id == rows[1].id + 1 &&
+                rows[3].id == rows[2].id + 1);
     /* what the server stored, as it prints it */
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT money::text FROM \"order\" WHERE id = %lld",
@@ -315,7 +324,15 @@ static void test_every_type(void **state)
     s = pgt_query_text(f->c, sql);
     assert_string_equal(s, "NaN|0|t|infinity|-infinity|2040-02-29 00:00:00+00");
     free(s);
-    for (int i = 0; i < 3; i++)
+    snprintf(sql, sizeof sql,
+             "SELECT concat_ws('|', i8, f8, num, money, d, ts, tz) FROM \"order\" WHERE id = %lld",
+             (long long)rows[3].id);
+    s = pgt_query_text(f->c, sql);
+    assert_string_equal(s, "9223372036854775807|1e+300|0.000000000000000000000000000001|"
+                           "9999999999.99|2100-03-01|2038-01-19 03:14:08|"
+                           "1901-12-13 20:45:52.000001+00");
+    free(s);
+    for (int i = 0; i < 4; i++)
         assert_every_equal(&back[i], &rows[i]);
     pgorm_result_free(res);
 
@@ -324,9 +341,9 @@ static void test_every_type(void **state)
     pgorm_db *tokyo = connect_orm(f->db.conninfo, "Asia/Tokyo");
     pgorm_query q = {.order = {{BIT(0), false}}};
     check(pgorm_find_sync(tokyo, &every_model, &q, &res, &err), &err, "find");
-    assert_int_equal(pgorm_result_count(res), 3);
+    assert_int_equal(pgorm_result_count(res), 4);
     back = pgorm_result_items(res);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         assert_every_equal(&back[i], &rows[i]);
     pgorm_result_free(res);
     /* and values written from Tokyo are read the same from UTC */
