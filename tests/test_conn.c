@@ -314,6 +314,67 @@ static void test_1000_in_order(void **state)
     pgorm_db_free(db);
 }
 
+/* The send buffer fills while the server is busy (each small op is its own
+   send(), and a unix socket charges each its full overhead; a few big
+   parameters do the rest). libpq then reads the server's answers inside its
+   own writes, so the socket is no longer readable: the core must still hand
+   out the results libpq already holds. Driven by hand through the hooks, so
+   the order of events is fixed: op 0's answer is in the socket before the
+   buffer fills. */
+static void nop_fd(void *d, int fd)
+{
+    (void)d;
+    (void)fd;
+}
+static void nop(void *d)
+{
+    (void)d;
+}
+static void nop_timer(void *d, long ms)
+{
+    (void)d;
+    (void)ms;
+}
+
+static void test_full_send_buffer(void **state)
+{
+    (void)state;
+    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db_set_hooks(db, &(pgorm_loop_hooks){NULL, nop_fd, nop, nop, nop, nop, nop_timer, nop});
+    assert_int_equal(pgorm_db_connect_sync(db, g_db.conninfo, NULL), 0);
+    enum { N = 400, BIG = 64 * 1024 };
+    oplog *log = log_new(N);
+    exec_ctx *ctx = calloc(N, sizeof *ctx);
+    char *big = malloc(BIG + 1);
+    memset(big, 'x', BIG);
+    big[BIG] = '\0';
+    ctx[0] = (exec_ctx){log, 0};
+    pgorm_exec(db, "SELECT 1", 0, NULL, exec_cb, &ctx[0]);
+    ctx[1] = (exec_ctx){log, 1};
+    pgorm_exec(db, "SELECT pg_sleep(1)", 0, NULL, exec_cb, &ctx[1]);
+    pgorm_db_handle_write(db); /* sends both */
+    nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL); /* op 0 answered; op 1 sleeps */
+    for (int i = 2; i < N; i++) {
+        ctx[i] = (exec_ctx){log, i};
+        const char *p[] = {i % 40 == 0 ? big : "small"};
+        pgorm_exec(db, "SELECT length($1::text)", 1, p, exec_cb, &ctx[i]);
+    }
+    assert_int_equal(log->total_calls, 0);
+    pgorm_db_handle_write(db); /* fills the send buffer */
+    assert_int_equal(log->s[0].calls, 1); /* handed out at once */
+    assert_int_equal(log->s[1].calls, 0);
+    free(big);
+    assert_int_equal(pgorm_db_run_sync(db, 30000), 0);
+    assert_int_equal(log->total_calls, N);
+    assert_int_equal(log->out_of_order, 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(log->s[i].code, PGORM_OK);
+    assert_int_equal(log->s[40].count, 1);
+    free(ctx);
+    log_free(log);
+    pgorm_db_free(db);
+}
+
 /* An error in the middle of a pipeline fails that op alone. */
 static void test_error_mid_pipeline(void **state)
 {
@@ -1011,6 +1072,7 @@ int main(void)
         cmocka_unit_test(test_connect_and_exec),
         cmocka_unit_test(test_connect_uri),
         cmocka_unit_test(test_1000_in_order),
+        cmocka_unit_test(test_full_send_buffer),
         cmocka_unit_test(test_error_mid_pipeline),
         cmocka_unit_test(test_prepare_failure),
         cmocka_unit_test(test_single_row),

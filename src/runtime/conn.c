@@ -499,7 +499,7 @@ static void connected(pgorm_db *db)
     if (cb)
         cb(db, NULL, db->connect_ud);
     if (!db->free_requested && db->state == DB_READY)
-        pipe_send_pending(db);
+        pipe_pump(db);
 }
 
 static void connect_step(pgorm_db *db)

@@ -174,7 +174,8 @@ static inline op_list op_list_take(op_list *l)
 }
 
 /* pipeline.c */
-void pipe_send_pending(pgorm_db *db);
+/* Send what may be sent, hand out complete results, until no progress. */
+void pipe_pump(pgorm_db *db);
 void pipe_on_readable(pgorm_db *db);
 void pipe_on_writable(pgorm_db *db);
 bool pipe_can_send(const pgorm_db *db);

@@ -176,7 +176,7 @@ static int flush_out(pgorm_db *db)
     return 0;
 }
 
-void pipe_send_pending(pgorm_db *db)
+static void send_pending(pgorm_db *db)
 {
     size_t unflushed = 0;
     bool sent = false;
@@ -381,6 +381,23 @@ static void drain(pgorm_db *db)
     }
 }
 
+/* Send what may be sent and hand out every complete result, until neither
+   makes progress. Draining after sending matters: when the socket's send
+   buffer is full, libpq reads the server's answers into its own buffer
+   while it tries to write, and then the socket is no longer readable. */
+void pipe_pump(pgorm_db *db)
+{
+    while (db->state == DB_READY && !db->free_requested) {
+        size_t fly = db->fly.n, wait = db->wait.n;
+        send_pending(db);
+        if (db->state != DB_READY || db->free_requested)
+            return;
+        drain(db);
+        if (db->fly.n == fly && db->wait.n == wait)
+            return;
+    }
+}
+
 void pipe_on_readable(pgorm_db *db)
 {
     if (!PQconsumeInput(db->conn)) {
@@ -394,15 +411,12 @@ void pipe_on_readable(pgorm_db *db)
     if (db->out_blocked && flush_out(db) < 0)
         return;
     drain(db);
-    if (db->state == DB_READY && !db->free_requested)
-        pipe_send_pending(db);
+    pipe_pump(db);
 }
 
 void pipe_on_writable(pgorm_db *db)
 {
-    if (db->out_blocked) {
-        if (flush_out(db) < 0 || db->out_blocked)
-            return;
-    }
-    pipe_send_pending(db);
+    if (db->out_blocked && flush_out(db) < 0)
+        return;
+    pipe_pump(db);
 }

@@ -68,8 +68,8 @@ static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
             db_on_timer(db);
             continue;
         }
-        if (db->state == DB_READY && db->wait.head)
-            pipe_send_pending(db);
+        if (db->state == DB_READY)
+            pipe_pump(db);
         if (has_work(db) || db->free_requested || finished(db, done))
             continue;
         if (db->state == DB_NEW || db->state == DB_FAILED || db->state == DB_CLOSED) {
