@@ -532,6 +532,23 @@ static void test_insert_matching(void **state)
     }
     pgorm_result_free(op.res);
 
+    /* a serial column that is not the key serves as well */
+    pgorm_model_desc keyless = book_model;
+    keyless.pk_mask = 0;
+    op.m = &keyless;
+    op.res = pgorm_result_new(&keyless);
+    ret = pgorm_result_push(op.res, NR);
+    for (int i = 0; i < NR; i++) {
+        int from = (i * 31) % NR;
+        ret[i].id = 5000 + from;
+        ret[i].pages = from;
+        ret[i].has_pages = true;
+    }
+    assert_int_equal(pgorm_insert_finish(&op, &err), 0);
+    for (int i = 0; i < NR; i++)
+        assert_true(in[i].id == 5000 + i && in[i].pages == i && in[i].has_pages);
+    pgorm_result_free(op.res);
+
     /* caller's keys: matched by value */
     tag tin[NR];
     char codes[NR][16];

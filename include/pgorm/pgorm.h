@@ -496,9 +496,10 @@ int pgorm_exec_sync(pgorm_db *db, const char *sql, int nparams, const char *cons
    (the returned copies are in the result). On error nothing is written
    back, and the statement wrote nothing to the database. The result holds
    every inserted row in input order: returned rows are matched to inputs
-   by a generated integer key (sequence order), else by the key values the
-   caller gave; with no key, or a key left to a server default, they stay in
-   the order the server returned them (in practice the input order).
+   by a serial column (sequence values are drawn in input order), else by
+   the key values the caller gave; with neither (or a key left to a server
+   default) they stay in the order the server returned them (in practice
+   the input order).
    n == 0 sends nothing and gives an empty result. */
 void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
                   pgorm_result_cb cb, pgorm_fn fn, void *ud);

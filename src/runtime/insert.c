@@ -14,8 +14,9 @@
  *
  * RETURNING's order is not guaranteed, so returned rows are matched to the
  * inputs, as SQLAlchemy's insertmanyvalues does:
- *  - a generated integer key: sequence values are drawn in ORDER BY ord
- *    order, so the returned rows sorted by that key are in input order;
+ *  - a generated integer column (serial; the key when it is one): sequence
+ *    values are drawn in ORDER BY ord order, so the returned rows sorted by
+ *    that column are in input order;
  *  - otherwise, when every input carries its whole key: by key value
  *    (compared in binary wire form);
  *  - otherwise (no key, or a key left to a server default), or when a key
@@ -168,16 +169,22 @@ static int64_t int_value(const pgorm_column_desc *c, const char *row)
     return v;
 }
 
-/* The first key column that a sequence fills (integer, generated), or -1. */
+/* A column a sequence fills (integer, generated), a key column first; -1
+   when there is none. */
 static int sequence_key(const pgorm_model_desc *m)
 {
+    int found = -1;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const pgorm_column_desc *c = &m->columns[i];
-        if ((m->pk_mask & (UINT64_C(1) << i)) && (c->flags & PGORM_COL_GENERATED) &&
-            (c->type == PGORM_INT2 || c->type == PGORM_INT4 || c->type == PGORM_INT8))
+        if (!(c->flags & PGORM_COL_GENERATED) ||
+            !(c->type == PGORM_INT2 || c->type == PGORM_INT4 || c->type == PGORM_INT8))
+            continue;
+        if (m->pk_mask & (UINT64_C(1) << i))
             return (int)i;
+        if (found < 0)
+            found = (int)i;
     }
-    return -1;
+    return found;
 }
 
 /* from[i] = index of the returned row for input i, by sequence order. */
@@ -309,7 +316,7 @@ int pgorm_insert_finish(crud_op *op, pgorm_error *err)
         if (match_by_sequence(m, seq, r, from))
             goto oom;
         matched = 1;
-    } else if (n > 1 && m->pk_mask) {
+    } else if (n > 1 && m->pk_mask) { /* the caller's key values */
         matched = match_by_key(m, op->rows, r, from);
         if (matched < 0)
             goto oom;
