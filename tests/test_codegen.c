@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codegen/codegen.h"
 #include "gen_bookstore.pgorm.h"
 #include "gen_types.pgorm.h"
 
@@ -600,6 +601,81 @@ static void test_types_descriptors(void **state)
                   offsetof(Session, token), no, NULL);
     expect_column(&session_model, 1, "country_id", "varchar(2)", PGORM_TEXT,
                   PGORM_COL_FK | PGORM_COL_NULLABLE, offsetof(Session, country.key), no, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Out of memory                                                       */
+
+/* Fail the Nth allocation, and count the blocks alive. */
+static long oom_countdown;
+static long oom_live;
+
+static void *oom_malloc(size_t n)
+{
+    void *p = --oom_countdown == 0 ? NULL : malloc(n);
+    oom_live += p != NULL;
+    return p;
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    void *q = --oom_countdown == 0 ? NULL : realloc(p, n);
+    oom_live += q && !p;
+    return q;
+}
+
+static void oom_free(void *p)
+{
+    oom_live -= p != NULL;
+    free(p);
+}
+
+/* Every allocation of the generator failing in turn: each failure is a
+   clean PGORM_CODEGEN_NOMEM with nothing left allocated, and the first run
+   that gets all its memory writes the same bytes as an unhindered one. */
+static void test_codegen_out_of_memory(void **state)
+{
+    (void)state;
+    pgorm_diag d[4];
+    size_t nd = 0;
+    pgorm_schema *s = pgorm_schema_parse_file(SCHEMA("gen_types.pgorm"), d, 4, &nd);
+    assert_non_null(s);
+    char *want_h = NULL, *want_c = NULL;
+    pgorm_diag diag;
+    assert_int_equal(pgorm_codegen(s, "gen_types", &want_h, &want_c, &diag), PGORM_CODEGEN_OK);
+
+    static const pgorm_allocator failing = {oom_malloc, oom_realloc, oom_free};
+    pgorm_codegen_status st = PGORM_CODEGEN_NOMEM;
+    char *h = NULL, *c = NULL;
+    long n;
+    for (n = 1; n < 100000 && st == PGORM_CODEGEN_NOMEM; n++) {
+        oom_countdown = n;
+        oom_live = 0;
+        pgorm_set_allocator(&failing);
+        st = pgorm_codegen(s, "gen_types", &h, &c, &diag);
+        if (st == PGORM_CODEGEN_OK) {
+            oom_free(h);
+            oom_free(c);
+        }
+        pgorm_set_allocator(NULL);
+        if (st == PGORM_CODEGEN_NOMEM) {
+            assert_null(h);
+            assert_null(c);
+            assert_string_equal(diag.message, "out of memory");
+        }
+        if (oom_live != 0)
+            fail_msg("allocation %ld failing left %ld blocks allocated", n, oom_live);
+    }
+    assert_int_equal(st, PGORM_CODEGEN_OK);
+    assert_true(n > 100); /* many allocations did fail first */
+    pgorm_codegen(s, "gen_types", &h, &c, &diag);
+    assert_string_equal(h, want_h);
+    assert_string_equal(c, want_c);
+    pgorm_free(h);
+    pgorm_free(c);
+    pgorm_free(want_h);
+    pgorm_free(want_c);
+    pgorm_schema_free(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1222,6 +1298,7 @@ int main(void)
         cmocka_unit_test(test_descriptor_invariants),
         cmocka_unit_test(test_bookstore_descriptors),
         cmocka_unit_test(test_types_descriptors),
+        cmocka_unit_test(test_codegen_out_of_memory),
         cmocka_unit_test(test_predicates),
         cmocka_unit_test(test_wrong_value_type_does_not_compile),
         cmocka_unit_test(test_crud_sync),
