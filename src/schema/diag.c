@@ -39,17 +39,17 @@ static int pos_cmp(pgorm_pos a, pgorm_pos b)
     return 0;
 }
 
-void pgorm_sx_diags_sort(pgorm_sx_diags *d)
+void pgorm_sx_diags_order(const pgorm_sx_diags *d, size_t *order)
 {
-    /* Insertion sort: stable, and n is at most PGORM_SX_MAX_DIAGS. */
-    for (size_t i = 1; i < d->n; i++) {
-        pgorm_diag tmp = d->items[i];
+    /* Insertion sort of indices: stable, n is at most PGORM_SX_MAX_DIAGS,
+       and the 512-byte messages stay where they are. */
+    for (size_t i = 0; i < d->n; i++) {
         size_t j = i;
-        while (j > 0 && pos_cmp(d->items[j - 1].pos, tmp.pos) > 0) {
-            d->items[j] = d->items[j - 1];
+        while (j > 0 && pos_cmp(d->items[order[j - 1]].pos, d->items[i].pos) > 0) {
+            order[j] = order[j - 1];
             j--;
         }
-        d->items[j] = tmp;
+        order[j] = i;
     }
 }
 
@@ -60,18 +60,19 @@ void pgorm_sx_diags_free(pgorm_sx_diags *d)
     d->n = d->cap = 0;
 }
 
-static int lower(char c)
-{
-    return tolower((unsigned char)c);
-}
-
 /* Case-insensitive edit distance counting a swap of two neighbours as one
-   edit ("titel" -> "title"). Names longer than 64 bytes are never close. */
-static size_t edit_distance(const char *a, const char *b)
+   edit ("titel" -> "title"); SIZE_MAX when it is surely above `limit`.
+   Names longer than 64 bytes are never close. */
+static size_t edit_distance(const char *a, const char *b, size_t limit)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > limit)
         return SIZE_MAX;
+    char x[65], y[65];
+    for (size_t i = 0; i < la; i++)
+        x[i] = (char)tolower((unsigned char)a[i]);
+    for (size_t j = 0; j < lb; j++)
+        y[j] = (char)tolower((unsigned char)b[j]);
     size_t d[65][65];
     for (size_t i = 0; i <= la; i++)
         d[i][0] = i;
@@ -79,14 +80,13 @@ static size_t edit_distance(const char *a, const char *b)
         d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
         for (size_t j = 1; j <= lb; j++) {
-            size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-            size_t best = d[i - 1][j - 1] + cost;
+            size_t best = d[i - 1][j - 1] + (x[i - 1] != y[j - 1]);
             if (d[i - 1][j] + 1 < best)
                 best = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < best)
                 best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
-                lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < best)
+            if (i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
                 best = d[i - 2][j - 2] + 1;
             d[i][j] = best;
         }
@@ -109,7 +109,7 @@ const char *pgorm_sx_suggest(const char *name, const char *const *cands, size_t 
     for (size_t i = 0; i < n; i++) {
         if (!cands[i] || strcmp(cands[i], name) == 0)
             continue;
-        size_t dist = edit_distance(name, cands[i]);
+        size_t dist = edit_distance(name, cands[i], limit);
         if (dist > limit || dist > best_d)
             continue;
         tie = dist == best_d;

@@ -72,9 +72,10 @@ static bool deliver(pgorm_sx_diags *d, pgorm_diag *out, size_t max, size_t *nout
             *nout = 1;
         return true;
     }
-    pgorm_sx_diags_sort(d);
+    size_t order[PGORM_SX_MAX_DIAGS];
+    pgorm_sx_diags_order(d, order);
     for (size_t i = 0; out && i < d->n && i < max; i++)
-        out[i] = d->items[i];
+        out[i] = d->items[order[i]];
     if (nout)
         *nout = d->n;
     return d->n > 0;

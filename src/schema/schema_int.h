@@ -41,8 +41,8 @@ typedef struct pgorm_sx_diags {
 /* Add a diagnostic; silently dropped past PGORM_SX_MAX_DIAGS. */
 void pgorm_sx_diag(pgorm_sx_diags *d, pgorm_pos pos, const char *fmt, ...) PGORM_SX_PRINTF(3, 4);
 bool pgorm_sx_diags_full(const pgorm_sx_diags *d);
-/* Stable sort by position. */
-void pgorm_sx_diags_sort(pgorm_sx_diags *d);
+/* order[0..n) = indices of the diagnostics in source order (stable). */
+void pgorm_sx_diags_order(const pgorm_sx_diags *d, size_t *order);
 void pgorm_sx_diags_free(pgorm_sx_diags *d);
 
 /* The candidate closest to `name` (case-insensitive edit distance), or NULL
