@@ -164,6 +164,19 @@ static void test_failing_statement_rolls_back_the_file(void **state)
     assert_int_equal(applied_count(f->c), 3); /* the files before it stay applied */
 }
 
+static void test_transaction_control_is_refused(void **state)
+{
+    fx *f = *state;
+    mt_write(f->dir, "1_tx.up.sql", "CREATE TABLE a (x int4);\ncommit;\nCREATE TABLE b (x int4);\n");
+    mt_write(f->dir, "1_tx.down.sql", "DROP TABLE a;\n");
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 1);
+    assert_non_null(strstr(out, "1_tx.up.sql:2:"));
+    assert_non_null(strstr(out, "transaction of its own"));
+    free(out);
+    assert_false(has_table(f->c, "a"));
+}
+
 static void test_usage_errors(void **state)
 {
     fx *f = *state;
@@ -258,6 +271,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edited_applied_file_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_statement_rolls_back_the_file, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_control_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_concurrent_ups_apply_once, setup, teardown),
     };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "migrate/sqlsplit.h"
@@ -191,6 +192,23 @@ static void stmt_excerpt(const char *sql, const mig_stmt *s, char *out, size_t s
         snprintf(out, size, "%.*s%s", (int)n, sql + s->offset, n < s->len ? " ..." : "");
 }
 
+/* BEGIN, COMMIT and friends: a file runs in a transaction of its own, and
+   one of these would end it half-way. */
+static bool is_transaction_control(const char *sql, const mig_stmt *s)
+{
+    static const char *const words[] = {"begin", "commit", "rollback", "start", "end",
+                                        "abort", "savepoint", "release", NULL};
+    size_t n = 0;
+    while (n < s->len && n < 16 &&
+           ((sql[s->offset + n] >= 'a' && sql[s->offset + n] <= 'z') ||
+            (sql[s->offset + n] >= 'A' && sql[s->offset + n] <= 'Z')))
+        n++;
+    for (size_t i = 0; words[i]; i++)
+        if (strlen(words[i]) == n && strncasecmp(sql + s->offset, words[i], n) == 0)
+            return true;
+    return false;
+}
+
 /* Run one file's statements and the bookkeeping statement in one
    transaction. On failure everything is rolled back. */
 static int run_file(const mig_runner *r, const char *path, const char *label,
@@ -208,6 +226,16 @@ static int run_file(const mig_runner *r, const char *path, const char *label,
         pgorm_free(sql);
         return mig_err_set(e, MIG_DB, "out of memory");
     }
+    for (size_t i = 0; i < n; i++)
+        if (is_transaction_control(sql, &st[i])) {
+            mig_err_set(e, MIG_USER,
+                        "%s:%d: %s: pgorm runs each migration file in a transaction of its "
+                        "own; remove this transaction control statement",
+                        path, st[i].line, label);
+            pgorm_free(st);
+            pgorm_free(sql);
+            return MIG_USER;
+        }
     rc = exec_ok(r->conn, "BEGIN", e, "starting a transaction");
     for (size_t i = 0; rc == MIG_OK && i < n; i++) {
         char *one = pgorm_malloc(st[i].len + 1);
