@@ -58,10 +58,7 @@ bool cg_has_fn(const cg_model *cm, cg_fn fn)
 const char *cg_decl(cg_out *o, const char *type, const char *name)
 {
     size_t n = strlen(type);
-    const char *s = cg_fmt(o->arena, "%s%s%s", type, n && type[n - 1] == '*' ? "" : " ", name);
-    if (!s)
-        o->b.oom = true;
-    return s ? s : "";
+    return cg_sfmt(o, "%s%s%s", type, n && type[n - 1] == '*' ? "" : " ", name);
 }
 
 void cg_signature(cg_out *o, const cg_model *cm, cg_fn fn, const char *tail)
@@ -121,11 +118,6 @@ void cg_signature(cg_out *o, const cg_model *cm, cg_fn fn, const char *tail)
         cg_list_add(o, &l, "%s cb", cg_fn_rows(fn) ? cm->rows_cb : "pgorm_count_cb");
         cg_list_add(o, &l, "void *ud");
     }
-    const char *head = cg_fmt(o->arena, "%s %s(", cg_fn_sync(fn) ? "int" : "void", cm->fn[fn]);
-    const char *end = cg_fmt(o->arena, ")%s", tail);
-    if (!head || !end) {
-        o->b.oom = true;
-        return;
-    }
-    cg_wrap(o, head, &l, ",", end);
+    cg_wrap(o, cg_sfmt(o, "%s %s(", cg_fn_sync(fn) ? "int" : "void", cm->fn[fn]), &l, ",",
+            cg_sfmt(o, ")%s", tail));
 }

@@ -4,12 +4,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codegen/names.h"
+
 void cg_printf(cg_out *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     pgorm_buf_vprintf(&o->b, fmt, ap);
     va_end(ap);
+}
+
+const char *cg_sfmt(cg_out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *s = cg_vfmt(o->arena, fmt, ap);
+    va_end(ap);
+    if (!s)
+        o->b.oom = true;
+    return s ? s : "";
+}
+
+const char *cg_take(cg_out *o, pgorm_buf *b)
+{
+    const char *s = b->oom ? NULL : cg_fmt(o->arena, "%s", b->data ? b->data : "");
+    pgorm_buf_free(b);
+    if (!s)
+        o->b.oom = true;
+    return s ? s : "";
 }
 
 void cg_list_add(cg_out *o, cg_list *l, const char *fmt, ...)
@@ -28,16 +50,12 @@ void cg_list_add(cg_out *o, cg_list *l, const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    const char *s = cg_vfmt(o->arena, fmt, ap);
     va_end(ap);
-    char *s = n < 0 ? NULL : pgorm_arena_alloc(o->arena, (size_t)n + 1);
     if (!s) {
         o->b.oom = true;
         return;
     }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     l->v[l->n++] = s;
 }
 

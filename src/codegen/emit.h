@@ -31,6 +31,16 @@ __attribute__((format(printf, 3, 4)))
 #endif
 void cg_list_add(cg_out *o, cg_list *l, const char *fmt, ...);
 
+/* printf into the arena, for pieces of output. Never NULL: out of memory
+   gives "" and marks the output (o->b.oom). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+const char *cg_sfmt(cg_out *o, const char *fmt, ...);
+
+/* The text of `b` copied into the arena (as cg_sfmt), and `b` freed. */
+const char *cg_take(cg_out *o, pgorm_buf *b);
+
 /* printf into the output. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))

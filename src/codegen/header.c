@@ -39,13 +39,6 @@ static void line(struct_lines *s, int indent, const char *decl, const char *comm
     s->v[s->n++] = (member_line){indent, decl, comment};
 }
 
-static const char *str(cg_out *o, const char *s)
-{
-    if (!s)
-        o->b.oom = true;
-    return s ? s : "";
-}
-
 /* The field as the schema declares it: "text? @unique", "ForeignKey[Author]". */
 static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
 {
@@ -89,9 +82,7 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     if (f->kind == PGORM_FIELD_FOREIGN_KEY && f->on_delete != PGORM_ON_DELETE_NO_ACTION &&
         (size_t)f->on_delete < sizeof on_delete / sizeof on_delete[0])
         pgorm_buf_printf(&b, " @on_delete(%s)", on_delete[f->on_delete]);
-    const char *s = b.oom ? NULL : cg_fmt(o->arena, "%s", b.data);
-    pgorm_buf_free(&b);
-    return str(o, s);
+    return cg_take(o, &b);
 }
 
 static const char *has_comment(const pgorm_field *f)
@@ -103,7 +94,6 @@ static const char *has_comment(const pgorm_field *f)
 
 static void struct_members(cg_out *o, const cg_plan *p, const cg_model *cm, struct_lines *s)
 {
-    pgorm_arena *a = o->arena;
     for (size_t i = 0; i < cm->m->nfields; i++) {
         const cg_field *cf = &cm->fields[i];
         const pgorm_field *f = cf->field;
@@ -111,23 +101,22 @@ static void struct_members(cg_out *o, const cg_plan *p, const cg_model *cm, stru
         if (f->kind == PGORM_FIELD_SCALAR) {
             line(s, 4, cg_decl(o, cf->col->ct->c, cf->member), what);
             if (cf->has)
-                line(s, 4, str(o, cg_fmt(a, "bool %s", cf->has)), has_comment(f));
+                line(s, 4, cg_sfmt(o, "bool %s", cf->has), has_comment(f));
             continue;
         }
         const char *target = p->models[cf->rel->target].type;
         line(s, 4, "struct {", NULL);
         if (f->kind == PGORM_FIELD_FOREIGN_KEY) {
-            line(s, 8, cg_decl(o, cf->col->ct->c, "key"),
-                 str(o, cg_fmt(a, "column %s", f->column)));
+            line(s, 8, cg_decl(o, cf->col->ct->c, "key"), cg_sfmt(o, "column %s", f->column));
             if (cf->col->has)
                 line(s, 8, "bool has_key", has_comment(f));
-            line(s, 8, str(o, cg_fmt(a, "%s *ref", target)), "NULL until loaded");
+            line(s, 8, cg_sfmt(o, "%s *ref", target), "NULL until loaded");
         } else {
-            line(s, 8, str(o, cg_fmt(a, "%s *items", target)), NULL);
+            line(s, 8, cg_sfmt(o, "%s *items", target), NULL);
             line(s, 8, "size_t count", NULL);
             line(s, 8, "bool loaded", "true once filled");
         }
-        line(s, 4, str(o, cg_fmt(a, "} %s", cf->member)), what);
+        line(s, 4, cg_sfmt(o, "} %s", cf->member), what);
     }
 }
 
@@ -174,9 +163,8 @@ static void emit_macros(cg_out *o, const cg_model *cm)
         if (strlen(cm->cols[i].macro) > w)
             w = strlen(cm->cols[i].macro);
     cg_printf(o, "/* %s's columns as bits: %s names a set of them. */\n", cm->type,
-              cm->ncols > 1
-                  ? str(o, cg_fmt(o->arena, "%s | %s", cm->cols[0].macro, cm->cols[1].macro))
-                  : cm->all);
+              cm->ncols > 1 ? cg_sfmt(o, "%s | %s", cm->cols[0].macro, cm->cols[1].macro)
+                            : cm->all);
     for (size_t i = 0; i < cm->ncols; i++)
         cg_printf(o, "#define %-*s ((uint64_t)1 << %zu)\n", (int)w, cm->cols[i].macro, i);
     uint64_t all = cm->ncols == 64 ? UINT64_MAX : ((uint64_t)1 << cm->ncols) - 1;
@@ -216,7 +204,7 @@ static void emit_pred(cg_out *o, const cg_model *cm, const cg_col *c, cg_op op)
     cg_list_add(o, &body, ".column = %zu", c->index);
     switch (op) {
     case CG_IN:
-        params = str(o, cg_fmt(o->arena, "%svalues, size_t n", c->ct->array));
+        params = cg_sfmt(o, "%svalues, size_t n", c->ct->array);
         cg_list_add(o, &body, ".array = values");
         cg_list_add(o, &body, ".n = n");
         break;
@@ -244,12 +232,12 @@ static void emit_preds(cg_out *o, const cg_plan *p, const cg_model *cm)
         return;
     cg_printf(o, "\n");
     cg_comment(o, 0,
-               str(o, cg_fmt(o->arena,
-                             "Filters on %s's columns, for %s.where, %s and the _where calls; "
-                             "combine them with PGORM_AND, PGORM_OR and PGORM_NOT. A string or "
-                             "array argument is borrowed: it must stay valid until the call "
-                             "that takes the filter returns.",
-                             cm->type, cm->query, cm->fn[CG_COUNT])));
+               cg_sfmt(o,
+                       "Filters on %s's columns, for %s.where, %s and the _where calls; "
+                       "combine them with PGORM_AND, PGORM_OR and PGORM_NOT. A string or "
+                       "array argument is borrowed: it must stay valid until the call "
+                       "that takes the filter returns.",
+                       cm->type, cm->query, cm->fn[CG_COUNT]));
     for (size_t i = 0; i < cm->ncols; i++) {
         const cg_col *c = &cm->cols[i];
         cg_printf(o, "\n/* %s.%s: %s%s */\n", cm->type, c->field->name, declared(o, p, c->field),
@@ -272,21 +260,21 @@ static const char *fn_doc(cg_out *o, const cg_model *cm, cg_fn fn)
                "runs: the keys and defaults the server generated are written back into it. The "
                "callback gets the inserted rows, in input order.";
     case CG_FIND:
-        return str(o, cg_fmt(o->arena,
-                             "The rows q selects: .where (the filters below), .order (columns "
-                             "as bits, e.g. %s), .limit, .offset, and .fetch_links to fill the "
-                             "relations in the same statement.",
-                             bit));
+        return cg_sfmt(o,
+                       "The rows q selects: .where (the filters below), .order (columns "
+                       "as bits, e.g. %s), .limit, .offset, and .fetch_links to fill the "
+                       "relations in the same statement.",
+                       bit);
     case CG_GET:
         return "The row with this primary key: the callback gets 0 or 1 rows.";
     case CG_COUNT:
         return "Counts the rows that `where` matches (a zero pgorm_pred: every row).";
     case CG_UPDATE:
-        return str(o, cg_fmt(o->arena,
-                             "Sets the `columns` (bits such as %s) of the row with row's "
-                             "primary key to row's values. The count is the number of rows "
-                             "updated: 0 or 1.",
-                             bit));
+        return cg_sfmt(o,
+                       "Sets the `columns` (bits such as %s) of the row with row's "
+                       "primary key to row's values. The count is the number of rows "
+                       "updated: 0 or 1.",
+                       bit);
     case CG_UPDATE_WHERE:
         return "Sets the `columns` of every row that `where` matches (a zero pgorm_pred: every "
                "row) to the values in *values. The count is the number of rows updated.";
@@ -303,10 +291,10 @@ static void emit_calls(cg_out *o, const cg_model *cm)
 {
     cg_printf(o, "\n");
     cg_comment(o, 0,
-               str(o, cg_fmt(o->arena,
-                             "Rows of one result. The struct, its items and everything they "
-                             "point to live in `result`: %s() frees them all.",
-                             cm->fn[CG_ROWS_FREE])));
+               cg_sfmt(o,
+                       "Rows of one result. The struct, its items and everything they "
+                       "point to live in `result`: %s() frees them all.",
+                       cm->fn[CG_ROWS_FREE]));
     cg_printf(o,
               "typedef struct %s {\n    %s *items;\n    size_t count;\n"
               "    pgorm_result *result;\n} %s;\n\n",

@@ -73,19 +73,23 @@ const char *cg_names_claim(cg_names *ns, const char *base, const cg_names *avoid
     }
 }
 
+char *cg_vfmt(pgorm_arena *a, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *s = n < 0 ? NULL : pgorm_arena_alloc(a, (size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
 char *cg_fmt(pgorm_arena *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *s = pgorm_arena_alloc(a, (size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    char *s = cg_vfmt(a, fmt, ap);
     va_end(ap);
     return s;
 }

@@ -5,6 +5,7 @@
 #ifndef PGORM_CODEGEN_NAMES_H
 #define PGORM_CODEGEN_NAMES_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,8 +38,8 @@ bool cg_is_reserved(const char *name);
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-char *
-cg_fmt(pgorm_arena *a, const char *fmt, ...);
+char *cg_fmt(pgorm_arena *a, const char *fmt, ...);
+char *cg_vfmt(pgorm_arena *a, const char *fmt, va_list ap);
 
 /* `s` as a C identifier: bytes other than [A-Za-z0-9_] become '_', and a
    leading digit gets a '_' in front. Arena string; NULL on OOM. */

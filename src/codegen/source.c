@@ -3,13 +3,6 @@
 #include "codegen/gen.h"
 #include "migrate/ddl.h"
 
-static const char *str(cg_out *o, const char *s)
-{
-    if (!s)
-        o->b.oom = true;
-    return s ? s : "";
-}
-
 /* "BOOK_ID | BOOK_ISBN" for a mask of columns. */
 static const char *mask_expr(cg_out *o, const cg_model *cm, uint64_t mask)
 {
@@ -19,9 +12,7 @@ static const char *mask_expr(cg_out *o, const cg_model *cm, uint64_t mask)
     for (size_t i = 0; i < cm->ncols; i++)
         if (mask >> i & 1)
             pgorm_buf_printf(&b, "%s%s", b.len ? " | " : "", cm->cols[i].macro);
-    const char *s = b.oom ? NULL : cg_fmt(o->arena, "%s", b.data);
-    pgorm_buf_free(&b);
-    return str(o, s);
+    return cg_take(o, &b);
 }
 
 static const char *flags_expr(cg_out *o, unsigned flags)
@@ -39,7 +30,7 @@ static const char *flags_expr(cg_out *o, unsigned flags)
     const char *s = "";
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (flags & names[i].bit)
-            s = str(o, cg_fmt(o->arena, "%s%s%s", s, *s ? " | " : "", names[i].name));
+            s = cg_sfmt(o, "%s%s%s", s, *s ? " | " : "", names[i].name);
     return s;
 }
 
@@ -48,9 +39,7 @@ static const char *c_string(cg_out *o, const char *s)
 {
     cg_out tmp = {PGORM_BUF_INIT, o->arena};
     cg_c_string(&tmp, s);
-    const char *r = tmp.b.oom ? NULL : cg_fmt(o->arena, "%s", tmp.b.data);
-    pgorm_buf_free(&tmp.b);
-    return str(o, r);
+    return cg_take(o, &tmp.b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -119,8 +108,7 @@ static void emit_desc(cg_out *o, const cg_plan *p, const cg_model *cm)
         cg_list l = {0};
         for (size_t i = 0; i < cm->nunique; i++)
             cg_list_add(o, &l, "%s", mask_expr(o, cm, cm->unique[i]));
-        cg_wrap(o, str(o, cg_fmt(o->arena, "static const uint64_t %s[] = {", cm->unique_var)), &l,
-                ",", "};\n\n");
+        cg_wrap(o, cg_sfmt(o, "static const uint64_t %s[] = {", cm->unique_var), &l, ",", "};\n\n");
     }
     cg_printf(o, "const pgorm_model_desc %s = {\n", cm->desc);
     cg_printf(o, "    .name = %s,\n", c_string(o, cm->m->name));
@@ -217,7 +205,7 @@ static void emit_key(cg_out *o, const cg_model *cm)
         if (c->has)
             cg_list_add(o, &l, ".%s = true", c->has);
     }
-    cg_wrap(o, str(o, cg_fmt(o->arena, "    %s key = {", cm->type)), &l, ",", "};\n");
+    cg_wrap(o, cg_sfmt(o, "    %s key = {", cm->type), &l, ",", "};\n");
 }
 
 /* The generic call's name and its arguments after (db, &model). */
@@ -264,23 +252,22 @@ static void emit_call(cg_out *o, const cg_model *cm, cg_fn fn)
     default:
         break;
     }
-    const char *name = str(o, cg_fmt(o->arena, "pgorm_%s%s(", generic[base], sync ? "_sync" : ""));
+    const char *name = cg_sfmt(o, "pgorm_%s%s(", generic[base], sync ? "_sync" : "");
     if (cg_fn_rows(fn) && sync) {
         cg_list_add(o, &l, "out ? &res : NULL");
         cg_list_add(o, &l, "err");
         cg_printf(o, "    pgorm_result *res = NULL;\n");
-        cg_wrap(o, str(o, cg_fmt(o->arena, "    int rc = %s", name)), &l, ",", ");\n");
+        cg_wrap(o, cg_sfmt(o, "    int rc = %s", name), &l, ",", ");\n");
         cg_printf(o, "    return %s(rc, res, out, err);\n", cm->wrap);
     } else if (cg_fn_rows(fn)) {
         cg_list_add(o, &l, "%s", cm->deliver);
         cg_list_add(o, &l, "(pgorm_fn)cb");
         cg_list_add(o, &l, "ud");
-        cg_wrap(o, str(o, cg_fmt(o->arena, "    %s", name)), &l, ",", ");\n");
+        cg_wrap(o, cg_sfmt(o, "    %s", name), &l, ",", ");\n");
     } else {
         cg_list_add(o, &l, sync ? "count" : "cb");
         cg_list_add(o, &l, sync ? "err" : "ud");
-        cg_wrap(o, str(o, cg_fmt(o->arena, "    %s%s", sync ? "return " : "", name)), &l, ",",
-                ");\n");
+        cg_wrap(o, cg_sfmt(o, "    %s%s", sync ? "return " : "", name), &l, ",", ");\n");
     }
 }
 
