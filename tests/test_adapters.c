@@ -259,6 +259,75 @@ static void test_libuv_free_from_outside(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Errors through the loop: a refused connection, then work submitted on
+   the failed handle and a call with bad arguments; each callback runs on a
+   later turn (the timer hook), never inside the call. */
+typedef struct errs {
+    int connects, execs, inside;
+    pgorm_errcode connect_code, codes[2];
+} errs;
+
+static void errs_exec(int64_t count, const pgorm_error *err, void *ud)
+{
+    (void)count;
+    errs *e = ud;
+    assert_false(e->inside);
+    assert_non_null(err);
+    e->codes[e->execs++] = err->code;
+}
+
+static void errs_connect(pgorm_db *db, const pgorm_error *err, void *ud)
+{
+    errs *e = ud;
+    e->connects++;
+    e->connect_code = err ? err->code : PGORM_OK;
+    e->inside = 1;
+    pgorm_exec(db, "SELECT 1", 0, NULL, errs_exec, e);
+    pgorm_exec(db, NULL, 0, NULL, errs_exec, e);
+    e->inside = 0;
+}
+
+static void free_later(uv_timer_t *t)
+{
+    pgorm_db_free(t->data);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void test_libuv_errors(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &len);
+    close(s); /* nothing listens there now */
+    char ci[256];
+    snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d sslmode=disable", ntohs(a.sin_port));
+    errs e;
+    memset(&e, 0, sizeof e);
+    pgorm_db *db = pgorm_db_new(NULL);
+    assert_int_equal(pgorm_libuv_attach(db, &loop), 0);
+    pgorm_db_connect(db, ci, errs_connect, &e);
+    assert_int_equal(e.connects, 0);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    t.data = db;
+    uv_timer_start(&t, free_later, 500, 0);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(e.connects, 1);
+    assert_int_equal(e.connect_code, PGORM_ERR_CONNECT);
+    assert_int_equal(e.execs, 2);
+    assert_int_equal(e.codes[0], PGORM_ERR_CLOSED);
+    assert_int_equal(e.codes[1], PGORM_ERR_INVALID);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* libevent                                                            */
 
@@ -321,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_libuv_queries),
         cmocka_unit_test(test_libuv_connect_timeout),
         cmocka_unit_test(test_libuv_free_from_outside),
+        cmocka_unit_test(test_libuv_errors),
 #ifdef PGORM_HAVE_LIBEVENT
         cmocka_unit_test(test_libevent_queries),
         cmocka_unit_test(test_libevent_connect_timeout),

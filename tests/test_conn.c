@@ -725,6 +725,11 @@ static void free_at_3(oplog *log, int idx)
     pgorm_db *db = log->user;
     pgorm_db_free(db); /* only marked: still usable until the callback returns */
     assert_false(pgorm_db_connected(db));
+    /* a _sync call here returns the error instead of waiting */
+    pgorm_error err;
+    assert_int_equal(pgorm_exec_sync(db, "SELECT 1", 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_CLOSED);
+    pgorm_error_clear(&err);
     /* submitting after free (inside the same callback) fails cleanly */
     static exec_ctx late;
     late = (exec_ctx){log, 10};
@@ -786,6 +791,20 @@ static void test_free_in_connect_callback(void **state)
     log_free(log);
 }
 
+/* A callback run by the teardown may still call a _sync function. */
+static void sync_in_teardown(oplog *log, int idx)
+{
+    if (idx != 5)
+        return;
+    pgorm_error err;
+    int64_t n = -1;
+    assert_int_equal(pgorm_exec_sync(log->user, "SELECT 1", 0, NULL, &n, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_CLOSED);
+    assert_int_equal(n, 0);
+    pgorm_error_clear(&err);
+    assert_int_equal(pgorm_db_run_sync(log->user, 100), -1);
+}
+
 /* Freed outside any callback with ops queued and in flight: every callback
    runs once, with PGORM_ERR_CLOSED, inside pgorm_db_free. */
 static void test_free_with_pending(void **state)
@@ -793,6 +812,8 @@ static void test_free_with_pending(void **state)
     (void)state;
     pgorm_db *db = connect_ok();
     oplog *log = log_new(20);
+    log->user = db;
+    log->on_complete = sync_in_teardown;
     exec_ctx ctx[20];
     for (int i = 0; i < 20; i++) {
         ctx[i] = (exec_ctx){log, i};

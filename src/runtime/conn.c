@@ -623,6 +623,26 @@ void db_deliver_due(pgorm_db *db)
     }
 }
 
+/* The handle is being freed and a callback waits on something it just
+   submitted (a _sync call inside a callback): those can only have failed
+   early, so complete them now instead of after the waiter returned. */
+void db_flush_early(pgorm_db *db, const bool *done)
+{
+    while (!(done && *done)) {
+        pgorm_op *op = op_list_pop(&db->early);
+        if (op) {
+            db_complete_op(db, op, NULL);
+            continue;
+        }
+        if (!db->nlater)
+            break;
+        later_call c = db->later[0];
+        memmove(db->later, db->later + 1, (db->nlater - 1) * sizeof *db->later);
+        db->nlater--;
+        run_later(db, &c);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Events (shared by the hooks' handle_* and the sync driver).         */
 

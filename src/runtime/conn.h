@@ -137,6 +137,9 @@ void db_fail_op_later(pgorm_db *db, pgorm_op *op, pgorm_errcode code, const char
 /* The connection failed: record err (taken), close it, complete every
    waiting and in-flight op with it. */
 void db_fail_conn(pgorm_db *db, pgorm_error *err);
+/* Complete early-failed ops and deferred calls now, until *done (done may
+   be NULL: all of them). For waiters inside callbacks of a freed handle. */
+void db_flush_early(pgorm_db *db, const bool *done);
 /* Fail the waiting ops of a handle that was never connected. */
 void db_fail_unconnected(pgorm_db *db);
 

@@ -40,8 +40,14 @@ static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
 {
     if (failed)
         *failed = true;
-    if (!db || db->tearing_down)
+    if (!db)
         return done && *done ? 0 : -1;
+    if (db->tearing_down || db->free_requested) {
+        /* called from a callback after pgorm_db_free: what it waits for
+           failed early (CLOSED); deliver that now */
+        db_flush_early(db, done);
+        return done && *done ? 0 : -1;
+    }
     if (done && *done) {
         if (failed)
             *failed = db->state != DB_READY;
