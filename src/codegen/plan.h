@@ -79,7 +79,8 @@ typedef struct cg_field {
     cg_rel *rel;        /* NULL for a scalar */
 } cg_field;
 
-/* The functions generated per model, in the order they are written. */
+/* The functions generated per model, in the order they are written; each
+   _SYNC twin comes right after its call (source.c relies on it). */
 typedef enum cg_fn {
     CG_ROWS_FREE,
     CG_INSERT,
