@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
-cmake -G Ninja -S . -B build -DPGORM_EXAMPLES=ON >/dev/null
+cmake -G Ninja -S . -B build >/dev/null
 ninja -C build bookstore pgorm_cli >/dev/null
 
 work=$(mktemp -d /tmp/pgorm-demo.XXXXXX)

@@ -48,8 +48,8 @@ int pgorm_cli_check(int argc, char **argv)
     }
     pgorm_diag diags[MAX_DIAGS];
     size_t n = 0;
-    pgorm_schema *s = pgorm_schema_parse(path, text.data ? text.data : "", text.len, diags,
-                                         MAX_DIAGS, &n);
+    pgorm_schema *s =
+        pgorm_schema_parse(path, text.data ? text.data : "", text.len, diags, MAX_DIAGS, &n);
     pgorm_buf_free(&text);
     if (s) {
         printf("ok: %zu model%s\n", s->nmodels, s->nmodels == 1 ? "" : "s");
