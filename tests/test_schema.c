@@ -64,7 +64,7 @@ static void expect_err_(const char *src, size_t count, int line, int col, const 
 /* Exactly one diagnostic. */
 #define BAD(src, line, col, sub) expect_err_((src), 1, (line), (col), (sub), __FILE__, __LINE__)
 /* One of several. */
-#define BADN(src, count, line, col, sub)                                                     \
+#define BADN(src, count, line, col, sub) \
     expect_err_((src), (count), (line), (col), (sub), __FILE__, __LINE__)
 
 static const pgorm_field *field(const pgorm_schema *s, const char *model, const char *name)
@@ -261,26 +261,27 @@ static void test_scalar_types(void **state)
 static void test_attributes(void **state)
 {
     (void)state;
-    pgorm_schema *s = parse_ok("model T {\n"
-                               "  id     int8         @id\n"
-                               "  code   text         @unique @index\n"
-                               "  n      int4         @default(-42)\n"
-                               "  big    int8         @default(9223372036854775807)\n"
-                               "  small  int2         @default(-32768)\n"
-                               "  x      float8       @default(-3.25)\n"
-                               "  y      float4       @default(2)\n"
-                               "  price  numeric(5,2) @default(999.99)\n"
-                               "  s      text         @default(\"say \\\"hi\\\" \\\\ done\")\n"
-                               "  e      varchar(3)   @default(\"\")\n"
-                               "  u      uuid         @default(\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\")\n"
-                               "  j      jsonb        @default(\"{}\")\n"
-                               "  on     bool         @default(true)\n"
-                               "  off    bool         @default(false)\n"
-                               "  at     timestamptz  @default(now())\n"
-                               "  day    date         @default(now())\n"
-                               "  ts     timestamp    @default(\"2020-01-01 00:00\")\n"
-                               "  title  text         @renamed_from(name) @index\n"
-                               "}\n");
+    pgorm_schema *s =
+        parse_ok("model T {\n"
+                 "  id     int8         @id\n"
+                 "  code   text         @unique @index\n"
+                 "  n      int4         @default(-42)\n"
+                 "  big    int8         @default(9223372036854775807)\n"
+                 "  small  int2         @default(-32768)\n"
+                 "  x      float8       @default(-3.25)\n"
+                 "  y      float4       @default(2)\n"
+                 "  price  numeric(5,2) @default(999.99)\n"
+                 "  s      text         @default(\"say \\\"hi\\\" \\\\ done\")\n"
+                 "  e      varchar(3)   @default(\"\")\n"
+                 "  u      uuid         @default(\"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\")\n"
+                 "  j      jsonb        @default(\"{}\")\n"
+                 "  on     bool         @default(true)\n"
+                 "  off    bool         @default(false)\n"
+                 "  at     timestamptz  @default(now())\n"
+                 "  day    date         @default(now())\n"
+                 "  ts     timestamp    @default(\"2020-01-01 00:00\")\n"
+                 "  title  text         @renamed_from(name) @index\n"
+                 "}\n");
     const pgorm_model *m = &s->models[0];
     const pgorm_field *f = field(s, "T", "code");
     assert_true(f->is_unique);
@@ -574,10 +575,17 @@ static void test_helpers(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"FilmActor", "film_actor"}, {"User", "user"},       {"HTTPRequest", "http_request"},
-        {"ABC", "abc"},              {"A1B", "a1_b"},         {"film_actor", "film_actor"},
-        {"Foo_Bar", "foo_bar"},      {"_Foo", "_foo"},        {"getHTTP", "get_http"},
-        {"X", "x"},                  {"OAuth2Token", "o_auth2_token"},
+        {"FilmActor", "film_actor"},
+        {"User", "user"},
+        {"HTTPRequest", "http_request"},
+        {"ABC", "abc"},
+        {"A1B", "a1_b"},
+        {"film_actor", "film_actor"},
+        {"Foo_Bar", "foo_bar"},
+        {"_Foo", "_foo"},
+        {"getHTTP", "get_http"},
+        {"X", "x"},
+        {"OAuth2Token", "o_auth2_token"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *r = pgorm_snake_case(cases[i][0]);
@@ -658,7 +666,8 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  x ForeignKey\n"), 4, 1, "expected '[' after ForeignKey");
     BAD(with_model("  x ForeignKey[M.id]\n"), 3, 17, "'Model.field' is for BackReference");
     BAD(with_model("  x ForeignKey[M\n"), 4, 1, "expected ']' to close ForeignKey[M");
-    BAD(with_model("  x BackReference[M.]\n"), 3, 21, "expected a field name after 'BackReference[M.'");
+    BAD(with_model("  x BackReference[M.]\n"), 3, 21,
+        "expected a field name after 'BackReference[M.'");
     BAD(with_model("  x ForeignKey[]\n"), 3, 16, "expected a model name in ForeignKey[...]");
     BAD(with_model("  x text @\n"), 4, 1, "expected an attribute name after '@'");
     BAD(with_model("  x text @default\n"), 4, 1, "expected '(' after @default");
@@ -734,9 +743,10 @@ static void test_names(void **state)
         "(line 3)");
     BAD(with_model("  author_id int4\n  author ForeignKey[M]\n"), 4, 3,
         "ForeignKey field 'author' makes column 'author_id', which field 'author_id' (line 3)");
-    BAD(with_model("  a234567890123456789012345678901234567890123456789012345678901234 text\n"), 3, 3,
-        "longer than 63 bytes");
-    BAD(with_model("  a234567890123456789012345678901234567890123456789012345678901 ForeignKey[M]\n"),
+    BAD(with_model("  a234567890123456789012345678901234567890123456789012345678901234 text\n"), 3,
+        3, "longer than 63 bytes");
+    BAD(with_model(
+            "  a234567890123456789012345678901234567890123456789012345678901 ForeignKey[M]\n"),
         3, 3, "column name 'a234567890123456789012345678901234567890123456789012345678901_id'");
     BAD("model A2345678901234567890123456789012345678901234567890123456789012345 { id int4 @id "
         "}\n",
@@ -826,15 +836,16 @@ static void test_back_reference_errors(void **state)
                                 "  id int4 @id\n"
                                 "  language ForeignKey[Language]\n"
                                 "}\n";
-    BADN(notfk, 2, 3, 28, "field 'Film.id' is not a ForeignKey to 'Language'; write "
-                          "BackReference[Film.field] with one of: language");
+    BADN(notfk, 2, 3, 28,
+         "field 'Film.id' is not a ForeignKey to 'Language'; write "
+         "BackReference[Film.field] with one of: language");
     BADN(notfk, 2, 4, 27, "model 'Film' has no field 'nope'");
     BAD(with_model("  r BackReference[K.id]\n}\nmodel K { id int4 @id\n"), 3, 21,
         "model 'K' has no ForeignKey[M] field");
     BAD(with_model("  r BackReference[K]?\n}\nmodel K { id int4 @id\n m ForeignKey[M]\n"), 3, 21,
         "a BackReference cannot be nullable");
-    BAD(with_model("  r BackReference[K] @unique\n}\nmodel K { id int4 @id\n m ForeignKey[M]\n"),
-        3, 22, "@unique is not allowed on a BackReference");
+    BAD(with_model("  r BackReference[K] @unique\n}\nmodel K { id int4 @id\n m ForeignKey[M]\n"), 3,
+        22, "@unique is not allowed on a BackReference");
     BAD(with_model("  r BackReference[K] @on_delete(cascade)\n}\nmodel K { id int4 @id\n"
                    " m ForeignKey[M]\n"),
         3, 22, "@on_delete is not allowed on a BackReference");
@@ -843,8 +854,10 @@ static void test_back_reference_errors(void **state)
 static void test_defaults(void **state)
 {
     (void)state;
-    BAD(with_model("  x text @default(5)\n"), 3, 19, "@default(5) does not fit type text: expected a \"string\"");
-    BAD(with_model("  x int4 @default(\"5\")\n"), 3, 19, "does not fit type int4: expected an integer");
+    BAD(with_model("  x text @default(5)\n"), 3, 19,
+        "@default(5) does not fit type text: expected a \"string\"");
+    BAD(with_model("  x int4 @default(\"5\")\n"), 3, 19,
+        "does not fit type int4: expected an integer");
     BAD(with_model("  x int8 @default(1.5)\n"), 3, 19, "@default(1.5) does not fit type int8");
     BAD(with_model("  x int4 @default(now())\n"), 3, 19, "@default(now()) does not fit type int4");
     BAD(with_model("  x int4 @default(true)\n"), 3, 19, "expected an integer");
@@ -881,7 +894,8 @@ static void test_type_parameters(void **state)
     BAD(with_model("  x numeric(0, 0)\n"), 3, 13, "numeric precision must be between 1 and 1000");
     BAD(with_model("  x numeric(1001, 0)\n"), 3, 13, "between 1 and 1000");
     BAD(with_model("  x numeric(99999999999999999999, 0)\n"), 3, 13, "between 1 and 1000");
-    BAD(with_model("  x numeric(5, 6)\n"), 3, 16, "numeric scale must be between 0 and the precision 5");
+    BAD(with_model("  x numeric(5, 6)\n"), 3, 16,
+        "numeric scale must be between 0 and the precision 5");
     BAD(with_model("  x numeric(5, -1)\n"), 3, 16, "numeric scale");
     BAD(with_model("  x varchar(0)\n"), 3, 13, "varchar length must be at least 1");
     BAD(with_model("  x varchar(-3)\n"), 3, 13, "at least 1");
@@ -906,7 +920,8 @@ static void test_too_many_columns(void **state)
     /* one more: column 65, on line 2 + 63 + 2 = 67 */
     *end = '\0';
     strcat(body, "  parent ForeignKey[M]?\n}\nmodel K { id int4 @id\n  m ForeignKey[M]\n");
-    BAD(with_model(body), 67, 3, "model 'M' has more than 64 columns (pgorm's limit); 'parent' is column 65");
+    BAD(with_model(body), 67, 3,
+        "model 'M' has more than 64 columns (pgorm's limit); 'parent' is column 65");
 }
 
 /* Several errors in one run, in source order, and no error caused by
@@ -914,23 +929,23 @@ static void test_too_many_columns(void **state)
 static void test_recovery(void **state)
 {
     (void)state;
-    static const char src[] = "model Author {\n"                     /* 1 */
-                              "  id     bigserial  @id\n"            /* 2 */
-                              "  name   Text\n"                      /* 3: unknown type */
-                              "  email  text?  @uniqe\n"             /* 4: unknown attribute */
-                              "  books  BackReference[Book]\n"       /* 5 */
-                              "  @@index(name, email)\n"             /* 6 */
-                              "}\n"                                  /* 7 */
-                              "model Book {\n"                       /* 8 */
-                              "  id      bigserial @id\n"            /* 9 */
-                              "  title   text @default(\"x\" 5)\n"   /* 10: syntax */
-                              "  author  ForeignKy[Author]\n"        /* 11: unknown type */
-                              "  pages   int4 @default(\"many\")\n"  /* 12: bad default */
-                              "  @@index(title, pages, nope)\n"      /* 13: unknown field */
-                              "}\n"                                  /* 14 */
-                              "model Shelf {\n"                      /* 15 */
-                              "  id int4 $\n"                        /* 16: stray char */
-                              "  book ForeignKey[Book]\n"            /* 17 */
+    static const char src[] = "model Author {\n"                    /* 1 */
+                              "  id     bigserial  @id\n"           /* 2 */
+                              "  name   Text\n"                     /* 3: unknown type */
+                              "  email  text?  @uniqe\n"            /* 4: unknown attribute */
+                              "  books  BackReference[Book]\n"      /* 5 */
+                              "  @@index(name, email)\n"            /* 6 */
+                              "}\n"                                 /* 7 */
+                              "model Book {\n"                      /* 8 */
+                              "  id      bigserial @id\n"           /* 9 */
+                              "  title   text @default(\"x\" 5)\n"  /* 10: syntax */
+                              "  author  ForeignKy[Author]\n"       /* 11: unknown type */
+                              "  pages   int4 @default(\"many\")\n" /* 12: bad default */
+                              "  @@index(title, pages, nope)\n"     /* 13: unknown field */
+                              "}\n"                                 /* 14 */
+                              "model Shelf {\n"                     /* 15 */
+                              "  id int4 $\n"                       /* 16: stray char */
+                              "  book ForeignKey[Book]\n"           /* 17 */
                               "}\n";
     pgorm_diag d[16];
     size_t n = 0;
@@ -1061,9 +1076,9 @@ static uint64_t rng_next(uint64_t *s)
 static void test_mutations(void **state)
 {
     (void)state;
-    static const char bytes[] = {'\0', '\n', '"', '\\', '{', '}', '(', ')', '[', ']', '@',
-                                 '?',  '.',  ',', '-',  '9', 'x', ' ', '/', (char)0xC3,
-                                 (char)0xFF, (char)0x80};
+    static const char bytes[] = {'\0', '\n', '"', '\\',       '{',        '}',       '(', ')',
+                                 '[',  ']',  '@', '?',        '.',        ',',       '-', '9',
+                                 'x',  ' ',  '/', (char)0xC3, (char)0xFF, (char)0x80};
     const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm"};
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
     for (size_t k = 0; k < 2; k++) {

@@ -170,9 +170,9 @@ static void lex_string(lexer *lx, pgorm_pos pos)
             if (ok) {
                 pgorm_pos ep = {pos.line, pos.col + (int)(j - start)};
                 if (e >= 0x20 && e < 0x7F)
-                    pgorm_sx_diag(lx->d, ep,
-                                  "unknown escape '\\%c' in string (only \\\" and \\\\ are allowed)",
-                                  e);
+                    pgorm_sx_diag(
+                        lx->d, ep,
+                        "unknown escape '\\%c' in string (only \\\" and \\\\ are allowed)", e);
                 else
                     pgorm_sx_diag(lx->d, ep,
                                   "unknown escape in string (only \\\" and \\\\ are allowed)");
@@ -246,7 +246,8 @@ static void lex_stray(lexer *lx, pgorm_pos pos)
     uint32_t first = 0;
     while (j < lx->len) {
         unsigned char c = lx->s[j];
-        if (j > start && (is_space(c) || c == '\n' || is_ident_char(c) || strchr("{}[](),.?@\"/-", c)))
+        if (j > start &&
+            (is_space(c) || c == '\n' || is_ident_char(c) || strchr("{}[](),.?@\"/-", c)))
             break;
         uint32_t cp;
         size_t k = utf8_seq(lx->s + j, lx->len - j, &cp);

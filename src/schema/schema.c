@@ -81,8 +81,8 @@ static bool deliver(pgorm_sx_diags *d, pgorm_diag *out, size_t max, size_t *nout
     return d->n > 0;
 }
 
-pgorm_schema *pgorm_schema_parse(const char *file, const char *text, size_t len,
-                                 pgorm_diag *diags, size_t maxdiags, size_t *ndiags)
+pgorm_schema *pgorm_schema_parse(const char *file, const char *text, size_t len, pgorm_diag *diags,
+                                 size_t maxdiags, size_t *ndiags)
 {
     if (ndiags)
         *ndiags = 0;
@@ -154,7 +154,8 @@ pgorm_schema *pgorm_schema_parse_file(const char *path, pgorm_diag *diags, size_
         pgorm_buf_free(&b);
         return NULL;
     }
-    pgorm_schema *s = pgorm_schema_parse(path, b.data ? b.data : "", b.len, diags, maxdiags, ndiags);
+    pgorm_schema *s =
+        pgorm_schema_parse(path, b.data ? b.data : "", b.len, diags, maxdiags, ndiags);
     pgorm_buf_free(&b);
     return s;
 }
@@ -221,9 +222,10 @@ char *pgorm_snake_case(const char *name)
             /* A word starts at an upper-case letter after a lower-case letter
                or digit ("FilmActor"), or at the last capital of an acronym
                that a lower-case letter follows ("HTTPRequest"). */
-            bool boundary = i > 0 && (is_lower_or_digit(name[i - 1]) ||
-                                      (is_upper(name[i - 1]) && i + 1 < n &&
-                                       name[i + 1] >= 'a' && name[i + 1] <= 'z'));
+            bool boundary =
+                i > 0 &&
+                (is_lower_or_digit(name[i - 1]) ||
+                 (is_upper(name[i - 1]) && i + 1 < n && name[i + 1] >= 'a' && name[i + 1] <= 'z'));
             if (boundary && o > 0 && out[o - 1] != '_')
                 out[o++] = '_';
             ch = (char)(ch - 'A' + 'a');
@@ -237,13 +239,13 @@ char *pgorm_snake_case(const char *name)
 const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
 {
     static const char *const names[] = {
-        [PGORM_S_BOOL] = "bool",       [PGORM_S_INT2] = "int2",
-        [PGORM_S_INT4] = "int4",       [PGORM_S_INT8] = "int8",
-        [PGORM_S_SERIAL] = "serial",   [PGORM_S_BIGSERIAL] = "bigserial",
-        [PGORM_S_FLOAT4] = "float4",   [PGORM_S_FLOAT8] = "float8",
-        [PGORM_S_NUMERIC] = "numeric", [PGORM_S_TEXT] = "text",
-        [PGORM_S_VARCHAR] = "varchar", [PGORM_S_BYTEA] = "bytea",
-        [PGORM_S_UUID] = "uuid",       [PGORM_S_DATE] = "date",
+        [PGORM_S_BOOL] = "bool",           [PGORM_S_INT2] = "int2",
+        [PGORM_S_INT4] = "int4",           [PGORM_S_INT8] = "int8",
+        [PGORM_S_SERIAL] = "serial",       [PGORM_S_BIGSERIAL] = "bigserial",
+        [PGORM_S_FLOAT4] = "float4",       [PGORM_S_FLOAT8] = "float8",
+        [PGORM_S_NUMERIC] = "numeric",     [PGORM_S_TEXT] = "text",
+        [PGORM_S_VARCHAR] = "varchar",     [PGORM_S_BYTEA] = "bytea",
+        [PGORM_S_UUID] = "uuid",           [PGORM_S_DATE] = "date",
         [PGORM_S_TIMESTAMP] = "timestamp", [PGORM_S_TIMESTAMPTZ] = "timestamptz",
         [PGORM_S_JSONB] = "jsonb",
     };

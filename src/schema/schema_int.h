@@ -119,25 +119,25 @@ extern const char *const pgorm_sx_attr_names[SX_A_COUNT];
    validation points at, and whether the field parsed cleanly. A position
    with line 0 means "not written". */
 typedef struct pgorm_sx_field_aux {
-    bool bad;                          /* a syntax error in this field */
-    pgorm_pos q_pos;                   /* the '?' */
-    pgorm_pos attr_pos[SX_A_COUNT];    /* the '@' of each attribute */
-    pgorm_pos arg_pos[SX_A_COUNT];     /* each attribute's argument */
-    pgorm_pos target_pos;              /* Model in ForeignKey[Model] */
-    pgorm_pos target_field_pos;        /* field in BackReference[Model.field] */
-    pgorm_pos param_pos[2];            /* numeric p and s, varchar n */
-    int resolve;                       /* FK key type: 0 todo, 1 busy, 2 done, 3 failed */
+    bool bad;                       /* a syntax error in this field */
+    pgorm_pos q_pos;                /* the '?' */
+    pgorm_pos attr_pos[SX_A_COUNT]; /* the '@' of each attribute */
+    pgorm_pos arg_pos[SX_A_COUNT];  /* each attribute's argument */
+    pgorm_pos target_pos;           /* Model in ForeignKey[Model] */
+    pgorm_pos target_field_pos;     /* field in BackReference[Model.field] */
+    pgorm_pos param_pos[2];         /* numeric p and s, varchar n */
+    int resolve;                    /* FK key type: 0 todo, 1 busy, 2 done, 3 failed */
 } pgorm_sx_field_aux;
 
 typedef struct pgorm_sx_model_aux {
-    bool broken;      /* recovery skipped tokens: the field list may be incomplete */
-    bool any_bad;     /* some field has a syntax error */
-    bool duplicate;   /* same name as an earlier model */
+    bool broken;                /* recovery skipped tokens: the field list may be incomplete */
+    bool any_bad;               /* some field has a syntax error */
+    bool duplicate;             /* same name as an earlier model */
     pgorm_sx_field_aux *fields; /* one per field of the model, same index */
     size_t fields_cap, field_aux_cap, blocks_cap;
-    pgorm_pos brace_pos;   /* the '{' */
-    pgorm_pos table_attr;  /* the '@@' of @@table */
-    pgorm_pos table_arg;   /* its argument */
+    pgorm_pos brace_pos;  /* the '{' */
+    pgorm_pos table_attr; /* the '@@' of @@table */
+    pgorm_pos table_arg;  /* its argument */
     pgorm_pos renamed_attr;
 } pgorm_sx_model_aux;
 
@@ -154,7 +154,6 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t);
    target_fk and ForeignKey types (validate.c). */
 void pgorm_sx_validate(pgorm_sx_ctx *c);
 /* Semantic checks of one @default against its (resolved) type (defaults.c). */
-void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f,
-                            const pgorm_sx_field_aux *fa);
+void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_sx_field_aux *fa);
 
 #endif

@@ -124,8 +124,7 @@ static void check_model_names(ctx *c, size_t mi)
     if (ma->duplicate)
         return;
     for (size_t j = 0; j < mi; j++) {
-        if (c->aux[j].duplicate || !s->models[j].table ||
-            strcmp(s->models[j].table, m->table) != 0)
+        if (c->aux[j].duplicate || !s->models[j].table || strcmp(s->models[j].table, m->table) != 0)
             continue;
         pgorm_sx_diag(&c->d, tp,
                       "model '%s' maps to table '%s', which model '%s' (line %d) already uses "
@@ -176,7 +175,8 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
         if (f->kind != PGORM_FIELD_FOREIGN_KEY) {
             char ty[48];
             pgorm_sx_diag(d, fa->attr_pos[SX_A_ON_DELETE],
-                          "@on_delete is only valid on a ForeignKey field, and '%s' is not one (its type is %s)",
+                          "@on_delete is only valid on a ForeignKey field, and '%s' is not one "
+                          "(its type is %s)",
                           nm(f->name).s, pgorm_coltype_sql(f->type, ty, sizeof ty));
         } else if (f->on_delete == PGORM_ON_DELETE_SET_NULL && !f->nullable) {
             pgorm_sx_diag(d, fa->arg_pos[SX_A_ON_DELETE],
@@ -192,7 +192,8 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
         pgorm_sx_diag(d, fa->attr_pos[SX_A_DEFAULT],
                       "@default is not allowed on %s: the column already defaults to the next "
                       "value of its sequence (use int%c for a plain column with a default)",
-                      sc == PGORM_S_SERIAL ? "serial" : "bigserial", sc == PGORM_S_SERIAL ? '4' : '8');
+                      sc == PGORM_S_SERIAL ? "serial" : "bigserial",
+                      sc == PGORM_S_SERIAL ? '4' : '8');
     if (sc == PGORM_S_NUMERIC) {
         int p = f->type.precision, s = f->type.scale;
         if (p < 1 || p > 1000)
@@ -337,10 +338,10 @@ static void unknown_block_field(ctx *c, const pgorm_model *m, const pgorm_block 
             names[nn++] = m->fields[i].name;
     }
     char dym[96];
-    pgorm_sx_did_you_mean(dym, sizeof dym, "", names ? pgorm_sx_suggest(b->fields[q], names, nn) : NULL);
-    pgorm_sx_diag(&c->d, b->field_pos[q],
-                  "unknown field '%s' in @@%s (fields of model '%s': %s)%s", nm(b->fields[q]).s,
-                  block_name(b->kind), nm(m->name).s, nl_str(&l), dym);
+    pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                          names ? pgorm_sx_suggest(b->fields[q], names, nn) : NULL);
+    pgorm_sx_diag(&c->d, b->field_pos[q], "unknown field '%s' in @@%s (fields of model '%s': %s)%s",
+                  nm(b->fields[q]).s, block_name(b->kind), nm(m->name).s, nl_str(&l), dym);
     pgorm_free(names);
     pgorm_buf_free(&l.b);
 }
@@ -440,10 +441,11 @@ static void resolve_fk_type(ctx *c, size_t mi, size_t fi)
             for (size_t b = 0; b < t->nblocks; b++)
                 composite = composite || t->blocks[b].kind == PGORM_BLOCK_ID;
             if (steps == 0 && composite)
-                pgorm_sx_diag(&c->d, fa0->target_pos,
-                              "ForeignKey[%s] needs model '%s' to have a single-column @id, but its "
-                              "primary key is a composite @@id",
-                              nm(t->name).s, nm(t->name).s);
+                pgorm_sx_diag(
+                    &c->d, fa0->target_pos,
+                    "ForeignKey[%s] needs model '%s' to have a single-column @id, but its "
+                    "primary key is a composite @@id",
+                    nm(t->name).s, nm(t->name).s);
             break; /* no key at all: the model's own error says so */
         }
         size_t ki = (size_t)(key - t->fields);
@@ -502,8 +504,8 @@ static void resolve_backref(ctx *c, size_t mi, size_t fi)
         } else {
             char tail[320];
             if (l.count)
-                snprintf(tail, sizeof tail, "; write BackReference[%s.field] with one of: %s",
-                         tn.s, nl_str(&l));
+                snprintf(tail, sizeof tail, "; write BackReference[%s.field] with one of: %s", tn.s,
+                         nl_str(&l));
             else
                 snprintf(tail, sizeof tail, "; model '%s' has no ForeignKey[%s] field", tn.s, mn.s);
             if (!g)
@@ -567,9 +569,9 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
             if (fa->bad || f->def.kind == PGORM_DEFAULT_NONE ||
                 f->kind == PGORM_FIELD_BACK_REFERENCE)
                 continue;
-            if (f->kind == PGORM_FIELD_FOREIGN_KEY ? fa->resolve != 2
-                                                   : (f->type.scalar == PGORM_S_SERIAL ||
-                                                      f->type.scalar == PGORM_S_BIGSERIAL))
+            if (f->kind == PGORM_FIELD_FOREIGN_KEY
+                    ? fa->resolve != 2
+                    : (f->type.scalar == PGORM_S_SERIAL || f->type.scalar == PGORM_S_BIGSERIAL))
                 continue;
             pgorm_sx_check_default(c, f, fa);
         }

@@ -10,10 +10,10 @@
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
 
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        if (!(cond))                                                                         \
-            __builtin_trap();                                                                \
+#define CHECK(cond)           \
+    do {                      \
+        if (!(cond))          \
+            __builtin_trap(); \
     } while (0)
 
 static void check_schema(const pgorm_schema *s)

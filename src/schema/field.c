@@ -1,0 +1,394 @@
+/* The parser's field half: a field's name, type ('?') and attributes.
+ *
+ * An unknown type or attribute marks the field `bad` but parsing goes on
+ * with what follows, so one run reports every such mistake; any other error
+ * in a field ends it there (parser.c recovers at the next line).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pgorm/pgorm.h"
+#include "schema/parser.h"
+
+#define TYPE_LIST                                                                       \
+    "bool, int2, int4, int8, serial, bigserial, float4, float8, numeric(p, s), text, "  \
+    "varchar(n), bytea, uuid, date, timestamp, timestamptz, jsonb, ForeignKey[Model], " \
+    "BackReference[Model]"
+#define ATTR_LIST \
+    "@id, @unique, @index, @default(value), @on_delete(action), @renamed_from(old_name)"
+#define ACTION_LIST "cascade, restrict, set_null, no_action"
+
+const char *const pgorm_sx_attr_names[SX_A_COUNT] = {
+    "id", "unique", "index", "default", "on_delete", "renamed_from",
+};
+
+static const struct {
+    const char *name;
+    pgorm_scalar scalar;
+    int nparams;
+} scalars[] = {
+    {"bool", PGORM_S_BOOL, 0},           {"int2", PGORM_S_INT2, 0},
+    {"int4", PGORM_S_INT4, 0},           {"int8", PGORM_S_INT8, 0},
+    {"serial", PGORM_S_SERIAL, 0},       {"bigserial", PGORM_S_BIGSERIAL, 0},
+    {"float4", PGORM_S_FLOAT4, 0},       {"float8", PGORM_S_FLOAT8, 0},
+    {"numeric", PGORM_S_NUMERIC, 2},     {"text", PGORM_S_TEXT, 0},
+    {"varchar", PGORM_S_VARCHAR, 1},     {"bytea", PGORM_S_BYTEA, 0},
+    {"uuid", PGORM_S_UUID, 0},           {"date", PGORM_S_DATE, 0},
+    {"timestamp", PGORM_S_TIMESTAMP, 0}, {"timestamptz", PGORM_S_TIMESTAMPTZ, 0},
+    {"jsonb", PGORM_S_JSONB, 0},
+};
+#define NSCALARS (sizeof scalars / sizeof scalars[0])
+
+static const char *const type_names[] = {
+    "bool",      "int2",        "int4",  "int8",       "serial",        "bigserial", "float4",
+    "float8",    "numeric",     "text",  "varchar",    "bytea",         "uuid",      "date",
+    "timestamp", "timestamptz", "jsonb", "ForeignKey", "BackReference",
+};
+
+static const struct {
+    const char *name;
+    pgorm_on_delete action;
+} actions[] = {
+    {"cascade", PGORM_ON_DELETE_CASCADE},
+    {"restrict", PGORM_ON_DELETE_RESTRICT},
+    {"set_null", PGORM_ON_DELETE_SET_NULL},
+    {"no_action", PGORM_ON_DELETE_NO_ACTION},
+};
+
+static bool add_field(pgorm_sx_parser *p, size_t mi, const tok *name)
+{
+    pgorm_sx_ctx *c = p->c;
+    pgorm_model *m = &c->s->models[mi];
+    pgorm_sx_model_aux *ma = &c->aux[mi];
+    if (!pgorm_sx_grow((void **)&m->fields, &ma->fields_cap, m->nfields + 1, sizeof *m->fields) ||
+        !pgorm_sx_grow((void **)&ma->fields, &ma->field_aux_cap, m->nfields + 1,
+                       sizeof *ma->fields)) {
+        c->d.oom = true;
+        return false;
+    }
+    pgorm_field *f = &m->fields[m->nfields];
+    memset(f, 0, sizeof *f);
+    memset(&ma->fields[m->nfields], 0, sizeof *ma->fields);
+    m->nfields++;
+    f->kind = PGORM_FIELD_SCALAR;
+    f->target = PGORM_NONE;
+    f->target_fk = PGORM_NONE;
+    f->pos = name->pos;
+    f->name = pgorm_sx_tokdup(p, name);
+    return f->name != NULL;
+}
+
+/* An integer token's value, saturated to +-1e9 (validation checks ranges). */
+static int tok_int(const tok *k)
+{
+    long long v = 0;
+    size_t i = 0;
+    bool neg = k->len > 0 && k->text[0] == '-';
+    if (neg)
+        i = 1;
+    for (; i < k->len; i++) {
+        v = v * 10 + (k->text[i] - '0');
+        if (v > 1000000000)
+            v = 1000000000;
+    }
+    return (int)(neg ? -v : v);
+}
+
+/* ---- fields ------------------------------------------------------------ */
+
+static bool parse_relation(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux *fa, bool fk)
+{
+    const char *tn = fk ? "ForeignKey" : "BackReference";
+    char b[96];
+    f->kind = fk ? PGORM_FIELD_FOREIGN_KEY : PGORM_FIELD_BACK_REFERENCE;
+    if (peek(p)->kind != SX_LBRACKET) {
+        pgorm_sx_err(p, peek(p), "expected '[' after %s, found %s (write %s[Model])", tn,
+                     pgorm_sx_describe(peek(p), b, sizeof b), tn);
+        return false;
+    }
+    take(p);
+    const tok *mt = peek(p);
+    if (mt->kind != SX_IDENT) {
+        pgorm_sx_err(p, mt, "expected a model name in %s[...], found %s", tn,
+                     pgorm_sx_describe(mt, b, sizeof b));
+        return false;
+    }
+    take(p);
+    fa->target_pos = mt->pos;
+    if (!(f->target_model = pgorm_sx_tokdup(p, mt)))
+        return false;
+    if (peek(p)->kind == SX_DOT) {
+        if (fk) {
+            pgorm_sx_err(
+                p, peek(p),
+                "ForeignKey[%.*s] takes a model name only ('Model.field' is for BackReference)",
+                TXT(mt));
+            return false;
+        }
+        take(p);
+        const tok *ft = peek(p);
+        if (ft->kind != SX_IDENT) {
+            pgorm_sx_err(p, ft, "expected a field name after 'BackReference[%.*s.', found %s",
+                         TXT(mt), pgorm_sx_describe(ft, b, sizeof b));
+            return false;
+        }
+        take(p);
+        fa->target_field_pos = ft->pos;
+        if (!(f->target_field = pgorm_sx_tokdup(p, ft)))
+            return false;
+    }
+    if (peek(p)->kind != SX_RBRACKET) {
+        pgorm_sx_err(p, peek(p), "expected ']' to close %s[%.*s, found %s", tn, TXT(mt),
+                     pgorm_sx_describe(peek(p), b, sizeof b));
+        return false;
+    }
+    take(p);
+    return true;
+}
+
+static bool parse_params(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux *fa, const tok *ty,
+                         int nparams)
+{
+    char b[96];
+    bool numeric = nparams == 2;
+    if (peek(p)->kind != SX_LPAREN) {
+        pgorm_sx_err(
+            p, ty,
+            numeric
+                ? "numeric needs a precision and a scale: write numeric(p, s), e.g. numeric(12, 2)"
+                : "varchar needs a length: write varchar(n), e.g. varchar(40)");
+        return false;
+    }
+    take(p);
+    for (int k = 0; k < nparams; k++) {
+        if (k > 0 &&
+            !pgorm_sx_expect(p, SX_COMMA, "',' between the precision and scale of numeric(p, s)"))
+            return false;
+        const tok *v = peek(p);
+        if (v->kind != SX_INT) {
+            pgorm_sx_err(p, v, "expected an integer %s in %s, found %s",
+                         numeric ? (k == 0 ? "precision" : "scale") : "length",
+                         numeric ? "numeric(p, s)" : "varchar(n)",
+                         pgorm_sx_describe(v, b, sizeof b));
+            return false;
+        }
+        take(p);
+        fa->param_pos[k] = v->pos;
+        if (k == 0)
+            f->type.precision = tok_int(v);
+        else
+            f->type.scale = tok_int(v);
+    }
+    return pgorm_sx_expect(p, SX_RPAREN,
+                           numeric ? "')' to close numeric(p, s)" : "')' to close varchar(n)");
+}
+
+/* The type after a field's name. An unknown type marks the field bad but
+   returns true: the '?' and attributes after it still parse. */
+static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name)
+{
+    pgorm_field *f = &p->c->s->models[mi].fields[fi];
+    pgorm_sx_field_aux *fa = &p->c->aux[mi].fields[fi];
+    const tok *ty = peek(p);
+    char b[96];
+    f->type_pos = ty->pos;
+    if (ty->kind != SX_IDENT || (ty->line_start && ty->pos.line > name->pos.line)) {
+        if (ty->kind == SX_IDENT || ty->kind == SX_AT || ty->kind == SX_ATAT ||
+            ty->kind == SX_RBRACE || ty->kind == SX_EOF)
+            pgorm_sx_err(p, name, "field '%.*s' has no type (write one after the name: %s)",
+                         TXT(name), TYPE_LIST);
+        else
+            pgorm_sx_err(p, ty, "expected a type after field '%.*s', found %s", TXT(name),
+                         pgorm_sx_describe(ty, b, sizeof b));
+        return false;
+    }
+    take(p);
+    if (is_word(ty, "ForeignKey") || is_word(ty, "BackReference"))
+        return parse_relation(p, f, fa, is_word(ty, "ForeignKey"));
+    for (size_t i = 0; i < NSCALARS; i++) {
+        if (!is_word(ty, scalars[i].name))
+            continue;
+        f->type.scalar = scalars[i].scalar;
+        if (scalars[i].nparams)
+            return parse_params(p, f, fa, ty, scalars[i].nparams);
+        if (peek(p)->kind == SX_LPAREN && !peek(p)->line_start) {
+            pgorm_sx_err(p, peek(p), "type %s takes no parameters", scalars[i].name);
+            return false;
+        }
+        return true;
+    }
+    char nm[72], dym[96];
+    snprintf(nm, sizeof nm, "%.*s", TXT(ty));
+    pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                          pgorm_sx_suggest(nm, type_names, sizeof type_names / sizeof *type_names));
+    pgorm_sx_err(p, ty, "unknown type '%s' (expected one of: %s)%s", nm, TYPE_LIST, dym);
+    fa->bad = true;
+    if (!peek(p)->line_start)
+        pgorm_sx_skip_group(p);
+    return true;
+}
+
+static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg_pos)
+{
+    char b[96];
+    if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after @default (write @default(value))"))
+        return false;
+    const tok *v = peek(p);
+    *arg_pos = v->pos;
+    switch (v->kind) {
+    case SX_INT: def->kind = PGORM_DEFAULT_INT; break;
+    case SX_DECIMAL: def->kind = PGORM_DEFAULT_DECIMAL; break;
+    case SX_STRING: def->kind = PGORM_DEFAULT_STRING; break;
+    default:
+        if (is_word(v, "true") || is_word(v, "false")) {
+            def->kind = PGORM_DEFAULT_BOOL;
+        } else if (is_word(v, "now")) {
+            def->kind = PGORM_DEFAULT_NOW;
+        } else {
+            pgorm_sx_err(
+                p, v,
+                "expected a default value: an integer, a decimal, a \"string\", true, false or "
+                "now(), found %s",
+                pgorm_sx_describe(v, b, sizeof b));
+            return false;
+        }
+    }
+    take(p);
+    if (def->kind == PGORM_DEFAULT_NOW) {
+        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after now (write @default(now()))") ||
+            !pgorm_sx_expect(p, SX_RPAREN, "')' after now( (now takes no arguments)"))
+            return false;
+    } else if (!(def->text = pgorm_sx_tokdup(p, v))) {
+        return false;
+    }
+    return pgorm_sx_expect(p, SX_RPAREN, "')' to close @default(...)");
+}
+
+static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
+{
+    pgorm_field *f = &p->c->s->models[mi].fields[fi];
+    pgorm_sx_field_aux *fa = &p->c->aux[mi].fields[fi];
+    char b[96];
+    const tok *at = take(p); /* '@' */
+    const tok *nm = peek(p);
+    if (nm->kind != SX_IDENT) {
+        pgorm_sx_err(p, nm, "expected an attribute name after '@', found %s (one of: %s)",
+                     pgorm_sx_describe(nm, b, sizeof b), ATTR_LIST);
+        return false;
+    }
+    take(p);
+    int a = -1;
+    for (int i = 0; i < SX_A_COUNT; i++)
+        if (is_word(nm, pgorm_sx_attr_names[i]))
+            a = i;
+    if (a < 0) {
+        char name[72], dym[96];
+        snprintf(name, sizeof name, "%.*s", TXT(nm));
+        pgorm_sx_did_you_mean(dym, sizeof dym, "@",
+                              pgorm_sx_suggest(name, pgorm_sx_attr_names, SX_A_COUNT));
+        pgorm_sx_err(p, nm, "unknown attribute '@%s' (expected one of: %s)%s", name, ATTR_LIST,
+                     dym);
+        fa->bad = true; /* it may have been meant as @id: don't judge the model's key */
+        pgorm_sx_skip_group(p);
+        return true;
+    }
+    const char *an = pgorm_sx_attr_names[a];
+    bool dup = fa->attr_pos[a].line != 0;
+    if (dup)
+        pgorm_sx_err(p, at, "duplicate @%s on field '%s'", an, f->name);
+    else
+        fa->attr_pos[a] = at->pos;
+
+    switch ((pgorm_sx_attr)a) {
+    case SX_A_ID:
+    case SX_A_UNIQUE:
+    case SX_A_INDEX:
+        if (a == SX_A_ID)
+            f->is_id = true;
+        else if (a == SX_A_UNIQUE)
+            f->is_unique = true;
+        else
+            f->is_index = true;
+        if (peek(p)->kind == SX_LPAREN) {
+            pgorm_sx_err(p, peek(p), "@%s takes no arguments", an);
+            pgorm_sx_skip_group(p);
+        }
+        return true;
+    case SX_A_DEFAULT: {
+        pgorm_default def = {PGORM_DEFAULT_NONE, NULL};
+        pgorm_pos pos;
+        bool ok = parse_default(p, &def, &pos);
+        if (dup || !ok) {
+            pgorm_free(def.text);
+        } else {
+            f->def = def;
+            fa->arg_pos[a] = pos;
+        }
+        return ok;
+    }
+    case SX_A_ON_DELETE: {
+        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after @on_delete (write @on_delete(cascade))"))
+            return false;
+        const tok *v = peek(p);
+        size_t k = 0, na = sizeof actions / sizeof actions[0];
+        while (k < na && !is_word(v, actions[k].name))
+            k++;
+        if (k == na) {
+            pgorm_sx_err(p, v, "unknown @on_delete action %s (expected one of: %s)",
+                         pgorm_sx_describe(v, b, sizeof b), ACTION_LIST);
+            return false;
+        }
+        take(p);
+        if (!dup) {
+            f->on_delete = actions[k].action;
+            fa->arg_pos[a] = v->pos;
+        }
+        return pgorm_sx_expect(p, SX_RPAREN, "')' to close @on_delete(...)");
+    }
+    case SX_A_RENAMED_FROM: {
+        if (!pgorm_sx_expect(p, SX_LPAREN,
+                             "'(' after @renamed_from (write @renamed_from(old_name))"))
+            return false;
+        const tok *v = peek(p);
+        if (v->kind != SX_IDENT) {
+            pgorm_sx_err(p, v, "expected the field's old name in @renamed_from(...), found %s",
+                         pgorm_sx_describe(v, b, sizeof b));
+            return false;
+        }
+        take(p);
+        if (!dup) {
+            fa->arg_pos[a] = v->pos;
+            if (!(f->renamed_from = pgorm_sx_tokdup(p, v)))
+                return false;
+        }
+        return pgorm_sx_expect(p, SX_RPAREN, "')' to close @renamed_from(...)");
+    }
+    case SX_A_COUNT: break;
+    }
+    return true;
+}
+
+void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi)
+{
+    const tok *name = take(p);
+    if (!add_field(p, mi, name))
+        return;
+    pgorm_model *m = &p->c->s->models[mi];
+    size_t fi = m->nfields - 1;
+    pgorm_sx_model_aux *ma = &p->c->aux[mi];
+    bool ok = parse_type(p, mi, fi, name);
+    if (ok && peek(p)->kind == SX_QUESTION) {
+        ma->fields[fi].q_pos = peek(p)->pos;
+        m->fields[fi].nullable = true;
+        take(p);
+    }
+    while (ok && peek(p)->kind == SX_AT && !stopped(p))
+        ok = parse_attr(p, mi, fi);
+    if (!ok) {
+        ma->fields[fi].bad = true;
+        if (pgorm_sx_recover(p))
+            ma->broken = true;
+    }
+    if (ma->fields[fi].bad)
+        ma->any_bad = true;
+}
