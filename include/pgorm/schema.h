@@ -102,8 +102,10 @@ typedef struct pgorm_field {
     /* ForeignKey[T] / BackReference[T] / BackReference[T.field] */
     char *target_model;  /* "T" as written */
     char *target_field;  /* BackReference[T.field]: "field", else NULL */
-    size_t target;       /* index of T in schema->models (after validation) */
-    size_t target_fk;    /* BackReference: index of the ForeignKey field in T */
+    size_t target;       /* index of T in schema->models (after validation);
+                            PGORM_NONE for a scalar */
+    size_t target_fk;    /* BackReference: index of the ForeignKey field in T;
+                            PGORM_NONE otherwise */
 
     pgorm_pos pos;      /* where the field's name starts */
     pgorm_pos type_pos; /* where its type starts */
