@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/conn.h" /* white box: one test looks at the socket */
 #include "runtime/op.h"
 
 static pgt_db g_db; /* one database for the file: tests use their own tables */
@@ -351,9 +353,12 @@ static void test_full_send_buffer(void **state)
     ctx[0] = (exec_ctx){log, 0};
     pgorm_exec(db, "SELECT 1", 0, NULL, exec_cb, &ctx[0]);
     ctx[1] = (exec_ctx){log, 1};
-    pgorm_exec(db, "SELECT pg_sleep(1)", 0, NULL, exec_cb, &ctx[1]);
+    pgorm_exec(db, "SELECT pg_sleep(2)", 0, NULL, exec_cb, &ctx[1]);
     pgorm_db_handle_write(db); /* sends both */
-    nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL); /* op 0 answered; op 1 sleeps */
+    /* wait until op 0's answer is in the socket (white box: the core's fd);
+       the server then sleeps in op 1 */
+    struct pollfd pfd = {.fd = db->fd, .events = POLLIN, .revents = 0};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
     for (int i = 2; i < N; i++) {
         ctx[i] = (exec_ctx){log, i};
         const char *p[] = {i % 40 == 0 ? big : "small"};
