@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,34 @@ static int libpq_w2(PGconn *c, w2_out *o)
     return o->nbooks;
 }
 
+/* Hand-written libpq, "find": the same 1000 books without their authors,
+ * single-row mode, text results. */
+static int libpq_find(PGconn *c, w2_out *o)
+{
+    o->nbooks = 0;
+    o->used = 0;
+    if (!PQsendQueryPrepared(c, "find", 0, NULL, NULL, NULL, 0) || !PQsetSingleRowMode(c))
+        die("libpq find", PQerrorMessage(c));
+    PGresult *r;
+    while ((r = PQgetResult(c)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE) {
+            raw_book2 *b = &o->books[o->nbooks++];
+            b->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            b->title = w2_str(o, PQgetvalue(r, 0, 1), PQgetlength(r, 0, 1));
+            b->pages = (int32_t)strtol(PQgetvalue(r, 0, 2), NULL, 10);
+            memcpy(b->published, PQgetvalue(r, 0, 3), 10);
+            b->published[10] = '\0';
+            b->author_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+            b->author = NULL;
+        } else if (st != PGRES_TUPLES_OK) {
+            die("libpq find", PQresultErrorMessage(r));
+        }
+        PQclear(r);
+    }
+    return o->nbooks;
+}
+
 /* ---------------------------------------------------------------- */
 
 static void setup(PGconn *c, pgorm_db *db)
@@ -242,6 +271,126 @@ static void setup(PGconn *c, pgorm_db *db)
     exec_or_die(c, "ANALYZE");
 }
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* ---------------------------------------------------------------- */
+/* The workloads: each a pair of runs (libpq, pgorm) over one context,
+ * timed interleaved. A pgorm run returns false when pgorm cannot do the
+ * work yet (printed as n/a). */
+
+typedef struct ctx {
+    PGconn *c;
+    pgorm_db *db;
+    int64_t first_author;
+    int iteration;
+    raw_book raw[NBOOKS];
+    Book books[NBOOKS];
+    char titles[NBOOKS][32];
+    bin arr[4];
+    w2_out w2;
+} ctx;
+
+static void w1_prepare(ctx *x)
+{
+    for (int i = 0; i < NBOOKS; i++) {
+        snprintf(x->titles[i], sizeof x->titles[i], "Title %d-%d", x->iteration, i);
+        memcpy(x->raw[i].title, x->titles[i], sizeof x->raw[i].title);
+        x->raw[i].pages = 100 + i;
+        x->raw[i].published = 8000 + i;
+        x->raw[i].author_id = x->first_author + i % NAUTHORS;
+        x->books[i] = (Book){0};
+        x->books[i].title = x->titles[i];
+        x->books[i].pages = 100 + i;
+        x->books[i].published = 8000 + i + 10957; /* pgorm dates count from 1970 */
+        x->books[i].author.key = x->first_author + i % NAUTHORS;
+    }
+}
+
+static void w1_libpq(ctx *x)
+{
+    libpq_w1(x->c, x->raw, NBOOKS, x->arr);
+}
+
+static bool w1_pgorm(ctx *x)
+{
+    BookRows *rows = NULL;
+    pgorm_error err = {0};
+    if (book_insert_sync(x->db, x->books, NBOOKS, &rows, &err) != 0)
+        die("pgorm W1", err.message);
+    if (rows->count != NBOOKS || x->books[NBOOKS - 1].id <= x->books[0].id)
+        die("pgorm W1", "wrong result");
+    book_rows_free(rows);
+    return true;
+}
+
+static void find_libpq(ctx *x)
+{
+    if (libpq_find(x->c, &x->w2) != NBOOKS)
+        die("libpq find", "wrong row count");
+}
+
+static bool find_pgorm(ctx *x)
+{
+    BookRows *found = NULL;
+    pgorm_error err = {0};
+    BookQuery q = {.limit = NBOOKS, .order = {{BOOK_ID, false}}};
+    if (book_find_sync(x->db, &q, &found, &err) != 0)
+        die("pgorm find", err.message);
+    if (found->count != NBOOKS)
+        die("pgorm find", "wrong row count");
+    for (size_t i = 0; i < found->count; i++)
+        if (found->items[i].id != x->w2.books[i].id)
+            die("find", "pgorm and libpq disagree");
+    book_rows_free(found);
+    return true;
+}
+
+static void w2_libpq(ctx *x)
+{
+    if (libpq_w2(x->c, &x->w2) != NBOOKS)
+        die("libpq W2", "wrong row count");
+}
+
+static bool w2_pgorm(ctx *x)
+{
+    BookRows *found = NULL;
+    pgorm_error err = {0};
+    BookQuery q = {.limit = NBOOKS, .order = {{BOOK_ID, false}}, .fetch_links = true};
+    if (book_find_sync(x->db, &q, &found, &err) != 0) {
+        bool not_yet = err.code == PGORM_ERR_INVALID;
+        if (!not_yet)
+            die("pgorm W2", err.message);
+        pgorm_error_clear(&err);
+        return false;
+    }
+    if (found->count != NBOOKS)
+        die("pgorm W2", "wrong row count");
+    for (size_t i = 0; i < found->count; i++)
+        if (found->items[i].id != x->w2.books[i].id || !found->items[i].author.ref ||
+            found->items[i].author.ref->id != x->w2.books[i].author->id)
+            die("W2", "pgorm and libpq disagree");
+    book_rows_free(found);
+    return true;
+}
+
+typedef struct workload {
+    const char *name;
+    void (*prepare)(ctx *x); /* untimed, before each pair; may be NULL */
+    void (*libpq)(ctx *x);
+    bool (*pgorm)(ctx *x);
+} workload;
+
+static const workload workloads[] = {
+    {"W1 insert 1000 books with FKs, ids back", w1_prepare, w1_libpq, w1_pgorm},
+    {"find 1000 books (no relations)", NULL, find_libpq, find_pgorm},
+    {"W2 find 1000 books with authors eager-loaded", NULL, w2_libpq, w2_pgorm},
+};
+#define NWORKLOADS (sizeof workloads / sizeof workloads[0])
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 50;
@@ -252,110 +401,83 @@ int main(int argc, char **argv)
     if (!url)
         url = "";
 
-    PGconn *c = PQconnectdb(url);
-    if (PQstatus(c) != CONNECTION_OK)
-        die("connect", PQerrorMessage(c));
-    pgorm_db *db = pgorm_db_new(NULL);
+    static ctx x;
+    x.c = PQconnectdb(url);
+    if (PQstatus(x.c) != CONNECTION_OK)
+        die("connect", PQerrorMessage(x.c));
+    PQsetNoticeProcessor(x.c, quiet, NULL);
+    x.db = pgorm_db_new(NULL);
     pgorm_error err = {0};
-    if (!db || pgorm_db_connect_sync(db, url, &err) != 0)
+    if (!x.db || pgorm_db_connect_sync(x.db, url, &err) != 0)
         die("pgorm connect", err.message ? err.message : "out of memory");
-    setup(c, db);
+    setup(x.c, x.db);
 
-    PGresult *r = PQprepare(c, "w1",
-                            "INSERT INTO book (title, pages, published, author_id)"
-                            " SELECT * FROM unnest($1::text[], $2::int4[], $3::date[],"
-                            " $4::int8[]) RETURNING id",
-                            4, NULL);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        die("prepare w1", PQresultErrorMessage(r));
-    PQclear(r);
-    r = PQprepare(c, "w2",
-                  "SELECT b.id, b.title, b.pages, b.published, b.author_id, a.id, a.name,"
-                  " a.email FROM book b JOIN author a ON a.id = b.author_id"
-                  " ORDER BY b.id LIMIT 1000",
-                  0, NULL);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        die("prepare w2", PQresultErrorMessage(r));
-    PQclear(r);
-    int64_t first_author = 0;
-    {
-        PGresult *m = PQexec(c, "SELECT min(id) FROM author");
-        first_author = strtoll(PQgetvalue(m, 0, 0), NULL, 10);
-        PQclear(m);
+    static const struct {
+        const char *name, *sql;
+        int n;
+    } prepared[] = {
+        {"w1",
+         "INSERT INTO book (title, pages, published, author_id)"
+         " SELECT * FROM unnest($1::text[], $2::int4[], $3::date[], $4::int8[]) RETURNING id",
+         4},
+        {"w2",
+         "SELECT b.id, b.title, b.pages, b.published, b.author_id, a.id, a.name, a.email"
+         " FROM book b JOIN author a ON a.id = b.author_id ORDER BY b.id LIMIT 1000",
+         0},
+        {"find",
+         "SELECT b.id, b.title, b.pages, b.published, b.author_id FROM book b"
+         " ORDER BY b.id LIMIT 1000",
+         0},
+    };
+    for (size_t i = 0; i < sizeof prepared / sizeof prepared[0]; i++) {
+        PGresult *r = PQprepare(x.c, prepared[i].name, prepared[i].sql, prepared[i].n, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            die(prepared[i].name, PQresultErrorMessage(r));
+        PQclear(r);
     }
+    PGresult *m = PQexec(x.c, "SELECT min(id) FROM author");
+    x.first_author = strtoll(PQgetvalue(m, 0, 0), NULL, 10);
+    PQclear(m);
 
-    static raw_book raw[NBOOKS];
-    static Book books[NBOOKS];
-    static char titles[NBOOKS][32];
-    bin arr[4] = {{0}};
-    static w2_out w2;
-    double *t_pq1 = calloc((size_t)runs, sizeof(double));
-    double *t_orm1 = calloc((size_t)runs, sizeof(double));
-    double *t_pq2 = calloc((size_t)runs, sizeof(double));
-    double *t_orm2 = calloc((size_t)runs, sizeof(double));
-
+    double *t[NWORKLOADS][2];
+    bool available[NWORKLOADS];
+    for (size_t w = 0; w < NWORKLOADS; w++) {
+        t[w][0] = calloc((size_t)runs, sizeof(double));
+        t[w][1] = calloc((size_t)runs, sizeof(double));
+        available[w] = true;
+    }
     for (int it = -warmup; it < runs; it++) {
-        for (int i = 0; i < NBOOKS; i++) {
-            snprintf(titles[i], sizeof titles[i], "Title %d-%d", it, i);
-            memcpy(raw[i].title, titles[i], sizeof raw[i].title);
-            raw[i].pages = 100 + i;
-            raw[i].published = 8000 + i;
-            raw[i].author_id = first_author + i % NAUTHORS;
-            books[i] = (Book){0};
-            books[i].title = titles[i];
-            books[i].pages = 100 + i;
-            books[i].published = 8000 + i + 10957; /* pgorm dates count from 1970 */
-            books[i].author.key = first_author + i % NAUTHORS;
-        }
-        double t0 = now_ms();
-        libpq_w1(c, raw, NBOOKS, arr);
-        double t1 = now_ms();
-        BookRows *rows = NULL;
-        if (book_insert_sync(db, books, NBOOKS, &rows, &err) != 0)
-            die("pgorm W1", err.message);
-        double t2 = now_ms();
-        if (rows->count != NBOOKS || books[NBOOKS - 1].id <= books[0].id)
-            die("pgorm W1", "wrong result");
-        book_rows_free(rows);
-
-        double t3 = now_ms();
-        int n = libpq_w2(c, &w2);
-        double t4 = now_ms();
-        BookRows *found = NULL;
-        BookQuery q = {.limit = NBOOKS, .order = {{BOOK_ID, false}}, .fetch_links = true};
-        if (book_find_sync(db, &q, &found, &err) != 0)
-            die("pgorm W2", err.message);
-        double t5 = now_ms();
-        if (n != NBOOKS || found->count != NBOOKS)
-            die("W2", "wrong row count");
-        for (size_t i = 0; i < found->count; i++)
-            if (found->items[i].id != w2.books[i].id ||
-                (found->items[i].author.ref &&
-                 found->items[i].author.ref->id != w2.books[i].author->id))
-                die("W2", "pgorm and libpq disagree");
-        book_rows_free(found);
-        if (it >= 0) {
-            t_pq1[it] = t1 - t0;
-            t_orm1[it] = t2 - t1;
-            t_pq2[it] = t4 - t3;
-            t_orm2[it] = t5 - t4;
+        x.iteration = it;
+        for (size_t w = 0; w < NWORKLOADS; w++) {
+            const workload *wl = &workloads[w];
+            if (wl->prepare)
+                wl->prepare(&x);
+            double t0 = now_ms();
+            wl->libpq(&x);
+            double t1 = now_ms();
+            if (available[w])
+                available[w] = wl->pgorm(&x);
+            double t2 = now_ms();
+            if (it >= 0) {
+                t[w][0][it] = t1 - t0;
+                t[w][1][it] = t2 - t1;
+            }
         }
     }
-    double pq1 = median(t_pq1, runs), orm1 = median(t_orm1, runs);
-    double pq2 = median(t_pq2, runs), orm2 = median(t_orm2, runs);
     printf("runs: %d (after %d warm-up), medians in ms\n", runs, warmup);
     printf("%-48s %8s %8s %8s\n", "workload", "libpq", "pgorm", "ratio");
-    printf("%-48s %8.3f %8.3f %8.3f\n", "W1 insert 1000 books with FKs, ids back", pq1, orm1,
-           orm1 / pq1);
-    printf("%-48s %8.3f %8.3f %8.3f\n", "W2 find 1000 books with authors", pq2, orm2,
-           orm2 / pq2);
-    free(t_pq1);
-    free(t_orm1);
-    free(t_pq2);
-    free(t_orm2);
+    for (size_t w = 0; w < NWORKLOADS; w++) {
+        double pq = median(t[w][0], runs), orm = median(t[w][1], runs);
+        if (available[w])
+            printf("%-48s %8.3f %8.3f %8.3f\n", workloads[w].name, pq, orm, orm / pq);
+        else
+            printf("%-48s %8.3f %8s %8s\n", workloads[w].name, pq, "n/a", "n/a");
+        free(t[w][0]);
+        free(t[w][1]);
+    }
     for (int i = 0; i < 4; i++)
-        free(arr[i].p);
-    pgorm_db_free(db);
-    PQfinish(c);
+        free(x.arr[i].p);
+    pgorm_db_free(x.db);
+    PQfinish(x.c);
     return 0;
 }

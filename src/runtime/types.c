@@ -106,10 +106,12 @@ int pgorm_timestamp_format(pgorm_timestamp t, bool tz, char *buf, size_t size)
     const char *bc = era_year(y, &shown);
     char frac[8] = "";
     if (us) {
+        /* us is 1..999999, so the digits are not all zero: trim trailing ones */
         snprintf(frac, sizeof frac, ".%06d", us);
         size_t n = strlen(frac);
-        while (frac[n - 1] == '0')
-            frac[--n] = '\0';
+        while (n > 2 && frac[n - 1] == '0')
+            n--;
+        frac[n] = '\0';
     }
     return fit(snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d%s%s%s", shown, mo, d, h, mi, s,
                         frac, tz ? "Z" : "", bc),
