@@ -1,6 +1,7 @@
-/* Validation of a parsed schema: names, keys, block attributes and
- * relationships. Also fills what the parser leaves empty: table names,
- * column names, ForeignKey/BackReference targets and ForeignKey column types.
+/* Validation of a parsed schema: names, fields, keys, block attributes and
+ * defaults here; relationships in relations.c. Also fills what the parser
+ * leaves empty: table names, column names, ForeignKey/BackReference targets
+ * and ForeignKey column types.
  *
  * Runs even when the parser reported errors, but trusts only what it saw:
  * a `broken` model (tokens were skipped) or one with a `bad` field is not
@@ -12,85 +13,7 @@
 #include <string.h>
 
 #include "pgorm/pgorm.h"
-#include "schema/schema_int.h"
-
-typedef pgorm_sx_ctx ctx;
-
-/* A user-written name for a message: at most 64 bytes, never cut inside a
-   UTF-8 sequence, "..." when clipped. */
-typedef struct name64 {
-    char s[72];
-} name64;
-
-static name64 nm(const char *s)
-{
-    name64 r;
-    size_t n = s ? strlen(s) : 0;
-    if (n <= 64) {
-        memcpy(r.s, s ? s : "", n + (s ? 1 : 0));
-        r.s[n] = '\0';
-        return r;
-    }
-    size_t k = 61;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    memcpy(r.s, s, k);
-    memcpy(r.s + k, "...", 4);
-    return r;
-}
-
-/* A comma-separated list of names for a message, clipped with "...". */
-typedef struct namelist {
-    pgorm_buf b;
-    size_t count;
-    bool clipped;
-} namelist;
-
-static void nl_add(namelist *l, const char *name)
-{
-    l->count++;
-    if (l->clipped)
-        return;
-    if (l->b.len + strlen(name) > 240) {
-        pgorm_buf_puts(&l->b, l->b.len ? ", ..." : "...");
-        l->clipped = true;
-        return;
-    }
-    if (l->b.len)
-        pgorm_buf_puts(&l->b, ", ");
-    pgorm_buf_puts(&l->b, name);
-}
-
-static const char *nl_str(const namelist *l)
-{
-    return l->b.data && !l->b.oom ? l->b.data : "";
-}
-
-static bool unreliable(const ctx *c, size_t mi)
-{
-    return c->aux[mi].broken || c->aux[mi].any_bad;
-}
-
-static size_t find_model(const pgorm_schema *s, const char *name)
-{
-    for (size_t i = 0; i < s->nmodels; i++)
-        if (s->models[i].name && strcmp(s->models[i].name, name) == 0)
-            return i;
-    return PGORM_NONE;
-}
-
-static size_t find_field(const pgorm_model *m, const char *name)
-{
-    for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].name && strcmp(m->fields[i].name, name) == 0)
-            return i;
-    return PGORM_NONE;
-}
-
-static const char *kind_name(const pgorm_field *f)
-{
-    return f->kind == PGORM_FIELD_FOREIGN_KEY ? "ForeignKey" : "BackReference";
-}
+#include "schema/validate.h"
 
 /* ---- names --------------------------------------------------------------- */
 
@@ -385,153 +308,6 @@ static void check_blocks(ctx *c, size_t mi)
     }
 }
 
-/* ---- relationships ---------------------------------------------------------- */
-
-static void resolve_target(ctx *c, pgorm_field *f, const pgorm_sx_field_aux *fa)
-{
-    const pgorm_schema *s = c->s;
-    size_t t = find_model(s, f->target_model);
-    if (t != PGORM_NONE) {
-        f->target = t;
-        return;
-    }
-    namelist l = {PGORM_BUF_INIT, 0, false};
-    const char **names = pgorm_calloc(s->nmodels ? s->nmodels : 1, sizeof *names);
-    for (size_t i = 0; i < s->nmodels; i++) {
-        nl_add(&l, s->models[i].name);
-        if (names)
-            names[i] = s->models[i].name;
-    }
-    char dym[96];
-    pgorm_sx_did_you_mean(dym, sizeof dym, "",
-                          names ? pgorm_sx_suggest(f->target_model, names, s->nmodels) : NULL);
-    pgorm_sx_diag(&c->d, fa->target_pos, "%s to unknown model '%s' (models in this file: %s)%s",
-                  kind_name(f), nm(f->target_model).s, l.count ? nl_str(&l) : "none", dym);
-    pgorm_free(names);
-    pgorm_buf_free(&l.b);
-}
-
-static pgorm_coltype key_column_type(pgorm_coltype t)
-{
-    if (t.scalar == PGORM_S_SERIAL)
-        t.scalar = PGORM_S_INT4;
-    else if (t.scalar == PGORM_S_BIGSERIAL)
-        t.scalar = PGORM_S_INT8;
-    return t;
-}
-
-/* The column type of ForeignKey field (mi, fi): the type of its target's
-   key, following keys that are themselves ForeignKeys. Iterative, so a long
-   chain cannot exhaust the stack; a cycle is reported by its members. */
-static void resolve_fk_type(ctx *c, size_t mi, size_t fi)
-{
-    pgorm_schema *s = c->s;
-    pgorm_field *f0 = &s->models[mi].fields[fi];
-    pgorm_sx_field_aux *fa0 = &c->aux[mi].fields[fi];
-    size_t cm = mi, cf = fi;
-    for (size_t steps = 0; steps <= s->nmodels; steps++) {
-        const pgorm_field *f = &s->models[cm].fields[cf];
-        size_t ti = f->target;
-        if (ti == PGORM_NONE || unreliable(c, ti))
-            break;
-        const pgorm_model *t = &s->models[ti];
-        const pgorm_field *key = pgorm_model_single_id(t);
-        if (!key) {
-            bool composite = false;
-            for (size_t b = 0; b < t->nblocks; b++)
-                composite = composite || t->blocks[b].kind == PGORM_BLOCK_ID;
-            if (steps == 0 && composite)
-                pgorm_sx_diag(
-                    &c->d, fa0->target_pos,
-                    "ForeignKey[%s] needs model '%s' to have a single-column @id, but its "
-                    "primary key is a composite @@id",
-                    nm(t->name).s, nm(t->name).s);
-            break; /* no key at all: the model's own error says so */
-        }
-        size_t ki = (size_t)(key - t->fields);
-        const pgorm_sx_field_aux *ka = &c->aux[ti].fields[ki];
-        if (ka->bad || key->kind == PGORM_FIELD_BACK_REFERENCE)
-            break;
-        if (key->kind == PGORM_FIELD_SCALAR || ka->resolve == 2) {
-            f0->type = key->kind == PGORM_FIELD_SCALAR ? key_column_type(key->type) : key->type;
-            fa0->resolve = 2;
-            return;
-        }
-        if (ti == mi && ki == fi) {
-            pgorm_sx_diag(&c->d, fa0->target_pos,
-                          "ForeignKey[%s] has no key type: it is part of a primary key that is a "
-                          "ForeignKey leading back to itself",
-                          nm(f0->target_model).s);
-            break;
-        }
-        cm = ti;
-        cf = ki;
-    }
-    fa0->resolve = 3;
-}
-
-static void fk_list(const pgorm_model *t, const char *to, namelist *l, size_t *only)
-{
-    for (size_t i = 0; i < t->nfields; i++) {
-        const pgorm_field *g = &t->fields[i];
-        if (g->kind == PGORM_FIELD_FOREIGN_KEY && g->target_model &&
-            strcmp(g->target_model, to) == 0) {
-            nl_add(l, g->name);
-            *only = i;
-        }
-    }
-}
-
-static void resolve_backref(ctx *c, size_t mi, size_t fi)
-{
-    const pgorm_schema *s = c->s;
-    const pgorm_model *m = &s->models[mi];
-    pgorm_field *f = &s->models[mi].fields[fi];
-    const pgorm_sx_field_aux *fa = &c->aux[mi].fields[fi];
-    size_t ti = f->target;
-    if (ti == PGORM_NONE || unreliable(c, ti))
-        return;
-    const pgorm_model *t = &s->models[ti];
-    namelist l = {PGORM_BUF_INIT, 0, false};
-    size_t only = PGORM_NONE;
-    fk_list(t, m->name, &l, &only);
-    name64 tn = nm(t->name), mn = nm(m->name);
-    if (f->target_field) {
-        size_t k = find_field(t, f->target_field);
-        const pgorm_field *g = k == PGORM_NONE ? NULL : &t->fields[k];
-        if (g && g->kind == PGORM_FIELD_FOREIGN_KEY && strcmp(g->target_model, m->name) == 0) {
-            f->target_fk = k;
-        } else {
-            char tail[320];
-            if (l.count)
-                snprintf(tail, sizeof tail, "; write BackReference[%s.field] with one of: %s", tn.s,
-                         nl_str(&l));
-            else
-                snprintf(tail, sizeof tail, "; model '%s' has no ForeignKey[%s] field", tn.s, mn.s);
-            if (!g)
-                pgorm_sx_diag(&c->d, fa->target_field_pos, "model '%s' has no field '%s'%s", tn.s,
-                              nm(f->target_field).s, tail);
-            else
-                pgorm_sx_diag(&c->d, fa->target_field_pos,
-                              "field '%s.%s' is not a ForeignKey to '%s'%s", tn.s,
-                              nm(f->target_field).s, mn.s, tail);
-        }
-    } else if (l.count == 1) {
-        f->target_fk = only;
-    } else if (l.count == 0) {
-        pgorm_sx_diag(&c->d, fa->target_pos,
-                      "BackReference[%s] needs a ForeignKey[%s] field in model '%s', and it has "
-                      "none",
-                      tn.s, mn.s, tn.s);
-    } else {
-        pgorm_sx_diag(&c->d, fa->target_pos,
-                      "model '%s' has %zu ForeignKey[%s] fields, so BackReference[%s] is "
-                      "ambiguous: write BackReference[%s.field] with one of: %s",
-                      tn.s, l.count, mn.s, tn.s, tn.s, nl_str(&l));
-    }
-    pgorm_buf_free(&l.b);
-}
-
 void pgorm_sx_validate(pgorm_sx_ctx *c)
 {
     pgorm_schema *s = c->s;
@@ -542,24 +318,7 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
         check_blocks(c, mi);
     }
     /* Relationships need every model's fields. */
-    for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
-        pgorm_model *m = &s->models[mi];
-        for (size_t fi = 0; fi < m->nfields; fi++)
-            if (m->fields[fi].kind != PGORM_FIELD_SCALAR && !c->aux[mi].fields[fi].bad)
-                resolve_target(c, &m->fields[fi], &c->aux[mi].fields[fi]);
-    }
-    for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
-        pgorm_model *m = &s->models[mi];
-        for (size_t fi = 0; fi < m->nfields; fi++) {
-            pgorm_sx_field_aux *fa = &c->aux[mi].fields[fi];
-            if (fa->bad)
-                continue;
-            if (m->fields[fi].kind == PGORM_FIELD_FOREIGN_KEY && fa->resolve == 0)
-                resolve_fk_type(c, mi, fi);
-            else if (m->fields[fi].kind == PGORM_FIELD_BACK_REFERENCE)
-                resolve_backref(c, mi, fi);
-        }
-    }
+    pgorm_sx_validate_relations(c);
     /* Defaults last: a ForeignKey's type is known only now. */
     for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
         pgorm_model *m = &s->models[mi];
