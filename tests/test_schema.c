@@ -679,6 +679,8 @@ static void test_syntax_errors(void **state)
         "unknown @on_delete action 'explode' (expected one of: cascade, restrict, set_null, "
         "no_action)");
     BAD(with_model("  x text @unique(1)\n"), 3, 17, "@unique takes no arguments");
+    /* an unclosed group does not swallow the next field */
+    BAD(with_model("  b text @index(\n  c text\n  @@index(c)\n"), 3, 16, "@index takes no arguments");
     BAD(with_model("  x text @renamed_from(\"y\")\n"), 3, 24, "expected the field's old name");
     BAD(with_model("  @@index()\n"), 3, 11, "expected a field name in @@index(...)");
     BAD(with_model("  @@index(id,)\n"), 3, 14, "expected a field name in @@index(...)");

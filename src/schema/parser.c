@@ -100,6 +100,9 @@ void pgorm_sx_skip_group(pgorm_sx_parser *p)
         const tok *k = peek(p);
         if (k->kind == SX_EOF || k->kind == SX_RBRACE || k->kind == SX_ATAT || at_model_start(p))
             return;
+        /* an unclosed group: stop at what looks like the next field */
+        if (depth > 0 && k->line_start && k->kind == SX_IDENT && peek_at(p, 1)->kind == SX_IDENT)
+            return;
         take(p);
         if (k->kind == open)
             depth++;
