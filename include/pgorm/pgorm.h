@@ -332,9 +332,10 @@ typedef struct pgorm_query {
     pgorm_order order[PGORM_MAX_ORDER]; /* zero: no ORDER BY */
     int64_t limit;                    /* 0: no limit */
     int64_t offset;
-    bool fetch_links;                 /* eager-load relations (issue: relationships) */
-    int depth;                        /* fetch_links depth; 0 means 1 */
-    const char *const *links;         /* NULL: all links; else NULL-terminated field names */
+    bool fetch_links;                 /* fill relations in the same statement (below) */
+    int depth;                        /* fetch_links levels: 0 means 1, at most PGORM_MAX_DEPTH */
+    const char *const *links;         /* NULL: all links; else NULL-terminated field names,
+                                         "author" or a path "author.country" */
 } pgorm_query;
 
 /* ------------------------------------------------------------------ */
@@ -510,7 +511,8 @@ void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
    ANY($k), one array parameter of any length; n == 0 matches nothing),
    LIKE / ILIKE (text columns), AND / OR (no children: TRUE / FALSE), NOT.
    Each order entry is exactly one column bit; the list ends at the first
-   0. fetch_links is not available yet (PGORM_ERR_INVALID). */
+   0. With q->fetch_links the relations are filled in the same statement:
+   see "Relationships" below. */
 void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud);
 /* Find by primary key: `key` is a struct of the model whose key columns are
@@ -563,6 +565,74 @@ int pgorm_delete_sync(pgorm_db *db, const pgorm_model_desc *m, const void *key, 
                       pgorm_error *err);
 int pgorm_delete_where_sync(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
                             int64_t *count, pgorm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Relationships (generated wrappers call these).                      */
+/*
+ * Ownership: related rows live in the arena of the result that loaded them,
+ * like strings; one pgorm_result_free() frees the rows, the rows they link
+ * to and their strings. A ref / items pointer set in a row points into
+ * that result: it is valid until that result is freed.
+ *
+ * fetch_links (pgorm_find with q->fetch_links, and pgorm_backref): ONE
+ * statement. Each ForeignKey is a JOIN (LEFT JOIN when the key is nullable,
+ * so a row with a NULL key is still returned, with ref == NULL); each
+ * BackReference is one binary array of records,
+ *   ARRAY(SELECT ROW(...) FROM book t2 WHERE t2.author_id = t0.id ORDER BY t2.id),
+ * so two back references never multiply rows and limit / offset count the
+ * rows of the model found. Below the first level, links nest the same way
+ * (a ForeignKey inside a back reference is a JOIN inside its subquery, a
+ * back reference inside one a nested ARRAY) down to q->depth levels (0
+ * means 1; at most PGORM_MAX_DEPTH, more is PGORM_ERR_INVALID); the depth
+ * also ends cycles (Store -> manager -> Store). q->links chooses: NULL for
+ * every relation at every level, else a NULL-terminated list of relation
+ * names of the model found ("author": it and everything below it to the
+ * depth) or paths ("author.country": below author, only country). Back
+ * reference items are ordered by their key. Identity map: within one
+ * result a related row is one struct however often it is reached (1000
+ * books by 100 authors: 100 Author structs); the same row reached again
+ * through a deeper path gets the links that path adds. A back reference's
+ * items are an array of structs, so a row there is a struct of its own
+ * (its ForeignKeys still point at the shared structs).
+ */
+#define PGORM_MAX_DEPTH 4
+
+/* Lazy load of the ForeignKey m->rels[rel] for the n structs of m at rows:
+   the callback gets a result with the distinct related rows (of the
+   relation's target model, in the order the rows name them), and each
+   row's ref points at its row there. A ref that is already set is kept and
+   nothing is fetched for it (set it to NULL to load it again); a NULL key
+   sets ref = NULL. `rows` must stay valid until the callback runs (refs
+   are written then; on error nothing is written).
+   Merged: loads issued in the same turn of the loop (before the loop runs
+   again, or before a _sync call drives it) for the same target model go
+   out as ONE statement, SELECT ... WHERE key = ANY($1), and each caller's
+   callback still runs exactly once with its own result, in the order the
+   loads were made. So n single loads cost one round trip, like one load of
+   n rows. */
+void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows, size_t n,
+                pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* The rows of the BackReference m->rels[rel] of `row` (a struct of m whose
+   key is set): SELECT ... FROM <target> WHERE <fk> = <row's key>, then
+   q's where, order (by key when none), limit, offset and fetch_links, as in
+   pgorm_find (q == NULL: all of them). On success row's BackReference is
+   set to them (items into the result, count, loaded = true) before the
+   callback runs: `row` must stay valid until then. */
+void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                   const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* SELECT count(*) of the same rows, filtered by `where` (NULL or a zero
+   predicate: all of them). `row` is borrowed for the call only. */
+void pgorm_backref_count(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                         const pgorm_pred *where, pgorm_count_cb cb, void *ud);
+/* _sync twins. `out` must not be NULL for load and backref (the refs and
+   items point into *out, owned by the caller). */
+int pgorm_load_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows, size_t n,
+                    pgorm_result **out, pgorm_error *err);
+int pgorm_backref_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                       const pgorm_query *q, pgorm_result **out, pgorm_error *err);
+int pgorm_backref_count_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel,
+                             const void *row, const pgorm_pred *where, int64_t *count,
+                             pgorm_error *err);
 
 #ifdef __cplusplus
 }

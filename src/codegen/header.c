@@ -2,6 +2,7 @@
  * of the typed calls. */
 #include <string.h>
 
+#include "codegen/emit_rel.h"
 #include "codegen/gen.h"
 #include "migrate/ddl.h"
 
@@ -347,5 +348,6 @@ void cg_emit_header(cg_out *o, const cg_plan *p)
         cg_printf(o, "typedef struct %s %s;\n", p->models[i].type, p->models[i].type);
     for (size_t i = 0; i < p->nmodels; i++)
         emit_model(o, p, &p->models[i]);
+    cg_emit_rel_header(o, p);
     cg_printf(o, "\n#endif\n");
 }

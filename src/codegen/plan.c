@@ -361,7 +361,8 @@ static pgorm_codegen_status plan_rels(planner *pl, cg_model *cm)
         if (f->target >= p->nmodels)
             return invalid(pl, f->type_pos, "field %s.%s: model %s is not resolved", cm->m->name,
                            f->name, f->target_model);
-        cg_rel *r = &cm->rels[cm->nrels++];
+        cg_rel *r = &cm->rels[cm->nrels];
+        r->index = cm->nrels++;
         r->field = f;
         r->target = f->target;
         cm->fields[i].rel = r;
@@ -377,6 +378,34 @@ static pgorm_codegen_status plan_rels(planner *pl, cg_model *cm)
                            cm->m->name, f->name, t->m->name);
         r->kind = PGORM_REL_BACK;
         r->fk_column = t->fields[f->target_fk].col->index;
+    }
+    return PGORM_CODEGEN_OK;
+}
+
+/* The relationship calls (emit_rel.c), after every other name: the
+   schema's own names and the CRUD calls win a clash. */
+static pgorm_codegen_status plan_rel_names(planner *pl, cg_model *cm)
+{
+    pgorm_arena *a = &pl->p->arena;
+    const char *snake = cg_snake(a, cm->m->name, false);
+    if (!snake)
+        return PGORM_CODEGEN_NOMEM;
+    for (size_t i = 0; i < cm->nrels; i++) {
+        cg_rel *r = &cm->rels[i];
+        const char *id = cg_ident(a, r->field->name);
+        if (!id)
+            return PGORM_CODEGEN_NOMEM;
+        if (r->kind == PGORM_REL_FORWARD) {
+            CLAIM(r->fn[CG_REL_ONE], "%s_load_%s", snake, id);
+            CLAIM(r->fn[CG_REL_ONE_SYNC], "%s_sync", r->fn[CG_REL_ONE]);
+            CLAIM(r->fn[CG_REL_MORE], "%s_many", r->fn[CG_REL_ONE]);
+            CLAIM(r->fn[CG_REL_MORE_SYNC], "%s_sync", r->fn[CG_REL_MORE]);
+        } else {
+            CLAIM(r->fn[CG_REL_ONE], "%s_%s", snake, id);
+            CLAIM(r->fn[CG_REL_ONE_SYNC], "%s_sync", r->fn[CG_REL_ONE]);
+            CLAIM(r->fn[CG_REL_MORE], "%s_count", r->fn[CG_REL_ONE]);
+            CLAIM(r->fn[CG_REL_MORE_SYNC], "%s_sync", r->fn[CG_REL_MORE]);
+        }
     }
     return PGORM_CODEGEN_OK;
 }
@@ -431,6 +460,8 @@ static pgorm_codegen_status build(planner *pl, const pgorm_schema *s, const char
         st = plan_rels(pl, &p->models[i]);
     for (size_t i = 0; i < p->nmodels && st == PGORM_CODEGEN_OK; i++)
         st = plan_get_params(pl, &p->models[i]);
+    for (size_t i = 0; i < p->nmodels && st == PGORM_CODEGEN_OK; i++)
+        st = plan_rel_names(pl, &p->models[i]);
     return st;
 }
 

@@ -62,12 +62,26 @@ typedef struct cg_col {
     const char *param;             /* its parameter's name in <model>_get (key columns) */
 } cg_col;
 
+/* The calls written per relation (emit_rel.c). ForeignKey:
+   <model>_load_<field>, its _sync twin, <model>_load_<field>_many and its
+   _sync twin. BackReference: <model>_<field>, _sync, <model>_<field>_count,
+   _sync. */
+typedef enum cg_rel_fn {
+    CG_REL_ONE,
+    CG_REL_ONE_SYNC,
+    CG_REL_MORE, /* _many / _count */
+    CG_REL_MORE_SYNC,
+    CG_REL_FN_COUNT
+} cg_rel_fn;
+
 /* One ForeignKey or BackReference. */
 typedef struct cg_rel {
     const pgorm_field *field;
     pgorm_rel_kind kind;
     size_t target;    /* index into plan->models */
     size_t fk_column; /* FORWARD: our column; BACK: the target's column */
+    size_t index;     /* in the model's descriptor rels */
+    const char *fn[CG_REL_FN_COUNT];
 } cg_rel;
 
 /* One field of the schema, as a member of the struct. */

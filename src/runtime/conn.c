@@ -44,6 +44,7 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
     db->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
                                                                   : 10000;
     pgorm_hmap_init(&db->stmts, PGORM_HMAP_BYTES);
+    pgorm_hmap_init(&db->held, PGORM_HMAP_U64);
     return db;
 }
 
@@ -758,6 +759,7 @@ static void teardown(pgorm_db *db)
     }
     pgorm_error_clear(&closed);
     pipe_stmts_free(db);
+    pgorm_hmap_free(&db->held); /* empty: each entry's flush ran in the loop above */
     pgorm_error_clear(&db->conn_err);
     pgorm_free(db->later);
     pgorm_free(db);

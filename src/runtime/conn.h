@@ -102,6 +102,9 @@ struct pgorm_db {
     pgorm_hmap stmts; /* sql text -> pgorm_stmt */
     unsigned stmt_seq;
 
+    /* work held until the end of the loop turn (conn_held.c): key -> state */
+    pgorm_hmap held;
+
     /* an adapter could not watch the socket */
     pgorm_errcode hook_err_code;
     const char *hook_err_msg; /* static, from the adapter */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "runtime/codec.h"
+#include "runtime/links.h"
 
 /* ---------------------------------------------------------------- */
 /* The operation                                                     */
@@ -159,6 +160,10 @@ static void select_from(pgorm_sqlb *b)
 void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud)
 {
+    if (q && q->fetch_links) {
+        pgorm_links_find(db, m, q, cb, fn, ud); /* links.c: one statement with JOINs */
+        return;
+    }
     crud_op *op = pgorm_crud_new(db, CRUD_ROWS, m, cb, NULL, fn, ud);
     if (!op)
         return;
@@ -170,9 +175,6 @@ void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
     if (q->limit < 0 || q->offset < 0)
         pgorm_sqlb_fail(&b, PGORM_ERR_INVALID, "limit %lld and offset %lld must not be negative",
                         (long long)q->limit, (long long)q->offset);
-    if (q->fetch_links)
-        pgorm_sqlb_fail(&b, PGORM_ERR_INVALID,
-                        "fetch_links: eager loading is not available in this build");
     if (!pgorm_sqlb_failed(&b)) {
         select_from(&b);
         pgorm_sqlb_where(&b, &q->where);

@@ -102,6 +102,19 @@ typedef void (*pgorm_later_fn)(pgorm_db *db, const pgorm_error *err, pgorm_fn f1
 void pgorm_db_fail_later(pgorm_db *db, pgorm_errcode code, const char *static_message,
                          pgorm_later_fn fn, pgorm_fn f1, pgorm_fn f2, void *ud);
 
+/* Work held until the end of the loop turn, so that requests made in the
+   same turn can be merged into one statement (lazy loads): a map per
+   connection from `key` (any address, e.g. a model descriptor) to the
+   caller's pending state. The caller schedules its flush with
+   pgorm_db_fail_later (which runs on the next turn, or during teardown at
+   the latest) and removes its entry there. The core never touches the
+   state. put: 0, or -1 (out of memory, db NULL or being torn down: then
+   the caller flushes alone). del removes the entry only while it still
+   holds `state`. */
+void *pgorm_db_held_get(const pgorm_db *db, const void *key);
+int pgorm_db_held_put(pgorm_db *db, const void *key, void *state);
+void pgorm_db_held_del(pgorm_db *db, const void *key, const void *state);
+
 /* Fill *err from a failed PGresult (SQLSTATE, message, detail, constraint...).
    Strings are new (pgorm_error_clear releases them). */
 void pgorm_error_from_result(pgorm_error *err, const PGresult *res);

@@ -1,0 +1,177 @@
+/* The relationship calls of the generated code: per ForeignKey a lazy load
+ * (of one row and of many) and per BackReference the access to its rows
+ * and their count, each with its _sync twin. They are written after every
+ * model (in both files), since they name two models' types and helpers.
+ */
+#include "codegen/emit_rel.h"
+
+static const char intro[] =
+    "Related rows live in the arena of the result that loaded them: a ref or an "
+    "items pointer points into rows a callback received (or a _sync call returned) and stays "
+    "valid until those rows are freed. One <model>_rows_free() frees the rows, the rows they "
+    "link to and their strings. A find with .fetch_links fills them in the same statement; the "
+    "calls below load them on demand.";
+
+/* The struct member of a relation's field. */
+static const char *member_of(const cg_model *cm, const cg_rel *r)
+{
+    for (size_t j = 0; j < cm->m->nfields; j++)
+        if (cm->fields[j].rel == r)
+            return cm->fields[j].member;
+    return "";
+}
+
+static void signature(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *r,
+                      cg_rel_fn fn, const char *tail)
+{
+    const cg_model *t = &p->models[r->target];
+    bool fwd = r->kind == PGORM_REL_FORWARD;
+    bool sync = fn == CG_REL_ONE_SYNC || fn == CG_REL_MORE_SYNC;
+    bool more = fn == CG_REL_MORE || fn == CG_REL_MORE_SYNC;
+    cg_list l = {0};
+    cg_list_add(o, &l, "pgorm_db *db");
+    if (fwd && more) {
+        cg_list_add(o, &l, "%s *rows", cm->type);
+        cg_list_add(o, &l, "size_t n");
+    } else {
+        cg_list_add(o, &l, "%s%s *row", !fwd && more ? "const " : "", cm->type);
+    }
+    if (!fwd)
+        cg_list_add(o, &l, more ? "pgorm_pred where" : "const %s *q", t->query);
+    bool count = !fwd && more;
+    if (sync) {
+        cg_list_add(o, &l, count ? "int64_t *count" : "%s **out", t->rows);
+        cg_list_add(o, &l, "pgorm_error *err");
+    } else {
+        cg_list_add(o, &l, "%s cb", count ? "pgorm_count_cb" : t->rows_cb);
+        cg_list_add(o, &l, "void *ud");
+    }
+    cg_wrap(o, cg_sfmt(o, "%s %s(", sync ? "int" : "void", r->fn[fn]), &l, ",",
+            cg_sfmt(o, ")%s", tail));
+}
+
+static const char *doc(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *r,
+                       bool more)
+{
+    const cg_model *t = &p->models[r->target];
+    const char *mem = member_of(cm, r);
+    if (r->kind == PGORM_REL_FORWARD && !more)
+        return cg_sfmt(o,
+                       "Loads row->%s.ref, the %s that row->%s.key names. The callback gets it "
+                       "(0 or 1 rows, owned by the callback) and ref points at it until those "
+                       "rows are freed. A ref already set is kept (set it to NULL to load it "
+                       "again); a NULL key loads as ref == NULL. Loads of %s rows issued in the "
+                       "same turn of the loop go out as one query. `row` must stay valid until "
+                       "the callback runs.",
+                       mem, t->type, mem, t->type);
+    if (r->kind == PGORM_REL_FORWARD)
+        return cg_sfmt(o,
+                       "The same for the n rows at `rows`, in one query: the callback gets each "
+                       "distinct %s once, and each row's %s.ref points at its own.",
+                       t->type, mem);
+    const char *fk = t->cols[r->fk_column].field->name;
+    if (!more)
+        return cg_sfmt(o,
+                       "The %s rows whose %s is row (%s.%s), selected by q like %s: .where, "
+                       ".order (by key when none), .limit, .offset, .fetch_links; q NULL: all "
+                       "of them. row->%s is set to them when the callback runs: `row` must stay "
+                       "valid until then, and the items live in the callback's rows.",
+                       t->type, fk, t->type, fk, t->fn[CG_FIND], mem);
+    return cg_sfmt(o, "Counts the %s rows whose %s is row and that `where` matches.", t->type,
+                   fk);
+}
+
+/* The call to the generic runtime, as the body of fn. */
+static void body(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *r, cg_rel_fn fn)
+{
+    const cg_model *t = &p->models[r->target];
+    bool fwd = r->kind == PGORM_REL_FORWARD;
+    bool sync = fn == CG_REL_ONE_SYNC || fn == CG_REL_MORE_SYNC;
+    bool more = fn == CG_REL_MORE || fn == CG_REL_MORE_SYNC;
+    const char *generic = fwd ? "pgorm_load" : more ? "pgorm_backref_count" : "pgorm_backref";
+    cg_list l = {0};
+    cg_list_add(o, &l, "db");
+    cg_list_add(o, &l, "&%s", cm->desc);
+    cg_list_add(o, &l, "%zu", r->index);
+    if (fwd) {
+        cg_list_add(o, &l, more ? "rows" : "row");
+        cg_list_add(o, &l, more ? "n" : "1");
+    } else {
+        cg_list_add(o, &l, "row");
+        cg_list_add(o, &l, more ? "&where" : "q");
+    }
+    cg_printf(o, "{\n");
+    if (!fwd && more) {
+        cg_list_add(o, &l, sync ? "count" : "cb");
+        cg_list_add(o, &l, sync ? "err" : "ud");
+        cg_wrap(o, cg_sfmt(o, "    %s%s%s(", sync ? "return " : "", generic, sync ? "_sync" : ""),
+                &l, ",", ");\n");
+    } else if (sync) {
+        cg_list_add(o, &l, "out ? &res : NULL");
+        cg_list_add(o, &l, "err");
+        cg_printf(o, "    pgorm_result *res = NULL;\n");
+        cg_wrap(o, cg_sfmt(o, "    int rc = %s_sync(", generic), &l, ",", ");\n");
+        cg_printf(o, "    return %s(rc, res, out, err);\n", t->wrap);
+    } else {
+        cg_list_add(o, &l, "%s", t->deliver);
+        cg_list_add(o, &l, "(pgorm_fn)cb");
+        cg_list_add(o, &l, "ud");
+        cg_wrap(o, cg_sfmt(o, "    %s(", generic), &l, ",", ");\n");
+    }
+    cg_printf(o, "}\n");
+}
+
+static bool any_rels(const cg_plan *p)
+{
+    for (size_t i = 0; i < p->nmodels; i++)
+        if (p->models[i].nrels)
+            return true;
+    return false;
+}
+
+static void banner(cg_out *o)
+{
+    cg_printf(o, "\n/* ------------------------------------------------------------------ */\n");
+    cg_printf(o, "/* %-66s */\n", "Relationships");
+}
+
+void cg_emit_rel_header(cg_out *o, const cg_plan *p)
+{
+    if (!any_rels(p))
+        return;
+    banner(o);
+    cg_printf(o, "\n");
+    cg_comment(o, 0, intro);
+    for (size_t i = 0; i < p->nmodels; i++) {
+        const cg_model *cm = &p->models[i];
+        for (size_t j = 0; j < cm->nrels; j++) {
+            const cg_rel *r = &cm->rels[j];
+            cg_printf(o, "\n/* %s.%s: %s[%s] */\n", cm->type, r->field->name,
+                      r->kind == PGORM_REL_FORWARD ? "ForeignKey" : "BackReference",
+                      p->models[r->target].type);
+            cg_comment(o, 0, doc(o, p, cm, r, false));
+            signature(o, p, cm, r, CG_REL_ONE, ";\n");
+            signature(o, p, cm, r, CG_REL_ONE_SYNC, ";\n");
+            cg_comment(o, 0, doc(o, p, cm, r, true));
+            signature(o, p, cm, r, CG_REL_MORE, ";\n");
+            signature(o, p, cm, r, CG_REL_MORE_SYNC, ";\n");
+        }
+    }
+}
+
+void cg_emit_rel_source(cg_out *o, const cg_plan *p)
+{
+    if (!any_rels(p))
+        return;
+    banner(o);
+    for (size_t i = 0; i < p->nmodels; i++) {
+        const cg_model *cm = &p->models[i];
+        for (size_t j = 0; j < cm->nrels; j++) {
+            for (int fn = 0; fn < CG_REL_FN_COUNT; fn++) {
+                cg_printf(o, "\n");
+                signature(o, p, cm, &cm->rels[j], (cg_rel_fn)fn, "\n");
+                body(o, p, cm, &cm->rels[j], (cg_rel_fn)fn);
+            }
+        }
+    }
+}
