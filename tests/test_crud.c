@@ -21,7 +21,7 @@
 /* Models                                                              */
 
 #define MODEL(T, name, table, cols, pk)                                                  \
-    {name, table, sizeof(T), cols, sizeof cols / sizeof cols[0], pk, NULL, 0, NULL, 0}
+    {name, table, sizeof(T), cols, sizeof cols / sizeof cols[0], pk, NULL, 0, NULL, 0, NULL}
 #define COL(T, name, sqlt, type, flags, field)                                           \
     {name, sqlt, type, flags, offsetof(T, field), PGORM_NO_OFFSET, NULL}
 #define COLH(T, name, sqlt, type, flags, field)                                          \

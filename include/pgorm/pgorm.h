@@ -229,6 +229,11 @@ typedef struct pgorm_model_desc {
     /* unique column sets (for upsert targets), as masks */
     const uint64_t *unique_masks;
     size_t nunique;
+    /* The constraint name of each unique set (parallel to unique_masks), as
+       the DDL names it: "book_pkey", "book_isbn_key". NULL: derived from the
+       masks by PostgreSQL's convention (<table>_pkey for the primary key,
+       <table>_<columns in model order>_key for the others). */
+    const char *const *unique_names;
 } pgorm_model_desc;
 
 /* ------------------------------------------------------------------ */
@@ -246,6 +251,10 @@ typedef enum pgorm_pred_kind {
     PGORM_PRED_AND,
     PGORM_PRED_OR,
     PGORM_PRED_NOT,
+    /* column <op> EXCLUDED.column: the stored row's value against the
+       incoming one, in an upsert's condition only (pgorm_upsert.where).
+       PGORM_EQ / PGORM_NE are NULL-safe there (IS [NOT] DISTINCT FROM). */
+    PGORM_PRED_EXCLUDED,
 } pgorm_pred_kind;
 
 typedef enum pgorm_cmp {
@@ -565,6 +574,165 @@ int pgorm_delete_sync(pgorm_db *db, const pgorm_model_desc *m, const void *key, 
                       pgorm_error *err);
 int pgorm_delete_where_sync(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
                             int64_t *count, pgorm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Relationships (generated wrappers call these).                      */
+/*
+ * Ownership: related rows live in the arena of the result that loaded them,
+ * like strings; one pgorm_result_free() frees the rows, the rows they link
+ * to and their strings. A ref / items pointer set in a row points into
+ * that result: it is valid until that result is freed.
+ *
+ * fetch_links (pgorm_find with q->fetch_links, and pgorm_backref): ONE
+ * statement. Each ForeignKey is a JOIN (LEFT JOIN when the key is nullable,
+ * so a row with a NULL key is still returned, with ref == NULL); each
+ * BackReference is one binary array of records,
+ *   ARRAY(SELECT ROW(...) FROM book t2 WHERE t2.author_id = t0.id ORDER BY t2.id),
+ * so two back references never multiply rows and limit / offset count the
+ * rows of the model found. Below the first level, links nest the same way
+ * (a ForeignKey inside a back reference is a JOIN inside its subquery, a
+ * back reference inside one a nested ARRAY) down to q->depth levels (0
+ * means 1; at most PGORM_MAX_DEPTH, more is PGORM_ERR_INVALID); the depth
+ * also ends cycles (Store -> manager -> Store). q->links chooses: NULL for
+ * every relation at every level, else a NULL-terminated list of relation
+ * names of the model found ("author": it and everything below it to the
+ * depth) or paths ("author.country": below author, only country). Back
+ * reference items are ordered by their key. Identity map: within one
+ * result a related row is one struct however often it is reached (1000
+ * books by 100 authors: 100 Author structs); the same row reached again
+ * through a deeper path gets the links that path adds. A back reference's
+ * items are an array of structs, so a row there is a struct of its own
+ * (its ForeignKeys still point at the shared structs).
+ */
+#define PGORM_MAX_DEPTH 4
+
+/* Lazy load of the ForeignKey m->rels[rel] for the n structs of m at rows:
+   the callback gets a result with the distinct related rows (of the
+   relation's target model, in the order the rows name them), and each
+   row's ref points at its row there. A ref that is already set is kept and
+   nothing is fetched for it (set it to NULL to load it again); a NULL key
+   sets ref = NULL. `rows` must stay valid until the callback runs (refs
+   are written then; on error nothing is written).
+   Merged: loads issued in the same turn of the loop (before the loop runs
+   again, or before a _sync call drives it) for the same target model go
+   out as ONE statement, SELECT ... WHERE key = ANY($1), and each caller's
+   callback still runs exactly once with its own result, in the order the
+   loads were made. So n single loads cost one round trip, like one load of
+   n rows. */
+void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows, size_t n,
+                pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* The rows of the BackReference m->rels[rel] of `row` (a struct of m whose
+   key is set): SELECT ... FROM <target> WHERE <fk> = <row's key>, then
+   q's where, order (by key when none), limit, offset and fetch_links, as in
+   pgorm_find (q == NULL: all of them). On success row's BackReference is
+   set to them (items into the result, count, loaded = true) before the
+   callback runs: `row` must stay valid until then. */
+void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                   const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* SELECT count(*) of the same rows, filtered by `where` (NULL or a zero
+   predicate: all of them). `row` is borrowed for the call only. */
+void pgorm_backref_count(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                         const pgorm_pred *where, pgorm_count_cb cb, void *ud);
+/* _sync twins. `out` must not be NULL for load and backref (the refs and
+   items point into *out, owned by the caller). */
+int pgorm_load_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows, size_t n,
+                    pgorm_result **out, pgorm_error *err);
+int pgorm_backref_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                       const pgorm_query *q, pgorm_result **out, pgorm_error *err);
+int pgorm_backref_count_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel,
+                             const void *row, const pgorm_pred *where, int64_t *count,
+                             pgorm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Upsert: insert rows, or update those whose conflict key exists.     */
+
+/* What an upsert does on a conflict. Zero-initialise and set what you need:
+     &(pgorm_upsert){ .conflict = BOOK_ISBN, .update = BOOK_TITLE | BOOK_PAGES } */
+typedef struct pgorm_upsert {
+    /* The conflict target, exactly one of:
+       - conflict: column bits equal to one of the model's unique sets (the
+         primary key, a @unique field, a @@unique(...) block);
+       - constraint: the name of one of those constraints ("book_isbn_key").
+       Anything else is refused before anything is sent (PGORM_ERR_INVALID,
+       naming the target and listing the valid ones). */
+    uint64_t conflict;
+    const char *constraint;
+    /* The columns set from the incoming row on conflict. 0: every sent
+       column except the conflict target, the primary key, and a column with
+       a default left unset in every input row (so `created_at
+       @default(now())` keeps its stored value). Conflict-target columns and
+       server-generated (serial) columns that are not sent are refused. An
+       unset value with a default in a row that is updated sets the column
+       to its default (the incoming row carries the default); NULL sets
+       NULL. */
+    uint64_t update;
+    /* ON CONFLICT DO NOTHING: a conflicting row is left as it is. `update`
+       and `where` must then be zero. */
+    bool do_nothing;
+    /* Also return the stored row of each input that was neither inserted
+       nor updated (DO NOTHING, or `where` false), marked
+       PGORM_UPSERT_EXISTING. A row committed by another transaction after
+       the statement started is not seen (and not returned). */
+    bool return_existing;
+    /* DO UPDATE ... WHERE: update a conflicting row only when this holds.
+       Leaves about the stored row are the model's ordinary predicates; the
+       incoming row is reached with PGORM_PRED_EXCLUDED (generated:
+       <model>_<column>_lt_excluded() ...). Zero: always update. */
+    pgorm_pred where;
+} pgorm_upsert;
+
+/* What happened to the row of an upsert result. */
+typedef enum pgorm_upsert_outcome {
+    PGORM_UPSERT_NONE = 0,  /* not an upsert result, or no such row */
+    PGORM_UPSERT_INSERTED,  /* no row had its conflict key: inserted */
+    PGORM_UPSERT_UPDATED,   /* a row had it and was updated */
+    PGORM_UPSERT_EXISTING,  /* a row had it and was left as is (return_existing) */
+} pgorm_upsert_outcome;
+
+/* Insert-or-update n rows in ONE statement, whatever n (array parameters,
+   as pgorm_insert):
+     INSERT INTO t AS t (cols) SELECT ... FROM unnest(...) ORDER BY ord
+     ON CONFLICT (target) DO UPDATE SET c = EXCLUDED.c, ... [WHERE ...]
+     RETURNING <every column>, (xmax = 0)
+   - Columns sent: as pgorm_insert (serial columns are not sent unless they
+     are in the conflict target; an unset column with a default gets it),
+     and every conflict-target column must be set in every row.
+   - Duplicates: rows with equal conflict keys cannot be in one statement
+     (PostgreSQL: "cannot affect row a second time"), so only the LAST of
+     them is sent; the others are dropped before sending.
+   - The result holds one row per conflict key that came back (inserted,
+     updated, or existing with return_existing), in input order (of the
+     row that was sent), each with its outcome: pgorm_result_outcome(),
+     pgorm_result_inserted(), and the index of its input row:
+     pgorm_result_input(). Rows are matched to inputs by conflict key, not
+     by position.
+   - `rows` must stay valid until the callback runs: each input row whose
+     conflict key came back gets the fixed-size values of the stored row
+     written back (keys, defaults, and the stored values of columns that
+     were not updated), dropped duplicates included (from the row that was
+     sent); char * and bytea fields are left as they are. Inputs with no row
+     back (DO NOTHING, `where` false) are left untouched.
+   - Atomic: on any error (a foreign key, a NOT NULL, a CHECK) nothing of
+     the call is written and nothing is written back.
+   `m`, `opts` and what they point to are borrowed for the call only.
+   n == 0 sends nothing and gives an empty result. */
+void pgorm_upsert_rows(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
+                       const pgorm_upsert *opts, pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* The _sync twin (see the CRUD twins above). */
+int pgorm_upsert_rows_sync(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
+                           const pgorm_upsert *opts, pgorm_result **out, pgorm_error *err);
+
+/* Row i of an upsert result: its outcome (PGORM_UPSERT_NONE for another
+   kind of result or i out of range); whether it was inserted; the index in
+   the caller's array of the input row it came from ((size_t)-1 when it
+   matched none: a conflict key the server changed, e.g. a numeric rounded
+   to the column's scale). */
+pgorm_upsert_outcome pgorm_result_outcome(const pgorm_result *r, size_t i);
+bool pgorm_result_inserted(const pgorm_result *r, size_t i);
+size_t pgorm_result_input(const pgorm_result *r, size_t i);
+/* The inserted flags of every row, parallel to pgorm_result_items()
+   (borrowed from r), or NULL when r is not an upsert result or is empty. */
+bool *pgorm_result_inserted_flags(const pgorm_result *r);
 
 /* ------------------------------------------------------------------ */
 /* Relationships (generated wrappers call these).                      */

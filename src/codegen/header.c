@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "codegen/emit_rel.h"
+#include "codegen/emit_upsert.h"
 #include "codegen/gen.h"
 #include "migrate/ddl.h"
 
@@ -298,7 +299,9 @@ static void emit_calls(cg_out *o, const cg_model *cm)
                        cm->fn[CG_ROWS_FREE]));
     cg_printf(o,
               "typedef struct %s {\n    %s *items;\n    size_t count;\n"
-              "    pgorm_result *result;\n} %s;\n\n",
+              "    pgorm_result *result;\n"
+              "    bool *inserted; /* upsert: items[i] was inserted (else updated); NULL "
+              "otherwise */\n} %s;\n\n",
               cm->rows, cm->type, cm->rows);
     cg_printf(o, "/* Runs once: with rows (owned by the callback) and err NULL, or with rows "
                  "NULL and an error. */\n");
@@ -336,7 +339,9 @@ static void emit_model(cg_out *o, const cg_plan *p, const cg_model *cm)
     cg_printf(o, "/* .where, .order, .limit, .offset, .fetch_links: see pgorm_query. */\n");
     cg_printf(o, "typedef pgorm_query %s;\n", cm->query);
     emit_calls(o, cm);
+    cg_emit_upsert_decls(o, cm);
     emit_preds(o, p, cm);
+    cg_emit_upsert_preds(o, cm);
 }
 
 void cg_emit_header(cg_out *o, const cg_plan *p)

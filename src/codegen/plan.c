@@ -12,7 +12,7 @@
    file-scope name may take one (it would be shadowed, and -Wshadow says so). */
 static const char *const locals[] = {
     "cb",      "columns", "count", "db",  "err", "fn",   "key", "msg", "n",      "nomem", "out",
-    "pattern", "q",       "rc",    "res", "row", "rows", "ud",  "v",   "values", "where",
+    "pattern", "q",       "rc",    "res", "row", "rows", "ud",  "v",   "values", "where", "opts",
 };
 
 static const char *const fn_suffix[CG_FN_COUNT] = {
@@ -255,6 +255,9 @@ static pgorm_codegen_status plan_names(planner *pl, cg_model *cm)
     CLAIM(cm->rows_of, "%s_rows_of", snake);
     CLAIM(cm->deliver, "%s_deliver", snake);
     CLAIM(cm->wrap, "%s_rows_wrap", snake);
+    CLAIM(cm->upsert, "%s_upsert", snake);
+    CLAIM(cm->upsert_sync, "%s_upsert_sync", snake);
+    CLAIM(cm->unique_names_var, "%s_unique_names", snake);
 
     /* Macros replace any identifier, struct members included. */
     for (size_t i = 0; i < cm->ncols; i++) {
@@ -276,6 +279,10 @@ static pgorm_codegen_status plan_names(planner *pl, cg_model *cm)
         for (int op = 0; op < CG_OP_COUNT; op++)
             if (op_applies(c, (cg_op)op))
                 CLAIM(c->pred[op], "%s_%s_%s", snake, id, op_suffix[op]);
+        /* the stored value against the incoming one, for upsert conditions */
+        for (int op = CG_EQ; op <= CG_GE; op++)
+            if (op <= CG_NE || c->ct->ordered)
+                CLAIM(c->excluded[op], "%s_%s_%s_excluded", snake, id, op_suffix[op]);
     }
     return PGORM_CODEGEN_OK;
 }
@@ -316,7 +323,8 @@ static pgorm_codegen_status plan_keys(planner *pl, cg_model *cm)
     if (oom)
         return PGORM_CODEGEN_NOMEM;
     cm->unique = pgorm_arena_calloc(&pl->p->arena, nkeys, sizeof *cm->unique);
-    if (!cm->unique && nkeys) {
+    cm->unique_names = pgorm_arena_calloc(&pl->p->arena, nkeys, sizeof *cm->unique_names);
+    if ((!cm->unique || !cm->unique_names) && nkeys) {
         pgorm_free(keys);
         return PGORM_CODEGEN_NOMEM;
     }
@@ -344,8 +352,13 @@ static pgorm_codegen_status plan_keys(planner *pl, cg_model *cm)
         bool seen = false;
         for (size_t i = 0; i < cm->nunique; i++)
             seen |= cm->unique[i] == mask;
-        if (mask && !seen)
+        if (mask && !seen) {
+            if (!(cm->unique_names[cm->nunique] = cg_fmt(&pl->p->arena, "%s", keys[k].name))) {
+                pl->status = PGORM_CODEGEN_NOMEM;
+                break;
+            }
             cm->unique[cm->nunique++] = mask;
+        }
     }
     pgorm_free(keys);
     return pl->status;

@@ -60,6 +60,8 @@ typedef struct cg_col {
     const char *macro;             /* "BOOK_PAGES" */
     const char *pred[CG_OP_COUNT]; /* "book_pages_eq", ...; NULL when it has none */
     const char *param;             /* its parameter's name in <model>_get (key columns) */
+    /* "book_pages_lt_excluded", ... for CG_EQ..CG_GE (emit_upsert.c); NULL when it has none */
+    const char *excluded[CG_GE + 1];
 } cg_col;
 
 /* The calls written per relation (emit_rel.c). ForeignKey:
@@ -141,6 +143,11 @@ typedef struct cg_model {
     uint64_t pk_mask; /* 0: no primary key (no get, update, delete) */
     uint64_t *unique; /* primary key first, then unique constraints */
     size_t nunique;
+    /* upsert (emit_upsert.c): the calls, and the constraint name of each unique set */
+    const char *upsert;           /* "book_upsert" */
+    const char *upsert_sync;      /* "book_upsert_sync" */
+    const char *unique_names_var; /* "book_unique_names" */
+    const char **unique_names;    /* parallel to unique */
 } cg_model;
 
 typedef struct cg_plan {

@@ -1,6 +1,7 @@
 /* <base>.pgorm.c: the descriptor tables and the typed calls, each a thin
  * layer over the generic runtime call of the same name. */
 #include "codegen/emit_rel.h"
+#include "codegen/emit_upsert.h"
 #include "codegen/gen.h"
 #include "migrate/ddl.h"
 
@@ -111,6 +112,7 @@ static void emit_desc(cg_out *o, const cg_plan *p, const cg_model *cm)
             cg_list_add(o, &l, "%s", mask_expr(o, cm, cm->unique[i]));
         cg_wrap(o, cg_sfmt(o, "static const uint64_t %s[] = {", cm->unique_var), &l, ",", "};\n\n");
     }
+    cg_emit_unique_names(o, cm);
     cg_printf(o, "const pgorm_model_desc %s = {\n", cm->desc);
     cg_printf(o, "    .name = %s,\n", c_string(o, cm->m->name));
     cg_printf(o, "    .table = %s,\n", c_string(o, cm->m->table));
@@ -128,6 +130,7 @@ static void emit_desc(cg_out *o, const cg_plan *p, const cg_model *cm)
         cg_printf(o, "    .rels = %s,\n    .nrels = %zu,\n", cm->rels_var, cm->nrels);
     if (cm->nunique)
         cg_printf(o, "    .unique_masks = %s,\n    .nunique = %zu,\n", cm->unique_var, cm->nunique);
+    cg_emit_unique_names_field(o, cm);
     cg_printf(o, "};\n");
 }
 
@@ -145,6 +148,7 @@ static void emit_helpers(cg_out *o, const cg_model *cm)
               "        rows->items = pgorm_result_items(res);\n"
               "        rows->count = pgorm_result_count(res);\n"
               "        rows->result = res;\n"
+              "        rows->inserted = pgorm_result_inserted_flags(res);\n"
               "    }\n"
               "    return rows;\n}\n",
               t, cm->rows_of, t);
@@ -300,6 +304,7 @@ void cg_emit_source(cg_out *o, const cg_plan *p)
                   cm->type);
         emit_desc(o, p, cm);
         emit_calls(o, cm);
+        cg_emit_upsert_defs(o, cm);
     }
     cg_emit_rel_source(o, p);
 }

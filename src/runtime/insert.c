@@ -28,17 +28,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/insert.h"
+
 #include "runtime/codec.h"
 #include "runtime/crud.h"
-#include "util/hmap.h"
+#include "runtime/keymap.h"
 
-static void build_insert(pgorm_sqlb *b, const void *rows, size_t n)
+uint64_t pgorm_insert_sent(const pgorm_model_desc *m, uint64_t also)
+{
+    uint64_t send = 0;
+    for (size_t i = 0; i < m->ncolumns; i++)
+        if (!(m->columns[i].flags & PGORM_COL_GENERATED) || (also >> i & 1))
+            send |= UINT64_C(1) << i;
+    return send;
+}
+
+void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t send)
 {
     const pgorm_model_desc *m = b->m;
     size_t nsent = 0;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const pgorm_column_desc *c = &m->columns[i];
-        if (c->flags & PGORM_COL_GENERATED)
+        if (!(send >> i & 1))
             continue;
         if ((c->flags & PGORM_COL_DEFAULT) && !c->default_sql) {
             pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
@@ -48,66 +59,66 @@ static void build_insert(pgorm_sqlb *b, const void *rows, size_t n)
         }
         nsent++;
     }
-    pgorm_sqlb_puts(b, "INSERT INTO ");
-    pgorm_sqlb_table(b);
     if (nsent == 0) {
         /* every column is generated: n rows of defaults */
         pgorm_sqlb_puts(b, " SELECT FROM generate_series(1, ");
         pgorm_sqlb_int8(b, (int64_t)n);
-        pgorm_sqlb_puts(b, ") AS u(ord)");
-    } else {
-        pgorm_sqlb_puts(b, " (");
-        bool first = true;
-        for (size_t i = 0; i < m->ncolumns; i++) {
-            if (m->columns[i].flags & PGORM_COL_GENERATED)
-                continue;
-            if (!first)
-                pgorm_sqlb_puts(b, ", ");
-            first = false;
-            pgorm_sqlb_column(b, i);
-        }
-        pgorm_sqlb_puts(b, ") SELECT ");
-        size_t k = 0;
-        for (size_t i = 0; i < m->ncolumns; i++) {
-            const pgorm_column_desc *c = &m->columns[i];
-            if (c->flags & PGORM_COL_GENERATED)
-                continue;
-            if (k++)
-                pgorm_sqlb_puts(b, ", ");
-            bool dflt = (c->flags & PGORM_COL_DEFAULT) != 0;
-            pgorm_buf_printf(&b->sql, "%su.c%zu", dflt ? "COALESCE(" : "", k);
-            if (dflt) {
-                pgorm_sqlb_puts(b, ", ");
-                pgorm_sqlb_puts(b, c->default_sql);
-                pgorm_sqlb_puts(b, ")");
-            }
-        }
-        pgorm_sqlb_puts(b, " FROM unnest(");
-        k = 0;
-        const char *base = rows;
-        for (size_t i = 0; i < m->ncolumns; i++) {
-            const pgorm_column_desc *c = &m->columns[i];
-            if (c->flags & PGORM_COL_GENERATED)
-                continue;
-            if (k++)
-                pgorm_sqlb_puts(b, ", ");
-            /* a has_ flag only means something for fixed-size values */
-            const void *has = c->has_offset != PGORM_NO_OFFSET &&
-                                      !pgorm_codec_is_pointer(c->type) &&
-                                      c->type != PGORM_BYTEA
-                                  ? base + c->has_offset
-                                  : NULL;
-            pgorm_sqlb_array(b, c->type, base + c->offset, has, n, m->struct_size, c->name);
-            pgorm_sqlb_puts(b, "::");
-            pgorm_sqlb_puts(b, pgorm_codec_name(c->type));
-            pgorm_sqlb_puts(b, "[]");
-        }
-        pgorm_sqlb_puts(b, ") WITH ORDINALITY AS u(");
-        for (size_t j = 1; j <= nsent; j++)
-            pgorm_buf_printf(&b->sql, "c%zu, ", j);
-        pgorm_sqlb_puts(b, "ord)");
+        pgorm_sqlb_puts(b, ") AS u(ord) ORDER BY u.ord");
+        return;
     }
-    pgorm_sqlb_puts(b, " ORDER BY u.ord RETURNING ");
+    pgorm_sqlb_puts(b, " (");
+    const char *alias = b->alias;
+    b->alias = NULL; /* the insert's column list is never qualified */
+    pgorm_sqlb_columns(b, send);
+    b->alias = alias;
+    pgorm_sqlb_puts(b, ") SELECT ");
+    size_t k = 0;
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        const pgorm_column_desc *c = &m->columns[i];
+        if (!(send >> i & 1))
+            continue;
+        if (k++)
+            pgorm_sqlb_puts(b, ", ");
+        bool dflt = (c->flags & PGORM_COL_DEFAULT) != 0;
+        pgorm_buf_printf(&b->sql, "%su.c%zu", dflt ? "COALESCE(" : "", k);
+        if (dflt) {
+            pgorm_sqlb_puts(b, ", ");
+            pgorm_sqlb_puts(b, c->default_sql);
+            pgorm_sqlb_puts(b, ")");
+        }
+    }
+    pgorm_sqlb_puts(b, " FROM unnest(");
+    k = 0;
+    const char *base = rows;
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        const pgorm_column_desc *c = &m->columns[i];
+        if (!(send >> i & 1))
+            continue;
+        if (k++)
+            pgorm_sqlb_puts(b, ", ");
+        /* a has_ flag only means something for fixed-size values */
+        const void *has = c->has_offset != PGORM_NO_OFFSET && !pgorm_codec_is_pointer(c->type) &&
+                                  c->type != PGORM_BYTEA
+                              ? base + c->has_offset
+                              : NULL;
+        pgorm_sqlb_array(b, c->type, base + c->offset, has, n, m->struct_size, c->name);
+        pgorm_sqlb_puts(b, "::");
+        pgorm_sqlb_puts(b, pgorm_codec_name(c->type));
+        pgorm_sqlb_puts(b, "[]");
+    }
+    pgorm_sqlb_puts(b, ") WITH ORDINALITY AS u(");
+    for (size_t j = 1; j <= nsent; j++)
+        pgorm_buf_printf(&b->sql, "c%zu, ", j);
+    pgorm_sqlb_puts(b, "ord) ORDER BY u.ord");
+}
+
+static void build_insert(pgorm_sqlb *b, const void *rows, size_t n)
+{
+    const pgorm_model_desc *m = b->m;
+    pgorm_sqlb_puts(b, "INSERT INTO ");
+    pgorm_sqlb_table(b);
+    pgorm_insert_select(b, rows, n, pgorm_insert_sent(m, 0));
+    pgorm_sqlb_puts(b, " RETURNING ");
     uint64_t all = m->ncolumns >= 64 ? UINT64_MAX : (UINT64_C(1) << m->ncolumns) - 1;
     pgorm_sqlb_columns(b, all);
 }
@@ -205,85 +216,45 @@ static int match_by_sequence(const pgorm_model_desc *m, int col, const pgorm_res
     return 0;
 }
 
-/* The key of the struct at row in binary wire form, each column's bytes
-   preceded by their length, appended to out. false when a key column is
-   NULL / unset (or cannot be encoded). */
-static bool key_bytes(const pgorm_model_desc *m, const char *row, pgorm_buf *out)
-{
-    char why[160];
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        const pgorm_column_desc *c = &m->columns[i];
-        if (!(m->pk_mask & (UINT64_C(1) << i)))
-            continue;
-        if (pgorm_codec_is_null(c, row))
-            return false;
-        size_t at = out->len;
-        pgorm_buf_put_u32(out, 0);
-        if (pgorm_codec_encode(c->type, row + c->offset, out, why, sizeof why) != 1)
-            return false;
-        uint32_t len = (uint32_t)(out->len - at - 4);
-        if (!out->oom)
-            memcpy(out->data + at, &len, sizeof len);
-    }
-    return !out->oom;
-}
-
 /* from[i] by key values. 1 matched, 0 cannot match (keep the server's
    order), -1 out of memory. */
 static int match_by_key(const pgorm_model_desc *m, const char *inputs, const pgorm_result *r,
                         size_t *from)
 {
     size_t n = r->count;
-    int rc = -1;
-    pgorm_buf keys = PGORM_BUF_INIT, one = PGORM_BUF_INIT;
-    pgorm_hmap map;
-    pgorm_hmap_init(&map, PGORM_HMAP_BYTES);
-    size_t *ends = pgorm_malloc((n + 1) * sizeof *ends);
+    pgorm_keymap km;
     bool *used = pgorm_calloc(n, sizeof *used);
-    if (!ends || !used)
+    int rc = used ? pgorm_keymap_build(&km, m, m->pk_mask, inputs, n, NULL) : -1;
+    if (rc != 0) { /* 1: a key left to a server default cannot match */
+        rc = rc > 0 ? 0 : -1;
         goto done;
-    ends[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!key_bytes(m, inputs + i * m->struct_size, &keys)) {
-            rc = keys.oom ? -1 : 0;
-            goto done;
-        }
-        ends[i + 1] = keys.len;
     }
-    /* keys.data no longer moves: the map borrows slices of it */
-    if (!pgorm_hmap_reserve(&map, n))
-        goto done;
-    for (size_t i = 0; i < n; i++)
-        if (pgorm_hmap_put(&map, keys.data + ends[i], ends[i + 1] - ends[i],
-                           (void *)(uintptr_t)(i + 1)))
-            goto done;
-    rc = 0;
-    if (pgorm_hmap_count(&map) != n) /* duplicate keys: cannot tell rows apart */
+    if (pgorm_keymap_count(&km) != n) /* duplicate keys: cannot tell rows apart */
         goto done;
     for (size_t j = 0; j < n; j++) {
-        pgorm_buf_reset(&one);
-        if (!key_bytes(m, r->items + j * m->struct_size, &one)) {
-            rc = one.oom ? -1 : 0;
+        size_t i = 0;
+        int found = pgorm_keymap_find(&km, r->items + j * m->struct_size, &i);
+        if (found < 0) {
+            rc = -1;
             goto done;
         }
-        uintptr_t v = (uintptr_t)pgorm_hmap_get(&map, one.data, one.len);
-        if (v == 0 || used[v - 1]) /* a key the server changed */
+        if (!found || used[i]) /* a key the server changed */
             goto done;
-        used[v - 1] = true;
-        from[v - 1] = j;
+        used[i] = true;
+        from[i] = j;
     }
     rc = 1;
 done:
-    pgorm_hmap_free(&map);
-    pgorm_buf_free(&keys);
-    pgorm_buf_free(&one);
-    pgorm_free(ends);
+    if (used)
+        pgorm_keymap_free(&km);
     pgorm_free(used);
     return rc;
 }
 
-static void write_back(const pgorm_model_desc *m, char *dst, const char *src)
+void pgorm_write_back(const pgorm_model_desc *m, void *dst_row, const void *src_row)
 {
+    char *dst = dst_row;
+    const char *src = src_row;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const pgorm_column_desc *c = &m->columns[i];
         if (pgorm_codec_is_pointer(c->type) || c->type == PGORM_BYTEA)
@@ -326,7 +297,7 @@ int pgorm_insert_finish(crud_op *op, pgorm_error *err)
     pgorm_free(from);
     from = NULL;
     for (size_t i = 0; i < n; i++)
-        write_back(m, (char *)op->rows + i * m->struct_size, r->items + i * m->struct_size);
+        pgorm_write_back(m, (char *)op->rows + i * m->struct_size, r->items + i * m->struct_size);
     return 0;
 oom:
     pgorm_free(from);

@@ -24,6 +24,12 @@ struct pgorm_result {
     char *items; /* count items of model->struct_size bytes (pgorm_malloc'd) */
     size_t count;
     size_t cap;
+    /* Upsert results only (NULL otherwise; upsert.c): for each of the count
+       rows, in the arena, its pgorm_upsert_outcome, its inserted flag and
+       the index of the input row it came from. */
+    unsigned char *outcome;
+    bool *inserted;
+    size_t *input;
 };
 
 /* A new empty result for rows of m (NULL on OOM). Owned by the caller:

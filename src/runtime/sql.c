@@ -298,6 +298,11 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
         if (paren)
             pgorm_sqlb_puts(b, ")");
         return;
+    case PGORM_PRED_EXCLUDED: /* upsert_sql.c writes these itself */
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "a comparison with the incoming row (EXCLUDED) belongs in an upsert's "
+                        ".where only");
+        return;
     }
     pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "unknown predicate kind %d", (int)p->kind);
 }
