@@ -144,10 +144,10 @@ typedef struct cg_model {
     uint64_t *unique; /* primary key first, then unique constraints */
     size_t nunique;
     /* upsert (emit_upsert.c): the calls, and the constraint name of each unique set */
-    const char *upsert;           /* "book_upsert" */
-    const char *upsert_sync;      /* "book_upsert_sync" */
-    const char *unique_names_var; /* "book_unique_names" */
-    const char **unique_names;    /* parallel to unique */
+    const char *upsert;            /* "book_upsert" */
+    const char *upsert_sync;       /* "book_upsert_sync" */
+    const char *unique_names_var;  /* "book_unique_names" */
+    const char **unique_names;     /* parallel to unique */
 } cg_model;
 
 typedef struct cg_plan {
