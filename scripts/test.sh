@@ -3,6 +3,7 @@
 #
 #   scripts/test.sh               normal build in build/
 #   scripts/test.sh --sanitize    ASan + UBSan build in build-asan/
+#   scripts/test.sh --valgrind    every test under valgrind, in build-valgrind/
 #
 # A throwaway PostgreSQL cluster is started for the tests (and stopped after)
 # unless DATABASE_URL is set. Extra arguments after -- go to ctest.
@@ -10,17 +11,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=OFF
+valgrind=OFF
 builddir=build
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --sanitize) sanitize=ON; builddir=build-asan; shift ;;
+    --valgrind) valgrind=ON; builddir=build-valgrind; shift ;;
     --) shift; break ;;
-    *) echo "usage: scripts/test.sh [--sanitize] [-- ctest args]" >&2; exit 1 ;;
+    *) echo "usage: scripts/test.sh [--sanitize|--valgrind] [-- ctest args]" >&2; exit 1 ;;
   esac
 done
 
-scripts/deps.sh
-cmake -G Ninja -S . -B "$builddir" -DPGORM_SANITIZE="$sanitize" >/dev/null
+if [ "$valgrind" = ON ]; then scripts/deps.sh valgrind; else scripts/deps.sh; fi
+cmake -G Ninja -S . -B "$builddir" -DPGORM_SANITIZE="$sanitize" -DPGORM_VALGRIND="$valgrind" \
+  >/dev/null
 ninja -C "$builddir"
 if [ "$sanitize" = ON ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
