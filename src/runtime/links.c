@@ -16,6 +16,8 @@
 typedef struct links_op {
     pgorm_op op; /* first: the core sees only this */
     link_plan plan;
+    link_decoder dec; /* its identity map lives as long as the statement */
+    bool dec_ready;
     pgorm_result *res;
     const char *what;
     pgorm_result_cb cb;
@@ -31,11 +33,11 @@ static int links_result(pgorm_op *o, const PGresult *pg, pgorm_error *err)
     links_op *op = (links_op *)o;
     if (op->plan.root->nkids == 0)
         return pgorm_result_add_rows(op->res, pg, err); /* plain rows: the CRUD decoder */
-    link_decoder d;
-    link_decoder_init(&d, &op->plan, op->res, op->what);
-    int rc = link_decode_rows(&d, pg, err);
-    link_decoder_free(&d);
-    return rc;
+    if (!op->dec_ready) {
+        link_decoder_init(&op->dec, &op->plan, op->res, op->what);
+        op->dec_ready = true;
+    }
+    return link_decode_rows(&op->dec, pg, err);
 }
 
 static void links_complete(pgorm_op *o, const pgorm_error *err)
@@ -52,6 +54,9 @@ static void links_complete(pgorm_op *o, const pgorm_error *err)
         *(size_t *)(void *)(op->fill_row + r->count_offset) = pgorm_result_count(res);
         *(bool *)(void *)(op->fill_row + r->loaded_offset) = true;
     }
+    if (op->dec_ready)
+        link_decoder_free(&op->dec);
+    op->dec_ready = false;
     if (op->cb)
         op->cb(res, err, op->fn, op->ud);
     else
@@ -105,6 +110,11 @@ static void links_submit(pgorm_db *db, links_op *op, pgorm_sqlb *b)
     }
     pgorm_sqlb_free(b);
     op->op.prepare = true;
+    /* Row by row: libpq then never holds the whole result (whose heap glibc
+       gives back to the OS after each PQclear, to fault it in again on the
+       next query). Not when rows of the root may be pointed at (a cycle
+       back to it): those pointers must not move as the items array grows. */
+    op->op.single_row = !op->plan.root || !op->plan.root->shared;
     pgorm_db_submit(db, &op->op);
 }
 

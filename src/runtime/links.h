@@ -82,6 +82,7 @@ typedef struct link_decoder {
     pgorm_hmap ids;
     pgorm_buf key; /* scratch for identity keys */
     const char *what; /* "pgorm_find", for messages */
+    bool checked;     /* the result's column types were checked (once per statement) */
 } link_decoder;
 
 void link_decoder_init(link_decoder *d, const link_plan *p, pgorm_result *res,

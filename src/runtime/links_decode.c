@@ -84,13 +84,13 @@ static const char *row_key(link_decoder *d, const link_node *n, const link_field
 }
 
 static int decode_node(link_decoder *d, const link_node *n, const link_field *f, void *dst,
-                       pgorm_error *err);
+                       bool checked, pgorm_error *err);
 static int fill_missing(link_decoder *d, const link_node *n, const link_field *f, void *dst,
-                        pgorm_error *err);
+                        bool checked, pgorm_error *err);
 
 /* A ForeignKey child whose fields start at f: set the parent's ref. */
 static int decode_forward(link_decoder *d, const link_node *k, const link_field *f,
-                          char *parent, pgorm_error *err)
+                          char *parent, bool checked, pgorm_error *err)
 {
     void **ref = (void **)(void *)(parent + k->rel->ref_offset);
     if (k->pk < 0 || f[k->pk].len < 0) {
@@ -107,7 +107,7 @@ static int decode_forward(link_decoder *d, const link_node *k, const link_field 
         return nomem(d, err, k);
     if (!added) {
         *ref = *slot;
-        return fill_missing(d, k, f, *slot, err);
+        return fill_missing(d, k, f, *slot, checked, err);
     }
     void *row = pgorm_arena_calloc(&d->res->arena, 1, k->m->struct_size);
     if (!row) {
@@ -116,7 +116,7 @@ static int decode_forward(link_decoder *d, const link_node *k, const link_field 
     }
     *slot = row; /* before its children: a cycle finds it */
     *ref = row;
-    return decode_node(d, k, f, row, err);
+    return decode_node(d, k, f, row, checked, err);
 }
 
 /* Split one binary record into the node's scratch fields. */
@@ -203,7 +203,7 @@ static int decode_back(link_decoder *d, const link_node *k, const link_field *f,
                     *slot = row;
             }
         }
-        if (decode_node(d, k, k->scratch, row, err))
+        if (decode_node(d, k, k->scratch, row, false, err))
             return -1;
     }
     *items = rows;
@@ -212,22 +212,51 @@ static int decode_back(link_decoder *d, const link_node *k, const link_field *f,
     return 0;
 }
 
-/* The node's columns into dst, then its children. */
-static int decode_node(link_decoder *d, const link_node *n, const link_field *f, void *dst,
+static int bad_type(link_decoder *d, const link_node *n, size_t i, Oid oid, pgorm_error *err)
+{
+    char why[160];
+    snprintf(why, sizeof why,
+             "the server sent type OID %u, the model expects %s (is the database schema out of "
+             "date with the model?)",
+             (unsigned)oid, pgorm_codec_name(n->m->columns[i].type));
+    return fail(d, err, PGORM_ERR_DECODE, n, i, why);
+}
+
+/* The types of a row's fields, once per statement: the node's columns,
+   its ForeignKeys' inline, an array of records per back reference. */
+static int check_types(link_decoder *d, const link_node *n, const link_field *f,
                        pgorm_error *err)
+{
+    for (size_t i = 0; i < n->m->ncolumns; i++)
+        if (!pgorm_codec_accepts(n->m->columns[i].type, f[i].oid))
+            return bad_type(d, n, i, f[i].oid, err);
+    size_t at = n->m->ncolumns;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const link_node *k = &n->kids[i];
+        if (k->rel->kind == PGORM_REL_FORWARD) {
+            if (check_types(d, k, f + at, err))
+                return -1;
+            at += k->span;
+        } else if (f[at++].oid != OID_RECORD_ARRAY) {
+            return fail(d, err, PGORM_ERR_DECODE, k, 0,
+                        "the back reference's column is not an array of records");
+        }
+    }
+    return 0;
+}
+
+/* The node's columns into dst, then its children. `checked`: the fields'
+   types were checked already (a result row's, not a record's). */
+static int decode_node(link_decoder *d, const link_node *n, const link_field *f, void *dst,
+                       bool checked, pgorm_error *err)
 {
     const pgorm_model_desc *m = n->m;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const pgorm_column_desc *c = &m->columns[i];
         char why[160];
         bool oom = false;
-        if (!pgorm_codec_accepts(c->type, f[i].oid)) {
-            snprintf(why, sizeof why,
-                     "the server sent type OID %u, the model expects %s (is the database "
-                     "schema out of date with the model?)",
-                     (unsigned)f[i].oid, pgorm_codec_name(c->type));
-            return fail(d, err, PGORM_ERR_DECODE, n, i, why);
-        }
+        if (!checked && !pgorm_codec_accepts(c->type, f[i].oid))
+            return bad_type(d, n, i, f[i].oid, err);
         if (pgorm_codec_decode_column(c, f[i].oid, 1, f[i].v, f[i].len, f[i].len < 0, dst,
                                       &d->res->arena, &oom, why, sizeof why))
             return fail(d, err, oom ? PGORM_ERR_NOMEM : PGORM_ERR_DECODE, n, i, why);
@@ -236,7 +265,7 @@ static int decode_node(link_decoder *d, const link_node *n, const link_field *f,
     for (size_t i = 0; i < n->nkids; i++) {
         const link_node *k = &n->kids[i];
         if (k->rel->kind == PGORM_REL_FORWARD) {
-            if (decode_forward(d, k, f + at, dst, err))
+            if (decode_forward(d, k, f + at, dst, checked, err))
                 return -1;
             at += k->span;
         } else {
@@ -250,7 +279,7 @@ static int decode_node(link_decoder *d, const link_node *n, const link_field *f,
 
 /* A row already built (met before): link what it lacks and this path has. */
 static int fill_missing(link_decoder *d, const link_node *n, const link_field *f, void *dst,
-                        pgorm_error *err)
+                        bool checked, pgorm_error *err)
 {
     char *row = dst;
     size_t at = n->m->ncolumns;
@@ -260,9 +289,9 @@ static int fill_missing(link_decoder *d, const link_node *n, const link_field *f
             void **ref = (void **)(void *)(row + k->rel->ref_offset);
             int rc = 0;
             if (!*ref)
-                rc = decode_forward(d, k, f + at, row, err);
+                rc = decode_forward(d, k, f + at, row, checked, err);
             else if (k->pk >= 0 && f[at + (size_t)k->pk].len >= 0)
-                rc = fill_missing(d, k, f + at, *ref, err);
+                rc = fill_missing(d, k, f + at, *ref, checked, err);
             if (rc)
                 return -1;
             at += k->span;
@@ -288,13 +317,20 @@ int link_decode_rows(link_decoder *d, const PGresult *res, pgorm_error *err)
                         root->m->name, PQnfields(res), root->span);
         return -1;
     }
-    for (size_t c = 0; c < root->span; c++) {
-        if (PQfformat(res, (int)c) != 1) {
-            pgorm_error_set(err, PGORM_ERR_DECODE, "%s(%s): result column %zu is not binary",
-                            d->what, root->m->name, c);
-            return -1;
+    if (!d->checked) {
+        /* every row of the statement has these types: look once */
+        for (size_t c = 0; c < root->span; c++) {
+            if (PQfformat(res, (int)c) != 1) {
+                pgorm_error_set(err, PGORM_ERR_DECODE,
+                                "%s(%s): result column %zu is not binary", d->what,
+                                root->m->name, c);
+                return -1;
+            }
+            root->scratch[c].oid = PQftype(res, (int)c);
         }
-        root->scratch[c].oid = PQftype(res, (int)c);
+        if (check_types(d, root, root->scratch, err))
+            return -1;
+        d->checked = true;
     }
     size_t size = root->m->struct_size;
     char *items = pgorm_result_push(d->res, (size_t)nrows);
@@ -313,7 +349,7 @@ int link_decode_rows(link_decoder *d, const PGresult *res, pgorm_error *err)
             if ((!key && d->key.oom) || (key && pgorm_hmap_put(&d->ids, key, klen, row)))
                 return nomem(d, err, root);
         }
-        if (decode_node(d, root, root->scratch, row, err))
+        if (decode_node(d, root, root->scratch, row, true, err))
             return -1;
     }
     return 0;
