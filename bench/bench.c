@@ -4,6 +4,7 @@
  *
  *   W1: insert 1000 books with foreign keys and get their ids back.
  *   W2: find 1000 books with their authors, as C structs.
+ *   W3: upsert 1000 books by key, half new and half existing, ids back.
  *
  * Usage: pgorm_bench [runs]   (DATABASE_URL names the server; bench/run.sh
  * starts a throwaway one). Prints medians in ms and pgorm / libpq.
@@ -377,6 +378,134 @@ static bool w2_pgorm(ctx *x)
     return true;
 }
 
+/* ---------------------------------------------------------------- */
+/* W3: upsert 1000 books by key, half of them new and half existing.
+ * Iteration k upserts keys base + 500k ... base + 500k + 999: the first
+ * 500 were the new half of iteration k - 1 (or seeded), the others are new.
+ * libpq and pgorm use separate key ranges. The hand-written statement is
+ * the one a person would write (ids and the inserted flag back); pgorm's
+ * returns every column, matches rows to inputs by key and writes back. */
+
+#define W3_HALF (NBOOKS / 2)
+
+static struct {
+    bool ready;
+    int64_t pq_base, orm_base, step;
+    raw_book raw[NBOOKS];
+    bool inserted[NBOOKS];
+    Book books[NBOOKS];
+    char titles[NBOOKS][32];
+    bin arr[5];
+} w3;
+
+static void w3_prepare(ctx *x)
+{
+    if (!w3.ready) {
+        w3.pq_base = 10000000;
+        w3.orm_base = 20000000;
+        PGresult *r = PQprepare(
+            x->c, "w3",
+            "INSERT INTO book AS t (id, title, pages, published, author_id)"
+            " SELECT * FROM unnest($1::int8[], $2::text[], $3::int4[], $4::date[], $5::int8[])"
+            " ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, pages = EXCLUDED.pages,"
+            " published = EXCLUDED.published, author_id = EXCLUDED.author_id"
+            " RETURNING id, t.xmax = 0",
+            5, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            die("prepare w3", PQresultErrorMessage(r));
+        PQclear(r);
+        char seed[400];
+        snprintf(seed, sizeof seed,
+                 "INSERT INTO book (id, title, pages, published, author_id)"
+                 " SELECT b + g, 'seed', 1, date '2000-01-01', %lld"
+                 " FROM generate_series(0, %d) g, unnest('{%lld,%lld}'::int8[]) b",
+                 (long long)x->first_author, W3_HALF - 1, (long long)w3.pq_base,
+                 (long long)w3.orm_base);
+        exec_or_die(x->c, seed);
+        w3.ready = true;
+    }
+    int64_t shift = w3.step++ * W3_HALF; /* the keys move on by half each time */
+    for (int i = 0; i < NBOOKS; i++) {
+        snprintf(w3.titles[i], sizeof w3.titles[i], "Upsert %d-%d", x->iteration, i);
+        w3.raw[i] = (raw_book){.id = w3.pq_base + shift + i, .pages = 200 + i,
+                               .published = 9000 + i,
+                               .author_id = x->first_author + i % NAUTHORS};
+        memcpy(w3.raw[i].title, w3.titles[i], sizeof w3.raw[i].title);
+        w3.books[i] = (Book){.id = w3.orm_base + shift + i, .title = w3.titles[i],
+                             .pages = 200 + i, .published = 9000 + i + 10957};
+        w3.books[i].author.key = x->first_author + i % NAUTHORS;
+    }
+}
+
+static int64_t get_i64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return (int64_t)(((uint64_t)ntohl((uint32_t)v) << 32) | ntohl((uint32_t)(v >> 32)));
+}
+
+static void w3_libpq(ctx *x)
+{
+    (void)x;
+    bin *arr = w3.arr;
+    array_header(&arr[0], 20, NBOOKS);
+    array_header(&arr[1], 25, NBOOKS);
+    array_header(&arr[2], 23, NBOOKS);
+    array_header(&arr[3], 1082, NBOOKS);
+    array_header(&arr[4], 20, NBOOKS);
+    for (int i = 0; i < NBOOKS; i++) {
+        const raw_book *b = &w3.raw[i];
+        size_t tl = strlen(b->title);
+        bin_u32(&arr[0], 8);
+        bin_u64(&arr[0], (uint64_t)b->id);
+        bin_u32(&arr[1], (uint32_t)tl);
+        bin_put(&arr[1], b->title, tl);
+        bin_u32(&arr[2], 4);
+        bin_u32(&arr[2], (uint32_t)b->pages);
+        bin_u32(&arr[3], 4);
+        bin_u32(&arr[3], (uint32_t)b->published);
+        bin_u32(&arr[4], 8);
+        bin_u64(&arr[4], (uint64_t)b->author_id);
+    }
+    const char *vals[5];
+    int lens[5], fmts[5];
+    for (int k = 0; k < 5; k++) {
+        vals[k] = arr[k].p;
+        lens[k] = (int)arr[k].len;
+        fmts[k] = 1;
+    }
+    PGresult *r = PQexecPrepared(x->c, "w3", 5, vals, lens, fmts, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != NBOOKS)
+        die("libpq W3", PQresultErrorMessage(r));
+    int inserted = 0;
+    for (int i = 0; i < NBOOKS; i++) {
+        /* rows come back in input order here (one id each, unchecked) */
+        w3.raw[i].id = get_i64(PQgetvalue(r, i, 0));
+        w3.inserted[i] = PQgetvalue(r, i, 1)[0] != 0;
+        inserted += w3.inserted[i];
+    }
+    PQclear(r);
+    if (inserted != W3_HALF)
+        die("libpq W3", "not half inserted");
+}
+
+static bool w3_pgorm(ctx *x)
+{
+    BookRows *rows = NULL;
+    pgorm_error err = {0};
+    if (book_upsert_sync(x->db, w3.books, NBOOKS, &(pgorm_upsert){.conflict = BOOK_ID}, &rows,
+                         &err) != 0)
+        die("pgorm W3", err.message);
+    int inserted = 0;
+    for (size_t i = 0; i < rows->count; i++)
+        inserted += rows->inserted[i];
+    if (rows->count != NBOOKS || inserted != W3_HALF || !rows->inserted[NBOOKS - 1] ||
+        rows->inserted[0])
+        die("pgorm W3", "wrong result");
+    book_rows_free(rows);
+    return true;
+}
+
 typedef struct workload {
     const char *name;
     void (*prepare)(ctx *x); /* untimed, before each pair; may be NULL */
@@ -388,6 +517,7 @@ static const workload workloads[] = {
     {"W1 insert 1000 books with FKs, ids back", w1_prepare, w1_libpq, w1_pgorm},
     {"find 1000 books (no relations)", NULL, find_libpq, find_pgorm},
     {"W2 find 1000 books with authors eager-loaded", NULL, w2_libpq, w2_pgorm},
+    {"W3 upsert 1000 books, half new, half existing", w3_prepare, w3_libpq, w3_pgorm},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 

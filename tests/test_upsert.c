@@ -808,6 +808,23 @@ static void test_numeric_keys(void **state)
     assert_string_equal(items[1].n, "0.00");
     assert_int_equal(pgorm_result_input(res, 1), 4);
     pgorm_result_free(res);
+
+    /* a key the column rounds comes back as another value: the row is
+       still in the result, matched to no input (and nothing written back) */
+    num_row rounded[2] = {{"2.005", "r"}, {"1.5", "again"}};
+    must(pgorm_upsert_rows_sync(f->orm, &num_model, rounded, 2,
+                                &(pgorm_upsert){.conflict = 1}, &res, &err),
+         &err, "rounded key");
+    assert_int_equal(pgorm_result_count(res), 2);
+    items = pgorm_result_items(res);
+    assert_string_equal(items[0].t, "again");
+    assert_int_equal(pgorm_result_input(res, 0), 1);
+    assert_int_equal(pgorm_result_outcome(res, 0), PGORM_UPSERT_UPDATED);
+    assert_string_equal(items[1].n, "2.01");
+    assert_int_equal(pgorm_result_input(res, 1), SIZE_MAX);
+    assert_int_equal(pgorm_result_outcome(res, 1), PGORM_UPSERT_INSERTED);
+    assert_string_equal(rounded[0].n, "2.005");
+    pgorm_result_free(res);
 }
 
 /* ------------------------------------------------------------------ */

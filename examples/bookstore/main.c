@@ -2,7 +2,7 @@
  *
  * The tables come from `pgorm migrate` (scripts/demo.sh runs it first). The
  * program inserts authors and books (keys come back into the structs),
- * queries with typed predicates, updates, counts and deletes, printing what
+ * queries with typed predicates, updates, upserts, counts and deletes, printing what
  * it did. Every step is an asynchronous call whose callback
  * starts the next one; the loop runs until the last callback closes the
  * connection.
@@ -21,6 +21,7 @@ typedef struct demo {
     pgorm_db *db;
     Author authors[3];
     Book books[6];
+    Book upserts[2];
     int failed;
 } demo;
 
@@ -29,6 +30,7 @@ static void step_insert_authors(demo *d);
 static void step_insert_books(demo *d);
 static void step_find(demo *d);
 static void step_update(demo *d);
+static void step_upsert(demo *d);
 static void step_count(demo *d);
 static void step_delete(demo *d);
 static void finish(demo *d);
@@ -171,7 +173,7 @@ static void on_priced(int64_t n, const pgorm_error *err, void *ud)
     if (!check(d, err, "update where"))
         return;
     printf("gave a price to %lld book(s) that had none\n", (long long)n);
-    step_count(d);
+    step_upsert(d);
 }
 
 static void step_update(demo *d)
@@ -183,7 +185,37 @@ static void step_update(demo *d)
                       on_priced, d);
 }
 
-/* 6. Count per author, then delete. */
+/* 6. Upsert by ISBN, in one statement: a revised edition of a book that is
+   there (only its title and pages change: the price stays) and a new one. */
+static void on_upserted(BookRows *rows, const pgorm_error *err, void *ud)
+{
+    demo *d = ud;
+    if (!check(d, err, "upsert"))
+        return;
+    for (size_t i = 0; i < rows->count; i++) {
+        const Book *b = &rows->items[i];
+        printf("upsert %s: %s #%lld \"%s\", %d pages, price %s\n", b->isbn,
+               rows->inserted[i] ? "inserted" : "updated", (long long)b->id, b->title, b->pages,
+               b->price ? b->price : "(none)");
+    }
+    book_rows_free(rows);
+    step_count(d);
+}
+
+static void step_upsert(demo *d)
+{
+    d->upserts[0] = (Book){.isbn = "978-0060512750", .title = "The Dispossessed (revised)",
+                           .pages = 400, .has_pages = true, .price = "99.00"};
+    d->upserts[0].author.key = d->authors[0].id;
+    d->upserts[1] = (Book){.isbn = "978-0810117310", .title = "His Master's Voice",
+                           .pages = 199, .has_pages = true, .price = "13.50"};
+    d->upserts[1].author.key = d->authors[1].id;
+    book_upsert(d->db, d->upserts, 2,
+                &(pgorm_upsert){.conflict = BOOK_ISBN, .update = BOOK_TITLE | BOOK_PAGES},
+                on_upserted, d);
+}
+
+/* 7. Count per author, then delete. */
 static void on_count(int64_t n, const pgorm_error *err, void *ud)
 {
     demo *d = ud;

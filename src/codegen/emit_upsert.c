@@ -87,10 +87,16 @@ void cg_emit_upsert_preds(cg_out *o, const cg_model *cm)
                        "the incoming row's value (EXCLUDED). _eq_excluded and _ne_excluded "
                        "treat two NULLs as equal (IS [NOT] DISTINCT FROM).",
                        cm->type));
-    for (size_t i = 0; i < cm->ncols; i++)
+    for (size_t i = 0; i < cm->ncols; i++) {
+        const cg_col *c = &cm->cols[i];
+        if (!c->excluded[CG_EQ])
+            continue;
+        cg_printf(o, "\n/* %s.%s against EXCLUDED.%s */\n", cm->type, c->field->name,
+                  c->field->name);
         for (int op = CG_EQ; op <= CG_GE; op++)
-            if (cm->cols[i].excluded[op])
-                emit_excluded(o, cm, &cm->cols[i], op);
+            if (c->excluded[op])
+                emit_excluded(o, cm, c, op);
+    }
 }
 
 void cg_emit_unique_names(cg_out *o, const cg_model *cm)
