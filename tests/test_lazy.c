@@ -364,6 +364,75 @@ static void test_merge_sync_and_refusals(void **state)
     lt_close(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* Out of memory at every allocation                                   */
+
+typedef struct oom_calls {
+    int n;
+    WriterRows *rows[4];
+} oom_calls;
+
+static void on_oom_load(WriterRows *rows, const pgorm_error *err, void *ud)
+{
+    oom_calls *c = ud;
+    if (err && err->code != PGORM_ERR_NOMEM && err->code != PGORM_ERR_CLOSED &&
+        err->code != PGORM_ERR_CONNECTION_LOST)
+        fail_msg("unexpected error under allocation failure: %s", err->message);
+    c->rows[c->n++] = rows;
+}
+
+static void oom_scenario(const char *conninfo)
+{
+    pgorm_db *db = pgorm_db_new(NULL);
+    if (!db)
+        return;
+    pgorm_error err = {0};
+    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
+        lt_oom_ok(-1, &err);
+        pgorm_db_free(db);
+        return;
+    }
+    Novel n[3] = {{.writer.key = 1, .editor.key = 2, .editor.has_key = true},
+                  {.writer.key = 2},
+                  {.writer.key = 1}};
+    /* merged: three loads and a many-load, one statement */
+    oom_calls c = {0};
+    novel_load_writer(db, &n[0], on_oom_load, &c);
+    novel_load_writer(db, &n[1], on_oom_load, &c);
+    novel_load_editor(db, &n[0], on_oom_load, &c);
+    novel_load_writer_many(db, n, 3, on_oom_load, &c);
+    pgorm_db_run_sync(db, 10000);
+    assert_int_equal(c.n, 4);
+    for (int i = 0; i < 4; i++)
+        writer_rows_free(c.rows[i]);
+    /* sync, with a text key */
+    Writer w = {.id = 1, .nation.key = "fr"};
+    NationRows *na = NULL;
+    int rc = writer_load_nation_sync(db, &w, &na, &err);
+    if (rc == 0)
+        assert_string_equal(w.nation.ref->name, "France");
+    nation_rows_free(na);
+    lt_oom_ok(rc, &err);
+    /* freed with a load held */
+    oom_calls d = {0};
+    n[2].writer.ref = NULL;
+    novel_load_writer(db, &n[2], on_oom_load, &d);
+    pgorm_db_free(db);
+    assert_int_equal(d.n, 1);
+    assert_null(d.rows[0]);
+}
+
+static void test_oom_walk(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    lt_open(&f, "lazy_oom");
+    pgt_exec(f.c, "INSERT INTO nation (code, name) VALUES ('fr', 'France');"
+                  "INSERT INTO writer (name, nation_id) VALUES ('a', 'fr'), ('b', NULL);");
+    lt_oom_walk(f.d.conninfo, oom_scenario);
+    lt_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_load_many),
         cmocka_unit_test(test_merge_in_one_loop_turn),
         cmocka_unit_test(test_merge_sync_and_refusals),
+        cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -596,6 +596,74 @@ static void test_backref_ambiguous_form(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Out of memory at every allocation                                   */
+
+static void oom_scenario(const char *conninfo)
+{
+    pgorm_db *db = pgorm_db_new(NULL);
+    if (!db)
+        return;
+    pgorm_error err = {0};
+    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
+        lt_oom_ok(-1, &err);
+        pgorm_db_free(db);
+        return;
+    }
+    /* both back references and the forward link, then one level more */
+    WriterRows *wr = NULL;
+    int rc = writer_find_sync(db, &(WriterQuery){.fetch_links = true, .depth = 2}, &wr, &err);
+    if (rc == 0) {
+        assert_int_equal(wr->count, 3);
+        assert_int_equal(wr->items[0].novels.count, 2);
+        assert_true(wr->items[0].novels.items[0].writer.ref == &wr->items[0]);
+        assert_int_equal(wr->items[0].prizes.count, 1);
+    }
+    writer_rows_free(wr);
+    lt_oom_ok(rc, &err);
+    /* a cycle (whole-result path) */
+    StoreRows *sr = NULL;
+    rc = store_find_sync(db, &(StoreQuery){.fetch_links = true, .depth = 2}, &sr, &err);
+    if (rc == 0)
+        assert_true(sr->items[0].manager.ref->store.ref == &sr->items[0]);
+    store_rows_free(sr);
+    lt_oom_ok(rc, &err);
+    /* a back reference, filtered and paged, and its count */
+    Writer w = {.id = 1};
+    NovelRows *nr = NULL;
+    rc = writer_novels_sync(db, &w, &(NovelQuery){.where = novel_pages_gt(0), .limit = 5}, &nr,
+                            &err);
+    if (rc == 0)
+        assert_true(w.novels.loaded && w.novels.count == 2);
+    novel_rows_free(nr);
+    lt_oom_ok(rc, &err);
+    int64_t n = 0;
+    lt_oom_ok(writer_novels_count_sync(db, &w, novel_pages_gt(0), &n, &err), &err);
+    /* refused, and freed before it ran */
+    assert_int_equal(writer_find_sync(db, &(WriterQuery){.fetch_links = true, .depth = 9}, &wr,
+                                      &err),
+                     -1);
+    assert_true(err.code == PGORM_ERR_INVALID || err.code == PGORM_ERR_NOMEM);
+    pgorm_error_clear(&err);
+    pgorm_db_free(db);
+}
+
+static void test_oom_walk(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    lt_open(&f, "links_oom");
+    pgt_exec(f.c, "INSERT INTO writer (name) VALUES ('a'), ('b'), ('c');"
+                  "INSERT INTO novel (title, pages, writer_id, editor_id) VALUES "
+                  "('n1', 10, 1, 2), ('n2', 20, 1, NULL), ('n3', 30, 2, 1);"
+                  "INSERT INTO prize (name, year, writer_id) VALUES ('p', 2000, 1);"
+                  "INSERT INTO store (name) VALUES ('s');"
+                  "INSERT INTO staff (name, store_id) VALUES ('m', 1);"
+                  "UPDATE store SET manager_id = 1;");
+    lt_oom_walk(f.d.conninfo, oom_scenario);
+    lt_close(&f);
+}
+
+/* ------------------------------------------------------------------ */
 /* The SQL itself                                                      */
 
 static void test_sql_shape(void **state)
@@ -634,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_links_refused),
         cmocka_unit_test(test_backref_filtered_paged),
         cmocka_unit_test(test_backref_ambiguous_form),
+        cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  *
  * The tables come from `pgorm migrate` (scripts/demo.sh runs it first). The
  * program inserts authors and books (keys come back into the structs),
- * queries with typed predicates, updates, upserts, counts and deletes, printing what
- * it did. Every step is an asynchronous call whose callback
+ * queries with typed predicates, updates, upserts, follows relationships (a
+ * find with fetch_links, a lazy load, a paged back reference), counts and
+ * deletes, printing what it did. Every step is an asynchronous call whose callback
  * starts the next one; the loop runs until the last callback closes the
  * connection.
  *
@@ -31,6 +32,9 @@ static void step_insert_books(demo *d);
 static void step_find(demo *d);
 static void step_update(demo *d);
 static void step_upsert(demo *d);
+static void step_fetch_links(demo *d);
+static void step_lazy_load(demo *d);
+static void step_back_reference(demo *d);
 static void step_count(demo *d);
 static void step_delete(demo *d);
 static void finish(demo *d);
@@ -153,7 +157,7 @@ static void step_find(demo *d)
 {
     book_find(d->db,
               &(BookQuery){.where = PGORM_AND(book_pages_gt(290), book_title_like("The %")),
-                           .order = {{BOOK_TITLE}},
+                           .order = {{BOOK_TITLE, false}},
                            .limit = 10},
               on_found, d);
 }
@@ -199,7 +203,7 @@ static void on_upserted(BookRows *rows, const pgorm_error *err, void *ud)
                b->price ? b->price : "(none)");
     }
     book_rows_free(rows);
-    step_count(d);
+    step_fetch_links(d);
 }
 
 static void step_upsert(demo *d)
@@ -215,7 +219,82 @@ static void step_upsert(demo *d)
                 on_upserted, d);
 }
 
-/* 7. Count per author, then delete. */
+/* 7. fetch_links: every book with its author in ONE statement (a JOIN).
+      Books by the same author point at the same Author struct. */
+static void on_linked(BookRows *rows, const pgorm_error *err, void *ud)
+{
+    demo *d = ud;
+    if (!check(d, err, "find with fetch_links"))
+        return;
+    printf("books with their authors, in one statement:\n");
+    for (size_t i = 0; i < rows->count; i++)
+        printf("  %-28s by %s\n", rows->items[i].title, rows->items[i].author.ref->name);
+    book_rows_free(rows); /* the authors went with them: one arena */
+    step_lazy_load(d);
+}
+
+static void step_fetch_links(demo *d)
+{
+    book_find(d->db, &(BookQuery){.order = {{BOOK_TITLE, false}}, .fetch_links = true},
+              on_linked, d);
+}
+
+/* 8. A lazy load: the author of one book, fetched when asked for (loads
+      made in the same turn of the loop go out as one query). */
+static void on_author_loaded(AuthorRows *rows, const pgorm_error *err, void *ud)
+{
+    demo *d = ud;
+    if (!check(d, err, "lazy load"))
+        return;
+    printf("lazily loaded the author of %s: %s\n", d->books[4].title,
+           d->books[4].author.ref->name);
+    d->books[4].author.ref = NULL; /* it points into rows, freed now */
+    author_rows_free(rows);
+    step_back_reference(d);
+}
+
+static void step_lazy_load(demo *d)
+{
+    book_load_author(d->db, &d->books[4], on_author_loaded, d);
+}
+
+/* 9. A back reference, filtered and paged: Le Guin's books over 300 pages,
+      by title, from the second one on; and how many there are in all. */
+static void on_book_total(int64_t n, const pgorm_error *err, void *ud)
+{
+    demo *d = ud;
+    if (!check(d, err, "back reference count"))
+        return;
+    printf("%s has %lld book(s) over 300 pages; from the second, by title:\n",
+           d->authors[0].name, (long long)n);
+}
+
+static void on_author_books(BookRows *rows, const pgorm_error *err, void *ud)
+{
+    demo *d = ud;
+    if (!check(d, err, "back reference"))
+        return;
+    for (size_t i = 0; i < d->authors[0].books.count; i++) /* the same rows as `rows` */
+        printf("  %s (%d pages)\n", d->authors[0].books.items[i].title,
+               d->authors[0].books.items[i].pages);
+    d->authors[0].books.items = NULL; /* they go now */
+    d->authors[0].books.loaded = false;
+    book_rows_free(rows);
+    step_count(d);
+}
+
+static void step_back_reference(demo *d)
+{
+    author_books_count(d->db, &d->authors[0], book_pages_gt(300), on_book_total, d);
+    author_books(d->db, &d->authors[0],
+                 &(BookQuery){.where = book_pages_gt(300),
+                              .order = {{BOOK_TITLE, false}},
+                              .limit = 10,
+                              .offset = 1},
+                 on_author_books, d);
+}
+
+/* 10. Count per author, then delete. */
 static void on_count(int64_t n, const pgorm_error *err, void *ud)
 {
     demo *d = ud;

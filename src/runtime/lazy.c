@@ -107,6 +107,7 @@ static bool canonical(lazy_batch *b, const pgorm_value *v)
 {
     char why[160];
     pgorm_buf_reset(&b->scratch);
+    b->scratch.oom = false; /* a failure of an earlier key is not this one's */
     return pgorm_codec_encode(b->target->columns[b->pk].type, v, &b->scratch, why, sizeof why) >
                0 &&
            !b->scratch.oom;
@@ -379,9 +380,10 @@ static const char *refusal(const pgorm_model_desc *m, size_t rel, const void *ro
     return NULL;
 }
 
-/* Add the request's keys to the batch. 0, or -1 with *why. */
-static int add_keys(lazy_batch *b, const pgorm_model_desc *m, lazy_req *r, char *why,
-                    size_t whysz)
+/* Add the request's keys to the batch. PGORM_OK, or the code of the
+   failure with *why. */
+static pgorm_errcode add_keys(lazy_batch *b, const pgorm_model_desc *m, lazy_req *r, char *why,
+                              size_t whysz)
 {
     const pgorm_column_desc *fk = &m->columns[r->rel->fk_column];
     pgorm_type kt = b->target->columns[b->pk].type;
@@ -399,31 +401,37 @@ static int add_keys(lazy_batch *b, const pgorm_model_desc *m, lazy_req *r, char 
         if (!key_value(fk, row, kt, &v)) {
             snprintf(why, whysz, "pgorm_load(%s.%s): row %zu: %s does not fit %s's key",
                      m->name, r->rel->name, i, fk->name, b->target->name);
-            return -1;
+            return PGORM_ERR_INVALID;
         }
+        bool oom = false;
         if (!canonical(b, &v)) {
-            snprintf(why, whysz, "pgorm_load(%s.%s): row %zu: %s cannot be sent%s", m->name,
-                     r->rel->name, i, fk->name, b->scratch.oom ? " (out of memory)" : "");
-            return -1;
+            oom = b->scratch.oom;
+            if (!oom) {
+                snprintf(why, whysz, "pgorm_load(%s.%s): row %zu: %s cannot be sent", m->name,
+                         r->rel->name, i, fk->name);
+                return PGORM_ERR_INVALID;
+            }
         }
         bool added = false;
-        void **slot = pgorm_hmap_slot(&b->keys, b->scratch.data, b->scratch.len, &added);
-        if (!slot) {
-            snprintf(why, whysz, "pgorm_load(%s.%s): out of memory", m->name, r->rel->name);
-            return -1;
-        }
-        if (added) {
+        void **slot =
+            oom ? NULL : pgorm_hmap_slot(&b->keys, b->scratch.data, b->scratch.len, &added);
+        if (slot && added) {
             pgorm_buf_append(&b->vals, &v, sizeof v);
             if (b->vals.oom) {
                 pgorm_hmap_del(&b->keys, b->scratch.data, b->scratch.len);
-                snprintf(why, whysz, "pgorm_load(%s.%s): out of memory", m->name, r->rel->name);
-                return -1;
+                b->vals.oom = false; /* what it holds is intact */
+                slot = NULL;
+            } else {
+                *slot = (void *)(uintptr_t)++b->nkeys;
             }
-            *slot = (void *)(uintptr_t)++b->nkeys;
+        }
+        if (!slot) {
+            snprintf(why, whysz, "pgorm_load(%s.%s): out of memory", m->name, r->rel->name);
+            return PGORM_ERR_NOMEM;
         }
         r->slot[i] = (size_t)(uintptr_t)*slot - 1;
     }
-    return 0;
+    return PGORM_OK;
 }
 
 void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows, size_t n,
@@ -466,7 +474,8 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
         pgorm_db_fail_later(db, PGORM_ERR_NOMEM, NULL, later_rows, (pgorm_fn)cb, fn, ud);
         return;
     }
-    if (!refused && add_keys(b, m, r, why, sizeof why))
+    pgorm_errcode code = PGORM_ERR_INVALID;
+    if (!refused && (code = add_keys(b, m, r, why, sizeof why)) != PGORM_OK)
         refused = why;
     if (refused) {
         /* alone in a batch of its own that sends nothing */
@@ -481,7 +490,7 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
         r->n = 0;
         alone->head = alone->tail = r;
         pgorm_error e = {0};
-        pgorm_error_set(&e, PGORM_ERR_INVALID, "%s", refused);
+        pgorm_error_set(&e, code, "%s", refused);
         pgorm_db_submit_done(db, &alone->op, &e);
         pgorm_error_clear(&e);
         return;
