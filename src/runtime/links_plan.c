@@ -132,12 +132,18 @@ static int build(builder *bd, link_node *n, int levels, bool all)
     n->span = m->ncolumns;
     if (levels == 0 || m->nrels == 0)
         return 0;
+    if (m->nrels > 64) {
+        pgorm_sqlb_fail(bd->b, PGORM_ERR_INVALID,
+                        "%s has %zu relations; fetch_links follows at most 64 per model",
+                        m->name, m->nrels);
+        return -1;
+    }
     /* which relations, and whether everything below each is wanted */
     size_t plen = bd->prefix.len;
     const char *prefix = bd->prefix.data ? bd->prefix.data : "";
     bool want[64] = {false}, below_all[64] = {false};
     size_t nk = 0;
-    for (size_t i = 0; i < m->nrels && i < 64; i++) {
+    for (size_t i = 0; i < m->nrels; i++) {
         const pgorm_rel_desc *r = &m->rels[i];
         if (!r->name)
             continue;
@@ -155,7 +161,7 @@ static int build(builder *bd, link_node *n, int levels, bool all)
         pgorm_sqlb_fail(bd->b, PGORM_ERR_NOMEM, "out of memory planning the links");
         return -1;
     }
-    for (size_t i = 0; i < m->nrels && i < 64; i++) {
+    for (size_t i = 0; i < m->nrels; i++) {
         if (!want[i])
             continue;
         const pgorm_rel_desc *r = &m->rels[i];
