@@ -338,7 +338,7 @@ static bool find_pgorm(ctx *x)
 {
     BookRows *found = NULL;
     pgorm_error err = {0};
-    BookQuery q = {.limit = NBOOKS, .order = {{BOOK_ID, false}}};
+    BookQuery q = {.limit = NBOOKS, .order = {PGORM_ASC(BOOK_ID)}};
     if (book_find_sync(x->db, &q, &found, &err) != 0)
         die("pgorm find", err.message);
     if (found->count != NBOOKS)
@@ -360,7 +360,7 @@ static bool w2_pgorm(ctx *x)
 {
     BookRows *found = NULL;
     pgorm_error err = {0};
-    BookQuery q = {.limit = NBOOKS, .order = {{BOOK_ID, false}}, .fetch_links = true};
+    BookQuery q = {.limit = NBOOKS, .order = {PGORM_ASC(BOOK_ID)}, .fetch_links = true};
     if (book_find_sync(x->db, &q, &found, &err) != 0) {
         bool not_yet = err.code == PGORM_ERR_INVALID;
         if (!not_yet)

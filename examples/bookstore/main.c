@@ -157,7 +157,7 @@ static void step_find(demo *d)
 {
     book_find(d->db,
               &(BookQuery){.where = PGORM_AND(book_pages_gt(290), book_title_like("The %")),
-                           .order = {{BOOK_TITLE, false}},
+                           .order = {PGORM_ASC(BOOK_TITLE)},
                            .limit = 10},
               on_found, d);
 }
@@ -235,7 +235,7 @@ static void on_linked(BookRows *rows, const pgorm_error *err, void *ud)
 
 static void step_fetch_links(demo *d)
 {
-    book_find(d->db, &(BookQuery){.order = {{BOOK_TITLE, false}}, .fetch_links = true},
+    book_find(d->db, &(BookQuery){.order = {PGORM_ASC(BOOK_TITLE)}, .fetch_links = true},
               on_linked, d);
 }
 
@@ -288,7 +288,7 @@ static void step_back_reference(demo *d)
     author_books_count(d->db, &d->authors[0], book_pages_gt(300), on_book_total, d);
     author_books(d->db, &d->authors[0],
                  &(BookQuery){.where = book_pages_gt(300),
-                              .order = {{BOOK_TITLE, false}},
+                              .order = {PGORM_ASC(BOOK_TITLE)},
                               .limit = 10,
                               .offset = 1},
                  on_author_books, d);

@@ -336,6 +336,10 @@ typedef struct pgorm_order {
     bool desc;
 } pgorm_order;
 
+/* Order entries: .order = {PGORM_DESC(BOOK_PAGES), PGORM_ASC(BOOK_TITLE)}. */
+#define PGORM_ASC(column) {(column), false}
+#define PGORM_DESC(column) {(column), true}
+
 typedef struct pgorm_query {
     pgorm_pred where;                 /* zero: every row */
     pgorm_order order[PGORM_MAX_ORDER]; /* zero: no ORDER BY */
