@@ -104,47 +104,7 @@ static inline void lt_fill(lt_fixture *f)
 }
 
 /* ------------------------------------------------------------------ */
-/* Out of memory: fail the Nth allocation (or every one from the Nth on) */
-
-static struct {
-    long n, fail_at, live;
-    bool persistent, failed;
-} lt_alloc;
-
-static inline bool lt_alloc_fail(void)
-{
-    lt_alloc.n++;
-    if (lt_alloc.fail_at && (lt_alloc.n == lt_alloc.fail_at ||
-                             (lt_alloc.persistent && lt_alloc.n > lt_alloc.fail_at))) {
-        lt_alloc.failed = true;
-        return true;
-    }
-    return false;
-}
-
-static inline void *lt_malloc(size_t n)
-{
-    void *p = lt_alloc_fail() ? NULL : malloc(n);
-    lt_alloc.live += p != NULL;
-    return p;
-}
-
-static inline void *lt_realloc(void *p, size_t n)
-{
-    if (lt_alloc_fail())
-        return NULL;
-    void *q = realloc(p, n);
-    lt_alloc.live += q && !p;
-    return q;
-}
-
-static inline void lt_free(void *p)
-{
-    if (p) {
-        lt_alloc.live--;
-        free(p);
-    }
-}
+/* Out of memory (the walk itself is pgt_oom_walk)                     */
 
 /* An error or success; never anything else. */
 static inline void lt_oom_ok(int rc, pgorm_error *err)
@@ -156,35 +116,6 @@ static inline void lt_oom_ok(int rc, pgorm_error *err)
         err->code != PGORM_ERR_CLOSED && err->code != PGORM_ERR_CONNECT)
         fail_msg("unexpected error under allocation failure: %s", err->message);
     pgorm_error_clear(err);
-}
-
-/* Run scenario(conninfo) failing allocation 1, 2, 3... until it passes
-   without a failure, first once each, then from N on; every block must be
-   freed after each run. */
-static inline void lt_oom_walk(const char *conninfo, void (*scenario)(const char *))
-{
-    for (int persistent = 0; persistent < 2; persistent++) {
-        long runs = 0;
-        pgorm_set_allocator(&(pgorm_allocator){lt_malloc, lt_realloc, lt_free});
-        for (long n = 1; n < 100000; n++) {
-            lt_alloc.n = 0;
-            lt_alloc.fail_at = n;
-            lt_alloc.persistent = persistent;
-            lt_alloc.failed = false;
-            lt_alloc.live = 0;
-            scenario(conninfo);
-            if (lt_alloc.live != 0) {
-                pgorm_set_allocator(NULL);
-                fail_msg("leak: %ld blocks after failing allocation %ld (persistent=%d)",
-                         lt_alloc.live, n, persistent);
-            }
-            runs++;
-            if (!lt_alloc.failed)
-                break; /* every allocation has been failed once */
-        }
-        pgorm_set_allocator(NULL);
-        assert_true(runs > 20);
-    }
 }
 
 #endif

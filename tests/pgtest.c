@@ -186,3 +186,93 @@ int pgt_run(const char *cmdline, char **out)
         return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+/* ------------------------------------------------------------------ */
+/* Out of memory                                                       */
+
+static struct {
+    long n;          /* allocations so far */
+    long fail_at;    /* 0: never */
+    bool persistent; /* fail every allocation from fail_at on */
+    bool failed;     /* an allocation was failed since armed */
+    long live;       /* blocks allocated and not freed */
+} oom;
+
+static bool oom_should_fail(void)
+{
+    oom.n++;
+    if (oom.fail_at && (oom.n == oom.fail_at || (oom.persistent && oom.n > oom.fail_at))) {
+        oom.failed = true;
+        return true;
+    }
+    return false;
+}
+
+static void *oom_malloc(size_t n)
+{
+    void *p = oom_should_fail() ? NULL : malloc(n);
+    oom.live += p != NULL;
+    return p;
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    if (oom_should_fail())
+        return NULL;
+    void *q = realloc(p, n);
+    oom.live += q && !p;
+    return q;
+}
+
+void pgt_oom_free(void *p)
+{
+    if (p) {
+        oom.live--;
+        free(p);
+    }
+}
+
+void pgt_oom_arm(long fail_at, bool persistent)
+{
+    static const pgorm_allocator counting = {oom_malloc, oom_realloc, pgt_oom_free};
+    oom.n = 0;
+    oom.fail_at = fail_at;
+    oom.persistent = persistent;
+    oom.failed = false;
+    oom.live = 0;
+    pgorm_set_allocator(&counting);
+}
+
+void pgt_oom_disarm(void)
+{
+    pgorm_set_allocator(NULL);
+}
+
+bool pgt_oom_failed(void)
+{
+    return oom.failed;
+}
+
+long pgt_oom_live(void)
+{
+    return oom.live;
+}
+
+void pgt_oom_walk(void (*scenario)(void *ctx), void *ctx, long min_runs)
+{
+    for (int persistent = 0; persistent < 2; persistent++) {
+        long runs = 0;
+        for (long n = 1; n < 100000; n++) {
+            pgt_oom_arm(n, persistent);
+            scenario(ctx);
+            pgt_oom_disarm();
+            if (oom.live != 0)
+                fail_msg("leak: %ld blocks after failing allocation %ld (persistent=%d)",
+                         oom.live, n, persistent);
+            runs++;
+            if (!oom.failed)
+                break; /* every allocation of the scenario has been failed once */
+        }
+        assert_true(runs > min_runs);
+    }
+}

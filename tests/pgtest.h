@@ -15,6 +15,7 @@
 /* cmocka needs these first */
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "pgorm/pgorm.h"
 
@@ -52,5 +53,25 @@ char *pgt_read_file(const char *path, size_t *len);
 /* Run a command, capturing stdout+stderr into *out (new string, may be
    NULL when not wanted); returns the exit status (or -1). */
 int pgt_run(const char *cmdline, char **out);
+
+/* Out of memory. A counting allocator for pgorm_set_allocator: once armed
+   it fails allocation number fail_at (counted from 1), or with persistent
+   every allocation from that one on (0: never), and counts the blocks
+   alive. pgt_oom_arm installs it and resets the counts; pgt_oom_disarm puts
+   the default allocator back. Test state, one per process. */
+void pgt_oom_arm(long fail_at, bool persistent);
+void pgt_oom_disarm(void);
+/* An allocation was failed since pgt_oom_arm. */
+bool pgt_oom_failed(void);
+/* Blocks allocated since pgt_oom_arm and not freed. */
+long pgt_oom_live(void);
+/* The allocator's own free, for blocks it handed out. */
+void pgt_oom_free(void *p);
+
+/* Run scenario(ctx) failing allocation 1, 2, 3... until a run passes with
+   no failure, first one allocation at a time, then every one from N on;
+   fails the test when a run leaves a block allocated, or unless each walk
+   took more than min_runs runs. The default allocator is back after. */
+void pgt_oom_walk(void (*scenario)(void *ctx), void *ctx, long min_runs);
 
 #endif

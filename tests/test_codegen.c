@@ -606,30 +606,6 @@ static void test_types_descriptors(void **state)
 /* ------------------------------------------------------------------ */
 /* Out of memory                                                       */
 
-/* Fail the Nth allocation, and count the blocks alive. */
-static long oom_countdown;
-static long oom_live;
-
-static void *oom_malloc(size_t n)
-{
-    void *p = --oom_countdown == 0 ? NULL : malloc(n);
-    oom_live += p != NULL;
-    return p;
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    void *q = --oom_countdown == 0 ? NULL : realloc(p, n);
-    oom_live += q && !p;
-    return q;
-}
-
-static void oom_free(void *p)
-{
-    oom_live -= p != NULL;
-    free(p);
-}
-
 /* Every allocation of the generator failing in turn: each failure is a
    clean PGORM_CODEGEN_NOMEM with nothing left allocated, and the first run
    that gets all its memory writes the same bytes as an unhindered one. */
@@ -644,27 +620,24 @@ static void test_codegen_out_of_memory(void **state)
     pgorm_diag diag;
     assert_int_equal(pgorm_codegen(s, "gen_types", &want_h, &want_c, &diag), PGORM_CODEGEN_OK);
 
-    static const pgorm_allocator failing = {oom_malloc, oom_realloc, oom_free};
     pgorm_codegen_status st = PGORM_CODEGEN_NOMEM;
     char *h = NULL, *c = NULL;
     long n;
     for (n = 1; n < 100000 && st == PGORM_CODEGEN_NOMEM; n++) {
-        oom_countdown = n;
-        oom_live = 0;
-        pgorm_set_allocator(&failing);
+        pgt_oom_arm(n, false);
         st = pgorm_codegen(s, "gen_types", &h, &c, &diag);
         if (st == PGORM_CODEGEN_OK) {
-            oom_free(h);
-            oom_free(c);
+            pgt_oom_free(h);
+            pgt_oom_free(c);
         }
-        pgorm_set_allocator(NULL);
+        pgt_oom_disarm();
         if (st == PGORM_CODEGEN_NOMEM) {
             assert_null(h);
             assert_null(c);
             assert_string_equal(diag.message, "out of memory");
         }
-        if (oom_live != 0)
-            fail_msg("allocation %ld failing left %ld blocks allocated", n, oom_live);
+        if (pgt_oom_live() != 0)
+            fail_msg("allocation %ld failing left %ld blocks allocated", n, pgt_oom_live());
     }
     assert_int_equal(st, PGORM_CODEGEN_OK);
     assert_true(n > 100); /* many allocations did fail first */

@@ -940,52 +940,6 @@ static void test_backend_terminated(void **state)
 /* ------------------------------------------------------------------ */
 /* Out of memory: fail the Nth allocation, for every N.                */
 
-static struct {
-    long n;       /* allocations so far */
-    long fail_at; /* 0: never */
-    bool persistent; /* fail every allocation from fail_at on */
-    bool failed;  /* an allocation was failed in this run */
-    long live;    /* blocks allocated and not freed */
-} A;
-
-static bool a_should_fail(void)
-{
-    A.n++;
-    if (A.fail_at && (A.n == A.fail_at || (A.persistent && A.n > A.fail_at))) {
-        A.failed = true;
-        return true;
-    }
-    return false;
-}
-
-static void *a_malloc(size_t n)
-{
-    if (a_should_fail())
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        A.live++;
-    return p;
-}
-
-static void *a_realloc(void *p, size_t n)
-{
-    if (a_should_fail())
-        return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        A.live++;
-    return q;
-}
-
-static void a_free(void *p)
-{
-    if (p) {
-        A.live--;
-        free(p);
-    }
-}
-
 typedef struct oom_cb {
     int calls;
     int errors;
@@ -1002,7 +956,7 @@ static void oom_exec_cb(int64_t count, const pgorm_error *err, void *ud)
     }
 }
 
-static void oom_scenario(const char *conninfo)
+static void oom_scenario(void *conninfo)
 {
     pgorm_db *db = pgorm_db_new(NULL);
     if (!db)
@@ -1047,33 +1001,10 @@ static void oom_scenario(const char *conninfo)
     assert_int_equal(cb.calls, 4);
 }
 
-static void oom_walk(bool persistent)
-{
-    pgorm_set_allocator(&(pgorm_allocator){a_malloc, a_realloc, a_free});
-    long runs = 0;
-    for (long n = 1; n < 10000; n++) {
-        A.n = 0;
-        A.fail_at = n;
-        A.persistent = persistent;
-        A.failed = false;
-        A.live = 0;
-        oom_scenario(g_db.conninfo);
-        if (A.live != 0)
-            fail_msg("leak: %ld blocks after failing allocation %ld (persistent=%d)", A.live, n,
-                     (int)persistent);
-        runs++;
-        if (!A.failed)
-            break; /* the scenario needs fewer than n allocations: all covered */
-    }
-    pgorm_set_allocator(NULL);
-    assert_true(runs > 5);
-}
-
 static void test_oom_walk(void **state)
 {
     (void)state;
-    oom_walk(false);
-    oom_walk(true);
+    pgt_oom_walk(oom_scenario, g_db.conninfo, 5);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1058,45 +1058,6 @@ static void test_invalid(void **state)
 /* ------------------------------------------------------------------ */
 /* Out of memory: fail the Nth allocation, for every N                 */
 
-static struct {
-    long n, fail_at, live;
-    bool persistent, failed;
-} A;
-
-static bool a_fail(void)
-{
-    A.n++;
-    if (A.fail_at && (A.n == A.fail_at || (A.persistent && A.n > A.fail_at))) {
-        A.failed = true;
-        return true;
-    }
-    return false;
-}
-
-static void *a_malloc(size_t n)
-{
-    void *p = a_fail() ? NULL : malloc(n);
-    A.live += p != NULL;
-    return p;
-}
-
-static void *a_realloc(void *p, size_t n)
-{
-    if (a_fail())
-        return NULL;
-    void *q = realloc(p, n);
-    A.live += q && !p;
-    return q;
-}
-
-static void a_free(void *p)
-{
-    if (p) {
-        A.live--;
-        free(p);
-    }
-}
-
 /* An error, or success; never a crash, a leak or a lost callback. */
 static void oom_ok(int rc, pgorm_error *err)
 {
@@ -1109,8 +1070,11 @@ static void oom_ok(int rc, pgorm_error *err)
     pgorm_error_clear(err);
 }
 
-static void oom_scenario(const char *conninfo)
+static void oom_scenario(void *ctx)
 {
+    fixture *f = ctx;
+    pgt_exec(f->c, "TRUNCATE book");
+    const char *conninfo = f->db.conninfo;
     pgorm_db *db = pgorm_db_new(NULL);
     if (!db)
         return;
@@ -1163,30 +1127,7 @@ static void oom_scenario(const char *conninfo)
 
 static void test_oom_walk(void **state)
 {
-    fixture *f = *state;
-    for (int persistent = 0; persistent < 2; persistent++) {
-        long runs = 0;
-        pgorm_set_allocator(&(pgorm_allocator){a_malloc, a_realloc, a_free});
-        for (long n = 1; n < 20000; n++) {
-            pgt_exec(f->c, "TRUNCATE book");
-            A.n = 0;
-            A.fail_at = n;
-            A.persistent = persistent;
-            A.failed = false;
-            A.live = 0;
-            oom_scenario(f->db.conninfo);
-            if (A.live != 0) {
-                pgorm_set_allocator(NULL);
-                fail_msg("leak: %ld blocks after failing allocation %ld (persistent=%d)", A.live,
-                         n, persistent);
-            }
-            runs++;
-            if (!A.failed)
-                break; /* every allocation of the scenario has been failed once */
-        }
-        pgorm_set_allocator(NULL);
-        assert_true(runs > 20);
-    }
+    pgt_oom_walk(oom_scenario, *state, 20);
 }
 
 int main(void)

@@ -331,27 +331,15 @@ static void test_objects_one_at_a_time(void **state)
 /* Allocation failure: fail the Nth allocation for every N until the text
    comes out whole; each failure is a clean NULL (no crash; no leak under
    the sanitizer and valgrind runs). */
-static long oom_countdown;
-static void *oom_malloc(size_t n)
-{
-    return --oom_countdown == 0 ? NULL : malloc(n);
-}
-static void *oom_realloc(void *p, size_t n)
-{
-    return --oom_countdown == 0 ? NULL : realloc(p, n);
-}
-
 static void test_oom_walk(void **state)
 {
     (void)state;
-    static const pgorm_allocator failing = {oom_malloc, oom_realloc, free};
     char *sql = NULL;
     long n;
     for (n = 1; n < 1000 && !sql; n++) {
-        oom_countdown = n;
-        pgorm_set_allocator(&failing);
+        pgt_oom_arm(n, false);
         sql = pgorm_ddl_create_schema(&hand_schema);
-        pgorm_set_allocator(NULL);
+        pgt_oom_disarm();
     }
     assert_true(n > 3); /* some allocations did fail first */
     assert_non_null(sql);

@@ -381,7 +381,7 @@ static void on_oom_load(WriterRows *rows, const pgorm_error *err, void *ud)
     c->rows[c->n++] = rows;
 }
 
-static void oom_scenario(const char *conninfo)
+static void oom_scenario(void *conninfo)
 {
     pgorm_db *db = pgorm_db_new(NULL);
     if (!db)
@@ -429,7 +429,7 @@ static void test_oom_walk(void **state)
     lt_open(&f, "lazy_oom");
     pgt_exec(f.c, "INSERT INTO nation (code, name) VALUES ('fr', 'France');"
                   "INSERT INTO writer (name, nation_id) VALUES ('a', 'fr'), ('b', NULL);");
-    lt_oom_walk(f.d.conninfo, oom_scenario);
+    pgt_oom_walk(oom_scenario, f.d.conninfo, 20);
     lt_close(&f);
 }
 

@@ -598,7 +598,7 @@ static void test_backref_ambiguous_form(void **state)
 /* ------------------------------------------------------------------ */
 /* Out of memory at every allocation                                   */
 
-static void oom_scenario(const char *conninfo)
+static void oom_scenario(void *conninfo)
 {
     pgorm_db *db = pgorm_db_new(NULL);
     if (!db)
@@ -659,7 +659,7 @@ static void test_oom_walk(void **state)
                   "INSERT INTO store (name) VALUES ('s');"
                   "INSERT INTO staff (name, store_id) VALUES ('m', 1);"
                   "UPDATE store SET manager_id = 1;");
-    lt_oom_walk(f.d.conninfo, oom_scenario);
+    pgt_oom_walk(oom_scenario, f.d.conninfo, 20);
     lt_close(&f);
 }
 
