@@ -130,10 +130,14 @@ int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err
 {
     const pgorm_model_desc *m = r->model;
     int n = PQntuples(res);
+    bool single = PQresultStatus(res) == PGRES_SINGLE_TUPLE;
+    if (!single)
+        r->row_checked = false; /* a whole result, or the end of a statement */
     if (n == 0)
         return 0;
-    if (pgorm_decode_check(m, res, 0, err))
+    if (!(single && r->row_checked) && pgorm_decode_check(m, res, 0, err))
         return -1;
+    r->row_checked = single;
     char *items = pgorm_result_push(r, (size_t)n);
     if (!items) {
         pgorm_error_set(err, PGORM_ERR_NOMEM, "out of memory for %d rows of %s", n, m->name);

@@ -30,6 +30,10 @@ struct pgorm_result {
     unsigned char *outcome;
     bool *inserted;
     size_t *input;
+    /* Single-row mode: the columns of the statement now arriving row by row
+       have been checked (pgorm_result_add_rows checks its first row only,
+       since every row of one statement has the same columns). */
+    bool row_checked;
 };
 
 /* A new empty result for rows of m (NULL on OOM). Owned by the caller:
@@ -52,7 +56,10 @@ int pgorm_decode_check(const pgorm_model_desc *m, const PGresult *res, int first
    column, or PGORM_ERR_NOMEM). Call pgorm_decode_check on res first. */
 int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, int first,
                      void *dst, pgorm_arena *a, pgorm_error *err);
-/* Check and decode every row of res (columns from 0) onto the end of r. */
+/* Check and decode every row of res (columns from 0) onto the end of r.
+   res may be a PGRES_SINGLE_TUPLE of single-row mode: then only the first
+   row of the statement is checked (the final PGRES_TUPLES_OK re-arms the
+   check for the next statement). */
 int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err);
 
 #endif
