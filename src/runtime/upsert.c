@@ -21,6 +21,7 @@
 #include "runtime/insert.h"
 #include "runtime/keymap.h"
 #include "runtime/result.h"
+#include "runtime/sync_wait.h"
 
 typedef struct upsert_op {
     pgorm_op op; /* first: the core sees only this */
@@ -320,60 +321,14 @@ bool *pgorm_result_inserted_flags(const pgorm_result *r)
 /* ---------------------------------------------------------------- */
 /* The _sync twin                                                    */
 
-/* On the heap: should the driver return before the callback ran, the
-   callback frees it (as the CRUD twins do). */
-typedef struct waiter {
-    bool done;
-    bool abandoned;
-    pgorm_result *res;
-    pgorm_error err;
-} waiter;
-
-static void on_rows(pgorm_result *res, const pgorm_error *err, pgorm_fn fn, void *ud)
-{
-    (void)fn;
-    waiter *w = ud;
-    if (w->abandoned) {
-        pgorm_result_free(res);
-        pgorm_free(w);
-        return;
-    }
-    w->res = res;
-    if (err) /* on OOM the copy still holds the code and a static message */
-        (void)pgorm_error_copy(&w->err, err);
-    w->done = true;
-}
-
 int pgorm_upsert_rows_sync(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
                            const pgorm_upsert *opts, pgorm_result **out, pgorm_error *err)
 {
     if (out)
         *out = NULL;
-    waiter *w = pgorm_calloc(1, sizeof *w);
-    if (!w) {
-        if (err)
-            pgorm_error_set(err, PGORM_ERR_NOMEM, "out of memory");
+    sync_waiter *w = sync_waiter_new(err);
+    if (!w)
         return -1;
-    }
-    pgorm_upsert_rows(db, m, rows, n, opts, on_rows, NULL, w);
-    if (db)
-        pgorm_db_drive_until(db, &w->done, -1);
-    if (!w->done) {
-        w->abandoned = true; /* the callback frees it */
-        if (err)
-            pgorm_error_set(err, PGORM_ERR_CLOSED,
-                            "the connection stopped before the operation completed");
-        return -1;
-    }
-    int rc = w->err.code != PGORM_OK ? -1 : 0;
-    if (rc && err)
-        *err = w->err; /* the caller now owns the strings */
-    else
-        pgorm_error_clear(&w->err);
-    if (out)
-        *out = w->res;
-    else
-        pgorm_result_free(w->res);
-    pgorm_free(w);
-    return rc;
+    pgorm_upsert_rows(db, m, rows, n, opts, sync_wait_on_rows, NULL, w);
+    return sync_wait(db, w, out, NULL, err);
 }
