@@ -8,6 +8,8 @@
  *
  * Usage: pgorm_bench [runs]   (DATABASE_URL names the server; bench/run.sh
  * starts a throwaway one). Prints medians in ms and pgorm / libpq.
+ * PGORM_BENCH_ONLY=<text> runs only the workloads whose name contains it
+ * (to profile one of them).
  */
 #include <arpa/inet.h>
 #include <libpq-fe.h>
@@ -570,8 +572,10 @@ int main(int argc, char **argv)
     PQclear(m);
 
     double *t[NWORKLOADS][2];
-    bool available[NWORKLOADS];
+    bool available[NWORKLOADS], selected[NWORKLOADS];
+    const char *only = getenv("PGORM_BENCH_ONLY");
     for (size_t w = 0; w < NWORKLOADS; w++) {
+        selected[w] = !only || strstr(workloads[w].name, only);
         t[w][0] = calloc((size_t)runs, sizeof(double));
         t[w][1] = calloc((size_t)runs, sizeof(double));
         available[w] = true;
@@ -580,6 +584,8 @@ int main(int argc, char **argv)
         x.iteration = it;
         for (size_t w = 0; w < NWORKLOADS; w++) {
             const workload *wl = &workloads[w];
+            if (!selected[w])
+                continue;
             if (wl->prepare)
                 wl->prepare(&x);
             double t0 = now_ms();
@@ -598,9 +604,9 @@ int main(int argc, char **argv)
     printf("%-48s %8s %8s %8s\n", "workload", "libpq", "pgorm", "ratio");
     for (size_t w = 0; w < NWORKLOADS; w++) {
         double pq = median(t[w][0], runs), orm = median(t[w][1], runs);
-        if (available[w])
+        if (selected[w] && available[w])
             printf("%-48s %8.3f %8.3f %8.3f\n", workloads[w].name, pq, orm, orm / pq);
-        else
+        else if (selected[w])
             printf("%-48s %8.3f %8s %8s\n", workloads[w].name, pq, "n/a", "n/a");
         free(t[w][0]);
         free(t[w][1]);
