@@ -15,21 +15,6 @@
 #include "util/buf.h"
 #include "util/sqlq.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void say(const mig_make_opts *o, const char *fmt, ...)
-{
-    if (!o->say)
-        return;
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->say(o->ud, line);
-}
-
 static bool valid_name(const char *s)
 {
     if (!*s || strlen(s) > 100)
@@ -222,7 +207,8 @@ int mig_make(const mig_make_opts *o, mig_err *e)
         goto out;
     }
     if (d.n == 0) {
-        say(o, "no changes: the database already matches %s; nothing written", o->schema_path);
+        mig_say(o->say, o->ud, "no changes: the database already matches %s; nothing written",
+                o->schema_path);
         goto out;
     }
     size_t nlossy = 0;
@@ -248,17 +234,20 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     if ((rc = mig_write_pair(o->dir, version, o->name, up, down, &up_path, &down_path, e)) !=
         MIG_OK)
         goto out;
-    say(o, "wrote %s and %s (%zu change%s):", up_path, down_path, d.n, d.n == 1 ? "" : "s");
+    mig_say(o->say, o->ud, "wrote %s and %s (%zu change%s):", up_path, down_path, d.n,
+            d.n == 1 ? "" : "s");
     pgorm_buf line = PGORM_BUF_INIT;
     for (size_t i = 0; i < d.n; i++) {
         pgorm_buf_reset(&line);
         mig_change_describe(&line, &d.items[i]);
-        say(o, "  %s%s", line.data ? line.data : "", mig_change_lossy(&d.items[i]) ? "  (loses data)" : "");
+        mig_say(o->say, o->ud, "  %s%s", line.data ? line.data : "",
+                mig_change_lossy(&d.items[i]) ? "  (loses data)" : "");
     }
     pgorm_buf_free(&line);
     if (nlossy)
-        say(o, "warning: %zu change%s lose%s data (allowed by --allow-data-loss):%s", nlossy,
-            nlossy == 1 ? "" : "s", nlossy == 1 ? "s" : "", lossy.data);
+        mig_say(o->say, o->ud,
+                "warning: %zu change%s lose%s data (allowed by --allow-data-loss):%s", nlossy,
+                nlossy == 1 ? "" : "s", nlossy == 1 ? "s" : "", lossy.data);
 out:
     pgorm_buf_free(&lossy);
     pgorm_free(up);

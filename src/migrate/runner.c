@@ -30,19 +30,16 @@ typedef struct applied_list {
     size_t n;
 } applied_list;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void say(const mig_runner *r, const char *fmt, ...)
+void mig_say(mig_say_fn say, void *ud, const char *fmt, ...)
 {
-    if (!r->say)
+    if (!say)
         return;
     char line[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    r->say(r->ud, line);
+    say(ud, line);
 }
 
 static double now_ms(void)
@@ -165,7 +162,7 @@ static int lock(const mig_runner *r, mig_err *e)
     PQclear(res);
     if (got)
         return MIG_OK;
-    say(r, "waiting for another pgorm migrate on this database to finish...");
+    mig_say(r->say, r->ud, "waiting for another pgorm migrate on this database to finish...");
     res = mig_exec(r->conn, "SELECT pg_advisory_lock(" LOCK_KEY ")", PGRES_TUPLES_OK, e,
                    "taking the migration lock");
     if (!res)
@@ -346,14 +343,15 @@ int mig_up(const mig_runner *r, const char *to, mig_err *e)
         double ms = now_ms() - t0;
         total += ms;
         count++;
-        say(r, "applied %s (%.1f ms)", label, ms);
+        mig_say(r->say, r->ud, "applied %s (%.1f ms)", label, ms);
     }
     if (rc == MIG_OK) {
         if (count)
-            say(r, "%zu migration%s applied in %.1f ms", count, count == 1 ? "" : "s", total);
+            mig_say(r->say, r->ud, "%zu migration%s applied in %.1f ms", count,
+                    count == 1 ? "" : "s", total);
         else
-            say(r, "nothing to apply: the database is up to date%s%s", to ? " with " : "",
-                to ? to : "");
+            mig_say(r->say, r->ud, "nothing to apply: the database is up to date%s%s",
+                    to ? " with " : "", to ? to : "");
     }
     unlock(r);
     applied_free(&l);
@@ -402,13 +400,14 @@ int mig_down(const mig_runner *r, int steps, mig_err *e)
         double ms = now_ms() - t0;
         total += ms;
         count++;
-        say(r, "reverted %s (%.1f ms)", label, ms);
+        mig_say(r->say, r->ud, "reverted %s (%.1f ms)", label, ms);
     }
     if (rc == MIG_OK) {
         if (count)
-            say(r, "%zu migration%s reverted in %.1f ms", count, count == 1 ? "" : "s", total);
+            mig_say(r->say, r->ud, "%zu migration%s reverted in %.1f ms", count,
+                    count == 1 ? "" : "s", total);
         else
-            say(r, "nothing to revert: no migration is applied");
+            mig_say(r->say, r->ud, "nothing to revert: no migration is applied");
     }
     unlock(r);
     applied_free(&l);
@@ -431,15 +430,15 @@ int mig_status(const mig_runner *r, mig_err *e)
                   : j == l.n ? -1
                              : mig_version_cmp(d.files[i].version, l.items[j].version);
         if (cmp > 0) {
-            say(r, "applied, NO FILE  %s_%s  (applied %s)", l.items[j].version,
-                l.items[j].name, l.items[j].applied_at);
+            mig_say(r->say, r->ud, "applied, NO FILE  %s_%s  (applied %s)",
+                    l.items[j].version, l.items[j].name, l.items[j].applied_at);
             nbad++;
             j++;
             continue;
         }
         const mig_file *f = &d.files[i++];
         if (cmp < 0) {
-            say(r, "pending           %s_%s", f->version, f->name);
+            mig_say(r->say, r->ud, "pending           %s_%s", f->version, f->name);
             npending++;
             continue;
         }
@@ -449,17 +448,18 @@ int mig_status(const mig_runner *r, mig_err *e)
         if (rc != MIG_OK)
             break;
         if (strcmp(sum, a->checksum) != 0) {
-            say(r, "applied, CHANGED  %s_%s  (applied %s; the file changed since)", f->version,
-                f->name, a->applied_at);
+            mig_say(r->say, r->ud, "applied, CHANGED  %s_%s  (applied %s; the file changed since)",
+                    f->version, f->name, a->applied_at);
             nbad++;
         } else {
-            say(r, "applied           %s_%s  (%s)", f->version, f->name, a->applied_at);
+            mig_say(r->say, r->ud, "applied           %s_%s  (%s)", f->version, f->name,
+                    a->applied_at);
             napplied++;
         }
     }
     if (rc == MIG_OK)
-        say(r, "%zu applied, %zu pending%s", napplied + nbad, npending,
-            nbad ? ", some applied migrations do not match their files (see above)" : "");
+        mig_say(r->say, r->ud, "%zu applied, %zu pending%s", napplied + nbad, npending,
+                nbad ? ", some applied migrations do not match their files (see above)" : "");
     applied_free(&l);
     mig_dir_free(&d);
     return rc;

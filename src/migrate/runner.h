@@ -24,6 +24,13 @@
 
 typedef void (*mig_say_fn)(void *ud, const char *line);
 
+/* Format one progress line (at most 2 KiB) and hand it to say(ud, line);
+   nothing when say is NULL. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void mig_say(mig_say_fn say, void *ud, const char *fmt, ...);
+
 typedef struct mig_runner {
     PGconn *conn;   /* borrowed, idle, connected to the target database */
     const char *dir; /* borrowed: the migrations folder */
