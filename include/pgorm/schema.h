@@ -180,6 +180,11 @@ char *pgorm_snake_case(const char *name);
 /* The SQL spelling of a column type: "int8", "varchar(40)", "numeric(12,2)". */
 const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize);
 
+/* The type as it can appear in a cast, or in a column that does not own a
+   sequence (a foreign key to a serial key): serial and bigserial become
+   int4 and int8; any other type is returned as is. */
+pgorm_coltype pgorm_coltype_plain(pgorm_coltype t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -126,17 +126,6 @@ const char *pgorm_ddl_block_column(const pgorm_model *m, const char *name)
     return name;
 }
 
-/* The type as it can appear in a cast or a column that does not own a
-   sequence: serial and bigserial become their integer types. */
-static pgorm_coltype plain_type(pgorm_coltype t)
-{
-    if (t.scalar == PGORM_S_SERIAL)
-        t.scalar = PGORM_S_INT4;
-    else if (t.scalar == PGORM_S_BIGSERIAL)
-        t.scalar = PGORM_S_INT8;
-    return t;
-}
-
 static void put_type(pgorm_buf *b, pgorm_coltype t)
 {
     char tmp[64];
@@ -150,7 +139,7 @@ void pgorm_ddl_column_type(pgorm_buf *b, const pgorm_field *f)
     else if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_BIGSERIAL)
         pgorm_buf_puts(b, "bigserial");
     else
-        put_type(b, plain_type(f->type));
+        put_type(b, pgorm_coltype_plain(f->type));
 }
 
 /* [+-]digits[.digits][e[+-]digits] or [+-].digits[...]: safe to write as is. */
@@ -185,7 +174,7 @@ static void cast_literal(pgorm_buf *b, const char *text, pgorm_coltype t)
 {
     pgorm_sql_literal(b, text);
     pgorm_buf_puts(b, "::");
-    put_type(b, plain_type(t));
+    put_type(b, pgorm_coltype_plain(t));
 }
 
 void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype t)

@@ -168,15 +168,6 @@ static bool is_serial(const mig_column *c)
     return c->type.scalar == PGORM_S_SERIAL || c->type.scalar == PGORM_S_BIGSERIAL;
 }
 
-static pgorm_coltype base_type(pgorm_coltype t)
-{
-    if (t.scalar == PGORM_S_SERIAL)
-        t.scalar = PGORM_S_INT4;
-    else if (t.scalar == PGORM_S_BIGSERIAL)
-        t.scalar = PGORM_S_INT8;
-    return t;
-}
-
 static void put_type(pgorm_buf *b, pgorm_coltype t)
 {
     char tmp[64];
@@ -212,7 +203,7 @@ static void col_def(pgorm_buf *b, const mig_column *c, bool from_side)
 /* A value every row can take when a NOT NULL column comes back. */
 static const char *placeholder(pgorm_coltype t)
 {
-    switch (base_type(t).scalar) {
+    switch (pgorm_coltype_plain(t).scalar) {
     case PGORM_S_BOOL: return "false";
     case PGORM_S_TEXT:
     case PGORM_S_VARCHAR:
@@ -414,7 +405,8 @@ static void add_sequence(pgorm_buf *b, const char *table, const char *col, const
 {
     pgorm_buf_puts(b, "CREATE SEQUENCE ");
     pgorm_sql_ident(b, seq);
-    pgorm_buf_puts(b, base_type(type).scalar == PGORM_S_INT8 ? " AS bigint" : " AS integer");
+    pgorm_buf_puts(b, pgorm_coltype_plain(type).scalar == PGORM_S_INT8 ? " AS bigint"
+                                                                        : " AS integer");
     pgorm_buf_puts(b, " OWNED BY ");
     pgorm_sql_ident(b, table);
     pgorm_buf_putc(b, '.');
@@ -445,7 +437,7 @@ static void drop_sequence(pgorm_buf *b, const char *table, const char *col, cons
 static void alter_steps(rctx *x, const char *table, const mig_column *f, const mig_column *t)
 {
     bool fs = is_serial(f), ts = is_serial(t);
-    pgorm_coltype fb = base_type(f->type), tb = base_type(t->type);
+    pgorm_coltype fb = pgorm_coltype_plain(f->type), tb = pgorm_coltype_plain(t->type);
     bool base_changed = !mig_type_eq(fb, tb);
     bool def_changed = fs != ts || (!fs && !ts && !mig_default_eq(f, t));
     bool has_f = f->def.kind != PGORM_DEFAULT_NONE, has_t = t->def.kind != PGORM_DEFAULT_NONE;

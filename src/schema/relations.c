@@ -31,15 +31,6 @@ static void resolve_target(ctx *c, pgorm_field *f, const pgorm_sx_field_aux *fa)
     pgorm_buf_free(&l.b);
 }
 
-static pgorm_coltype key_column_type(pgorm_coltype t)
-{
-    if (t.scalar == PGORM_S_SERIAL)
-        t.scalar = PGORM_S_INT4;
-    else if (t.scalar == PGORM_S_BIGSERIAL)
-        t.scalar = PGORM_S_INT8;
-    return t;
-}
-
 /* The column type of ForeignKey field (mi, fi): the type of its target's
    key, following keys that are themselves ForeignKeys. Iterative, so a long
    chain cannot exhaust the stack; a cycle is reported by its members. */
@@ -73,7 +64,7 @@ static void resolve_fk_type(ctx *c, size_t mi, size_t fi)
         if (ka->bad || key->kind == PGORM_FIELD_BACK_REFERENCE)
             break;
         if (key->kind == PGORM_FIELD_SCALAR || ka->resolve == 2) {
-            f0->type = key->kind == PGORM_FIELD_SCALAR ? key_column_type(key->type) : key->type;
+            f0->type = key->kind == PGORM_FIELD_SCALAR ? pgorm_coltype_plain(key->type) : key->type;
             fa0->resolve = 2;
             return;
         }

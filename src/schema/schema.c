@@ -236,6 +236,15 @@ char *pgorm_snake_case(const char *name)
     return out;
 }
 
+pgorm_coltype pgorm_coltype_plain(pgorm_coltype t)
+{
+    if (t.scalar == PGORM_S_SERIAL)
+        t.scalar = PGORM_S_INT4;
+    else if (t.scalar == PGORM_S_BIGSERIAL)
+        t.scalar = PGORM_S_INT8;
+    return t;
+}
+
 const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
 {
     static const char *const names[] = {
