@@ -99,22 +99,10 @@ static inline int mt_migrate(const pgt_db *db, const char *env, char **out, cons
     return rc;
 }
 
-/* Parse a schema held in memory; fails the test on a diagnostic. */
-static inline pgorm_schema *mt_parse(const char *text)
-{
-    pgorm_diag diags[4];
-    size_t nd = 0;
-    pgorm_schema *s = pgorm_schema_parse("test.pgorm", text, strlen(text), diags, 4, &nd);
-    if (!s)
-        fail_msg("schema does not parse: %d:%d: %s\n%s", nd ? diags[0].pos.line : 0,
-                 nd ? diags[0].pos.col : 0, nd ? diags[0].message : "?", text);
-    return s;
-}
-
 /* Build a schema from empty with pgorm's DDL. */
 static inline void mt_build(PGconn *c, const char *text)
 {
-    pgorm_schema *s = mt_parse(text);
+    pgorm_schema *s = pgt_parse_schema(text);
     char *sql = pgorm_ddl_create_schema(s);
     assert_non_null(sql);
     pgt_exec(c, sql);

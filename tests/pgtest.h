@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "pgorm/pgorm.h"
+#include "pgorm/schema.h"
 
 /* Conninfo of the server's admin database (static storage). */
 const char *pgt_admin_conninfo(void);
@@ -39,6 +40,12 @@ void pgt_exec(PGconn *c, const char *sql);
 int64_t pgt_query_int(PGconn *c, const char *sql);
 /* First column of the first row, as a new string (free with free()); NULL for SQL NULL. */
 char *pgt_query_text(PGconn *c, const char *sql);
+
+/* Parse a schema held in memory / a schema file (path relative to the
+   source tree, or absolute); fails the test with the parser's first
+   diagnostic. The schema is the caller's (pgorm_schema_free). */
+pgorm_schema *pgt_parse_schema(const char *text);
+pgorm_schema *pgt_parse_schema_file(const char *path);
 
 /* Create the tables of a schema file (path relative to the source tree),
    through pgorm's own DDL. */

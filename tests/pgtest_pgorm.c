@@ -8,19 +8,36 @@
 #include "migrate/ddl.h"
 #include "pgorm/schema.h"
 
-void pgt_apply_schema(PGconn *c, const char *schema_path)
+pgorm_schema *pgt_parse_schema(const char *text)
+{
+    pgorm_diag diags[4];
+    size_t nd = 0;
+    pgorm_schema *s = pgorm_schema_parse("test.pgorm", text, strlen(text), diags, 4, &nd);
+    if (!s)
+        fail_msg("schema does not parse: %d:%d: %s\n%s", nd ? diags[0].pos.line : 0,
+                 nd ? diags[0].pos.col : 0, nd ? diags[0].message : "?", text);
+    return s;
+}
+
+pgorm_schema *pgt_parse_schema_file(const char *rel)
 {
     char path[1024];
-    if (schema_path[0] == '/')
-        snprintf(path, sizeof path, "%s", schema_path);
+    if (rel[0] == '/')
+        snprintf(path, sizeof path, "%s", rel);
     else
-        snprintf(path, sizeof path, "%s/%s", PGORM_SOURCE_DIR, schema_path);
-    pgorm_diag diags[8];
+        snprintf(path, sizeof path, "%s/%s", PGORM_SOURCE_DIR, rel);
+    pgorm_diag diags[4];
     size_t nd = 0;
-    pgorm_schema *s = pgorm_schema_parse_file(path, diags, 8, &nd);
+    pgorm_schema *s = pgorm_schema_parse_file(path, diags, 4, &nd);
     if (!s)
         fail_msg("%s:%d:%d: %s", path, nd ? diags[0].pos.line : 0, nd ? diags[0].pos.col : 0,
                  nd ? diags[0].message : "?");
+    return s;
+}
+
+void pgt_apply_schema(PGconn *c, const char *schema_path)
+{
+    pgorm_schema *s = pgt_parse_schema_file(schema_path);
     char *sql = pgorm_ddl_create_schema(s);
     assert_non_null(sql);
     pgt_exec(c, sql);

@@ -15,27 +15,9 @@
 /* ------------------------------------------------------------------ */
 /* Helpers                                                              */
 
-/* Parse a schema file (path relative to the source tree, or absolute);
-   fails the test with the parser's first diagnostic. */
-static pgorm_schema *parse(const char *rel)
-{
-    char path[1024];
-    if (rel[0] == '/')
-        snprintf(path, sizeof path, "%s", rel);
-    else
-        snprintf(path, sizeof path, "%s/%s", PGORM_SOURCE_DIR, rel);
-    pgorm_diag d[4];
-    size_t nd = 0;
-    pgorm_schema *s = pgorm_schema_parse_file(path, d, 4, &nd);
-    if (!s)
-        fail_msg("%s:%d:%d: %s", path, nd ? d[0].pos.line : 0, nd ? d[0].pos.col : 0,
-                 nd ? d[0].message : "?");
-    return s;
-}
-
 static char *ddl_of_file(const char *rel)
 {
-    pgorm_schema *s = parse(rel);
+    pgorm_schema *s = pgt_parse_schema_file(rel);
     char *sql = pgorm_ddl_create_schema(s);
     assert_non_null(sql);
     pgorm_schema_free(s);
@@ -615,7 +597,7 @@ static void test_long_names(void **state)
     (void)state;
     applied a;
     apply_file(&a, "tests/schemas/ddl_long_names.pgorm", "ddl_long");
-    pgorm_schema *s = parse("tests/schemas/ddl_long_names.pgorm");
+    pgorm_schema *s = pgt_parse_schema_file("tests/schemas/ddl_long_names.pgorm");
     const pgorm_model *m = pgorm_schema_model(s, "AVeryLongModelNameForTestingTruncation");
     assert_non_null(m);
     size_t n = 0;

@@ -8,21 +8,10 @@
 #include "migrate/catalog.h"
 #include "migrate/diff.h"
 
-static pgorm_schema *parse(const char *text)
-{
-    pgorm_diag diags[4];
-    size_t nd = 0;
-    pgorm_schema *s = pgorm_schema_parse("test.pgorm", text, strlen(text), diags, 4, &nd);
-    if (!s)
-        fail_msg("schema does not parse: %d:%d: %s\n%s", nd ? diags[0].pos.line : 0,
-                 nd ? diags[0].pos.col : 0, nd ? diags[0].message : "?", text);
-    return s;
-}
-
 /* The changes from a to b, one description per line. New string (free()). */
 static char *changes(const char *a, const char *b)
 {
-    pgorm_schema *sa = parse(a), *sb = parse(b);
+    pgorm_schema *sa = pgt_parse_schema(a), *sb = pgt_parse_schema(b);
     mig_catalog *ca = mig_catalog_from_schema(sa), *cb = mig_catalog_from_schema(sb);
     assert_non_null(ca);
     assert_non_null(cb);
