@@ -73,11 +73,6 @@ const mig_fk *mig_table_fk(const mig_table *t, const char *column)
 /* ------------------------------------------------------------------ */
 /* Types.                                                              */
 
-static pgorm_scalar base_scalar(pgorm_scalar s)
-{
-    return s == PGORM_S_SERIAL ? PGORM_S_INT4 : s == PGORM_S_BIGSERIAL ? PGORM_S_INT8 : s;
-}
-
 bool mig_type_eq(pgorm_coltype a, pgorm_coltype b)
 {
     if (a.scalar != b.scalar)
@@ -92,7 +87,7 @@ bool mig_type_eq(pgorm_coltype a, pgorm_coltype b)
 /* Decimal digits left of the point that a type holds exactly (-1: any). */
 static int int_digits(pgorm_coltype t)
 {
-    switch (base_scalar(t.scalar)) {
+    switch (pgorm_coltype_plain(t).scalar) {
     case PGORM_S_INT2: return 5;
     case PGORM_S_INT4: return 10;
     case PGORM_S_INT8: return 19;
@@ -103,7 +98,7 @@ static int int_digits(pgorm_coltype t)
 
 bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
 {
-    pgorm_scalar f = base_scalar(from.scalar), t = base_scalar(to.scalar);
+    pgorm_scalar f = pgorm_coltype_plain(from).scalar, t = pgorm_coltype_plain(to).scalar;
     if (t == PGORM_S_TEXT)
         return true; /* every value has a text form that casts back */
     switch (f) {
@@ -141,7 +136,7 @@ bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
 
 const char *mig_type_sql(pgorm_coltype t, char *buf, size_t size)
 {
-    t.scalar = base_scalar(t.scalar);
+    t = pgorm_coltype_plain(t);
     if (t.scalar == PGORM_S_NUMERIC && t.precision == 0)
         snprintf(buf, size, "numeric");
     else if (t.scalar == PGORM_S_VARCHAR && t.precision == 0)
@@ -166,6 +161,16 @@ static const char *block_column(const pgorm_model *m, const char *field)
         if (strcmp(m->fields[i].name, field) == 0 && m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE)
             return field_column(&m->fields[i]);
     return field;
+}
+
+/* The SQL columns of a block's fields, in the catalog's arena; NULL when
+   out of memory. */
+static const char **block_columns(mig_catalog *c, const pgorm_model *m, const pgorm_block *blk)
+{
+    const char **cols = pgorm_arena_calloc(&c->arena, blk->nfields + 1, sizeof *cols);
+    for (size_t j = 0; cols && j < blk->nfields; j++)
+        cols[j] = block_column(m, blk->fields[j]);
+    return cols;
 }
 
 static const pgorm_field *single_id(const pgorm_model *m)
@@ -258,7 +263,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
                 return false;
         }
         if (f->kind == PGORM_FIELD_FOREIGN_KEY) {
-            col->type.scalar = base_scalar(col->type.scalar);
+            col->type = pgorm_coltype_plain(col->type);
             if (f->target >= s->nmodels)
                 continue; /* not validated: no constraint to speak of */
             const pgorm_model *tm = &s->models[f->target];
@@ -283,12 +288,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         const pgorm_block *blk = &m->blocks[b];
         if (blk->kind != PGORM_BLOCK_ID)
             continue;
-        const char **cols = pgorm_arena_calloc(&c->arena, blk->nfields + 1, sizeof *cols);
-        if (!cols)
-            return false;
-        for (size_t j = 0; j < blk->nfields; j++)
-            cols[j] = block_column(m, blk->fields[j]);
-        if (!add_key(c, t, MIG_KEY_PRIMARY, cols, blk->nfields))
+        const char **cols = block_columns(c, m, blk);
+        if (!cols || !add_key(c, t, MIG_KEY_PRIMARY, cols, blk->nfields))
             return false;
     }
     /* A primary key's columns are NOT NULL. */
@@ -317,12 +318,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
             const pgorm_block *blk = &m->blocks[b];
             if (blk->kind != kinds[k].block)
                 continue;
-            const char **cols = pgorm_arena_calloc(&c->arena, blk->nfields + 1, sizeof *cols);
-            if (!cols)
-                return false;
-            for (size_t j = 0; j < blk->nfields; j++)
-                cols[j] = block_column(m, blk->fields[j]);
-            if (!add_key(c, t, kinds[k].key, cols, blk->nfields))
+            const char **cols = block_columns(c, m, blk);
+            if (!cols || !add_key(c, t, kinds[k].key, cols, blk->nfields))
                 return false;
         }
     }
