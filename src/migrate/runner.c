@@ -284,6 +284,35 @@ static int run_file(const mig_runner *r, const char *path, const char *label,
     return rc;
 }
 
+/* What up or down did so far: how many files, in how long. */
+typedef struct tally {
+    const char *verb; /* "applied", "reverted" */
+    size_t count;
+    double ms;
+} tally;
+
+/* run_file, timed, counted in *t and reported ("applied <label> (x ms)"). */
+static int run_counted(const mig_runner *r, tally *t, const char *path, const char *label,
+                       const char *book_sql, const char *const *book_params, int nbook,
+                       mig_err *e)
+{
+    double t0 = now_ms();
+    int rc = run_file(r, path, label, book_sql, book_params, nbook, e);
+    if (rc != MIG_OK)
+        return rc;
+    double ms = now_ms() - t0;
+    t->ms += ms;
+    t->count++;
+    mig_say(r->say, r->ud, "%s %s (%.1f ms)", t->verb, label, ms);
+    return MIG_OK;
+}
+
+static void say_tally(const mig_runner *r, const tally *t)
+{
+    mig_say(r->say, r->ud, "%zu migration%s %s in %.1f ms", t->count, t->count == 1 ? "" : "s",
+            t->verb, t->ms);
+}
+
 int mig_up(const mig_runner *r, const char *to, mig_err *e)
 {
     mig_dir d;
@@ -310,8 +339,7 @@ int mig_up(const mig_runner *r, const char *to, mig_err *e)
     if (rc == MIG_OK)
         rc = verify_applied(r, &d, &l, e);
     const char *newest = l.n ? l.items[l.n - 1].version : NULL;
-    size_t count = 0;
-    double total = 0;
+    tally t = {"applied", 0, 0};
     for (size_t i = 0; rc == MIG_OK && i < d.n; i++) {
         const mig_file *f = &d.files[i];
         if (find_applied(&l, f->version))
@@ -333,26 +361,16 @@ int mig_up(const mig_runner *r, const char *to, mig_err *e)
         char label[256];
         snprintf(label, sizeof label, "%s_%s", f->version, f->name);
         const char *params[] = {f->version, f->name, sum};
-        double t0 = now_ms();
-        rc = run_file(r, f->up_path, label,
-                      "INSERT INTO public.pgorm_migrations (version, name, checksum) "
-                      "VALUES ($1, $2, $3)",
-                      params, 3, e);
-        if (rc != MIG_OK)
-            break;
-        double ms = now_ms() - t0;
-        total += ms;
-        count++;
-        mig_say(r->say, r->ud, "applied %s (%.1f ms)", label, ms);
+        rc = run_counted(r, &t, f->up_path, label,
+                         "INSERT INTO public.pgorm_migrations (version, name, checksum) "
+                         "VALUES ($1, $2, $3)",
+                         params, 3, e);
     }
-    if (rc == MIG_OK) {
-        if (count)
-            mig_say(r->say, r->ud, "%zu migration%s applied in %.1f ms", count,
-                    count == 1 ? "" : "s", total);
-        else
-            mig_say(r->say, r->ud, "nothing to apply: the database is up to date%s%s",
-                    to ? " with " : "", to ? to : "");
-    }
+    if (rc == MIG_OK && t.count)
+        say_tally(r, &t);
+    else if (rc == MIG_OK)
+        mig_say(r->say, r->ud, "nothing to apply: the database is up to date%s%s",
+                to ? " with " : "", to ? to : "");
     unlock(r);
     applied_free(&l);
     mig_dir_free(&d);
@@ -379,8 +397,7 @@ int mig_down(const mig_runner *r, int steps, mig_err *e)
     rc = read_applied(r->conn, &l, e);
     if (rc == MIG_OK)
         rc = verify_applied(r, &d, &l, e);
-    size_t count = 0;
-    double total = 0;
+    tally t = {"reverted", 0, 0};
     for (size_t k = 0; rc == MIG_OK && k < (size_t)steps && k < l.n; k++) {
         const applied *a = &l.items[l.n - 1 - k];
         const mig_file *f = mig_dir_find(&d, a->version);
@@ -392,23 +409,13 @@ int mig_down(const mig_runner *r, int steps, mig_err *e)
             break;
         }
         const char *params[] = {a->version};
-        double t0 = now_ms();
-        rc = run_file(r, f->down_path, label,
-                      "DELETE FROM public.pgorm_migrations WHERE version = $1", params, 1, e);
-        if (rc != MIG_OK)
-            break;
-        double ms = now_ms() - t0;
-        total += ms;
-        count++;
-        mig_say(r->say, r->ud, "reverted %s (%.1f ms)", label, ms);
+        rc = run_counted(r, &t, f->down_path, label,
+                         "DELETE FROM public.pgorm_migrations WHERE version = $1", params, 1, e);
     }
-    if (rc == MIG_OK) {
-        if (count)
-            mig_say(r->say, r->ud, "%zu migration%s reverted in %.1f ms", count,
-                    count == 1 ? "" : "s", total);
-        else
-            mig_say(r->say, r->ud, "nothing to revert: no migration is applied");
-    }
+    if (rc == MIG_OK && t.count)
+        say_tally(r, &t);
+    else if (rc == MIG_OK)
+        mig_say(r->say, r->ud, "nothing to revert: no migration is applied");
     unlock(r);
     applied_free(&l);
     mig_dir_free(&d);
