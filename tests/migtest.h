@@ -74,6 +74,36 @@ static inline int mt_count_files(const char *dir)
     return n;
 }
 
+/* The fixture of the command-line tests: a fresh database, a connection to
+   it, an empty migrations folder, and a schema path beside it (not created
+   here; removed by mt_close). */
+typedef struct mt_fx {
+    pgt_db db;
+    PGconn *c;
+    char dir[64];
+    char schema[128];
+} mt_fx;
+
+static inline mt_fx *mt_open(const char *label)
+{
+    mt_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    pgt_db_create(&f->db, label);
+    f->c = pgt_connect(f->db.conninfo);
+    mt_tmpdir(f->dir);
+    snprintf(f->schema, sizeof f->schema, "%s.pgorm", f->dir);
+    return f;
+}
+
+static inline void mt_close(mt_fx *f)
+{
+    PQfinish(f->c);
+    pgt_db_drop(&f->db);
+    mt_rmdir(f->dir);
+    unlink(f->schema);
+    free(f);
+}
+
 /* Run `pgorm migrate <args>` against db with extra environment `env`
    (may be ""); output (stdout+stderr) into *out (free()) when out is not
    NULL. Returns the exit code. */

@@ -3,32 +3,17 @@
    dropped table, deterministic files and versions, refusals. */
 #include "migtest.h"
 
-typedef struct fx {
-    pgt_db db;
-    PGconn *c;
-    char dir[64];
-    char schema[128];
-} fx;
+typedef mt_fx fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    pgt_db_create(&f->db, "mig_make");
-    f->c = pgt_connect(f->db.conninfo);
-    mt_tmpdir(f->dir);
-    snprintf(f->schema, sizeof f->schema, "%s.pgorm", f->dir);
-    *state = f;
+    *state = mt_open("mig_make");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    PQfinish(f->c);
-    pgt_db_drop(&f->db);
-    mt_rmdir(f->dir);
-    unlink(f->schema);
-    free(f);
+    mt_close(*state);
     return 0;
 }
 

@@ -6,29 +6,17 @@
 
 #include "migrate/sqlsplit.h"
 
-typedef struct fx {
-    pgt_db db;
-    PGconn *c;
-    char dir[64];
-} fx;
+typedef mt_fx fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    pgt_db_create(&f->db, "mig_run");
-    f->c = pgt_connect(f->db.conninfo);
-    mt_tmpdir(f->dir);
-    *state = f;
+    *state = mt_open("mig_run");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    PQfinish(f->c);
-    pgt_db_drop(&f->db);
-    mt_rmdir(f->dir);
-    free(f);
+    mt_close(*state);
     return 0;
 }
 
