@@ -35,17 +35,6 @@ static inline void lt_close(lt_fixture *f)
     pgt_db_drop(&f->d);
 }
 
-/* Fail with the error's message unless rc is 0. */
-static inline void lt_ok(int rc, pgorm_error *err, const char *what)
-{
-    if (rc == 0)
-        return;
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s: %s", what, err->message ? err->message : "(no message)");
-    pgorm_error_clear(err);
-    fail_msg("%s", msg);
-}
-
 /* pg_stat_statements in this database, reset: what runs from now on is
    counted. A server without it fails the test, saying how to fix it. */
 static inline void lt_count_start(lt_fixture *f)
@@ -56,7 +45,10 @@ static inline void lt_count_start(lt_fixture *f)
     snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
     PQclear(r);
     if (ok) {
-        r = PQexec(f->c, "SELECT pg_stat_statements_reset()");
+        /* this database's counts only: other test programs may be counting
+           in theirs on the same server at the same time */
+        r = PQexec(f->c, "SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database"
+                         " WHERE datname = current_database()), 0)");
         ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
         PQclear(r);
