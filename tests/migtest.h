@@ -132,12 +132,7 @@ static inline int mt_migrate(const pgt_db *db, const char *env, char **out, cons
 /* Build a schema from empty with pgorm's DDL. */
 static inline void mt_build(PGconn *c, const char *text)
 {
-    pgorm_schema *s = pgt_parse_schema(text);
-    char *sql = pgorm_ddl_create_schema(s);
-    assert_non_null(sql);
-    pgt_exec(c, sql);
-    pgorm_free(sql);
-    pgorm_schema_free(s);
+    pgt_apply_schema_text(c, text);
 }
 
 /* Empty the public schema. */

@@ -187,6 +187,16 @@ int pgt_run(const char *cmdline, char **out)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+void pgt_ok(int rc, pgorm_error *err, const char *what)
+{
+    if (rc == 0)
+        return;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s: %s", what, err->message ? err->message : "(no message)");
+    pgorm_error_clear(err);
+    fail_msg("%s", msg);
+}
+
 /* ------------------------------------------------------------------ */
 /* Out of memory                                                       */
 

@@ -50,6 +50,12 @@ pgorm_schema *pgt_parse_schema_file(const char *path);
 /* Create the tables of a schema file (path relative to the source tree),
    through pgorm's own DDL. */
 void pgt_apply_schema(PGconn *c, const char *schema_path);
+/* The same from a schema held in memory. */
+void pgt_apply_schema_text(PGconn *c, const char *text);
+
+/* A _sync call's status: unless rc is 0, fails the test with "what: " and
+   the error's message (the error is cleared). */
+void pgt_ok(int rc, pgorm_error *err, const char *what);
 
 /* A connected pgorm handle (sync); fails the test on error. */
 pgorm_db *pgt_pgorm_connect(const char *conninfo);

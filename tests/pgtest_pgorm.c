@@ -35,14 +35,24 @@ pgorm_schema *pgt_parse_schema_file(const char *rel)
     return s;
 }
 
-void pgt_apply_schema(PGconn *c, const char *schema_path)
+/* Create the tables of s through pgorm's DDL; takes s. */
+static void apply(PGconn *c, pgorm_schema *s)
 {
-    pgorm_schema *s = pgt_parse_schema_file(schema_path);
     char *sql = pgorm_ddl_create_schema(s);
     assert_non_null(sql);
     pgt_exec(c, sql);
     pgorm_free(sql);
     pgorm_schema_free(s);
+}
+
+void pgt_apply_schema(PGconn *c, const char *schema_path)
+{
+    apply(c, pgt_parse_schema_file(schema_path));
+}
+
+void pgt_apply_schema_text(PGconn *c, const char *text)
+{
+    apply(c, pgt_parse_schema(text));
 }
 
 pgorm_db *pgt_pgorm_connect(const char *conninfo)

@@ -787,22 +787,11 @@ static void close_db(fixture *f)
     pgt_db_drop(&f->d);
 }
 
-/* A _sync call's status: fails the test with the error's message. */
-static void ok(int rc, pgorm_error *err, const char *what)
-{
-    if (rc == 0)
-        return;
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s: %s", what, err->message ? err->message : "(no message)");
-    pgorm_error_clear(err);
-    fail_msg("%s", msg);
-}
-
 static size_t find_count(pgorm_db *db, const BookQuery *q, char *first, size_t size)
 {
     pgorm_error err = {0};
     BookRows *rows = NULL;
-    ok(book_find_sync(db, q, &rows, &err), &err, "book_find_sync");
+    pgt_ok(book_find_sync(db, q, &rows, &err), &err, "book_find_sync");
     size_t n = rows->count;
     if (first)
         snprintf(first, size, "%s", n ? rows->items[0].title : "");
@@ -814,7 +803,7 @@ static int64_t count_where(pgorm_db *db, pgorm_pred where)
 {
     pgorm_error err = {0};
     int64_t n = -1;
-    ok(book_count_sync(db, where, &n, &err), &err, "book_count_sync");
+    pgt_ok(book_count_sync(db, where, &n, &err), &err, "book_count_sync");
     return n;
 }
 
@@ -830,7 +819,7 @@ static void test_crud_sync(void **state)
         {.name = "Terry Pratchett"},
     };
     AuthorRows *ar = NULL;
-    ok(author_insert_sync(f.db, authors, 2, &ar, &err), &err, "author_insert_sync");
+    pgt_ok(author_insert_sync(f.db, authors, 2, &ar, &err), &err, "author_insert_sync");
     assert_int_equal(ar->count, 2);
     assert_true(authors[0].id > 0 && authors[1].id > 0 && authors[0].id != authors[1].id);
     assert_int_equal(ar->items[0].id, authors[0].id);
@@ -858,7 +847,7 @@ static void test_crud_sync(void **state)
         {.isbn = "978-0-553-38304-3", .title = "A Wizard of Earthsea", .author.key = authors[0].id},
     };
     BookRows *br = NULL;
-    ok(book_insert_sync(f.db, books, 3, &br, &err), &err, "book_insert_sync");
+    pgt_ok(book_insert_sync(f.db, books, 3, &br, &err), &err, "book_insert_sync");
     assert_int_equal(br->count, 3);
     for (size_t i = 0; i < 3; i++) {
         /* keys and defaults written back into the caller's rows */
@@ -923,42 +912,42 @@ static void test_crud_sync(void **state)
     assert_string_equal(first, "Small Gods");
 
     /* get by key */
-    ok(book_get_sync(f.db, books[1].id, &br, &err), &err, "book_get_sync");
+    pgt_ok(book_get_sync(f.db, books[1].id, &br, &err), &err, "book_get_sync");
     assert_int_equal(br->count, 1);
     assert_string_equal(br->items[0].isbn, "978-0-552-13890-6");
     book_rows_free(br);
-    ok(book_get_sync(f.db, books[2].id + 1000, &br, &err), &err, "book_get_sync");
+    pgt_ok(book_get_sync(f.db, books[2].id + 1000, &br, &err), &err, "book_get_sync");
     assert_int_equal(br->count, 0);
     book_rows_free(br);
-    ok(author_get_sync(f.db, authors[1].id, NULL, &err), &err, "author_get_sync, out NULL");
+    pgt_ok(author_get_sync(f.db, authors[1].id, NULL, &err), &err, "author_get_sync, out NULL");
 
     /* update by key: only the columns asked for */
     int64_t n = -1;
     books[2].pages = 183;
     books[2].has_pages = true;
     books[2].title = "not written";
-    ok(book_update_sync(f.db, &books[2], BOOK_PAGES, &n, &err), &err, "book_update_sync");
+    pgt_ok(book_update_sync(f.db, &books[2], BOOK_PAGES, &n, &err), &err, "book_update_sync");
     assert_int_equal(n, 1);
     assert_int_equal(pgt_query_int(f.c, "SELECT pages FROM book WHERE title = "
                                         "'A Wizard of Earthsea'"),
                      183);
     books[0].has_pages = false; /* to NULL */
-    ok(book_update_sync(f.db, &books[0], BOOK_PAGES, &n, &err), &err, "book_update_sync");
+    pgt_ok(book_update_sync(f.db, &books[0], BOOK_PAGES, &n, &err), &err, "book_update_sync");
     assert_int_equal(pgt_query_int(f.c, "SELECT count(*) FROM book WHERE pages IS NULL"), 1);
 
     /* update where, count */
-    ok(book_update_where_sync(f.db, &(Book){.price = "5.00"}, BOOK_PRICE, book_price_is_null(), &n,
-                              &err),
-       &err, "book_update_where_sync");
+    pgt_ok(book_update_where_sync(f.db, &(Book){.price = "5.00"}, BOOK_PRICE, book_price_is_null(),
+                                  &n, &err),
+           &err, "book_update_where_sync");
     assert_int_equal(n, 2);
     assert_int_equal(count_where(f.db, book_price_eq("5.00")), 2);
     assert_int_equal(count_where(f.db, (pgorm_pred){0}), 3);
 
     /* delete by key, delete where */
-    ok(book_delete_sync(f.db, &books[1], &n, &err), &err, "book_delete_sync");
+    pgt_ok(book_delete_sync(f.db, &books[1], &n, &err), &err, "book_delete_sync");
     assert_int_equal(n, 1);
-    ok(book_delete_where_sync(f.db, book_author_eq(authors[0].id), &n, &err), &err,
-       "book_delete_where_sync");
+    pgt_ok(book_delete_where_sync(f.db, book_author_eq(authors[0].id), &n, &err), &err,
+           "book_delete_where_sync");
     assert_int_equal(n, 2);
     assert_int_equal(count_where(f.db, (pgorm_pred){0}), 0);
     close_db(&f);
@@ -1121,13 +1110,13 @@ static void test_crud_every_type(void **state)
         {.num = "0", .txt = "", .vc = "", .bin = {bytes, 1}, .doc = "null"},
     };
     AllTypesRows *out = NULL;
-    ok(all_types_insert_sync(f.db, rows, 2, &out, &err), &err, "all_types_insert_sync");
+    pgt_ok(all_types_insert_sync(f.db, rows, 2, &out, &err), &err, "all_types_insert_sync");
     assert_int_equal(out->count, 2);
     assert_int_equal(rows[1].score, -1); /* the default, written back */
     assert_true(rows[1].has_score);
     all_types_rows_free(out);
 
-    ok(all_types_get_sync(f.db, rows[0].id, &out, &err), &err, "all_types_get_sync");
+    pgt_ok(all_types_get_sync(f.db, rows[0].id, &out, &err), &err, "all_types_get_sync");
     assert_int_equal(out->count, 1);
     const AllTypes *r = &out->items[0];
     assert_true(r->b && r->b_null && r->has_b_null);
@@ -1151,7 +1140,7 @@ static void test_crud_every_type(void **state)
     assert_int_equal(r->score, 7);
     all_types_rows_free(out);
 
-    ok(all_types_get_sync(f.db, rows[1].id, &out, &err), &err, "all_types_get_sync");
+    pgt_ok(all_types_get_sync(f.db, rows[1].id, &out, &err), &err, "all_types_get_sync");
     r = &out->items[0];
     assert_false(r->has_b_null || r->has_i2_null || r->has_i4_null || r->has_i8_null);
     assert_false(r->has_f4_null || r->has_f8_null || r->has_uid_null || r->has_day_null);
@@ -1167,17 +1156,17 @@ static void test_crud_every_type(void **state)
 
     /* filters of each kind of type reach the right rows */
     int64_t n = -1;
-    ok(all_types_count_sync(f.db, all_types_uid_eq(uid), &n, &err), &err, "count uuid");
+    pgt_ok(all_types_count_sync(f.db, all_types_uid_eq(uid), &n, &err), &err, "count uuid");
     assert_int_equal(n, 1);
-    ok(all_types_count_sync(f.db, all_types_num_ge("1000"), &n, &err), &err, "count numeric");
+    pgt_ok(all_types_count_sync(f.db, all_types_num_ge("1000"), &n, &err), &err, "count numeric");
     assert_int_equal(n, 1);
-    ok(all_types_count_sync(f.db, all_types_tstz_null_is_null(), &n, &err), &err, "count null");
+    pgt_ok(all_types_count_sync(f.db, all_types_tstz_null_is_null(), &n, &err), &err, "count null");
     assert_int_equal(n, 1);
-    ok(all_types_count_sync(f.db, all_types_bin_eq((pgorm_bytes){bytes, 3}), &n, &err), &err,
-       "count bytea");
+    pgt_ok(all_types_count_sync(f.db, all_types_bin_eq((pgorm_bytes){bytes, 3}), &n, &err), &err,
+           "count bytea");
     assert_int_equal(n, 1);
-    ok(all_types_count_sync(f.db, all_types_day_gt(pgorm_date_from_ymd(2024, 1, 1)), &n, &err),
-       &err, "count date");
+    pgt_ok(all_types_count_sync(f.db, all_types_day_gt(pgorm_date_from_ymd(2024, 1, 1)), &n, &err),
+           &err, "count date");
     assert_int_equal(n, 1);
     close_db(&f);
 }
@@ -1193,23 +1182,23 @@ static void test_crud_keys_and_keywords(void **state)
     /* a composite key over two ForeignKeys */
     Film film = {.title = "Alien"};
     Actor actors[2] = {{.name = "Sigourney Weaver"}, {.name = "Ian Holm"}};
-    ok(film_insert_sync(f.db, &film, 1, NULL, &err), &err, "film_insert_sync");
-    ok(actor_insert_sync(f.db, actors, 2, NULL, &err), &err, "actor_insert_sync");
+    pgt_ok(film_insert_sync(f.db, &film, 1, NULL, &err), &err, "film_insert_sync");
+    pgt_ok(actor_insert_sync(f.db, actors, 2, NULL, &err), &err, "actor_insert_sync");
     FilmActor roles[2] = {
         {.film.key = film.id, .actor.key = actors[0].id, .role = "Ripley"},
         {.film.key = film.id, .actor.key = actors[1].id, .role = "Ash"},
     };
-    ok(film_actor_insert_sync(f.db, roles, 2, NULL, &err), &err, "film_actor_insert_sync");
+    pgt_ok(film_actor_insert_sync(f.db, roles, 2, NULL, &err), &err, "film_actor_insert_sync");
     FilmActorRows *fr = NULL;
-    ok(film_actor_get_sync(f.db, film.id, actors[1].id, &fr, &err), &err, "film_actor_get");
+    pgt_ok(film_actor_get_sync(f.db, film.id, actors[1].id, &fr, &err), &err, "film_actor_get");
     assert_int_equal(fr->count, 1);
     assert_string_equal(fr->items[0].role, "Ash");
     film_actor_rows_free(fr);
     roles[0].role = "Ellen Ripley";
-    ok(film_actor_update_sync(f.db, &roles[0], FILM_ACTOR_ROLE, &n, &err), &err,
-       "film_actor_update_sync");
+    pgt_ok(film_actor_update_sync(f.db, &roles[0], FILM_ACTOR_ROLE, &n, &err), &err,
+           "film_actor_update_sync");
     assert_int_equal(n, 1);
-    ok(film_actor_delete_sync(f.db, &roles[1], &n, &err), &err, "film_actor_delete_sync");
+    pgt_ok(film_actor_delete_sync(f.db, &roles[1], &n, &err), &err, "film_actor_delete_sync");
     assert_int_equal(n, 1);
     char *role = pgt_query_text(f.c, "SELECT string_agg(role, ',') FROM film_actor");
     assert_string_equal(role, "Ellen Ripley");
@@ -1217,17 +1206,17 @@ static void test_crud_keys_and_keywords(void **state)
 
     /* a text key, a uuid key, and a ForeignKey to the text key */
     Country fr_ = {.code = "FR", .name = "France"};
-    ok(country_insert_sync(f.db, &fr_, 1, NULL, &err), &err, "country_insert_sync");
+    pgt_ok(country_insert_sync(f.db, &fr_, 1, NULL, &err), &err, "country_insert_sync");
     CountryRows *cr = NULL;
-    ok(country_get_sync(f.db, "FR", &cr, &err), &err, "country_get_sync");
+    pgt_ok(country_get_sync(f.db, "FR", &cr, &err), &err, "country_get_sync");
     assert_int_equal(cr->count, 1);
     assert_string_equal(cr->items[0].name, "France");
     country_rows_free(cr);
     Session sess = {.token = {{0xde, 0xad, 0xbe, 0xef}}, .country.key = "FR"};
-    ok(session_insert_sync(f.db, &sess, 1, NULL, &err), &err, "session_insert_sync");
+    pgt_ok(session_insert_sync(f.db, &sess, 1, NULL, &err), &err, "session_insert_sync");
     assert_true(sess.has_started && sess.started > 0);
     SessionRows *sr = NULL;
-    ok(session_get_sync(f.db, sess.token, &sr, &err), &err, "session_get_sync");
+    pgt_ok(session_get_sync(f.db, sess.token, &sr, &err), &err, "session_get_sync");
     assert_int_equal(sr->count, 1);
     assert_string_equal(sr->items[0].country.key, "FR");
     session_rows_free(sr);
@@ -1243,18 +1232,19 @@ static void test_crud_keys_and_keywords(void **state)
          .user = "ann"},
         {.user = "bob"},
     };
-    ok(order_insert_sync(f.db, orders, 2, NULL, &err), &err, "order_insert_sync");
+    pgt_ok(order_insert_sync(f.db, orders, 2, NULL, &err), &err, "order_insert_sync");
     assert_int_equal(orders[1].default__, 0); /* @default(0), written back */
     OrderRows *orr = NULL;
-    ok(order_find_sync(f.db, &(OrderQuery){.where = order_for_eq("me")}, &orr, &err), &err,
-       "order_find_sync");
+    pgt_ok(order_find_sync(f.db, &(OrderQuery){.where = order_for_eq("me")}, &orr, &err), &err,
+           "order_find_sync");
     assert_int_equal(orr->count, 1);
     assert_int_equal(orr->items[0].default__, 5);
     assert_string_equal(orr->items[0].default_, "d");
     assert_true(orr->items[0].case_ && orr->items[0].has_case);
     order_rows_free(orr);
     assert_int_equal(pgt_query_int(f.c, "SELECT sum(\"default\") FROM \"order\""), 5);
-    ok(order_delete_where_sync(f.db, order_case_is_null(), &n, &err), &err, "order_delete_where");
+    pgt_ok(order_delete_where_sync(f.db, order_case_is_null(), &n, &err), &err,
+           "order_delete_where");
     assert_int_equal(n, 1);
     close_db(&f);
 }

@@ -24,15 +24,16 @@ static void test_load_one(void **state)
     lt_fill(&f);
     pgorm_error err = {0};
     NovelRows *nr = NULL;
-    lt_ok(novel_find_sync(f.db, &(NovelQuery){.where = novel_id_le(10), .order = {{NOVEL_ID, false}}},
-                          &nr, &err),
-          &err, "novel_find_sync");
+    pgt_ok(novel_find_sync(f.db,
+                           &(NovelQuery){.where = novel_id_le(10), .order = {{NOVEL_ID, false}}},
+                           &nr, &err),
+           &err, "novel_find_sync");
     Novel *n = &nr->items[2]; /* id 3: writer 4, no editor (3 % 3 == 0), press 4 */
     assert_null(n->writer.ref);
 
     lt_count_start(&f);
     WriterRows *wr = NULL;
-    lt_ok(novel_load_writer_sync(f.db, n, &wr, &err), &err, "novel_load_writer_sync");
+    pgt_ok(novel_load_writer_sync(f.db, n, &wr, &err), &err, "novel_load_writer_sync");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(wr->count, 1);
     assert_true(n->writer.ref == &wr->items[0]);
@@ -42,14 +43,14 @@ static void test_load_one(void **state)
 
     /* loaded: not fetched again */
     WriterRows *again = NULL;
-    lt_ok(novel_load_writer_sync(f.db, n, &again, &err), &err, "novel_load_writer_sync again");
+    pgt_ok(novel_load_writer_sync(f.db, n, &again, &err), &err, "novel_load_writer_sync again");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(again->count, 0);
     assert_true(n->writer.ref == &wr->items[0]);
     writer_rows_free(again);
     /* asked again (ref reset): fetched */
     n->writer.ref = NULL;
-    lt_ok(novel_load_writer_sync(f.db, n, &again, &err), &err, "novel_load_writer_sync reload");
+    pgt_ok(novel_load_writer_sync(f.db, n, &again, &err), &err, "novel_load_writer_sync reload");
     assert_int_equal(lt_count(&f, NULL), 2);
     assert_true(n->writer.ref == &again->items[0]);
     writer_rows_free(again);
@@ -57,7 +58,7 @@ static void test_load_one(void **state)
 
     /* a NULL foreign key: ref NULL, no error, nothing sent */
     assert_false(n->editor.has_key);
-    lt_ok(novel_load_editor_sync(f.db, n, &wr, &err), &err, "novel_load_editor_sync");
+    pgt_ok(novel_load_editor_sync(f.db, n, &wr, &err), &err, "novel_load_editor_sync");
     assert_int_equal(wr->count, 0);
     assert_null(n->editor.ref);
     assert_int_equal(lt_count(&f, NULL), 2);
@@ -65,25 +66,25 @@ static void test_load_one(void **state)
 
     /* a key the server does not have */
     Novel ghost = {.writer.key = 424242};
-    lt_ok(novel_load_writer_sync(f.db, &ghost, &wr, &err), &err, "novel_load_writer_sync ghost");
+    pgt_ok(novel_load_writer_sync(f.db, &ghost, &wr, &err), &err, "novel_load_writer_sync ghost");
     assert_int_equal(wr->count, 0);
     assert_null(ghost.writer.ref);
     writer_rows_free(wr);
 
     /* a text key (Nation.code, varchar(2)) and an int4 one (Press.id) */
     WriterRows *w1 = NULL;
-    lt_ok(writer_find_sync(f.db, &(WriterQuery){.where = writer_id_eq(5)}, &w1, &err), &err,
-          "writer_find_sync");
+    pgt_ok(writer_find_sync(f.db, &(WriterQuery){.where = writer_id_eq(5)}, &w1, &err), &err,
+           "writer_find_sync");
     NationRows *na = NULL;
-    lt_ok(writer_load_nation_sync(f.db, &w1->items[0], &na, &err), &err,
-          "writer_load_nation_sync");
+    pgt_ok(writer_load_nation_sync(f.db, &w1->items[0], &na, &err), &err,
+           "writer_load_nation_sync");
     assert_int_equal(na->count, 1);
     assert_string_equal(w1->items[0].nation.ref->code, "fr");
     assert_string_equal(w1->items[0].nation.ref->name, "France");
     nation_rows_free(na);
     writer_rows_free(w1);
     PressRows *pr = NULL;
-    lt_ok(novel_load_press_sync(f.db, n, &pr, &err), &err, "novel_load_press_sync");
+    pgt_ok(novel_load_press_sync(f.db, n, &pr, &err), &err, "novel_load_press_sync");
     assert_int_equal(n->press.ref->id, 4);
     assert_string_equal(n->press.ref->name, "press 4");
     press_rows_free(pr);
@@ -106,8 +107,8 @@ static void test_load_many(void **state)
     lt_fill(&f);
     pgorm_error err = {0};
     NovelRows *nr = NULL;
-    lt_ok(novel_find_sync(f.db, &(NovelQuery){.order = {{NOVEL_ID, false}}}, &nr, &err), &err,
-          "novel_find_sync");
+    pgt_ok(novel_find_sync(f.db, &(NovelQuery){.order = {{NOVEL_ID, false}}}, &nr, &err), &err,
+           "novel_find_sync");
     assert_int_equal(nr->count, 1000);
     /* one row loaded already: kept as it is */
     Writer mine = {.id = 2, .name = "mine"};
@@ -115,8 +116,8 @@ static void test_load_many(void **state)
 
     lt_count_start(&f);
     WriterRows *wr = NULL;
-    lt_ok(novel_load_writer_many_sync(f.db, nr->items, nr->count, &wr, &err), &err,
-          "novel_load_writer_many_sync");
+    pgt_ok(novel_load_writer_many_sync(f.db, nr->items, nr->count, &wr, &err), &err,
+           "novel_load_writer_many_sync");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(lt_count(&f, "%= ANY%"), 1);
     assert_int_equal(wr->count, 100);
@@ -136,8 +137,8 @@ static void test_load_many(void **state)
 
     /* the nullable one: NULL keys stay NULL, in the same one statement */
     WriterRows *er = NULL;
-    lt_ok(novel_load_editor_many_sync(f.db, nr->items, nr->count, &er, &err), &err,
-          "novel_load_editor_many_sync");
+    pgt_ok(novel_load_editor_many_sync(f.db, nr->items, nr->count, &er, &err), &err,
+           "novel_load_editor_many_sync");
     assert_int_equal(lt_count(&f, NULL), 2);
     size_t none = 0;
     for (size_t i = 0; i < nr->count; i++) {
@@ -151,7 +152,7 @@ static void test_load_many(void **state)
     writer_rows_free(wr);
 
     /* n == 0: nothing sent, an empty result */
-    lt_ok(novel_load_writer_many_sync(f.db, NULL, 0, &wr, &err), &err, "load_many of 0");
+    pgt_ok(novel_load_writer_many_sync(f.db, NULL, 0, &wr, &err), &err, "load_many of 0");
     assert_int_equal(wr->count, 0);
     writer_rows_free(wr);
     assert_int_equal(lt_count(&f, NULL), 2);
@@ -313,8 +314,9 @@ static void test_merge_sync_and_refusals(void **state)
     lt_fill(&f);
     pgorm_error err = {0};
     NovelRows *nr = NULL;
-    lt_ok(novel_find_sync(f.db, &(NovelQuery){.order = {{NOVEL_ID, false}}, .limit = 50}, &nr, &err),
-          &err, "novel_find_sync");
+    pgt_ok(
+        novel_find_sync(f.db, &(NovelQuery){.order = {{NOVEL_ID, false}}, .limit = 50}, &nr, &err),
+        &err, "novel_find_sync");
     lt_count_start(&f);
     seen s[50] = {{0}}, bad = {0}, nat = {0};
     for (int i = 0; i < 50; i++)
@@ -325,7 +327,7 @@ static void test_merge_sync_and_refusals(void **state)
     novel_load_writer_many(f.db, NULL, 3, on_seen, &bad);
     /* another model: its own statement */
     WriterRows *wr = NULL;
-    lt_ok(writer_find_sync(f.db, &(WriterQuery){.limit = 3}, &wr, &err), &err, "writer_find");
+    pgt_ok(writer_find_sync(f.db, &(WriterQuery){.limit = 3}, &wr, &err), &err, "writer_find");
     writer_load_nation_many(f.db, wr->items, wr->count, on_seen_nation, &nat);
     assert_int_equal(pgorm_db_run_sync(f.db, -1), 0);
     for (int i = 0; i < 50; i++) {

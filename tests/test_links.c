@@ -59,9 +59,9 @@ static void test_forward_one_statement_identity(void **state)
     pgorm_error err = {0};
     NovelRows *rows = NULL;
     lt_count_start(&f);
-    lt_ok(novel_find_sync(f.db, &(NovelQuery){.fetch_links = true, .order = {{NOVEL_ID, false}}},
-                          &rows, &err),
-          &err, "novel_find_sync");
+    pgt_ok(novel_find_sync(f.db, &(NovelQuery){.fetch_links = true, .order = {{NOVEL_ID, false}}},
+                           &rows, &err),
+           &err, "novel_find_sync");
     /* counted by the server: one statement, and it is the find */
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(lt_count(&f, "%novel%"), 1);
@@ -126,7 +126,7 @@ static void test_nullable_and_filtered(void **state)
     NovelQuery q = {.where = PGORM_AND(novel_editor_is_null(), novel_pages_gt(100)),
                     .order = {{NOVEL_TITLE, true}},
                     .fetch_links = true};
-    lt_ok(novel_find_sync(f.db, &q, &rows, &err), &err, "novel_find_sync");
+    pgt_ok(novel_find_sync(f.db, &q, &rows, &err), &err, "novel_find_sync");
     size_t n = 0;
     int64_t *want = query_ids(f.c,
                               "SELECT id FROM novel WHERE editor_id IS NULL AND pages > 100 "
@@ -143,9 +143,9 @@ static void test_nullable_and_filtered(void **state)
     free(want);
     novel_rows_free(rows);
     /* a find with nothing to find */
-    lt_ok(novel_find_sync(f.db, &(NovelQuery){.where = novel_id_lt(0), .fetch_links = true},
-                          &rows, &err),
-          &err, "novel_find_sync");
+    pgt_ok(novel_find_sync(f.db, &(NovelQuery){.where = novel_id_lt(0), .fetch_links = true}, &rows,
+                           &err),
+           &err, "novel_find_sync");
     assert_int_equal(rows->count, 0);
     novel_rows_free(rows);
     lt_close(&f);
@@ -177,7 +177,7 @@ static void test_two_back_references(void **state)
     WriterQuery q = {.fetch_links = true,
                      .links = (const char *const[]){"novels", "prizes", NULL},
                      .order = {{WRITER_ID, false}}};
-    lt_ok(writer_find_sync(f.db, &q, &rows, &err), &err, "writer_find_sync");
+    pgt_ok(writer_find_sync(f.db, &q, &rows, &err), &err, "writer_find_sync");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(rows->count, 50); /* not 50 x 20 x 5 */
     for (size_t i = 0; i < rows->count; i++) {
@@ -207,9 +207,9 @@ static void test_two_back_references(void **state)
     writer_rows_free(rows);
 
     /* every link: the forward nation too, and edited (empty) */
-    lt_ok(writer_find_sync(f.db, &(WriterQuery){.fetch_links = true, .where = writer_id_le(3)},
-                           &rows, &err),
-          &err, "writer_find_sync all links");
+    pgt_ok(writer_find_sync(f.db, &(WriterQuery){.fetch_links = true, .where = writer_id_le(3)},
+                            &rows, &err),
+           &err, "writer_find_sync all links");
     assert_int_equal(rows->count, 3);
     for (size_t i = 0; i < 3; i++) {
         assert_true(rows->items[i].edited.loaded);
@@ -233,7 +233,7 @@ static void test_paging_counts_outer_rows(void **state)
                      .order = {{WRITER_ID, true}},
                      .limit = 10,
                      .offset = 20};
-    lt_ok(writer_find_sync(f.db, &q, &rows, &err), &err, "writer_find_sync");
+    pgt_ok(writer_find_sync(f.db, &q, &rows, &err), &err, "writer_find_sync");
     assert_int_equal(rows->count, 10);
     for (size_t i = 0; i < 10; i++) {
         assert_int_equal(rows->items[i].id, 30 - (int64_t)i); /* 50..1, skip 20, take 10 */
@@ -243,13 +243,12 @@ static void test_paging_counts_outer_rows(void **state)
     writer_rows_free(rows);
     /* a novel page with its forward links: 5 novels, not 5 joined rows of something */
     NovelRows *nr = NULL;
-    lt_ok(novel_find_sync(f.db,
-                          &(NovelQuery){.fetch_links = true,
-                                        .order = {{NOVEL_ID, false}},
-                                        .limit = 5,
-                                        .offset = 998},
-                          &nr, &err),
-          &err, "novel_find_sync");
+    pgt_ok(novel_find_sync(
+               f.db,
+               &(NovelQuery){
+                   .fetch_links = true, .order = {{NOVEL_ID, false}}, .limit = 5, .offset = 998},
+               &nr, &err),
+           &err, "novel_find_sync");
     assert_int_equal(nr->count, 2);
     assert_int_equal(nr->items[0].id, 999);
     assert_int_equal(nr->items[1].writer.ref->id, 50);
@@ -273,7 +272,7 @@ static void test_depth2_forward_forward(void **state)
                     .depth = 2,
                     .links = (const char *const[]){"writer", "editor", NULL},
                     .order = {{NOVEL_ID, false}}};
-    lt_ok(novel_find_sync(f.db, &q, &rows, &err), &err, "novel_find_sync depth 2");
+    pgt_ok(novel_find_sync(f.db, &q, &rows, &err), &err, "novel_find_sync depth 2");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(rows->count, 1000);
     void *nations[3000];
@@ -316,7 +315,7 @@ static void test_depth2_back_forward(void **state)
                      .depth = 2,
                      .links = (const char *const[]){"novels.press", NULL},
                      .order = {{WRITER_ID, false}}};
-    lt_ok(writer_find_sync(f.db, &q, &rows, &err), &err, "writer_find_sync depth 2");
+    pgt_ok(writer_find_sync(f.db, &q, &rows, &err), &err, "writer_find_sync depth 2");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(rows->count, 100);
     void *presses[1000];
@@ -349,13 +348,13 @@ static void test_depth2_back_forward(void **state)
     /* the same tree with back references nested in back references:
        nation -> writers -> novels (an ARRAY inside the ROW) */
     NationRows *nr = NULL;
-    lt_ok(nation_find_sync(f.db,
-                           &(NationQuery){.fetch_links = true,
-                                          .depth = 2,
-                                          .links = (const char *const[]){"writers.novels", NULL},
-                                          .order = {{NATION_CODE, false}}},
-                           &nr, &err),
-          &err, "nation_find_sync");
+    pgt_ok(nation_find_sync(f.db,
+                            &(NationQuery){.fetch_links = true,
+                                           .depth = 2,
+                                           .links = (const char *const[]){"writers.novels", NULL},
+                                           .order = {{NATION_CODE, false}}},
+                            &nr, &err),
+           &err, "nation_find_sync");
     assert_int_equal(nr->count, 3);
     size_t novels = 0;
     for (size_t i = 0; i < nr->count; i++) {
@@ -388,7 +387,7 @@ static void test_cycle_stops_at_depth(void **state)
     for (int depth = 1; depth <= PGORM_MAX_DEPTH; depth++) {
         StoreRows *rows = NULL;
         StoreQuery q = {.fetch_links = true, .depth = depth, .order = {{STORE_ID, false}}};
-        lt_ok(store_find_sync(f.db, &q, &rows, &err), &err, "store_find_sync");
+        pgt_ok(store_find_sync(f.db, &q, &rows, &err), &err, "store_find_sync");
         assert_int_equal(rows->count, 2);
         Store *north = &rows->items[0];
         assert_string_equal(north->name, "north");
@@ -460,7 +459,7 @@ static void test_backref_filtered_paged(void **state)
                     .limit = 4,
                     .offset = 1};
     lt_count_start(&f);
-    lt_ok(writer_novels_sync(f.db, &w, &q, &rows, &err), &err, "writer_novels_sync");
+    pgt_ok(writer_novels_sync(f.db, &w, &q, &rows, &err), &err, "writer_novels_sync");
     assert_int_equal(lt_count(&f, NULL), 1);
     size_t n = 0;
     int64_t *want = query_ids(f.c,
@@ -480,7 +479,7 @@ static void test_backref_filtered_paged(void **state)
 
     /* no query: every one, by key */
     Writer w2 = {.id = 8};
-    lt_ok(writer_novels_sync(f.db, &w2, NULL, &rows, &err), &err, "writer_novels_sync all");
+    pgt_ok(writer_novels_sync(f.db, &w2, NULL, &rows, &err), &err, "writer_novels_sync all");
     want = query_ids(f.c, "SELECT id FROM novel WHERE writer_id = 8 ORDER BY id", &n);
     assert_int_equal(rows->count, n);
     assert_int_equal(n, 10);
@@ -491,17 +490,17 @@ static void test_backref_filtered_paged(void **state)
 
     /* the count, with and without a filter */
     int64_t count = -1;
-    lt_ok(writer_novels_count_sync(f.db, &w, novel_pages_gt(200), &count, &err), &err,
-          "writer_novels_count_sync");
+    pgt_ok(writer_novels_count_sync(f.db, &w, novel_pages_gt(200), &count, &err), &err,
+           "writer_novels_count_sync");
     assert_int_equal(count, pgt_query_int(f.c, "SELECT count(*) FROM novel WHERE writer_id = 7 "
                                                "AND pages > 200"));
-    lt_ok(writer_novels_count_sync(f.db, &w, (pgorm_pred){0}, &count, &err), &err,
-          "writer_novels_count_sync");
+    pgt_ok(writer_novels_count_sync(f.db, &w, (pgorm_pred){0}, &count, &err), &err,
+           "writer_novels_count_sync");
     assert_int_equal(count, 10);
 
     /* the other side of the nullable foreign key: Writer.edited (Novel.editor) */
-    lt_ok(writer_edited_sync(f.db, &w, &(NovelQuery){.order = {{NOVEL_ID, false}}}, &rows, &err),
-          &err, "writer_edited_sync");
+    pgt_ok(writer_edited_sync(f.db, &w, &(NovelQuery){.order = {{NOVEL_ID, false}}}, &rows, &err),
+           &err, "writer_edited_sync");
     want = query_ids(f.c, "SELECT id FROM novel WHERE editor_id = 7 ORDER BY id", &n);
     assert_true(n > 0);
     assert_int_equal(rows->count, n);
@@ -509,18 +508,17 @@ static void test_backref_filtered_paged(void **state)
         assert_int_equal(rows->items[i].id, want[i]);
     free(want);
     novel_rows_free(rows);
-    lt_ok(writer_edited_count_sync(f.db, &w, (pgorm_pred){0}, &count, &err), &err,
-          "writer_edited_count_sync");
+    pgt_ok(writer_edited_count_sync(f.db, &w, (pgorm_pred){0}, &count, &err), &err,
+           "writer_edited_count_sync");
     assert_int_equal((size_t)count, n);
 
     /* with fetch_links: the novels' press and writer in the same statement */
     lt_count_start(&f);
-    lt_ok(writer_novels_sync(f.db, &w,
-                             &(NovelQuery){.where = novel_press_not_null(),
-                                           .fetch_links = true,
-                                           .limit = 3},
-                             &rows, &err),
-          &err, "writer_novels_sync fetch_links");
+    pgt_ok(writer_novels_sync(
+               f.db, &w,
+               &(NovelQuery){.where = novel_press_not_null(), .fetch_links = true, .limit = 3},
+               &rows, &err),
+           &err, "writer_novels_sync fetch_links");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(rows->count, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -565,25 +563,24 @@ static void test_backref_ambiguous_form(void **state)
     pgorm_error err = {0};
     Language ja = {.id = 3}, en = {.id = 1};
     MovieRows *rows = NULL;
-    lt_ok(language_original_sync(f.db, &ja, NULL, &rows, &err), &err, "language_original_sync");
+    pgt_ok(language_original_sync(f.db, &ja, NULL, &rows, &err), &err, "language_original_sync");
     assert_int_equal(rows->count, 2);
     assert_string_equal(rows->items[0].title, "Seven Samurai (dub)");
     assert_string_equal(rows->items[1].title, "Ran (dub)");
     movie_rows_free(rows);
-    lt_ok(language_movies_sync(f.db, &ja, NULL, &rows, &err), &err, "language_movies_sync");
+    pgt_ok(language_movies_sync(f.db, &ja, NULL, &rows, &err), &err, "language_movies_sync");
     assert_int_equal(rows->count, 0);
     movie_rows_free(rows);
     int64_t count = 0;
-    lt_ok(language_movies_count_sync(f.db, &en, (pgorm_pred){0}, &count, &err), &err,
-          "language_movies_count_sync");
+    pgt_ok(language_movies_count_sync(f.db, &en, (pgorm_pred){0}, &count, &err), &err,
+           "language_movies_count_sync");
     assert_int_equal(count, 2);
     /* both back references in one fetch, told apart */
     LanguageRows *lr = NULL;
-    lt_ok(language_find_sync(f.db,
-                             &(LanguageQuery){.fetch_links = true,
-                                              .order = {{LANGUAGE_ID, false}}},
-                             &lr, &err),
-          &err, "language_find_sync");
+    pgt_ok(language_find_sync(
+               f.db, &(LanguageQuery){.fetch_links = true, .order = {{LANGUAGE_ID, false}}}, &lr,
+               &err),
+           &err, "language_find_sync");
     assert_int_equal(lr->count, 3);
     assert_int_equal(lr->items[0].movies.count, 2);
     assert_int_equal(lr->items[0].original.count, 0);
