@@ -110,4 +110,20 @@ static inline void lt_oom_ok(int rc, pgorm_error *err)
     pgorm_error_clear(err);
 }
 
+/* A connected handle for an out-of-memory scenario, or NULL when the
+   allocation failure hit the connect (already checked and released). */
+static inline pgorm_db *lt_oom_connect(const char *conninfo)
+{
+    pgorm_db *db = pgorm_db_new(NULL);
+    if (!db)
+        return NULL;
+    pgorm_error err = {0};
+    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
+        lt_oom_ok(-1, &err);
+        pgorm_db_free(db);
+        return NULL;
+    }
+    return db;
+}
+
 #endif

@@ -385,15 +385,10 @@ static void on_oom_load(WriterRows *rows, const pgorm_error *err, void *ud)
 
 static void oom_scenario(void *conninfo)
 {
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = lt_oom_connect(conninfo);
     if (!db)
         return;
     pgorm_error err = {0};
-    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
-        lt_oom_ok(-1, &err);
-        pgorm_db_free(db);
-        return;
-    }
     Novel n[3] = {{.writer.key = 1, .editor.key = 2, .editor.has_key = true},
                   {.writer.key = 2},
                   {.writer.key = 1}};

@@ -597,15 +597,10 @@ static void test_backref_ambiguous_form(void **state)
 
 static void oom_scenario(void *conninfo)
 {
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = lt_oom_connect(conninfo);
     if (!db)
         return;
     pgorm_error err = {0};
-    if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {
-        lt_oom_ok(-1, &err);
-        pgorm_db_free(db);
-        return;
-    }
     /* both back references and the forward link, then one level more */
     WriterRows *wr = NULL;
     int rc = writer_find_sync(db, &(WriterQuery){.fetch_links = true, .depth = 2}, &wr, &err);
