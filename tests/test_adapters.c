@@ -1,5 +1,5 @@
-/* The event-loop adapters driving real queries: libuv (always) and libevent
- * (when the build links it: PGORM_HAVE_LIBEVENT). Each test runs its loop
+/* The event-loop adapters driving real queries: libuv and libevent (both
+ * required by the build, so neither is ever skipped). Each test runs its loop
  * until it has nothing left, then checks that every callback ran once and
  * that the loop holds no handle of ours (uv_loop_close succeeds; valgrind
  * sees no leak).
@@ -16,9 +16,7 @@
 #include <unistd.h>
 
 #include "pgorm/adapters/libuv.h"
-#ifdef PGORM_HAVE_LIBEVENT
 #include "pgorm/adapters/libevent.h"
-#endif
 
 static pgt_db g_db;
 
@@ -331,7 +329,6 @@ static void test_libuv_errors(void **state)
 /* ------------------------------------------------------------------ */
 /* libevent                                                            */
 
-#ifdef PGORM_HAVE_LIBEVENT
 static void test_libevent_queries(void **state)
 {
     (void)state;
@@ -366,7 +363,6 @@ static void test_libevent_connect_timeout(void **state)
     event_base_free(base);
     close(ls);
 }
-#endif
 
 /* ------------------------------------------------------------------ */
 
@@ -391,10 +387,8 @@ int main(void)
         cmocka_unit_test(test_libuv_connect_timeout),
         cmocka_unit_test(test_libuv_free_from_outside),
         cmocka_unit_test(test_libuv_errors),
-#ifdef PGORM_HAVE_LIBEVENT
         cmocka_unit_test(test_libevent_queries),
         cmocka_unit_test(test_libevent_connect_timeout),
-#endif
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
