@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/conn.h" /* white box: one test looks at the socket */
-#include "runtime/op.h"
+#include "runtime/core/conn.h" /* white box: one test looks at the socket */
+#include "runtime/core/op.h"
 
 static pgt_db g_db; /* one database for the file: tests use their own tables */
 

@@ -354,16 +354,16 @@ static void test_names(void **state)
     (void)state;
     char out[PGORM_DDL_NAME_SIZE];
     const char *two[] = {"film_id", "actor_id"};
-    pgorm_ddl_name(out, "film_actor", two, 2, "key");
+    pgorm_constraint_name(out, "film_actor", two, 2, "key");
     assert_string_equal(out, "film_actor_film_id_actor_id_key");
-    pgorm_ddl_name(out, "User", NULL, 0, "pkey");
+    pgorm_constraint_name(out, "User", NULL, 0, "pkey");
     assert_string_equal(out, "User_pkey");
 
     /* exactly 63 bytes: kept whole */
     char t58[59];
     memset(t58, 't', 58);
     t58[58] = '\0';
-    pgorm_ddl_name(out, t58, NULL, 0, "pkey");
+    pgorm_constraint_name(out, t58, NULL, 0, "pkey");
     assert_int_equal(strlen(out), 63);
     assert_int_equal(strncmp(out, t58, 58), 0);
 
@@ -371,17 +371,17 @@ static void test_names(void **state)
     const char *cols[] = {"a_rather_long_column_name_number_one",
                           "a_rather_long_column_name_number_two"};
     char first[PGORM_DDL_NAME_SIZE];
-    pgorm_ddl_name(first, "some_table", cols, 2, "key");
+    pgorm_constraint_name(first, "some_table", cols, 2, "key");
     /* the exact text is part of the contract: names must not change between
        releases, or migrations would see renamed constraints. The cut falls
        after "_a_", whose trailing separator is dropped. */
     assert_string_equal(first, "some_table_a_rather_long_column_name_number_one_a_f0c14468_key");
-    pgorm_ddl_name(out, "some_table", cols, 2, "key");
+    pgorm_constraint_name(out, "some_table", cols, 2, "key");
     assert_string_equal(out, first);
     /* same first 63 bytes, different name: a different hash */
     const char *cols2[] = {"a_rather_long_column_name_number_one",
                            "a_rather_long_column_name_number_six"};
-    pgorm_ddl_name(out, "some_table", cols2, 2, "key");
+    pgorm_constraint_name(out, "some_table", cols2, 2, "key");
     assert_true(strlen(out) <= 63);
     assert_string_not_equal(out, first);
     assert_int_equal(strncmp(out, first, strlen(first) - 13), 0);
@@ -389,7 +389,7 @@ static void test_names(void **state)
     char t80[81];
     memset(t80, 'x', 80);
     t80[80] = '\0';
-    pgorm_ddl_name(out, t80, NULL, 0, "pkey");
+    pgorm_constraint_name(out, t80, NULL, 0, "pkey");
     assert_int_equal(strlen(out), 63);
     assert_string_equal(out + 63 - 5, "_pkey");
 
@@ -397,7 +397,7 @@ static void test_names(void **state)
     char wide[200] = "";
     for (int i = 0; i < 60; i++)
         strcat(wide, "\xc3\xa9");
-    pgorm_ddl_name(out, wide, NULL, 0, "fkey");
+    pgorm_constraint_name(out, wide, NULL, 0, "fkey");
     size_t len = strlen(out);
     assert_true(len <= 63);
     size_t prefix = len - strlen("_xxxxxxxx_fkey");
@@ -591,7 +591,7 @@ static void test_keyword_names(void **state)
 }
 
 /* Long names: constraint and index names stay <= 63 bytes and are exactly
-   what pgorm_ddl_name says (PostgreSQL does not truncate them further). */
+   what pgorm_constraint_name says (PostgreSQL does not truncate them further). */
 static void test_long_names(void **state)
 {
     (void)state;

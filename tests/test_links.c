@@ -16,7 +16,7 @@
 
 #include <stdlib.h>
 
-#include "runtime/links.h"
+#include "runtime/relations/links.h"
 
 /* ------------------------------------------------------------------ */
 

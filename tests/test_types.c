@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/codec.h"
-#include "runtime/sql.h"
+#include "runtime/codec/codec.h"
+#include "runtime/query/sql.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "gen_upsert.pgorm.h"
-#include "runtime/keymap.h"
+#include "runtime/query/keymap.h"
 
 typedef struct fixture {
     pgt_db db;

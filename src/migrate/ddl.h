@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "pgorm/schema.h"
+#include "schema/names.h"
 #include "util/buf.h"
 
 /* ------------------------------------------------------------------ */
@@ -39,18 +40,9 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s);
 /* ------------------------------------------------------------------ */
 /* Names.                                                               */
 
-/* PostgreSQL's NAMEDATALEN: a name is at most 63 bytes plus the NUL. */
-#define PGORM_DDL_NAME_SIZE 64
+/* PostgreSQL's NAMEDATALEN (schema/names.h): 63 bytes plus the NUL. */
+#define PGORM_DDL_NAME_SIZE PGORM_NAME_SIZE
 
-/* PostgreSQL's own convention, "<table>_<col1>_<col2>_<suffix>" (no
-   columns: "<table>_<suffix>"), written unquoted into `out`. When that is
-   longer than 63 bytes, the "<table>_<cols>" part is cut (at a UTF-8
-   character boundary) and "_<8 hex digits of a hash of the full name>" is
-   inserted before "_<suffix>", so the result is <= 63 bytes, stable across
-   runs and platforms, and distinct for distinct long names. All arguments
-   borrowed; `columns` may be NULL when ncolumns is 0. */
-void pgorm_ddl_name(char out[PGORM_DDL_NAME_SIZE], const char *table,
-                    const char *const *columns, size_t ncolumns, const char *suffix);
 
 /* "<table>_<column>_fkey" for a ForeignKey field of m. */
 void pgorm_ddl_fkey_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,

@@ -106,11 +106,11 @@ static void name_pick(rctx *x, char out[PGORM_DDL_NAME_SIZE], const char *given,
     if (given) {
         snprintf(out, PGORM_DDL_NAME_SIZE, "%s", given);
     } else {
-        pgorm_ddl_name(out, table, (const char *const *)cols, ncols, suffix);
+        pgorm_constraint_name(out, table, (const char *const *)cols, ncols, suffix);
         for (int k = 1; name_used(x, out); k++) {
             char suf[32];
             snprintf(suf, sizeof suf, "%s%d", suffix, k);
-            pgorm_ddl_name(out, table, (const char *const *)cols, ncols, suf);
+            pgorm_constraint_name(out, table, (const char *const *)cols, ncols, suf);
         }
     }
     name_add(x, out);
@@ -450,7 +450,7 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
         const char *seq = f->seq;
         if (!seq) {
             char *c = f->name;
-            pgorm_ddl_name(seqname, table, (const char *const *)&c, 1, "seq");
+            pgorm_constraint_name(seqname, table, (const char *const *)&c, 1, "seq");
             seq = seqname;
         }
         if (!(s = new_step(x, PH_ALTER_COLUMN)))

@@ -22,7 +22,7 @@
  * rows; the down file says so in a comment (and a NOT NULL column with no
  * default comes back filled with a placeholder: 0, '', false, ...).
  *
- * Names of new constraints and indexes follow the DDL (pgorm_ddl_name),
+ * Names of new constraints and indexes follow the DDL (pgorm_constraint_name),
  * made unique against every name the database already uses. The output is
  * a pure function of the inputs: the same diff gives byte-identical files.
  */

@@ -1,0 +1,150 @@
+/* pgorm_result and the decoding of rows into model structs (result.h). */
+#include "runtime/query/result.h"
+
+#include <string.h>
+
+#include "runtime/codec/codec.h"
+#include "runtime/core/op.h"
+
+pgorm_result *pgorm_result_new(const pgorm_model_desc *m)
+{
+    pgorm_result *r = pgorm_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->model = m;
+    pgorm_arena_init(&r->arena, 0);
+    return r;
+}
+
+void *pgorm_result_items(const pgorm_result *r)
+{
+    return r && r->count ? r->items : NULL;
+}
+
+size_t pgorm_result_count(const pgorm_result *r)
+{
+    return r ? r->count : 0;
+}
+
+void *pgorm_result_alloc(pgorm_result *r, size_t size)
+{
+    return pgorm_arena_alloc(&r->arena, size);
+}
+
+void pgorm_result_free(pgorm_result *r)
+{
+    if (!r)
+        return;
+    pgorm_arena_free(&r->arena);
+    pgorm_free(r->items);
+    pgorm_free(r);
+}
+
+void *pgorm_result_push(pgorm_result *r, size_t n)
+{
+    size_t size = r->model ? r->model->struct_size : 0;
+    if (n > SIZE_MAX - r->count)
+        return NULL;
+    if (r->count + n > r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        if (cap < r->count + n)
+            cap = r->count + n;
+        if (size && cap > SIZE_MAX / size)
+            return NULL;
+        char *items = pgorm_realloc(r->items, cap * size);
+        if (!items)
+            return NULL;
+        r->items = items;
+        r->cap = cap;
+    }
+    char *p = r->items + r->count * size;
+    memset(p, 0, n * size);
+    r->count += n;
+    return p;
+}
+
+int pgorm_result_permute(pgorm_result *r, const size_t *from)
+{
+    size_t size = r->model ? r->model->struct_size : 0;
+    if (r->count < 2 || size == 0)
+        return 0;
+    char *items = pgorm_malloc(r->cap * size);
+    if (!items)
+        return -1;
+    for (size_t i = 0; i < r->count; i++)
+        memcpy(items + i * size, r->items + from[i] * size, size);
+    pgorm_free(r->items);
+    r->items = items;
+    return 0;
+}
+
+int pgorm_decode_check(const pgorm_model_desc *m, const PGresult *res, int first,
+                       pgorm_error *err)
+{
+    int nf = PQnfields(res);
+    if (first < 0 || (size_t)nf < (size_t)first + m->ncolumns) {
+        pgorm_error_set(err, PGORM_ERR_DECODE,
+                        "decoding %s: the result has %d columns, %zu expected from column %d",
+                        m->name, nf, m->ncolumns, first);
+        return -1;
+    }
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        const pgorm_column_desc *c = &m->columns[i];
+        int col = first + (int)i;
+        Oid oid = PQftype(res, col);
+        if (!pgorm_codec_accepts(c->type, oid)) {
+            const char *want = pgorm_codec_name(c->type);
+            pgorm_error_set(err, PGORM_ERR_DECODE,
+                            "decoding %s.%s (result column %d \"%s\"): the server sent type "
+                            "OID %u, the model expects %s (is the database schema out of "
+                            "date with the model?)",
+                            m->name, c->name, col, PQfname(res, col), (unsigned)oid,
+                            want ? want : "an unknown type");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, int first,
+                     void *dst, pgorm_arena *a, pgorm_error *err)
+{
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        const pgorm_column_desc *c = &m->columns[i];
+        int col = first + (int)i;
+        char why[160];
+        bool oom = false;
+        if (pgorm_codec_decode_column(c, PQftype(res, col), PQfformat(res, col),
+                                      PQgetvalue(res, row, col), PQgetlength(res, row, col),
+                                      PQgetisnull(res, row, col), dst, a, &oom, why,
+                                      sizeof why)) {
+            pgorm_error_set(err, oom ? PGORM_ERR_NOMEM : PGORM_ERR_DECODE,
+                            "decoding %s.%s (row %d): %s", m->name, c->name, row, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err)
+{
+    const pgorm_model_desc *m = r->model;
+    int n = PQntuples(res);
+    bool single = PQresultStatus(res) == PGRES_SINGLE_TUPLE;
+    if (!single)
+        r->row_checked = false; /* a whole result, or the end of a statement */
+    if (n == 0)
+        return 0;
+    if (!(single && r->row_checked) && pgorm_decode_check(m, res, 0, err))
+        return -1;
+    r->row_checked = single;
+    char *items = pgorm_result_push(r, (size_t)n);
+    if (!items) {
+        pgorm_error_set(err, PGORM_ERR_NOMEM, "out of memory for %d rows of %s", n, m->name);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (pgorm_decode_row(m, res, i, 0, items + (size_t)i * m->struct_size, &r->arena, err))
+            return -1;
+    return 0;
+}

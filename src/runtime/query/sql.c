@@ -1,0 +1,438 @@
+/* The SQL builder (see sql.h): statement text, binary parameters, and the
+ * checks on what callers pass in (predicates, orders, keys).
+ */
+#include "runtime/query/sql.h"
+
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/codec/codec.h"
+#include "util/sqlq.h"
+
+/* Nesting deeper than this is refused: it is a mistake (or a cycle). */
+#define MAX_PRED_DEPTH 64
+
+typedef struct sqlb_param {
+    size_t off; /* of the value in *vals */
+    int len;    /* -1: NULL */
+    Oid oid;
+} sqlb_param;
+
+void pgorm_sqlb_fail(pgorm_sqlb *b, pgorm_errcode code, const char *fmt, ...)
+{
+    if (b->code != PGORM_OK)
+        return;
+    b->code = code;
+    int n = snprintf(b->message, sizeof b->message, "%s(%s): ", b->what,
+                     b->m && b->m->name ? b->m->name : "?");
+    if (n < 0 || (size_t)n >= sizeof b->message)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->message + n, sizeof b->message - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+void pgorm_sqlb_init(pgorm_sqlb *b, pgorm_buf *vals, const pgorm_model_desc *m,
+                     const char *what)
+{
+    memset(b, 0, sizeof *b);
+    b->vals = vals;
+    b->m = m;
+    b->what = what;
+    if (!m || !m->table || !m->columns || m->ncolumns == 0 || m->ncolumns > 64) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "the model descriptor is missing or malformed (needs a table and 1 to "
+                        "64 columns)");
+        return;
+    }
+    for (size_t i = 0; i < m->ncolumns; i++)
+        if (!m->columns[i].name || !pgorm_codec_known(m->columns[i].type)) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "column %zu of the descriptor has no name or an unknown type %d", i,
+                            (int)m->columns[i].type);
+            return;
+        }
+}
+
+void pgorm_sqlb_free(pgorm_sqlb *b)
+{
+    pgorm_buf_free(&b->sql);
+    pgorm_buf_free(&b->meta);
+}
+
+bool pgorm_sqlb_failed(const pgorm_sqlb *b)
+{
+    return b->code != PGORM_OK || b->sql.oom || b->meta.oom || b->vals->oom;
+}
+
+void pgorm_sqlb_puts(pgorm_sqlb *b, const char *s)
+{
+    pgorm_buf_puts(&b->sql, s);
+}
+
+void pgorm_sqlb_table(pgorm_sqlb *b)
+{
+    pgorm_sql_ident(&b->sql, b->m->table);
+}
+
+void pgorm_sqlb_column(pgorm_sqlb *b, size_t col)
+{
+    if (b->alias) {
+        pgorm_sql_ident(&b->sql, b->alias);
+        pgorm_buf_putc(&b->sql, '.');
+    }
+    pgorm_sql_ident(&b->sql, b->m->columns[col].name);
+}
+
+void pgorm_sqlb_columns(pgorm_sqlb *b, uint64_t mask)
+{
+    bool first = true;
+    for (size_t i = 0; i < b->m->ncolumns; i++) {
+        if (!(mask & (UINT64_C(1) << i)))
+            continue;
+        if (!first)
+            pgorm_buf_puts(&b->sql, ", ");
+        first = false;
+        pgorm_sqlb_column(b, i);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Parameters                                                        */
+
+/* Record the parameter whose bytes start at `off` (rc: 1 value, 0 NULL,
+   -1 refused) and name it in the text. */
+static void add_param(pgorm_sqlb *b, Oid oid, size_t off, int rc, const char *why,
+                      const char *label)
+{
+    if (rc < 0) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "%s: %s", label, why);
+        return;
+    }
+    if (b->vals->len - off > INT32_MAX) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "%s: a parameter of %zu bytes is too large",
+                        label, b->vals->len - off);
+        return;
+    }
+    sqlb_param p = {off, rc == 0 ? -1 : (int)(b->vals->len - off), oid};
+    pgorm_buf_append(&b->meta, &p, sizeof p);
+    b->nparams++;
+    pgorm_buf_printf(&b->sql, "$%d", b->nparams);
+}
+
+void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *label)
+{
+    if (pgorm_sqlb_failed(b))
+        return;
+    char why[160] = "";
+    size_t off = b->vals->len;
+    int rc = pgorm_codec_encode(t, v, b->vals, why, sizeof why);
+    add_param(b, pgorm_codec_oid(t), off, rc, why, label);
+}
+
+void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row)
+{
+    if (pgorm_sqlb_failed(b))
+        return;
+    const pgorm_column_desc *c = &b->m->columns[col];
+    if (pgorm_codec_is_null(c, row)) {
+        add_param(b, pgorm_codec_oid(c->type), b->vals->len, 0, "", c->name);
+        return;
+    }
+    pgorm_sqlb_value(b, c->type, (const char *)row + c->offset, c->name);
+}
+
+void pgorm_sqlb_array(pgorm_sqlb *b, pgorm_type t, const void *vals, const void *has, size_t n,
+                      size_t stride, const char *label)
+{
+    if (pgorm_sqlb_failed(b))
+        return;
+    char why[160] = "";
+    size_t off = b->vals->len;
+    int rc = pgorm_codec_encode_array(t, vals, has, n, stride, b->vals, why, sizeof why);
+    add_param(b, pgorm_codec_array_oid(t), off, rc < 0 ? -1 : 1, why, label);
+}
+
+void pgorm_sqlb_int8(pgorm_sqlb *b, int64_t v)
+{
+    pgorm_sqlb_value(b, PGORM_INT8, &v, "int8");
+}
+
+/* ---------------------------------------------------------------- */
+/* Predicates                                                        */
+
+static const char *cmp_sql(pgorm_cmp op)
+{
+    switch (op) {
+    case PGORM_EQ: return " = ";
+    case PGORM_NE: return " <> ";
+    case PGORM_LT: return " < ";
+    case PGORM_LE: return " <= ";
+    case PGORM_GT: return " > ";
+    case PGORM_GE: return " >= ";
+    }
+    return NULL;
+}
+
+/* Check a leaf's model and column; the column's descriptor or NULL. */
+static const pgorm_column_desc *leaf_column(pgorm_sqlb *b, const pgorm_pred *p)
+{
+    if (p->model != b->m) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "a predicate is about model %s, not %s (build it with %s's functions)",
+                        p->model && p->model->name ? p->model->name : "(none)", b->m->name,
+                        b->m->name);
+        return NULL;
+    }
+    if (p->column >= b->m->ncolumns) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "a predicate names column %u, but %s has %zu columns", p->column,
+                        b->m->name, b->m->ncolumns);
+        return NULL;
+    }
+    return &b->m->columns[p->column];
+}
+
+static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
+{
+    if (pgorm_sqlb_failed(b))
+        return;
+    if (depth > MAX_PRED_DEPTH) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "predicates nested deeper than %d (a cycle in AND/OR/NOT?)",
+                        MAX_PRED_DEPTH);
+        return;
+    }
+    const pgorm_column_desc *c = NULL;
+    switch (p->kind) {
+    case PGORM_PRED_NONE:
+        pgorm_sqlb_puts(b, "TRUE");
+        return;
+    case PGORM_PRED_CMP:
+    case PGORM_PRED_LIKE:
+    case PGORM_PRED_ILIKE: {
+        if (!(c = leaf_column(b, p)))
+            return;
+        const char *op = p->kind == PGORM_PRED_LIKE    ? " LIKE "
+                         : p->kind == PGORM_PRED_ILIKE ? " ILIKE "
+                                                       : cmp_sql(p->op);
+        if (!op) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "unknown comparison %d on column %s",
+                            (int)p->op, c->name);
+            return;
+        }
+        if (p->kind != PGORM_PRED_CMP && c->type != PGORM_TEXT) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "LIKE/ILIKE on %s, which is not text",
+                            c->name);
+            return;
+        }
+        if ((pgorm_codec_is_pointer(c->type) && !p->value.s) ||
+            (c->type == PGORM_BYTEA && !p->value.bytes.data)) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "%s is compared with NULL, which matches nothing (use IS NULL / "
+                            "NOT NULL)",
+                            c->name);
+            return;
+        }
+        pgorm_sqlb_column(b, p->column);
+        pgorm_sqlb_puts(b, op);
+        pgorm_sqlb_value(b, c->type, &p->value, c->name);
+        return;
+    }
+    case PGORM_PRED_IS_NULL:
+    case PGORM_PRED_NOT_NULL:
+        if (!leaf_column(b, p))
+            return;
+        pgorm_sqlb_column(b, p->column);
+        pgorm_sqlb_puts(b, p->kind == PGORM_PRED_IS_NULL ? " IS NULL" : " IS NOT NULL");
+        return;
+    case PGORM_PRED_IN:
+        if (!(c = leaf_column(b, p)))
+            return;
+        if (p->n && !p->array) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "IN on %s: %zu values but no array",
+                            c->name, p->n);
+            return;
+        }
+        pgorm_sqlb_column(b, p->column);
+        pgorm_sqlb_puts(b, " = ANY(");
+        pgorm_sqlb_array(b, c->type, p->array, NULL, p->n, pgorm_codec_size(c->type), c->name);
+        pgorm_sqlb_puts(b, ")");
+        return;
+    case PGORM_PRED_AND:
+    case PGORM_PRED_OR: {
+        bool and = p->kind == PGORM_PRED_AND;
+        if (p->nkids && !p->kids) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "%s of %zu predicates but no array",
+                            and ? "AND" : "OR", p->nkids);
+            return;
+        }
+        if (p->nkids == 0) {
+            pgorm_sqlb_puts(b, and ? "TRUE" : "FALSE");
+            return;
+        }
+        pgorm_sqlb_puts(b, "(");
+        for (size_t i = 0; i < p->nkids; i++) {
+            if (i)
+                pgorm_sqlb_puts(b, and ? " AND " : " OR ");
+            pred(b, &p->kids[i], depth + 1);
+        }
+        pgorm_sqlb_puts(b, ")");
+        return;
+    }
+    case PGORM_PRED_NOT:
+        if (p->nkids != 1 || !p->kids) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "NOT needs exactly one predicate (has %zu)",
+                            p->nkids);
+            return;
+        }
+        pgorm_sqlb_puts(b, "NOT ");
+        /* a leaf needs parentheses for precedence; AND/OR bring their own */
+        bool paren = p->kids->kind != PGORM_PRED_AND && p->kids->kind != PGORM_PRED_OR;
+        if (paren)
+            pgorm_sqlb_puts(b, "(");
+        pred(b, p->kids, depth + 1);
+        if (paren)
+            pgorm_sqlb_puts(b, ")");
+        return;
+    case PGORM_PRED_EXCLUDED: /* upsert_sql.c writes these itself */
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "a comparison with the incoming row (EXCLUDED) belongs in an upsert's "
+                        ".where only");
+        return;
+    }
+    pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "unknown predicate kind %d", (int)p->kind);
+}
+
+void pgorm_sqlb_pred(pgorm_sqlb *b, const pgorm_pred *p)
+{
+    pred(b, p, 0);
+}
+
+void pgorm_sqlb_where(pgorm_sqlb *b, const pgorm_pred *where)
+{
+    if (!where || where->kind == PGORM_PRED_NONE)
+        return;
+    pgorm_sqlb_puts(b, " WHERE ");
+    pred(b, where, 0);
+}
+
+void pgorm_sqlb_order(pgorm_sqlb *b, const pgorm_order *order, size_t max)
+{
+    for (size_t i = 0; i < max && order[i].column; i++) {
+        uint64_t bit = order[i].column;
+        size_t col = 0;
+        while (col < 64 && !(bit & (UINT64_C(1) << col)))
+            col++;
+        if ((bit & (bit - 1)) != 0 || col >= b->m->ncolumns) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "order[%zu] is 0x%llx: it must be exactly one column bit of %s "
+                            "(%zu columns)",
+                            i, (unsigned long long)bit, b->m->name, b->m->ncolumns);
+            return;
+        }
+        pgorm_sqlb_puts(b, i ? ", " : " ORDER BY ");
+        pgorm_sqlb_column(b, col);
+        if (order[i].desc)
+            pgorm_sqlb_puts(b, " DESC");
+    }
+}
+
+void pgorm_sqlb_key(pgorm_sqlb *b, const void *key)
+{
+    if (pgorm_sqlb_failed(b))
+        return;
+    if (!key) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "the key is NULL");
+        return;
+    }
+    const pgorm_model_desc *m = b->m;
+    uint64_t all = m->ncolumns == 64 ? UINT64_MAX : (UINT64_C(1) << m->ncolumns) - 1;
+    if (m->pk_mask == 0 || (m->pk_mask & ~all)) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "%s has no primary key to find rows by",
+                        m->name);
+        return;
+    }
+    bool first = true;
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        if (!(m->pk_mask & (UINT64_C(1) << i)))
+            continue;
+        if (pgorm_codec_is_null(&m->columns[i], key)) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "key column %s is not set",
+                            m->columns[i].name);
+            return;
+        }
+        pgorm_sqlb_puts(b, first ? " WHERE " : " AND ");
+        first = false;
+        pgorm_sqlb_column(b, i);
+        pgorm_sqlb_puts(b, " = ");
+        pgorm_sqlb_field(b, i, key);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Finish                                                            */
+
+static size_t pad_to(size_t n, size_t align)
+{
+    return (n + align - 1) / align * align;
+}
+
+int pgorm_sqlb_finish(pgorm_sqlb *b, pgorm_op *op)
+{
+    if (pgorm_sqlb_failed(b)) {
+        if (b->code == PGORM_OK)
+            pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory building the statement");
+        return -1;
+    }
+    size_t n = (size_t)b->nparams;
+    if (n > 65535) { /* the protocol counts parameters in 16 bits */
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "%zu parameters (at most 65535): use IN with one array instead of "
+                        "many comparisons",
+                        n);
+        return -1;
+    }
+    pgorm_buf *v = b->vals;
+    /* after the value bytes: Oid types[n], int lengths[n], int formats[n],
+       const char *values[n], each aligned */
+    size_t at_types = pad_to(v->len, alignof(Oid));
+    size_t at_lengths = pad_to(at_types + n * sizeof(Oid), alignof(int));
+    size_t at_formats = at_lengths + n * sizeof(int);
+    size_t at_values = pad_to(at_formats + n * sizeof(int), alignof(const char *));
+    size_t end = at_values + n * sizeof(const char *);
+    if (!pgorm_buf_reserve(v, end - v->len)) {
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory building the statement");
+        return -1;
+    }
+    /* the buffer is 8-byte aligned (malloc), so offsets align addresses */
+    memset(v->data + v->len, 0, end - v->len);
+    v->len = end;
+    Oid *types = (Oid *)(void *)(v->data + at_types);
+    int *lengths = (int *)(void *)(v->data + at_lengths);
+    int *formats = (int *)(void *)(v->data + at_formats);
+    const char **values = (const char **)(void *)(v->data + at_values);
+    const sqlb_param *ps = (const sqlb_param *)(void *)b->meta.data;
+    for (size_t i = 0; i < n; i++) {
+        types[i] = ps[i].oid;
+        lengths[i] = ps[i].len < 0 ? 0 : ps[i].len;
+        formats[i] = 1;
+        values[i] = ps[i].len < 0 ? NULL : v->data + ps[i].off;
+    }
+    char *sql = pgorm_buf_steal(&b->sql);
+    if (!sql) {
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory building the statement");
+        return -1;
+    }
+    op->sql = sql;
+    op->nparams = (int)n;
+    op->param_types = n ? types : NULL;
+    op->param_values = n ? values : NULL;
+    op->param_lengths = n ? lengths : NULL;
+    op->param_formats = n ? formats : NULL;
+    op->result_format = 1;
+    return 0;
+}

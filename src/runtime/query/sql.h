@@ -1,0 +1,86 @@
+/* Internal: building one statement's SQL text and binary parameters.
+ *
+ * A pgorm_sqlb accumulates the text (every identifier through
+ * pgorm_sql_ident) and the parameters (every value; the text names them $1,
+ * $2, ... and depends only on the SHAPE of the request: which columns, which
+ * predicate kinds, whether a limit is set, never on the values, so a
+ * prepared statement is reused across calls). Parameter bytes go into the
+ * op's `params` buffer; pgorm_sqlb_finish() lays out the libpq arrays there
+ * and hands the text to the op.
+ *
+ * Errors are sticky: the first one (a caller's mistake: PGORM_ERR_INVALID,
+ * or PGORM_ERR_NOMEM) is kept with its message, later calls do nothing, and
+ * the caller checks pgorm_sqlb_failed() once. Messages start with
+ * "<what>(<Model>): " so the user sees which call refused what.
+ */
+#ifndef PGORM_RUNTIME_SQL_H
+#define PGORM_RUNTIME_SQL_H
+
+#include <stdbool.h>
+
+#include "pgorm/pgorm.h"
+#include "runtime/core/op.h"
+#include "util/buf.h"
+
+typedef struct pgorm_sqlb {
+    pgorm_buf sql;                 /* the statement text */
+    pgorm_buf *vals;               /* parameter bytes (borrowed: an op's params) */
+    pgorm_buf meta;                /* one entry per parameter (internal) */
+    int nparams;
+    const pgorm_model_desc *m;     /* the model the statement is about */
+    const char *what;              /* the public call, for messages: "pgorm_find" */
+    const char *alias;             /* qualifies column names when not NULL */
+    pgorm_errcode code;            /* PGORM_OK until something failed */
+    char message[320];
+} pgorm_sqlb;
+
+/* Start a statement about model m (checked: not NULL, 1..64 columns of
+   known types) whose parameters go into `vals` (an op's params buffer,
+   borrowed). `what` is static text. */
+void pgorm_sqlb_init(pgorm_sqlb *b, pgorm_buf *vals, const pgorm_model_desc *m,
+                     const char *what);
+/* Release the text and the bookkeeping (not `vals`). Safe after finish. */
+void pgorm_sqlb_free(pgorm_sqlb *b);
+bool pgorm_sqlb_failed(const pgorm_sqlb *b);
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void pgorm_sqlb_fail(pgorm_sqlb *b, pgorm_errcode code, const char *fmt, ...);
+
+/* Text. */
+void pgorm_sqlb_puts(pgorm_sqlb *b, const char *s);
+void pgorm_sqlb_table(pgorm_sqlb *b);                /* "book" */
+void pgorm_sqlb_column(pgorm_sqlb *b, size_t col);   /* [alias.]"title" */
+void pgorm_sqlb_columns(pgorm_sqlb *b, uint64_t mask); /* "a", "b" in model order */
+
+/* Parameters: each appends "$n" to the text. */
+/* The value at v, of type t (NULL pointer types become an SQL NULL). */
+void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *label);
+/* Column `col` of the struct at row (NULL / unset -> SQL NULL). */
+void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row);
+/* A one-dimensional array (see pgorm_codec_encode_array). */
+void pgorm_sqlb_array(pgorm_sqlb *b, pgorm_type t, const void *vals, const void *has, size_t n,
+                      size_t stride, const char *label);
+void pgorm_sqlb_int8(pgorm_sqlb *b, int64_t v);
+
+/* Clauses (each starts with a space). */
+/* " WHERE <pred>", nothing for a zero (PGORM_PRED_NONE) predicate. Checks
+   every leaf: its model is b->m, its column exists, its operator and kind
+   are known, LIKE is on text, compared values are not NULL (use IS NULL). */
+void pgorm_sqlb_where(pgorm_sqlb *b, const pgorm_pred *where);
+/* The condition alone (TRUE for a zero predicate). */
+void pgorm_sqlb_pred(pgorm_sqlb *b, const pgorm_pred *p);
+/* " ORDER BY ...": entries up to the first zero column; each must be exactly
+   one existing column bit. */
+void pgorm_sqlb_order(pgorm_sqlb *b, const pgorm_order *order, size_t max);
+/* " WHERE k1 = $i AND k2 = $j" from the key columns of the struct at key;
+   refuses a model without a key and a key column that is NULL / unset. */
+void pgorm_sqlb_key(pgorm_sqlb *b, const void *key);
+
+/* Hand the text and the parameter arrays to op (sql, nparams,
+   param_types/values/lengths/formats; result_format binary). Returns 0, or
+   -1 when the builder failed (op untouched apart from its params buffer).
+   The builder still needs pgorm_sqlb_free(). */
+int pgorm_sqlb_finish(pgorm_sqlb *b, pgorm_op *op);
+
+#endif

@@ -1,0 +1,344 @@
+/* The tree of links a fetch_links find follows, and its SQL (links.h).
+ *
+ * Which links: every relation of every model down to `depth` levels
+ * (0 means 1, at most PGORM_MAX_DEPTH), or only those named in q->links:
+ * "author" names a relation of the top model (and everything below it, to
+ * the depth), "author.country" one of Author's below it (and then only the
+ * named ones at that level). Cycles (Store -> manager -> Store) end at the
+ * depth like any other path; the identity map makes the repeated rows the
+ * same structs.
+ */
+#include <string.h>
+
+#include "runtime/relations/links.h"
+#include "util/sqlq.h"
+
+int link_single_pk(const pgorm_model_desc *m)
+{
+    uint64_t k = m->pk_mask;
+    if (k == 0 || (k & (k - 1)) != 0)
+        return -1;
+    int i = 0;
+    while (!(k & 1)) {
+        k >>= 1;
+        i++;
+    }
+    return (size_t)i < m->ncolumns ? i : -1;
+}
+
+/* ---------------------------------------------------------------- */
+/* Which relations: the names in q->links                            */
+
+/* Does path (a NULL-terminated list entry) name `name` below `prefix`
+   ("" or "author.")? *exact: the path ends there (everything below). */
+static bool path_names(const char *path, const char *prefix, size_t plen, const char *name,
+                       bool *exact)
+{
+    size_t n = strlen(name);
+    if (strncmp(path, prefix, plen) != 0 || strncmp(path + plen, name, n) != 0)
+        return false;
+    char c = path[plen + n];
+    if (c == '\0')
+        *exact = true;
+    return c == '\0' || c == '.';
+}
+
+/* Check every path of q->links names a chain of relations within depth. */
+static int check_paths(const pgorm_model_desc *m, const char *const *links, int depth,
+                       pgorm_sqlb *b)
+{
+    for (size_t i = 0; links[i]; i++) {
+        const char *s = links[i];
+        const pgorm_model_desc *at = m;
+        int level = 0;
+        if (!*s) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "links[%zu] is an empty name", i);
+            return -1;
+        }
+        while (*s) {
+            const char *dot = strchr(s, '.');
+            size_t n = dot ? (size_t)(dot - s) : strlen(s);
+            const pgorm_rel_desc *r = NULL;
+            for (size_t k = 0; k < at->nrels && !r; k++)
+                if (at->rels[k].name && strlen(at->rels[k].name) == n &&
+                    strncmp(at->rels[k].name, s, n) == 0)
+                    r = &at->rels[k];
+            if (!r) {
+                pgorm_buf names = PGORM_BUF_INIT;
+                for (size_t k = 0; k < at->nrels; k++)
+                    pgorm_buf_printf(&names, "%s%s", k ? ", " : "", at->rels[k].name);
+                pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                                "links[%zu] \"%s\": %s has no relation \"%.*s\" (it has: %s)", i,
+                                links[i], at->name, (int)n, s,
+                                names.data && !names.oom ? names.data : "none");
+                pgorm_buf_free(&names);
+                return -1;
+            }
+            if (++level > depth) {
+                pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                                "links[%zu] \"%s\" goes %d levels deep but depth is %d (set "
+                                ".depth, at most %d)",
+                                i, links[i], level, depth, PGORM_MAX_DEPTH);
+                return -1;
+            }
+            at = r->target;
+            s += n;
+            if (*s == '.' && !*++s) {
+                pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "links[%zu] \"%s\" ends with a '.'", i,
+                                links[i]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* The tree                                                          */
+
+typedef struct builder {
+    link_plan *p;
+    pgorm_sqlb *b;
+    const char *const *links; /* NULL: all */
+    pgorm_buf prefix;         /* "author.novels." while below those */
+} builder;
+
+/* A relation the tree can follow: both models have what the SQL needs. */
+static int check_rel(builder *bd, const pgorm_model_desc *m, const pgorm_rel_desc *r)
+{
+    const pgorm_model_desc *t = r->target;
+    if (!t || !t->columns || t->ncolumns == 0 || t->ncolumns > 64 || !t->table) {
+        pgorm_sqlb_fail(bd->b, PGORM_ERR_INVALID, "relation %s.%s has no valid target model",
+                        m->name, r->name);
+        return -1;
+    }
+    const pgorm_model_desc *keyed = r->kind == PGORM_REL_FORWARD ? t : m;
+    const pgorm_model_desc *fk_in = r->kind == PGORM_REL_FORWARD ? m : t;
+    if (link_single_pk(keyed) < 0 || r->fk_column >= fk_in->ncolumns) {
+        pgorm_sqlb_fail(bd->b, PGORM_ERR_INVALID,
+                        "relation %s.%s: %s needs a one-column primary key and %s the foreign "
+                        "key column (malformed descriptor?)",
+                        m->name, r->name, keyed->name, fk_in->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int build(builder *bd, link_node *n, int levels, bool all)
+{
+    link_plan *p = bd->p;
+    const pgorm_model_desc *m = n->m;
+    n->pk = link_single_pk(m);
+    n->span = m->ncolumns;
+    if (levels == 0 || m->nrels == 0)
+        return 0;
+    if (m->nrels > 64) {
+        pgorm_sqlb_fail(bd->b, PGORM_ERR_INVALID,
+                        "%s has %zu relations; fetch_links follows at most 64 per model",
+                        m->name, m->nrels);
+        return -1;
+    }
+    /* which relations, and whether everything below each is wanted */
+    size_t plen = bd->prefix.len;
+    const char *prefix = bd->prefix.data ? bd->prefix.data : "";
+    bool want[64] = {false}, below_all[64] = {false};
+    size_t nk = 0;
+    for (size_t i = 0; i < m->nrels; i++) {
+        const pgorm_rel_desc *r = &m->rels[i];
+        if (!r->name)
+            continue;
+        bool exact = false;
+        want[i] = all;
+        for (size_t k = 0; !all && bd->links[k]; k++)
+            want[i] |= path_names(bd->links[k], prefix, plen, r->name, &exact);
+        below_all[i] = all || exact;
+        nk += want[i];
+    }
+    if (nk == 0)
+        return 0;
+    n->kids = pgorm_arena_calloc(&p->arena, nk, sizeof *n->kids);
+    if (!n->kids) {
+        pgorm_sqlb_fail(bd->b, PGORM_ERR_NOMEM, "out of memory planning the links");
+        return -1;
+    }
+    for (size_t i = 0; i < m->nrels; i++) {
+        if (!want[i])
+            continue;
+        const pgorm_rel_desc *r = &m->rels[i];
+        if (check_rel(bd, m, r))
+            return -1;
+        if (p->nnodes >= PGORM_MAX_LINK_NODES) {
+            pgorm_sqlb_fail(bd->b, PGORM_ERR_INVALID,
+                            "fetch_links would join more than %d models: name the ones you "
+                            "want in .links, or lower .depth",
+                            PGORM_MAX_LINK_NODES);
+            return -1;
+        }
+        link_node *k = &n->kids[n->nkids++];
+        k->m = r->target;
+        k->rel = r;
+        k->alias = p->nnodes++;
+        bool fwd = r->kind == PGORM_REL_FORWARD;
+        /* NULL here (a nullable key) or above (a LEFT-joined parent) */
+        k->left = fwd && (n->left || (m->columns[r->fk_column].flags & PGORM_COL_NULLABLE));
+        pgorm_buf_printf(&bd->prefix, "%s.", r->name);
+        int rc = build(bd, k, levels - 1, below_all[i]);
+        bd->prefix.len = plen;
+        if (bd->prefix.data)
+            bd->prefix.data[plen] = '\0';
+        if (rc)
+            return -1;
+        n->span += fwd ? k->span : 1;
+    }
+    return 0;
+}
+
+/* Rows of a model go through the identity map when the model is reached
+   by a ForeignKey somewhere in the tree: those are the rows another part
+   of the result may point at. */
+static bool reached_forward(const link_node *n, const pgorm_model_desc *m)
+{
+    for (size_t i = 0; i < n->nkids; i++)
+        if ((n->kids[i].rel->kind == PGORM_REL_FORWARD && n->kids[i].m == m) ||
+            reached_forward(&n->kids[i], m))
+            return true;
+    return false;
+}
+
+static int finish(link_plan *p, link_node *n, pgorm_sqlb *b)
+{
+    n->shared = n->pk >= 0 && (n->rel ? n->rel->kind == PGORM_REL_FORWARD : false);
+    if (!n->shared && n->pk >= 0)
+        n->shared = reached_forward(p->root, n->m);
+    if (!n->rel || n->rel->kind == PGORM_REL_BACK) {
+        n->scratch = pgorm_arena_calloc(&p->arena, n->span, sizeof *n->scratch);
+        if (!n->scratch) {
+            pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory planning the links");
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n->nkids; i++)
+        if (finish(p, &n->kids[i], b))
+            return -1;
+    return 0;
+}
+
+int link_plan_build(link_plan *p, const pgorm_model_desc *m, const pgorm_query *q,
+                    pgorm_sqlb *b)
+{
+    memset(p, 0, sizeof *p);
+    pgorm_arena_init(&p->arena, 4096);
+    if (pgorm_sqlb_failed(b))
+        return -1;
+    int depth = 0;
+    const char *const *links = NULL;
+    if (q && q->fetch_links) {
+        if (q->depth < 0 || q->depth > PGORM_MAX_DEPTH) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "depth %d is out of range: fetch_links follows 1 to %d levels (0 "
+                            "means 1)",
+                            q->depth, PGORM_MAX_DEPTH);
+            return -1;
+        }
+        depth = q->depth ? q->depth : 1;
+        links = q->links;
+        if (links && check_paths(m, links, depth, b))
+            return -1;
+    }
+    p->root = pgorm_arena_calloc(&p->arena, 1, sizeof *p->root);
+    if (!p->root) {
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory planning the links");
+        return -1;
+    }
+    p->root->m = m;
+    p->nnodes = 1;
+    builder bd = {p, b, links, PGORM_BUF_INIT};
+    int rc = build(&bd, p->root, depth, links == NULL);
+    if (bd.prefix.oom && !rc) {
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory planning the links");
+        rc = -1;
+    }
+    pgorm_buf_free(&bd.prefix);
+    if (!rc)
+        rc = finish(p, p->root, b);
+    return rc;
+}
+
+void link_plan_free(link_plan *p)
+{
+    pgorm_arena_free(&p->arena);
+    p->root = NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* SQL                                                               */
+
+static void col(pgorm_sqlb *b, unsigned alias, const pgorm_model_desc *m, size_t c)
+{
+    pgorm_buf_printf(&b->sql, "t%u.", alias);
+    pgorm_sql_ident(&b->sql, m->columns[c].name);
+}
+
+static void joins(pgorm_sqlb *b, const link_node *n);
+
+/* The node's fields, comma-separated. */
+static void fields(pgorm_sqlb *b, const link_node *n)
+{
+    for (size_t i = 0; i < n->m->ncolumns; i++) {
+        if (i)
+            pgorm_sqlb_puts(b, ", ");
+        col(b, n->alias, n->m, i);
+    }
+    for (size_t i = 0; i < n->nkids; i++) {
+        const link_node *k = &n->kids[i];
+        pgorm_sqlb_puts(b, ", ");
+        if (k->rel->kind == PGORM_REL_FORWARD) {
+            fields(b, k);
+            continue;
+        }
+        /* one array of records per back reference: never multiplies rows */
+        pgorm_sqlb_puts(b, "ARRAY(SELECT ROW(");
+        fields(b, k);
+        pgorm_sqlb_puts(b, ") FROM ");
+        pgorm_sql_ident(&b->sql, k->m->table);
+        pgorm_buf_printf(&b->sql, " t%u", k->alias);
+        joins(b, k);
+        pgorm_sqlb_puts(b, " WHERE ");
+        col(b, k->alias, k->m, k->rel->fk_column);
+        pgorm_sqlb_puts(b, " = ");
+        col(b, n->alias, n->m, (size_t)n->pk);
+        if (k->pk >= 0) {
+            pgorm_sqlb_puts(b, " ORDER BY ");
+            col(b, k->alias, k->m, (size_t)k->pk);
+        }
+        pgorm_sqlb_puts(b, ")");
+    }
+}
+
+/* The JOINs of the node's ForeignKey children (and theirs). */
+static void joins(pgorm_sqlb *b, const link_node *n)
+{
+    for (size_t i = 0; i < n->nkids; i++) {
+        const link_node *k = &n->kids[i];
+        if (k->rel->kind != PGORM_REL_FORWARD)
+            continue;
+        pgorm_sqlb_puts(b, k->left ? " LEFT JOIN " : " JOIN ");
+        pgorm_sql_ident(&b->sql, k->m->table);
+        pgorm_buf_printf(&b->sql, " t%u ON ", k->alias);
+        col(b, k->alias, k->m, (size_t)k->pk);
+        pgorm_sqlb_puts(b, " = ");
+        col(b, n->alias, n->m, k->rel->fk_column);
+        joins(b, k);
+    }
+}
+
+void link_sql_select(pgorm_sqlb *b, const link_plan *p)
+{
+    pgorm_sqlb_puts(b, "SELECT ");
+    fields(b, p->root);
+    pgorm_sqlb_puts(b, " FROM ");
+    pgorm_sql_ident(&b->sql, p->root->m->table);
+    pgorm_sqlb_puts(b, " t0");
+    joins(b, p->root);
+    b->alias = "t0";
+}
