@@ -357,7 +357,7 @@ static void test_full_send_buffer(void **state)
     pgorm_db_handle_write(db); /* sends both */
     /* wait until op 0's answer is in the socket (white box: the core's fd);
        the server then sleeps in op 1 */
-    struct pollfd pfd = {.fd = db->fd, .events = POLLIN, .revents = 0};
+    struct pollfd pfd = {.fd = db->conns[0]->fd, .events = POLLIN, .revents = 0};
     assert_int_equal(poll(&pfd, 1, 10000), 1);
     for (int i = 2; i < N; i++) {
         ctx[i] = (exec_ctx){log, i};
@@ -676,14 +676,22 @@ static void test_goes_on_after_errors(void **state)
         assert_int_equal(count, 1);
     }
     /* an error inside a transaction: later statements fail until ROLLBACK */
-    assert_int_equal(pgorm_exec_sync(db, "BEGIN", 0, NULL, NULL, &err), 0);
-    assert_int_equal(pgorm_exec_sync(db, "SELECT 1/0", 0, NULL, NULL, &err), -1);
+    pgorm_db *tx = NULL;
+    assert_int_equal(pgorm_begin_sync(db, NULL, &tx, &err), 0);
+    assert_int_equal(pgorm_exec_sync(tx, "SELECT 1/0", 0, NULL, NULL, &err), -1);
+    assert_string_equal(err.sqlstate, "22012");
     pgorm_error_clear(&err);
-    assert_int_equal(pgorm_exec_sync(db, "SELECT 1", 0, NULL, NULL, &err), -1);
-    assert_string_equal(err.sqlstate, "25P02"); /* in_failed_sql_transaction */
+    assert_int_equal(pgorm_exec_sync(tx, "SELECT 1", 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_TX_ABORTED);
+    assert_non_null(strstr(err.message, "division by zero"));
     pgorm_error_clear(&err);
-    assert_int_equal(pgorm_exec_sync(db, "ROLLBACK", 0, NULL, NULL, &err), 0);
+    assert_int_equal(pgorm_rollback_sync(tx, &err), 0);
     assert_int_equal(pgorm_exec_sync(db, "SELECT 1", 0, NULL, &count, &err), 0);
+    /* transaction control through pgorm_exec is refused */
+    assert_int_equal(pgorm_exec_sync(db, "  begin", 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_INVALID);
+    assert_non_null(strstr(err.message, "pgorm_begin"));
+    pgorm_error_clear(&err);
     /* bad arguments are errors too, delivered without crashing */
     assert_int_equal(pgorm_exec_sync(db, NULL, 0, NULL, NULL, &err), -1);
     assert_int_equal(err.code, PGORM_ERR_INVALID);

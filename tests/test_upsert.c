@@ -543,10 +543,10 @@ static void test_concurrent_same_key(void **state)
 
     /* 1. The first connection's upsert holds the new key (its transaction is
        open) while the second's is in flight: it waits, then updates. */
-    int64_t n = 0;
-    must(pgorm_exec_sync(f->orm, "BEGIN", 0, NULL, &n, &err), &err, "BEGIN");
+    pgorm_db *tx = NULL;
+    must(pgorm_begin_sync(f->orm, NULL, &tx, &err), &err, "BEGIN");
     Vendor one = {.code = "race", .name = "one"};
-    must(vendor_upsert_sync(f->orm, &one, 1, &by_code, NULL, &err), &err, "first");
+    must(vendor_upsert_sync(tx, &one, 1, &by_code, NULL, &err), &err, "first");
     Vendor two = {.code = "race", .name = "two"};
     static outcome o2;
     memset(&o2, 0, sizeof o2);
@@ -555,7 +555,7 @@ static void test_concurrent_same_key(void **state)
     assert_false(o2.done);
     assert_true(pgt_query_int(f->c, "SELECT count(*) FROM pg_stat_activity "
                                     "WHERE wait_event_type = 'Lock' AND datname = current_database()") >= 1);
-    must(pgorm_exec_sync(f->orm, "COMMIT", 0, NULL, &n, &err), &err, "COMMIT");
+    must(pgorm_commit_sync(tx, &err), &err, "COMMIT");
     assert_int_equal(pgorm_db_run_sync(db2, 10000), 0);
     assert_true(o2.done);
     if (o2.err.code != PGORM_OK)

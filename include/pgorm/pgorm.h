@@ -63,6 +63,9 @@ typedef enum pgorm_errcode {
     PGORM_ERR_DECODE,    /* the server sent something pgorm cannot read */
     PGORM_ERR_CLOSED,    /* the connection was closed before the operation ran */
     PGORM_ERR_IO,
+    PGORM_ERR_BUSY,      /* the pool's queue is full (pgorm_db_options.max_queue) */
+    PGORM_ERR_CANCELED,  /* cancelled by pgorm_cancel */
+    PGORM_ERR_TX_ABORTED, /* an earlier statement of the transaction failed: roll it back */
 } pgorm_errcode;
 
 typedef struct pgorm_error {
@@ -385,6 +388,8 @@ typedef void (*pgorm_count_cb)(int64_t count, const pgorm_error *err, void *ud);
 /* Event loop hooks (as in hiredis: the core owns no loop).            */
 
 typedef struct pgorm_db pgorm_db;
+/* One connection of a pool: what an event-loop adapter watches. */
+typedef struct pgorm_conn pgorm_conn;
 
 typedef struct pgorm_loop_hooks {
     void *data; /* the adapter's state */
@@ -400,60 +405,184 @@ typedef struct pgorm_loop_hooks {
     void (*del_write)(void *data);
     /* Arm a one-shot timer in `ms` milliseconds (0: on the next loop turn),
        replacing any armed one; ms < 0 cancels it. On expiry the adapter calls
-       pgorm_db_handle_timer(). */
+       pgorm_conn_handle_timer(). */
     void (*timer)(void *data, long ms);
     /* The connection is going away: stop watching, free the adapter's state
        (after the loop has closed its handles). Called once. */
     void (*cleanup)(void *data);
 } pgorm_loop_hooks;
 
+/* An event loop for a whole pool: pgorm calls attach(data, c) once for each
+   connection it makes (before it connects), and the adapter answers with
+   pgorm_conn_set_hooks(c, ...). attach returns 0, or -1 when it could not
+   (that connection then fails with PGORM_ERR_IO). The adapters in
+   pgorm/adapters/ (libuv, libevent) do this for you. */
+typedef struct pgorm_loop {
+    void *data;
+    int (*attach)(void *data, pgorm_conn *c);
+} pgorm_loop;
+
+/* Drive every connection of `db` (a pool) from this loop. Copied. Call
+   before connecting. */
+void pgorm_db_set_loop(pgorm_db *db, const pgorm_loop *loop);
+/* Attach hooks to one connection (from pgorm_loop.attach). Copied. */
+void pgorm_conn_set_hooks(pgorm_conn *c, const pgorm_loop_hooks *hooks);
 /* Called by adapters when the socket is readable / writable / the timer fired. */
+void pgorm_conn_handle_read(pgorm_conn *c);
+void pgorm_conn_handle_write(pgorm_conn *c);
+void pgorm_conn_handle_timer(pgorm_conn *c);
+/* Called by an adapter that cannot watch the socket (out of memory, a loop
+   error): the connection fails with `code` on the next turn (every
+   operation on it gets the error). `static_message` is not copied (a
+   literal, or NULL). Safe to call from inside a hook. */
+void pgorm_conn_handle_error(pgorm_conn *c, pgorm_errcode code, const char *static_message);
+
+/* The same for a pool of ONE connection (pool_size 1, the default): hooks
+   for its connection, events for it. On a larger pool pgorm_db_set_hooks
+   fails every connection with PGORM_ERR_INVALID (use pgorm_db_set_loop). */
+void pgorm_db_set_hooks(pgorm_db *db, const pgorm_loop_hooks *hooks);
 void pgorm_db_handle_read(pgorm_db *db);
 void pgorm_db_handle_write(pgorm_db *db);
 void pgorm_db_handle_timer(pgorm_db *db);
-/* Called by an adapter that cannot watch the socket (out of memory, a loop
-   error): the connection fails with `code` on the next turn (every pending
-   callback gets the error). `static_message` is not copied (a literal, or
-   NULL). Safe to call from inside a hook. */
 void pgorm_db_handle_error(pgorm_db *db, pgorm_errcode code, const char *static_message);
 
 /* ------------------------------------------------------------------ */
-/* Connections.                                                        */
+/* Connections: a pgorm_db is a pool.                                  */
+/*
+ * A pgorm_db holds pool_size connections, opened together by
+ * pgorm_db_connect. Each operation goes to the connection with the least
+ * work (unsent plus in flight) that is not reserved by a transaction, and
+ * is pipelined there; when every connection has PGORM_MAX_INFLIGHT_OPS
+ * (512) operations, or none is connected yet, operations wait in the pool
+ * (at most max_queue of them outstanding in all).
+ *
+ * Ordering: operations on ONE transaction handle (pgorm_begin) run in the
+ * order they were issued, and their callbacks run in that order. On a pool
+ * of one connection (the default) every operation runs, and calls back, in
+ * issue order. On a larger pool, independent operations have no order
+ * relative to each other: issue the second from the first's callback, or
+ * use a transaction, when one must see the other.
+ */
 
 typedef struct pgorm_db_options {
     int connect_timeout_ms; /* 0: 10000 */
+    int pool_size;          /* connections; 0: 1. At most 256 */
+    /* Operations outstanding (issued, callback not yet run) on the pool and
+       all its transactions; one more fails with PGORM_ERR_BUSY (its
+       callback runs once, on the next turn). 0: 65536 */
+    size_t max_queue;
 } pgorm_db_options;
 
 /* A new, unconnected handle (NULL on OOM). Owned by the caller: release
    with pgorm_db_free(). `opts` may be NULL. */
 pgorm_db *pgorm_db_new(const pgorm_db_options *opts);
 
-/* Attach an event loop. The hooks are copied. Call before connecting. */
-void pgorm_db_set_hooks(pgorm_db *db, const pgorm_loop_hooks *hooks);
-
 typedef void (*pgorm_connect_cb)(pgorm_db *db, const pgorm_error *err, void *ud);
 
-/* Start connecting (libpq URI or key=value conninfo; NULL or "" uses PG*
-   variables). Never blocks. Operations may be queued at once: they are sent
-   when the connection is up, or fail with its error. */
+/* Start connecting every connection of the pool (libpq URI or key=value
+   conninfo; NULL or "" uses PG* variables). Never blocks. Operations may
+   be queued at once: they are sent when a connection is up, or fail with
+   its error. The callback runs once: when the first connection is up
+   (err NULL), or when every one of them failed (the last failure). */
 void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, void *ud);
 
 /* Connect and wait (poll()). 0 on success; else -1 and *err filled (caller
    clears it with pgorm_error_clear; err may be NULL). */
 int pgorm_db_connect_sync(pgorm_db *db, const char *conninfo, pgorm_error *err);
 
-/* Close the connection. Every queued operation's callback runs with
-   PGORM_ERR_CLOSED. Safe inside a callback: then the handle is torn down
-   after the callback returns. */
+/* Close every connection. Every queued operation's callback runs with
+   PGORM_ERR_CLOSED; an open transaction is rolled back (the server does it
+   when its connection closes). Safe inside a callback: then the pool is
+   torn down after the callback returns. On a transaction handle: the same
+   as pgorm_rollback(tx, NULL, NULL). */
 void pgorm_db_free(pgorm_db *db);
 
-bool pgorm_db_connected(const pgorm_db *db);
-size_t pgorm_db_pending(const pgorm_db *db); /* operations queued or in flight */
+bool pgorm_db_connected(const pgorm_db *db); /* some connection is up */
+size_t pgorm_db_pending(const pgorm_db *db); /* operations of the pool not yet completed */
 
-/* Drive the connection with poll() until every queued operation has
-   completed (or `timeout_ms` passes, < 0 for none). 0 on success, -1 on
-   timeout or a lost connection. */
+/* Drive the pool with poll() until every queued operation has completed
+   (or `timeout_ms` passes, < 0 for none). 0 on success, -1 on timeout or
+   when no connection is up at the end. */
 int pgorm_db_run_sync(pgorm_db *db, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Transactions.                                                       */
+/*
+ * pgorm_begin hands its callback a handle `tx`, a pgorm_db that every call
+ * (generated or not) accepts: what is issued on it runs inside the
+ * transaction, in order, on one connection that serves nothing else until
+ * the transaction ends. No extra round trips: BEGIN is sent in the same
+ * pipeline segment as the transaction's first statement (if BEGIN fails,
+ * that statement does not run), and COMMIT right behind the last one.
+ *
+ * After a statement of the transaction fails, the server refuses the rest:
+ * calls issued on tx from then on fail at once with PGORM_ERR_TX_ABORTED
+ * (the message names the first error), those already sent fail the same
+ * way, and pgorm_commit rolls back and reports PGORM_ERR_TX_ABORTED. Roll
+ * back (or end the savepoint that failed) to go on.
+ *
+ * Savepoints: pgorm_begin on a tx opens a savepoint, with a handle of its
+ * own; commit of that handle releases it, rollback rolls back to it (the
+ * outer transaction goes on, also after an error inside the savepoint).
+ * While a savepoint is open, its parent accepts no calls but waits.
+ *
+ * Transaction control through pgorm_exec (BEGIN, COMMIT, ROLLBACK,
+ * SAVEPOINT...) is refused with PGORM_ERR_INVALID: on a pool it would
+ * capture other requests' operations.
+ */
+
+typedef enum pgorm_isolation {
+    PGORM_ISOLATION_DEFAULT = 0, /* the server's default_transaction_isolation */
+    PGORM_READ_COMMITTED,
+    PGORM_REPEATABLE_READ,
+    PGORM_SERIALIZABLE,
+} pgorm_isolation;
+
+typedef struct pgorm_tx_options {
+    pgorm_isolation isolation;
+    bool read_only;
+    bool deferrable; /* with SERIALIZABLE and read_only: waits for a safe snapshot */
+    /* pgorm_transaction: how many times the body is run again after a
+       serialization failure or a deadlock (SQLSTATE 40001, 40P01).
+       0: 3; negative: never. */
+    int max_retries;
+} pgorm_tx_options;
+
+typedef void (*pgorm_done_cb)(const pgorm_error *err, void *ud);
+
+/* Start a transaction on `db` (a pool), or a savepoint on `db` (a tx).
+   `opts` may be NULL (savepoints ignore it). The callback gets the new
+   handle, or NULL and the error (the pool is closed or failed, out of
+   memory, or `db` is a tx that has ended, is ending or is aborted). When
+   every connection is reserved by a transaction, it waits for one to be
+   free. */
+void pgorm_begin(pgorm_db *db, const pgorm_tx_options *opts,
+                 void (*cb)(pgorm_db *tx, const pgorm_error *err, void *ud), void *ud);
+/* End tx: commit (release the savepoint), or roll back (to the savepoint).
+   Runs after every call issued on tx before it. `tx` is invalid after the
+   callback (cb may be NULL). A commit that fails (a deferred constraint, a
+   serialization failure, an aborted transaction) has rolled back. */
+void pgorm_commit(pgorm_db *tx, pgorm_done_cb cb, void *ud);
+void pgorm_rollback(pgorm_db *tx, pgorm_done_cb cb, void *ud);
+
+/* _sync twins (poll() until done). 0, or -1 and *err filled. */
+int pgorm_begin_sync(pgorm_db *db, const pgorm_tx_options *opts, pgorm_db **tx,
+                     pgorm_error *err);
+int pgorm_commit_sync(pgorm_db *tx, pgorm_error *err);
+int pgorm_rollback_sync(pgorm_db *tx, pgorm_error *err);
+
+/* Run a whole transaction and retry it when the server asks to (the
+   PostgreSQL manual's advice for SERIALIZABLE): pgorm_begin, then
+   body(tx, attempt, ud) (attempt 0, 1...), which issues its calls on tx and
+   calls pgorm_tx_done(tx, err) exactly once when they are complete: NULL
+   commits, an error rolls back and is reported. When a statement or the
+   commit failed with SQLSTATE 40001 or 40P01, the transaction is rolled
+   back and the body runs again, at most opts->max_retries times. `done`
+   runs once with the outcome. */
+void pgorm_transaction(pgorm_db *db, const pgorm_tx_options *opts,
+                       void (*body)(pgorm_db *tx, int attempt, void *ud), pgorm_done_cb done,
+                       void *ud);
+void pgorm_tx_done(pgorm_db *tx, const pgorm_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Raw statements (used by tests, the CLI and generated code alike).   */

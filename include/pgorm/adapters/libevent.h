@@ -20,7 +20,7 @@
 #include "pgorm/pgorm.h"
 
 typedef struct pgorm_libevent {
-    pgorm_db *db;
+    pgorm_conn *c; /* the connection it watches */
     struct event_base *base;
     struct event *rev, *wev; /* on the current socket; NULL when none */
     struct event *timer;
@@ -32,21 +32,21 @@ static inline void pgorm_libevent__on_read(evutil_socket_t fd, short what, void 
     (void)fd;
     (void)what;
     /* last statement: the connection (and this adapter) may be freed inside */
-    pgorm_db_handle_read(((pgorm_libevent *)arg)->db);
+    pgorm_conn_handle_read(((pgorm_libevent *)arg)->c);
 }
 
 static inline void pgorm_libevent__on_write(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    pgorm_db_handle_write(((pgorm_libevent *)arg)->db);
+    pgorm_conn_handle_write(((pgorm_libevent *)arg)->c);
 }
 
 static inline void pgorm_libevent__on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    pgorm_db_handle_timer(((pgorm_libevent *)arg)->db);
+    pgorm_conn_handle_timer(((pgorm_libevent *)arg)->c);
 }
 
 static inline void pgorm_libevent__drop_io(pgorm_libevent *a)
@@ -69,7 +69,7 @@ static inline void pgorm_libevent__set_fd(void *data, int fd)
     a->wev = event_new(a->base, fd, EV_WRITE | EV_PERSIST, pgorm_libevent__on_write, a);
     if (!a->rev || !a->wev) {
         pgorm_libevent__drop_io(a);
-        pgorm_db_handle_error(a->db, PGORM_ERR_NOMEM,
+        pgorm_conn_handle_error(a->c, PGORM_ERR_NOMEM,
                               "libevent: out of memory watching the socket");
     }
 }
@@ -79,7 +79,7 @@ static inline void pgorm_libevent__toggle(pgorm_libevent *a, struct event *ev, i
     if (!ev || *on == want)
         return;
     if ((want ? event_add(ev, NULL) : event_del(ev)) != 0) {
-        pgorm_db_handle_error(a->db, PGORM_ERR_IO, "libevent: cannot watch the socket");
+        pgorm_conn_handle_error(a->c, PGORM_ERR_IO, "libevent: cannot watch the socket");
         return;
     }
     *on = want;
@@ -120,7 +120,7 @@ static inline void pgorm_libevent__timer(void *data, long ms)
     tv.tv_sec = ms / 1000;
     tv.tv_usec = (ms % 1000) * 1000;
     if (evtimer_add(a->timer, &tv) != 0)
-        pgorm_db_handle_error(a->db, PGORM_ERR_IO, "libevent: cannot arm the timer");
+        pgorm_conn_handle_error(a->c, PGORM_ERR_IO, "libevent: cannot arm the timer");
 }
 
 static inline void pgorm_libevent__cleanup(void *data)
@@ -131,14 +131,14 @@ static inline void pgorm_libevent__cleanup(void *data)
     pgorm_free(a);
 }
 
-/* Drive `db` from `base`. Call before pgorm_db_connect. db and base are
-   borrowed: the base must outlive the connection. 0, or -1 on OOM. */
-static inline int pgorm_libevent_attach(pgorm_db *db, struct event_base *base)
+/* One connection of the pool (pgorm_loop.attach): data is the base. */
+static inline int pgorm_libevent__attach_conn(void *data, pgorm_conn *c)
 {
+    struct event_base *base = (struct event_base *)data;
     pgorm_libevent *a = (pgorm_libevent *)pgorm_calloc(1, sizeof *a);
     if (!a)
         return -1;
-    a->db = db;
+    a->c = c;
     a->base = base;
     a->timer = evtimer_new(base, pgorm_libevent__on_timer, a);
     if (!a->timer) {
@@ -154,7 +154,22 @@ static inline int pgorm_libevent_attach(pgorm_db *db, struct event_base *base)
     hooks.del_write = pgorm_libevent__del_write;
     hooks.timer = pgorm_libevent__timer;
     hooks.cleanup = pgorm_libevent__cleanup;
-    pgorm_db_set_hooks(db, &hooks);
+    pgorm_conn_set_hooks(c, &hooks);
+    return 0;
+}
+
+/* Drive every connection of `db` (a pool) from `base`. Call before
+   pgorm_db_connect. db and base are borrowed: the base must outlive the
+   pool. 0, or -1 for a NULL argument. A connection the adapter cannot
+   watch (out of memory) fails with PGORM_ERR_IO when the pool connects. */
+static inline int pgorm_libevent_attach(pgorm_db *db, struct event_base *base)
+{
+    if (!db || !base)
+        return -1;
+    pgorm_loop l;
+    l.data = base;
+    l.attach = pgorm_libevent__attach_conn;
+    pgorm_db_set_loop(db, &l);
     return 0;
 }
 

@@ -7,7 +7,7 @@
  *     uv_run(loop, UV_RUN_DEFAULT);
  *
  * One uv_poll_t (for the connection's current socket) and one uv_timer_t
- * per connection. When the handle is freed (pgorm_db_free), both are closed;
+ * per connection of the pool. When the handle is freed (pgorm_db_free), both are closed;
  * the adapter's memory is released in the close callbacks, so run the loop
  * until they have run (uv_run does; then uv_loop_close returns 0).
  * Memory comes from pgorm_malloc (the allocator hook).
@@ -20,7 +20,7 @@
 #include "pgorm/pgorm.h"
 
 typedef struct pgorm_libuv {
-    pgorm_db *db;
+    pgorm_conn *c; /* the connection it watches */
     uv_loop_t *loop;
     uv_poll_t *poll;   /* watches the current socket; NULL when none */
     uv_timer_t *timer;
@@ -45,17 +45,17 @@ static inline void pgorm_libuv__on_poll(uv_poll_t *h, int status, int events)
     if (status < 0)
         events = a->events; /* let libpq find out what is wrong with the socket */
     if (events & (UV_READABLE | UV_DISCONNECT))
-        pgorm_db_handle_read(a->db);
+        pgorm_conn_handle_read(a->c);
     /* the read may have freed the connection or replaced the socket */
     if ((events & UV_WRITABLE) && !a->dead && a->poll == h)
-        pgorm_db_handle_write(a->db);
+        pgorm_conn_handle_write(a->c);
 }
 
 static inline void pgorm_libuv__on_timer(uv_timer_t *t)
 {
     pgorm_libuv *a = (pgorm_libuv *)t->data;
     if (!a->dead)
-        pgorm_db_handle_timer(a->db);
+        pgorm_conn_handle_timer(a->c);
 }
 
 static inline void pgorm_libuv__set_events(pgorm_libuv *a, int events)
@@ -66,7 +66,7 @@ static inline void pgorm_libuv__set_events(pgorm_libuv *a, int events)
     int rc = events ? uv_poll_start(a->poll, events, pgorm_libuv__on_poll)
                     : uv_poll_stop(a->poll);
     if (rc < 0)
-        pgorm_db_handle_error(a->db, PGORM_ERR_IO, "libuv: cannot poll the socket");
+        pgorm_conn_handle_error(a->c, PGORM_ERR_IO, "libuv: cannot poll the socket");
 }
 
 static inline void pgorm_libuv__drop_poll(pgorm_libuv *a)
@@ -88,12 +88,12 @@ static inline void pgorm_libuv__set_fd(void *data, int fd)
         return;
     uv_poll_t *p = (uv_poll_t *)pgorm_malloc(sizeof *p);
     if (!p) {
-        pgorm_db_handle_error(a->db, PGORM_ERR_NOMEM, "libuv: out of memory watching the socket");
+        pgorm_conn_handle_error(a->c, PGORM_ERR_NOMEM, "libuv: out of memory watching the socket");
         return;
     }
     if (uv_poll_init(a->loop, p, fd) < 0) {
         pgorm_free(p);
-        pgorm_db_handle_error(a->db, PGORM_ERR_IO, "libuv: cannot watch the socket");
+        pgorm_conn_handle_error(a->c, PGORM_ERR_IO, "libuv: cannot watch the socket");
         return;
     }
     p->data = a;
@@ -144,27 +144,24 @@ static inline void pgorm_libuv__cleanup(void *data)
     a->timer = NULL;
 }
 
-/* Drive `db` from `loop`. Call before pgorm_db_connect. db and loop are
-   borrowed: the loop must outlive the connection (and run until its handles
-   are closed after pgorm_db_free). 0, or a negative libuv error code
-   (UV_ENOMEM). */
-static inline int pgorm_libuv_attach(pgorm_db *db, uv_loop_t *loop)
+/* One connection of the pool (pgorm_loop.attach): data is the uv loop. */
+static inline int pgorm_libuv__attach_conn(void *data, pgorm_conn *c)
 {
+    uv_loop_t *loop = (uv_loop_t *)data;
     pgorm_libuv *a = (pgorm_libuv *)pgorm_calloc(1, sizeof *a);
     uv_timer_t *t = (uv_timer_t *)pgorm_malloc(sizeof *t);
     if (!a || !t) {
         pgorm_free(a);
         pgorm_free(t);
-        return UV_ENOMEM;
+        return -1;
     }
-    int rc = uv_timer_init(loop, t);
-    if (rc < 0) {
+    if (uv_timer_init(loop, t) < 0) {
         pgorm_free(a);
         pgorm_free(t);
-        return rc;
+        return -1;
     }
     t->data = a;
-    a->db = db;
+    a->c = c;
     a->loop = loop;
     a->timer = t;
     a->open_handles = 1;
@@ -177,7 +174,23 @@ static inline int pgorm_libuv_attach(pgorm_db *db, uv_loop_t *loop)
     hooks.del_write = pgorm_libuv__del_write;
     hooks.timer = pgorm_libuv__timer;
     hooks.cleanup = pgorm_libuv__cleanup;
-    pgorm_db_set_hooks(db, &hooks);
+    pgorm_conn_set_hooks(c, &hooks);
+    return 0;
+}
+
+/* Drive every connection of `db` (a pool) from `loop`. Call before
+   pgorm_db_connect. db and loop are borrowed: the loop must outlive the
+   pool (and run until its handles are closed after pgorm_db_free). 0, or
+   UV_EINVAL for a NULL argument. A connection the adapter cannot watch
+   (out of memory) fails with PGORM_ERR_IO when the pool connects. */
+static inline int pgorm_libuv_attach(pgorm_db *db, uv_loop_t *loop)
+{
+    if (!db || !loop)
+        return UV_EINVAL;
+    pgorm_loop l;
+    l.data = loop;
+    l.attach = pgorm_libuv__attach_conn;
+    pgorm_db_set_loop(db, &l);
     return 0;
 }
 

@@ -1,14 +1,21 @@
-/* Internal: the connection handle, shared by the files of the connection
- * core (conn.c: lifecycle, hooks, connecting, delivery of deferred
- * completions; pipeline.c: sending ops and reading their results;
- * sync.c: the poll() driver). Nothing outside src/runtime/conn*.c,
- * pipeline.c and sync.c looks inside struct pgorm_db.
+/* Internal: the connection core.
  *
- * Re-entrancy: every entry point that can run user callbacks (the three
- * handle_* functions, the sync driver, pgorm_db_free) brackets its work with
- * db_enter()/db_leave(). pgorm_db_free() inside that bracket only marks the
- * handle; db_leave() of the outermost entry tears it down. Code between
- * enter and leave re-reads db state after every callback, and stops
+ * Two structs. struct pgorm_conn is ONE libpq connection: its socket and
+ * hooks, its state machine, the ops waiting for it and in flight on it, its
+ * prepared statements (conn.c: lifecycle, hooks, connecting; pipeline.c:
+ * sending ops and reading their results). struct pgorm_db is what the user
+ * holds (pool.c): a POOL of conns, or a TX, a transaction (or savepoint)
+ * bound to one conn of its pool (tx.c). The pool owns what is not tied to
+ * one socket: the ops not yet given to a conn, the deferred completions
+ * ("next loop turn"), the held work of lazy loads, the connect callback,
+ * and the re-entrancy bracket. Nothing outside src/runtime/core/ looks
+ * inside either struct.
+ *
+ * Re-entrancy: every entry point that can run user callbacks (a conn's
+ * handle_* functions, the sync driver, pgorm_db_free) brackets its work
+ * with pool_enter()/pool_leave(). pgorm_db_free() inside that bracket only
+ * marks the pool; pool_leave() of the outermost entry tears it down. Code
+ * between enter and leave re-reads state after every callback, and stops
  * processing once free_requested is set.
  */
 #ifndef PGORM_RUNTIME_CONN_H
@@ -17,6 +24,7 @@
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,13 +40,13 @@
    a prepared statement run as unnamed statements. */
 #define PGORM_STMT_CACHE_MAX 1024
 
-typedef enum db_state {
+typedef enum conn_state {
     DB_NEW,        /* no pgorm_db_connect yet: ops wait */
     DB_CONNECTING, /* PQconnectPoll in progress: ops wait */
     DB_READY,      /* pipeline mode, ops flow */
     DB_FAILED,     /* connect failed or connection lost: conn_err says why */
     DB_CLOSED,     /* being torn down */
-} db_state;
+} conn_state;
 
 typedef struct op_list {
     pgorm_op *head, *tail;
@@ -46,16 +54,17 @@ typedef struct op_list {
 } op_list;
 
 /* A deferred call that needs no allocation beyond this record (see
-   pgorm_db_fail_later in op.h). */
+   pgorm_db_fail_later in op.h). `h` is the handle it was made on. */
 typedef struct later_call {
     pgorm_later_fn fn;
     pgorm_fn f1, f2;
     void *ud;
+    pgorm_db *h;
     pgorm_errcode code;
     const char *msg; /* static */
 } later_call;
 
-/* A prepared statement of this connection (key of db->stmts: its sql). */
+/* A prepared statement of this connection (key of cn->stmts: its sql). */
 typedef struct pgorm_stmt {
     enum { STMT_PENDING, STMT_READY, STMT_FAILED } state;
     bool in_map;      /* false once detached (failed or invalidated) */
@@ -66,10 +75,11 @@ typedef struct pgorm_stmt {
     char sql[];
 } pgorm_stmt;
 
-struct pgorm_db {
+struct pgorm_conn {
+    pgorm_db *pool;
+    int slot;      /* index in pool->conns */
     PGconn *conn;
-    db_state state;
-    int connect_timeout_ms;
+    conn_state state;
 
     /* event loop */
     pgorm_loop_hooks hooks;
@@ -82,32 +92,90 @@ struct pgorm_db {
     int64_t timer_at;   /* armed timer: -1 none, 0 next turn, else deadline (ms) */
     int64_t connect_deadline;
 
-    /* connection outcome */
-    pgorm_connect_cb connect_cb; /* pending connect callback, or NULL */
-    void *connect_ud;
-    bool connect_cb_due; /* connect failed before any loop turn: deliver next turn */
     pgorm_error conn_err; /* why the connection failed / was lost */
 
     /* operations */
-    op_list wait;  /* submitted, not sent */
+    op_list wait;  /* given to this conn, not sent */
     op_list fly;   /* sent, results pending (FIFO, matches libpq's queue) */
-    op_list early; /* failed before running: complete on the next turn */
     size_t fly_bytes;
     bool out_blocked; /* PQflush returned 1: wait for writable */
     int null_streak;  /* consecutive NULL results (desync guard) */
 
-    later_call *later;
-    size_t nlater, later_cap;
-
     pgorm_hmap stmts; /* sql text -> pgorm_stmt */
     unsigned stmt_seq;
 
-    /* work held until the end of the loop turn (conn_held.c): key -> state */
-    pgorm_hmap held;
+    /* the transaction this conn is reserved for (tx.c), or NULL */
+    pgorm_db *tx;
 
     /* an adapter could not watch the socket */
     pgorm_errcode hook_err_code;
     const char *hook_err_msg; /* static, from the adapter */
+};
+
+typedef enum handle_kind { H_POOL, H_TX } handle_kind;
+
+/* A transaction or savepoint (tx.c). */
+typedef struct tx_state {
+    pgorm_db *parent;   /* the enclosing tx (savepoint), or NULL (the transaction) */
+    pgorm_db *root;     /* the transaction (self for it) */
+    pgorm_db *child;    /* the open savepoint of this handle, or NULL */
+    pgorm_conn *cn;     /* root: the conn it is bound to (NULL: not yet / released) */
+    int level;          /* 0 for the transaction, 1.. for savepoints */
+    char begin_sql[96]; /* BEGIN ... / SAVEPOINT pgorm_sp_N */
+    char sp_name[32];   /* savepoints: pgorm_sp_N */
+    bool started;       /* begin_sql has been queued (with its first op) */
+    bool ending;        /* commit / rollback called */
+    bool ended;         /* their callback ran: only refs keep it alive */
+    bool lost;          /* root: its connection was lost */
+    bool aborted;       /* root: a statement failed, the server refuses the rest */
+    pgorm_error abort_err; /* root: the first error that aborted it */
+    size_t refs;        /* deferred calls and ops naming this handle */
+    /* pgorm_begin's callback */
+    void (*begin_cb)(pgorm_db *tx, const pgorm_error *err, void *ud);
+    void *begin_ud;
+    /* pgorm_commit / pgorm_rollback's */
+    pgorm_done_cb end_cb;
+    void *end_ud;
+    bool end_commit;
+    pgorm_db *next_waiting;        /* pool->tx_wait list */
+    pgorm_db *prev_all, *next_all; /* pool->tx_all list */
+    struct tx_run *run; /* pgorm_transaction driving it, or NULL */
+} tx_state;
+
+struct pgorm_db {
+    handle_kind kind;
+    pgorm_db *pool; /* the pool (self for it) */
+
+    /* work held until the end of the loop turn (conn_held.c): key -> state */
+    pgorm_hmap held;
+
+    tx_state tx; /* H_TX only */
+
+    /* --- H_POOL only --- */
+    pgorm_conn **conns;
+    int nconns;
+    struct pollfd *pfd; /* the sync driver's, one per conn */
+    int *pfd_which;
+    int connect_timeout_ms;
+    size_t max_queue;
+    size_t npending; /* ops submitted and not completed */
+
+    pgorm_loop loop;
+    bool has_loop;
+
+    bool connect_started;
+    pgorm_connect_cb connect_cb; /* pending connect callback, or NULL */
+    void *connect_ud;
+    bool connect_cb_due; /* connect outcome known before any loop turn */
+    pgorm_error connect_err; /* the outcome to report (code OK: success) */
+
+    op_list queue; /* submitted, no conn free to take them yet */
+    op_list early; /* failed before running: complete on the next turn */
+    later_call *later;
+    size_t nlater, later_cap;
+    pgorm_db *tx_wait_head, *tx_wait_tail; /* pgorm_begin waiting for a free conn */
+    pgorm_db *tx_all; /* every tx handle not yet freed */
+    unsigned sp_seq;
 
     /* re-entrancy */
     int depth;
@@ -115,36 +183,90 @@ struct pgorm_db {
     bool tearing_down;
 };
 
-/* conn.c */
+/* pool.c */
 int64_t pgorm_now_ms(void);
-void db_enter(pgorm_db *db);
-/* Leave an entry; returns true when the handle was torn down (db is gone). */
-bool db_leave(pgorm_db *db);
-void db_update_io(pgorm_db *db);
-void db_update_timer(pgorm_db *db);
-/* Deliver what was deferred to "the next loop turn". */
-void db_deliver_due(pgorm_db *db);
-void db_on_readable(pgorm_db *db);
-void db_on_writable(pgorm_db *db);
-void db_on_timer(pgorm_db *db);
-/* Stop watching the socket and close the libpq connection. */
-void db_drop_conn(pgorm_db *db);
-/* Complete an op (exactly once): with `use` when given, else its own
-   core_err (NULL on success). */
-void db_complete_op(pgorm_db *db, pgorm_op *op, const pgorm_error *use);
+void pool_enter(pgorm_db *pool);
+/* Leave an entry; returns true when the pool was torn down (it is gone). */
+bool pool_leave(pgorm_db *pool);
+/* Deferred work is due: deliver it now (the "next loop turn"). */
+bool pool_has_due(const pgorm_db *pool);
+void pool_deliver_due(pgorm_db *pool);
+/* Outside any entry, apply interest changes of cn (may be NULL) and the
+   pool's timer at once (inside one, pool_leave does it). */
+void pool_touch(pgorm_db *pool, pgorm_conn *cn);
+/* Give ops waiting in the pool queue to conns that can take them. */
+void pool_dispatch(pgorm_db *pool);
+/* An op left the runtime (completed). */
+void pool_op_done(pgorm_db *pool);
+/* Complete an op exactly once: with `use` when given, else its own
+   core_err (NULL on success); tracks its transaction and the pool's count. */
+void pool_complete_op(pgorm_db *pool, pgorm_op *op, const pgorm_error *use);
+/* Reset the core's fields of a new op and count it; false when it was
+   refused (then it is queued to fail on the next turn). */
+bool pool_admit(pgorm_db *pool, pgorm_op *op);
+/* A conn became ready / failed: connect callback and dispatch. */
+void pool_conn_ready(pgorm_db *pool, pgorm_conn *cn);
+void pool_conn_failed(pgorm_db *pool, pgorm_conn *cn);
 /* Queue an op to fail on the next turn with code and a message. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-void db_fail_op_later(pgorm_db *db, pgorm_op *op, pgorm_errcode code, const char *fmt, ...);
-/* The connection failed: record err (taken), close it, complete every
-   waiting and in-flight op with it. */
-void db_fail_conn(pgorm_db *db, pgorm_error *err);
+void pool_fail_op_later(pgorm_db *pool, pgorm_op *op, pgorm_errcode code, const char *fmt, ...);
 /* Complete early-failed ops and deferred calls now, until *done (done may
    be NULL: all of them). For waiters inside callbacks of a freed handle. */
-void db_flush_early(pgorm_db *db, const bool *done);
-/* Fail the waiting ops of a handle that was never connected. */
-void db_fail_unconnected(pgorm_db *db);
+void pool_flush_early(pgorm_db *pool, const bool *done);
+/* Fail the queued ops of a pool that was never connected. */
+void pool_fail_unconnected(pgorm_db *pool);
+/* Fail queued ops when no conn of the pool can ever take them. */
+void pool_fail_queue(pgorm_db *pool, const pgorm_error *err);
+
+/* conn.c */
+pgorm_conn *conn_new(pgorm_db *pool, int slot);
+void conn_free(pgorm_conn *cn); /* ops already completed; closes the socket */
+/* Stop the hooks and close the socket (teardown); ops stay queued. */
+void conn_close(pgorm_conn *cn);
+void conn_start(pgorm_conn *cn, const char *conninfo);
+void conn_update_io(pgorm_conn *cn);
+void conn_update_timer(pgorm_conn *cn);
+void conn_on_readable(pgorm_conn *cn);
+void conn_on_writable(pgorm_conn *cn);
+void conn_on_timer(pgorm_conn *cn);
+void conn_attach_loop(pgorm_conn *cn);
+void conn_hooks_cleanup(pgorm_conn *cn);
+/* Stop watching the socket and close the libpq connection. */
+void conn_drop_conn(pgorm_conn *cn);
+/* Give the conn an op (it sends it when it can). */
+void conn_push(pgorm_conn *cn, pgorm_op *op);
+/* Complete an op (exactly once): with `use` when given, else its own
+   core_err (NULL on success). */
+void conn_complete_op(pgorm_conn *cn, pgorm_op *op, const pgorm_error *use);
+/* The connection failed: record err (taken), close it, complete every
+   waiting and in-flight op with it. */
+void conn_fail_conn(pgorm_conn *cn, pgorm_error *err);
+/* Work on this conn: unsent plus in flight. */
+static inline size_t conn_load(const pgorm_conn *cn);
+static inline bool conn_alive_state(conn_state s)
+{
+    return s == DB_NEW || s == DB_CONNECTING || s == DB_READY;
+}
+
+/* tx.c */
+/* An op of a transaction completed with err (NULL: success): track the
+   aborted state; may rewrite *err to say the transaction is aborted. */
+const pgorm_error *tx_op_result(pgorm_db *tx, const pgorm_error *err, pgorm_error *scratch);
+/* Submit on a tx handle. */
+void tx_submit(pgorm_db *tx, pgorm_op *op);
+/* A conn freed from its transaction, or newly ready: start waiting begins. */
+void tx_bind_waiting(pgorm_db *pool);
+/* Fail the begins waiting for a conn; true when there was one. */
+bool tx_fail_waiting(pgorm_db *pool, const pgorm_error *err);
+/* pgorm_db_free on a tx handle. */
+void tx_free_handle(pgorm_db *tx);
+/* The connection of tx's transaction was lost. */
+void tx_conn_lost(pgorm_db *root);
+/* Teardown: release every tx handle of the pool. */
+void tx_teardown(pgorm_db *pool);
+void tx_unref(pgorm_db *h);
 
 /* op lists */
 static inline void op_list_push(op_list *l, pgorm_op *op)
@@ -179,16 +301,21 @@ static inline op_list op_list_take(op_list *l)
     return t;
 }
 
+static inline size_t conn_load(const pgorm_conn *cn)
+{
+    return cn->wait.n + cn->fly.n;
+}
+
 /* pipeline.c */
 /* Send what may be sent, hand out complete results, until no progress. */
-void pipe_pump(pgorm_db *db);
-void pipe_on_readable(pgorm_db *db);
-void pipe_on_writable(pgorm_db *db);
-bool pipe_can_send(const pgorm_db *db);
+void pipe_pump(pgorm_conn *cn);
+void pipe_on_readable(pgorm_conn *cn);
+void pipe_on_writable(pgorm_conn *cn);
+bool pipe_can_send(const pgorm_conn *cn);
 /* The connection broke: fail everything with PGORM_ERR_CONNECTION_LOST. */
-void pipe_conn_lost(pgorm_db *db);
-void pipe_stmt_release(pgorm_db *db, pgorm_op *op);
-void pipe_stmts_free(pgorm_db *db);
+void pipe_conn_lost(pgorm_conn *cn);
+void pipe_stmt_release(pgorm_conn *cn, pgorm_op *op);
+void pipe_stmts_free(pgorm_conn *cn);
 
 /* error.c */
 const char *pgorm_error_static_message(pgorm_errcode code);

@@ -1,5 +1,5 @@
 /* Work held until the end of the loop turn (op.h: pgorm_db_held_*): a map
- * per connection from a caller's key to the caller's pending state, so
+ * per handle (a pool, or a transaction: loads merge only within one) from a caller's key to the caller's pending state, so
  * requests made in one turn can find each other and go out as one
  * statement (lazy loads, lazy.c). The core stores pointers only; the flush
  * itself is scheduled with pgorm_db_fail_later, which runs on the next turn
@@ -16,7 +16,7 @@ void *pgorm_db_held_get(const pgorm_db *db, const void *key)
 
 int pgorm_db_held_put(pgorm_db *db, const void *key, void *state)
 {
-    if (!db || db->tearing_down)
+    if (!db || db->pool->tearing_down || (db->kind == H_TX && (db->tx.ending || db->tx.ended)))
         return -1;
     return pgorm_hmap_put_u64(&db->held, (uint64_t)(uintptr_t)key, state);
 }

@@ -24,6 +24,9 @@ static const char *const code_names[] = {
     [PGORM_ERR_DECODE] = "PGORM_ERR_DECODE",
     [PGORM_ERR_CLOSED] = "PGORM_ERR_CLOSED",
     [PGORM_ERR_IO] = "PGORM_ERR_IO",
+    [PGORM_ERR_BUSY] = "PGORM_ERR_BUSY",
+    [PGORM_ERR_CANCELED] = "PGORM_ERR_CANCELED",
+    [PGORM_ERR_TX_ABORTED] = "PGORM_ERR_TX_ABORTED",
 };
 
 /* Fallback messages, used when a formatted message cannot be allocated. */
@@ -40,6 +43,10 @@ static const char *const static_messages[] = {
     [PGORM_ERR_DECODE] = "could not decode a value sent by the server",
     [PGORM_ERR_CLOSED] = "not run: the connection was closed",
     [PGORM_ERR_IO] = "input/output error",
+    [PGORM_ERR_BUSY] = "not run: the pool's queue is full (pgorm_db_options.max_queue)",
+    [PGORM_ERR_CANCELED] = "cancelled",
+    [PGORM_ERR_TX_ABORTED] =
+        "not run: the transaction is aborted by an earlier error; roll it back",
 };
 
 #define NCODES (sizeof code_names / sizeof code_names[0])

@@ -56,9 +56,63 @@ static void exec_later(pgorm_db *db, const pgorm_error *err, pgorm_fn f1, pgorm_
         cb(0, err, ud);
 }
 
+/* The first keyword of sql (after blanks and comments), upper-cased into
+   kw (size bytes). */
+static void first_keyword(const char *sql, char *kw, size_t size)
+{
+    const char *p = sql;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            p = end ? end + 2 : p + strlen(p);
+        } else {
+            break;
+        }
+    }
+    size_t n = 0;
+    while (n + 1 < size && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+        kw[n++] = (char)(*p >= 'a' ? *p - 'a' + 'A' : *p);
+        p++;
+    }
+    kw[n] = '\0';
+}
+
+/* Transaction control through pgorm_exec would capture whatever else the
+   pool's connection carries: refused, pointing at pgorm_begin. */
+static bool is_tx_control(const char *sql)
+{
+    static const char *const words[] = {"BEGIN",    "START",   "COMMIT", "END", "ROLLBACK",
+                                        "ABORT",    "SAVEPOINT", "RELEASE", "PREPARE"};
+    char kw[16];
+    first_keyword(sql, kw, sizeof kw);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcmp(kw, words[i]) != 0)
+            continue;
+        if (strcmp(kw, "PREPARE") == 0)
+            return strstr(sql, "TRANSACTION") || strstr(sql, "transaction");
+        return true;
+    }
+    return false;
+}
+
 void pgorm_exec(pgorm_db *db, const char *sql, int nparams, const char *const *params,
                 pgorm_count_cb cb, void *ud)
 {
+    if (sql && is_tx_control(sql)) {
+        pgorm_db_fail_later(db, PGORM_ERR_INVALID,
+                            "pgorm_exec: transaction control (BEGIN, COMMIT, ROLLBACK, "
+                            "SAVEPOINT...) is refused: on a pool it would take in other "
+                            "operations. Use pgorm_begin and pgorm_commit / pgorm_rollback "
+                            "(or pgorm_transaction); pgorm_begin on a transaction opens a "
+                            "savepoint",
+                            exec_later, (pgorm_fn)cb, NULL, ud);
+        return;
+    }
     if (!sql || nparams < 0 || nparams > 65535 || (nparams > 0 && !params)) {
         pgorm_db_fail_later(db, PGORM_ERR_INVALID,
                             !sql ? "pgorm_exec: sql is NULL"

@@ -47,6 +47,12 @@ struct pgorm_op {
        PGRES_SINGLE_TUPLE per row and a final PGRES_TUPLES_OK with no rows.
        Best effort: when libpq refuses it, one whole PGRES_TUPLES_OK comes. */
     bool single_row;
+    /* Internal (transactions): send this statement WITHOUT its own pipeline
+       sync, so it shares the sync of the op queued right after it on the
+       same connection (BEGIN / SAVEPOINT travel with the first statement:
+       if they fail, that statement is not run). It completes when its
+       results end. */
+    bool no_sync;
 
     /* --- owned by the core --- */
     pgorm_op *next;
@@ -56,6 +62,7 @@ struct pgorm_op {
     char core_stmt[32];    /* prepared statement name */
     struct pgorm_stmt *core_stmt_ref; /* the cached statement it executes, or NULL */
     size_t core_bytes;     /* estimated bytes sent, for flow control */
+    pgorm_db *core_tx;     /* the transaction handle it was made on, or NULL */
 };
 
 /* Zero the op and set its vtable. */

@@ -4,9 +4,9 @@
  * Its results, in order: [prepare: COMMAND_OK or an error, NULL]
  * execute: rows/COMMAND_OK/an error/PIPELINE_ABORTED..., NULL; then
  * PGRES_PIPELINE_SYNC, which completes the op. libpq keeps one queue of
- * commands; db->fly mirrors it, so the head of db->fly owns every result.
+ * commands; cn->fly mirrors it, so the head of cn->fly owns every result.
  *
- * Flow control: ops leave db->wait while fewer than PGORM_MAX_INFLIGHT_OPS
+ * Flow control: ops leave cn->wait while fewer than PGORM_MAX_INFLIGHT_OPS
  * ops / PGORM_MAX_INFLIGHT_BYTES bytes are unanswered and the socket takes
  * what libpq has buffered; when PQflush returns 1 we wait for the socket to
  * be writable (reading meanwhile: a server blocked on its own output stops
@@ -30,7 +30,7 @@ static void stmt_free(pgorm_stmt *s)
     pgorm_free(s);
 }
 
-static pgorm_stmt *stmt_new(pgorm_db *db, const char *sql, size_t len)
+static pgorm_stmt *stmt_new(pgorm_conn *cn, const char *sql, size_t len)
 {
     pgorm_stmt *s = pgorm_malloc(sizeof *s + len + 1);
     if (!s)
@@ -39,8 +39,8 @@ static pgorm_stmt *stmt_new(pgorm_db *db, const char *sql, size_t len)
     memcpy(s->sql, sql, len + 1);
     s->sql_len = len;
     s->state = STMT_PENDING;
-    snprintf(s->name, sizeof s->name, "pgorm_%u", ++db->stmt_seq);
-    if (pgorm_hmap_put(&db->stmts, s->sql, len, s) != 0) {
+    snprintf(s->name, sizeof s->name, "pgorm_%u", ++cn->stmt_seq);
+    if (pgorm_hmap_put(&cn->stmts, s->sql, len, s) != 0) {
         pgorm_free(s);
         return NULL; /* out of memory: the op runs unnamed instead */
     }
@@ -49,19 +49,19 @@ static pgorm_stmt *stmt_new(pgorm_db *db, const char *sql, size_t len)
 }
 
 /* Forget s for new ops (they will prepare again); ops in flight keep it. */
-static void stmt_detach(pgorm_db *db, pgorm_stmt *s)
+static void stmt_detach(pgorm_conn *cn, pgorm_stmt *s)
 {
     if (s->in_map) {
-        pgorm_hmap_del(&db->stmts, s->sql, s->sql_len);
+        pgorm_hmap_del(&cn->stmts, s->sql, s->sql_len);
         s->in_map = false;
     }
     if (!s->users)
         stmt_free(s);
 }
 
-void pipe_stmt_release(pgorm_db *db, pgorm_op *op)
+void pipe_stmt_release(pgorm_conn *cn, pgorm_op *op)
 {
-    (void)db;
+    (void)cn;
     pgorm_stmt *s = op->core_stmt_ref;
     if (!s)
         return;
@@ -70,25 +70,25 @@ void pipe_stmt_release(pgorm_db *db, pgorm_op *op)
         stmt_free(s);
 }
 
-void pipe_stmts_free(pgorm_db *db)
+void pipe_stmts_free(pgorm_conn *cn)
 {
     size_t it = 0;
     const pgorm_hmap_entry *e;
-    while ((e = pgorm_hmap_next(&db->stmts, &it)))
+    while ((e = pgorm_hmap_next(&cn->stmts, &it)))
         stmt_free(e->value);
-    pgorm_hmap_free(&db->stmts);
+    pgorm_hmap_free(&cn->stmts);
 }
 
 /* ------------------------------------------------------------------ */
 /* Sending.                                                            */
 
-bool pipe_can_send(const pgorm_db *db)
+bool pipe_can_send(const pgorm_conn *cn)
 {
-    if (db->state != DB_READY || db->out_blocked || db->free_requested)
+    if (cn->state != DB_READY || cn->out_blocked || cn->pool->free_requested)
         return false;
-    if (db->fly.n == 0)
+    if (cn->fly.n == 0)
         return true; /* the first op always goes, whatever its size */
-    return db->fly.n < PGORM_MAX_INFLIGHT_OPS && db->fly_bytes < PGORM_MAX_INFLIGHT_BYTES;
+    return cn->fly.n < PGORM_MAX_INFLIGHT_OPS && cn->fly_bytes < PGORM_MAX_INFLIGHT_BYTES;
 }
 
 static int pipeline_sync(PGconn *c)
@@ -118,19 +118,19 @@ static size_t params_bytes(const pgorm_op *op)
 
 /* Queue one op in libpq's output buffer. -1: libpq refused, which after
    the checks made at submit means the connection is unusable. */
-static int send_op(pgorm_db *db, pgorm_op *op)
+static int send_op(pgorm_conn *cn, pgorm_op *op)
 {
-    PGconn *c = db->conn;
-    bool head = db->fly.n == 0; /* its first command will be libpq's current one */
+    PGconn *c = cn->conn;
+    bool head = cn->fly.n == 0; /* its first command will be libpq's current one */
     size_t bytes = 64 + params_bytes(op);
     pgorm_stmt *s = NULL;
     bool parse = false;
 
     if (op->prepare) {
         size_t len = strlen(op->sql);
-        s = pgorm_hmap_get(&db->stmts, op->sql, len);
-        if (!s && pgorm_hmap_count(&db->stmts) < PGORM_STMT_CACHE_MAX) {
-            s = stmt_new(db, op->sql, len);
+        s = pgorm_hmap_get(&cn->stmts, op->sql, len);
+        if (!s && pgorm_hmap_count(&cn->stmts) < PGORM_STMT_CACHE_MAX) {
+            s = stmt_new(cn, op->sql, len);
             parse = s != NULL;
         }
         if (parse)
@@ -154,7 +154,7 @@ static int send_op(pgorm_db *db, pgorm_op *op)
                                op->param_lengths, op->param_formats, op->result_format))
             return -1;
     }
-    if (!pipeline_sync(c))
+    if (!op->no_sync && !pipeline_sync(c))
         return -1;
     /* Single-row mode applies to libpq's current command only: set it now
        if our Execute is that command, else when its turn comes. */
@@ -165,49 +165,52 @@ static int send_op(pgorm_db *db, pgorm_op *op)
 }
 
 /* PQflush: 0 all sent, 1 more to send (wait for writable), -1 lost. */
-static int flush_out(pgorm_db *db)
+static int flush_out(pgorm_conn *cn)
 {
-    int r = PQflush(db->conn);
+    int r = PQflush(cn->conn);
     if (r < 0) {
-        pipe_conn_lost(db);
+        pipe_conn_lost(cn);
         return -1;
     }
-    db->out_blocked = r == 1;
+    cn->out_blocked = r == 1;
     return 0;
 }
 
-static void send_pending(pgorm_db *db)
+static void send_pending(pgorm_conn *cn)
 {
     size_t unflushed = 0;
     bool sent = false;
-    while (db->wait.head && pipe_can_send(db)) {
-        pgorm_op *op = op_list_pop(&db->wait);
-        int rc = send_op(db, op);
-        op_list_push(&db->fly, op);
+    bool force = false;
+    while (cn->wait.head && (force || pipe_can_send(cn))) {
+        pgorm_op *op = op_list_pop(&cn->wait);
+        /* An op without its own sync goes out with the one after it. */
+        force = op->no_sync;
+        int rc = send_op(cn, op);
+        op_list_push(&cn->fly, op);
         if (rc != 0) {
-            pipe_conn_lost(db); /* fails this op with the rest */
+            pipe_conn_lost(cn); /* fails this op with the rest */
             return;
         }
-        db->fly_bytes += op->core_bytes;
+        cn->fly_bytes += op->core_bytes;
         unflushed += op->core_bytes;
         sent = true;
         if (unflushed >= FLUSH_EVERY_BYTES) {
             unflushed = 0;
-            if (flush_out(db) < 0)
+            if (flush_out(cn) < 0)
                 return;
         }
     }
-    if (sent && !db->out_blocked)
-        flush_out(db);
+    if (sent && !cn->out_blocked)
+        flush_out(cn);
 }
 
 /* ------------------------------------------------------------------ */
 /* Results.                                                            */
 
-void pipe_conn_lost(pgorm_db *db)
+void pipe_conn_lost(pgorm_conn *cn)
 {
     pgorm_error err = {0};
-    const pgorm_op *head = db->fly.head;
+    const pgorm_op *head = cn->fly.head;
     const char *st = head ? head->core_err.sqlstate : "";
     if (head && head->core_err.message && (strncmp(st, "57", 2) == 0 || strncmp(st, "08", 2) == 0)) {
         /* The server said why (e.g. 57P01: terminated by an administrator). */
@@ -215,7 +218,7 @@ void pipe_conn_lost(pgorm_db *db)
                         "the connection to the server was lost: %s", head->core_err.message);
         memcpy(err.sqlstate, st, sizeof err.sqlstate);
     } else {
-        const char *m = db->conn ? PQerrorMessage(db->conn) : "";
+        const char *m = cn->conn ? PQerrorMessage(cn->conn) : "";
         if (m && *m)
             pgorm_error_set(&err, PGORM_ERR_CONNECTION_LOST,
                             "the connection to the server was lost: %.*s",
@@ -224,20 +227,20 @@ void pipe_conn_lost(pgorm_db *db)
             pgorm_error_set(&err, PGORM_ERR_CONNECTION_LOST,
                             "the connection to the server was lost (the server closed it)");
     }
-    db_fail_conn(db, &err);
+    conn_fail_conn(cn, &err);
 }
 
-static void desync(pgorm_db *db, const char *why)
+static void desync(pgorm_conn *cn, const char *why)
 {
     pgorm_error err = {0};
     pgorm_error_set(&err, PGORM_ERR_CONNECTION_LOST,
                     "connection closed: %s (pgorm bug: results out of step with operations)",
                     why);
-    db_fail_conn(db, &err);
+    conn_fail_conn(cn, &err);
 }
 
 /* A Parse result for the head op. */
-static void prepare_result(pgorm_db *db, pgorm_op *op, const PGresult *r, ExecStatusType st)
+static void prepare_result(pgorm_conn *cn, pgorm_op *op, const PGresult *r, ExecStatusType st)
 {
     pgorm_stmt *s = op->core_stmt_ref;
     if (st == PGRES_COMMAND_OK) {
@@ -253,11 +256,11 @@ static void prepare_result(pgorm_db *db, pgorm_op *op, const PGresult *r, ExecSt
         s->state = STMT_FAILED;
         if (!s->err.message)
             pgorm_error_copy(&s->err, &op->core_err);
-        stmt_detach(db, s);
+        stmt_detach(cn, s);
     }
 }
 
-static void exec_error(pgorm_db *db, pgorm_op *op, const PGresult *r)
+static void exec_error(pgorm_conn *cn, pgorm_op *op, const PGresult *r)
 {
     if (op->core_err.code != PGORM_OK)
         return; /* the first error of an op is the one reported */
@@ -268,12 +271,12 @@ static void exec_error(pgorm_db *db, pgorm_op *op, const PGresult *r)
             pgorm_error_clear(&op->core_err);
             pgorm_error_copy(&op->core_err, &s->err);
         } else {
-            stmt_detach(db, s); /* deallocated behind our back: prepare again */
+            stmt_detach(cn, s); /* deallocated behind our back: prepare again */
         }
     }
 }
 
-static void exec_result(pgorm_db *db, pgorm_op *op, PGresult *r, ExecStatusType st)
+static void exec_result(pgorm_conn *cn, pgorm_op *op, PGresult *r, ExecStatusType st)
 {
     switch (st) {
     case PGRES_TUPLES_OK:
@@ -304,7 +307,7 @@ static void exec_result(pgorm_db *db, pgorm_op *op, PGresult *r, ExecStatusType 
         if (op->core_err.code == PGORM_OK)
             pgorm_error_set(&op->core_err, PGORM_ERR_INVALID,
                             "COPY FROM STDIN is not supported by this call");
-        PQputCopyEnd(db->conn, "COPY FROM STDIN is not supported by pgorm");
+        PQputCopyEnd(cn->conn, "COPY FROM STDIN is not supported by pgorm");
         break;
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH: {
@@ -312,72 +315,74 @@ static void exec_result(pgorm_db *db, pgorm_op *op, PGresult *r, ExecStatusType 
         pgorm_error_set(&err, PGORM_ERR_CONNECTION_LOST,
                         "connection closed: COPY TO STDOUT / replication is not supported "
                         "by this call");
-        db_fail_conn(db, &err);
+        conn_fail_conn(cn, &err);
         break;
     }
     default:
-        exec_error(db, op, r);
+        exec_error(cn, op, r);
         break;
     }
 }
 
 /* The head op's Sync arrived: it is complete. */
-static void finish_head(pgorm_db *db)
+static void finish_head(pgorm_conn *cn)
 {
-    pgorm_op *op = op_list_pop(&db->fly);
-    db->fly_bytes -= op->core_bytes < db->fly_bytes ? op->core_bytes : db->fly_bytes;
+    pgorm_op *op = op_list_pop(&cn->fly);
+    cn->fly_bytes -= op->core_bytes < cn->fly_bytes ? op->core_bytes : cn->fly_bytes;
     /* The next op's Execute may now be libpq's current command: switch it
        to single-row mode before anything of it is parsed. */
-    pgorm_op *next = db->fly.head;
+    pgorm_op *next = cn->fly.head;
     if (next && next->single_row && next->core_state == ST_EXEC)
-        PQsetSingleRowMode(db->conn);
-    db_complete_op(db, op, NULL);
+        PQsetSingleRowMode(cn->conn);
+    conn_complete_op(cn, op, NULL);
 }
 
-static void on_result(pgorm_db *db, PGresult *r)
+static void on_result(pgorm_conn *cn, PGresult *r)
 {
-    pgorm_op *op = db->fly.head;
+    pgorm_op *op = cn->fly.head;
     if (!r) {
         /* end of one command's results */
-        if (++db->null_streak > 1) {
-            desync(db, "two ends of results in a row");
+        if (++cn->null_streak > 1) {
+            desync(cn, "two ends of results in a row");
             return;
         }
         if (op->core_state == ST_PREPARE) {
             op->core_state = ST_EXEC;
             if (op->single_row)
-                PQsetSingleRowMode(db->conn);
+                PQsetSingleRowMode(cn->conn);
         } else if (op->core_state == ST_EXEC) {
             op->core_state = ST_SYNC;
+            if (op->no_sync)
+                finish_head(cn); /* no Sync of its own: its results ended */
         }
         return;
     }
-    db->null_streak = 0;
+    cn->null_streak = 0;
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_PIPELINE_SYNC) {
         PQclear(r);
-        finish_head(db);
+        finish_head(cn);
         return;
     }
     if (op->core_state == ST_PREPARE)
-        prepare_result(db, op, r, st);
+        prepare_result(cn, op, r, st);
     else if (op->core_state == ST_EXEC)
-        exec_result(db, op, r, st);
+        exec_result(cn, op, r, st);
     /* anything else before the Sync is ignored */
     PQclear(r);
 }
 
 /* Hand every complete result to its op, without blocking. */
-static void drain(pgorm_db *db)
+static void drain(pgorm_conn *cn)
 {
-    while (db->fly.head && db->state == DB_READY && !db->free_requested) {
-        if (PQstatus(db->conn) == CONNECTION_BAD) {
-            pipe_conn_lost(db);
+    while (cn->fly.head && cn->state == DB_READY && !cn->pool->free_requested) {
+        if (PQstatus(cn->conn) == CONNECTION_BAD) {
+            pipe_conn_lost(cn);
             return;
         }
-        if (PQisBusy(db->conn))
+        if (PQisBusy(cn->conn))
             return;
-        on_result(db, PQgetResult(db->conn));
+        on_result(cn, PQgetResult(cn->conn));
     }
 }
 
@@ -385,38 +390,40 @@ static void drain(pgorm_db *db)
    makes progress. Draining after sending matters: when the socket's send
    buffer is full, libpq reads the server's answers into its own buffer
    while it tries to write, and then the socket is no longer readable. */
-void pipe_pump(pgorm_db *db)
+void pipe_pump(pgorm_conn *cn)
 {
-    while (db->state == DB_READY && !db->free_requested) {
-        size_t fly = db->fly.n, wait = db->wait.n;
-        send_pending(db);
-        if (db->state != DB_READY || db->free_requested)
+    while (cn->state == DB_READY && !cn->pool->free_requested) {
+        if (cn->pool->queue.head)
+            pool_dispatch(cn->pool); /* room freed up: take ops waiting in the pool */
+        size_t fly = cn->fly.n, wait = cn->wait.n;
+        send_pending(cn);
+        if (cn->state != DB_READY || cn->pool->free_requested)
             return;
-        drain(db);
-        if (db->fly.n == fly && db->wait.n == wait)
+        drain(cn);
+        if (cn->fly.n == fly && cn->wait.n == wait)
             return;
     }
 }
 
-void pipe_on_readable(pgorm_db *db)
+void pipe_on_readable(pgorm_conn *cn)
 {
-    if (!PQconsumeInput(db->conn)) {
-        pipe_conn_lost(db);
+    if (!PQconsumeInput(cn->conn)) {
+        pipe_conn_lost(cn);
         return;
     }
     /* pgorm does not expose LISTEN yet: do not let notifications pile up */
     PGnotify *n;
-    while ((n = PQnotifies(db->conn)))
+    while ((n = PQnotifies(cn->conn)))
         PQfreemem(n);
-    if (db->out_blocked && flush_out(db) < 0)
+    if (cn->out_blocked && flush_out(cn) < 0)
         return;
-    drain(db);
-    pipe_pump(db);
+    drain(cn);
+    pipe_pump(cn);
 }
 
-void pipe_on_writable(pgorm_db *db)
+void pipe_on_writable(pgorm_conn *cn)
 {
-    if (db->out_blocked && flush_out(db) < 0)
+    if (cn->out_blocked && flush_out(cn) < 0)
         return;
-    pipe_pump(db);
+    pipe_pump(cn);
 }

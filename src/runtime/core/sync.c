@@ -9,130 +9,197 @@
 
 #include "runtime/core/conn.h"
 
-static bool finished(const pgorm_db *db, const bool *done)
+static bool finished(const pgorm_db *pool, const bool *done)
 {
-    return done ? *done : pgorm_db_pending(db) == 0;
+    return done ? *done : pgorm_db_pending(pool) == 0;
 }
 
-static bool has_work(const pgorm_db *db)
+static bool has_work(const pgorm_db *pool)
 {
-    return db->early.head || db->nlater || db->connect_cb_due || db->hook_err_code != PGORM_OK;
+    if (pool_has_due(pool))
+        return true;
+    for (int i = 0; i < pool->nconns; i++)
+        if (pool->conns[i]->hook_err_code != PGORM_OK)
+            return true;
+    return false;
 }
 
-/* Nothing can make progress (no socket, no timer) but someone waits: fail
-   them rather than return with callbacks still owed to a caller's stack. */
-static void unstick(pgorm_db *db)
+static bool any_state(const pgorm_db *pool, conn_state st)
 {
-    if (db->state == DB_NEW) {
-        db_fail_unconnected(db);
-    } else if (db->state == DB_CONNECTING || db->state == DB_READY) {
-        pgorm_error err = {0};
-        pgorm_error_set(&err, PGORM_ERR_IO,
-                        "connection closed: nothing to wait for (no socket and no timer)");
-        db_fail_conn(db, &err);
+    for (int i = 0; i < pool->nconns; i++)
+        if (pool->conns[i]->state == st)
+            return true;
+    return false;
+}
+
+/* Work a connection still owes an answer for. */
+static bool in_progress(const pgorm_db *pool)
+{
+    for (int i = 0; i < pool->nconns; i++) {
+        const pgorm_conn *cn = pool->conns[i];
+        if (cn->state == DB_CONNECTING || (cn->state == DB_READY && conn_load(cn)))
+            return true;
     }
+    return false;
 }
 
-/* Drive until finished(done), the handle is freed from a callback, or
+/* Nothing can make progress but someone waits: fail them rather than
+   return with callbacks still owed to a caller's stack (or wait forever). */
+static void unstick(pgorm_db *pool)
+{
+    if (!pool->connect_started || any_state(pool, DB_NEW)) {
+        pool_fail_unconnected(pool);
+        return;
+    }
+    pgorm_error err = {0};
+    if (any_state(pool, DB_READY))
+        pgorm_error_set(&err, PGORM_ERR_BUSY,
+                        "not run: every connection of the pool (pool_size %d) is reserved by "
+                        "an open transaction, and nothing is in flight that could end one: "
+                        "end a transaction first, or raise pool_size",
+                        pool->nconns);
+    else
+        pgorm_error_set(&err, PGORM_ERR_CLOSED, "not run: no connection of the pool is open");
+    pool_fail_queue(pool, &err);
+    tx_fail_waiting(pool, &err);
+    pgorm_error_clear(&err);
+}
+
+/* Drive until finished(done), the pool is freed from a callback, or
    timeout_ms passes. 0 when finished. *failed (may be NULL) tells whether
-   the connection was unusable at the end. */
+   no connection was usable at the end. */
 static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
 {
     if (failed)
         *failed = true;
     if (!db)
         return done && *done ? 0 : -1;
-    if (db->tearing_down || db->free_requested) {
+    pgorm_db *pool = db->pool;
+    if (pool->tearing_down || pool->free_requested) {
         /* called from a callback after pgorm_db_free: what it waits for
            failed early (CLOSED); deliver that now */
-        db_flush_early(db, done);
+        pool_flush_early(pool, done);
         return done && *done ? 0 : -1;
     }
     if (done && *done) {
         if (failed)
-            *failed = db->state != DB_READY;
+            *failed = !any_state(pool, DB_READY);
         return 0;
     }
     int64_t deadline = timeout_ms >= 0 ? pgorm_now_ms() + timeout_ms : -1;
     int rc = -1;
-    bool stuck = false;
-    db_enter(db);
+    int stuck = 0;
+    int n = pool->nconns;
+    struct pollfd *pfd = pool->pfd; /* allocated with the pool: no OOM here */
+    int *which = pool->pfd_which;
+    pool_enter(pool);
     for (;;) {
-        if (has_work(db)) {
-            db->timer_at = -1;
-            db_deliver_due(db); /* this is the "next loop turn" */
+        if (has_work(pool)) {
+            for (int i = 0; i < n && !pool->free_requested; i++) {
+                pgorm_conn *cn = pool->conns[i];
+                if (cn->hook_err_code != PGORM_OK || i == 0)
+                    conn_on_timer(cn); /* this is the "next loop turn" */
+            }
         }
-        if (db->free_requested)
+        if (pool->free_requested)
             break;
-        if (finished(db, done)) {
+        if (finished(pool, done)) {
             rc = 0;
             break;
         }
         int64_t now = pgorm_now_ms();
-        if (db->state == DB_CONNECTING && db->connect_deadline >= 0 &&
-            now >= db->connect_deadline) {
-            db_on_timer(db);
-            continue;
-        }
-        if (db->state == DB_READY)
-            pipe_pump(db);
-        if (has_work(db) || db->free_requested || finished(db, done))
-            continue;
-        if (db->state == DB_NEW || db->state == DB_FAILED || db->state == DB_CLOSED) {
-            if (stuck)
-                break;
-            stuck = true;
-            unstick(db);
-            continue;
-        }
-        db_update_io(db);
-        struct pollfd p = {.fd = db->fd, .events = 0, .revents = 0};
-        if (db->io_read)
-            p.events |= POLLIN;
-        if (db->io_write)
-            p.events |= POLLOUT;
         int64_t wait = -1; /* none */
-        if (db->state == DB_CONNECTING && db->connect_deadline >= 0)
-            wait = db->connect_deadline > now ? db->connect_deadline - now : 0;
+        for (int i = 0; i < n && !pool->free_requested; i++) {
+            pgorm_conn *cn = pool->conns[i];
+            if (cn->state == DB_CONNECTING && cn->connect_deadline >= 0) {
+                if (now >= cn->connect_deadline)
+                    conn_on_timer(cn);
+                else if (wait < 0 || cn->connect_deadline - now < wait)
+                    wait = cn->connect_deadline - now;
+            }
+            if (cn->state == DB_READY)
+                pipe_pump(cn);
+        }
+        if (has_work(pool) || pool->free_requested || finished(pool, done))
+            continue;
+        if (!in_progress(pool)) {
+            /* nothing in flight or connecting: nobody will answer */
+            if (stuck++)
+                break;
+            unstick(pool);
+            continue;
+        }
+        int np = 0;
+        for (int i = 0; i < n; i++) {
+            pgorm_conn *cn = pool->conns[i];
+            conn_update_io(cn);
+            if (cn->fd < 0 || !(cn->io_read || cn->io_write))
+                continue;
+            pfd[np].fd = cn->fd;
+            pfd[np].events = (short)((cn->io_read ? POLLIN : 0) | (cn->io_write ? POLLOUT : 0));
+            pfd[np].revents = 0;
+            which[np++] = i;
+        }
         if (deadline >= 0) {
             int64_t w = deadline > now ? deadline - now : 0;
             if (wait < 0 || w < wait)
                 wait = w;
         }
-        if ((p.fd < 0 || !p.events) && wait < 0) {
-            if (stuck)
+        if (np == 0 && wait < 0) {
+            if (stuck++)
                 break;
-            stuck = true;
-            unstick(db);
+            pgorm_error err = {0};
+            pgorm_error_set(&err, PGORM_ERR_IO,
+                            "connection closed: nothing to wait for (no socket and no timer)");
+            for (int i = 0; i < n; i++) {
+                pgorm_conn *cn = pool->conns[i];
+                if (cn->state == DB_CONNECTING || cn->state == DB_READY) {
+                    pgorm_error e = {0};
+                    (void)pgorm_error_copy(&e, &err);
+                    conn_fail_conn(cn, &e);
+                }
+            }
+            pgorm_error_clear(&err);
             continue;
         }
-        int n = poll(&p, p.fd >= 0 && p.events ? 1 : 0, wait > INT_MAX ? INT_MAX : (int)wait);
-        if (n < 0) {
+        stuck = 0;
+        int got = poll(pfd, (nfds_t)np, wait > INT_MAX ? INT_MAX : (int)wait);
+        if (got < 0) {
             if (errno == EINTR)
                 continue;
             pgorm_error err = {0};
             pgorm_error_set(&err, PGORM_ERR_IO, "connection closed: poll() failed: %s",
                             strerror(errno));
-            db_fail_conn(db, &err);
+            for (int k = 0; k < np; k++) {
+                pgorm_error e = {0};
+                (void)pgorm_error_copy(&e, &err);
+                conn_fail_conn(pool->conns[which[k]], &e);
+            }
+            pgorm_error_clear(&err);
             continue;
         }
-        if (n == 0) {
+        if (got == 0) {
             if (deadline >= 0 && pgorm_now_ms() >= deadline)
-                break; /* the caller's timeout; the connect timeout is checked above */
+                break; /* the caller's timeout; connect timeouts are checked above */
             continue;
         }
-        short re = p.revents;
-        if (re & (POLLERR | POLLHUP | POLLNVAL))
-            re |= p.events; /* let libpq find out what happened */
-        int fd = db->fd;
-        if (re & POLLIN)
-            db_on_readable(db);
-        if ((re & POLLOUT) && !db->free_requested && db->fd == fd)
-            db_on_writable(db);
+        for (int k = 0; k < np && !pool->free_requested; k++) {
+            pgorm_conn *cn = pool->conns[which[k]];
+            short re = pfd[k].revents;
+            if (!re || cn->fd != pfd[k].fd)
+                continue;
+            if (re & (POLLERR | POLLHUP | POLLNVAL))
+                re |= pfd[k].events; /* let libpq find out what happened */
+            int fd = cn->fd;
+            if (re & POLLIN)
+                conn_on_readable(cn);
+            if ((re & POLLOUT) && !pool->free_requested && cn->fd == fd)
+                conn_on_writable(cn);
+        }
     }
     if (failed)
-        *failed = db->state != DB_READY || db->free_requested;
-    if (db_leave(db)) /* freed inside a callback: db is gone */
+        *failed = !any_state(pool, DB_READY) || pool->free_requested;
+    if (pool_leave(pool)) /* freed inside a callback: the pool is gone */
         return done && *done ? 0 : -1;
     return rc;
 }
