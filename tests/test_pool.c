@@ -604,6 +604,135 @@ static void test_full_queue(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Cancel and timeouts: pg_sleep(10) stops within a second, the loop    */
+/* keeps serving other work meanwhile, the connection stays usable.     */
+
+typedef struct sleeper {
+    bool done;
+    pgorm_errcode code;
+    char sqlstate[6];
+    int64_t at;
+} sleeper;
+
+static void sleeper_cb(int64_t count, const pgorm_error *err, void *ud)
+{
+    (void)count;
+    sleeper *s = ud;
+    s->code = err ? err->code : PGORM_OK;
+    snprintf(s->sqlstate, sizeof s->sqlstate, "%s", err ? err->sqlstate : "");
+    s->at = now_ms();
+    s->done = true;
+}
+
+/* A chain of small queries on the pool: the gaps between their callbacks
+   are how long the loop stalled. */
+typedef struct chain {
+    pgorm_db *db;
+    bool stop, stopped;
+    int n;
+    int64_t last, max_gap;
+} chain;
+
+static void chain_cb(int64_t count, const pgorm_error *err, void *ud)
+{
+    (void)count;
+    chain *c = ud;
+    assert_null(err);
+    int64_t t = now_ms();
+    if (c->n++ && t - c->last > c->max_gap)
+        c->max_gap = t - c->last;
+    c->last = t;
+    if (c->stop) {
+        c->stopped = true;
+        return;
+    }
+    pgorm_exec(c->db, "SELECT 1", 0, NULL, chain_cb, c);
+}
+
+static void drv_run_for(drv *d, int ms)
+{
+    bool never = false;
+    drv_until(d, &never, ms);
+}
+
+static void test_cancel_and_timeouts(void **state)
+{
+    mode m = *(const mode *)*state;
+    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2});
+    pgorm_error err;
+    pgorm_db *tx;
+    pgt_ok(pgorm_begin_sync(d->db, NULL, &tx, &err), &err, "begin");
+    sleeper s = {0};
+    pgorm_exec(tx, "SELECT pg_sleep(10)", 0, NULL, sleeper_cb, &s);
+    chain ch = {d->db, false, false, 0, 0, 0};
+    pgorm_exec(d->db, "SELECT 1", 0, NULL, chain_cb, &ch);
+    drv_run_for(d, 100);
+    assert_false(s.done);
+    int64_t t0 = now_ms();
+    int before = ch.n;
+    ch.max_gap = 0;
+    pgorm_cancel(tx);
+    assert_true(drv_until(d, &s.done, 5000));
+    int64_t took = s.at - t0;
+    drv_run_for(d, 50);
+    ch.stop = true;
+    assert_true(drv_until(d, &ch.stopped, 5000));
+    assert_int_equal(s.code, PGORM_ERR_CANCELED);
+    assert_string_equal(s.sqlstate, "57014");
+    assert_true(took < 1000);
+    assert_true(ch.n - before > 10); /* the pool kept serving */
+    print_message("cancel (mode %d): callback %lld ms after pgorm_cancel; %d queries meanwhile, "
+                  "longest gap between them %lld ms\n",
+                  (int)m, (long long)took, ch.n - before, (long long)ch.max_gap);
+    assert_true(ch.max_gap < 250);
+    /* the cancelled statement aborted the transaction */
+    assert_int_equal(pgorm_exec_sync(tx, "SELECT 1", 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_TX_ABORTED);
+    pgorm_error_clear(&err);
+    pgt_ok(pgorm_rollback_sync(tx, &err), &err, "rollback");
+
+    /* cancel on the pool: its running statement, not the transactions' */
+    s = (sleeper){0};
+    pgorm_exec(d->db, "SELECT pg_sleep(10)", 0, NULL, sleeper_cb, &s);
+    drv_run_for(d, 100);
+    t0 = now_ms();
+    pgorm_cancel(d->db);
+    assert_true(drv_until(d, &s.done, 5000));
+    assert_int_equal(s.code, PGORM_ERR_CANCELED);
+    assert_true(s.at - t0 < 1000);
+    exec_ok(d->db, "SELECT 1");
+    drv_free(d);
+
+    /* the pool's per-operation timeout */
+    d = drv_new(m, &(pgorm_db_options){.op_timeout_ms = 100});
+    s = (sleeper){0};
+    t0 = now_ms();
+    pgorm_exec(d->db, "SELECT pg_sleep(10)", 0, NULL, sleeper_cb, &s);
+    assert_true(drv_until(d, &s.done, 5000));
+    assert_int_equal(s.code, PGORM_ERR_TIMEOUT);
+    assert_string_equal(s.sqlstate, "57014");
+    assert_true(s.at - t0 >= 90);
+    assert_true(s.at - t0 < 1000);
+    exec_ok(d->db, "SELECT 1"); /* the connection goes on */
+
+    /* a transaction's own timeout (none on the pool's work) */
+    pgt_ok(pgorm_begin_sync(d->db, &(pgorm_tx_options){.timeout_ms = 150}, &tx, &err), &err,
+           "begin with timeout");
+    assert_int_equal(pgorm_exec_sync(tx, "SELECT pg_sleep(10)", 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_TIMEOUT);
+    assert_non_null(strstr(err.message, "150 ms"));
+    pgorm_error_clear(&err);
+    assert_int_equal(pgorm_commit_sync(tx, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_TX_ABORTED);
+    pgorm_error_clear(&err);
+    pgt_ok(pgorm_begin_sync(d->db, &(pgorm_tx_options){.timeout_ms = -1}, &tx, &err), &err,
+           "begin without timeout");
+    exec_ok(tx, "SELECT pg_sleep(0.3)"); /* longer than the pool's 100 ms: allowed */
+    pgt_ok(pgorm_commit_sync(tx, &err), &err, "commit");
+    drv_free(d);
+}
+
+/* ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
 {
@@ -630,7 +759,7 @@ int main(void)
         EACH(test_many_ops),          EACH(test_commit_and_rollback),
         EACH(test_pool_work_outside_tx), EACH(test_savepoints),
         EACH(test_aborted_and_refused), EACH(test_transaction_retry),
-        EACH(test_full_queue),
+        EACH(test_full_queue),        EACH(test_cancel_and_timeouts),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -471,6 +471,12 @@ typedef struct pgorm_db_options {
        all its transactions; one more fails with PGORM_ERR_BUSY (its
        callback runs once, on the next turn). 0: 65536 */
     size_t max_queue;
+    /* Default time limit of each operation, from the call to its callback
+       (ms; 0: none). One that is not sent yet when it expires fails
+       without being sent; one that runs is cancelled on the server (see
+       pgorm_cancel) and reports PGORM_ERR_TIMEOUT with SQLSTATE 57014. The
+       connection stays usable. */
+    int op_timeout_ms;
 } pgorm_db_options;
 
 /* A new, unconnected handle (NULL on OOM). Owned by the caller: release
@@ -546,6 +552,10 @@ typedef struct pgorm_tx_options {
        serialization failure or a deadlock (SQLSTATE 40001, 40P01).
        0: 3; negative: never. */
     int max_retries;
+    /* Time limit of each operation issued on this transaction (ms),
+       instead of pgorm_db_options.op_timeout_ms; 0: the pool's; < 0: none.
+       A statement stopped by it aborts the transaction. */
+    int timeout_ms;
 } pgorm_tx_options;
 
 typedef void (*pgorm_done_cb)(const pgorm_error *err, void *ud);
@@ -564,6 +574,17 @@ void pgorm_begin(pgorm_db *db, const pgorm_tx_options *opts,
    serialization failure, an aborted transaction) has rolled back. */
 void pgorm_commit(pgorm_db *tx, pgorm_done_cb cb, void *ud);
 void pgorm_rollback(pgorm_db *tx, pgorm_done_cb cb, void *ud);
+
+/* Stop what `db` (a pool, or a transaction) has issued and not seen
+   complete: operations not sent yet fail with PGORM_ERR_CANCELED at once
+   (on the next turn); for the one running on each connection, a cancel
+   request goes to the server, and it fails with PGORM_ERR_CANCELED and
+   SQLSTATE 57014 (an operation that finished before the request arrived
+   reports its own outcome; those sent behind it are cancelled in turn).
+   Never blocks: libpq's PQcancel runs on a helper thread. On a pool it
+   does not touch transactions (cancel those through their handles); on a
+   transaction the cancelled statement aborts it. */
+void pgorm_cancel(pgorm_db *db);
 
 /* _sync twins (poll() until done). 0, or -1 and *err filled. */
 int pgorm_begin_sync(pgorm_db *db, const pgorm_tx_options *opts, pgorm_db **tx,

@@ -166,6 +166,8 @@ void conn_update_timer(pgorm_conn *cn)
         due = 0;
     else if (cn->state == DB_CONNECTING && cn->connect_deadline >= 0)
         due = cn->connect_deadline;
+    else
+        due = cancel_next_deadline(cn);
     if (due == cn->timer_at)
         return;
     cn->timer_at = due;
@@ -354,6 +356,7 @@ void conn_fail_conn(pgorm_conn *cn, pgorm_error *err)
     conn_drop_conn(cn);
     cn->state = DB_FAILED;
     cn->fly_bytes = 0;
+    cn->cancel_sent_for = NULL;
     if (cn->tx)
         tx_conn_lost(cn->tx);
     /* Unsent pool ops go back to the pool, in order, for another
@@ -428,6 +431,8 @@ void conn_on_timer(pgorm_conn *cn)
     if (!pool->free_requested && cn->state == DB_CONNECTING && cn->connect_deadline >= 0 &&
         pgorm_now_ms() >= cn->connect_deadline)
         connect_timed_out(cn);
+    if (!pool->free_requested)
+        cancel_check_deadlines(cn);
 }
 
 void pgorm_conn_handle_read(pgorm_conn *cn)
@@ -479,6 +484,7 @@ void conn_free(pgorm_conn *cn)
     if (!cn)
         return;
     conn_close(cn);
+    cancel_join(cn);
     pipe_stmts_free(cn);
     pgorm_error_clear(&cn->conn_err);
     pgorm_free(cn);

@@ -107,6 +107,10 @@ struct pgorm_conn {
     /* the transaction this conn is reserved for (tx.c), or NULL */
     pgorm_db *tx;
 
+    /* cancel requests (cancel.c): one helper thread at a time */
+    struct conn_cancel *cancel;
+    pgorm_op *cancel_sent_for; /* the head op the running request was for */
+
     /* an adapter could not watch the socket */
     pgorm_errcode hook_err_code;
     const char *hook_err_msg; /* static, from the adapter */
@@ -128,6 +132,7 @@ typedef struct tx_state {
     bool ended;         /* their callback ran: only refs keep it alive */
     bool lost;          /* root: its connection was lost */
     bool aborted;       /* root: a statement failed, the server refuses the rest */
+    int timeout_ms;     /* root: per-op timeout (-1 none, 0 the pool's) */
     pgorm_error abort_err; /* root: the first error that aborted it */
     size_t refs;        /* deferred calls and ops naming this handle */
     /* pgorm_begin's callback */
@@ -158,6 +163,7 @@ struct pgorm_db {
     int *pfd_which;
     int connect_timeout_ms;
     size_t max_queue;
+    int op_timeout_ms;
     size_t npending; /* ops submitted and not completed */
 
     pgorm_loop loop;
@@ -249,6 +255,21 @@ static inline bool conn_alive_state(conn_state s)
 {
     return s == DB_NEW || s == DB_CONNECTING || s == DB_READY;
 }
+
+/* cancel.c */
+/* The head op is marked (timeout / pgorm_cancel): send a cancel request
+   for it unless one is on its way. */
+void cancel_head(pgorm_conn *cn);
+/* The earliest deadline of the conn's ops (fly head / waiting), or -1. */
+int64_t cancel_next_deadline(const pgorm_conn *cn);
+/* Act on expired deadlines of cn (mark, fail unsent, cancel the head). */
+void cancel_check_deadlines(pgorm_conn *cn);
+/* Wait for the helper thread (teardown). */
+void cancel_join(pgorm_conn *cn);
+/* Rewrite the error of an op stopped by us (57014) as TIMEOUT / CANCELED. */
+const pgorm_error *cancel_op_result(pgorm_op *op, const pgorm_error *err, pgorm_error *scratch);
+/* Set the op's deadline from its handle's timeout. */
+void cancel_set_deadline(pgorm_db *h, pgorm_op *op);
 
 /* tx.c */
 /* An op of a transaction completed with err (NULL: success): track the

@@ -63,6 +63,9 @@ struct pgorm_op {
     struct pgorm_stmt *core_stmt_ref; /* the cached statement it executes, or NULL */
     size_t core_bytes;     /* estimated bytes sent, for flow control */
     pgorm_db *core_tx;     /* the transaction handle it was made on, or NULL */
+    int64_t core_deadline; /* pgorm_now_ms() by which it must complete; 0: none */
+    int core_timeout_ms;   /* the timeout that set it (for the message) */
+    pgorm_errcode core_cancel; /* asked to stop: PGORM_ERR_TIMEOUT / _CANCELED; else 0 */
 };
 
 /* Zero the op and set its vtable. */

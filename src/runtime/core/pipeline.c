@@ -183,6 +183,18 @@ static void send_pending(pgorm_conn *cn)
     bool force = false;
     while (cn->wait.head && (force || pipe_can_send(cn))) {
         pgorm_op *op = op_list_pop(&cn->wait);
+        if (!force && (op->core_cancel || (op->core_deadline && pgorm_now_ms() >= op->core_deadline))) {
+            /* stopped before it was sent: it never runs */
+            if (op->core_cancel == PGORM_ERR_CANCELED)
+                pool_fail_op_later(cn->pool, op, PGORM_ERR_CANCELED,
+                                   "cancelled by pgorm_cancel before it was sent");
+            else
+                pool_fail_op_later(cn->pool, op, PGORM_ERR_TIMEOUT,
+                                   "timed out after %d ms before it could be sent (the pool "
+                                   "was busy)",
+                                   op->core_timeout_ms);
+            continue;
+        }
         /* An op without its own sync goes out with the one after it. */
         force = op->no_sync;
         int rc = send_op(cn, op);
@@ -334,7 +346,11 @@ static void finish_head(pgorm_conn *cn)
     pgorm_op *next = cn->fly.head;
     if (next && next->single_row && next->core_state == ST_EXEC)
         PQsetSingleRowMode(cn->conn);
+    if (cn->cancel_sent_for == op)
+        cn->cancel_sent_for = NULL;
     conn_complete_op(cn, op, NULL);
+    if (next && cn->fly.head == next && cn->state == DB_READY)
+        cancel_check_deadlines(cn); /* the next one runs now: is it overdue, or cancelled? */
 }
 
 static void on_result(pgorm_conn *cn, PGresult *r)

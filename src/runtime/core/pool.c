@@ -51,6 +51,7 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
     db->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
                                                                   : 10000;
     db->max_queue = opts && opts->max_queue > 0 ? opts->max_queue : MAX_QUEUE_DEFAULT;
+    db->op_timeout_ms = opts && opts->op_timeout_ms > 0 ? opts->op_timeout_ms : 0;
     pgorm_hmap_init(&db->held, PGORM_HMAP_U64);
     for (int i = 0; i < n; i++) {
         db->conns[i] = conn_new(db, i);
@@ -186,13 +187,15 @@ void pool_complete_op(pgorm_db *pool, pgorm_op *op, const pgorm_error *use)
     }
     pgorm_db *tx = op->core_tx;
     op->core_tx = NULL;
-    pgorm_error scratch = {0};
+    pgorm_error scratch = {0}, stopped = {0};
+    e = cancel_op_result(op, e, &stopped);
     if (tx)
         e = tx_op_result(tx, e, &scratch);
     pool_op_done(pool);
     op->vt->complete(op, e); /* frees op */
     pgorm_error_clear(&own);
     pgorm_error_clear(&scratch);
+    pgorm_error_clear(&stopped);
     if (tx)
         tx_unref(tx);
 }
@@ -328,7 +331,7 @@ void pool_dispatch(pgorm_db *pool)
         pgorm_conn *cn = pick_conn(pool);
         if (!cn)
             return;
-        conn_push(cn, op_list_pop(&pool->queue));
+        conn_push(cn, op_list_pop(&pool->queue)); /* an overdue one fails when sent */
     }
 }
 
@@ -342,6 +345,9 @@ bool pool_admit(pgorm_db *pool, pgorm_op *op)
     op->core_bytes = 0;
     op->core_stmt[0] = '\0';
     op->core_tx = NULL;
+    op->core_deadline = 0;
+    op->core_timeout_ms = 0;
+    op->core_cancel = PGORM_OK;
     memset(&op->core_err, 0, sizeof op->core_err);
     pool->npending++; /* from here on, it is completed through the pool */
     if (pool->free_requested || pool->tearing_down) {
@@ -395,6 +401,7 @@ void pgorm_db_submit(pgorm_db *db, pgorm_op *op)
                            pool_failure(db));
         return;
     }
+    cancel_set_deadline(db, op);
     pgorm_conn *cn = db->queue.head ? NULL : pick_conn(db);
     if (cn) {
         conn_push(cn, op);

@@ -117,8 +117,14 @@ static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
                 else if (wait < 0 || cn->connect_deadline - now < wait)
                     wait = cn->connect_deadline - now;
             }
-            if (cn->state == DB_READY)
+            if (cn->state == DB_READY) {
                 pipe_pump(cn);
+                int64_t dl = cancel_next_deadline(cn);
+                if (dl >= 0 && now >= dl)
+                    cancel_check_deadlines(cn);
+                else if (dl >= 0 && (wait < 0 || dl - now < wait))
+                    wait = dl - now;
+            }
         }
         if (has_work(pool) || pool->free_requested || finished(pool, done))
             continue;

@@ -313,6 +313,7 @@ void pgorm_begin(pgorm_db *db, const pgorm_tx_options *opts, begin_cb_t cb, void
     root->tx.begin_cb = cb;
     root->tx.begin_ud = ud;
     begin_sql(root->tx.begin_sql, sizeof root->tx.begin_sql, opts);
+    root->tx.timeout_ms = opts ? opts->timeout_ms : 0;
     pgorm_conn *cn = free_conn(pool);
     if (cn && !pool->tx_wait_head) {
         bind(root, cn);
@@ -371,6 +372,9 @@ static void push_internal(pgorm_conn *cn, pgorm_op *op, pgorm_db *track)
     op->core_stmt[0] = '\0';
     memset(&op->core_err, 0, sizeof op->core_err);
     op->core_tx = track;
+    op->core_deadline = 0;
+    op->core_timeout_ms = 0;
+    op->core_cancel = PGORM_OK;
     if (track)
         track->tx.refs++;
     pool->npending++;
@@ -455,13 +459,17 @@ void tx_submit(pgorm_db *tx, pgorm_op *op)
     }
     op->core_tx = tx;
     t->refs++;
+    cancel_set_deadline(tx, op);
     conn_push(cn, op);
     pool_touch(pool, cn);
 }
 
 const pgorm_error *tx_op_result(pgorm_db *tx, const pgorm_error *err, pgorm_error *scratch)
 {
-    if (!err || (err->code != PGORM_ERR_SERVER && err->code != PGORM_ERR_PIPELINE_ABORTED))
+    /* Anything the server refused aborts it (also a statement stopped by
+       a timeout or pgorm_cancel: SQLSTATE 57014). */
+    if (!err || err->code == PGORM_ERR_CONNECTION_LOST || err->code == PGORM_ERR_CLOSED ||
+        (err->code != PGORM_ERR_PIPELINE_ABORTED && !err->sqlstate[0]))
         return err;
     pgorm_db *root = tx->tx.root;
     if (!root->tx.aborted) {
