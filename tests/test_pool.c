@@ -733,6 +733,59 @@ static void test_cancel_and_timeouts(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* pg_terminate_backend on the pool's connections: what was in flight  */
+/* fails once, the pool replaces them and carries on.                  */
+
+static void test_backend_lost(void **state)
+{
+    mode m = *(const mode *)*state;
+    PGconn *c = admin();
+    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2});
+    pgorm_error err;
+    pgorm_db *tx;
+    pgt_ok(pgorm_begin_sync(d->db, NULL, &tx, &err), &err, "begin");
+    exec_ok(tx, "SELECT 1");
+    sleeper s1 = {0}, s2 = {0};
+    pgorm_exec(tx, "SELECT pg_sleep(5)", 0, NULL, sleeper_cb, &s1);
+    pgorm_exec(d->db, "SELECT pg_sleep(5)", 0, NULL, sleeper_cb, &s2);
+    drv_run_for(d, 150);
+    assert_int_equal(pgt_query_int(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                      "WHERE application_name = 'pgorm' AND datname = "
+                                      "current_database()"),
+                     2);
+    int64_t t0 = now_ms();
+    assert_true(drv_until(d, &s1.done, 5000));
+    assert_true(drv_until(d, &s2.done, 5000));
+    assert_true(now_ms() - t0 < 2000);
+    assert_int_equal(s1.code, PGORM_ERR_CONNECTION_LOST);
+    assert_int_equal(s2.code, PGORM_ERR_CONNECTION_LOST);
+    /* the transaction is gone with its connection */
+    assert_int_equal(pgorm_exec_sync(tx, "SELECT 1", 0, NULL, NULL, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_CONNECTION_LOST);
+    pgorm_error_clear(&err);
+    pgt_ok(pgorm_rollback_sync(tx, &err), &err, "rollback after loss");
+    /* new work runs on the replacements */
+    many mm = {calloc(100, sizeof(int)), 0, 0, 100, false};
+    many_ctx ctx[100];
+    for (int i = 0; i < 100; i++) {
+        ctx[i] = (many_ctx){&mm, i};
+        pgorm_exec(d->db, "SELECT 1", 0, NULL, many_cb, &ctx[i]);
+    }
+    assert_true(drv_until(d, &mm.done, 10000));
+    assert_int_equal(mm.ok, 100);
+    free(mm.calls);
+    assert_true(pgorm_db_connected(d->db));
+    pgt_ok(pgorm_begin_sync(d->db, NULL, &tx, &err), &err, "begin after loss");
+    exec_ok(tx, "SELECT 1");
+    pgt_ok(pgorm_commit_sync(tx, &err), &err, "commit after loss");
+    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name "
+                                      "= 'pgorm' AND datname = current_database()"),
+                     2);
+    drv_free(d);
+    PQfinish(c);
+}
+
+/* ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
 {
@@ -760,6 +813,7 @@ int main(void)
         EACH(test_pool_work_outside_tx), EACH(test_savepoints),
         EACH(test_aborted_and_refused), EACH(test_transaction_retry),
         EACH(test_full_queue),        EACH(test_cancel_and_timeouts),
+        EACH(test_backend_lost),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

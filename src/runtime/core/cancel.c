@@ -11,7 +11,9 @@
  * A cancel request stops whatever the backend runs when it arrives, so it
  * is only sent for the op at the head of the connection's pipeline (the
  * one running); ops behind it that are also marked get theirs when they
- * become the head. An op whose deadline passes before it is sent fails
+ * become the head. While a request is on its way, nothing new is sent on
+ * the connection: a request that lands late then finds the backend idle
+ * (where PostgreSQL ignores it) rather than running the next statement. An op whose deadline passes before it is sent fails
  * without being sent.
  */
 #include <pthread.h>
@@ -52,6 +54,11 @@ static bool reap(pgorm_conn *cn, bool wait)
     pgorm_free(c);
     cn->cancel = NULL;
     return true;
+}
+
+bool cancel_busy(pgorm_conn *cn)
+{
+    return !reap(cn, false);
 }
 
 void cancel_join(pgorm_conn *cn)
@@ -103,6 +110,12 @@ int64_t cancel_next_deadline(const pgorm_conn *cn)
         due = op->core_deadline;
     if (cn->cancel && cn->cancel->retry_at && (due < 0 || cn->cancel->retry_at < due))
         due = cn->cancel->retry_at;
+    if (cn->cancel && cn->wait.head) {
+        /* sending waits for the request to be done: look again soon */
+        int64_t soon = pgorm_now_ms() + CANCEL_RETRY_MS;
+        if (due < 0 || soon < due)
+            due = soon;
+    }
     return due;
 }
 

@@ -31,6 +31,7 @@ pgorm_conn *conn_new(pgorm_db *pool, int slot)
     cn->fd = -1;
     cn->timer_at = -1;
     cn->connect_deadline = -1;
+    cn->reconnect_at = -1;
     pgorm_hmap_init(&cn->stmts, PGORM_HMAP_BYTES);
     return cn;
 }
@@ -166,6 +167,8 @@ void conn_update_timer(pgorm_conn *cn)
         due = 0;
     else if (cn->state == DB_CONNECTING && cn->connect_deadline >= 0)
         due = cn->connect_deadline;
+    else if (cn->state == DB_FAILED && cn->reconnect_at >= 0)
+        due = cn->reconnect_at;
     else
         due = cancel_next_deadline(cn);
     if (due == cn->timer_at)
@@ -295,6 +298,7 @@ static void connected(pgorm_conn *cn)
     cn->state = DB_READY;
     cn->connect_deadline = -1;
     cn->connect_poll = PGRES_POLLING_OK;
+    cn->backoff_ms = 0;
     pool_conn_ready(cn->pool, cn);
     if (!cn->pool->free_requested && cn->state == DB_READY)
         pipe_pump(cn);
@@ -353,10 +357,15 @@ void conn_fail_conn(pgorm_conn *cn, pgorm_error *err)
     pgorm_error_clear(&cn->conn_err);
     cn->conn_err = *err;
     memset(err, 0, sizeof *err);
+    bool was_up = cn->state == DB_READY;
     conn_drop_conn(cn);
     cn->state = DB_FAILED;
     cn->fly_bytes = 0;
     cn->cancel_sent_for = NULL;
+    /* Decided before any callback runs, so that what they issue waits for
+       the replacement instead of failing. */
+    if (cn->pool->ever_ready)
+        conn_schedule_reconnect(cn);
     if (cn->tx)
         tx_conn_lost(cn->tx);
     /* Unsent pool ops go back to the pool, in order, for another
@@ -378,7 +387,35 @@ void conn_fail_conn(pgorm_conn *cn, pgorm_error *err)
        every op gets this error exactly once. */
     fail_list(cn, &cn->fly, &cn->conn_err);
     fail_list(cn, &keep, &cn->conn_err);
-    pool_conn_failed(cn->pool, cn);
+    /* A new session has none of the old one's prepared statements. */
+    pipe_stmts_free(cn);
+    pgorm_hmap_init(&cn->stmts, PGORM_HMAP_BYTES);
+    pool_conn_failed(cn->pool, cn, was_up);
+}
+
+void conn_schedule_reconnect(pgorm_conn *cn)
+{
+    pgorm_db *pool = cn->pool;
+    if (pool->free_requested || pool->tearing_down || cn->state != DB_FAILED ||
+        cn->reconnect_at >= 0 || !pool->conninfo)
+        return;
+    /* 100 ms, doubling, at most 2 s between attempts, for as long as the
+       pool lives */
+    cn->backoff_ms = cn->backoff_ms ? cn->backoff_ms * 2 : 100;
+    if (cn->backoff_ms > 2000)
+        cn->backoff_ms = 2000;
+    cn->reconnect_at = pgorm_now_ms() + cn->backoff_ms;
+    pool_touch(pool, cn);
+}
+
+static void reconnect(pgorm_conn *cn)
+{
+    cn->reconnect_at = -1;
+    cn->null_streak = 0;
+    cn->out_blocked = false;
+    conn_start(cn, cn->pool->conninfo);
+    if (cn->state == DB_FAILED)
+        conn_schedule_reconnect(cn); /* could not even start: try again later */
 }
 
 /* ------------------------------------------------------------------ */
@@ -433,6 +470,9 @@ void conn_on_timer(pgorm_conn *cn)
         connect_timed_out(cn);
     if (!pool->free_requested)
         cancel_check_deadlines(cn);
+    if (!pool->free_requested && cn->state == DB_FAILED && cn->reconnect_at >= 0 &&
+        pgorm_now_ms() >= cn->reconnect_at)
+        reconnect(cn);
 }
 
 void pgorm_conn_handle_read(pgorm_conn *cn)

@@ -104,6 +104,10 @@ struct pgorm_conn {
     pgorm_hmap stmts; /* sql text -> pgorm_stmt */
     unsigned stmt_seq;
 
+    /* reconnecting after a loss (conn.c): when to try again, -1 none */
+    int64_t reconnect_at;
+    int backoff_ms;
+
     /* the transaction this conn is reserved for (tx.c), or NULL */
     pgorm_db *tx;
 
@@ -170,6 +174,8 @@ struct pgorm_db {
     bool has_loop;
 
     bool connect_started;
+    bool ever_ready;  /* some conn came up: lost ones are replaced from now on */
+    char *conninfo;   /* for reconnecting */
     pgorm_connect_cb connect_cb; /* pending connect callback, or NULL */
     void *connect_ud;
     bool connect_cb_due; /* connect outcome known before any loop turn */
@@ -212,7 +218,7 @@ void pool_complete_op(pgorm_db *pool, pgorm_op *op, const pgorm_error *use);
 bool pool_admit(pgorm_db *pool, pgorm_op *op);
 /* A conn became ready / failed: connect callback and dispatch. */
 void pool_conn_ready(pgorm_db *pool, pgorm_conn *cn);
-void pool_conn_failed(pgorm_db *pool, pgorm_conn *cn);
+void pool_conn_failed(pgorm_db *pool, pgorm_conn *cn, bool was_up);
 /* Queue an op to fail on the next turn with code and a message. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
@@ -232,6 +238,8 @@ void conn_free(pgorm_conn *cn); /* ops already completed; closes the socket */
 /* Stop the hooks and close the socket (teardown); ops stay queued. */
 void conn_close(pgorm_conn *cn);
 void conn_start(pgorm_conn *cn, const char *conninfo);
+/* Try again later (backoff): a conn of a pool that has been up. */
+void conn_schedule_reconnect(pgorm_conn *cn);
 void conn_update_io(pgorm_conn *cn);
 void conn_update_timer(pgorm_conn *cn);
 void conn_on_readable(pgorm_conn *cn);
@@ -264,6 +272,8 @@ void cancel_head(pgorm_conn *cn);
 int64_t cancel_next_deadline(const pgorm_conn *cn);
 /* Act on expired deadlines of cn (mark, fail unsent, cancel the head). */
 void cancel_check_deadlines(pgorm_conn *cn);
+/* A cancel request is still on its way (nothing new may be sent). */
+bool cancel_busy(pgorm_conn *cn);
 /* Wait for the helper thread (teardown). */
 void cancel_join(pgorm_conn *cn);
 /* Rewrite the error of an op stopped by us (57014) as TIMEOUT / CANCELED. */
@@ -332,7 +342,7 @@ static inline size_t conn_load(const pgorm_conn *cn)
 void pipe_pump(pgorm_conn *cn);
 void pipe_on_readable(pgorm_conn *cn);
 void pipe_on_writable(pgorm_conn *cn);
-bool pipe_can_send(const pgorm_conn *cn);
+bool pipe_can_send(pgorm_conn *cn);
 /* The connection broke: fail everything with PGORM_ERR_CONNECTION_LOST. */
 void pipe_conn_lost(pgorm_conn *cn);
 void pipe_stmt_release(pgorm_conn *cn, pgorm_op *op);

@@ -82,9 +82,11 @@ void pipe_stmts_free(pgorm_conn *cn)
 /* ------------------------------------------------------------------ */
 /* Sending.                                                            */
 
-bool pipe_can_send(const pgorm_conn *cn)
+bool pipe_can_send(pgorm_conn *cn)
 {
     if (cn->state != DB_READY || cn->out_blocked || cn->pool->free_requested)
+        return false;
+    if (cn->cancel && cancel_busy(cn))
         return false;
     if (cn->fly.n == 0)
         return true; /* the first op always goes, whatever its size */

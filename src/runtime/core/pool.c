@@ -292,7 +292,8 @@ static bool validate_op(pgorm_db *pool, pgorm_op *op)
 /* A conn that may still be (or become) usable. */
 static bool conn_alive(const pgorm_conn *cn)
 {
-    return cn->state == DB_NEW || cn->state == DB_CONNECTING || cn->state == DB_READY;
+    return cn->state == DB_NEW || cn->state == DB_CONNECTING || cn->state == DB_READY ||
+           (cn->state == DB_FAILED && cn->reconnect_at >= 0);
 }
 
 static bool pool_alive(const pgorm_db *pool)
@@ -304,6 +305,16 @@ static bool pool_alive(const pgorm_db *pool)
 }
 
 /* The conn a pool op should go to now, or NULL (it waits in the queue). */
+/* Some conn is up or on its way up: queued work can wait for it. */
+static bool pool_up(const pgorm_db *pool)
+{
+    for (int i = 0; i < pool->nconns; i++)
+        if (pool->conns[i]->state == DB_READY || pool->conns[i]->state == DB_CONNECTING ||
+            pool->conns[i]->state == DB_NEW)
+            return true;
+    return false;
+}
+
 static pgorm_conn *pick_conn(const pgorm_db *pool)
 {
     pgorm_conn *best = NULL;
@@ -479,6 +490,7 @@ void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, v
         return;
     }
     db->connect_started = true;
+    db->conninfo = pgorm_strdup(conninfo ? conninfo : "");
     db->connect_cb = cb;
     db->connect_ud = ud;
     pgorm_error err = {0};
@@ -516,6 +528,13 @@ void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, v
 void pool_conn_ready(pgorm_db *pool, pgorm_conn *cn)
 {
     (void)cn;
+    if (!pool->ever_ready) {
+        /* from now on, lost connections are replaced: also those that
+           failed while the pool was opening */
+        pool->ever_ready = true;
+        for (int i = 0; i < pool->nconns; i++)
+            conn_schedule_reconnect(pool->conns[i]);
+    }
     pgorm_connect_cb cb = pool->connect_cb;
     if (cb && !pool->connect_cb_due) {
         pool->connect_cb = NULL;
@@ -527,12 +546,17 @@ void pool_conn_ready(pgorm_db *pool, pgorm_conn *cn)
     pool_dispatch(pool);
 }
 
-void pool_conn_failed(pgorm_db *pool, pgorm_conn *cn)
+void pool_conn_failed(pgorm_db *pool, pgorm_conn *cn, bool was_up)
 {
-    if (pool_alive(pool)) {
+    if (pool_up(pool)) {
         pool_dispatch(pool);
         return;
     }
+    /* A connection that was up is lost and will be replaced: what waits
+       (it never ran) waits for the replacement. A failed attempt with no
+       connection up means the server is unreachable: fail it. */
+    if (was_up && cn->reconnect_at >= 0)
+        return;
     pgorm_connect_cb cb = pool->connect_cb;
     if (cb && !pool->connect_cb_due) {
         pool->connect_cb = NULL;
@@ -690,6 +714,7 @@ static void teardown(pgorm_db *pool)
     pgorm_free(pool->pfd_which);
     pgorm_hmap_free(&pool->held); /* empty: each entry's flush ran in the loop above */
     pgorm_error_clear(&pool->connect_err);
+    pgorm_free(pool->conninfo);
     pgorm_free(pool->later);
     pgorm_free(pool);
 }

@@ -37,7 +37,8 @@ static bool in_progress(const pgorm_db *pool)
 {
     for (int i = 0; i < pool->nconns; i++) {
         const pgorm_conn *cn = pool->conns[i];
-        if (cn->state == DB_CONNECTING || (cn->state == DB_READY && conn_load(cn)))
+        if (cn->state == DB_CONNECTING || (cn->state == DB_READY && conn_load(cn)) ||
+            (cn->state == DB_FAILED && cn->reconnect_at >= 0))
             return true;
     }
     return false;
@@ -111,6 +112,12 @@ static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
         int64_t wait = -1; /* none */
         for (int i = 0; i < n && !pool->free_requested; i++) {
             pgorm_conn *cn = pool->conns[i];
+            if (cn->state == DB_FAILED && cn->reconnect_at >= 0) {
+                if (now >= cn->reconnect_at)
+                    conn_on_timer(cn);
+                else if (wait < 0 || cn->reconnect_at - now < wait)
+                    wait = cn->reconnect_at - now;
+            }
             if (cn->state == DB_CONNECTING && cn->connect_deadline >= 0) {
                 if (now >= cn->connect_deadline)
                     conn_on_timer(cn);
