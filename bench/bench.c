@@ -5,6 +5,9 @@
  *   W1: insert 1000 books with foreign keys and get their ids back.
  *   W2: find 1000 books with their authors, as C structs.
  *   W3: upsert 1000 books by key, half new and half existing, ids back.
+ *   P1/P2/P4: 10,000 small finds (a book by id) issued at once on a pool of
+ *   1, 2 and 4 connections; libpq: as many connections in pipeline mode,
+ *   the finds dealt round-robin, one poll() over their sockets.
  *
  * Usage: pgorm_bench [runs]   (DATABASE_URL names the server; bench/run.sh
  * starts a throwaway one). Prints medians in ms and pgorm / libpq.
@@ -13,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -523,6 +527,175 @@ static const workload workloads[] = {
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
+/* ---------------------------------------------------------------- */
+/* Pools: 10,000 finds by id at once over N connections.            */
+
+#define NGETS 10000
+#define POOL_MAX 4
+#define PQ_WINDOW 512 /* unanswered per connection, as pgorm's flow control */
+
+typedef struct get_row {
+    int64_t id, author_id;
+    int32_t pages;
+    char title[40];
+    char published[11];
+} get_row;
+
+static const char *const get_sql =
+    "SELECT b.id, b.title, b.pages, b.published, b.author_id FROM book b WHERE b.id = $1";
+
+/* Hand-written libpq: N connections in pipeline mode, finds dealt
+   round-robin, results parsed into structs. Returns the sum of the ids. */
+static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
+{
+    int sent[POOL_MAX] = {0}, recv[POOL_MAX] = {0}, quota[POOL_MAX];
+    bool flushing[POOL_MAX] = {false};
+    int64_t sum = 0;
+    static get_row rows[NGETS];
+    int nrows = 0;
+    for (int i = 0; i < n; i++)
+        quota[i] = NGETS / n + (i < NGETS % n);
+    int done = 0;
+    while (done < NGETS) {
+        struct pollfd p[POOL_MAX];
+        for (int i = 0; i < n; i++) {
+            PGconn *c = cs[i];
+            bool queued = false;
+            while (sent[i] < quota[i] && sent[i] - recv[i] < PQ_WINDOW) {
+                uint64_t id = (uint64_t)(first_book + (sent[i] * n + i) % NBOOKS);
+                uint64_t be = ((uint64_t)htonl((uint32_t)id) << 32) | htonl((uint32_t)(id >> 32));
+                const char *v[1] = {(const char *)&be};
+                int len[1] = {8}, fmt[1] = {1};
+                if (!PQsendQueryPrepared(c, "get", 1, v, len, fmt, 0) || !PQpipelineSync(c))
+                    die("libpq pool", PQerrorMessage(c));
+                sent[i]++;
+                queued = true;
+            }
+            if (queued || flushing[i]) {
+                int f = PQflush(c);
+                if (f < 0)
+                    die("libpq pool", PQerrorMessage(c));
+                flushing[i] = f == 1;
+            }
+            p[i].fd = PQsocket(c);
+            p[i].events = (short)(POLLIN | (flushing[i] ? POLLOUT : 0));
+            p[i].revents = 0;
+        }
+        if (poll(p, (nfds_t)n, -1) < 0)
+            die("libpq pool", "poll");
+        for (int i = 0; i < n; i++) {
+            PGconn *c = cs[i];
+            if (!p[i].revents)
+                continue;
+            if (!PQconsumeInput(c))
+                die("libpq pool", PQerrorMessage(c));
+            while (recv[i] < sent[i] && !PQisBusy(c)) {
+                PGresult *r = PQgetResult(c);
+                if (!r)
+                    continue; /* end of one query's results */
+                ExecStatusType st = PQresultStatus(r);
+                if (st == PGRES_PIPELINE_SYNC) {
+                    recv[i]++;
+                    done++;
+                } else if (st == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+                    get_row *g = &rows[nrows++ % NGETS];
+                    g->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+                    snprintf(g->title, sizeof g->title, "%s", PQgetvalue(r, 0, 1));
+                    g->pages = (int32_t)strtol(PQgetvalue(r, 0, 2), NULL, 10);
+                    memcpy(g->published, PQgetvalue(r, 0, 3), 10);
+                    g->published[10] = '\0';
+                    g->author_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+                    sum += g->id;
+                } else {
+                    die("libpq pool", PQresultErrorMessage(r));
+                }
+                PQclear(r);
+            }
+        }
+    }
+    return sum;
+}
+
+typedef struct pool_sum {
+    int64_t sum;
+    int done;
+} pool_sum;
+
+static void on_get(BookRows *rows, const pgorm_error *err, void *ud)
+{
+    pool_sum *s = ud;
+    if (err)
+        die("pgorm pool", err->message);
+    if (rows->count == 1)
+        s->sum += rows->items[0].id;
+    s->done++;
+    book_rows_free(rows);
+}
+
+static int64_t pgorm_pool_gets(pgorm_db *db, int64_t first_book)
+{
+    pool_sum s = {0, 0};
+    for (int k = 0; k < NGETS; k++)
+        book_get(db, first_book + k % NBOOKS, on_get, &s);
+    if (pgorm_db_run_sync(db, -1) != 0 || s.done != NGETS)
+        die("pgorm pool", "not every find completed");
+    return s.sum;
+}
+
+static void pool_bench(const char *url, int runs)
+{
+    static const int sizes[] = {1, 2, 4};
+    PGconn *c0 = PQconnectdb(url);
+    PGresult *m = PQexec(c0, "SELECT min(id) FROM book");
+    int64_t first_book = strtoll(PQgetvalue(m, 0, 0), NULL, 10);
+    PQclear(m);
+    PQfinish(c0);
+    printf("%-48s %8s %8s %8s\n", "pool: 10,000 finds by id at once", "libpq", "pgorm", "ratio");
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int n = sizes[s];
+        PGconn *cs[POOL_MAX];
+        for (int i = 0; i < n; i++) {
+            cs[i] = PQconnectdb(url);
+            if (PQstatus(cs[i]) != CONNECTION_OK)
+                die("connect", PQerrorMessage(cs[i]));
+            PQsetNoticeProcessor(cs[i], quiet, NULL);
+            PGresult *r = PQprepare(cs[i], "get", get_sql, 1, NULL);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                die("get", PQresultErrorMessage(r));
+            PQclear(r);
+            if (PQsetnonblocking(cs[i], 1) != 0 || !PQenterPipelineMode(cs[i]))
+                die("pipeline", PQerrorMessage(cs[i]));
+        }
+        pgorm_db *db = pgorm_db_new(&(pgorm_db_options){.pool_size = n});
+        pgorm_error err = {0};
+        if (!db || pgorm_db_connect_sync(db, url, &err) != 0)
+            die("pgorm connect", err.message ? err.message : "out of memory");
+        double *t0 = calloc((size_t)runs, sizeof(double)), *t1 = calloc((size_t)runs, sizeof(double));
+        for (int it = -3; it < runs; it++) {
+            double a = now_ms();
+            int64_t s1 = libpq_pool_gets(cs, n, first_book);
+            double b = now_ms();
+            int64_t s2 = pgorm_pool_gets(db, first_book);
+            double c = now_ms();
+            if (s1 != s2)
+                die("pool", "pgorm and libpq disagree");
+            if (it >= 0) {
+                t0[it] = b - a;
+                t1[it] = c - b;
+            }
+        }
+        char name[64];
+        snprintf(name, sizeof name, "P%d pool of %d connection%s", n, n, n > 1 ? "s" : "");
+        double pq = median(t0, runs), orm = median(t1, runs);
+        printf("%-48s %8.3f %8.3f %8.3f\n", name, pq, orm, orm / pq);
+        free(t0);
+        free(t1);
+        pgorm_db_free(db);
+        for (int i = 0; i < n; i++)
+            PQfinish(cs[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 50;
@@ -610,6 +783,11 @@ int main(int argc, char **argv)
             printf("%-48s %8.3f %8s %8s\n", workloads[w].name, pq, "n/a", "n/a");
         free(t[w][0]);
         free(t[w][1]);
+    }
+    if (!only || strstr("pool", only)) {
+        int pruns = runs < 20 ? runs : 20;
+        printf("\nruns: %d, medians in ms\n", pruns);
+        pool_bench(url, pruns);
     }
     for (int i = 0; i < 4; i++)
         free(x.arr[i].p);

@@ -960,6 +960,30 @@ static void test_backend_terminated(void **state)
     log_free(log);
 }
 
+/* unnamed_statements: nothing is prepared on the server (PgBouncer's
+   transaction pooling). */
+static void test_unnamed_statements(void **state)
+{
+    (void)state;
+    for (int unnamed = 0; unnamed < 2; unnamed++) {
+        pgorm_db *db = pgorm_db_new(&(pgorm_db_options){.unnamed_statements = unnamed});
+        pgorm_error err;
+        pgt_ok(pgorm_db_connect_sync(db, g_db.conninfo, &err), &err, "connect");
+        oplog *log = log_new(2);
+        tq_submit(db, log, 0, "SELECT $1::int", "7", true);
+        tq_submit(db, log, 1, "SELECT $1::int", "8", true);
+        assert_int_equal(pgorm_db_run_sync(db, 10000), 0);
+        assert_int_equal(log->s[0].code, PGORM_OK);
+        assert_int_equal(log->s[1].value, 8);
+        int64_t n = -1;
+        pgt_ok(pgorm_exec_sync(db, "SELECT 1 FROM pg_prepared_statements", 0, NULL, &n, &err),
+               &err, "count");
+        assert_int_equal(n, unnamed ? 0 : 1);
+        log_free(log);
+        pgorm_db_free(db);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Out of memory: fail the Nth allocation, for every N.                */
 
@@ -1068,6 +1092,7 @@ int main(void)
         cmocka_unit_test(test_free_with_pending),
         cmocka_unit_test(test_submit_after_failure),
         cmocka_unit_test(test_backend_terminated),
+        cmocka_unit_test(test_unnamed_statements),
         cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -477,6 +477,10 @@ typedef struct pgorm_db_options {
        pgorm_cancel) and reports PGORM_ERR_TIMEOUT with SQLSTATE 57014. The
        connection stays usable. */
     int op_timeout_ms;
+    /* Never prepare named statements: every statement is sent unnamed
+       (Parse/Bind/Execute each time), as PgBouncer's transaction pooling
+       needs, at the price of planning each statement anew. */
+    bool unnamed_statements;
 } pgorm_db_options;
 
 /* A new, unconnected handle (NULL on OOM). Owned by the caller: release

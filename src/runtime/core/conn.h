@@ -168,6 +168,7 @@ struct pgorm_db {
     int connect_timeout_ms;
     size_t max_queue;
     int op_timeout_ms;
+    bool unnamed_statements;
     size_t npending; /* ops submitted and not completed */
 
     pgorm_loop loop;

@@ -128,7 +128,7 @@ static int send_op(pgorm_conn *cn, pgorm_op *op)
     pgorm_stmt *s = NULL;
     bool parse = false;
 
-    if (op->prepare) {
+    if (op->prepare && !cn->pool->unnamed_statements) {
         size_t len = strlen(op->sql);
         s = pgorm_hmap_get(&cn->stmts, op->sql, len);
         if (!s && pgorm_hmap_count(&cn->stmts) < PGORM_STMT_CACHE_MAX) {

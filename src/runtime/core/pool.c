@@ -52,6 +52,7 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
                                                                   : 10000;
     db->max_queue = opts && opts->max_queue > 0 ? opts->max_queue : MAX_QUEUE_DEFAULT;
     db->op_timeout_ms = opts && opts->op_timeout_ms > 0 ? opts->op_timeout_ms : 0;
+    db->unnamed_statements = opts && opts->unnamed_statements;
     pgorm_hmap_init(&db->held, PGORM_HMAP_U64);
     for (int i = 0; i < n; i++) {
         db->conns[i] = conn_new(db, i);
