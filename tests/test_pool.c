@@ -135,6 +135,8 @@ static int64_t count_k(PGconn *c, const char *k)
     return pgt_query_int(c, sql);
 }
 
+static int64_t pool_backends(drv *d, PGconn *c, int64_t want);
+
 /* ------------------------------------------------------------------ */
 /* 10,000 operations at once on a pool of 4.                           */
 
@@ -167,6 +169,7 @@ static void test_many_ops(void **state)
     reset_table(c);
     pgt_exec(c, "DROP TABLE IF EXISTS hits; CREATE TABLE hits (pid int)");
     drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 4});
+    assert_int_equal(pool_backends(d, c, 4), 4); /* all four are up */
     enum { N = 10000 };
     many mm = {calloc(N, sizeof(int)), 0, 0, N, false};
     many_ctx *ctx = calloc(N, sizeof *ctx);
@@ -736,11 +739,27 @@ static void test_cancel_and_timeouts(void **state)
 /* pg_terminate_backend on the pool's connections: what was in flight  */
 /* fails once, the pool replaces them and carries on.                  */
 
+/* The pool's backends on the server, once there are `want` (the loop runs
+   meanwhile: connections come up in the background). */
+static int64_t pool_backends(drv *d, PGconn *c, int64_t want)
+{
+    int64_t n = 0;
+    for (int i = 0; i < 250; i++) {
+        n = pgt_query_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                             "'pgorm' AND datname = current_database()");
+        if (n == want)
+            break;
+        drv_run_for(d, 20);
+    }
+    return n;
+}
+
 static void test_backend_lost(void **state)
 {
     mode m = *(const mode *)*state;
     PGconn *c = admin();
     drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2});
+    assert_int_equal(pool_backends(d, c, 2), 2);
     pgorm_error err;
     pgorm_db *tx;
     pgt_ok(pgorm_begin_sync(d->db, NULL, &tx, &err), &err, "begin");
@@ -778,9 +797,7 @@ static void test_backend_lost(void **state)
     pgt_ok(pgorm_begin_sync(d->db, NULL, &tx, &err), &err, "begin after loss");
     exec_ok(tx, "SELECT 1");
     pgt_ok(pgorm_commit_sync(tx, &err), &err, "commit after loss");
-    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name "
-                                      "= 'pgorm' AND datname = current_database()"),
-                     2);
+    assert_int_equal(pool_backends(d, c, 2), 2);
     drv_free(d);
     PQfinish(c);
 }
