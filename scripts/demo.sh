@@ -5,13 +5,15 @@
 # The demo: `pgorm migrate` creates the tables from examples/bookstore/
 # bookstore.pgorm, the program works with them through the generated code,
 # then the schema evolves (bookstore_v2.pgorm adds a column) through
-# `pgorm migrate make` and `up`, and is rolled back with `down`.
+# `pgorm migrate make` and `up`, and is rolled back with `down`. Last, a
+# simulated server serves a stream of requests over a pool, each in its own
+# transaction (some rolled back, some stopped by a timeout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 cmake -G Ninja -S . -B build >/dev/null
-ninja -C build bookstore pgorm_cli >/dev/null
+ninja -C build bookstore pool_server pgorm_cli >/dev/null
 
 work=$(mktemp -d /tmp/pgorm-demo.XXXXXX)
 cleanup() { scripts/pg-cluster.sh stop "$work/cluster" >/dev/null 2>&1 || true; rm -rf "$work"; }
@@ -45,4 +47,6 @@ run $pgorm migrate down --dir "$mig"
 echo; echo "== 4. leave the database as it was: roll back the first migration too"
 run $pgorm migrate down --dir "$mig"
 run $pgorm migrate status --dir "$mig"
+echo; echo "== 5. a server on a pool (examples/server/main.c): each request its own transaction"
+run build/examples/server/pool_server
 echo; echo "demo: done"
