@@ -803,6 +803,94 @@ static void test_backend_lost(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* LISTEN / NOTIFY, also after the listening connection is replaced.   */
+
+typedef struct heard {
+    int n;
+    char payload[64];
+    int pid;
+} heard;
+
+static void on_heard(const char *channel, const char *payload, int pid, void *ud)
+{
+    heard *h = ud;
+    assert_string_equal(channel, "Orders");
+    h->n++;
+    snprintf(h->payload, sizeof h->payload, "%s", payload);
+    h->pid = pid;
+}
+
+static void wait_listening(drv *d, const char *channel)
+{
+    for (int i = 0; i < 500 && !pgorm_db_listening(d->db, channel); i++)
+        drv_run_for(d, 10);
+    assert_true(pgorm_db_listening(d->db, channel));
+}
+
+static void wait_heard(drv *d, heard *h, int n)
+{
+    for (int i = 0; i < 500 && h->n < n; i++)
+        drv_run_for(d, 10);
+    assert_int_equal(h->n, n);
+}
+
+static void test_listen_notify(void **state)
+{
+    mode m = *(const mode *)*state;
+    PGconn *c = admin();
+    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2});
+    heard h = {0};
+    assert_int_equal(pgorm_listen(d->db, "Orders", on_heard, &h), 0);
+    assert_int_equal(pgorm_listen(d->db, "", on_heard, &h), -1);
+    wait_listening(d, "Orders");
+    assert_false(pgorm_db_listening(d->db, "orders")); /* case is kept */
+    /* from the pool itself */
+    pgorm_error err;
+    many mm = {calloc(1, sizeof(int)), 0, 0, 1, false};
+    many_ctx one = {&mm, 0};
+    pgorm_notify(d->db, "Orders", "first", many_cb, &one);
+    assert_true(drv_until(d, &mm.done, 5000));
+    wait_heard(d, &h, 1);
+    assert_string_equal(h.payload, "first");
+    assert_true(h.pid > 0);
+    free(mm.calls);
+    /* from another session */
+    pgt_exec(c, "NOTIFY \"Orders\", 'second'");
+    wait_heard(d, &h, 2);
+    assert_string_equal(h.payload, "second");
+    /* inside a transaction: delivered when it commits */
+    pgorm_db *tx;
+    pgt_ok(pgorm_begin_sync(d->db, NULL, &tx, &err), &err, "begin");
+    pgt_ok(pgorm_exec_sync(tx, "SELECT pg_notify('Orders', 'third')", 0, NULL, NULL, &err), &err,
+           "notify in tx");
+    drv_run_for(d, 100);
+    assert_int_equal(h.n, 2);
+    pgt_ok(pgorm_commit_sync(tx, &err), &err, "commit");
+    wait_heard(d, &h, 3);
+    assert_string_equal(h.payload, "third");
+    /* the listening connection is lost: replaced and subscribed again */
+    assert_int_equal(pgt_query_int(c, "SELECT count(pg_terminate_backend(pid)) FROM "
+                                      "pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname "
+                                      "= current_database()"),
+                     1);
+    drv_run_for(d, 50);
+    wait_listening(d, "Orders");
+    pgt_exec(c, "NOTIFY \"Orders\", 'after reconnect'");
+    wait_heard(d, &h, 4);
+    assert_string_equal(h.payload, "after reconnect");
+    /* unlisten: no more calls */
+    pgorm_unlisten(d->db, "Orders");
+    assert_false(pgorm_db_listening(d->db, "Orders"));
+    drv_run_for(d, 50);
+    pgt_exec(c, "NOTIFY \"Orders\", 'unheard'");
+    drv_run_for(d, 200);
+    assert_int_equal(h.n, 4);
+    exec_ok(d->db, "SELECT 1");
+    drv_free(d);
+    PQfinish(c);
+}
+
+/* ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
 {
@@ -830,7 +918,7 @@ int main(void)
         EACH(test_pool_work_outside_tx), EACH(test_savepoints),
         EACH(test_aborted_and_refused), EACH(test_transaction_retry),
         EACH(test_full_queue),        EACH(test_cancel_and_timeouts),
-        EACH(test_backend_lost),
+        EACH(test_backend_lost),      EACH(test_listen_notify),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

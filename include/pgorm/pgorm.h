@@ -620,6 +620,33 @@ int pgorm_exec_sync(pgorm_db *db, const char *sql, int nparams, const char *cons
                     int64_t *count, pgorm_error *err);
 
 /* ------------------------------------------------------------------ */
+/* LISTEN / NOTIFY.                                                    */
+
+/* A notification: its channel, payload ("" when none) and the server
+   process that sent it. The strings are valid during the call. */
+typedef void (*pgorm_notify_cb)(const char *channel, const char *payload, int sender_pid,
+                                void *ud);
+
+/* Call cb once per notification on `channel` (an identifier, used as
+   given: case is kept). The pool keeps one extra connection for
+   listening, made on the first call, and subscribes it again when it is
+   replaced after a loss (notifications sent while it was down are lost:
+   that is PostgreSQL's model). Several callbacks may listen on one
+   channel. 0, or -1 (bad argument, out of memory, pool being freed). A
+   notification sent before the subscription is active may be missed:
+   pgorm_db_listening says when it is. db may be a transaction handle: the
+   subscription is the pool's. */
+int pgorm_listen(pgorm_db *db, const char *channel, pgorm_notify_cb cb, void *ud);
+/* Remove every callback of `channel` and UNLISTEN it. */
+void pgorm_unlisten(pgorm_db *db, const char *channel);
+/* The subscription to `channel` is active on the server now. */
+bool pgorm_db_listening(const pgorm_db *db, const char *channel);
+/* SELECT pg_notify(channel, payload) (payload NULL: ""): on a transaction
+   handle, delivered when it commits. */
+void pgorm_notify(pgorm_db *db, const char *channel, const char *payload, pgorm_count_cb cb,
+                  void *ud);
+
+/* ------------------------------------------------------------------ */
 /* Generic CRUD over descriptors (generated wrappers call these).      */
 /*
  * Common to all of them:

@@ -374,7 +374,7 @@ void conn_fail_conn(pgorm_conn *cn, pgorm_error *err)
     op_list t = op_list_take(&cn->wait);
     pgorm_op *op;
     while ((op = op_list_pop(&t)))
-        op_list_push(op->core_tx || op->no_sync ? &keep : &back, op);
+        op_list_push(op->core_tx || op->no_sync || cn->slot == LISTEN_SLOT ? &keep : &back, op);
     if (back.head) {
         back.tail->next = cn->pool->queue.head;
         if (!cn->pool->queue.head)

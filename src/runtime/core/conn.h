@@ -161,8 +161,11 @@ struct pgorm_db {
     tx_state tx; /* H_TX only */
 
     /* --- H_POOL only --- */
-    pgorm_conn **conns;
+    pgorm_conn **conns; /* nconns of the pool, then the listening one (nall) */
     int nconns;
+    int nall;
+    struct listen_sub *subs; /* pgorm_listen subscriptions (listen.c) */
+    size_t nsubs, subs_cap;
     struct pollfd *pfd; /* the sync driver's, one per conn */
     int *pfd_which;
     int connect_timeout_ms;
@@ -264,6 +267,14 @@ static inline bool conn_alive_state(conn_state s)
 {
     return s == DB_NEW || s == DB_CONNECTING || s == DB_READY;
 }
+
+/* listen.c */
+#define LISTEN_SLOT (-1)
+/* The listening conn is up (again): subscribe to every channel. */
+void listen_ready(pgorm_db *pool, pgorm_conn *cn);
+/* Notifications read on cn: hand them to the subscribers. */
+void listen_deliver(pgorm_conn *cn);
+void listen_teardown(pgorm_db *pool);
 
 /* cancel.c */
 /* The head op is marked (timeout / pgorm_cancel): send a cancel request

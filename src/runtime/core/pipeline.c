@@ -429,14 +429,15 @@ void pipe_on_readable(pgorm_conn *cn)
         pipe_conn_lost(cn);
         return;
     }
-    /* pgorm does not expose LISTEN yet: do not let notifications pile up */
-    PGnotify *n;
-    while ((n = PQnotifies(cn->conn)))
-        PQfreemem(n);
+    listen_deliver(cn); /* notifications: to the subscribers, or dropped */
+    if (cn->state != DB_READY || cn->pool->free_requested)
+        return;
     if (cn->out_blocked && flush_out(cn) < 0)
         return;
     drain(cn);
     pipe_pump(cn);
+    if (cn->state == DB_READY && !cn->pool->free_requested)
+        listen_deliver(cn); /* read while results were drained */
 }
 
 void pipe_on_writable(pgorm_conn *cn)

@@ -43,9 +43,10 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
     db->pool = db;
     db->later_cap = 4;
     db->later = pgorm_malloc(db->later_cap * sizeof *db->later);
-    db->conns = pgorm_calloc((size_t)n, sizeof *db->conns);
-    db->pfd = pgorm_calloc((size_t)n, sizeof *db->pfd);
-    db->pfd_which = pgorm_calloc((size_t)n, sizeof *db->pfd_which);
+    /* one more slot: the listening connection, made on first pgorm_listen */
+    db->conns = pgorm_calloc((size_t)n + 1, sizeof *db->conns);
+    db->pfd = pgorm_calloc((size_t)n + 1, sizeof *db->pfd);
+    db->pfd_which = pgorm_calloc((size_t)n + 1, sizeof *db->pfd_which);
     if (!db->later || !db->conns || !db->pfd || !db->pfd_which)
         goto fail;
     db->connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
@@ -60,6 +61,7 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
             goto fail;
         db->nconns++;
     }
+    db->nall = db->nconns;
     return db;
 fail:
     for (int i = 0; i < db->nconns; i++)
@@ -88,7 +90,7 @@ void pgorm_db_set_loop(pgorm_db *db, const pgorm_loop *loop)
     pool->has_loop = loop && loop->attach;
     if (pool->has_loop)
         pool->loop = *loop;
-    for (int i = 0; i < pool->nconns; i++)
+    for (int i = 0; i < pool->nall; i++)
         conn_attach_loop(pool->conns[i]);
 }
 
@@ -149,7 +151,7 @@ bool pool_leave(pgorm_db *pool)
         teardown(pool);
         return true;
     }
-    for (int i = 0; i < pool->nconns; i++) {
+    for (int i = 0; i < pool->nall; i++) {
         conn_update_io(pool->conns[i]);
         conn_update_timer(pool->conns[i]);
     }
@@ -520,7 +522,7 @@ void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, v
         }
         PQconninfoFree(opts);
     }
-    for (int i = 0; i < db->nconns; i++)
+    for (int i = 0; i < db->nall; i++)
         conn_start(db->conns[i], conninfo);
     if (!pool_alive(db))
         connect_outcome_later(db, &db->conns[0]->conn_err);
@@ -528,7 +530,10 @@ void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, v
 
 void pool_conn_ready(pgorm_db *pool, pgorm_conn *cn)
 {
-    (void)cn;
+    if (cn->slot == LISTEN_SLOT) {
+        listen_ready(pool, cn);
+        return;
+    }
     if (!pool->ever_ready) {
         /* from now on, lost connections are replaced: also those that
            failed while the pool was opening */
@@ -549,6 +554,8 @@ void pool_conn_ready(pgorm_db *pool, pgorm_conn *cn)
 
 void pool_conn_failed(pgorm_db *pool, pgorm_conn *cn, bool was_up)
 {
+    if (cn->slot == LISTEN_SLOT)
+        return; /* the pool's work never goes there */
     if (pool_up(pool)) {
         pool_dispatch(pool);
         return;
@@ -664,7 +671,7 @@ static void teardown(pgorm_db *pool)
     pool->tearing_down = true;
     pool->free_requested = true;
     pool->depth++; /* callbacks below may call pgorm_db_free: ignored */
-    for (int i = 0; i < pool->nconns; i++)
+    for (int i = 0; i < pool->nall; i++)
         conn_close(pool->conns[i]); /* adapters stop watching; the server rolls back */
 
     pgorm_error closed = {0};
@@ -685,7 +692,7 @@ static void teardown(pgorm_db *pool)
         /* In submission order as far as it is known: sent, waiting, then
            those that failed before they could wait. */
         bool any = false;
-        for (int i = 0; i < pool->nconns && !any; i++) {
+        for (int i = 0; i < pool->nall && !any; i++) {
             pgorm_conn *cn = pool->conns[i];
             pgorm_op *op = op_list_pop(&cn->fly);
             if (!op)
@@ -708,7 +715,8 @@ static void teardown(pgorm_db *pool)
     }
     pgorm_error_clear(&closed);
     tx_teardown(pool);
-    for (int i = 0; i < pool->nconns; i++)
+    listen_teardown(pool);
+    for (int i = 0; i < pool->nall; i++)
         conn_free(pool->conns[i]);
     pgorm_free(pool->conns);
     pgorm_free(pool->pfd);

@@ -18,7 +18,7 @@ static bool has_work(const pgorm_db *pool)
 {
     if (pool_has_due(pool))
         return true;
-    for (int i = 0; i < pool->nconns; i++)
+    for (int i = 0; i < pool->nall; i++)
         if (pool->conns[i]->hook_err_code != PGORM_OK)
             return true;
     return false;
@@ -32,9 +32,16 @@ static bool any_state(const pgorm_db *pool, conn_state st)
     return false;
 }
 
-/* Work a connection still owes an answer for. */
-static bool in_progress(const pgorm_db *pool)
+/* Work a connection still owes an answer for. The listening connection
+   counts while it connects or has LISTENs in flight, and, in a timed
+   drive, while it listens (notifications may come). */
+static bool in_progress(const pgorm_db *pool, bool timed)
 {
+    if (pool->nall > pool->nconns) {
+        const pgorm_conn *ln = pool->conns[pool->nconns];
+        if (ln->state == DB_CONNECTING || (ln->state == DB_READY && (conn_load(ln) || timed)))
+            return true;
+    }
     for (int i = 0; i < pool->nconns; i++) {
         const pgorm_conn *cn = pool->conns[i];
         if (cn->state == DB_CONNECTING || (cn->state == DB_READY && conn_load(cn)) ||
@@ -90,7 +97,7 @@ static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
     int64_t deadline = timeout_ms >= 0 ? pgorm_now_ms() + timeout_ms : -1;
     int rc = -1;
     int stuck = 0;
-    int n = pool->nconns;
+    int n = pool->nall; /* the listening connection too */
     struct pollfd *pfd = pool->pfd; /* allocated with the pool: no OOM here */
     int *which = pool->pfd_which;
     pool_enter(pool);
@@ -135,7 +142,7 @@ static int drive(pgorm_db *db, const bool *done, int timeout_ms, bool *failed)
         }
         if (has_work(pool) || pool->free_requested || finished(pool, done))
             continue;
-        if (!in_progress(pool)) {
+        if (!in_progress(pool, deadline >= 0)) {
             /* nothing in flight or connecting: nobody will answer */
             if (stuck++)
                 break;
