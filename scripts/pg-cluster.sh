@@ -5,13 +5,15 @@
 #                                   STATEFILE receives the folder's path and
 #                                   <folder>/conninfo the connection string
 #   pg-cluster.sh stop STATEFILE    stop it and remove the folder
+#   pg-cluster.sh pause STATEFILE   stop the server (pg_ctl stop -m fast), keep it
+#   pg-cluster.sh resume STATEFILE  start it again
 #
 # With DATABASE_URL set, both do nothing: that server is used instead.
 # initdb refuses to run as root, so as root the cluster runs as `postgres`.
 set -euo pipefail
 
-cmd=${1:?usage: pg-cluster.sh start|stop STATEFILE}
-state=${2:?usage: pg-cluster.sh start|stop STATEFILE}
+cmd=${1:?usage: pg-cluster.sh start|stop|pause|resume STATEFILE}
+state=${2:?usage: pg-cluster.sh start|stop|pause|resume STATEFILE}
 
 if [ -n "${DATABASE_URL:-}" ]; then
   rm -f "$state"
@@ -76,6 +78,14 @@ stop)
   rm -f "$state"
   echo "pg-cluster: stopped"
   ;;
+pause)
+  dir=$(cat "$state")
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+resume)
+  dir=$(cat "$state")
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+  ;;
 *)
-  echo "usage: pg-cluster.sh start|stop STATEFILE" >&2; exit 1 ;;
+  echo "usage: pg-cluster.sh start|stop|pause|resume STATEFILE" >&2; exit 1 ;;
 esac

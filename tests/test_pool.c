@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "pgorm/adapters/libevent.h"
@@ -15,6 +16,7 @@
 #include "runtime/core/op.h" /* pgorm_db_drive_until: the sync driver */
 
 static pgt_db g_db;
+static const char *g_conninfo; /* what drv_new connects to: g_db's, or the restart test's */
 
 static int64_t now_ms(void)
 {
@@ -97,7 +99,7 @@ static drv *drv_new(mode m, const pgorm_db_options *o)
         assert_int_equal(pgorm_libevent_attach(d->db, d->ev), 0);
     }
     bool up = false;
-    pgorm_db_connect(d->db, g_db.conninfo, on_connected, &up);
+    pgorm_db_connect(d->db, g_conninfo ? g_conninfo : g_db.conninfo, on_connected, &up);
     assert_true(drv_until(d, &up, 10000));
     return d;
 }
@@ -891,6 +893,94 @@ static void test_listen_notify(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The server stops (pg_ctl stop -m fast) and starts again: the pool   */
+/* reconnects by itself, the listener is subscribed again. On a        */
+/* cluster of its own (the shared one serves tests running in parallel).*/
+
+static void cluster(const char *cmd, const char *state)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s/scripts/pg-cluster.sh %s %s", PGORM_SOURCE_DIR, cmd, state);
+    char *out = NULL;
+    int rc = pgt_run(line, &out);
+    if (rc != 0)
+        fail_msg("%s: %s", line, out ? out : "");
+    free(out);
+}
+
+static void test_server_restart(void **state)
+{
+    mode m = *(const mode *)*state;
+    if (getenv("DATABASE_URL")) {
+        /* said out loud: CI runs without DATABASE_URL, so it runs there */
+        print_message("test_server_restart needs a cluster of its own: not run with "
+                      "DATABASE_URL set\n");
+        skip();
+    }
+    char st[512];
+    snprintf(st, sizeof st, "%s/tests/restart-cluster-%d-%d", PGORM_BINARY_DIR, (int)getpid(),
+             (int)m);
+    cluster("start", st);
+    char *dir = pgt_read_file(st, NULL);
+    dir[strcspn(dir, "\n")] = '\0';
+    char path[600];
+    snprintf(path, sizeof path, "%s/conninfo", dir);
+    char *ci = pgt_read_file(path, NULL);
+    ci[strcspn(ci, "\n")] = '\0';
+    g_conninfo = ci;
+    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2, .connect_timeout_ms = 2000});
+    heard h = {0};
+    assert_int_equal(pgorm_listen(d->db, "Orders", on_heard, &h), 0);
+    wait_listening(d, "Orders");
+    exec_ok(d->db, "SELECT 1");
+
+    cluster("pause", st);
+    pgorm_error err;
+    int failures = 0;
+    for (int i = 0; i < 3; i++) { /* fails, not hangs, while the server is away */
+        if (pgorm_exec_sync(d->db, "SELECT 1", 0, NULL, NULL, &err) != 0) {
+            assert_true(err.code == PGORM_ERR_CONNECTION_LOST || err.code == PGORM_ERR_CONNECT);
+            pgorm_error_clear(&err);
+            failures++;
+        }
+        drv_run_for(d, 100);
+    }
+    assert_true(failures >= 1);
+    assert_false(pgorm_db_connected(d->db));
+
+    cluster("resume", st);
+    bool back = false;
+    for (int i = 0; i < 100 && !back; i++) { /* the backoff is at most 2 s */
+        back = pgorm_exec_sync(d->db, "SELECT 1", 0, NULL, NULL, &err) == 0;
+        if (!back) {
+            pgorm_error_clear(&err);
+            drv_run_for(d, 100);
+        }
+    }
+    assert_true(back);
+    many mm = {calloc(50, sizeof(int)), 0, 0, 50, false};
+    many_ctx ctx[50];
+    for (int i = 0; i < 50; i++) {
+        ctx[i] = (many_ctx){&mm, i};
+        pgorm_exec(d->db, "SELECT 1", 0, NULL, many_cb, &ctx[i]);
+    }
+    assert_true(drv_until(d, &mm.done, 10000));
+    assert_int_equal(mm.ok, 50);
+    free(mm.calls);
+    wait_listening(d, "Orders");
+    PGconn *c = pgt_connect(ci);
+    pgt_exec(c, "NOTIFY \"Orders\", 'after restart'");
+    wait_heard(d, &h, 1);
+    assert_string_equal(h.payload, "after restart");
+    PQfinish(c);
+    drv_free(d);
+    g_conninfo = NULL;
+    cluster("stop", st);
+    free(ci);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------ */
 
 static int group_setup(void **state)
 {
@@ -919,6 +1009,7 @@ int main(void)
         EACH(test_aborted_and_refused), EACH(test_transaction_retry),
         EACH(test_full_queue),        EACH(test_cancel_and_timeouts),
         EACH(test_backend_lost),      EACH(test_listen_notify),
+        EACH(test_server_restart),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

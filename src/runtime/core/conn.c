@@ -414,8 +414,12 @@ static void reconnect(pgorm_conn *cn)
     cn->null_streak = 0;
     cn->out_blocked = false;
     conn_start(cn, cn->pool->conninfo);
-    if (cn->state == DB_FAILED)
-        conn_schedule_reconnect(cn); /* could not even start: try again later */
+    if (cn->state == DB_FAILED) {
+        /* could not even start (e.g. the server's socket is gone): a
+           failed attempt like any other */
+        conn_schedule_reconnect(cn);
+        pool_conn_failed(cn->pool, cn, false);
+    }
 }
 
 /* ------------------------------------------------------------------ */
