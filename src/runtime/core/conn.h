@@ -233,6 +233,8 @@ void pool_fail_op_later(pgorm_db *pool, pgorm_op *op, pgorm_errcode code, const 
 void pool_flush_early(pgorm_db *pool, const bool *done);
 /* Fail the queued ops of a pool that was never connected. */
 void pool_fail_unconnected(pgorm_db *pool);
+/* Some conn is up, on its way up, or to be replaced. */
+bool pool_alive(const pgorm_db *pool);
 /* Fail queued ops when no conn of the pool can ever take them. */
 void pool_fail_queue(pgorm_db *pool, const pgorm_error *err);
 

@@ -299,7 +299,7 @@ static bool conn_alive(const pgorm_conn *cn)
            (cn->state == DB_FAILED && cn->reconnect_at >= 0);
 }
 
-static bool pool_alive(const pgorm_db *pool)
+bool pool_alive(const pgorm_db *pool)
 {
     for (int i = 0; i < pool->nconns; i++)
         if (conn_alive(pool->conns[i]))

@@ -10,6 +10,7 @@ struct sync_waiter {
     bool abandoned;
     pgorm_result *res;
     int64_t count;
+    pgorm_db *tx; /* pgorm_begin's handle */
     pgorm_error err; /* a copy: the callback's error is borrowed */
 };
 
@@ -49,6 +50,31 @@ void sync_wait_on_count(int64_t count, const pgorm_error *err, void *ud)
     if (err) /* on OOM the copy still holds the code and a static message */
         (void)pgorm_error_copy(&w->err, err);
     w->done = true;
+}
+
+void sync_wait_on_done(const pgorm_error *err, void *ud)
+{
+    sync_wait_on_count(0, err, ud);
+}
+
+void sync_wait_on_begun(pgorm_db *tx, const pgorm_error *err, void *ud)
+{
+    sync_waiter *w = ud;
+    if (w->abandoned && tx)
+        pgorm_rollback(tx, NULL, NULL); /* nobody will get the handle */
+    else
+        w->tx = tx;
+    sync_wait_on_count(0, err, ud);
+}
+
+const bool *sync_wait_done(const sync_waiter *w)
+{
+    return &w->done;
+}
+
+pgorm_db *sync_wait_tx(const sync_waiter *w)
+{
+    return w->done ? w->tx : NULL;
 }
 
 int sync_wait(pgorm_db *db, sync_waiter *w, pgorm_result **out, int64_t *count,

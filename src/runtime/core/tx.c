@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "runtime/core/conn.h"
+#include "runtime/core/sync_wait.h"
 
 typedef struct tx_run {
     pgorm_db *pool;
@@ -220,14 +221,6 @@ static void fail_begin(pgorm_db *db, pgorm_errcode code, const char *msg, begin_
     pgorm_db_fail_later(db, code, msg, begin_refused, (pgorm_fn)cb, NULL, ud);
 }
 
-static bool pool_usable(const pgorm_db *pool)
-{
-    for (int i = 0; i < pool->nconns; i++)
-        if (conn_alive_state(pool->conns[i]->state))
-            return true;
-    return false;
-}
-
 static void begin_sql(char *buf, size_t size, const pgorm_tx_options *o)
 {
     static const char *const iso[] = {"", " ISOLATION LEVEL READ COMMITTED",
@@ -296,7 +289,7 @@ void pgorm_begin(pgorm_db *db, const pgorm_tx_options *opts, begin_cb_t cb, void
         pgorm_db_fail_later(sp, PGORM_OK, NULL, begin_later, NULL, NULL, NULL);
         return;
     }
-    if (!pool->connect_started || !pool_usable(pool)) {
+    if (!pool->connect_started || !pool_alive(pool)) {
         fail_begin(db, PGORM_ERR_CLOSED,
                    !pool->connect_started
                        ? "not started: the pool is not connected (call pgorm_db_connect first)"
@@ -691,85 +684,26 @@ void tx_free_handle(pgorm_db *tx)
 /* ------------------------------------------------------------------ */
 /* _sync twins.                                                        */
 
-typedef struct tx_waiter {
-    bool done, abandoned;
-    pgorm_db *tx;
-    pgorm_error err;
-} tx_waiter;
-
-static void waiter_begun(pgorm_db *tx, const pgorm_error *err, void *ud)
-{
-    tx_waiter *w = ud;
-    if (w->abandoned) {
-        if (tx)
-            pgorm_rollback(tx, NULL, NULL);
-        pgorm_free(w);
-        return;
-    }
-    w->tx = tx;
-    if (err)
-        (void)pgorm_error_copy(&w->err, err);
-    w->done = true;
-}
-
-static void waiter_ended(const pgorm_error *err, void *ud)
-{
-    tx_waiter *w = ud;
-    if (w->abandoned) {
-        pgorm_free(w);
-        return;
-    }
-    if (err)
-        (void)pgorm_error_copy(&w->err, err);
-    w->done = true;
-}
-
-static int waiter_finish(pgorm_db *pool, tx_waiter *w, pgorm_error *err)
-{
-    pgorm_db_drive_until(pool, &w->done, -1);
-    if (!w->done) {
-        w->abandoned = true;
-        pgorm_error_set(err, PGORM_ERR_CLOSED,
-                        "the pool stopped before the transaction call completed");
-        return -1;
-    }
-    int rc = 0;
-    if (w->err.code != PGORM_OK) {
-        rc = -1;
-        if (err)
-            *err = w->err;
-        else
-            pgorm_error_clear(&w->err);
-    }
-    pgorm_free(w);
-    return rc;
-}
-
 int pgorm_begin_sync(pgorm_db *db, const pgorm_tx_options *opts, pgorm_db **tx,
                      pgorm_error *err)
 {
-    if (err)
-        memset(err, 0, sizeof *err);
     if (tx)
         *tx = NULL;
     if (!db || !tx) {
+        if (err)
+            memset(err, 0, sizeof *err);
         pgorm_error_set(err, PGORM_ERR_INVALID,
                         !db ? "pgorm_begin_sync: db is NULL" : "pgorm_begin_sync: tx is NULL");
         return -1;
     }
-    tx_waiter *w = pgorm_calloc(1, sizeof *w);
-    if (!w) {
-        pgorm_error_set(err, PGORM_ERR_NOMEM, "out of memory");
+    sync_waiter *w = sync_waiter_new(err);
+    if (!w)
         return -1;
-    }
     pgorm_db *pool = db->pool;
-    pgorm_begin(db, opts, waiter_begun, w);
-    pgorm_db *got = NULL;
-    /* w is freed by waiter_finish: read the handle first */
-    pgorm_db_drive_until(pool, &w->done, -1);
-    if (w->done)
-        got = w->tx;
-    int rc = waiter_finish(pool, w, err);
+    pgorm_begin(db, opts, sync_wait_on_begun, w);
+    pgorm_db_drive_until(pool, sync_wait_done(w), -1);
+    pgorm_db *got = sync_wait_tx(w); /* before sync_wait frees the waiter */
+    int rc = sync_wait(pool, w, NULL, NULL, err);
     if (rc == 0)
         *tx = got;
     return rc;
@@ -777,22 +711,20 @@ int pgorm_begin_sync(pgorm_db *db, const pgorm_tx_options *opts, pgorm_db **tx,
 
 static int end_sync(pgorm_db *tx, bool commit, pgorm_error *err)
 {
-    if (err)
-        memset(err, 0, sizeof *err);
     if (!tx || tx->kind != H_TX) {
+        if (err)
+            memset(err, 0, sizeof *err);
         pgorm_error_set(err, PGORM_ERR_INVALID,
                         commit ? "pgorm_commit_sync: not a transaction handle"
                                : "pgorm_rollback_sync: not a transaction handle");
         return -1;
     }
-    tx_waiter *w = pgorm_calloc(1, sizeof *w);
-    if (!w) {
-        pgorm_error_set(err, PGORM_ERR_NOMEM, "out of memory");
+    sync_waiter *w = sync_waiter_new(err);
+    if (!w)
         return -1;
-    }
-    pgorm_db *pool = tx->pool;
-    tx_end(tx, commit, waiter_ended, w);
-    return waiter_finish(pool, w, err);
+    pgorm_db *pool = tx->pool; /* tx is gone after the callback */
+    tx_end(tx, commit, sync_wait_on_done, w);
+    return sync_wait(pool, w, NULL, NULL, err);
 }
 
 int pgorm_commit_sync(pgorm_db *tx, pgorm_error *err)
@@ -867,11 +799,6 @@ static void run_start(tx_run *run)
     pgorm_begin(run->pool, &run->opts, run_begun, run);
 }
 
-static void run_refused(pgorm_db *h, const pgorm_error *err, pgorm_fn f1, pgorm_fn f2, void *ud)
-{
-    done_refused(h, err, f1, f2, ud);
-}
-
 void pgorm_transaction(pgorm_db *db, const pgorm_tx_options *opts,
                        void (*body)(pgorm_db *tx, int attempt, void *ud), pgorm_done_cb done,
                        void *ud)
@@ -880,13 +807,13 @@ void pgorm_transaction(pgorm_db *db, const pgorm_tx_options *opts,
         pgorm_db_fail_later(db, PGORM_ERR_INVALID,
                             !db ? "pgorm_transaction: db is NULL"
                                 : "pgorm_transaction: body is NULL",
-                            run_refused, (pgorm_fn)done, NULL, ud);
+                            done_refused, (pgorm_fn)done, NULL, ud);
         return;
     }
     tx_run *run = pgorm_calloc(1, sizeof *run);
     if (!run) {
         pgorm_db_fail_later(db, PGORM_ERR_NOMEM, "out of memory starting a transaction",
-                            run_refused, (pgorm_fn)done, NULL, ud);
+                            done_refused, (pgorm_fn)done, NULL, ud);
         return;
     }
     run->pool = db;
