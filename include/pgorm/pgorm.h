@@ -464,6 +464,16 @@ void pgorm_db_handle_error(pgorm_db *db, pgorm_errcode code, const char *static_
  * use a transaction, when one must see the other.
  */
 
+/*
+ * Behind PgBouncer in transaction pool mode (1.18 to 1.20): set
+ * unnamed_statements = true and pipeline_depth = 1, and listen_conninfo to
+ * the server itself if you use pgorm_listen. Transactions (pgorm_begin)
+ * work as they are: PgBouncer keeps the server connection for the whole
+ * transaction. Session state set by hand (SET, temporary tables, advisory
+ * locks) does not survive between transactions there; migrations (pgorm
+ * migrate, which hold a session advisory lock) connect to the server
+ * directly.
+ */
 typedef struct pgorm_db_options {
     int connect_timeout_ms; /* 0: 10000 */
     int pool_size;          /* connections; 0: 1. At most 256 */
@@ -481,6 +491,19 @@ typedef struct pgorm_db_options {
        (Parse/Bind/Execute each time), as PgBouncer's transaction pooling
        needs, at the price of planning each statement anew. */
     bool unnamed_statements;
+    /* Most pipeline segments (statements each with its own Sync) in flight
+       on one connection; 0: no limit (up to PGORM_MAX_INFLIGHT_OPS). 1
+       waits for each statement's end before sending the next, as
+       PgBouncer before 1.21 needs in transaction pooling: it hands the
+       server connection to another client at the first ReadyForQuery,
+       while later statements already sent are still pending there.
+       Concurrency then comes from pool_size. */
+    int pipeline_depth;
+    /* Where the listening connection (pgorm_listen) connects; NULL: the
+       pool's own conninfo. Behind a transaction-mode pooler such as
+       PgBouncer, LISTEN needs a session of its own: point this at the
+       server itself. Copied by pgorm_db_new. */
+    const char *listen_conninfo;
 } pgorm_db_options;
 
 /* A new, unconnected handle (NULL on OOM). Owned by the caller: release

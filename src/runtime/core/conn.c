@@ -248,6 +248,13 @@ static void fail_start(pgorm_conn *cn, pgorm_error *err)
     cn->state = DB_FAILED;
 }
 
+const char *conn_conninfo(const pgorm_conn *cn)
+{
+    const pgorm_db *pool = cn->pool;
+    return cn->slot == LISTEN_SLOT && pool->listen_conninfo ? pool->listen_conninfo
+                                                            : pool->conninfo;
+}
+
 void conn_start(pgorm_conn *cn, const char *conninfo)
 {
     pgorm_error err = {0};
@@ -361,6 +368,7 @@ void conn_fail_conn(pgorm_conn *cn, pgorm_error *err)
     conn_drop_conn(cn);
     cn->state = DB_FAILED;
     cn->fly_bytes = 0;
+    cn->fly_syncs = 0;
     cn->cancel_sent_for = NULL;
     /* Decided before any callback runs, so that what they issue waits for
        the replacement instead of failing. */
@@ -413,7 +421,7 @@ static void reconnect(pgorm_conn *cn)
     cn->reconnect_at = -1;
     cn->null_streak = 0;
     cn->out_blocked = false;
-    conn_start(cn, cn->pool->conninfo);
+    conn_start(cn, conn_conninfo(cn));
     if (cn->state == DB_FAILED) {
         /* could not even start (e.g. the server's socket is gone): a
            failed attempt like any other */

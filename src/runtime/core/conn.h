@@ -98,6 +98,7 @@ struct pgorm_conn {
     op_list wait;  /* given to this conn, not sent */
     op_list fly;   /* sent, results pending (FIFO, matches libpq's queue) */
     size_t fly_bytes;
+    size_t fly_syncs; /* Syncs among them: pipeline segments in flight */
     bool out_blocked; /* PQflush returned 1: wait for writable */
     int null_streak;  /* consecutive NULL results (desync guard) */
 
@@ -172,6 +173,7 @@ struct pgorm_db {
     size_t max_queue;
     int op_timeout_ms;
     bool unnamed_statements;
+    int pipeline_depth; /* most Syncs in flight per connection; 0: no limit */
     size_t npending; /* ops submitted and not completed */
 
     pgorm_loop loop;
@@ -180,6 +182,7 @@ struct pgorm_db {
     bool connect_started;
     bool ever_ready;  /* some conn came up: lost ones are replaced from now on */
     char *conninfo;   /* for reconnecting */
+    char *listen_conninfo; /* options.listen_conninfo, or NULL: conninfo */
     pgorm_connect_cb connect_cb; /* pending connect callback, or NULL */
     void *connect_ud;
     bool connect_cb_due; /* connect outcome known before any loop turn */
@@ -244,6 +247,9 @@ void conn_free(pgorm_conn *cn); /* ops already completed; closes the socket */
 /* Stop the hooks and close the socket (teardown); ops stay queued. */
 void conn_close(pgorm_conn *cn);
 void conn_start(pgorm_conn *cn, const char *conninfo);
+/* Where cn connects: the pool's conninfo, or listen_conninfo for the
+   listening connection when one was given. */
+const char *conn_conninfo(const pgorm_conn *cn);
 /* Try again later (backoff): a conn of a pool that has been up. */
 void conn_schedule_reconnect(pgorm_conn *cn);
 void conn_update_io(pgorm_conn *cn);

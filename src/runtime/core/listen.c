@@ -132,7 +132,7 @@ int pgorm_listen(pgorm_db *db, const char *channel, pgorm_notify_cb cb, void *ud
         pool->nall = pool->nconns + 1;
         conn_attach_loop(cn);
         if (pool->connect_started && pool->conninfo)
-            conn_start(cn, pool->conninfo);
+            conn_start(cn, conn_conninfo(cn));
         /* (before pgorm_db_connect: it is started with the others) */
         if (cn->state == DB_FAILED)
             conn_schedule_reconnect(cn);

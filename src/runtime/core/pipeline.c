@@ -90,6 +90,8 @@ bool pipe_can_send(pgorm_conn *cn)
         return false;
     if (cn->fly.n == 0)
         return true; /* the first op always goes, whatever its size */
+    if (cn->pool->pipeline_depth && cn->fly_syncs >= (size_t)cn->pool->pipeline_depth)
+        return false;
     return cn->fly.n < PGORM_MAX_INFLIGHT_OPS && cn->fly_bytes < PGORM_MAX_INFLIGHT_BYTES;
 }
 
@@ -206,6 +208,8 @@ static void send_pending(pgorm_conn *cn)
             return;
         }
         cn->fly_bytes += op->core_bytes;
+        if (!op->no_sync)
+            cn->fly_syncs++;
         unflushed += op->core_bytes;
         sent = true;
         if (unflushed >= FLUSH_EVERY_BYTES) {
@@ -343,6 +347,8 @@ static void finish_head(pgorm_conn *cn)
 {
     pgorm_op *op = op_list_pop(&cn->fly);
     cn->fly_bytes -= op->core_bytes < cn->fly_bytes ? op->core_bytes : cn->fly_bytes;
+    if (!op->no_sync && cn->fly_syncs)
+        cn->fly_syncs--;
     /* The next op's Execute may now be libpq's current command: switch it
        to single-row mode before anything of it is parsed. */
     pgorm_op *next = cn->fly.head;

@@ -54,6 +54,12 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
     db->max_queue = opts && opts->max_queue > 0 ? opts->max_queue : MAX_QUEUE_DEFAULT;
     db->op_timeout_ms = opts && opts->op_timeout_ms > 0 ? opts->op_timeout_ms : 0;
     db->unnamed_statements = opts && opts->unnamed_statements;
+    db->pipeline_depth = opts && opts->pipeline_depth > 0 ? opts->pipeline_depth : 0;
+    if (opts && opts->listen_conninfo) {
+        db->listen_conninfo = pgorm_strdup(opts->listen_conninfo);
+        if (!db->listen_conninfo)
+            goto fail;
+    }
     pgorm_hmap_init(&db->held, PGORM_HMAP_U64);
     for (int i = 0; i < n; i++) {
         db->conns[i] = conn_new(db, i);
@@ -70,6 +76,7 @@ fail:
     pgorm_free(db->pfd);
     pgorm_free(db->pfd_which);
     pgorm_free(db->later);
+    pgorm_free(db->listen_conninfo);
     pgorm_free(db);
     return NULL;
 }
@@ -475,6 +482,29 @@ static void connect_outcome_later(pgorm_db *pool, const pgorm_error *err)
     pool_touch(pool, NULL);
 }
 
+/* A connection string libpq can parse (NULL and "" are: PG* variables);
+   else false and *err says what is wrong with it. */
+static bool conninfo_valid(const char *conninfo, const char *which, pgorm_error *err)
+{
+    if (!conninfo || !*conninfo)
+        return true;
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+    if (opts) {
+        PQconninfoFree(opts);
+        return true;
+    }
+    if (msg)
+        pgorm_error_set(err, PGORM_ERR_CONNECT,
+                        "invalid connection string%s: %.*s (expected a libpq URI such as "
+                        "postgresql://user@host:5432/db, or key=value pairs)",
+                        which, pgorm_trimmed_len(msg), msg);
+    else
+        pgorm_error_set_static(err, PGORM_ERR_NOMEM);
+    PQfreemem(msg);
+    return false;
+}
+
 void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, void *ud)
 {
     if (!db) {
@@ -499,31 +529,19 @@ void pgorm_db_connect(pgorm_db *db, const char *conninfo, pgorm_connect_cb cb, v
     pgorm_error err = {0};
 
     /* A bad string is a clear error up front, not a failed poll later. */
-    if (conninfo && *conninfo) {
-        char *msg = NULL;
-        PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
-        if (!opts) {
-            if (msg)
-                pgorm_error_set(&err, PGORM_ERR_CONNECT,
-                                "invalid connection string: %.*s (expected a libpq URI "
-                                "such as postgresql://user@host:5432/db, or key=value pairs)",
-                                pgorm_trimmed_len(msg), msg);
-            else
-                pgorm_error_set_static(&err, PGORM_ERR_NOMEM);
-            PQfreemem(msg);
-            for (int i = 0; i < db->nconns; i++) {
-                pgorm_conn *cn = db->conns[i];
-                cn->state = DB_FAILED;
-                (void)pgorm_error_copy(&cn->conn_err, &err);
-            }
-            connect_outcome_later(db, &err);
-            pgorm_error_clear(&err);
-            return;
+    if (!conninfo_valid(conninfo, "", &err) ||
+        !conninfo_valid(db->listen_conninfo, " (options.listen_conninfo)", &err)) {
+        for (int i = 0; i < db->nconns; i++) {
+            pgorm_conn *cn = db->conns[i];
+            cn->state = DB_FAILED;
+            (void)pgorm_error_copy(&cn->conn_err, &err);
         }
-        PQconninfoFree(opts);
+        connect_outcome_later(db, &err);
+        pgorm_error_clear(&err);
+        return;
     }
     for (int i = 0; i < db->nall; i++)
-        conn_start(db->conns[i], conninfo);
+        conn_start(db->conns[i], conn_conninfo(db->conns[i]));
     if (!pool_alive(db))
         connect_outcome_later(db, &db->conns[0]->conn_err);
 }
@@ -724,6 +742,7 @@ static void teardown(pgorm_db *pool)
     pgorm_hmap_free(&pool->held); /* empty: each entry's flush ran in the loop above */
     pgorm_error_clear(&pool->connect_err);
     pgorm_free(pool->conninfo);
+    pgorm_free(pool->listen_conninfo);
     pgorm_free(pool->later);
     pgorm_free(pool);
 }
