@@ -8,6 +8,10 @@
 #   pg-cluster.sh pause STATEFILE   stop the server (pg_ctl stop -m fast), keep it
 #   pg-cluster.sh resume STATEFILE  start it again
 #
+# With PGORM_PGBOUNCER=1, start also runs PgBouncer in transaction pool mode
+# in front of the cluster (Unix socket in the same folder, port 6432) and
+# writes its connection string to <folder>/conninfo-pgbouncer.
+#
 # With DATABASE_URL set, both do nothing: that server is used instead.
 # initdb refuses to run as root, so as root the cluster runs as `postgres`.
 set -euo pipefail
@@ -65,12 +69,53 @@ CONF
     { cat "$dir/server.log" >&2; exit 2; }
   echo "host=$dir port=$port user=postgres dbname=postgres" >"$dir/conninfo"
   chmod 644 "$dir/conninfo"
+  if [ -n "${PGORM_PGBOUNCER:-}" ]; then
+    command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] ||
+      { echo "pg-cluster: pgbouncer is not installed (apt-get install pgbouncer)" >&2; exit 2; }
+    bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+    # Every database of the cluster (tests make their own), transaction
+    # pooling, several server connections per database handed out in turn
+    # (server_round_robin): a session-level assumption (a named prepared
+    # statement, a LISTEN) fails here instead of working by luck.
+    cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=$dir port=$port
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $dir
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+server_round_robin = 1
+default_pool_size = 8
+max_client_conn = 1000
+max_db_connections = 0
+server_reset_query =
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+admin_users = postgres
+INI
+    echo '"postgres" ""' >"$dir/userlist.txt"
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$dir/pgbouncer.ini" "$dir/userlist.txt"; fi
+    as_pg "$bouncer" -d "$dir/pgbouncer.ini" >/dev/null 2>&1 ||
+      { cat "$dir/pgbouncer.log" >&2 2>/dev/null; exit 2; }
+    for _ in $(seq 50); do [ -S "$dir/.s.PGSQL.6432" ] && break; sleep 0.1; done
+    [ -S "$dir/.s.PGSQL.6432" ] || { cat "$dir/pgbouncer.log" >&2; exit 2; }
+    echo "host=$dir port=6432 user=postgres dbname=postgres" >"$dir/conninfo-pgbouncer"
+    chmod 644 "$dir/conninfo-pgbouncer"
+    echo "pg-cluster: PgBouncer (transaction pooling) on $dir port 6432"
+  fi
   echo "$dir" >"$state"
   echo "pg-cluster: started in $dir"
   ;;
 stop)
   [ -f "$state" ] || exit 0
   dir=$(cat "$state")
+  if [ -f "$dir/pgbouncer.pid" ]; then
+    kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true
+  fi
   if [ -d "$dir/data" ]; then
     as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
