@@ -89,7 +89,7 @@ static inline mt_fx *mt_open(const char *label)
     mt_fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     pgt_db_create(&f->db, label);
-    f->c = pgt_connect(f->db.conninfo);
+    f->c = pgt_connect(f->db.direct);
     mt_tmpdir(f->dir);
     snprintf(f->schema, sizeof f->schema, "%s.pgorm", f->dir);
     return f;
@@ -118,7 +118,7 @@ static inline int mt_migrate(const pgt_db *db, const char *env, char **out, cons
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s %s migrate %s", db->conninfo, env, mt_cli(),
+    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s %s migrate %s", db->direct, env, mt_cli(),
              args);
     char *o = NULL;
     int rc = pgt_run(cmd, &o);

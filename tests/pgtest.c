@@ -7,6 +7,29 @@
 #include <unistd.h>
 
 
+/* <cluster folder>/<file>'s first line into buf; false when absent. */
+static bool cluster_file(const char *file, char *buf, size_t cap)
+{
+    FILE *f = fopen(PGORM_PG_DIR_FILE, "r");
+    if (!f)
+        return false;
+    char dir[512] = {0};
+    if (!fgets(dir, sizeof dir, f))
+        dir[0] = '\0';
+    fclose(f);
+    dir[strcspn(dir, "\r\n")] = '\0';
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(buf, (int)cap, f))
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf[0] != '\0';
+}
+
 const char *pgt_admin_conninfo(void)
 {
     static char buf[1024];
@@ -15,27 +38,32 @@ const char *pgt_admin_conninfo(void)
         return url;
     if (buf[0])
         return buf;
-    FILE *f = fopen(PGORM_PG_DIR_FILE, "r");
-    if (!f) {
+    if (!cluster_file("conninfo", buf, sizeof buf))
         fail_msg("no DATABASE_URL and no test cluster (%s): run the tests with ctest, "
                  "which starts one",
                  PGORM_PG_DIR_FILE);
-    }
-    char dir[512] = {0};
-    if (!fgets(dir, sizeof dir, f))
-        dir[0] = '\0';
-    fclose(f);
-    dir[strcspn(dir, "\r\n")] = '\0';
-    char path[600];
-    snprintf(path, sizeof path, "%s/conninfo", dir);
-    f = fopen(path, "r");
-    if (!f)
-        fail_msg("cannot read %s", path);
-    if (!fgets(buf, sizeof buf, f))
-        buf[0] = '\0';
-    fclose(f);
-    buf[strcspn(buf, "\r\n")] = '\0';
     return buf;
+}
+
+const char *pgt_pooler_conninfo(void)
+{
+    static char buf[1024];
+    static int known; /* 0 unknown, 1 pooled, -1 not */
+    if (!known) {
+        const char *url = getenv("DATABASE_URL");
+        known = (!url || !*url) && cluster_file("conninfo-pgbouncer", buf, sizeof buf) ? 1 : -1;
+        const char *want = getenv("PGORM_PGBOUNCER");
+        if (known < 0 && want && strcmp(want, "1") == 0)
+            fail_msg("PGORM_PGBOUNCER=1 but the cluster has no PgBouncer in front of it "
+                     "(no conninfo-pgbouncer in the cluster's folder): run scripts/test.sh "
+                     "--pgbouncer");
+    }
+    return known > 0 ? buf : NULL;
+}
+
+bool pgt_pooled(void)
+{
+    return pgt_pooler_conninfo() != NULL;
 }
 
 PGconn *pgt_connect(const char *conninfo)
@@ -94,6 +122,32 @@ char *pgt_query_text(PGconn *c, const char *sql)
     return s;
 }
 
+/* Same server, other database: libpq takes the last dbname given. */
+static void with_dbname(char *out, size_t cap, const char *admin, const char *name)
+{
+    if (strncmp(admin, "postgres://", 11) == 0 || strncmp(admin, "postgresql://", 13) == 0) {
+        /* URI: replace the path component */
+        const char *q = strchr(admin, '?');
+        const char *hostpart = strstr(admin, "://") + 3;
+        const char *slash = strchr(hostpart, '/');
+        size_t base = slash && (!q || slash < q) ? (size_t)(slash - admin)
+                      : q ? (size_t)(q - admin)
+                          : strlen(admin);
+        snprintf(out, cap, "%.*s/%s%s", (int)base, admin, name, q ? q : "");
+    } else {
+        snprintf(out, cap, "%s dbname=%s", admin, name);
+    }
+}
+
+void pgt_conninfo_with(char *out, size_t cap, const char *conninfo, const char *key,
+                       const char *value)
+{
+    bool uri = strncmp(conninfo, "postgres://", 11) == 0 ||
+               strncmp(conninfo, "postgresql://", 13) == 0;
+    snprintf(out, cap, "%s%s%s=%s", conninfo, !uri ? " " : strchr(conninfo, '?') ? "&" : "?", key,
+             value);
+}
+
 void pgt_db_create(pgt_db *db, const char *label)
 {
     static int seq;
@@ -109,21 +163,11 @@ void pgt_db_create(pgt_db *db, const char *label)
              db->name);
     pgt_exec(c, sql);
     PQfinish(c);
-    /* Same server, other database: libpq takes the last dbname given. */
-    const char *admin = pgt_admin_conninfo();
-    if (strncmp(admin, "postgres://", 11) == 0 || strncmp(admin, "postgresql://", 13) == 0) {
-        /* URI: replace the path component */
-        const char *q = strchr(admin, '?');
-        const char *hostpart = strstr(admin, "://") + 3;
-        const char *slash = strchr(hostpart, '/');
-        size_t base = slash && (!q || slash < q) ? (size_t)(slash - admin)
-                      : q ? (size_t)(q - admin)
-                          : strlen(admin);
-        snprintf(db->conninfo, sizeof db->conninfo, "%.*s/%s%s", (int)base, admin, db->name,
-                 q ? q : "");
-    } else {
-        snprintf(db->conninfo, sizeof db->conninfo, "%s dbname=%s", admin, db->name);
-    }
+    with_dbname(db->direct, sizeof db->direct, pgt_admin_conninfo(), db->name);
+    if (pgt_pooled())
+        with_dbname(db->conninfo, sizeof db->conninfo, pgt_pooler_conninfo(), db->name);
+    else
+        snprintf(db->conninfo, sizeof db->conninfo, "%s", db->direct);
 }
 
 void pgt_db_drop(pgt_db *db)

@@ -23,11 +23,27 @@
 /* Conninfo of the server's admin database (static storage). */
 const char *pgt_admin_conninfo(void);
 
+/* The suite runs through PgBouncer (scripts/test.sh --pgbouncer: the
+   fixture's cluster has PgBouncer in transaction pool mode in front of it).
+   Then pgt_db.conninfo goes through PgBouncer, and pgt_db_new makes
+   handles with unnamed_statements; what needs a session of its own
+   (terminating a backend, LISTEN, migrations' advisory lock) uses
+   pgt_db.direct. */
+bool pgt_pooled(void);
+/* PgBouncer's conninfo to the server's admin database (static storage), or
+   NULL when not pooled. Fails the test when PGORM_PGBOUNCER=1 asks for
+   PgBouncer and the cluster has none. */
+const char *pgt_pooler_conninfo(void);
+
 typedef struct pgt_db {
     char name[64];
-    char conninfo[1024]; /* connects to the new database */
+    char conninfo[1024]; /* connects to the new database (through PgBouncer when pooled) */
+    char direct[1024];   /* connects to the new database, always straight to the server */
 } pgt_db;
 
+/* conninfo (key=value pairs or a URI) with key=value added. */
+void pgt_conninfo_with(char *out, size_t cap, const char *conninfo, const char *key,
+                       const char *value);
 /* Create a fresh, empty database; fails the test on error. */
 void pgt_db_create(pgt_db *db, const char *label);
 void pgt_db_drop(pgt_db *db);
@@ -57,7 +73,12 @@ void pgt_apply_schema_text(PGconn *c, const char *text);
    the error's message (the error is cleared). */
 void pgt_ok(int rc, pgorm_error *err, const char *what);
 
-/* A connected pgorm handle (sync); fails the test on error. */
+/* pgorm_db_new for tests: the same options, with unnamed_statements set
+   when the suite runs through PgBouncer (pgt_pooled). */
+pgorm_db *pgt_db_new(const pgorm_db_options *opts);
+
+/* A connected pgorm handle (sync, pgt_db_new's options); fails the test on
+   error. */
 pgorm_db *pgt_pgorm_connect(const char *conninfo);
 
 /* Read a whole file into a new NUL-terminated string (free with free()). */

@@ -55,9 +55,19 @@ void pgt_apply_schema_text(PGconn *c, const char *text)
     apply(c, pgt_parse_schema(text));
 }
 
+pgorm_db *pgt_db_new(const pgorm_db_options *opts)
+{
+    pgorm_db_options o = opts ? *opts : (pgorm_db_options){0};
+    if (pgt_pooled()) {
+        o.unnamed_statements = true;
+        o.pipeline_depth = 1;
+    }
+    return pgorm_db_new(&o);
+}
+
 pgorm_db *pgt_pgorm_connect(const char *conninfo)
 {
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     assert_non_null(db);
     pgorm_error err = {0};
     if (pgorm_db_connect_sync(db, conninfo, &err) != 0) {

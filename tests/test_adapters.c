@@ -109,7 +109,7 @@ static void on_connect(pgorm_db *db, const pgorm_error *err, void *ud)
 static void start_scenario(run *r)
 {
     memset(r, 0, sizeof *r);
-    r->db = pgorm_db_new(NULL);
+    r->db = pgt_db_new(NULL);
     assert_non_null(r->db);
     r->free_at_end = true;
 }
@@ -161,7 +161,7 @@ static pgorm_db *start_timeout(tmo *t, int *listener, char *ci, size_t size)
     int port;
     *listener = silent_listener(&port);
     snprintf(ci, size, "host=127.0.0.1 port=%d user=nobody dbname=none", port);
-    pgorm_db *db = pgorm_db_new(&(pgorm_db_options){.connect_timeout_ms = 300});
+    pgorm_db *db = pgt_db_new(&(pgorm_db_options){.connect_timeout_ms = 300});
     memset(t, 0, sizeof *t);
     return db;
 }
@@ -243,7 +243,7 @@ static void test_libuv_free_from_outside(void **state)
     (void)state;
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
-    outside o = {pgorm_db_new(NULL), 0, 0, 0};
+    outside o = {pgt_db_new(NULL), 0, 0, 0};
     assert_int_equal(pgorm_libuv_attach(o.db, &loop), 0);
     pgorm_db_connect(o.db, g_db.conninfo, outside_connected, &o);
     uv_timer_t t;
@@ -309,7 +309,7 @@ static void test_libuv_errors(void **state)
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d sslmode=disable", ntohs(a.sin_port));
     errs e;
     memset(&e, 0, sizeof e);
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     assert_int_equal(pgorm_libuv_attach(db, &loop), 0);
     pgorm_db_connect(db, ci, errs_connect, &e);
     assert_int_equal(e.connects, 0);

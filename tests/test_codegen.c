@@ -775,7 +775,7 @@ typedef struct fixture {
 static void open_db(fixture *f, const char *label, const char *schema)
 {
     pgt_db_create(&f->d, label);
-    f->c = pgt_connect(f->d.conninfo);
+    f->c = pgt_connect(f->d.direct);
     pgt_apply_schema(f->c, schema);
     f->db = pgt_pgorm_connect(f->d.conninfo);
 }

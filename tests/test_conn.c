@@ -239,6 +239,42 @@ static void test_connect_and_exec(void **state)
     pgorm_db_free(db);
 }
 
+/* Where the suite's connections go: straight to the server, or (with
+   scripts/test.sh --pgbouncer) through PgBouncer in transaction pool mode,
+   as PgBouncer's own console reports. */
+static void test_where_connections_go(void **state)
+{
+    (void)state;
+    if (!pgt_pooled()) {
+        assert_string_equal(g_db.conninfo, g_db.direct);
+        return;
+    }
+    assert_string_not_equal(g_db.conninfo, g_db.direct);
+    pgorm_db *db = connect_ok();
+    char ci[1200];
+    snprintf(ci, sizeof ci, "%s dbname=pgbouncer", pgt_pooler_conninfo());
+    PGconn *console = PQconnectdb(ci);
+    assert_int_equal(PQstatus(console), CONNECTION_OK);
+    PGresult *r = PQexec(console, "SHOW CONFIG");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    bool transaction_mode = false;
+    for (int i = 0; i < PQntuples(r); i++)
+        if (!strcmp(PQgetvalue(r, i, 0), "pool_mode"))
+            transaction_mode = !strcmp(PQgetvalue(r, i, 1), "transaction");
+    PQclear(r);
+    assert_true(transaction_mode);
+    r = PQexec(console, "SHOW CLIENTS");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int col = PQfnumber(r, "database"), mine = 0;
+    assert_true(col >= 0);
+    for (int i = 0; i < PQntuples(r); i++)
+        mine += !strcmp(PQgetvalue(r, i, col), g_db.name);
+    PQclear(r);
+    assert_true(mine >= 1); /* the handle above is PgBouncer's client */
+    PQfinish(console);
+    pgorm_db_free(db);
+}
+
 /* The conninfo of the test database as a postgresql:// URI. */
 static void make_uri(char *out, size_t size)
 {
@@ -310,7 +346,8 @@ static void test_1000_in_order(void **state)
         else
             assert_int_equal(log->s[i].count, 2);
     }
-    assert_int_equal(log->s[N].value, 1); /* one SQL text, prepared once */
+    /* one SQL text, prepared once (none: unnamed statements, through PgBouncer) */
+    assert_int_equal(log->s[N].value, pgt_pooled() ? 0 : 1);
     free(ctx);
     log_free(log);
     pgorm_db_free(db);
@@ -341,9 +378,11 @@ static void nop_timer(void *d, long ms)
 static void test_full_send_buffer(void **state)
 {
     (void)state;
+    /* straight to the server, pipelining unlimited: it fills the socket's
+       send buffer with statements in flight */
     pgorm_db *db = pgorm_db_new(NULL);
     pgorm_db_set_hooks(db, &(pgorm_loop_hooks){NULL, nop_fd, nop, nop, nop, nop, nop_timer, nop});
-    assert_int_equal(pgorm_db_connect_sync(db, g_db.conninfo, NULL), 0);
+    assert_int_equal(pgorm_db_connect_sync(db, g_db.direct, NULL), 0);
     enum { N = 400, BIG = 64 * 1024 };
     oplog *log = log_new(N);
     exec_ctx *ctx = calloc(N, sizeof *ctx);
@@ -495,7 +534,7 @@ static void test_connect_refused(void **state)
     char ci[256];
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=nobody dbname=none sslmode=disable",
              closed_port());
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     pgorm_error err;
     int64_t t0 = now_ms();
     assert_int_equal(pgorm_db_connect_sync(db, ci, &err), -1);
@@ -528,7 +567,7 @@ static void test_connect_timeout(void **state)
     int ls = silent_listener(&port);
     char ci[256];
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d user=nobody dbname=none", port);
-    pgorm_db *db = pgorm_db_new(&(pgorm_db_options){.connect_timeout_ms = 500});
+    pgorm_db *db = pgt_db_new(&(pgorm_db_options){.connect_timeout_ms = 500});
     slot conn = {0};
     oplog *log = log_new(1);
     exec_ctx c0 = {log, 0};
@@ -550,10 +589,76 @@ static void test_connect_timeout(void **state)
     close(ls);
 }
 
+/* pipeline_depth: at most that many statements in flight. In the callback
+   of statement i the server's last statement on the connection (as
+   pg_stat_activity shows it) is i, or one sent after it within the depth. */
+typedef struct depth_probe {
+    PGconn *admin;
+    int calls, worst; /* worst: most statements seen past the one completing */
+    bool bad;
+} depth_probe;
+
+typedef struct depth_ctx {
+    depth_probe *p;
+    int i;
+} depth_ctx;
+
+static void depth_cb(int64_t count, const pgorm_error *err, void *ud)
+{
+    depth_ctx *c = ud;
+    c->p->calls++;
+    if (err || count != 1) {
+        c->p->bad = true;
+        return;
+    }
+    char *q = pgt_query_text(c->p->admin, "SELECT query FROM pg_stat_activity WHERE "
+                                          "application_name = 'pgorm_depth' AND datname = "
+                                          "current_database()");
+    int seen = -1;
+    if (!q || sscanf(q, "SELECT %d AS depth_probe", &seen) != 1 || seen < c->i)
+        c->p->bad = true;
+    else if (seen - c->i > c->p->worst)
+        c->p->worst = seen - c->i;
+    free(q);
+}
+
+static int run_depth(int depth)
+{
+    char ci[1200];
+    pgt_conninfo_with(ci, sizeof ci, g_db.direct, "application_name", "pgorm_depth");
+    pgorm_db *db = pgorm_db_new(&(pgorm_db_options){.pipeline_depth = depth});
+    pgorm_error err;
+    pgt_ok(pgorm_db_connect_sync(db, ci, &err), &err, "connect");
+    enum { N = 40 };
+    depth_probe p = {pgt_connect(g_db.direct), 0, 0, false};
+    depth_ctx ctx[N];
+    char sql[N][48];
+    for (int i = 0; i < N; i++) {
+        ctx[i] = (depth_ctx){&p, i};
+        snprintf(sql[i], sizeof sql[i], "SELECT %d AS depth_probe", i);
+        pgorm_exec(db, sql[i], 0, NULL, depth_cb, &ctx[i]);
+    }
+    assert_int_equal(pgorm_db_run_sync(db, 10000), 0);
+    assert_int_equal(p.calls, N);
+    assert_false(p.bad);
+    PQfinish(p.admin);
+    pgorm_db_free(db);
+    return p.worst;
+}
+
+static void test_pipeline_depth(void **state)
+{
+    (void)state;
+    assert_int_equal(run_depth(1), 0); /* each waits for the one before */
+    assert_true(run_depth(3) <= 2);
+    /* the probe sees a pipeline: without a limit the server is ahead */
+    assert_true(run_depth(0) > 2);
+}
+
 static void test_bad_conninfo(void **state)
 {
     (void)state;
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     pgorm_error err;
     assert_int_equal(pgorm_db_connect_sync(db, "host=localhost port", &err), -1);
     assert_int_equal(err.code, PGORM_ERR_CONNECT);
@@ -561,15 +666,23 @@ static void test_bad_conninfo(void **state)
     pgorm_error_clear(&err);
     pgorm_db_free(db);
 
-    db = pgorm_db_new(NULL);
+    db = pgt_db_new(NULL);
     assert_int_equal(pgorm_db_connect_sync(db, "postgresql://host:notaport/db", &err), -1);
     assert_int_equal(err.code, PGORM_ERR_CONNECT);
     pgorm_error_clear(&err);
     pgorm_db_free(db);
 
+    /* the listening connection's string is checked with the pool's */
+    db = pgorm_db_new(&(pgorm_db_options){.listen_conninfo = "host=localhost port"});
+    assert_int_equal(pgorm_db_connect_sync(db, g_db.conninfo, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_CONNECT);
+    assert_non_null(strstr(err.message, "invalid connection string (options.listen_conninfo)"));
+    pgorm_error_clear(&err);
+    pgorm_db_free(db);
+
     /* async: the callback never runs inside pgorm_db_connect, queued ops
        get the same error, and a second connect on one handle is refused */
-    db = pgorm_db_new(NULL);
+    db = pgt_db_new(NULL);
     slot c1 = {0}, c2 = {0};
     oplog *log = log_new(1);
     exec_ctx e0 = {log, 0};
@@ -788,7 +901,7 @@ static void free_in_connect(pgorm_db *db, const pgorm_error *err, void *ud)
 static void test_free_in_connect_callback(void **state)
 {
     (void)state;
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     slot conn = {0};
     oplog *log = log_new(2);
     exec_ctx e[2] = {{log, 0}, {log, 1}};
@@ -845,7 +958,7 @@ static void test_submit_after_failure(void **state)
     (void)state;
     char ci[256];
     snprintf(ci, sizeof ci, "host=127.0.0.1 port=%d sslmode=disable", closed_port());
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     assert_int_equal(pgorm_db_connect_sync(db, ci, NULL), -1);
     oplog *log = log_new(1);
     exec_ctx e = {log, 0};
@@ -864,7 +977,7 @@ static void test_submit_after_failure(void **state)
     pgorm_db_free(db);
 
     /* never connected: the sync driver fails what waits instead of hanging */
-    db = pgorm_db_new(NULL);
+    db = pgt_db_new(NULL);
     assert_int_equal(pgorm_exec_sync(db, "SELECT 1", 0, NULL, NULL, &err), -1);
     assert_int_equal(err.code, PGORM_ERR_CLOSED);
     assert_non_null(strstr(err.message, "pgorm_db_connect"));
@@ -911,8 +1024,12 @@ static void kill_after_first(oplog *log, int idx)
 static void test_backend_terminated(void **state)
 {
     (void)state;
-    pgorm_db *db = connect_ok();
-    killer k = {pgt_connect(g_db.conninfo), db, 0, PGORM_OK};
+    /* straight to the server (default options): it terminates the
+       handle's backend */
+    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_error cerr;
+    pgt_ok(pgorm_db_connect_sync(db, g_db.direct, &cerr), &cerr, "connect");
+    killer k = {pgt_connect(g_db.direct), db, 0, PGORM_OK};
     const int N = 600; /* more than may be in flight: some are still queued */
     oplog *log = log_new(N);
     log->user = &k;
@@ -961,14 +1078,15 @@ static void test_backend_terminated(void **state)
 }
 
 /* unnamed_statements: nothing is prepared on the server (PgBouncer's
-   transaction pooling). */
+   transaction pooling). Straight to the server: it compares with named
+   statements, and reads its own session's pg_prepared_statements. */
 static void test_unnamed_statements(void **state)
 {
     (void)state;
     for (int unnamed = 0; unnamed < 2; unnamed++) {
         pgorm_db *db = pgorm_db_new(&(pgorm_db_options){.unnamed_statements = unnamed});
         pgorm_error err;
-        pgt_ok(pgorm_db_connect_sync(db, g_db.conninfo, &err), &err, "connect");
+        pgt_ok(pgorm_db_connect_sync(db, g_db.direct, &err), &err, "connect");
         oplog *log = log_new(2);
         tq_submit(db, log, 0, "SELECT $1::int", "7", true);
         tq_submit(db, log, 1, "SELECT $1::int", "8", true);
@@ -1005,7 +1123,7 @@ static void oom_exec_cb(int64_t count, const pgorm_error *err, void *ud)
 
 static void oom_scenario(void *conninfo)
 {
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     if (!db)
         return;
     pgorm_error err;
@@ -1075,6 +1193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_and_exec),
         cmocka_unit_test(test_connect_uri),
+        cmocka_unit_test(test_where_connections_go),
         cmocka_unit_test(test_1000_in_order),
         cmocka_unit_test(test_full_send_buffer),
         cmocka_unit_test(test_error_mid_pipeline),
@@ -1082,6 +1201,7 @@ int main(void)
         cmocka_unit_test(test_single_row),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_pipeline_depth),
         cmocka_unit_test(test_bad_conninfo),
         cmocka_unit_test(test_unique_violation),
         cmocka_unit_test(test_type_mismatch),

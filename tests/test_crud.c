@@ -169,11 +169,19 @@ typedef struct fixture {
     pgorm_db *orm; /* the code under test */
 } fixture;
 
-static pgorm_db *connect_orm(const char *conninfo, const char *tz)
+/* A pgorm session in time zone tz. PgBouncer refuses a session setting
+   in the startup packet (`options`): through it, the UTC session gets its
+   zone from the database's own setting (setup), and a session in another
+   zone connects straight to the server. */
+static pgorm_db *connect_orm(const pgt_db *d, const char *tz)
 {
     char ci[1200];
-    snprintf(ci, sizeof ci, "%s options='-c TimeZone=%s'", conninfo, tz);
-    pgorm_db *db = pgorm_db_new(NULL);
+    if (pgt_pooled() && strcmp(tz, "UTC") == 0)
+        snprintf(ci, sizeof ci, "%s", d->conninfo);
+    else
+        snprintf(ci, sizeof ci, "%s options='-c TimeZone=%s'",
+                 pgt_pooled() ? d->direct : d->conninfo, tz);
+    pgorm_db *db = pgt_db_new(NULL);
     assert_non_null(db);
     pgorm_error err = {0};
     if (pgorm_db_connect_sync(db, ci, &err) != 0)
@@ -185,9 +193,12 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     pgt_db_create(&f->db, "crud");
-    f->c = pgt_connect(f->db.conninfo);
+    f->c = pgt_connect(f->db.direct);
     pgt_exec(f->c, EVERY_DDL BOOK_DDL TAG_DDL PAIR_DDL "SET TIME ZONE 'UTC'");
-    f->orm = connect_orm(f->db.conninfo, "UTC");
+    char sql[160];
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s SET timezone TO 'UTC'", f->db.name);
+    pgt_exec(f->c, sql);
+    f->orm = connect_orm(&f->db, "UTC");
     *state = f;
     return 0;
 }
@@ -338,7 +349,7 @@ static void test_every_type(void **state)
 
     /* find reads back the same values, in a session in another time zone:
        timestamptz is the same instant, timestamp the same wall clock */
-    pgorm_db *tokyo = connect_orm(f->db.conninfo, "Asia/Tokyo");
+    pgorm_db *tokyo = connect_orm(&f->db, "Asia/Tokyo");
     pgorm_query q = {.order = {{BIT(0), false}}};
     check(pgorm_find_sync(tokyo, &every_model, &q, &res, &err), &err, "find");
     assert_int_equal(pgorm_result_count(res), 4);
@@ -851,12 +862,18 @@ static void test_prepared_reuse(void **state)
 {
     fixture *f = *state;
     seed_books(f);
+    /* straight to the server, statements named: it reads its own
+       session's pg_prepared_statements */
+    pgorm_db *orm = pgorm_db_new(NULL);
+    assert_non_null(orm);
+    pgorm_error cerr = {0};
+    check(pgorm_db_connect_sync(orm, f->db.direct, &cerr), &cerr, "connect");
     for (int i = 0; i < 5; i++) {
         pgorm_query q = {.where = bcmp(B_PAGES, PGORM_GT), .limit = 3 + i};
         q.where.value.i32 = i * 100;
         pgorm_result *res = NULL;
         pgorm_error err = {0};
-        check(pgorm_find_sync(f->orm, &book_model, &q, &res, &err), &err, "find");
+        check(pgorm_find_sync(orm, &book_model, &q, &res, &err), &err, "find");
         pgorm_result_free(res);
     }
     pgorm_pred mine = {0};
@@ -867,13 +884,14 @@ static void test_prepared_reuse(void **state)
     pgorm_query q = {.where = mine};
     pgorm_result *res = NULL;
     pgorm_error err = {0};
-    check(pgorm_find_sync(f->orm, &prepared_model, &q, &res, &err), &err, "prepared");
+    check(pgorm_find_sync(orm, &prepared_model, &q, &res, &err), &err, "prepared");
     assert_int_equal(pgorm_result_count(res), 1);
     const prepared *p = pgorm_result_items(res);
     assert_string_equal(p->statement, "SELECT \"id\", \"isbn\", \"title\", \"pages\", "
                                       "\"published\", \"created\", \"rating\" FROM \"book\" "
                                       "WHERE \"pages\" > $1 LIMIT $2");
     pgorm_result_free(res);
+    pgorm_db_free(orm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1075,7 +1093,7 @@ static void oom_scenario(void *ctx)
     fixture *f = ctx;
     pgt_exec(f->c, "TRUNCATE book");
     const char *conninfo = f->db.conninfo;
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     if (!db)
         return;
     pgorm_error err = {0};

@@ -195,7 +195,7 @@ static void test_hand_built_applies(void **state)
     assert_non_null(sql);
     pgt_db db;
     pgt_db_create(&db, "ddl_hand");
-    PGconn *c = pgt_connect(db.conninfo);
+    PGconn *c = pgt_connect(db.direct);
     pgt_exec(c, sql);
     pgt_exec(c, "INSERT INTO author (name) VALUES ('Ann')");
     pgt_exec(c, "INSERT INTO book (isbn, title, author_id) SELECT 'i1', 'T', id FROM author");
@@ -419,7 +419,7 @@ static void apply_file(applied *a, const char *rel, const char *label)
 {
     a->sql = ddl_of_file(rel);
     pgt_db_create(&a->db, label);
-    a->c = pgt_connect(a->db.conninfo);
+    a->c = pgt_connect(a->db.direct);
     pgt_exec(a->c, a->sql); /* the whole text in one go, on an empty database */
 }
 
@@ -640,7 +640,7 @@ static void test_all_schemas_apply_and_are_deterministic(void **state)
             assert_true(strlen(one) >= 2 && strcmp(one + strlen(one) - 2, ";\n") == 0);
             pgt_db db;
             pgt_db_create(&db, "ddl_all");
-            PGconn *c = pgt_connect(db.conninfo);
+            PGconn *c = pgt_connect(db.direct);
             pgt_exec(c, one);
             PQfinish(c);
             pgt_db_drop(&db);
@@ -659,7 +659,7 @@ static void test_pgt_apply_schema(void **state)
     (void)state;
     pgt_db db;
     pgt_db_create(&db, "ddl_apply");
-    PGconn *c = pgt_connect(db.conninfo);
+    PGconn *c = pgt_connect(db.direct);
     pgt_apply_schema(c, "tests/schemas/ddl_keys.pgorm");
     assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_tables WHERE schemaname ="
                                       " 'public'"),

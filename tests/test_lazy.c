@@ -257,7 +257,7 @@ static void test_merge_in_one_loop_turn(void **state)
     r.f = &f;
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
-    r.db = pgorm_db_new(NULL);
+    r.db = pgt_db_new(NULL);
     assert_non_null(r.db);
     assert_int_equal(pgorm_libuv_attach(r.db, &loop), 0);
     pgorm_db_connect(r.db, f.d.conninfo, on_connect, &r);

@@ -9,7 +9,7 @@
 static PGconn *fresh(pgt_db *db, const char *label, const char *sql)
 {
     pgt_db_create(db, label);
-    PGconn *c = pgt_connect(db->conninfo);
+    PGconn *c = pgt_connect(db->direct);
     pgt_exec(c, sql);
     return c;
 }

@@ -213,7 +213,7 @@ static void test_foreign_key_cycle(void **state)
     char *snap = mt_snapshot(f->c);
     pgt_db ref;
     pgt_db_create(&ref, "mig_make_ref");
-    PGconn *rc = pgt_connect(ref.conninfo);
+    PGconn *rc = pgt_connect(ref.direct);
     mt_build(rc, CYCLE); /* the first migration dropped Other */
     char *want = mt_snapshot(rc);
     assert_string_equal(snap, want);

@@ -34,8 +34,8 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     pgt_db_create(&f->db, "mig_rt");
     pgt_db_create(&f->ref, "mig_rt_ref");
-    f->c = pgt_connect(f->db.conninfo);
-    f->rc = pgt_connect(f->ref.conninfo);
+    f->c = pgt_connect(f->db.direct);
+    f->rc = pgt_connect(f->ref.direct);
     mt_tmpdir(f->dir);
     snprintf(f->schema, sizeof f->schema, "%s.pgorm", f->dir);
     *state = f;

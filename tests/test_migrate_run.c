@@ -199,7 +199,7 @@ static void test_two_concurrent_ups_apply_once(void **state)
              "INSERT INTO log VALUES (1);\nSELECT pg_sleep(0.5);\nINSERT INTO log VALUES (2);\n");
     mt_write(f->dir, "2_slow.down.sql", "DELETE FROM log;\n");
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s migrate up --dir %s 2>&1", f->db.conninfo,
+    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s migrate up --dir %s 2>&1", f->db.direct,
              mt_cli(), f->dir);
     FILE *a = popen(cmd, "r");
     FILE *b = popen(cmd, "r");

@@ -80,11 +80,14 @@ static void on_connected(pgorm_db *db, const pgorm_error *err, void *ud)
     *(bool *)ud = true;
 }
 
-static drv *drv_new(mode m, const pgorm_db_options *o)
+/* A driven pool connected to ci (NULL: g_conninfo, else the test
+   database through PgBouncer when the suite runs through it). A ci given
+   is a direct connection: the options are used as they are. */
+static drv *drv_new_at(mode m, const pgorm_db_options *o, const char *ci)
 {
     drv *d = calloc(1, sizeof *d);
     d->m = m;
-    d->db = pgorm_db_new(o);
+    d->db = ci ? pgorm_db_new(o) : pgt_db_new(o);
     assert_non_null(d->db);
     if (m == M_UV) {
         assert_int_equal(uv_loop_init(&d->uv), 0);
@@ -99,9 +102,14 @@ static drv *drv_new(mode m, const pgorm_db_options *o)
         assert_int_equal(pgorm_libevent_attach(d->db, d->ev), 0);
     }
     bool up = false;
-    pgorm_db_connect(d->db, g_conninfo ? g_conninfo : g_db.conninfo, on_connected, &up);
+    pgorm_db_connect(d->db, ci ? ci : g_conninfo ? g_conninfo : g_db.conninfo, on_connected, &up);
     assert_true(drv_until(d, &up, 10000));
     return d;
+}
+
+static drv *drv_new(mode m, const pgorm_db_options *o)
+{
+    return drv_new_at(m, o, NULL);
 }
 
 static void drv_free(drv *d)
@@ -122,7 +130,7 @@ static void drv_free(drv *d)
 
 static PGconn *admin(void)
 {
-    return pgt_connect(g_db.conninfo);
+    return pgt_connect(g_db.direct);
 }
 
 static void reset_table(PGconn *c)
@@ -138,6 +146,16 @@ static int64_t count_k(PGconn *c, const char *k)
 }
 
 static int64_t pool_backends(drv *d, PGconn *c, int64_t want);
+
+/* The test database, straight to the server, under an application_name
+   of its own: pool_backends counts these sessions only (behind PgBouncer,
+   its server connections carry the clients' name, 'pgorm'). */
+static const char *direct_ci(void)
+{
+    static char ci[1100];
+    pgt_conninfo_with(ci, sizeof ci, g_db.direct, "application_name", "pgorm_direct");
+    return ci;
+}
 
 /* ------------------------------------------------------------------ */
 /* 10,000 operations at once on a pool of 4.                           */
@@ -170,7 +188,9 @@ static void test_many_ops(void **state)
     PGconn *c = admin();
     reset_table(c);
     pgt_exec(c, "DROP TABLE IF EXISTS hits; CREATE TABLE hits (pid int)");
-    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 4});
+    /* straight to the server: it counts the pool's own backends (behind
+       PgBouncer those are PgBouncer's) */
+    drv *d = drv_new_at(m, &(pgorm_db_options){.pool_size = 4}, direct_ci());
     assert_int_equal(pool_backends(d, c, 4), 4); /* all four are up */
     enum { N = 10000 };
     many mm = {calloc(N, sizeof(int)), 0, 0, N, false};
@@ -748,7 +768,7 @@ static int64_t pool_backends(drv *d, PGconn *c, int64_t want)
     int64_t n = 0;
     for (int i = 0; i < 250; i++) {
         n = pgt_query_int(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                             "'pgorm' AND datname = current_database()");
+                             "'pgorm_direct' AND datname = current_database()");
         if (n == want)
             break;
         drv_run_for(d, 20);
@@ -760,7 +780,8 @@ static void test_backend_lost(void **state)
 {
     mode m = *(const mode *)*state;
     PGconn *c = admin();
-    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2});
+    /* straight to the server: it terminates a backend of the pool */
+    drv *d = drv_new_at(m, &(pgorm_db_options){.pool_size = 2}, direct_ci());
     assert_int_equal(pool_backends(d, c, 2), 2);
     pgorm_error err;
     pgorm_db *tx;
@@ -771,7 +792,7 @@ static void test_backend_lost(void **state)
     pgorm_exec(d->db, "SELECT pg_sleep(5)", 0, NULL, sleeper_cb, &s2);
     drv_run_for(d, 150);
     assert_int_equal(pgt_query_int(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                      "WHERE application_name = 'pgorm' AND datname = "
+                                      "WHERE application_name = 'pgorm_direct' AND datname = "
                                       "current_database()"),
                      2);
     int64_t t0 = now_ms();
@@ -840,7 +861,9 @@ static void test_listen_notify(void **state)
 {
     mode m = *(const mode *)*state;
     PGconn *c = admin();
-    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2});
+    /* the pool as configured (through PgBouncer when the suite runs
+       through it), the listening session straight to the server */
+    drv *d = drv_new(m, &(pgorm_db_options){.pool_size = 2, .listen_conninfo = g_db.direct});
     heard h = {0};
     assert_int_equal(pgorm_listen(d->db, "Orders", on_heard, &h), 0);
     assert_int_equal(pgorm_listen(d->db, "", on_heard, &h), -1);

@@ -29,7 +29,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     pgt_db_create(&f->db, "types");
-    f->c = pgt_connect(f->db.conninfo);
+    f->c = pgt_connect(f->db.direct);
     pgt_exec(f->c, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
                    "SET extra_float_digits = 3");
     *state = f;

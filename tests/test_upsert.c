@@ -29,7 +29,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     pgt_db_create(&f->db, "upsert");
-    f->c = pgt_connect(f->db.conninfo);
+    f->c = pgt_connect(f->db.direct);
     pgt_apply_schema(f->c, "tests/schemas/gen_upsert.pgorm");
     f->orm = pgt_pgorm_connect(f->db.conninfo);
     *state = f;
@@ -702,7 +702,7 @@ static void test_refused_before_sending(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM vendor"), 0);
     /* and the same refusals on a handle that never connected */
-    pgorm_db *offline = pgorm_db_new(NULL);
+    pgorm_db *offline = pgt_db_new(NULL);
     assert_non_null(offline);
     refusals(offline);
     pgorm_db_free(offline);
@@ -835,7 +835,7 @@ static void oom_scenario(void *ctx)
     fixture *f = ctx;
     pgt_exec(f->c, "TRUNCATE vendor CASCADE");
     const char *conninfo = f->db.conninfo;
-    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_db *db = pgt_db_new(NULL);
     if (!db)
         return;
     pgorm_error err = {0};
