@@ -66,6 +66,7 @@ typedef enum pgorm_errcode {
     PGORM_ERR_BUSY,      /* the pool's queue is full (pgorm_db_options.max_queue) */
     PGORM_ERR_CANCELED,  /* cancelled by pgorm_cancel */
     PGORM_ERR_TX_ABORTED, /* an earlier statement of the transaction failed: roll it back */
+    PGORM_ERR_NULL,      /* a raw row's getter met SQL NULL (pgorm_row_get returns 1) */
 } pgorm_errcode;
 
 typedef struct pgorm_error {
@@ -641,6 +642,132 @@ void pgorm_exec(pgorm_db *db, const char *sql, int nparams, const char *const *p
                 pgorm_count_cb cb, void *ud);
 int pgorm_exec_sync(pgorm_db *db, const char *sql, int nparams, const char *const *params,
                     int64_t *count, pgorm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Raw SQL with rows: any statement, typed binary parameters, rows read */
+/* by column name (or index) with typed getters.                         */
+
+/* A parameter: its pgorm_type (the OID the server is told), the value in
+   the member of pgorm_value that type uses, and whether it is SQL NULL
+   (a NULL `s` for numeric/text/jsonb and a NULL bytea `data` are NULL
+   too). Build them with the pgorm_p_* helpers below. */
+typedef struct pgorm_param {
+    pgorm_type type;
+    bool null;
+    pgorm_value v;
+} pgorm_param;
+
+static inline pgorm_param pgorm_p_null(pgorm_type t)
+{
+    pgorm_param p = {0};
+    p.type = t;
+    p.null = true;
+    return p;
+}
+#define PGORM_P_(fname, ctype, ptype, member)                                                    \
+    static inline pgorm_param pgorm_p_##fname(ctype x)                                           \
+    {                                                                                            \
+        pgorm_param p = {0};                                                                     \
+        p.type = ptype;                                                                          \
+        p.v.member = x;                                                                          \
+        return p;                                                                                \
+    }
+PGORM_P_(bool, bool, PGORM_BOOL, b)
+PGORM_P_(int2, int16_t, PGORM_INT2, i16)
+PGORM_P_(int4, int32_t, PGORM_INT4, i32)
+PGORM_P_(int8, int64_t, PGORM_INT8, i64)
+PGORM_P_(float4, float, PGORM_FLOAT4, f4)
+PGORM_P_(float8, double, PGORM_FLOAT8, f8)
+PGORM_P_(numeric, const char *, PGORM_NUMERIC, s)
+PGORM_P_(text, const char *, PGORM_TEXT, s)
+PGORM_P_(jsonb, const char *, PGORM_JSONB, s)
+PGORM_P_(bytea, pgorm_bytes, PGORM_BYTEA, bytes)
+PGORM_P_(uuid, pgorm_uuid, PGORM_UUID, uuid)
+PGORM_P_(date, pgorm_date, PGORM_DATE, date)
+PGORM_P_(timestamp, pgorm_timestamp, PGORM_TIMESTAMP, ts)
+PGORM_P_(timestamptz, pgorm_timestamp, PGORM_TIMESTAMPTZ, ts)
+#undef PGORM_P_
+
+/* The rows of one raw statement, in one arena: freed by pgorm_rows_free. */
+typedef struct pgorm_rows pgorm_rows;
+typedef void (*pgorm_rows_cb)(pgorm_rows *rows, const pgorm_error *err, void *ud);
+
+/* Run one statement (no transaction control: use pgorm_begin) with typed
+   binary parameters; the rows come back in binary, read in single-row
+   mode. The callback owns `rows` (NULL on error). A statement the server
+   refuses is PGORM_ERR_SERVER with its message, SQLSTATE and position
+   (err->position, 1-based into sql). Prepared once per connection, keyed
+   by its text, like the generated calls (unless unnamed_statements). */
+void pgorm_query_sql(pgorm_db *db, const char *sql, const pgorm_param *params, int nparams,
+                     pgorm_rows_cb cb, void *ud);
+int pgorm_query_sql_sync(pgorm_db *db, const char *sql, const pgorm_param *params, int nparams,
+                         pgorm_rows **rows, pgorm_error *err);
+
+/* Streaming: the same statement, its rows delivered in batches of at most
+   `batch` rows (0: 1000) as they arrive, each batch the callback's to free
+   (end false); then one last call with end true: the remaining rows (a
+   batch of 0 rows or more) when err is NULL, or rows NULL and the error.
+   Memory stays bounded by a batch (plus what the callback keeps). The
+   statement occupies its connection until its last row: on a pool, other
+   work goes to the other connections; behind PgBouncer (transaction
+   pooling) it is one statement, so it needs nothing more. */
+typedef void (*pgorm_rows_stream_cb)(pgorm_rows *batch, bool end, const pgorm_error *err,
+                                     void *ud);
+void pgorm_query_sql_stream(pgorm_db *db, const char *sql, const pgorm_param *params,
+                            int nparams, size_t batch, pgorm_rows_stream_cb cb, void *ud);
+
+size_t pgorm_rows_count(const pgorm_rows *r);   /* rows; 0 for NULL */
+int pgorm_rows_ncolumns(const pgorm_rows *r);   /* result columns; 0 for a command */
+/* Name / type OID of column `col` (0-based); NULL / 0 when out of range. */
+const char *pgorm_rows_column_name(const pgorm_rows *r, int col);
+unsigned pgorm_rows_column_oid(const pgorm_rows *r, int col);
+/* Index of the first column named `name` (exact, case-sensitive), or -1. */
+int pgorm_rows_column(const pgorm_rows *r, const char *name);
+/* Rows affected by a command without RETURNING (INSERT, UPDATE, DELETE);
+   for a query, the rows returned. */
+int64_t pgorm_rows_affected(const pgorm_rows *r);
+void pgorm_rows_free(pgorm_rows *r); /* NULL is fine */
+
+/* Read the value of row `row`, column `col` (by name) as type t into *out
+   (the C type of t: int64_t for PGORM_INT8, const char * for text, numeric
+   and jsonb, pgorm_bytes, pgorm_date...). Integers read any integer column
+   whose value fits, float8 reads float4, text reads varchar/char/name/json.
+   Returns 0 (written), 1 for SQL NULL (*out untouched; err, when not NULL,
+   says PGORM_ERR_NULL naming the column and row), or -1 with err filled:
+   no such column (the message lists the columns), row out of range, or a
+   column of a type t cannot read (the message names the column's type and
+   the getter that reads it). Strings and bytes point into the rows, valid
+   until pgorm_rows_free. err may be NULL; when filled, pgorm_error_clear
+   it. */
+int pgorm_row_get(pgorm_rows *r, size_t row, const char *col, pgorm_type t, void *out,
+                  pgorm_error *err);
+/* The same with the column's index. */
+int pgorm_row_get_at(pgorm_rows *r, size_t row, int col, pgorm_type t, void *out,
+                     pgorm_error *err);
+/* Whether the value is SQL NULL (false for a missing column or row). */
+bool pgorm_row_is_null(const pgorm_rows *r, size_t row, const char *col);
+
+#define PGORM_ROW_(fname, ctype, ptype)                                                          \
+    static inline int pgorm_row_##fname(pgorm_rows *r, size_t row, const char *col, ctype *out,  \
+                                        pgorm_error *err)                                        \
+    {                                                                                            \
+        return pgorm_row_get(r, row, col, ptype, out, err);                                      \
+    }
+PGORM_ROW_(bool, bool, PGORM_BOOL)
+PGORM_ROW_(int2, int16_t, PGORM_INT2)
+PGORM_ROW_(int4, int32_t, PGORM_INT4)
+PGORM_ROW_(int8, int64_t, PGORM_INT8)
+PGORM_ROW_(float4, float, PGORM_FLOAT4)
+PGORM_ROW_(float8, double, PGORM_FLOAT8)
+PGORM_ROW_(numeric, const char *, PGORM_NUMERIC)
+PGORM_ROW_(text, const char *, PGORM_TEXT)
+PGORM_ROW_(jsonb, const char *, PGORM_JSONB)
+PGORM_ROW_(bytea, pgorm_bytes, PGORM_BYTEA)
+PGORM_ROW_(uuid, pgorm_uuid, PGORM_UUID)
+PGORM_ROW_(date, pgorm_date, PGORM_DATE)
+PGORM_ROW_(timestamp, pgorm_timestamp, PGORM_TIMESTAMP)
+PGORM_ROW_(timestamptz, pgorm_timestamp, PGORM_TIMESTAMPTZ)
+#undef PGORM_ROW_
 
 /* ------------------------------------------------------------------ */
 /* LISTEN / NOTIFY.                                                    */

@@ -27,6 +27,7 @@ static const char *const code_names[] = {
     [PGORM_ERR_BUSY] = "PGORM_ERR_BUSY",
     [PGORM_ERR_CANCELED] = "PGORM_ERR_CANCELED",
     [PGORM_ERR_TX_ABORTED] = "PGORM_ERR_TX_ABORTED",
+    [PGORM_ERR_NULL] = "PGORM_ERR_NULL",
 };
 
 /* Fallback messages, used when a formatted message cannot be allocated. */
@@ -47,6 +48,7 @@ static const char *const static_messages[] = {
     [PGORM_ERR_CANCELED] = "cancelled",
     [PGORM_ERR_TX_ABORTED] =
         "not run: the transaction is aborted by an earlier error; roll it back",
+    [PGORM_ERR_NULL] = "the value is SQL NULL",
 };
 
 #define NCODES (sizeof code_names / sizeof code_names[0])

@@ -84,7 +84,7 @@ static void first_keyword(const char *sql, char *kw, size_t size)
 
 /* Transaction control through pgorm_exec would capture whatever else the
    pool's connection carries: refused, pointing at pgorm_begin. */
-static bool is_tx_control(const char *sql)
+bool pgorm_sql_is_tx_control(const char *sql)
 {
     static const char *const words[] = {"BEGIN",    "START",   "COMMIT", "END", "ROLLBACK",
                                         "ABORT",    "SAVEPOINT", "RELEASE", "PREPARE"};
@@ -103,7 +103,7 @@ static bool is_tx_control(const char *sql)
 void pgorm_exec(pgorm_db *db, const char *sql, int nparams, const char *const *params,
                 pgorm_count_cb cb, void *ud)
 {
-    if (sql && is_tx_control(sql)) {
+    if (sql && pgorm_sql_is_tx_control(sql)) {
         pgorm_db_fail_later(db, PGORM_ERR_INVALID,
                             "pgorm_exec: transaction control (BEGIN, COMMIT, ROLLBACK, "
                             "SAVEPOINT...) is refused: on a pool it would take in other "

@@ -88,6 +88,11 @@ void pgorm_db_submit(pgorm_db *db, pgorm_op *op);
    db == NULL, or out of memory twice over, complete() runs at once. */
 void pgorm_db_submit_done(pgorm_db *db, pgorm_op *op, const pgorm_error *err);
 
+/* Whether sql starts with transaction control (BEGIN, COMMIT, ROLLBACK,
+   SAVEPOINT, PREPARE TRANSACTION...), which raw statements refuse: on a
+   pool it would take in other requests' operations (exec.c). */
+bool pgorm_sql_is_tx_control(const char *sql);
+
 /* Drive the connection with poll() until *done becomes true (set by the
    op's complete), the connection fails, or timeout_ms (< 0: none) passes.
    0 when *done, -1 otherwise (then every pending op has been completed
