@@ -859,6 +859,21 @@ void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
    see "Relationships" below. */
 void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* Streaming find: the rows of pgorm_find(db, m, q) (fetch_links too), in
+   batches of at most `batch` rows (0: 1000) as they arrive, each batch a
+   result of its own for the callback to free (end false); then one last
+   call with end true: the remaining rows (0 or more) when err is NULL, or
+   batch NULL and the error. Memory stays bounded by a batch whatever the
+   row count. Related rows are shared within a batch (its own identity
+   map), not across batches. Refused when the links lead back to m (a
+   cycle: its rows must stay in one result). The statement occupies its
+   connection until its last row (on a pool other work goes to the other
+   connections); behind PgBouncer it is one statement and needs nothing
+   more. */
+typedef void (*pgorm_stream_cb)(pgorm_result *batch, bool end, const pgorm_error *err,
+                                pgorm_fn fn, void *ud);
+void pgorm_find_stream(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
+                       size_t batch, pgorm_stream_cb cb, pgorm_fn fn, void *ud);
 /* Find by primary key: `key` is a struct of the model whose key columns are
    set (other fields are ignored). Not found: a result with 0 rows. */
 void pgorm_get(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_result_cb cb,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "codegen/emit_rel.h"
+#include "codegen/emit_stream.h"
 #include "codegen/emit_upsert.h"
 #include "codegen/gen.h"
 #include "migrate/ddl.h"
@@ -340,6 +341,7 @@ static void emit_model(cg_out *o, const cg_plan *p, const cg_model *cm)
     cg_printf(o, "typedef pgorm_query %s;\n", cm->query);
     emit_calls(o, cm);
     cg_emit_upsert_decls(o, cm);
+    cg_emit_stream_decls(o, cm);
     emit_preds(o, p, cm);
     cg_emit_upsert_preds(o, cm);
 }

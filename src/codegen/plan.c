@@ -258,6 +258,9 @@ static pgorm_codegen_status plan_names(planner *pl, cg_model *cm)
     CLAIM(cm->upsert, "%s_upsert", snake);
     CLAIM(cm->upsert_sync, "%s_upsert_sync", snake);
     CLAIM(cm->unique_names_var, "%s_unique_names", snake);
+    CLAIM(cm->stream, "%s_stream", snake);
+    CLAIM(cm->stream_cb, "%sStreamCb", cm->type);
+    CLAIM(cm->stream_deliver, "%s_stream_deliver", snake);
 
     /* Macros replace any identifier, struct members included. */
     for (size_t i = 0; i < cm->ncols; i++) {

@@ -148,6 +148,10 @@ typedef struct cg_model {
     const char *upsert_sync;       /* "book_upsert_sync" */
     const char *unique_names_var;  /* "book_unique_names" */
     const char **unique_names;     /* parallel to unique */
+    /* streaming (emit_stream.c) */
+    const char *stream;            /* "book_stream" */
+    const char *stream_cb;         /* "BookStreamCb" */
+    const char *stream_deliver;    /* "book_stream_deliver" */
 } cg_model;
 
 typedef struct cg_plan {

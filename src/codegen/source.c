@@ -1,6 +1,7 @@
 /* <base>.pgorm.c: the descriptor tables and the typed calls, each a thin
  * layer over the generic runtime call of the same name. */
 #include "codegen/emit_rel.h"
+#include "codegen/emit_stream.h"
 #include "codegen/emit_upsert.h"
 #include "codegen/gen.h"
 #include "migrate/ddl.h"
@@ -305,6 +306,7 @@ void cg_emit_source(cg_out *o, const cg_plan *p)
         emit_desc(o, p, cm);
         emit_calls(o, cm);
         cg_emit_upsert_defs(o, cm);
+        cg_emit_stream_defs(o, cm);
     }
     cg_emit_rel_source(o, p);
 }

@@ -26,18 +26,47 @@ typedef struct links_op {
     /* pgorm_backref: the row whose BackReference receives the rows */
     char *fill_row;
     const pgorm_rel_desc *fill_rel;
+    /* pgorm_find_stream: batches of at most `batch` rows go to scb */
+    pgorm_stream_cb scb;
+    size_t batch;
 } links_op;
+
+/* A full batch of a stream goes to its callback; the next rows go into a
+   new result, with an identity map of their own (a batch holds no pointer
+   into another, so each can be freed alone). */
+static int cut_batch(links_op *op, pgorm_error *err)
+{
+    pgorm_result *next = pgorm_result_new(op->res->model);
+    if (!next) {
+        pgorm_error_set(err, PGORM_ERR_NOMEM, "%s: out of memory starting a batch", op->what);
+        return -1;
+    }
+    pgorm_result *full = op->res;
+    op->res = next;
+    if (op->dec_ready)
+        link_decoder_free(&op->dec);
+    op->dec_ready = false;
+    op->scb(full, false, NULL, op->fn, op->ud);
+    return 0;
+}
 
 static int links_result(pgorm_op *o, const PGresult *pg, pgorm_error *err)
 {
     links_op *op = (links_op *)o;
-    if (op->plan.root->nkids == 0)
-        return pgorm_result_add_rows(op->res, pg, err); /* plain rows: the CRUD decoder */
-    if (!op->dec_ready) {
-        link_decoder_init(&op->dec, &op->plan, op->res, op->what);
-        op->dec_ready = true;
+    int rc;
+    if (op->plan.root->nkids == 0) {
+        rc = pgorm_result_add_rows(op->res, pg, err); /* plain rows: the CRUD decoder */
+    } else {
+        if (!op->dec_ready) {
+            link_decoder_init(&op->dec, &op->plan, op->res, op->what);
+            op->dec_ready = true;
+        }
+        rc = link_decode_rows(&op->dec, pg, err);
     }
-    return link_decode_rows(&op->dec, pg, err);
+    /* single-row mode: one row at a time, so a batch is never overfull */
+    if (rc == 0 && op->scb && pgorm_result_count(op->res) >= op->batch)
+        rc = cut_batch(op, err);
+    return rc;
 }
 
 static void links_complete(pgorm_op *o, const pgorm_error *err)
@@ -57,7 +86,9 @@ static void links_complete(pgorm_op *o, const pgorm_error *err)
     if (op->dec_ready)
         link_decoder_free(&op->dec);
     op->dec_ready = false;
-    if (op->cb)
+    if (op->scb)
+        op->scb(res, true, err, op->fn, op->ud);
+    else if (op->cb)
         op->cb(res, err, op->fn, op->ud);
     else
         pgorm_result_free(res);
@@ -75,8 +106,16 @@ static void later_rows(pgorm_db *db, const pgorm_error *err, pgorm_fn f1, pgorm_
         ((pgorm_result_cb)f1)(NULL, err, f2, ud);
 }
 
-static links_op *links_new(pgorm_db *db, const pgorm_model_desc *root, const char *what,
-                           pgorm_result_cb cb, pgorm_fn fn, void *ud)
+static void later_stream(pgorm_db *db, const pgorm_error *err, pgorm_fn f1, pgorm_fn f2,
+                         void *ud)
+{
+    (void)db;
+    if (f1)
+        ((pgorm_stream_cb)f1)(NULL, true, err, f2, ud);
+}
+
+static links_op *links_new_(pgorm_db *db, const pgorm_model_desc *root, const char *what,
+                            pgorm_result_cb cb, pgorm_stream_cb scb, pgorm_fn fn, void *ud)
 {
     links_op *op = db ? pgorm_calloc(1, sizeof *op) : NULL;
     if (op && !(op->res = pgorm_result_new(root))) {
@@ -85,16 +124,24 @@ static links_op *links_new(pgorm_db *db, const pgorm_model_desc *root, const cha
     }
     if (!op) {
         pgorm_db_fail_later(db, db ? PGORM_ERR_NOMEM : PGORM_ERR_INVALID,
-                            db ? NULL : "pgorm: the database handle is NULL", later_rows,
-                            (pgorm_fn)cb, fn, ud);
+                            db ? NULL : "pgorm: the database handle is NULL",
+                            scb ? later_stream : later_rows, scb ? (pgorm_fn)scb : (pgorm_fn)cb,
+                            fn, ud);
         return NULL;
     }
     pgorm_op_init(&op->op, &links_vtbl);
     op->what = what;
     op->cb = cb;
+    op->scb = scb;
     op->fn = fn;
     op->ud = ud;
     return op;
+}
+
+static links_op *links_new(pgorm_db *db, const pgorm_model_desc *root, const char *what,
+                           pgorm_result_cb cb, pgorm_fn fn, void *ud)
+{
+    return links_new_(db, root, what, cb, NULL, fn, ud);
 }
 
 /* Finish the statement (or deliver the builder's error) and submit. */
@@ -164,6 +211,38 @@ void pgorm_links_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query
     pgorm_sqlb b;
     pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_find");
     if (!link_plan_build(&op->plan, m, q, &b)) {
+        link_sql_select(&b, &op->plan);
+        pgorm_sqlb_where(&b, &q->where);
+        order_and_page(&b, q, false);
+    }
+    links_submit(db, op, &b);
+}
+
+void pgorm_find_stream(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
+                       size_t batch, pgorm_stream_cb cb, pgorm_fn fn, void *ud)
+{
+    if (!cb) {
+        /* nothing could own the batches */
+        pgorm_db_fail_later(db, PGORM_ERR_INVALID, "pgorm_find_stream: the callback is NULL",
+                            later_stream, NULL, fn, ud);
+        return;
+    }
+    links_op *op = links_new_(db, m, "pgorm_find_stream", NULL, cb, fn, ud);
+    if (!op)
+        return;
+    static const pgorm_query all = {0};
+    if (!q)
+        q = &all;
+    op->batch = batch ? batch : 1000;
+    pgorm_sqlb b;
+    pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_find_stream");
+    if (!link_plan_build(&op->plan, m, q, &b)) {
+        if (op->plan.root->shared)
+            pgorm_sqlb_fail(&b, PGORM_ERR_INVALID,
+                            "the links lead back to %s (a cycle), whose rows must then stay in "
+                            "one result: stream it without that path (.links) or with a "
+                            "lower .depth, or use pgorm_find",
+                            m->name);
         link_sql_select(&b, &op->plan);
         pgorm_sqlb_where(&b, &q->where);
         order_and_page(&b, q, false);
