@@ -42,8 +42,8 @@ void cg_emit_stream_defs(cg_out *o, const cg_model *cm)
     const char *t = cm->rows;
     cg_printf(o,
               "\n/* A streamed batch to the user's typed callback (kept in fn). */\n"
-              "static void %s(pgorm_result *res, bool end, const pgorm_error *err, pgorm_fn "
-              "fn, void *ud)\n{\n"
+              "static void %s(pgorm_result *res, bool end, const pgorm_error *err,\n"
+              "    pgorm_fn fn, void *ud)\n{\n"
               "    %s cb = (%s)fn;\n"
               "    %s *rows = res ? %s(res) : NULL;\n"
               "    if (res && !rows) {\n"
