@@ -941,8 +941,9 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud);
 /* The rows of the BackReference m->rels[rel] of `row` (a struct of m whose
    key is set): SELECT ... FROM <target> WHERE <fk> = <row's key>, then
-   q's where, order (by key when none), limit, offset and fetch_links, as in
-   pgorm_find (q == NULL: all of them). On success row's BackReference is
+   q's where, order (by key when none), limit, offset, columns (bits of
+   the related model) and fetch_links, as in pgorm_find (q == NULL: all of
+   them). On success row's BackReference is
    set to them (items into the result, count, loaded = true) before the
    callback runs: `row` must stay valid until then. */
 void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
