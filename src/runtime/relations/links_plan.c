@@ -221,9 +221,8 @@ static uint64_t followed_fks(const link_node *n, const pgorm_model_desc *m)
 static void layout(link_node *n, const pgorm_model_desc *root, uint64_t mask)
 {
     const pgorm_model_desc *m = n->m;
-    n->cols = m == root ? mask
-              : m->ncolumns >= 64 ? UINT64_MAX
-                                  : (UINT64_C(1) << m->ncolumns) - 1;
+    uint64_t all = m->ncolumns >= 64 ? UINT64_MAX : (UINT64_C(1) << m->ncolumns) - 1;
+    n->cols = m == root ? mask : all;
     n->ncols = count_bits(n->cols);
     n->pkf = n->pk < 0 ? -1 : (int)count_bits(n->cols & ((UINT64_C(1) << n->pk) - 1));
     n->span = n->ncols;
