@@ -69,6 +69,28 @@ static seen seen_new(void)
     return (seen){.ordered = true, .links_ok = true, .shared_in_batch = true};
 }
 
+typedef struct col_seen {
+    int calls;
+    size_t rows;
+    bool subset_ok;
+} col_seen;
+
+static void on_title_only(NovelRows *rows, bool end, const pgorm_error *err, void *ud)
+{
+    (void)end;
+    col_seen *c = ud;
+    c->calls++;
+    assert_null(err);
+    if (rows->columns != (NOVEL_ID | NOVEL_TITLE))
+        c->subset_ok = false;
+    for (size_t i = 0; i < rows->count; i++)
+        if (!rows->items[i].title || rows->items[i].id <= 0 || rows->items[i].has_pages ||
+            rows->items[i].writer.key != 0)
+            c->subset_ok = false;
+    c->rows += rows->count;
+    novel_rows_free(rows);
+}
+
 static const char *WANT = "SELECT n.id, n.title, w.name, x.name FROM novel n JOIN writer w ON "
                           "w.id = n.writer_id LEFT JOIN nation x ON x.code = w.nation_id "
                           "WHERE n.pages > 100 ORDER BY n.id";
@@ -114,6 +136,14 @@ static void test_stream_with_links(void **state)
     assert_int_equal(s.rows, 1000);
     assert_int_equal(s.batches, 1);
     assert_int_equal(s.end_rows, 0);
+
+    /* a column subset holds in every batch */
+    col_seen c = {0, 0, true};
+    novel_stream(f.db, &(NovelQuery){.columns = NOVEL_TITLE}, 300, on_title_only, &c);
+    assert_int_equal(pgorm_db_run_sync(f.db, 20000), 0);
+    assert_int_equal(c.rows, 1000);
+    assert_int_equal(c.calls, 4);
+    assert_true(c.subset_ok);
     lt_close(&f);
 }
 

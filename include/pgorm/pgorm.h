@@ -349,6 +349,20 @@ typedef struct pgorm_query {
     pgorm_order order[PGORM_MAX_ORDER]; /* zero: no ORDER BY */
     int64_t limit;                    /* 0: no limit */
     int64_t offset;
+    /* Column subset: bits of the model found (BOOK_ID | BOOK_TITLE); 0: every
+       column. Only these are read into the rows, plus what must be there:
+       the primary key always (the identity map, lazy loads, back references
+       and update by key all need it), and with fetch_links the foreign key
+       columns of the ForeignKeys it follows from the model's rows (so ref and
+       key agree). Every other column is zero / NULL (has_ flags false, char *
+       and bytea NULL): pgorm_result_columns() (generated: <Model>Rows.columns)
+       says which are filled. It applies to every row of the model found in
+       the result (also one reached again through a link, as in a cycle);
+       rows of other models are read whole. ORDER BY and WHERE may name any
+       column. A bit the model does not have is refused before anything is
+       sent (PGORM_ERR_INVALID). pgorm_backref takes the bits of the related
+       model (the rows it returns). */
+    uint64_t columns;
     bool fetch_links;                 /* fill relations in the same statement (below) */
     int depth;                        /* fetch_links levels: 0 means 1, at most PGORM_MAX_DEPTH */
     const char *const *links;         /* NULL: all links; else NULL-terminated field names,
@@ -373,6 +387,10 @@ size_t pgorm_result_count(const pgorm_result *r); /* 0 for NULL */
 void *pgorm_result_alloc(pgorm_result *r, size_t size);
 /* Free the rows and everything they point to. NULL is fine. */
 void pgorm_result_free(pgorm_result *r);
+/* The columns of the model read into the rows, as column bits: every
+   column unless the query chose a subset (pgorm_query.columns; then those,
+   the key, and the foreign keys fetch_links follows). 0 for NULL. */
+uint64_t pgorm_result_columns(const pgorm_result *r);
 
 /* Any function pointer, carried untouched (generated code keeps the user's
    typed callback here and calls it from a typed trampoline). */
@@ -848,8 +866,9 @@ void pgorm_notify(pgorm_db *db, const char *channel, const char *payload, pgorm_
    n == 0 sends nothing and gives an empty result. */
 void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
                   pgorm_result_cb cb, pgorm_fn fn, void *ud);
-/* SELECT <every column> FROM t [WHERE q->where] [ORDER BY q->order]
-   [LIMIT q->limit] [OFFSET q->offset]. q == NULL: every row, unordered.
+/* SELECT <every column, or q->columns> FROM t [WHERE q->where]
+   [ORDER BY q->order] [LIMIT q->limit] [OFFSET q->offset]. q == NULL: every
+   row, unordered.
    Predicates: CMP (=, <>, <, <=, >, >=; a NULL char * or bytea value is
    refused: use IS_NULL / NOT_NULL), IS_NULL, NOT_NULL, IN (column =
    ANY($k), one array parameter of any length; n == 0 matches nothing),
@@ -1064,8 +1083,9 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud);
 /* The rows of the BackReference m->rels[rel] of `row` (a struct of m whose
    key is set): SELECT ... FROM <target> WHERE <fk> = <row's key>, then
-   q's where, order (by key when none), limit, offset and fetch_links, as in
-   pgorm_find (q == NULL: all of them). On success row's BackReference is
+   q's where, order (by key when none), limit, offset, columns (bits of
+   the related model) and fetch_links, as in pgorm_find (q == NULL: all of
+   them). On success row's BackReference is
    set to them (items into the result, count, loaded = true) before the
    callback runs: `row` must stay valid until then. */
 void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,

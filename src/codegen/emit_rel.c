@@ -73,7 +73,8 @@ static const char *doc(cg_out *o, const cg_plan *p, const cg_model *cm, const cg
     if (!more)
         return cg_sfmt(o,
                        "The %s rows whose %s is row (%s.%s), selected by q like %s: .where, "
-                       ".order (by key when none), .limit, .offset, .fetch_links; q NULL: all "
+                       ".order (by key when none), .limit, .offset, .columns, .fetch_links; q "
+                       "NULL: all "
                        "of them. row->%s is set to them when the callback runs: `row` must stay "
                        "valid until then, and the items live in the callback's rows.",
                        t->type, fk, t->type, fk, t->fn[CG_FIND], mem);

@@ -265,8 +265,9 @@ static const char *fn_doc(cg_out *o, const cg_model *cm, cg_fn fn)
     case CG_FIND:
         return cg_sfmt(o,
                        "The rows q selects: .where (the filters below), .order (columns "
-                       "as bits, e.g. %s), .limit, .offset, and .fetch_links to fill the "
-                       "relations in the same statement.",
+                       "as bits, e.g. %s), .limit, .offset, .columns (read only these and the "
+                       "key: rows->columns says which are filled), and .fetch_links to fill "
+                       "the relations in the same statement.",
                        bit);
     case CG_GET:
         return "The row with this primary key: the callback gets 0 or 1 rows.";
@@ -302,7 +303,9 @@ static void emit_calls(cg_out *o, const cg_model *cm)
               "typedef struct %s {\n    %s *items;\n    size_t count;\n"
               "    pgorm_result *result;\n"
               "    bool *inserted; /* upsert: items[i] was inserted (else updated); NULL "
-              "otherwise */\n} %s;\n\n",
+              "otherwise */\n"
+              "    uint64_t columns; /* read into items (column bits): all unless .columns "
+              "chose */\n} %s;\n\n",
               cm->rows, cm->type, cm->rows);
     cg_printf(o, "/* Runs once: with rows (owned by the callback) and err NULL, or with rows "
                  "NULL and an error. */\n");
@@ -337,7 +340,8 @@ static void emit_model(cg_out *o, const cg_plan *p, const cg_model *cm)
     cg_printf(o, "\n/* What the generic runtime knows of %s: columns, keys, relations. */\n",
               cm->type);
     cg_printf(o, "extern const pgorm_model_desc %s;\n\n", cm->desc);
-    cg_printf(o, "/* .where, .order, .limit, .offset, .fetch_links: see pgorm_query. */\n");
+    cg_printf(o, "/* .where, .order, .limit, .offset, .columns, .fetch_links: see pgorm_query. "
+                 "*/\n");
     cg_printf(o, "typedef pgorm_query %s;\n", cm->query);
     emit_calls(o, cm);
     cg_emit_upsert_decls(o, cm);

@@ -150,6 +150,7 @@ static void emit_helpers(cg_out *o, const cg_model *cm)
               "        rows->count = pgorm_result_count(res);\n"
               "        rows->result = res;\n"
               "        rows->inserted = pgorm_result_inserted_flags(res);\n"
+              "        rows->columns = pgorm_result_columns(res);\n"
               "    }\n"
               "    return rows;\n}\n",
               t, cm->rows_of, t);

@@ -173,8 +173,13 @@ void pgorm_find_plain(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query
     if (q->limit < 0 || q->offset < 0)
         pgorm_sqlb_fail(&b, PGORM_ERR_INVALID, "limit %lld and offset %lld must not be negative",
                         (long long)q->limit, (long long)q->offset);
+    uint64_t cols = pgorm_sqlb_read_mask(&b, q->columns);
     if (!pgorm_sqlb_failed(&b)) {
-        select_from(&b);
+        op->res->columns = cols; /* what the decoder reads, and the caller is told */
+        pgorm_sqlb_puts(&b, "SELECT ");
+        pgorm_sqlb_columns(&b, cols);
+        pgorm_sqlb_puts(&b, " FROM ");
+        pgorm_sqlb_table(&b);
         pgorm_sqlb_where(&b, &q->where);
         pgorm_sqlb_order(&b, q->order, PGORM_MAX_ORDER);
         if (q->limit > 0) {

@@ -6,12 +6,18 @@
 #include "runtime/codec/codec.h"
 #include "runtime/core/op.h"
 
+static uint64_t every_column(const pgorm_model_desc *m)
+{
+    return m->ncolumns >= 64 ? UINT64_MAX : (UINT64_C(1) << m->ncolumns) - 1;
+}
+
 pgorm_result *pgorm_result_new(const pgorm_model_desc *m)
 {
     pgorm_result *r = pgorm_calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->model = m;
+    r->columns = m && m->ncolumns ? every_column(m) : 0;
     pgorm_arena_init(&r->arena, 0);
     return r;
 }
@@ -24,6 +30,11 @@ void *pgorm_result_items(const pgorm_result *r)
 size_t pgorm_result_count(const pgorm_result *r)
 {
     return r ? r->count : 0;
+}
+
+uint64_t pgorm_result_columns(const pgorm_result *r)
+{
+    return r ? r->columns : 0;
 }
 
 void *pgorm_result_alloc(pgorm_result *r, size_t size)
@@ -78,40 +89,60 @@ int pgorm_result_permute(pgorm_result *r, const size_t *from)
     return 0;
 }
 
-int pgorm_decode_check(const pgorm_model_desc *m, const PGresult *res, int first,
-                       pgorm_error *err)
+static size_t count_bits(uint64_t v)
+{
+    size_t n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+int pgorm_decode_check_cols(const pgorm_model_desc *m, uint64_t cols, const PGresult *res,
+                            int first, pgorm_error *err)
 {
     int nf = PQnfields(res);
-    if (first < 0 || (size_t)nf < (size_t)first + m->ncolumns) {
+    size_t want = count_bits(cols & every_column(m));
+    if (first < 0 || (size_t)nf < (size_t)first + want) {
         pgorm_error_set(err, PGORM_ERR_DECODE,
                         "decoding %s: the result has %d columns, %zu expected from column %d",
-                        m->name, nf, m->ncolumns, first);
+                        m->name, nf, want, first);
         return -1;
     }
+    int col = first;
     for (size_t i = 0; i < m->ncolumns; i++) {
+        if (!(cols & (UINT64_C(1) << i)))
+            continue;
         const pgorm_column_desc *c = &m->columns[i];
-        int col = first + (int)i;
         Oid oid = PQftype(res, col);
         if (!pgorm_codec_accepts(c->type, oid)) {
-            const char *want = pgorm_codec_name(c->type);
+            const char *want_type = pgorm_codec_name(c->type);
             pgorm_error_set(err, PGORM_ERR_DECODE,
                             "decoding %s.%s (result column %d \"%s\"): the server sent type "
                             "OID %u, the model expects %s (is the database schema out of "
                             "date with the model?)",
                             m->name, c->name, col, PQfname(res, col), (unsigned)oid,
-                            want ? want : "an unknown type");
+                            want_type ? want_type : "an unknown type");
             return -1;
         }
+        col++;
     }
     return 0;
 }
 
-int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, int first,
-                     void *dst, pgorm_arena *a, pgorm_error *err)
+int pgorm_decode_check(const pgorm_model_desc *m, const PGresult *res, int first,
+                       pgorm_error *err)
 {
+    return pgorm_decode_check_cols(m, every_column(m), res, first, err);
+}
+
+int pgorm_decode_row_cols(const pgorm_model_desc *m, uint64_t cols, const PGresult *res, int row,
+                          int first, void *dst, pgorm_arena *a, pgorm_error *err)
+{
+    int col = first;
     for (size_t i = 0; i < m->ncolumns; i++) {
+        if (!(cols & (UINT64_C(1) << i)))
+            continue;
         const pgorm_column_desc *c = &m->columns[i];
-        int col = first + (int)i;
         char why[160];
         bool oom = false;
         if (pgorm_codec_decode_column(c, PQftype(res, col), PQfformat(res, col),
@@ -122,8 +153,15 @@ int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, in
                             "decoding %s.%s (row %d): %s", m->name, c->name, row, why);
             return -1;
         }
+        col++;
     }
     return 0;
+}
+
+int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, int first,
+                     void *dst, pgorm_arena *a, pgorm_error *err)
+{
+    return pgorm_decode_row_cols(m, every_column(m), res, row, first, dst, a, err);
 }
 
 int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err)
@@ -135,7 +173,7 @@ int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err
         r->row_checked = false; /* a whole result, or the end of a statement */
     if (n == 0)
         return 0;
-    if (!(single && r->row_checked) && pgorm_decode_check(m, res, 0, err))
+    if (!(single && r->row_checked) && pgorm_decode_check_cols(m, r->columns, res, 0, err))
         return -1;
     r->row_checked = single;
     char *items = pgorm_result_push(r, (size_t)n);
@@ -144,7 +182,8 @@ int pgorm_result_add_rows(pgorm_result *r, const PGresult *res, pgorm_error *err
         return -1;
     }
     for (int i = 0; i < n; i++)
-        if (pgorm_decode_row(m, res, i, 0, items + (size_t)i * m->struct_size, &r->arena, err))
+        if (pgorm_decode_row_cols(m, r->columns, res, i, 0, items + (size_t)i * m->struct_size,
+                                  &r->arena, err))
             return -1;
     return 0;
 }

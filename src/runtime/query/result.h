@@ -7,8 +7,10 @@
  * copies in the arena; the items array grows geometrically (once per
  * PGresult in whole-result mode).
  *
- * Columns of a model are read from `ncolumns` consecutive result columns
- * starting at `first`, in descriptor order (the SELECT lists them so).
+ * Columns of a model are read from consecutive result columns starting at
+ * `first`, in descriptor order (the SELECT lists them so): every column, or
+ * with a column mask (pgorm_query.columns) only the masked ones; the others
+ * stay zero in the struct.
  */
 #ifndef PGORM_RUNTIME_RESULT_H
 #define PGORM_RUNTIME_RESULT_H
@@ -24,6 +26,10 @@ struct pgorm_result {
     char *items; /* count items of model->struct_size bytes (pgorm_malloc'd) */
     size_t count;
     size_t cap;
+    /* The columns read into the items (column bits): every column of the
+       model unless a find chose a subset (pgorm_query.columns). Decoding
+       reads these, in descriptor order. */
+    uint64_t columns;
     /* Upsert results only (NULL otherwise; upsert.c): for each of the count
        rows, in the arena, its pgorm_upsert_outcome, its inserted flag and
        the index of the input row it came from. */
@@ -56,7 +62,14 @@ int pgorm_decode_check(const pgorm_model_desc *m, const PGresult *res, int first
    column, or PGORM_ERR_NOMEM). Call pgorm_decode_check on res first. */
 int pgorm_decode_row(const pgorm_model_desc *m, const PGresult *res, int row, int first,
                      void *dst, pgorm_arena *a, pgorm_error *err);
-/* Check and decode every row of res (columns from 0) onto the end of r.
+/* The same for the columns in `cols` only (column bits), read from
+   consecutive result columns from `first`. */
+int pgorm_decode_check_cols(const pgorm_model_desc *m, uint64_t cols, const PGresult *res,
+                            int first, pgorm_error *err);
+int pgorm_decode_row_cols(const pgorm_model_desc *m, uint64_t cols, const PGresult *res, int row,
+                          int first, void *dst, pgorm_arena *a, pgorm_error *err);
+/* Check and decode every row of res (r->columns, from result column 0)
+   onto the end of r.
    res may be a PGRES_SINGLE_TUPLE of single-row mode: then only the first
    row of the statement is checked (the final PGRES_TUPLES_OK re-arms the
    check for the next statement). */

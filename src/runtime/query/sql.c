@@ -100,6 +100,26 @@ void pgorm_sqlb_columns(pgorm_sqlb *b, uint64_t mask)
     }
 }
 
+uint64_t pgorm_sqlb_read_mask(pgorm_sqlb *b, uint64_t columns)
+{
+    if (pgorm_sqlb_failed(b))
+        return 0;
+    const pgorm_model_desc *m = b->m;
+    uint64_t all = m->ncolumns >= 64 ? UINT64_MAX : (UINT64_C(1) << m->ncolumns) - 1;
+    if (columns == 0)
+        return all;
+    if (columns & ~all) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        ".columns 0x%llx has bits %s does not have (0x%llx; its %zu columns "
+                        "are 0x%llx): use the model's own column bits",
+                        (unsigned long long)columns, m->name,
+                        (unsigned long long)(columns & ~all), m->ncolumns,
+                        (unsigned long long)all);
+        return 0;
+    }
+    return columns | (m->pk_mask & all);
+}
+
 /* ---------------------------------------------------------------- */
 /* Parameters                                                        */
 

@@ -52,6 +52,10 @@ void pgorm_sqlb_puts(pgorm_sqlb *b, const char *s);
 void pgorm_sqlb_table(pgorm_sqlb *b);                /* "book" */
 void pgorm_sqlb_column(pgorm_sqlb *b, size_t col);   /* [alias.]"title" */
 void pgorm_sqlb_columns(pgorm_sqlb *b, uint64_t mask); /* "a", "b" in model order */
+/* The columns a find of b->m reads for pgorm_query.columns: every column
+   for 0, else `columns` plus the key columns. A bit b->m does not have
+   fails b (PGORM_ERR_INVALID naming the bits) and gives 0. */
+uint64_t pgorm_sqlb_read_mask(pgorm_sqlb *b, uint64_t columns);
 
 /* Parameters: each appends "$n" to the text. */
 /* The value at v, of type t (NULL pointer types become an SQL NULL). */

@@ -42,6 +42,7 @@ static int cut_batch(links_op *op, pgorm_error *err)
         return -1;
     }
     pgorm_result *full = op->res;
+    next->columns = full->columns; /* the same statement: the same columns */
     op->res = next;
     if (op->dec_ready)
         link_decoder_free(&op->dec);
@@ -156,6 +157,8 @@ static void links_submit(pgorm_db *db, links_op *op, pgorm_sqlb *b)
         return;
     }
     pgorm_sqlb_free(b);
+    if (op->plan.root)
+        op->res->columns = op->plan.root->cols; /* read, and told to the caller */
     op->op.prepare = true;
     /* Row by row: libpq then never holds the whole result (whose heap glibc
        gives back to the OS after each PQclear, to fault it in again on the

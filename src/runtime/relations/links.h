@@ -12,8 +12,9 @@
  *   WHERE <q->where on t0> ORDER BY ... LIMIT ... OFFSET ...
  *
  * Each node of the tree is a model reached through one relation. A node's
- * FIELDS, in a result row or in a record, are: its model's columns in
- * descriptor order, then for each child, in order, a ForeignKey child's
+ * FIELDS, in a result row or in a record, are: its model's columns read
+ * (`cols`: every column, or for the model found a pgorm_query.columns
+ * subset) in descriptor order, then for each child, in order, a ForeignKey child's
  * fields inline (a JOIN) or ONE array-of-records field for a BackReference
  * child. The SQL writer and the decoder both walk the tree in that order,
  * so they always agree.
@@ -47,6 +48,9 @@ struct link_node {
     const pgorm_rel_desc *rel; /* how it hangs off its parent; NULL at the root */
     unsigned alias;            /* t<alias> in the SQL */
     int pk;                    /* the key column when it is one column, else -1 */
+    uint64_t cols;             /* the columns read (column bits; the key always) */
+    size_t ncols;              /* how many: the node's first fields */
+    int pkf;                   /* the key's field among them (pk >= 0), else -1 */
     bool left;                 /* FORWARD: LEFT JOIN (nullable here or above) */
     bool shared;               /* rows go through the identity map */
     size_t span;               /* fields this node takes (see above) */
@@ -62,8 +66,8 @@ typedef struct link_plan {
     unsigned nnodes;
 } link_plan;
 
-/* Build the tree for a find on m with q's fetch_links, depth and links
-   (fetch_links false: the root alone). Errors (a depth out of range, an
+/* Build the tree for a find on m with q's fetch_links, depth, links and
+   columns (fetch_links false: the root alone). Errors (a depth out of range, an
    unknown link name, too many links, a relation whose models have no
    single-column key) go to b as PGORM_ERR_INVALID. 0 or -1. Release the
    plan with link_plan_free, also on failure. */

@@ -73,7 +73,7 @@ static int nomem(link_decoder *d, pgorm_error *err, const link_node *n)
 static const char *row_key(link_decoder *d, const link_node *n, const link_field *f,
                            size_t *len)
 {
-    const link_field *k = &f[n->pk];
+    const link_field *k = &f[n->pkf];
     if (k->len < 0)
         return NULL;
     pgorm_buf_reset(&d->key);
@@ -93,7 +93,7 @@ static int decode_forward(link_decoder *d, const link_node *k, const link_field 
                           char *parent, bool checked, pgorm_error *err)
 {
     void **ref = (void **)(void *)(parent + k->rel->ref_offset);
-    if (k->pk < 0 || f[k->pk].len < 0) {
+    if (k->pkf < 0 || f[k->pkf].len < 0) {
         *ref = NULL; /* NULL foreign key (LEFT JOIN found nothing) */
         return 0;
     }
@@ -227,10 +227,14 @@ static int bad_type(link_decoder *d, const link_node *n, size_t i, Oid oid, pgor
 static int check_types(link_decoder *d, const link_node *n, const link_field *f,
                        pgorm_error *err)
 {
-    for (size_t i = 0; i < n->m->ncolumns; i++)
-        if (!pgorm_codec_accepts(n->m->columns[i].type, f[i].oid))
-            return bad_type(d, n, i, f[i].oid, err);
-    size_t at = n->m->ncolumns;
+    size_t at = 0;
+    for (size_t i = 0; i < n->m->ncolumns; i++) {
+        if (!(n->cols & (UINT64_C(1) << i)))
+            continue;
+        if (!pgorm_codec_accepts(n->m->columns[i].type, f[at].oid))
+            return bad_type(d, n, i, f[at].oid, err);
+        at++;
+    }
     for (size_t i = 0; i < n->nkids; i++) {
         const link_node *k = &n->kids[i];
         if (k->rel->kind == PGORM_REL_FORWARD) {
@@ -251,17 +255,20 @@ static int decode_node(link_decoder *d, const link_node *n, const link_field *f,
                        bool checked, pgorm_error *err)
 {
     const pgorm_model_desc *m = n->m;
+    size_t at = 0; /* the field of column i: the columns read, in order */
     for (size_t i = 0; i < m->ncolumns; i++) {
+        if (!(n->cols & (UINT64_C(1) << i)))
+            continue;
         const pgorm_column_desc *c = &m->columns[i];
+        const link_field *fl = &f[at++];
         char why[160];
         bool oom = false;
-        if (!checked && !pgorm_codec_accepts(c->type, f[i].oid))
-            return bad_type(d, n, i, f[i].oid, err);
-        if (pgorm_codec_decode_column(c, f[i].oid, 1, f[i].v, f[i].len, f[i].len < 0, dst,
+        if (!checked && !pgorm_codec_accepts(c->type, fl->oid))
+            return bad_type(d, n, i, fl->oid, err);
+        if (pgorm_codec_decode_column(c, fl->oid, 1, fl->v, fl->len, fl->len < 0, dst,
                                       &d->res->arena, &oom, why, sizeof why))
             return fail(d, err, oom ? PGORM_ERR_NOMEM : PGORM_ERR_DECODE, n, i, why);
     }
-    size_t at = m->ncolumns;
     for (size_t i = 0; i < n->nkids; i++) {
         const link_node *k = &n->kids[i];
         if (k->rel->kind == PGORM_REL_FORWARD) {
@@ -282,7 +289,7 @@ static int fill_missing(link_decoder *d, const link_node *n, const link_field *f
                         bool checked, pgorm_error *err)
 {
     char *row = dst;
-    size_t at = n->m->ncolumns;
+    size_t at = n->ncols;
     for (size_t i = 0; i < n->nkids; i++) {
         const link_node *k = &n->kids[i];
         if (k->rel->kind == PGORM_REL_FORWARD) {
@@ -290,7 +297,7 @@ static int fill_missing(link_decoder *d, const link_node *n, const link_field *f
             int rc = 0;
             if (!*ref)
                 rc = decode_forward(d, k, f + at, row, checked, err);
-            else if (k->pk >= 0 && f[at + (size_t)k->pk].len >= 0)
+            else if (k->pkf >= 0 && f[at + (size_t)k->pkf].len >= 0)
                 rc = fill_missing(d, k, f + at, *ref, checked, err);
             if (rc)
                 return -1;

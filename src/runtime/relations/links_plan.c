@@ -129,7 +129,6 @@ static int build(builder *bd, link_node *n, int levels, bool all)
     link_plan *p = bd->p;
     const pgorm_model_desc *m = n->m;
     n->pk = link_single_pk(m);
-    n->span = m->ncolumns;
     if (levels == 0 || m->nrels == 0)
         return 0;
     if (m->nrels > 64) {
@@ -188,9 +187,50 @@ static int build(builder *bd, link_node *n, int levels, bool all)
             bd->prefix.data[plen] = '\0';
         if (rc)
             return -1;
-        n->span += fwd ? k->span : 1;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Columns: which each node reads, and so its fields                  */
+
+static size_t count_bits(uint64_t v)
+{
+    size_t n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+/* The foreign key columns of the ForeignKeys followed from nodes of m. */
+static uint64_t followed_fks(const link_node *n, const pgorm_model_desc *m)
+{
+    uint64_t fks = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const link_node *k = &n->kids[i];
+        if (n->m == m && k->rel->kind == PGORM_REL_FORWARD)
+            fks |= UINT64_C(1) << k->rel->fk_column;
+        fks |= followed_fks(k, m);
+    }
+    return fks;
+}
+
+/* Every node of the model found reads `mask`, the others every column;
+   then the node's fields: its columns, a ForeignKey child's fields, one
+   array per BackReference child. */
+static void layout(link_node *n, const pgorm_model_desc *root, uint64_t mask)
+{
+    const pgorm_model_desc *m = n->m;
+    uint64_t all = m->ncolumns >= 64 ? UINT64_MAX : (UINT64_C(1) << m->ncolumns) - 1;
+    n->cols = m == root ? mask : all;
+    n->ncols = count_bits(n->cols);
+    n->pkf = n->pk < 0 ? -1 : (int)count_bits(n->cols & ((UINT64_C(1) << n->pk) - 1));
+    n->span = n->ncols;
+    for (size_t i = 0; i < n->nkids; i++) {
+        link_node *k = &n->kids[i];
+        layout(k, root, mask);
+        n->span += k->rel->kind == PGORM_REL_FORWARD ? k->span : 1;
+    }
 }
 
 /* Rows of a model go through the identity map when the model is reached
@@ -259,8 +299,15 @@ int link_plan_build(link_plan *p, const pgorm_model_desc *m, const pgorm_query *
         rc = -1;
     }
     pgorm_buf_free(&bd.prefix);
-    if (!rc)
-        rc = finish(p, p->root, b);
+    if (!rc) {
+        /* a column subset: the key (in the mask already) and the foreign
+           keys of the links followed, so that ref and key agree */
+        uint64_t mask = pgorm_sqlb_read_mask(b, q ? q->columns : 0);
+        if (q && q->columns)
+            mask |= followed_fks(p->root, m);
+        layout(p->root, m, mask);
+        rc = pgorm_sqlb_failed(b) ? -1 : finish(p, p->root, b);
+    }
     return rc;
 }
 
@@ -284,9 +331,13 @@ static void joins(pgorm_sqlb *b, const link_node *n);
 /* The node's fields, comma-separated. */
 static void fields(pgorm_sqlb *b, const link_node *n)
 {
+    bool first = true;
     for (size_t i = 0; i < n->m->ncolumns; i++) {
-        if (i)
+        if (!(n->cols & (UINT64_C(1) << i)))
+            continue;
+        if (!first)
             pgorm_sqlb_puts(b, ", ");
+        first = false;
         col(b, n->alias, n->m, i);
     }
     for (size_t i = 0; i < n->nkids; i++) {
