@@ -797,8 +797,10 @@ void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
    Predicates: CMP (=, <>, <, <=, >, >=; a NULL char * or bytea value is
    refused: use IS_NULL / NOT_NULL), IS_NULL, NOT_NULL, IN (column =
    ANY($k), one array parameter of any length; n == 0 matches nothing),
-   LIKE / ILIKE (text columns), AND / OR (no children: TRUE / FALSE), NOT.
-   Each order entry is exactly one column bit; the list ends at the first
+   LIKE / ILIKE (text columns), AND / OR (no children: TRUE / FALSE), NOT,
+   and across relations REL_FK / REL_ANY / REL_NONE / REL_COUNT (correlated
+   subqueries; also in count, update_where, delete_where and back
+   references). Each order entry is exactly one column bit; the list ends at the first
    0. With q->fetch_links the relations are filled in the same statement:
    see "Relationships" below. */
 void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
@@ -967,7 +969,9 @@ bool *pgorm_result_inserted_flags(const pgorm_result *r);
  * every relation at every level, else a NULL-terminated list of relation
  * names of the model found ("author": it and everything below it to the
  * depth) or paths ("author.country": below author, only country). Back
- * reference items are ordered by their key. Identity map: within one
+ * reference items are ordered by their key. q->link_opts filters, orders
+ * and pages the items of a fetched back reference, and filters a fetched
+ * ForeignKey (see pgorm_link_opts). Identity map: within one
  * result a related row is one struct however often it is reached (1000
  * books by 100 authors: 100 Author structs); the same row reached again
  * through a deeper path gets the links that path adds. A back reference's
