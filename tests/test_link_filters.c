@@ -727,6 +727,62 @@ static void test_refused(void **state)
     lt_close(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* Out of memory: every allocation failing in turn                     */
+
+static void oom_scenario(void *ctx)
+{
+    const char *conninfo = ctx;
+    pgorm_db *db = lt_oom_connect(conninfo);
+    if (!db)
+        return;
+    pgorm_error err = {0};
+    WriterRows *wr = NULL;
+    int rc = writer_find_sync(
+        db,
+        &(WriterQuery){.where = writer_novels_any(novel_press_where(press_name_eq("p"))),
+                       .fetch_links = true,
+                       .depth = 2,
+                       .link_opts = PGORM_LINK_OPTS(
+                           {.path = "novels", .where = novel_pages_gt(5),
+                            .order = {PGORM_DESC(NOVEL_PAGES)}, .limit = 1},
+                           {.path = "novels.editor", .where = writer_name_eq("b"), .inner = true},
+                           {.path = "nation", .where = nation_code_eq("fr")})},
+        &wr, &err);
+    if (rc == 0) {
+        assert_int_equal(wr->count, 1);
+        assert_int_equal(wr->items[0].novels.count, 1);
+    }
+    writer_rows_free(wr);
+    lt_oom_ok(rc, &err);
+    int64_t n = 0;
+    rc = novel_update_where_sync(db, &(Novel){.pages = 11, .has_pages = true}, NOVEL_PAGES,
+                                 novel_writer_where(writer_novels_count_gt(1)), &n, &err);
+    lt_oom_ok(rc, &err);
+    /* refused: unknown relation (the list of names is built) */
+    rc = writer_find_sync(db,
+                          &(WriterQuery){.fetch_links = true,
+                                         .link_opts = PGORM_LINK_OPTS({.path = "nope"})},
+                          &wr, &err);
+    assert_int_equal(rc, -1);
+    assert_true(err.code == PGORM_ERR_INVALID || err.code == PGORM_ERR_NOMEM);
+    pgorm_error_clear(&err);
+    pgorm_db_free(db);
+}
+
+static void test_oom_walk(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    lt_open(&f, "relf_oom");
+    pgt_exec(f.c, "INSERT INTO writer (name) VALUES ('a'), ('b');"
+                  "INSERT INTO press (name) VALUES ('p');"
+                  "INSERT INTO novel (title, pages, writer_id, editor_id, press_id) VALUES "
+                  "('n1', 10, 1, 2, 1), ('n2', 20, 1, NULL, NULL), ('n3', 30, 2, 1, NULL);");
+    pgt_oom_walk(oom_scenario, f.d.conninfo, 20);
+    lt_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_link_opts_backref),
         cmocka_unit_test(test_link_opts_forward),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
