@@ -109,6 +109,18 @@ static void test_sql_shape(void **state)
         "t5.\"id\" = \"t0\".\"editor_id\")");
     link_plan_free(&p);
     pgorm_sqlb_free(&b);
+
+    /* a table named like an alias: the subquery's alias skips its name */
+    pgorm_model_desc t1 = writer_model;
+    t1.table = "t0";
+    pgorm_buf_reset(&vals);
+    pgorm_sqlb_init(&b, &vals, &t1, "test");
+    w = pgorm_rel_pred_(PGORM_PRED_REL_NONE, &t1, 1, PGORM_EQ, 0, NULL, 0);
+    pgorm_sqlb_where(&b, &w);
+    assert_false(pgorm_sqlb_failed(&b));
+    assert_string_equal(b.sql.data, " WHERE NOT EXISTS (SELECT 1 FROM \"novel\" t1 WHERE "
+                                    "t1.\"writer_id\" = \"t0\".\"id\")");
+    pgorm_sqlb_free(&b);
     pgorm_buf_free(&vals);
 }
 
@@ -305,6 +317,41 @@ static void test_rel_preds_update_delete(void **state)
     assert_int_equal(pgt_query_int(f.c, "SELECT count(*) FROM novel n JOIN writer w ON w.id = "
                                         "n.writer_id WHERE w.nation_id = 'br' AND n.pages > 400"),
                      0);
+    lt_close(&f);
+}
+
+/* In an upsert's condition too: update a novel only when its writer is
+   French. */
+static void test_rel_preds_upsert(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    lt_open(&f, "relf_upsert");
+    lt_fill(&f);
+    pgorm_error err = {0};
+    /* novel 1 is by writer 2 (Japan), novel 4 by writer 5 (France) */
+    assert_int_equal(pgt_query_int(f.c, "SELECT count(*) FROM novel n JOIN writer w ON w.id = "
+                                        "n.writer_id WHERE (n.id, w.nation_id) IN ((1, 'jp'), "
+                                        "(4, 'fr'))"),
+                     2);
+    Novel rows[] = {{.id = 1, .title = "one", .writer = {.key = 2}},
+                    {.id = 4, .title = "four", .writer = {.key = 5}}};
+    NovelRows *out = NULL;
+    lt_count_start(&f);
+    pgt_ok(novel_upsert_sync(f.db, rows, 2,
+                             &(pgorm_upsert){.conflict = NOVEL_ID,
+                                             .update = NOVEL_TITLE,
+                                             .where = novel_writer_where(
+                                                 writer_nation_where(nation_code_eq("fr")))},
+                             &out, &err),
+           &err, "novel_upsert_sync");
+    assert_int_equal(lt_count(&f, NULL), 1);
+    assert_int_equal(out->count, 1);
+    assert_int_equal(out->items[0].id, 4);
+    novel_rows_free(out);
+    assert_int_equal(pgt_query_int(f.c, "SELECT count(*) FROM novel WHERE (id = 1 AND title = "
+                                        "'novel 1') OR (id = 4 AND title = 'four')"),
+                     2);
     lt_close(&f);
 }
 
@@ -789,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_sql_shape),
         cmocka_unit_test(test_rel_preds_find_count),
         cmocka_unit_test(test_rel_preds_update_delete),
+        cmocka_unit_test(test_rel_preds_upsert),
         cmocka_unit_test(test_link_opts_backref),
         cmocka_unit_test(test_link_opts_forward),
         cmocka_unit_test(test_refused),
