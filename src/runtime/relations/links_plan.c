@@ -7,6 +7,11 @@
  * named ones at that level). Cycles (Store -> manager -> Store) end at the
  * depth like any other path; the identity map makes the repeated rows the
  * same structs.
+ *
+ * Options per link (q->link_opts) are hung on their nodes once the tree is
+ * built: a BackReference's where / order / limit / offset go into its
+ * ARRAY(...) subquery, a ForeignKey's where into its JOIN's ON (a LEFT
+ * JOIN unless inner; nested in parentheses below an optional row).
  */
 #include <stdio.h>
 #include <string.h>
