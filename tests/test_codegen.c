@@ -302,6 +302,15 @@ static void test_cli_name_clashes(void **state)
                      "}\n"
                      "model size_t {\n"
                      "  v  int8 @id\n" /* a get parameter named like a local */
+                     "}\n"
+                     "model Shelf {\n"
+                     "  id          serial @id\n"
+                     "  books_count int4\n" /* shelf_books_count_gt is its filter */
+                     "  books       BackReference[Tome]\n"
+                     "}\n"
+                     "model Tome {\n"
+                     "  id    serial @id\n"
+                     "  shelf ForeignKey[Shelf]\n"
                      "}\n");
     char *out = NULL;
     assert_int_equal(gen(&out, "'%s' -o '%s'", path, tmp), 0);
@@ -318,6 +327,13 @@ static void test_cli_name_clashes(void **state)
         "typedef struct KwRowsRows {\n    KwRows *items;",
         "typedef struct size_t_ size_t_;",
         "void size_t_get(pgorm_db *db, int64_t v_, size_t_RowsCb cb, void *ud);",
+        /* the filters across relations come after the column filters */
+        "static inline pgorm_pred shelf_books_count_gt(int32_t v)",
+        "static inline pgorm_pred shelf_books_count_gt_(int64_t n)",
+        "#define shelf_books_any(...) \\\n",
+        "#define shelf_books_count_where(op, n, ...) \\\n",
+        "#define tome_shelf_where(...) \\\n"
+        "    pgorm_rel_pred_(PGORM_PRED_REL_FK, &tome_model, 0, PGORM_EQ, 0, \\\n",
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         if (!strstr(h, expect[i]))
@@ -329,6 +345,28 @@ static void test_cli_name_clashes(void **state)
              PGORM_SOURCE_DIR, tmp, tmp);
     if (pgt_run(cmd, &out) != 0)
         fail_msg("the generated code does not compile:\n%s", out);
+    free(out);
+    /* the relation filters and link options, used as a user would */
+    snprintf(path, sizeof path, "%s/use.c", tmp);
+    write_file(path, "#include \"clash.pgorm.h\"\n"
+                     "ShelfQuery q(void);\n"
+                     "ShelfQuery q(void)\n{\n"
+                     "    static const pgorm_link_opts opts[] = {{.path = \"books\", .limit = 5}, {0}};\n"
+                     "    pgorm_pred t = tome_shelf_where(shelf_id_eq(1));\n"
+                     "    (void)t;\n"
+                     "    (void)PGORM_LINK_OPTS({.path = \"books\", .where = tome_id_gt(1)});\n"
+                     "    return (ShelfQuery){.where = PGORM_OR(shelf_books_any(PGORM_ALL),\n"
+                     "                            shelf_books_none(tome_id_lt(3)),\n"
+                     "                            shelf_books_count_where(PGORM_GT, 2, tome_id_gt(1)),\n"
+                     "                            shelf_books_count_gt_(4)),\n"
+                     "                        .fetch_links = true, .link_opts = opts};\n"
+                     "}\n");
+    snprintf(cmd, sizeof cmd,
+             "cc -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -pedantic "
+             "-c -o /dev/null -I'%s/include' -I'%s' '%s/use.c'",
+             PGORM_SOURCE_DIR, tmp, tmp);
+    if (pgt_run(cmd, &out) != 0)
+        fail_msg("the relation filters do not compile:\n%s", out);
     free(out);
     rm_rf(tmp);
 }

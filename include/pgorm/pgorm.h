@@ -259,6 +259,21 @@ typedef enum pgorm_pred_kind {
        incoming one, in an upsert's condition only (pgorm_upsert.where).
        PGORM_EQ / PGORM_NE are NULL-safe there (IS [NOT] DISTINCT FROM). */
     PGORM_PRED_EXCLUDED,
+    /* Across a relation of `model`: `column` is the index of the relation
+       in model->rels, kids[0] (nkids 1; nkids 0: no filter) a predicate on
+       the relation's target model, which may itself hold relation
+       predicates (each level a correlated subquery with its own alias).
+       Built by the generated <model>_<rel>_where / _any / _none / _count_*.
+       REL_FK: the ForeignKey's row exists and matches (a NULL key never
+         does): EXISTS (SELECT 1 FROM target tN WHERE tN.key = fk AND kid).
+       REL_ANY / REL_NONE: some / no row of the BackReference matches:
+         [NOT] EXISTS (SELECT 1 FROM target tN WHERE tN.fk = key AND kid).
+       REL_COUNT: the number of matching rows of the BackReference compared
+         with value.i64 by `op`: (SELECT count(*) ...) <op> $k. */
+    PGORM_PRED_REL_FK,
+    PGORM_PRED_REL_ANY,
+    PGORM_PRED_REL_NONE,
+    PGORM_PRED_REL_COUNT,
 } pgorm_pred_kind;
 
 typedef enum pgorm_cmp {
@@ -286,15 +301,42 @@ typedef union pgorm_value {
 
 typedef struct pgorm_pred {
     pgorm_pred_kind kind;
-    pgorm_cmp op;
+    pgorm_cmp op;         /* CMP, EXCLUDED, REL_COUNT */
     const struct pgorm_model_desc *model;
-    uint32_t column;      /* index into model->columns */
-    pgorm_value value;    /* CMP, LIKE, ILIKE */
+    uint32_t column;      /* index into model->columns; REL_*: into model->rels */
+    pgorm_value value;    /* CMP, LIKE, ILIKE; REL_COUNT: value.i64 */
     const void *array;    /* IN: a C array of the column's value type */
     size_t n;             /* IN: its length */
-    const struct pgorm_pred *kids; /* AND, OR, NOT */
+    const struct pgorm_pred *kids; /* AND, OR, NOT; REL_*: the target's predicate */
     size_t nkids;
 } pgorm_pred;
+
+/* The predicate every row matches (the zero value), e.g. as the filter of
+   a relation predicate: author_books_any(PGORM_ALL). */
+#define PGORM_ALL ((pgorm_pred){.kind = PGORM_PRED_NONE})
+
+/* A relation predicate (see PGORM_PRED_REL_*); the generated
+   <model>_<rel>_... macros call it with the kid in a compound literal
+   (nkids must be 1: more is refused when the statement is built). */
+static inline pgorm_pred pgorm_rel_pred_(pgorm_pred_kind kind, const struct pgorm_model_desc *m,
+                                         uint32_t rel, pgorm_cmp op, int64_t n,
+                                         const struct pgorm_pred *kids, size_t nkids)
+{
+    pgorm_pred p = {0};
+    p.kind = kind;
+    p.model = m;
+    p.column = rel;
+    p.op = op;
+    p.value.i64 = n;
+    p.kids = kids;
+    p.nkids = kids ? nkids : 0;
+    return p;
+}
+/* The generated macros' argument list: the predicates in a compound
+   literal, and how many. */
+#define PGORM_REL_KIDS_(...) \
+    (const pgorm_pred[]){__VA_ARGS__}, \
+        sizeof((const pgorm_pred[]){__VA_ARGS__}) / sizeof(pgorm_pred)
 
 static inline pgorm_pred pgorm_and_(const pgorm_pred *kids, size_t n)
 {
@@ -344,6 +386,33 @@ typedef struct pgorm_order {
 #define PGORM_ASC(column) {(column), false}
 #define PGORM_DESC(column) {(column), true}
 
+/* Options of one fetched link (pgorm_query.link_opts), named by its path
+   as in .links: "books", "books.publisher". Zero fields change nothing.
+   - BackReference: `where` (on its target model) keeps the items that
+     match; `order` orders them (zero: by key); `limit` / `offset` page
+     them, per parent row ("each author with its 5 newest books").
+   - ForeignKey: `where` keeps the related row only when it matches. By
+     default the parent is kept, with ref == NULL when it does not match (a
+     LEFT JOIN); with `inner` the parent is dropped instead (a JOIN: a row
+     of the find, or an item of a back reference; a related row reached
+     through another ForeignKey is then absent in turn, ref == NULL, unless
+     that link is `inner` too). order / limit / offset are refused there.
+   The link must be fetched (.fetch_links, within .depth and .links), or
+   the find is refused before anything is sent. Still one statement, and
+   the find's own limit / offset still count its rows. */
+typedef struct pgorm_link_opts {
+    const char *path;                   /* NULL ends the list */
+    pgorm_pred where;
+    pgorm_order order[PGORM_MAX_ORDER];
+    int64_t limit;                      /* 0: no limit */
+    int64_t offset;
+    bool inner;
+} pgorm_link_opts;
+
+/* .link_opts = PGORM_LINK_OPTS({.path = "books", .limit = 5}, {...}):
+   the entries in a compound literal, with the ending {0}. */
+#define PGORM_LINK_OPTS(...) ((const pgorm_link_opts[]){__VA_ARGS__, {0}})
+
 typedef struct pgorm_query {
     pgorm_pred where;                 /* zero: every row */
     pgorm_order order[PGORM_MAX_ORDER]; /* zero: no ORDER BY */
@@ -367,6 +436,8 @@ typedef struct pgorm_query {
     int depth;                        /* fetch_links levels: 0 means 1, at most PGORM_MAX_DEPTH */
     const char *const *links;         /* NULL: all links; else NULL-terminated field names,
                                          "author" or a path "author.country" */
+    const pgorm_link_opts *link_opts; /* NULL, or options per fetched link, ended by an
+                                         entry whose path is NULL (PGORM_LINK_OPTS) */
 } pgorm_query;
 
 /* ------------------------------------------------------------------ */
@@ -872,8 +943,10 @@ void pgorm_insert(pgorm_db *db, const pgorm_model_desc *m, void *rows, size_t n,
    Predicates: CMP (=, <>, <, <=, >, >=; a NULL char * or bytea value is
    refused: use IS_NULL / NOT_NULL), IS_NULL, NOT_NULL, IN (column =
    ANY($k), one array parameter of any length; n == 0 matches nothing),
-   LIKE / ILIKE (text columns), AND / OR (no children: TRUE / FALSE), NOT.
-   Each order entry is exactly one column bit; the list ends at the first
+   LIKE / ILIKE (text columns), AND / OR (no children: TRUE / FALSE), NOT,
+   and across relations REL_FK / REL_ANY / REL_NONE / REL_COUNT (correlated
+   subqueries; also in count, update_where, delete_where and back
+   references). Each order entry is exactly one column bit; the list ends at the first
    0. With q->fetch_links the relations are filled in the same statement:
    see "Relationships" below. */
 void pgorm_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
@@ -1057,7 +1130,9 @@ bool *pgorm_result_inserted_flags(const pgorm_result *r);
  * every relation at every level, else a NULL-terminated list of relation
  * names of the model found ("author": it and everything below it to the
  * depth) or paths ("author.country": below author, only country). Back
- * reference items are ordered by their key. Identity map: within one
+ * reference items are ordered by their key. q->link_opts filters, orders
+ * and pages the items of a fetched back reference, and filters a fetched
+ * ForeignKey (see pgorm_link_opts). Identity map: within one
  * result a related row is one struct however often it is reached (1000
  * books by 100 authors: 100 Author structs); the same row reached again
  * through a deeper path gets the links that path adds. A back reference's

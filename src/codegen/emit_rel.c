@@ -122,6 +122,56 @@ static void body(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *
     cg_printf(o, "}\n");
 }
 
+/* The filters across a relation (see cg_rel_pred): macros for those that
+   take a predicate on the target, inline functions for the plain counts. */
+static void emit_rel_preds(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *r)
+{
+    const cg_model *t = &p->models[r->target];
+    const char *mem = member_of(cm, r);
+    if (r->kind == PGORM_REL_FORWARD) {
+        cg_comment(o, 0,
+                   cg_sfmt(o,
+                           "Filter on %s: its %s row exists and matches the %s filters given "
+                           "(%s(PGORM_ALL): any). Usable wherever a %s filter is; a filter "
+                           "of another model than %s is refused before anything is sent.",
+                           cm->type, mem, t->type, r->pred[CG_RP_WHERE], cm->type, t->type));
+        cg_printf(o, "#define %s(...) \\\n", r->pred[CG_RP_WHERE]);
+        cg_printf(o, "    pgorm_rel_pred_(PGORM_PRED_REL_FK, &%s, %zu, PGORM_EQ, 0, \\\n"
+                     "                    PGORM_REL_KIDS_(__VA_ARGS__))\n",
+                  cm->desc, r->index);
+        return;
+    }
+    cg_comment(o, 0,
+               cg_sfmt(o,
+                       "Filters on %s across %s: some (_any) or no (_none) %s row of it "
+                       "matches the filter given (PGORM_ALL: any row); the number of its "
+                       "rows compared with n (_count_gt(n) ...), or of those the filter "
+                       "matches (_count_where(PGORM_GT, n, filter)). Usable wherever a %s "
+                       "filter is; a filter of another model than %s is refused before "
+                       "anything is sent.",
+                       cm->type, mem, t->type, cm->type, t->type));
+    static const char *const kinds[] = {"PGORM_PRED_REL_ANY", "PGORM_PRED_REL_NONE"};
+    for (int k = CG_RP_ANY; k <= CG_RP_NONE; k++) {
+        cg_printf(o, "#define %s(...) \\\n", r->pred[k]);
+        cg_printf(o,
+                  "    pgorm_rel_pred_(%s, &%s, %zu, PGORM_EQ, 0, \\\n"
+                  "                    PGORM_REL_KIDS_(__VA_ARGS__))\n",
+                  kinds[k - CG_RP_ANY], cm->desc, r->index);
+    }
+    static const char *const ops[] = {"PGORM_EQ", "PGORM_NE", "PGORM_LT",
+                                      "PGORM_LE", "PGORM_GT", "PGORM_GE"};
+    for (int k = CG_RP_COUNT_EQ; k <= CG_RP_COUNT_GE; k++) {
+        cg_printf(o, "static inline pgorm_pred %s(int64_t n)\n{\n", r->pred[k]);
+        cg_printf(o,
+                  "    return pgorm_rel_pred_(PGORM_PRED_REL_COUNT, &%s, %zu, %s, n, NULL, 0);\n}\n",
+                  cm->desc, r->index, ops[k - CG_RP_COUNT_EQ]);
+    }
+    cg_printf(o, "#define %s(op, n, ...) \\\n", r->pred[CG_RP_COUNT_WHERE]);
+    cg_printf(o, "    pgorm_rel_pred_(PGORM_PRED_REL_COUNT, &%s, %zu, (op), (n), \\\n"
+                 "                    PGORM_REL_KIDS_(__VA_ARGS__))\n",
+              cm->desc, r->index);
+}
+
 static bool any_rels(const cg_plan *p)
 {
     for (size_t i = 0; i < p->nmodels; i++)
@@ -156,6 +206,7 @@ void cg_emit_rel_header(cg_out *o, const cg_plan *p)
             cg_comment(o, 0, doc(o, p, cm, r, true));
             signature(o, p, cm, r, CG_REL_MORE, ";\n");
             signature(o, p, cm, r, CG_REL_MORE_SYNC, ";\n");
+            emit_rel_preds(o, p, cm, r);
         }
     }
 }

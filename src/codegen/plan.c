@@ -423,6 +423,28 @@ static pgorm_codegen_status plan_rel_names(planner *pl, cg_model *cm)
             CLAIM(r->fn[CG_REL_MORE_SYNC], "%s_sync", r->fn[CG_REL_MORE]);
         }
     }
+    /* The relation filters, after the calls (macros among them: they also
+       stay clear of struct members). */
+    static const char *const rp_suffix[CG_RP_COUNT] = {
+        [CG_RP_WHERE] = "where",         [CG_RP_ANY] = "any",
+        [CG_RP_NONE] = "none",           [CG_RP_COUNT_EQ] = "count_eq",
+        [CG_RP_COUNT_NE] = "count_ne",   [CG_RP_COUNT_LT] = "count_lt",
+        [CG_RP_COUNT_LE] = "count_le",   [CG_RP_COUNT_GT] = "count_gt",
+        [CG_RP_COUNT_GE] = "count_ge",   [CG_RP_COUNT_WHERE] = "count_where",
+    };
+    for (size_t i = 0; i < cm->nrels; i++) {
+        cg_rel *r = &cm->rels[i];
+        const char *id = cg_ident(a, r->field->name);
+        if (!id)
+            return PGORM_CODEGEN_NOMEM;
+        for (int k = 0; k < CG_RP_COUNT; k++) {
+            if ((k == CG_RP_WHERE) != (r->kind == PGORM_REL_FORWARD))
+                continue;
+            const char *base = cg_fmt(a, "%s_%s_%s", snake, id, rp_suffix[k]);
+            if (!base || !(r->pred[k] = cg_names_claim(&pl->globals, base, &pl->all_members)))
+                return PGORM_CODEGEN_NOMEM;
+        }
+    }
     return PGORM_CODEGEN_OK;
 }
 

@@ -76,6 +76,25 @@ typedef enum cg_rel_fn {
     CG_REL_FN_COUNT
 } cg_rel_fn;
 
+/* The filters written per relation (emit_rel.c): a ForeignKey's
+   <model>_<field>_where(pred); a BackReference's <model>_<field>_any(pred),
+   _none(pred), _count_eq(n) ... _count_ge(n) and _count_where(op, n, pred).
+   The ones taking a predicate are macros (it goes into a compound literal
+   of the caller's block); NULL when the relation's kind has none. */
+typedef enum cg_rel_pred {
+    CG_RP_WHERE,
+    CG_RP_ANY,
+    CG_RP_NONE,
+    CG_RP_COUNT_EQ, /* .. CG_RP_COUNT_GE in pgorm_cmp's order */
+    CG_RP_COUNT_NE,
+    CG_RP_COUNT_LT,
+    CG_RP_COUNT_LE,
+    CG_RP_COUNT_GT,
+    CG_RP_COUNT_GE,
+    CG_RP_COUNT_WHERE,
+    CG_RP_COUNT
+} cg_rel_pred;
+
 /* One ForeignKey or BackReference. */
 typedef struct cg_rel {
     const pgorm_field *field;
@@ -84,6 +103,7 @@ typedef struct cg_rel {
     size_t fk_column; /* FORWARD: our column; BACK: the target's column */
     size_t index;     /* in the model's descriptor rels */
     const char *fn[CG_REL_FN_COUNT];
+    const char *pred[CG_RP_COUNT];
 } cg_rel;
 
 /* One field of the schema, as a member of the struct. */

@@ -173,6 +173,11 @@ void pgorm_find_plain(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query
     if (q->limit < 0 || q->offset < 0)
         pgorm_sqlb_fail(&b, PGORM_ERR_INVALID, "limit %lld and offset %lld must not be negative",
                         (long long)q->limit, (long long)q->offset);
+    if (q->link_opts && q->link_opts[0].path)
+        pgorm_sqlb_fail(&b, PGORM_ERR_INVALID,
+                        "link_opts[0] \"%s\": options for links, but .fetch_links is false "
+                        "(nothing is fetched to apply them to)",
+                        q->link_opts[0].path);
     uint64_t cols = pgorm_sqlb_read_mask(&b, q->columns);
     if (!pgorm_sqlb_failed(&b)) {
         op->res->columns = cols; /* what the decoder reads, and the caller is told */

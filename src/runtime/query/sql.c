@@ -25,8 +25,9 @@ void pgorm_sqlb_fail(pgorm_sqlb *b, pgorm_errcode code, const char *fmt, ...)
     if (b->code != PGORM_OK)
         return;
     b->code = code;
+    const pgorm_model_desc *m = b->msg_m ? b->msg_m : b->m;
     int n = snprintf(b->message, sizeof b->message, "%s(%s): ", b->what,
-                     b->m && b->m->name ? b->m->name : "?");
+                     m && m->name ? m->name : "?");
     if (n < 0 || (size_t)n >= sizeof b->message)
         return;
     va_list ap;
@@ -216,6 +217,137 @@ static const pgorm_column_desc *leaf_column(pgorm_sqlb *b, const pgorm_pred *p)
     return &b->m->columns[p->column];
 }
 
+static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth);
+
+/* The model of the first leaf below p that is not about m (NULL: none). */
+static const pgorm_model_desc *foreign_leaf(const pgorm_pred *p, const pgorm_model_desc *m,
+                                            int depth)
+{
+    if (depth > MAX_PRED_DEPTH)
+        return NULL; /* pred() says so */
+    switch (p->kind) {
+    case PGORM_PRED_NONE:
+        return NULL;
+    case PGORM_PRED_AND:
+    case PGORM_PRED_OR:
+    case PGORM_PRED_NOT:
+        for (size_t i = 0; p->kids && i < p->nkids; i++) {
+            const pgorm_model_desc *f = foreign_leaf(&p->kids[i], m, depth + 1);
+            if (f)
+                return f;
+        }
+        return NULL;
+    default:
+        return p->model == m ? NULL : p->model;
+    }
+}
+
+/* A relation predicate: a correlated subquery on the relation's target,
+   aliased afresh, whose leaves are about the target (and may cross
+   further relations, each with an alias of its own). */
+static void rel_pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
+{
+    const pgorm_model_desc *m = b->m;
+    if (p->model != m) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "a relation predicate is about model %s, not %s (build it with %s's "
+                        "functions)",
+                        p->model && p->model->name ? p->model->name : "(none)", m->name,
+                        m->name);
+        return;
+    }
+    bool fk = p->kind == PGORM_PRED_REL_FK;
+    const pgorm_rel_desc *r = m->rels && p->column < m->nrels ? &m->rels[p->column] : NULL;
+    if (!r || r->kind != (fk ? PGORM_REL_FORWARD : PGORM_REL_BACK)) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "a relation predicate names relation %u of %s, which is not a %s (%s has "
+                        "%zu relations)",
+                        p->column, m->name, fk ? "ForeignKey" : "BackReference", m->name,
+                        m->nrels);
+        return;
+    }
+    const pgorm_model_desc *t = r->target;
+    const pgorm_model_desc *keyed = fk ? t : m, *fk_in = fk ? m : t;
+    int pk = -1;
+    if (t && t->table && t->columns && t->ncolumns && t->ncolumns <= 64 && keyed->pk_mask &&
+        !(keyed->pk_mask & (keyed->pk_mask - 1))) {
+        pk = 0;
+        while (!(keyed->pk_mask & (UINT64_C(1) << pk)))
+            pk++;
+    }
+    if (pk < 0 || (size_t)pk >= keyed->ncolumns || r->fk_column >= fk_in->ncolumns) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "relation %s.%s: %s needs a one-column primary key and %s the foreign "
+                        "key column (malformed descriptor?)",
+                        m->name, r->name ? r->name : "?", keyed->name ? keyed->name : "?",
+                        fk_in->name ? fk_in->name : "?");
+        return;
+    }
+    const pgorm_pred *kid = p->nkids ? p->kids : NULL;
+    if (p->nkids > 1 || (p->nkids && !p->kids)) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "relation predicate on %s.%s: it takes one predicate on %s (has %zu)",
+                        m->name, r->name, t->name, p->nkids);
+        return;
+    }
+    const pgorm_model_desc *other = kid ? foreign_leaf(kid, t, depth + 1) : NULL;
+    if (other) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "%s.%s leads to %s, but the predicate given for it is about %s (build it "
+                        "with %s's functions)",
+                        m->name, r->name, t->name, other->name ? other->name : "(none)",
+                        t->name);
+        return;
+    }
+    if (p->kind == PGORM_PRED_REL_COUNT && !cmp_sql(p->op)) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "unknown comparison %d on the count of %s.%s",
+                        (int)p->op, m->name, r->name);
+        return;
+    }
+    /* the outer side is this level's alias, or the table itself (then no
+       alias of ours may take its name) */
+    const char *outer_name = b->alias ? b->alias : m->table;
+    char alias[16];
+    do
+        snprintf(alias, sizeof alias, "t%u", b->next_alias++);
+    while (strcmp(alias, outer_name) == 0);
+    if (p->kind == PGORM_PRED_REL_COUNT)
+        pgorm_sqlb_puts(b, "(SELECT count(*) FROM ");
+    else
+        pgorm_sqlb_puts(b, p->kind == PGORM_PRED_REL_NONE ? "NOT EXISTS (SELECT 1 FROM "
+                                                          : "EXISTS (SELECT 1 FROM ");
+    pgorm_sql_ident(&b->sql, t->table);
+    pgorm_buf_printf(&b->sql, " %s WHERE %s.", alias, alias);
+    pgorm_sql_ident(&b->sql, t->columns[fk ? (size_t)pk : r->fk_column].name);
+    pgorm_sqlb_puts(b, " = ");
+    if (b->alias) {
+        pgorm_sqlb_column(b, fk ? r->fk_column : (size_t)pk);
+    } else {
+        pgorm_sql_ident(&b->sql, m->table);
+        pgorm_buf_putc(&b->sql, '.');
+        pgorm_sql_ident(&b->sql, m->columns[fk ? r->fk_column : (size_t)pk].name);
+    }
+    if (kid && kid->kind != PGORM_PRED_NONE) {
+        pgorm_sqlb_puts(b, " AND (");
+        const pgorm_model_desc *saved_msg = b->msg_m;
+        const char *saved_alias = b->alias;
+        if (!b->msg_m)
+            b->msg_m = m;
+        b->m = t;
+        b->alias = alias;
+        pred(b, kid, depth + 1);
+        b->m = m;
+        b->alias = saved_alias;
+        b->msg_m = saved_msg;
+        pgorm_sqlb_puts(b, ")");
+    }
+    pgorm_sqlb_puts(b, ")");
+    if (p->kind == PGORM_PRED_REL_COUNT) {
+        pgorm_sqlb_puts(b, cmp_sql(p->op));
+        pgorm_sqlb_int8(b, p->value.i64);
+    }
+}
+
 static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
 {
     if (pgorm_sqlb_failed(b))
@@ -318,6 +450,12 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
         if (paren)
             pgorm_sqlb_puts(b, ")");
         return;
+    case PGORM_PRED_REL_FK:
+    case PGORM_PRED_REL_ANY:
+    case PGORM_PRED_REL_NONE:
+    case PGORM_PRED_REL_COUNT:
+        rel_pred(b, p, depth);
+        return;
     case PGORM_PRED_EXCLUDED: /* upsert_sql.c writes these itself */
         pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
                         "a comparison with the incoming row (EXCLUDED) belongs in an upsert's "
@@ -330,6 +468,21 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
 void pgorm_sqlb_pred(pgorm_sqlb *b, const pgorm_pred *p)
 {
     pred(b, p, 0);
+}
+
+void pgorm_sqlb_pred_on(pgorm_sqlb *b, const pgorm_pred *p, const pgorm_model_desc *m,
+                        const char *alias)
+{
+    const pgorm_model_desc *saved_m = b->m, *saved_msg = b->msg_m;
+    const char *saved_alias = b->alias;
+    if (!b->msg_m)
+        b->msg_m = b->m;
+    b->m = m;
+    b->alias = alias;
+    pred(b, p, 0);
+    b->m = saved_m;
+    b->alias = saved_alias;
+    b->msg_m = saved_msg;
 }
 
 void pgorm_sqlb_where(pgorm_sqlb *b, const pgorm_pred *where)

@@ -30,6 +30,11 @@ typedef struct pgorm_sqlb {
     const pgorm_model_desc *m;     /* the model the statement is about */
     const char *what;              /* the public call, for messages: "pgorm_find" */
     const char *alias;             /* qualifies column names when not NULL */
+    /* Relation predicates' subqueries are aliased t<next_alias>, t<+1>...:
+       a statement with aliases of its own (fetch_links: t0..tN) starts it
+       past them. */
+    unsigned next_alias;
+    const pgorm_model_desc *msg_m; /* named in messages instead of m when set */
     pgorm_errcode code;            /* PGORM_OK until something failed */
     char message[320];
 } pgorm_sqlb;
@@ -74,6 +79,11 @@ void pgorm_sqlb_int8(pgorm_sqlb *b, int64_t v);
 void pgorm_sqlb_where(pgorm_sqlb *b, const pgorm_pred *where);
 /* The condition alone (TRUE for a zero predicate). */
 void pgorm_sqlb_pred(pgorm_sqlb *b, const pgorm_pred *p);
+/* The condition `p` about model m, its columns qualified by `alias`
+   (b->m and b->alias are restored afterwards; messages still name the
+   statement's model). */
+void pgorm_sqlb_pred_on(pgorm_sqlb *b, const pgorm_pred *p, const pgorm_model_desc *m,
+                        const char *alias);
 /* " ORDER BY ...": entries up to the first zero column; each must be exactly
    one existing column bit. */
 void pgorm_sqlb_order(pgorm_sqlb *b, const pgorm_order *order, size_t max);

@@ -51,7 +51,10 @@ struct link_node {
     uint64_t cols;             /* the columns read (column bits; the key always) */
     size_t ncols;              /* how many: the node's first fields */
     int pkf;                   /* the key's field among them (pk >= 0), else -1 */
-    bool left;                 /* FORWARD: LEFT JOIN (nullable here or above) */
+    bool left;                 /* FORWARD: LEFT JOIN (nullable, filtered, or optional above) */
+    bool nest;                 /* FORWARD, left: its own joins go inside parentheses, since an
+                                  inner child can drop it (LEFT JOIN (t1 JOIN t2 ON ..) ON ..) */
+    const pgorm_link_opts *opts; /* the caller's options for this link, or NULL */
     bool shared;               /* rows go through the identity map */
     size_t span;               /* fields this node takes (see above) */
     link_field *scratch;       /* BACK and root: room for one record's / row's fields */
@@ -67,9 +70,11 @@ typedef struct link_plan {
 } link_plan;
 
 /* Build the tree for a find on m with q's fetch_links, depth, links and
-   columns (fetch_links false: the root alone). Errors (a depth out of range, an
-   unknown link name, too many links, a relation whose models have no
-   single-column key) go to b as PGORM_ERR_INVALID. 0 or -1. Release the
+   columns and link_opts (fetch_links false: the root alone). Errors (a
+   depth out of range, an unknown link name, too many links, a relation
+   whose models have no single-column key, options for a link not fetched
+   or that do not fit its kind, column bits the model lacks) go to b as
+   PGORM_ERR_INVALID. 0 or -1. Release the
    plan with link_plan_free, also on failure. */
 int link_plan_build(link_plan *p, const pgorm_model_desc *m, const pgorm_query *q,
                     pgorm_sqlb *b);

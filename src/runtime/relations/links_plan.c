@@ -7,7 +7,13 @@
  * named ones at that level). Cycles (Store -> manager -> Store) end at the
  * depth like any other path; the identity map makes the repeated rows the
  * same structs.
+ *
+ * Options per link (q->link_opts) are hung on their nodes once the tree is
+ * built: a BackReference's where / order / limit / offset go into its
+ * ARRAY(...) subquery, a ForeignKey's where into its JOIN's ON (a LEFT
+ * JOIN unless inner; nested in parentheses below an optional row).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/relations/links.h"
@@ -263,6 +269,150 @@ static int finish(link_plan *p, link_node *n, pgorm_sqlb *b)
     return 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* Options per link (q->link_opts)                                   */
+
+static bool filtered(const link_node *n)
+{
+    return n->opts && n->opts->where.kind != PGORM_PRED_NONE;
+}
+
+/* The node a link_opts path names (*parent: the model it hangs off), or
+   NULL with b failed. */
+static link_node *opts_node(link_plan *p, const pgorm_link_opts *o, size_t i, pgorm_sqlb *b,
+                            const pgorm_model_desc **parent)
+{
+    const char *s = o->path;
+    link_node *at = p->root;
+    if (!*s) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "link_opts[%zu] has an empty path", i);
+        return NULL;
+    }
+    while (*s) {
+        const char *dot = strchr(s, '.');
+        size_t n = dot ? (size_t)(dot - s) : strlen(s);
+        link_node *k = NULL;
+        for (size_t j = 0; j < at->nkids && !k; j++)
+            if (strlen(at->kids[j].rel->name) == n && strncmp(at->kids[j].rel->name, s, n) == 0)
+                k = &at->kids[j];
+        if (!k) {
+            const pgorm_model_desc *m = at->m;
+            bool known = false;
+            pgorm_buf names = PGORM_BUF_INIT;
+            for (size_t j = 0; j < m->nrels; j++) {
+                if (!m->rels[j].name)
+                    continue;
+                known |= strlen(m->rels[j].name) == n && strncmp(m->rels[j].name, s, n) == 0;
+                pgorm_buf_printf(&names, "%s%s", names.len ? ", " : "", m->rels[j].name);
+            }
+            if (known)
+                pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                                "link_opts[%zu] \"%s\": %s.%.*s is not fetched by this find, so "
+                                "it takes no options (fetch it: .fetch_links, with .links and "
+                                ".depth reaching it)",
+                                i, o->path, m->name, (int)n, s);
+            else
+                pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                                "link_opts[%zu] \"%s\": %s has no relation \"%.*s\" (it has: %s)",
+                                i, o->path, m->name, (int)n, s,
+                                names.data && !names.oom ? names.data : "none");
+            pgorm_buf_free(&names);
+            return NULL;
+        }
+        *parent = at->m;
+        at = k;
+        s += n;
+        if (*s == '.' && !*++s) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "link_opts[%zu] \"%s\" ends with a '.'", i,
+                            o->path);
+            return NULL;
+        }
+    }
+    return at;
+}
+
+static int apply_opts(link_plan *p, const pgorm_query *q, pgorm_sqlb *b)
+{
+    const pgorm_link_opts *v = q->link_opts;
+    if (v[0].path && !q->fetch_links) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "link_opts[0] \"%s\": options for links, but .fetch_links is false "
+                        "(nothing is fetched to apply them to)",
+                        v[0].path);
+        return -1;
+    }
+    for (size_t i = 0; v[i].path; i++) {
+        const pgorm_link_opts *o = &v[i];
+        const pgorm_model_desc *up = NULL;
+        link_node *n = opts_node(p, o, i, b, &up);
+        if (!n)
+            return -1;
+        const char *rel = n->rel->name;
+        if (n->opts) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "link_opts[%zu] \"%s\": a second entry for the same link (merge "
+                            "them into one)",
+                            i, o->path);
+            return -1;
+        }
+        if (o->limit < 0 || o->offset < 0) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "link_opts[%zu] \"%s\": limit %lld and offset %lld must not be "
+                            "negative",
+                            i, o->path, (long long)o->limit, (long long)o->offset);
+            return -1;
+        }
+        if (n->rel->kind == PGORM_REL_FORWARD &&
+            (o->order[0].column || o->limit || o->offset)) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "link_opts[%zu] \"%s\": %s.%s is a ForeignKey (one row): order, "
+                            "limit and offset apply to a BackReference's rows only",
+                            i, o->path, up->name, rel);
+            return -1;
+        }
+        if (n->rel->kind == PGORM_REL_BACK && o->inner) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "link_opts[%zu] \"%s\": inner applies to a ForeignKey, and "
+                            "%s.%s is a BackReference; to keep only the %s rows with matching "
+                            "%s, filter them with %s's generated <model>_%s_any() predicate",
+                            i, o->path, up->name, rel, up->name, rel, up->name, rel);
+            return -1;
+        }
+        n->opts = o;
+    }
+    return 0;
+}
+
+static bool inner_fk_kid(const link_node *n)
+{
+    for (size_t i = 0; i < n->nkids; i++)
+        if (n->kids[i].rel->kind == PGORM_REL_FORWARD && n->kids[i].opts &&
+            n->kids[i].opts->inner)
+            return true;
+    return false;
+}
+
+/* The join flags once the options are known, top-down: a ForeignKey is
+   LEFT-joined when its row may be absent (a nullable key, a LEFT-joined
+   row above, its own filter, or an inner child that can drop it), unless
+   it is inner itself; a LEFT-joined one with an inner child nests its own
+   joins in parentheses, so that the child drops it and not the row above. */
+static void set_joins(link_node *n)
+{
+    bool n_left = n->rel && n->rel->kind == PGORM_REL_FORWARD && n->left;
+    for (size_t i = 0; i < n->nkids; i++) {
+        link_node *k = &n->kids[i];
+        if (k->rel->kind == PGORM_REL_FORWARD) {
+            bool inner = k->opts && k->opts->inner;
+            bool drop = inner_fk_kid(k);
+            k->left = !inner && (n_left || filtered(k) || drop ||
+                                 (n->m->columns[k->rel->fk_column].flags & PGORM_COL_NULLABLE));
+            k->nest = k->left && drop;
+        }
+        set_joins(k);
+    }
+}
+
 int link_plan_build(link_plan *p, const pgorm_model_desc *m, const pgorm_query *q,
                     pgorm_sqlb *b)
 {
@@ -299,6 +449,11 @@ int link_plan_build(link_plan *p, const pgorm_model_desc *m, const pgorm_query *
         rc = -1;
     }
     pgorm_buf_free(&bd.prefix);
+    if (!rc && q && q->link_opts) {
+        rc = apply_opts(p, q, b);
+        if (!rc)
+            set_joins(p->root);
+    }
     if (!rc) {
         /* a column subset: the key (in the mask already) and the foreign
            keys of the links followed, so that ref and key agree */
@@ -327,6 +482,55 @@ static void col(pgorm_sqlb *b, unsigned alias, const pgorm_model_desc *m, size_t
 }
 
 static void joins(pgorm_sqlb *b, const link_node *n);
+
+/* A link's `where`, about its model at its alias (relation predicates in
+   it get aliases past the tree's). */
+static void node_where(pgorm_sqlb *b, const link_node *k)
+{
+    char alias[16];
+    snprintf(alias, sizeof alias, "t%u", k->alias);
+    pgorm_sqlb_puts(b, " AND (");
+    pgorm_sqlb_pred_on(b, &k->opts->where, k->m, alias);
+    pgorm_sqlb_puts(b, ")");
+}
+
+/* A back reference's ORDER BY (the options' order, then the key, so that
+   a page of items is well defined), LIMIT and OFFSET. */
+static void back_order_page(pgorm_sqlb *b, const link_node *k)
+{
+    const pgorm_link_opts *o = k->opts;
+    bool keyed = false;
+    if (o && o->order[0].column) {
+        char alias[16];
+        snprintf(alias, sizeof alias, "t%u", k->alias);
+        const pgorm_model_desc *saved_m = b->m, *saved_msg = b->msg_m;
+        const char *saved_alias = b->alias;
+        b->msg_m = saved_msg ? saved_msg : saved_m;
+        b->m = k->m;
+        b->alias = alias;
+        pgorm_sqlb_order(b, o->order, PGORM_MAX_ORDER);
+        for (size_t i = 0; i < PGORM_MAX_ORDER && o->order[i].column; i++)
+            keyed |= k->pk >= 0 && o->order[i].column == UINT64_C(1) << k->pk;
+        b->m = saved_m;
+        b->alias = saved_alias;
+        b->msg_m = saved_msg;
+        if (k->pk >= 0 && !keyed) {
+            pgorm_sqlb_puts(b, ", ");
+            col(b, k->alias, k->m, (size_t)k->pk);
+        }
+    } else if (k->pk >= 0) {
+        pgorm_sqlb_puts(b, " ORDER BY ");
+        col(b, k->alias, k->m, (size_t)k->pk);
+    }
+    if (o && o->limit > 0) {
+        pgorm_sqlb_puts(b, " LIMIT ");
+        pgorm_sqlb_int8(b, o->limit);
+    }
+    if (o && o->offset > 0) {
+        pgorm_sqlb_puts(b, " OFFSET ");
+        pgorm_sqlb_int8(b, o->offset);
+    }
+}
 
 /* The node's fields, comma-separated. */
 static void fields(pgorm_sqlb *b, const link_node *n)
@@ -358,10 +562,9 @@ static void fields(pgorm_sqlb *b, const link_node *n)
         col(b, k->alias, k->m, k->rel->fk_column);
         pgorm_sqlb_puts(b, " = ");
         col(b, n->alias, n->m, (size_t)n->pk);
-        if (k->pk >= 0) {
-            pgorm_sqlb_puts(b, " ORDER BY ");
-            col(b, k->alias, k->m, (size_t)k->pk);
-        }
+        if (filtered(k))
+            node_where(b, k);
+        back_order_page(b, k);
         pgorm_sqlb_puts(b, ")");
     }
 }
@@ -374,17 +577,29 @@ static void joins(pgorm_sqlb *b, const link_node *n)
         if (k->rel->kind != PGORM_REL_FORWARD)
             continue;
         pgorm_sqlb_puts(b, k->left ? " LEFT JOIN " : " JOIN ");
+        if (k->nest)
+            pgorm_sqlb_puts(b, "(");
         pgorm_sql_ident(&b->sql, k->m->table);
-        pgorm_buf_printf(&b->sql, " t%u ON ", k->alias);
+        pgorm_buf_printf(&b->sql, " t%u", k->alias);
+        if (k->nest) {
+            joins(b, k);
+            pgorm_sqlb_puts(b, ")");
+        }
+        pgorm_sqlb_puts(b, " ON ");
         col(b, k->alias, k->m, (size_t)k->pk);
         pgorm_sqlb_puts(b, " = ");
         col(b, n->alias, n->m, k->rel->fk_column);
-        joins(b, k);
+        if (filtered(k))
+            node_where(b, k);
+        if (!k->nest)
+            joins(b, k);
     }
 }
 
 void link_sql_select(pgorm_sqlb *b, const link_plan *p)
 {
+    if (b->next_alias < p->nnodes)
+        b->next_alias = p->nnodes; /* relation predicates' aliases come after the tree's */
     pgorm_sqlb_puts(b, "SELECT ");
     fields(b, p->root);
     pgorm_sqlb_puts(b, " FROM ");
