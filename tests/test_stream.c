@@ -181,6 +181,77 @@ static void test_stream_memory_bounded(void **state)
     lt_close(&f);
 }
 
+/* Everything at once: a stream of writers found through a relation filter,
+   a column subset, and each writer's 2 longest novels (per-link options);
+   one statement, and the rows SQL gives. */
+typedef struct writer_seen {
+    PGresult *want; /* writer id, then its 2 longest novels' ids (NULL when fewer) */
+    size_t rows;
+    int calls;
+    bool ok;
+} writer_seen;
+
+static void on_writers(WriterRows *rows, bool end, const pgorm_error *err, void *ud)
+{
+    (void)end;
+    writer_seen *w = ud;
+    w->calls++;
+    assert_null(err);
+    for (size_t i = 0; i < rows->count; i++) {
+        const Writer *x = &rows->items[i];
+        int r = (int)w->rows++;
+        if (r >= PQntuples(w->want) || x->id != strtoll(PQgetvalue(w->want, r, 0), NULL, 10) ||
+            x->email != NULL || !x->name || !x->novels.loaded) {
+            w->ok = false;
+            continue;
+        }
+        size_t want_n = !PQgetisnull(w->want, r, 1) + !PQgetisnull(w->want, r, 2);
+        if (x->novels.count != want_n)
+            w->ok = false;
+        for (size_t k = 0; k < x->novels.count && k < 2; k++)
+            if (x->novels.items[k].id != strtoll(PQgetvalue(w->want, r, 1 + (int)k), NULL, 10))
+                w->ok = false;
+    }
+    writer_rows_free(rows);
+}
+
+static void test_stream_with_filters_and_link_options(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    lt_open(&f, "stream_opts");
+    lt_fill(&f);
+    writer_seen w = {PQexec(f.c, "SELECT w.id, (SELECT n.id FROM novel n WHERE n.writer_id = w.id "
+                                 "ORDER BY n.pages DESC, n.id LIMIT 1), (SELECT n.id "
+                                 "FROM novel n WHERE n.writer_id = w.id ORDER BY n.pages DESC "
+                                 ", n.id LIMIT 1 OFFSET 1) FROM writer w WHERE EXISTS "
+                                 "(SELECT 1 FROM novel n WHERE n.writer_id = w.id AND n.pages > "
+                                 "400) ORDER BY w.id"),
+                     0, 0, true};
+    assert_int_equal(PQresultStatus(w.want), PGRES_TUPLES_OK);
+    assert_true(PQntuples(w.want) > 10);
+    lt_count_start(&f);
+    const char *const links[] = {"novels", NULL};
+    writer_stream(f.db,
+                  &(WriterQuery){.where = writer_novels_any(novel_pages_gt(400)),
+                                 .order = {PGORM_ASC(WRITER_ID)},
+                                 .columns = WRITER_NAME,
+                                 .fetch_links = true,
+                                 .links = links,
+                                 .link_opts = PGORM_LINK_OPTS(
+                                     {.path = "novels",
+                                      .order = {PGORM_DESC(NOVEL_PAGES)},
+                                      .limit = 2})},
+                  7, on_writers, &w);
+    assert_int_equal(pgorm_db_run_sync(f.db, 20000), 0);
+    assert_true(w.ok);
+    assert_int_equal(w.rows, (size_t)PQntuples(w.want));
+    assert_int_equal(w.calls, PQntuples(w.want) / 7 + 1);
+    assert_int_equal(lt_count(&f, NULL), 1);
+    PQclear(w.want);
+    lt_close(&f);
+}
+
 typedef struct end_rec {
     int calls, batches;
     pgorm_errcode code;
@@ -245,6 +316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_with_links),
         cmocka_unit_test(test_stream_memory_bounded),
+        cmocka_unit_test(test_stream_with_filters_and_link_options),
         cmocka_unit_test(test_stream_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
