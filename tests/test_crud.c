@@ -917,6 +917,19 @@ static void test_get_update_delete_count(void **state)
     check(pgorm_get_sync(f->orm, &book_model, &key, &res, &err), &err, "get missing");
     assert_int_equal(pgorm_result_count(res), 0);
     pgorm_result_free(res);
+    /* the text is cached per shape now: the values still change, and a
+       bad key is still refused with its own message */
+    for (int i = 0; i < 3; i++) {
+        key.id = id0 + i;
+        check(pgorm_get_sync(f->orm, &book_model, &key, &res, &err), &err, "get cached");
+        assert_int_equal(pgorm_result_count(res), 1);
+        assert_string_equal(((book *)pgorm_result_items(res))->title, titles[i]);
+        pgorm_result_free(res);
+    }
+    assert_int_equal(pgorm_get_sync(f->orm, &book_model, NULL, &res, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_INVALID);
+    assert_non_null(strstr(err.message, "the key is NULL"));
+    pgorm_error_clear(&err);
 
     /* count with and without a predicate */
     int64_t n = -1;
@@ -943,10 +956,28 @@ static void test_get_update_delete_count(void **state)
     snprintf(want, sizeof want, "Renamed|NULL|%03d|%d", (4 * 37) % 60, 4 % 6);
     assert_string_equal(s, want);
     free(s);
+    /* the same shape again (cached text), another row */
+    book row2 = {.id = id0 + 5, .title = "Renamed too", .pages = 7, .has_pages = true};
+    check(pgorm_update_sync(f->orm, &book_model, &row2, BIT(B_TITLE) | BIT(B_PAGES), &n, &err),
+          &err, "update cached");
+    assert_int_equal(n, 1);
+    snprintf(sql, sizeof sql, "SELECT title || '|' || pages FROM book WHERE id = %lld",
+             (long long)(id0 + 5));
+    s = pgt_query_text(f->c, sql);
+    assert_string_equal(s, "Renamed too|7");
+    free(s);
+    /* another mask is another shape */
     row.id = -5;
     check(pgorm_update_sync(f->orm, &book_model, &row, BIT(B_TITLE), &n, &err), &err,
           "update missing");
     assert_int_equal(n, 0);
+    row2.title = "Renamed again";
+    check(pgorm_update_sync(f->orm, &book_model, &row2, BIT(B_TITLE), &n, &err), &err,
+          "update title");
+    assert_int_equal(n, 1);
+    s = pgt_query_text(f->c, sql);
+    assert_string_equal(s, "Renamed again|7");
+    free(s);
 
     /* update where */
     book vals = {.rating = 9, .has_rating = true, .title = "Short"};

@@ -125,6 +125,16 @@ void *pgorm_db_held_get(const pgorm_db *db, const void *key);
 int pgorm_db_held_put(pgorm_db *db, const void *key, void *state);
 void pgorm_db_held_del(pgorm_db *db, const void *key, const void *state);
 
+/* Statement texts cached per pool by SHAPE (the text depends only on it,
+   sql.h), so that a hot call (get, update and delete by key) builds only
+   its parameters. `key` is the caller's bytes naming the shape (copied).
+   get: the pool's copy (borrowed: copy it, it lives as long as the pool)
+   or NULL. put: copies sql; does nothing when the cache is full
+   (PGORM_SQL_CACHE_MAX shapes) or out of memory. */
+#define PGORM_SQL_CACHE_MAX 256
+const char *pgorm_db_sql_get(const pgorm_db *db, const void *key, size_t len);
+void pgorm_db_sql_put(pgorm_db *db, const void *key, size_t len, const char *sql);
+
 /* Fill *err from a failed PGresult (SQLSTATE, message, detail, constraint...).
    Strings are new (pgorm_error_clear releases them). */
 void pgorm_error_from_result(pgorm_error *err, const PGresult *res);

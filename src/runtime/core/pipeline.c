@@ -146,7 +146,8 @@ static int send_op(pgorm_conn *cn, pgorm_op *op)
             return -1;
         s->users++;
         op->core_stmt_ref = s;
-        snprintf(op->core_stmt, sizeof op->core_stmt, "%s", s->name);
+        _Static_assert(sizeof op->core_stmt >= sizeof s->name, "statement names fit");
+        memcpy(op->core_stmt, s->name, sizeof s->name);
         op->core_state = parse ? ST_PREPARE : ST_EXEC;
         if (!PQsendQueryPrepared(c, s->name, op->nparams, op->param_values, op->param_lengths,
                                  op->param_formats, op->result_format))

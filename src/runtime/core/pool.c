@@ -61,6 +61,7 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
             goto fail;
     }
     pgorm_hmap_init(&db->held, PGORM_HMAP_U64);
+    pgorm_hmap_init(&db->sql_cache, PGORM_HMAP_BYTES_COPY);
     for (int i = 0; i < n; i++) {
         db->conns[i] = conn_new(db, i);
         if (!db->conns[i])
@@ -740,6 +741,7 @@ static void teardown(pgorm_db *pool)
     pgorm_free(pool->pfd);
     pgorm_free(pool->pfd_which);
     pgorm_hmap_free(&pool->held); /* empty: each entry's flush ran in the loop above */
+    pool_sql_cache_free(pool);
     pgorm_error_clear(&pool->connect_err);
     pgorm_free(pool->conninfo);
     pgorm_free(pool->listen_conninfo);
