@@ -754,18 +754,22 @@ static const char *const get_sql =
     "SELECT b.id, b.title, b.pages, b.published, b.author_id FROM book b WHERE b.id = $1";
 
 /* Hand-written libpq: N connections in pipeline mode, finds dealt
-   round-robin, results parsed into structs. Returns the sum of the ids. */
+   round-robin, one pipeline Sync per PQ_GROUP finds (PQpipelineSync
+   flushes: libpq 15 has no Sync without a send()), results parsed into
+   structs. Returns the sum of the ids. */
+#define PQ_GROUP 64
 static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
 {
-    int sent[POOL_MAX] = {0}, recv[POOL_MAX] = {0}, quota[POOL_MAX];
+    int sent[POOL_MAX] = {0}, recv[POOL_MAX] = {0}, quota[POOL_MAX], unsynced[POOL_MAX] = {0};
+    int syncs_sent[POOL_MAX] = {0}, syncs_recv[POOL_MAX] = {0};
     bool flushing[POOL_MAX] = {false};
     int64_t sum = 0;
     static get_row rows[NGETS];
     int nrows = 0;
     for (int i = 0; i < n; i++)
         quota[i] = NGETS / n + (i < NGETS % n);
-    int done = 0;
-    while (done < NGETS) {
+    int done = 0, syncs_out = 0;
+    while (done < NGETS || syncs_out > 0) {
         struct pollfd p[POOL_MAX];
         for (int i = 0; i < n; i++) {
             PGconn *c = cs[i];
@@ -775,9 +779,18 @@ static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
                 uint64_t be = ((uint64_t)htonl((uint32_t)id) << 32) | htonl((uint32_t)(id >> 32));
                 const char *v[1] = {(const char *)&be};
                 int len[1] = {8}, fmt[1] = {1};
-                if (!PQsendQueryPrepared(c, "get", 1, v, len, fmt, 0) || !PQpipelineSync(c))
+                if (!PQsendQueryPrepared(c, "get", 1, v, len, fmt, 0))
                     die("libpq pool", PQerrorMessage(c));
                 sent[i]++;
+                unsynced[i]++;
+                if (unsynced[i] == PQ_GROUP || sent[i] == quota[i] ||
+                    sent[i] - recv[i] == PQ_WINDOW) {
+                    if (!PQpipelineSync(c))
+                        die("libpq pool", PQerrorMessage(c));
+                    unsynced[i] = 0;
+                    syncs_sent[i]++;
+                    syncs_out++;
+                }
                 queued = true;
             }
             if (queued || flushing[i]) {
@@ -798,14 +811,14 @@ static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
                 continue;
             if (!PQconsumeInput(c))
                 die("libpq pool", PQerrorMessage(c));
-            while (recv[i] < sent[i] && !PQisBusy(c)) {
+            while (syncs_recv[i] < syncs_sent[i] && !PQisBusy(c)) {
                 PGresult *r = PQgetResult(c);
                 if (!r)
                     continue; /* end of one query's results */
                 ExecStatusType st = PQresultStatus(r);
                 if (st == PGRES_PIPELINE_SYNC) {
-                    recv[i]++;
-                    done++;
+                    syncs_recv[i]++;
+                    syncs_out--;
                 } else if (st == PGRES_TUPLES_OK && PQntuples(r) == 1) {
                     get_row *g = &rows[nrows++ % NGETS];
                     g->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -815,6 +828,8 @@ static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
                     g->published[10] = '\0';
                     g->author_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
                     sum += g->id;
+                    recv[i]++;
+                    done++;
                 } else {
                     die("libpq pool", PQresultErrorMessage(r));
                 }

@@ -370,6 +370,7 @@ bool pool_admit(pgorm_db *pool, pgorm_op *op)
     op->core_deadline = 0;
     op->core_timeout_ms = 0;
     op->core_cancel = PGORM_OK;
+    op->core_grouped = op->core_nosync = op->core_retry = op->core_retried = false;
     memset(&op->core_err, 0, sizeof op->core_err);
     pool->npending++; /* from here on, it is completed through the pool */
     if (pool->free_requested || pool->tearing_down) {

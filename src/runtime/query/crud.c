@@ -236,6 +236,7 @@ void pgorm_find_plain(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query
         }
     }
     op->op.single_row = true;
+    op->op.read_only = true;
     pgorm_crud_submit(db, op, &b);
 }
 
@@ -254,6 +255,7 @@ void pgorm_get(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_r
         select_from(&b);
         pgorm_sqlb_key(&b, key);
     }
+    op->op.read_only = true;
     submit_shape(db, op, &b, &k, cached);
 }
 
@@ -270,6 +272,7 @@ void pgorm_count(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *wher
         pgorm_sqlb_table(&b);
         pgorm_sqlb_where(&b, where);
     }
+    op->op.read_only = true;
     pgorm_crud_submit(db, op, &b);
 }
 

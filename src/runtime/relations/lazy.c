@@ -399,6 +399,7 @@ static void flush(pgorm_db *db, const pgorm_error *unused, pgorm_fn f1, pgorm_fn
     }
     pgorm_sqlb_free(&s);
     b->op.prepare = true;
+    b->op.read_only = true;
     pgorm_db_submit(db, &b->op);
 }
 
