@@ -1082,9 +1082,9 @@ static void test_grouped_reads(void **state)
         key.id = i;
         pgorm_get(f->orm, &boom_model, &key, on_boom, NULL, (void *)(intptr_t)i);
     }
-    /* not prepared yet: it goes after the group, with its own Sync */
-    pgorm_pred big = {.kind = PGORM_PRED_CMP, .model = &boom_model, .column = 1, .op = PGORM_GT};
-    pgorm_count(f->orm, &boom_model, &big, on_boom_count, NULL);
+    /* not read-only (raw SQL): never grouped, it goes after the group with
+       its own Sync */
+    pgorm_exec(f->orm, "SELECT count(*) FROM boom WHERE x > 0", 0, NULL, on_boom_count, NULL);
     assert_int_equal(pgorm_db_run_sync(f->orm, 10000), 0);
     for (int i = 1; i <= NBOOM; i++) {
         assert_int_equal(bc.n[i], 1);
@@ -1097,15 +1097,32 @@ static void test_grouped_reads(void **state)
         }
     }
     assert_int_equal(bc.n[NBOOM + 1], 1);
-    /* the count fails too: it reads row 5 */
+    /* the count fails too (it reads row 5), on its own */
     assert_int_equal(bc.code[NBOOM + 1], PGORM_ERR_SERVER);
     /* in order up to the failure; the skipped ones ran again after the
-       count, which was already on its way */
+       raw count, which was already on its way */
     for (int i = 2; i <= 5; i++)
         assert_true(bc.order[i - 1] < bc.order[i]);
     assert_true(bc.order[NBOOM + 1] < bc.order[6]);
     for (int i = 7; i <= NBOOM; i++)
         assert_true(bc.order[i - 1] < bc.order[i]);
+    /* a read-only count failing after three gets leaves them alone */
+    memset(&bc, 0, sizeof bc);
+    for (int i = 1; i <= 3; i++) {
+        key.id = i;
+        pgorm_get(f->orm, &boom_model, &key, on_boom, NULL, (void *)(intptr_t)i);
+    }
+    pgorm_pred big = {.kind = PGORM_PRED_CMP, .model = &boom_model, .column = 1, .op = PGORM_GT};
+    pgorm_count(f->orm, &boom_model, &big, on_boom_count, NULL);
+    assert_int_equal(pgorm_db_run_sync(f->orm, 10000), 0);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(bc.n[i], 1);
+        assert_int_equal(bc.code[i], PGORM_OK);
+        assert_int_equal(bc.order[i], i - 1);
+    }
+    assert_int_equal(bc.n[NBOOM + 1], 1);
+    assert_int_equal(bc.code[NBOOM + 1], PGORM_ERR_SERVER);
+    memset(&bc, 0, sizeof bc);
     /* and the connection goes on as before */
     key.id = 7;
     check(pgorm_get_sync(f->orm, &boom_model, &key, &res, &err), &err, "get after");
