@@ -5,12 +5,18 @@
  *   W1: insert 1000 books with foreign keys and get their ids back.
  *   W2: find 1000 books with their authors, as C structs.
  *   W3: upsert 1000 books by key, half new and half existing, ids back.
+ *   W4: 1000 lazy loads (book_load_author) issued in one loop turn.
+ *   W5, W6: slots for streaming and raw SQL (not built here yet).
  *   P1/P2/P4: 10,000 small finds (a book by id) issued at once on a pool of
  *   1, 2 and 4 connections; libpq: as many connections in pipeline mode,
  *   the finds dealt round-robin, one poll() over their sockets.
  *
- * Usage: pgorm_bench [runs]   (DATABASE_URL names the server; bench/run.sh
- * starts a throwaway one). Prints medians in ms and pgorm / libpq.
+ * Usage: pgorm-bench [--quick] [runs]   (DATABASE_URL names the server;
+ * bench/run.sh starts a throwaway one). Prints one JSON object per line per
+ * workload and implementation ({"workload":"W1","impl":"pgorm",
+ * "median_ms":12.9,"p90_ms":13.8,"runs":100}), then the human table:
+ * medians in ms and pgorm / libpq. --quick: a few runs after a short
+ * warm-up (CI prints the figures, never asserts them).
  * PGORM_BENCH_ONLY=<text> runs only the workloads whose name contains it
  * (to profile one of them).
  */
@@ -512,20 +518,223 @@ static bool w3_pgorm(ctx *x)
     return true;
 }
 
+/* ---------------------------------------------------------------- */
+/* W4: 1000 lazy loads issued in one loop turn (book_load_author on each of
+ * 1000 books: one statement, `= ANY($1)` of the distinct keys). libpq: the
+ * hand-written `SELECT ... FROM author WHERE id = ANY($1)` with the
+ * distinct keys as one binary int8[], text results, each author built once
+ * and every book pointed at its author by id. */
+
+static struct {
+    Book books[NBOOKS]; /* the first 1000 books, refs cleared before each run */
+    AuthorRows *rows[NBOOKS];
+    int done;
+    raw_author authors[NAUTHORS * 2];
+    raw_author *ref[NBOOKS];
+    int64_t akeys[4096];
+    int aslot[4096];
+    char strings[1 << 15];
+    bin arr;
+} w4;
+
+static void w4_prepare(ctx *x)
+{
+    static bool ready;
+    if (!ready) {
+        BookRows *found = NULL;
+        pgorm_error err = {0};
+        BookQuery q = {.limit = NBOOKS, .order = {PGORM_ASC(BOOK_ID)}};
+        if (book_find_sync(x->db, &q, &found, &err) != 0 || found->count != NBOOKS)
+            die("W4 setup", err.message ? err.message : "wrong row count");
+        memcpy(w4.books, found->items, sizeof w4.books);
+        for (int i = 0; i < NBOOKS; i++)
+            w4.books[i].title = NULL; /* points into found, freed now */
+        book_rows_free(found);
+        PGresult *r = PQprepare(x->c, "w4", "SELECT id, name, email FROM author WHERE id = ANY($1)",
+                                1, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            die("prepare w4", PQresultErrorMessage(r));
+        PQclear(r);
+        ready = true;
+    }
+    for (int i = 0; i < NBOOKS; i++)
+        w4.books[i].author.ref = NULL;
+}
+
+static unsigned w4_hash(int64_t id)
+{
+    return (unsigned)((uint64_t)id * 0x9E3779B97F4A7C15u >> 52);
+}
+
+static void w4_libpq(ctx *x)
+{
+    /* the distinct keys, in first-seen order */
+    memset(w4.aslot, 0, sizeof w4.aslot);
+    int64_t keys[NBOOKS];
+    int nkeys = 0;
+    for (int i = 0; i < NBOOKS; i++) {
+        int64_t k = w4.books[i].author.key;
+        unsigned h = w4_hash(k);
+        while (w4.aslot[h] && w4.akeys[h] != k)
+            h = (h + 1) & 4095;
+        if (!w4.aslot[h]) {
+            w4.akeys[h] = k;
+            w4.aslot[h] = -1; /* seen, not yet loaded */
+            keys[nkeys++] = k;
+        }
+    }
+    array_header(&w4.arr, 20, (uint32_t)nkeys);
+    for (int i = 0; i < nkeys; i++) {
+        bin_u32(&w4.arr, 8);
+        bin_u64(&w4.arr, (uint64_t)keys[i]);
+    }
+    const char *vals[1] = {w4.arr.p};
+    int lens[1] = {(int)w4.arr.len}, fmts[1] = {1};
+    PGresult *r = PQexecPrepared(x->c, "w4", 1, vals, lens, fmts, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != nkeys)
+        die("libpq W4", PQresultErrorMessage(r));
+    size_t used = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        raw_author *a = &w4.authors[i];
+        a->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+        for (int f = 1; f <= 2; f++) {
+            char **dst = f == 1 ? &a->name : &a->email;
+            if (PQgetisnull(r, i, f)) {
+                *dst = NULL;
+                continue;
+            }
+            size_t len = (size_t)PQgetlength(r, i, f);
+            if (used + len + 1 > sizeof w4.strings)
+                die("libpq W4", "string space");
+            *dst = memcpy(w4.strings + used, PQgetvalue(r, i, f), len + 1);
+            used += len + 1;
+        }
+        unsigned h = w4_hash(a->id);
+        while (w4.aslot[h] && w4.akeys[h] != a->id)
+            h = (h + 1) & 4095;
+        w4.aslot[h] = i + 1;
+    }
+    PQclear(r);
+    for (int i = 0; i < NBOOKS; i++) {
+        int64_t k = w4.books[i].author.key;
+        unsigned h = w4_hash(k);
+        while (w4.akeys[h] != k)
+            h = (h + 1) & 4095;
+        w4.ref[i] = w4.aslot[h] > 0 ? &w4.authors[w4.aslot[h] - 1] : NULL;
+    }
+}
+
+static void w4_loaded(AuthorRows *rows, const pgorm_error *err, void *ud)
+{
+    (void)ud;
+    if (err)
+        die("pgorm W4", err->message);
+    w4.rows[w4.done++] = rows;
+}
+
+static bool w4_pgorm(ctx *x)
+{
+    w4.done = 0;
+    for (int i = 0; i < NBOOKS; i++)
+        book_load_author(x->db, &w4.books[i], w4_loaded, NULL);
+    if (pgorm_db_run_sync(x->db, -1) != 0 || w4.done != NBOOKS)
+        die("pgorm W4", "not every load completed");
+    for (int i = 0; i < NBOOKS; i++) {
+        const Author *a = w4.books[i].author.ref;
+        if (!a || !w4.ref[i] || a->id != w4.ref[i]->id || strcmp(a->name, w4.ref[i]->name) != 0)
+            die("W4", "pgorm and libpq disagree");
+        author_rows_free(w4.rows[i]);
+    }
+    return true;
+}
+
 typedef struct workload {
-    const char *name;
+    const char *id;   /* in the JSON lines: "W1" */
+    const char *name; /* in the table */
     void (*prepare)(ctx *x); /* untimed, before each pair; may be NULL */
-    void (*libpq)(ctx *x);
+    void (*libpq)(ctx *x);   /* NULL: not built yet (skipped) */
     bool (*pgorm)(ctx *x);
 } workload;
 
 static const workload workloads[] = {
-    {"W1 insert 1000 books with FKs, ids back", w1_prepare, w1_libpq, w1_pgorm},
-    {"find 1000 books (no relations)", NULL, find_libpq, find_pgorm},
-    {"W2 find 1000 books with authors eager-loaded", NULL, w2_libpq, w2_pgorm},
-    {"W3 upsert 1000 books, half new, half existing", w3_prepare, w3_libpq, w3_pgorm},
+    {"W1", "W1 insert 1000 books with FKs, ids back", w1_prepare, w1_libpq, w1_pgorm},
+    {"find", "find 1000 books (no relations)", NULL, find_libpq, find_pgorm},
+    {"W2", "W2 find 1000 books with authors eager-loaded", NULL, w2_libpq, w2_pgorm},
+    {"W3", "W3 upsert 1000 books, half new, half existing", w3_prepare, w3_libpq, w3_pgorm},
+    {"W4", "W4 1000 lazy loads in one loop turn", w4_prepare, w4_libpq, w4_pgorm},
+    /* W5: insert 1,000,000 books, then stream them back (streaming is
+       being built separately: its functions go here). */
+    {"W5", "W5 insert 1M books, stream them back", NULL, NULL, NULL},
+    /* W6: a raw-SQL aggregate (pgorm_query_sql, being built separately). */
+    {"W6", "W6 raw-SQL aggregate", NULL, NULL, NULL},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
+
+/* ---------------------------------------------------------------- */
+/* Figures: every workload x implementation, printed as JSON lines first,
+ * then as the human table. */
+
+typedef struct figure {
+    const char *id;
+    char name[64];
+    double libpq[2], pgorm[2]; /* median, p90 (ms) */
+    int runs;
+    bool has_pgorm;
+} figure;
+
+static figure figures[16];
+static int nfigures;
+
+/* Sorts v. */
+static double percentile(double *v, int n, double p)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    if (p == 50)
+        return median(v, n);
+    int k = (int)(p / 100.0 * n + 0.999999) - 1; /* nearest rank */
+    return v[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+static void add_figure(const char *id, const char *name, double *pq, double *orm, int runs,
+                       bool has_pgorm)
+{
+    figure *f = &figures[nfigures++];
+    f->id = id;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->runs = runs;
+    f->has_pgorm = has_pgorm;
+    f->libpq[1] = percentile(pq, runs, 90);
+    f->libpq[0] = percentile(pq, runs, 50);
+    if (has_pgorm) {
+        f->pgorm[1] = percentile(orm, runs, 90);
+        f->pgorm[0] = percentile(orm, runs, 50);
+    }
+}
+
+static void print_figures(void)
+{
+    for (int i = 0; i < nfigures; i++) {
+        const figure *f = &figures[i];
+        for (int k = 0; k < 2; k++) {
+            if (k == 0 && !f->has_pgorm)
+                continue;
+            const double *v = k == 0 ? f->pgorm : f->libpq;
+            printf("{\"workload\":\"%s\",\"impl\":\"%s\",\"median_ms\":%.3f,"
+                   "\"p90_ms\":%.3f,\"runs\":%d}\n",
+                   f->id, k == 0 ? "pgorm" : "libpq", v[0], v[1], f->runs);
+        }
+    }
+    printf("\n%-48s %8s %8s %8s %5s\n", "workload (medians in ms)", "libpq", "pgorm", "ratio",
+           "runs");
+    for (int i = 0; i < nfigures; i++) {
+        const figure *f = &figures[i];
+        if (f->has_pgorm)
+            printf("%-48s %8.3f %8.3f %8.3f %5d\n", f->name, f->libpq[0], f->pgorm[0],
+                   f->pgorm[0] / f->libpq[0], f->runs);
+        else
+            printf("%-48s %8.3f %8s %8s %5d\n", f->name, f->libpq[0], "n/a", "n/a", f->runs);
+    }
+}
 
 /* ---------------------------------------------------------------- */
 /* Pools: 10,000 finds by id at once over N connections.            */
@@ -545,18 +754,22 @@ static const char *const get_sql =
     "SELECT b.id, b.title, b.pages, b.published, b.author_id FROM book b WHERE b.id = $1";
 
 /* Hand-written libpq: N connections in pipeline mode, finds dealt
-   round-robin, results parsed into structs. Returns the sum of the ids. */
+   round-robin, one pipeline Sync per PQ_GROUP finds (PQpipelineSync
+   flushes: libpq 15 has no Sync without a send()), results parsed into
+   structs. Returns the sum of the ids. */
+#define PQ_GROUP 64
 static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
 {
-    int sent[POOL_MAX] = {0}, recv[POOL_MAX] = {0}, quota[POOL_MAX];
+    int sent[POOL_MAX] = {0}, recv[POOL_MAX] = {0}, quota[POOL_MAX], unsynced[POOL_MAX] = {0};
+    int syncs_sent[POOL_MAX] = {0}, syncs_recv[POOL_MAX] = {0};
     bool flushing[POOL_MAX] = {false};
     int64_t sum = 0;
     static get_row rows[NGETS];
     int nrows = 0;
     for (int i = 0; i < n; i++)
         quota[i] = NGETS / n + (i < NGETS % n);
-    int done = 0;
-    while (done < NGETS) {
+    int done = 0, syncs_out = 0;
+    while (done < NGETS || syncs_out > 0) {
         struct pollfd p[POOL_MAX];
         for (int i = 0; i < n; i++) {
             PGconn *c = cs[i];
@@ -566,9 +779,18 @@ static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
                 uint64_t be = ((uint64_t)htonl((uint32_t)id) << 32) | htonl((uint32_t)(id >> 32));
                 const char *v[1] = {(const char *)&be};
                 int len[1] = {8}, fmt[1] = {1};
-                if (!PQsendQueryPrepared(c, "get", 1, v, len, fmt, 0) || !PQpipelineSync(c))
+                if (!PQsendQueryPrepared(c, "get", 1, v, len, fmt, 0))
                     die("libpq pool", PQerrorMessage(c));
                 sent[i]++;
+                unsynced[i]++;
+                if (unsynced[i] == PQ_GROUP || sent[i] == quota[i] ||
+                    sent[i] - recv[i] == PQ_WINDOW) {
+                    if (!PQpipelineSync(c))
+                        die("libpq pool", PQerrorMessage(c));
+                    unsynced[i] = 0;
+                    syncs_sent[i]++;
+                    syncs_out++;
+                }
                 queued = true;
             }
             if (queued || flushing[i]) {
@@ -589,14 +811,14 @@ static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
                 continue;
             if (!PQconsumeInput(c))
                 die("libpq pool", PQerrorMessage(c));
-            while (recv[i] < sent[i] && !PQisBusy(c)) {
+            while (syncs_recv[i] < syncs_sent[i] && !PQisBusy(c)) {
                 PGresult *r = PQgetResult(c);
                 if (!r)
                     continue; /* end of one query's results */
                 ExecStatusType st = PQresultStatus(r);
                 if (st == PGRES_PIPELINE_SYNC) {
-                    recv[i]++;
-                    done++;
+                    syncs_recv[i]++;
+                    syncs_out--;
                 } else if (st == PGRES_TUPLES_OK && PQntuples(r) == 1) {
                     get_row *g = &rows[nrows++ % NGETS];
                     g->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -606,6 +828,8 @@ static int64_t libpq_pool_gets(PGconn **cs, int n, int64_t first_book)
                     g->published[10] = '\0';
                     g->author_id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
                     sum += g->id;
+                    recv[i]++;
+                    done++;
                 } else {
                     die("libpq pool", PQresultErrorMessage(r));
                 }
@@ -642,7 +866,7 @@ static int64_t pgorm_pool_gets(pgorm_db *db, int64_t first_book)
     return s.sum;
 }
 
-static void pool_bench(const char *url, int runs)
+static void pool_bench(const char *url, int runs, int warmup)
 {
     static const int sizes[] = {1, 2, 4};
     PGconn *c0 = PQconnectdb(url);
@@ -650,7 +874,6 @@ static void pool_bench(const char *url, int runs)
     int64_t first_book = strtoll(PQgetvalue(m, 0, 0), NULL, 10);
     PQclear(m);
     PQfinish(c0);
-    printf("%-48s %8s %8s %8s\n", "pool: 10,000 finds by id at once", "libpq", "pgorm", "ratio");
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int n = sizes[s];
         PGconn *cs[POOL_MAX];
@@ -671,7 +894,7 @@ static void pool_bench(const char *url, int runs)
         if (!db || pgorm_db_connect_sync(db, url, &err) != 0)
             die("pgorm connect", err.message ? err.message : "out of memory");
         double *t0 = calloc((size_t)runs, sizeof(double)), *t1 = calloc((size_t)runs, sizeof(double));
-        for (int it = -3; it < runs; it++) {
+        for (int it = -warmup; it < runs; it++) {
             double a = now_ms();
             int64_t s1 = libpq_pool_gets(cs, n, first_book);
             double b = now_ms();
@@ -684,10 +907,10 @@ static void pool_bench(const char *url, int runs)
                 t1[it] = c - b;
             }
         }
+        static const char *const ids[] = {"P1", "P2", "P4"};
         char name[64];
-        snprintf(name, sizeof name, "P%d pool of %d connection%s", n, n, n > 1 ? "s" : "");
-        double pq = median(t0, runs), orm = median(t1, runs);
-        printf("%-48s %8.3f %8.3f %8.3f\n", name, pq, orm, orm / pq);
+        snprintf(name, sizeof name, "P%d 10,000 gets at once, pool of %d", n, n);
+        add_figure(ids[s], name, t0, t1, runs, true);
         free(t0);
         free(t1);
         pgorm_db_free(db);
@@ -698,10 +921,19 @@ static void pool_bench(const char *url, int runs)
 
 int main(int argc, char **argv)
 {
-    int runs = argc > 1 ? atoi(argv[1]) : 50;
+    bool quick = false;
+    int runs = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = true;
+        else if (atoi(argv[i]) > 0)
+            runs = atoi(argv[i]);
+        else
+            die("usage", "pgorm-bench [--quick] [runs]");
+    }
     if (runs < 1)
-        runs = 50;
-    const int warmup = 10;
+        runs = quick ? 5 : 50;
+    const int warmup = quick ? 2 : 10;
     const char *url = getenv("DATABASE_URL");
     if (!url)
         url = "";
@@ -748,7 +980,7 @@ int main(int argc, char **argv)
     bool available[NWORKLOADS], selected[NWORKLOADS];
     const char *only = getenv("PGORM_BENCH_ONLY");
     for (size_t w = 0; w < NWORKLOADS; w++) {
-        selected[w] = !only || strstr(workloads[w].name, only);
+        selected[w] = workloads[w].libpq && (!only || strstr(workloads[w].name, only));
         t[w][0] = calloc((size_t)runs, sizeof(double));
         t[w][1] = calloc((size_t)runs, sizeof(double));
         available[w] = true;
@@ -773,22 +1005,18 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("runs: %d (after %d warm-up), medians in ms\n", runs, warmup);
-    printf("%-48s %8s %8s %8s\n", "workload", "libpq", "pgorm", "ratio");
     for (size_t w = 0; w < NWORKLOADS; w++) {
-        double pq = median(t[w][0], runs), orm = median(t[w][1], runs);
-        if (selected[w] && available[w])
-            printf("%-48s %8.3f %8.3f %8.3f\n", workloads[w].name, pq, orm, orm / pq);
-        else if (selected[w])
-            printf("%-48s %8.3f %8s %8s\n", workloads[w].name, pq, "n/a", "n/a");
+        if (selected[w])
+            add_figure(workloads[w].id, workloads[w].name, t[w][0], t[w][1], runs,
+                       available[w]);
         free(t[w][0]);
         free(t[w][1]);
     }
     if (!only || strstr("pool", only)) {
-        int pruns = runs < 20 ? runs : 20;
-        printf("\nruns: %d, medians in ms\n", pruns);
-        pool_bench(url, pruns);
+        int pruns = quick ? 2 : runs < 20 ? runs : 20;
+        pool_bench(url, pruns, quick ? 1 : 3);
     }
+    print_figures();
     for (int i = 0; i < 4; i++)
         free(x.arr[i].p);
     pgorm_db_free(x.db);

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -G Ninja -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DPGORM_TESTS=OFF >/dev/null
-ninja -C build-bench pgorm_bench >/dev/null
+ninja -C build-bench pgorm-bench >/dev/null
 state=$(mktemp /tmp/pgorm-bench.XXXXXX)
 cleanup() { scripts/pg-cluster.sh stop "$state" >/dev/null 2>&1 || true; rm -f "$state"; }
 trap cleanup EXIT
@@ -15,4 +15,4 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL="$(cat "$(cat "$state")/conninfo")"
   export DATABASE_URL
 fi
-build-bench/bench/pgorm_bench "$@"
+build-bench/bench/pgorm-bench "$@"

@@ -917,6 +917,19 @@ static void test_get_update_delete_count(void **state)
     check(pgorm_get_sync(f->orm, &book_model, &key, &res, &err), &err, "get missing");
     assert_int_equal(pgorm_result_count(res), 0);
     pgorm_result_free(res);
+    /* the text is cached per shape now: the values still change, and a
+       bad key is still refused with its own message */
+    for (int i = 0; i < 3; i++) {
+        key.id = id0 + i;
+        check(pgorm_get_sync(f->orm, &book_model, &key, &res, &err), &err, "get cached");
+        assert_int_equal(pgorm_result_count(res), 1);
+        assert_string_equal(((book *)pgorm_result_items(res))->title, titles[i]);
+        pgorm_result_free(res);
+    }
+    assert_int_equal(pgorm_get_sync(f->orm, &book_model, NULL, &res, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_INVALID);
+    assert_non_null(strstr(err.message, "the key is NULL"));
+    pgorm_error_clear(&err);
 
     /* count with and without a predicate */
     int64_t n = -1;
@@ -943,10 +956,28 @@ static void test_get_update_delete_count(void **state)
     snprintf(want, sizeof want, "Renamed|NULL|%03d|%d", (4 * 37) % 60, 4 % 6);
     assert_string_equal(s, want);
     free(s);
+    /* the same shape again (cached text), another row */
+    book row2 = {.id = id0 + 5, .title = "Renamed too", .pages = 7, .has_pages = true};
+    check(pgorm_update_sync(f->orm, &book_model, &row2, BIT(B_TITLE) | BIT(B_PAGES), &n, &err),
+          &err, "update cached");
+    assert_int_equal(n, 1);
+    snprintf(sql, sizeof sql, "SELECT title || '|' || pages FROM book WHERE id = %lld",
+             (long long)(id0 + 5));
+    s = pgt_query_text(f->c, sql);
+    assert_string_equal(s, "Renamed too|7");
+    free(s);
+    /* another mask is another shape */
     row.id = -5;
     check(pgorm_update_sync(f->orm, &book_model, &row, BIT(B_TITLE), &n, &err), &err,
           "update missing");
     assert_int_equal(n, 0);
+    row2.title = "Renamed again";
+    check(pgorm_update_sync(f->orm, &book_model, &row2, BIT(B_TITLE), &n, &err), &err,
+          "update title");
+    assert_int_equal(n, 1);
+    s = pgt_query_text(f->c, sql);
+    assert_string_equal(s, "Renamed again|7");
+    free(s);
 
     /* update where */
     book vals = {.rating = 9, .has_rating = true, .title = "Short"};
@@ -982,6 +1013,121 @@ static void test_get_update_delete_count(void **state)
     check(pgorm_delete_where_sync(f->orm, &book_model, NULL, &n, &err), &err, "delete all");
     assert_int_equal(n, left);
     assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads sent in groups sharing one pipeline Sync                      */
+
+/* A view whose row 5 fails when read (division by zero). */
+typedef struct boom {
+    int64_t id;
+    int32_t x;
+} boom;
+static const pgorm_column_desc boom_cols[] = {
+    COL(boom, "id", "int8", PGORM_INT8, PGORM_COL_PK, id),
+    COL(boom, "x", "int4", PGORM_INT4, 0, x),
+};
+static const pgorm_model_desc boom_model = MODEL(boom, "Boom", "boom", boom_cols, 1);
+
+#define NBOOM 40
+typedef struct boom_calls {
+    int n[NBOOM + 2];
+    pgorm_errcode code[NBOOM + 2];
+    char sqlstate[NBOOM + 2][6];
+    int32_t x[NBOOM + 2];
+    int order[NBOOM + 2]; /* when each callback ran */
+    int seq;
+} boom_calls;
+static boom_calls bc;
+
+static void on_boom(pgorm_result *res, const pgorm_error *err, pgorm_fn fn, void *ud)
+{
+    (void)fn;
+    int i = (int)(intptr_t)ud;
+    bc.n[i]++;
+    bc.order[i] = bc.seq++;
+    bc.code[i] = err ? err->code : PGORM_OK;
+    if (err)
+        memcpy(bc.sqlstate[i], err->sqlstate, sizeof bc.sqlstate[i]);
+    if (res && pgorm_result_count(res) == 1)
+        bc.x[i] = ((const boom *)pgorm_result_items(res))->x;
+    pgorm_result_free(res);
+}
+
+static void on_boom_count(int64_t count, const pgorm_error *err, void *ud)
+{
+    (void)ud;
+    bc.n[NBOOM + 1]++;
+    bc.order[NBOOM + 1] = bc.seq++;
+    bc.code[NBOOM + 1] = err ? err->code : PGORM_OK;
+    bc.x[NBOOM + 1] = (int32_t)count;
+}
+
+/* Gets issued together go out in groups with one Sync. When one fails
+   (row 5), the server skips the rest of its group: they are sent again,
+   after what was queued meanwhile, and each still completes exactly once
+   with its own row. */
+static void test_grouped_reads(void **state)
+{
+    fixture *f = *state;
+    pgt_exec(f->c, "CREATE VIEW boom AS SELECT g::int8 AS id, (100 / (g - 5))::int4 AS x "
+                   "FROM generate_series(1, 40) g");
+    memset(&bc, 0, sizeof bc);
+    pgorm_result *res = NULL;
+    pgorm_error err = {0};
+    boom key = {.id = 1};
+    check(pgorm_get_sync(f->orm, &boom_model, &key, &res, &err), &err, "get (prepares)");
+    pgorm_result_free(res);
+    for (int i = 1; i <= NBOOM; i++) {
+        key.id = i;
+        pgorm_get(f->orm, &boom_model, &key, on_boom, NULL, (void *)(intptr_t)i);
+    }
+    /* not read-only (raw SQL): never grouped, it goes after the group with
+       its own Sync */
+    pgorm_exec(f->orm, "SELECT count(*) FROM boom WHERE x > 0", 0, NULL, on_boom_count, NULL);
+    assert_int_equal(pgorm_db_run_sync(f->orm, 10000), 0);
+    for (int i = 1; i <= NBOOM; i++) {
+        assert_int_equal(bc.n[i], 1);
+        if (i == 5) {
+            assert_int_equal(bc.code[i], PGORM_ERR_SERVER);
+            assert_string_equal(bc.sqlstate[i], "22012");
+        } else {
+            assert_int_equal(bc.code[i], PGORM_OK);
+            assert_int_equal(bc.x[i], 100 / (i - 5));
+        }
+    }
+    assert_int_equal(bc.n[NBOOM + 1], 1);
+    /* the count fails too (it reads row 5), on its own */
+    assert_int_equal(bc.code[NBOOM + 1], PGORM_ERR_SERVER);
+    /* in order up to the failure; the skipped ones ran again after the
+       raw count, which was already on its way */
+    for (int i = 2; i <= 5; i++)
+        assert_true(bc.order[i - 1] < bc.order[i]);
+    assert_true(bc.order[NBOOM + 1] < bc.order[6]);
+    for (int i = 7; i <= NBOOM; i++)
+        assert_true(bc.order[i - 1] < bc.order[i]);
+    /* a read-only count failing after three gets leaves them alone */
+    memset(&bc, 0, sizeof bc);
+    for (int i = 1; i <= 3; i++) {
+        key.id = i;
+        pgorm_get(f->orm, &boom_model, &key, on_boom, NULL, (void *)(intptr_t)i);
+    }
+    pgorm_pred big = {.kind = PGORM_PRED_CMP, .model = &boom_model, .column = 1, .op = PGORM_GT};
+    pgorm_count(f->orm, &boom_model, &big, on_boom_count, NULL);
+    assert_int_equal(pgorm_db_run_sync(f->orm, 10000), 0);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(bc.n[i], 1);
+        assert_int_equal(bc.code[i], PGORM_OK);
+        assert_int_equal(bc.order[i], i - 1);
+    }
+    assert_int_equal(bc.n[NBOOM + 1], 1);
+    assert_int_equal(bc.code[NBOOM + 1], PGORM_ERR_SERVER);
+    memset(&bc, 0, sizeof bc);
+    /* and the connection goes on as before */
+    key.id = 7;
+    check(pgorm_get_sync(f->orm, &boom_model, &key, &res, &err), &err, "get after");
+    assert_int_equal(((const boom *)pgorm_result_items(res))->x, 50);
+    pgorm_result_free(res);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1159,6 +1305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_zero_and_unique_violation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepared_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grouped_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_update_delete_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oom_walk, setup, teardown),

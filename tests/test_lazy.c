@@ -8,7 +8,10 @@
  *    to the same model) make ONE statement, and each callback runs once, in
  *    order, with its own row's ref set;
  *  - the same merging before a _sync drive;
- *  - refusals through the callback, and a handle freed with loads pending.
+ *  - refusals through the callback, and a handle freed with loads pending;
+ *  - rows decoded once per batch and shared: two requests for the same
+ *    row get their own structs with equal content, and freeing one result
+ *    leaves the others valid.
  */
 #include "linktest.h"
 
@@ -36,6 +39,7 @@ static void test_load_one(void **state)
     pgt_ok(novel_load_writer_sync(f.db, n, &wr, &err), &err, "novel_load_writer_sync");
     assert_int_equal(lt_count(&f, NULL), 1);
     assert_int_equal(wr->count, 1);
+    assert_true(wr->columns == WRITER_ALL_COLUMNS); /* a lazy load reads every column */
     assert_true(n->writer.ref == &wr->items[0]);
     assert_int_equal(n->writer.ref->id, 4);
     assert_string_equal(n->writer.ref->name, "writer 4");
@@ -419,6 +423,70 @@ static void oom_scenario(void *conninfo)
     assert_null(d.rows[0]);
 }
 
+/* ------------------------------------------------------------------ */
+/* Rows decoded once per batch, shared by its requests                 */
+
+static void test_shared_rows(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    lt_open(&f, "lazy_shared");
+    lt_fill(&f);
+    pgorm_error err = {0};
+    NovelRows *nr = NULL;
+    pgt_ok(novel_find_sync(f.db, &(NovelQuery){.order = {{NOVEL_ID, false}}, .limit = 300},
+                           &nr, &err),
+           &err, "novel_find_sync");
+    /* novels 1, 101 and 201 (items 0, 100, 200) are by writer 2 */
+    Novel *a = &nr->items[0], *b = &nr->items[100], *c = &nr->items[200];
+    assert_int_equal(a->writer.key, 2);
+    assert_int_equal(b->writer.key, 2);
+    assert_int_equal(c->writer.key, 2);
+    lt_count_start(&f);
+    seen sa = {0}, sb = {0}, sm = {0};
+    novel_load_writer(f.db, a, on_seen, &sa);
+    novel_load_writer(f.db, b, on_seen, &sb);
+    /* and a request of many rows naming writer 2: novels 199..202 are by
+       writers 100, 1, 2, 3 */
+    novel_load_writer_many(f.db, &nr->items[198], 4, on_seen, &sm);
+    assert_int_equal(pgorm_db_run_sync(f.db, -1), 0);
+    assert_int_equal(lt_count(&f, NULL), 1);
+    assert_int_equal(sa.calls, 1);
+    assert_int_equal(sb.calls, 1);
+    assert_int_equal(sm.calls, 1);
+    assert_int_equal(sa.count, 1);
+    assert_int_equal(sb.count, 1);
+    assert_int_equal(sm.count, 4);
+    /* each request its own struct, with equal content */
+    assert_true(a->writer.ref == &sa.rows->items[0]);
+    assert_true(b->writer.ref == &sb.rows->items[0]);
+    assert_true(a->writer.ref != b->writer.ref);
+    assert_true(c->writer.ref == &sm.rows->items[2]);
+    const Writer *wa = a->writer.ref, *wb = b->writer.ref, *wm = c->writer.ref;
+    assert_int_equal(wa->id, 2);
+    assert_int_equal(wb->id, 2);
+    assert_int_equal(wm->id, 2);
+    assert_string_equal(wa->name, "writer 2");
+    assert_string_equal(wb->name, wa->name);
+    assert_string_equal(wm->email, "w2@example.org");
+    /* rows are the caller's: changing one request's row leaves the others */
+    sb.rows->items[0].id = 99;
+    assert_int_equal(wa->id, 2);
+    assert_int_equal(wm->id, 2);
+    /* freeing one result leaves the others valid (ASan / valgrind check the
+       strings read below) */
+    writer_rows_free(sa.rows);
+    assert_string_equal(wb->name, "writer 2");
+    assert_string_equal(wm->name, "writer 2");
+    assert_string_equal(wb->email, "w2@example.org");
+    writer_rows_free(sm.rows);
+    assert_string_equal(wb->name, "writer 2");
+    assert_string_equal(wb->email, "w2@example.org");
+    writer_rows_free(sb.rows);
+    novel_rows_free(nr);
+    lt_close(&f);
+}
+
 static void test_oom_walk(void **state)
 {
     (void)state;
@@ -437,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_load_many),
         cmocka_unit_test(test_merge_in_one_loop_turn),
         cmocka_unit_test(test_merge_sync_and_refusals),
+        cmocka_unit_test(test_shared_rows),
         cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,10 +188,10 @@ static void emit_helpers(cg_out *o, const cg_model *cm)
               "    if (*out)\n"
               "        return 0;\n"
               "    pgorm_result_free(res);\n"
-              "    if (err)\n"
-              "        *err = (pgorm_error){.code = PGORM_ERR_NOMEM,\n"
-              "                             .message = pgorm_strdup(\"out of memory building "
-              "%s\")};\n"
+              "    char msg[] = \"out of memory building %s\";\n"
+              "    pgorm_error nomem = {.code = PGORM_ERR_NOMEM, .message = msg};\n"
+              "    if (err) /* a static message when even the copy fails */\n"
+              "        pgorm_error_copy(err, &nomem);\n"
               "    return -1;\n"
               "}\n",
               cm->wrap, t, cm->rows_of, t);

@@ -158,6 +158,8 @@ struct pgorm_db {
 
     /* work held until the end of the loop turn (conn_held.c): key -> state */
     pgorm_hmap held;
+    /* H_POOL only: statement texts by shape (conn_held.c): key -> char * */
+    pgorm_hmap sql_cache;
 
     tx_state tx; /* H_TX only */
 
@@ -215,6 +217,8 @@ void pool_deliver_due(pgorm_db *pool);
 void pool_touch(pgorm_db *pool, pgorm_conn *cn);
 /* Give ops waiting in the pool queue to conns that can take them. */
 void pool_dispatch(pgorm_db *pool);
+/* Free the pool's statement texts by shape (conn_held.c). */
+void pool_sql_cache_free(pgorm_db *pool);
 /* An op left the runtime (completed). */
 void pool_op_done(pgorm_db *pool);
 /* Complete an op exactly once: with `use` when given, else its own

@@ -6,6 +6,7 @@
  * and at the latest during teardown.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "runtime/core/conn.h"
 
@@ -25,4 +26,36 @@ void pgorm_db_held_del(pgorm_db *db, const void *key, const void *state)
 {
     if (db && pgorm_hmap_get_u64(&db->held, (uint64_t)(uintptr_t)key) == state)
         pgorm_hmap_del_u64(&db->held, (uint64_t)(uintptr_t)key);
+}
+
+/* The statement texts by shape (op.h): on the pool, shared by its
+   transactions; freed with the pool (pool_sql_cache_free). */
+const char *pgorm_db_sql_get(const pgorm_db *db, const void *key, size_t len)
+{
+    return db ? pgorm_hmap_get(&db->pool->sql_cache, key, len) : NULL;
+}
+
+void pgorm_db_sql_put(pgorm_db *db, const void *key, size_t len, const char *sql)
+{
+    if (!db || !sql)
+        return;
+    pgorm_hmap *m = &db->pool->sql_cache;
+    if (pgorm_hmap_count(m) >= PGORM_SQL_CACHE_MAX || pgorm_hmap_get(m, key, len))
+        return;
+    size_t n = strlen(sql) + 1;
+    char *copy = pgorm_malloc(n);
+    if (!copy)
+        return;
+    memcpy(copy, sql, n);
+    if (pgorm_hmap_put(m, key, len, copy) != 0)
+        pgorm_free(copy);
+}
+
+void pool_sql_cache_free(pgorm_db *pool)
+{
+    size_t it = 0;
+    const pgorm_hmap_entry *e;
+    while ((e = pgorm_hmap_next(&pool->sql_cache, &it)))
+        pgorm_free(e->value);
+    pgorm_hmap_free(&pool->sql_cache);
 }

@@ -53,6 +53,13 @@ struct pgorm_op {
        if they fail, that statement is not run). It completes when its
        results end. */
     bool no_sync;
+    /* A statement without side effects (a SELECT of rows or a count), on a
+       pool: the core may send it in a GROUP of such statements sharing one
+       pipeline Sync (one send() for the group instead of one each). When a
+       statement of a group fails, the server skips the rest of the group;
+       those are sent again, each with its own Sync, after what was queued
+       meanwhile, so they still run once and see no error of another. */
+    bool read_only;
 
     /* --- owned by the core --- */
     pgorm_op *next;
@@ -66,6 +73,10 @@ struct pgorm_op {
     int64_t core_deadline; /* pgorm_now_ms() by which it must complete; 0: none */
     int core_timeout_ms;   /* the timeout that set it (for the message) */
     pgorm_errcode core_cancel; /* asked to stop: PGORM_ERR_TIMEOUT / _CANCELED; else 0 */
+    bool core_grouped;  /* sent in a group of read_only ops (pipeline.c) */
+    bool core_nosync;   /* ... and not its last: the group's Sync comes later */
+    bool core_retry;    /* skipped by the server (an earlier one of its group failed) */
+    bool core_retried;  /* sent again: never grouped any more */
 };
 
 /* Zero the op and set its vtable. */
@@ -129,6 +140,16 @@ void pgorm_db_fail_later(pgorm_db *db, pgorm_errcode code, const char *static_me
 void *pgorm_db_held_get(const pgorm_db *db, const void *key);
 int pgorm_db_held_put(pgorm_db *db, const void *key, void *state);
 void pgorm_db_held_del(pgorm_db *db, const void *key, const void *state);
+
+/* Statement texts cached per pool by SHAPE (the text depends only on it,
+   sql.h), so that a hot call (get, update and delete by key) builds only
+   its parameters. `key` is the caller's bytes naming the shape (copied).
+   get: the pool's copy (borrowed: copy it, it lives as long as the pool)
+   or NULL. put: copies sql; does nothing when the cache is full
+   (PGORM_SQL_CACHE_MAX shapes) or out of memory. */
+#define PGORM_SQL_CACHE_MAX 256
+const char *pgorm_db_sql_get(const pgorm_db *db, const void *key, size_t len);
+void pgorm_db_sql_put(pgorm_db *db, const void *key, size_t len, const char *sql);
 
 /* Fill *err from a failed PGresult (SQLSTATE, message, detail, constraint...).
    Strings are new (pgorm_error_clear releases them). */

@@ -20,6 +20,8 @@
 enum { ST_PREPARE = 1, ST_EXEC = 2, ST_SYNC = 3 };
 
 #define FLUSH_EVERY_BYTES (64u << 10)
+/* Most read_only ops sharing one Sync (see op.h). */
+#define GROUP_MAX 64
 
 /* ------------------------------------------------------------------ */
 /* Prepared statement cache (per connection, keyed by SQL text).      */
@@ -146,7 +148,8 @@ static int send_op(pgorm_conn *cn, pgorm_op *op)
             return -1;
         s->users++;
         op->core_stmt_ref = s;
-        snprintf(op->core_stmt, sizeof op->core_stmt, "%s", s->name);
+        _Static_assert(sizeof op->core_stmt >= sizeof s->name, "statement names fit");
+        memcpy(op->core_stmt, s->name, sizeof s->name);
         op->core_state = parse ? ST_PREPARE : ST_EXEC;
         if (!PQsendQueryPrepared(c, s->name, op->nparams, op->param_values, op->param_lengths,
                                  op->param_formats, op->result_format))
@@ -158,7 +161,7 @@ static int send_op(pgorm_conn *cn, pgorm_op *op)
                                op->param_lengths, op->param_formats, op->result_format))
             return -1;
     }
-    if (!op->no_sync && !pipeline_sync(c))
+    if (!op->no_sync && !op->core_nosync && !pipeline_sync(c))
         return -1;
     /* Single-row mode applies to libpq's current command only: set it now
        if our Execute is that command, else when its turn comes. */
@@ -180,11 +183,28 @@ static int flush_out(pgorm_conn *cn)
     return 0;
 }
 
+/* May op share a Sync with its neighbours? A read_only pool op, not sent
+   before, not stopped, whose statement is already prepared on this
+   connection (a Parse skipped because of another's error would leave the
+   statement cache wrong) or runs unnamed. */
+static bool groupable(pgorm_conn *cn, const pgorm_op *op)
+{
+    if (!op || !op->read_only || op->no_sync || op->core_tx || op->core_retried ||
+        op->core_cancel || (op->core_deadline && pgorm_now_ms() >= op->core_deadline))
+        return false;
+    if (!op->prepare || cn->pool->unnamed_statements)
+        return true;
+    const pgorm_stmt *s = pgorm_hmap_get(&cn->stmts, op->sql, strlen(op->sql));
+    return s && s->state == STMT_READY;
+}
+
 static void send_pending(pgorm_conn *cn)
 {
     size_t unflushed = 0;
     bool sent = false;
     bool force = false;
+    size_t group = 0;      /* ops of the open group sent so far */
+    bool next_ok = false;  /* the head of wait was found groupable */
     while (cn->wait.head && (force || pipe_can_send(cn))) {
         pgorm_op *op = op_list_pop(&cn->wait);
         if (!force && (op->core_cancel || (op->core_deadline && pgorm_now_ms() >= op->core_deadline))) {
@@ -199,8 +219,21 @@ static void send_pending(pgorm_conn *cn)
                                    op->core_timeout_ms);
             continue;
         }
+        /* Read-only ops share one Sync, GROUP_MAX at most, while the one
+           after can go too (it is then sent whatever pipe_can_send says,
+           as after a no_sync op). */
+        bool grouped = group > 0 || (!op->no_sync && groupable(cn, op));
+        op->core_grouped = grouped;
+        op->core_nosync = false;
+        if (grouped) {
+            next_ok = group + 1 < GROUP_MAX && cn->fly.n + 1 < PGORM_MAX_INFLIGHT_OPS &&
+                      cn->fly_bytes + 64 * (group + 1) < PGORM_MAX_INFLIGHT_BYTES &&
+                      groupable(cn, cn->wait.head);
+            op->core_nosync = next_ok;
+            group = next_ok ? group + 1 : 0;
+        }
         /* An op without its own sync goes out with the one after it. */
-        force = op->no_sync;
+        force = op->no_sync || op->core_nosync;
         int rc = send_op(cn, op);
         op_list_push(&cn->fly, op);
         if (rc != 0) {
@@ -208,7 +241,7 @@ static void send_pending(pgorm_conn *cn)
             return;
         }
         cn->fly_bytes += op->core_bytes;
-        if (!op->no_sync)
+        if (!op->no_sync && !op->core_nosync)
             cn->fly_syncs++;
         unflushed += op->core_bytes;
         sent = true;
@@ -317,6 +350,10 @@ static void exec_result(pgorm_conn *cn, pgorm_op *op, PGresult *r, ExecStatusTyp
     case PGRES_EMPTY_QUERY:
         break;
     case PGRES_PIPELINE_ABORTED:
+        if (op->core_grouped && op->core_err.code == PGORM_OK) {
+            op->core_retry = true; /* an earlier op of its group failed */
+            break;
+        }
         if (op->core_err.code == PGORM_OK)
             pgorm_error_set_static(&op->core_err, PGORM_ERR_PIPELINE_ABORTED);
         break;
@@ -347,7 +384,7 @@ static void finish_head(pgorm_conn *cn)
 {
     pgorm_op *op = op_list_pop(&cn->fly);
     cn->fly_bytes -= op->core_bytes < cn->fly_bytes ? op->core_bytes : cn->fly_bytes;
-    if (!op->no_sync && cn->fly_syncs)
+    if (!op->no_sync && !op->core_nosync && cn->fly_syncs)
         cn->fly_syncs--;
     /* The next op's Execute may now be libpq's current command: switch it
        to single-row mode before anything of it is parsed. */
@@ -356,7 +393,17 @@ static void finish_head(pgorm_conn *cn)
         PQsetSingleRowMode(cn->conn);
     if (cn->cancel_sent_for == op)
         cn->cancel_sent_for = NULL;
-    conn_complete_op(cn, op, NULL);
+    if (op->core_retry) {
+        /* skipped by the server: it never ran; send it again, alone */
+        pipe_stmt_release(cn, op);
+        op->core_retry = op->core_grouped = op->core_nosync = false;
+        op->core_retried = true;
+        op->core_state = 0;
+        op->core_results = 0;
+        op_list_push(&cn->wait, op);
+    } else {
+        conn_complete_op(cn, op, NULL);
+    }
     if (next && cn->fly.head == next && cn->state == DB_READY)
         cancel_check_deadlines(cn); /* the next one runs now: is it overdue, or cancelled? */
 }
@@ -376,7 +423,7 @@ static void on_result(pgorm_conn *cn, PGresult *r)
                 PQsetSingleRowMode(cn->conn);
         } else if (op->core_state == ST_EXEC) {
             op->core_state = ST_SYNC;
-            if (op->no_sync)
+            if (op->no_sync || op->core_nosync)
                 finish_head(cn); /* no Sync of its own: its results ended */
         }
         return;

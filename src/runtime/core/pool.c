@@ -61,6 +61,7 @@ pgorm_db *pgorm_db_new(const pgorm_db_options *opts)
             goto fail;
     }
     pgorm_hmap_init(&db->held, PGORM_HMAP_U64);
+    pgorm_hmap_init(&db->sql_cache, PGORM_HMAP_BYTES_COPY);
     for (int i = 0; i < n; i++) {
         db->conns[i] = conn_new(db, i);
         if (!db->conns[i])
@@ -369,6 +370,7 @@ bool pool_admit(pgorm_db *pool, pgorm_op *op)
     op->core_deadline = 0;
     op->core_timeout_ms = 0;
     op->core_cancel = PGORM_OK;
+    op->core_grouped = op->core_nosync = op->core_retry = op->core_retried = false;
     memset(&op->core_err, 0, sizeof op->core_err);
     pool->npending++; /* from here on, it is completed through the pool */
     if (pool->free_requested || pool->tearing_down) {
@@ -740,6 +742,7 @@ static void teardown(pgorm_db *pool)
     pgorm_free(pool->pfd);
     pgorm_free(pool->pfd_which);
     pgorm_hmap_free(&pool->held); /* empty: each entry's flush ran in the loop above */
+    pool_sql_cache_free(pool);
     pgorm_error_clear(&pool->connect_err);
     pgorm_free(pool->conninfo);
     pgorm_free(pool->listen_conninfo);

@@ -143,6 +143,55 @@ void pgorm_crud_submit(pgorm_db *db, crud_op *op, pgorm_sqlb *b)
 }
 
 /* ---------------------------------------------------------------- */
+/* Statement texts by shape                                          */
+
+/* What names a statement's shape in the pool's cache (op.h): the call,
+   its column mask, and the model: its address, plus what a different
+   descriptor made later at the same address would likely change. Only
+   words: no padding bytes. */
+typedef struct shape_key {
+    uintptr_t m, table, columns;
+    uint64_t ncolumns, pk_mask, kind, mask;
+} shape_key;
+
+enum { SHAPE_GET = 1, SHAPE_UPDATE, SHAPE_DELETE };
+
+/* The cached text of the shape (borrowed from the pool), or NULL; *k is
+   filled for submit_shape. */
+static const char *shape_text(pgorm_db *db, shape_key *k, const pgorm_model_desc *m, int kind,
+                              uint64_t mask)
+{
+    memset(k, 0, sizeof *k);
+    if (!m)
+        return NULL;
+    k->m = (uintptr_t)m;
+    k->table = (uintptr_t)m->table;
+    k->columns = (uintptr_t)m->columns;
+    k->ncolumns = m->ncolumns;
+    k->pk_mask = m->pk_mask;
+    k->kind = (uint64_t)kind;
+    k->mask = mask;
+    return pgorm_db_sql_get(db, k, sizeof *k);
+}
+
+/* pgorm_crud_submit for a statement built with b.no_text = (cached !=
+   NULL): the cached text, or the one built, which is then cached. */
+static void submit_shape(pgorm_db *db, crud_op *op, pgorm_sqlb *b, const shape_key *k,
+                         const char *cached)
+{
+    if (cached && !pgorm_sqlb_failed(b) && !(op->op.sql = pgorm_strdup(cached)))
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory building the statement");
+    if (!cached && !pgorm_sqlb_failed(b) && !pgorm_sqlb_finish(b, &op->op)) {
+        pgorm_db_sql_put(db, k, sizeof *k, op->op.sql);
+        pgorm_sqlb_free(b);
+        op->op.prepare = true;
+        pgorm_db_submit(db, &op->op);
+        return;
+    }
+    pgorm_crud_submit(db, op, b);
+}
+
+/* ---------------------------------------------------------------- */
 /* Statements                                                        */
 
 static uint64_t all_columns(const pgorm_model_desc *m)
@@ -197,6 +246,7 @@ void pgorm_find_plain(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query
         }
     }
     op->op.single_row = true;
+    op->op.read_only = true;
     pgorm_crud_submit(db, op, &b);
 }
 
@@ -206,13 +256,17 @@ void pgorm_get(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgorm_r
     crud_op *op = pgorm_crud_new(db, CRUD_ROWS, m, cb, NULL, fn, ud);
     if (!op)
         return;
+    shape_key k;
+    const char *cached = shape_text(db, &k, m, SHAPE_GET, 0);
     pgorm_sqlb b;
     pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_get");
+    b.no_text = cached != NULL;
     if (!pgorm_sqlb_failed(&b)) {
         select_from(&b);
         pgorm_sqlb_key(&b, key);
     }
-    pgorm_crud_submit(db, op, &b);
+    op->op.read_only = true;
+    submit_shape(db, op, &b, &k, cached);
 }
 
 void pgorm_count(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,
@@ -228,6 +282,7 @@ void pgorm_count(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *wher
         pgorm_sqlb_table(&b);
         pgorm_sqlb_where(&b, where);
     }
+    op->op.read_only = true;
     pgorm_crud_submit(db, op, &b);
 }
 
@@ -283,11 +338,14 @@ void pgorm_update(pgorm_db *db, const pgorm_model_desc *m, const void *row, uint
     crud_op *op = pgorm_crud_new(db, CRUD_AFFECTED, m, NULL, cb, NULL, ud);
     if (!op)
         return;
+    shape_key k;
+    const char *cached = shape_text(db, &k, m, SHAPE_UPDATE, columns);
     pgorm_sqlb b;
     pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_update");
+    b.no_text = cached != NULL;
     update_set(&b, row, columns, true);
     pgorm_sqlb_key(&b, row);
-    pgorm_crud_submit(db, op, &b);
+    submit_shape(db, op, &b, &k, cached);
 }
 
 void pgorm_update_where(pgorm_db *db, const pgorm_model_desc *m, const void *values,
@@ -310,14 +368,17 @@ void pgorm_delete(pgorm_db *db, const pgorm_model_desc *m, const void *key, pgor
     crud_op *op = pgorm_crud_new(db, CRUD_AFFECTED, m, NULL, cb, NULL, ud);
     if (!op)
         return;
+    shape_key k;
+    const char *cached = shape_text(db, &k, m, SHAPE_DELETE, 0);
     pgorm_sqlb b;
     pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_delete");
+    b.no_text = cached != NULL;
     if (!pgorm_sqlb_failed(&b)) {
         pgorm_sqlb_puts(&b, "DELETE FROM ");
         pgorm_sqlb_table(&b);
         pgorm_sqlb_key(&b, key);
     }
-    pgorm_crud_submit(db, op, &b);
+    submit_shape(db, op, &b, &k, cached);
 }
 
 void pgorm_delete_where(pgorm_db *db, const pgorm_model_desc *m, const pgorm_pred *where,

@@ -198,10 +198,20 @@ static int sequence_key(const pgorm_model_desc *m)
     return found;
 }
 
-/* from[i] = index of the returned row for input i, by sequence order. */
+/* from[i] = index of the returned row for input i, by sequence order.
+   1 when the rows came in that order already (the usual case: from is
+   left alone and nothing needs to move), 0 when from was filled, -1 out
+   of memory. */
 static int match_by_sequence(const pgorm_model_desc *m, int col, const pgorm_result *r,
                              size_t *from)
 {
+    const pgorm_column_desc *c = &m->columns[col];
+    size_t up = 1;
+    while (up < r->count && int_value(c, r->items + (up - 1) * m->struct_size) <
+                                int_value(c, r->items + up * m->struct_size))
+        up++;
+    if (up >= r->count)
+        return 1;
     keyed *k = pgorm_malloc(r->count * sizeof *k);
     if (!k)
         return -1;
@@ -278,15 +288,16 @@ int pgorm_insert_finish(crud_op *op, pgorm_error *err)
         return -1;
     }
     size_t n = op->n;
-    size_t *from = pgorm_malloc(n * sizeof *from);
-    if (!from)
+    size_t *from = n > 1 ? pgorm_malloc(n * sizeof *from) : NULL;
+    if (n > 1 && !from)
         goto oom;
     int matched = 0;
     int seq = sequence_key(m);
     if (n > 1 && seq >= 0) {
-        if (match_by_sequence(m, seq, r, from))
+        int in_order = match_by_sequence(m, seq, r, from);
+        if (in_order < 0)
             goto oom;
-        matched = 1;
+        matched = !in_order;
     } else if (n > 1 && m->pk_mask) { /* the caller's key values */
         matched = match_by_key(m, op->rows, r, from);
         if (matched < 0)

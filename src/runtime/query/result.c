@@ -1,6 +1,8 @@
 /* pgorm_result and the decoding of rows into model structs (result.h). */
 #include "runtime/query/result.h"
 
+#include <stdalign.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "runtime/codec/codec.h"
@@ -22,6 +24,57 @@ pgorm_result *pgorm_result_new(const pgorm_model_desc *m)
     return r;
 }
 
+pgorm_result *pgorm_result_new_in(pgorm_share *s, const pgorm_model_desc *m, size_t n,
+                                  size_t block_size)
+{
+    size_t size = m ? m->struct_size : 0;
+    const size_t align = alignof(max_align_t);
+    size_t head = (sizeof(pgorm_result) + align - 1) & ~(align - 1);
+    if (size && n > (SIZE_MAX - head) / size)
+        return NULL;
+    pgorm_result *r = pgorm_arena_calloc(&s->arena, 1, head + n * size);
+    if (!r)
+        return NULL;
+    r->model = m;
+    r->columns = m && m->ncolumns ? every_column(m) : 0;
+    pgorm_arena_init(&r->arena, block_size);
+    r->share = s;
+    r->in_share = true;
+    s->refs++;
+    if (n && size) {
+        r->items = (char *)r + head;
+        r->items_inline = true;
+        r->count = r->cap = n;
+    }
+    return r;
+}
+
+pgorm_share *pgorm_share_new(size_t block_size)
+{
+    pgorm_share *s = pgorm_malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    s->refs = 1;
+    pgorm_arena_init(&s->arena, block_size);
+    return s;
+}
+
+void pgorm_share_release(pgorm_share *s)
+{
+    if (s && --s->refs == 0) {
+        pgorm_arena_free(&s->arena);
+        pgorm_free(s);
+    }
+}
+
+static void items_free(pgorm_result *r)
+{
+    if (!r->items_inline)
+        pgorm_free(r->items);
+    r->items = NULL;
+    r->items_inline = false;
+}
+
 void *pgorm_result_items(const pgorm_result *r)
 {
     return r && r->count ? r->items : NULL;
@@ -39,6 +92,10 @@ uint64_t pgorm_result_columns(const pgorm_result *r)
 
 void *pgorm_result_alloc(pgorm_result *r, size_t size)
 {
+    if (!r->spare_used && size <= sizeof r->spare) {
+        r->spare_used = true;
+        return r->spare;
+    }
     return pgorm_arena_alloc(&r->arena, size);
 }
 
@@ -47,8 +104,11 @@ void pgorm_result_free(pgorm_result *r)
     if (!r)
         return;
     pgorm_arena_free(&r->arena);
-    pgorm_free(r->items);
-    pgorm_free(r);
+    items_free(r);
+    pgorm_share *share = r->share;
+    if (!r->in_share)
+        pgorm_free(r);
+    pgorm_share_release(share); /* last: r may live in it */
 }
 
 void *pgorm_result_push(pgorm_result *r, size_t n)
@@ -62,9 +122,14 @@ void *pgorm_result_push(pgorm_result *r, size_t n)
             cap = r->count + n;
         if (size && cap > SIZE_MAX / size)
             return NULL;
-        char *items = pgorm_realloc(r->items, cap * size);
+        char *items = r->items_inline ? pgorm_malloc(cap * size)
+                                      : pgorm_realloc(r->items, cap * size);
         if (!items)
             return NULL;
+        if (r->items_inline) {
+            memcpy(items, r->items, r->count * size);
+            r->items_inline = false;
+        }
         r->items = items;
         r->cap = cap;
     }
@@ -84,7 +149,7 @@ int pgorm_result_permute(pgorm_result *r, const size_t *from)
         return -1;
     for (size_t i = 0; i < r->count; i++)
         memcpy(items + i * size, r->items + from[i] * size, size);
-    pgorm_free(r->items);
+    items_free(r);
     r->items = items;
     return 0;
 }

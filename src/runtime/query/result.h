@@ -16,20 +16,43 @@
 #define PGORM_RUNTIME_RESULT_H
 
 #include <libpq-fe.h>
+#include <stdalign.h>
+#include <stddef.h>
 
 #include "pgorm/pgorm.h"
 #include "util/arena.h"
 
+/* An arena several results point into, freed when the last of them is
+   (lazy loads: the rows of one batch are decoded once, their strings and
+   bytes here, and every request's result holds a reference). Not
+   thread-safe: a result and the results it shares with belong to one
+   loop. */
+typedef struct pgorm_share {
+    size_t refs;
+    pgorm_arena arena;
+} pgorm_share;
+
+/* A new share with one reference (NULL on OOM). */
+pgorm_share *pgorm_share_new(size_t block_size);
+void pgorm_share_release(pgorm_share *s); /* NULL is fine */
+
 struct pgorm_result {
     const pgorm_model_desc *model; /* NULL for a result that is not rows of a model */
     pgorm_arena arena;
-    char *items; /* count items of model->struct_size bytes (pgorm_malloc'd) */
+    char *items; /* count items of model->struct_size bytes (pgorm_malloc'd, or inline) */
     size_t count;
     size_t cap;
     /* The columns read into the items (column bits): every column of the
        model unless a find chose a subset (pgorm_query.columns). Decoding
        reads these, in descriptor order. */
     uint64_t columns;
+    bool items_inline; /* items is in the same allocation as the result */
+    pgorm_share *share; /* one reference, or NULL: what the rows point into besides arena */
+    bool in_share;      /* the result itself lives in share's arena */
+    /* The first small pgorm_result_alloc (the generated Rows struct) comes
+       from here, so that a result of a row or two needs no arena block. */
+    bool spare_used;
+    alignas(max_align_t) unsigned char spare[64];
     /* Upsert results only (NULL otherwise; upsert.c): for each of the count
        rows, in the arena, its pgorm_upsert_outcome, its inserted flag and
        the index of the input row it came from. */
@@ -45,6 +68,13 @@ struct pgorm_result {
 /* A new empty result for rows of m (NULL on OOM). Owned by the caller:
    pgorm_result_free(). */
 pgorm_result *pgorm_result_new(const pgorm_model_desc *m);
+/* A new result for rows of m with n zeroed items (count n), both allocated
+   in s's arena, holding a reference to s (NULL on OOM). Freed like any
+   result: its memory goes back with the share's, when the last result
+   holding it is freed. Its own arena's first block will be `block_size`
+   bytes (0: the default). */
+pgorm_result *pgorm_result_new_in(pgorm_share *s, const pgorm_model_desc *m, size_t n,
+                                  size_t block_size);
 /* Append n zeroed items; pointer to the first, or NULL on OOM. Earlier
    item pointers are invalidated (the array may move). */
 void *pgorm_result_push(pgorm_result *r, size_t n);

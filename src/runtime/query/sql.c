@@ -71,16 +71,20 @@ bool pgorm_sqlb_failed(const pgorm_sqlb *b)
 
 void pgorm_sqlb_puts(pgorm_sqlb *b, const char *s)
 {
-    pgorm_buf_puts(&b->sql, s);
+    if (!b->no_text)
+        pgorm_buf_puts(&b->sql, s);
 }
 
 void pgorm_sqlb_table(pgorm_sqlb *b)
 {
-    pgorm_sql_ident(&b->sql, b->m->table);
+    if (!b->no_text)
+        pgorm_sql_ident(&b->sql, b->m->table);
 }
 
 void pgorm_sqlb_column(pgorm_sqlb *b, size_t col)
 {
+    if (b->no_text)
+        return;
     if (b->alias) {
         pgorm_sql_ident(&b->sql, b->alias);
         pgorm_buf_putc(&b->sql, '.');
@@ -90,6 +94,8 @@ void pgorm_sqlb_column(pgorm_sqlb *b, size_t col)
 
 void pgorm_sqlb_columns(pgorm_sqlb *b, uint64_t mask)
 {
+    if (b->no_text)
+        return;
     bool first = true;
     for (size_t i = 0; i < b->m->ncolumns; i++) {
         if (!(mask & (UINT64_C(1) << i)))
@@ -141,7 +147,8 @@ static void add_param(pgorm_sqlb *b, Oid oid, size_t off, int rc, const char *wh
     sqlb_param p = {off, rc == 0 ? -1 : (int)(b->vals->len - off), oid};
     pgorm_buf_append(&b->meta, &p, sizeof p);
     b->nparams++;
-    pgorm_buf_printf(&b->sql, "$%d", b->nparams);
+    if (!b->no_text)
+        pgorm_buf_printf(&b->sql, "$%d", b->nparams);
 }
 
 void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *label)
@@ -595,12 +602,13 @@ int pgorm_sqlb_finish(pgorm_sqlb *b, pgorm_op *op)
         formats[i] = 1;
         values[i] = ps[i].len < 0 ? NULL : v->data + ps[i].off;
     }
-    char *sql = pgorm_buf_steal(&b->sql);
-    if (!sql) {
+    char *sql = b->no_text ? NULL : pgorm_buf_steal(&b->sql);
+    if (!sql && !b->no_text) {
         pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory building the statement");
         return -1;
     }
-    op->sql = sql;
+    if (!b->no_text)
+        op->sql = sql;
     op->nparams = (int)n;
     op->param_types = n ? types : NULL;
     op->param_values = n ? values : NULL;

@@ -35,6 +35,7 @@ typedef struct pgorm_sqlb {
        past them. */
     unsigned next_alias;
     const pgorm_model_desc *msg_m; /* named in messages instead of m when set */
+    bool no_text;                  /* parameters only: the caller has the text (cached) */
     pgorm_errcode code;            /* PGORM_OK until something failed */
     char message[320];
 } pgorm_sqlb;
@@ -94,7 +95,8 @@ void pgorm_sqlb_key(pgorm_sqlb *b, const void *key);
 /* Hand the text and the parameter arrays to op (sql, nparams,
    param_types/values/lengths/formats; result_format binary). Returns 0, or
    -1 when the builder failed (op untouched apart from its params buffer).
-   The builder still needs pgorm_sqlb_free(). */
+   With no_text, op->sql is left as it is (the caller sets it). The builder
+   still needs pgorm_sqlb_free(). */
 int pgorm_sqlb_finish(pgorm_sqlb *b, pgorm_op *op);
 
 #endif

@@ -8,7 +8,14 @@
  *     SELECT <Author's columns> FROM author WHERE id = ANY($1)
  * and, when it completes, each request's callback runs (in the order the
  * requests were made) with its own result: the distinct related rows of its
- * own rows, each row's ref pointing into it. So a loop that lazy-loads the
+ * own rows, each row's ref pointing into it.
+ *
+ * Each server row is decoded ONCE per batch, however many requests name
+ * it: its struct into a scratch array, its strings and bytes into one
+ * refcounted share (pgorm_share, result.h). A request's result is one
+ * allocation holding its items, copies of those structs (rows are the
+ * caller's to modify), and a reference to the share; freeing one result
+ * leaves the others valid, and the share goes with the last of them. So a loop that lazy-loads the
  * authors of 1000 books makes one round trip; `book_load_author_many` is the
  * same thing for an array.
  *
@@ -54,7 +61,15 @@ typedef struct lazy_batch {
     pgorm_hmap keys;  /* canonical key bytes -> index + 1 */
     pgorm_buf vals;   /* one pgorm_value per distinct key: the array parameter */
     size_t nkeys;
+    size_t nreqs;
     pgorm_buf scratch;
+    /* the last key (canonical()): an integer key as its value (keys is a
+       U64 map then), any other as its canonical bytes */
+    bool intkey;
+    uint64_t ku64;
+    const void *kp;
+    size_t klen;
+    pgorm_arena reqs; /* the requests and their slot arrays */
 } lazy_batch;
 
 /* ---------------------------------------------------------------- */
@@ -102,15 +117,44 @@ static bool key_value(const pgorm_column_desc *fk, const char *row, pgorm_type k
 }
 
 /* The key's bytes as the encoder writes them (so a value the client holds
-   and one the server sent compare equal) into b->scratch. */
+   and one the server sent compare equal) at b->kp, b->klen: integers
+   big-endian in place, other types through the encoder into b->scratch. */
 static bool canonical(lazy_batch *b, const pgorm_value *v)
 {
     char why[160];
+    pgorm_type t = b->target->columns[b->pk].type;
+    if (b->intkey) {
+        b->ku64 = (uint64_t)(t == PGORM_INT8 ? v->i64 : t == PGORM_INT4 ? v->i32 : v->i16);
+        return true;
+    }
+    b->kp = b->scratch.data;
+    b->klen = 0;
     pgorm_buf_reset(&b->scratch);
     b->scratch.oom = false; /* a failure of an earlier key is not this one's */
-    return pgorm_codec_encode(b->target->columns[b->pk].type, v, &b->scratch, why, sizeof why) >
-               0 &&
-           !b->scratch.oom;
+    bool ok = pgorm_codec_encode(t, v, &b->scratch, why, sizeof why) > 0 && !b->scratch.oom;
+    b->kp = b->scratch.data;
+    b->klen = b->scratch.len;
+    return ok;
+}
+
+static void *key_get(const lazy_batch *b)
+{
+    return b->intkey ? pgorm_hmap_get_u64(&b->keys, b->ku64)
+                     : pgorm_hmap_get(&b->keys, b->kp, b->klen);
+}
+
+static void **key_slot(lazy_batch *b, bool *added)
+{
+    return b->intkey ? pgorm_hmap_slot_u64(&b->keys, b->ku64, added)
+                     : pgorm_hmap_slot(&b->keys, b->kp, b->klen, added);
+}
+
+static void key_del(lazy_batch *b)
+{
+    if (b->intkey)
+        pgorm_hmap_del_u64(&b->keys, b->ku64);
+    else
+        pgorm_hmap_del(&b->keys, b->kp, b->klen);
 }
 
 /* ---------------------------------------------------------------- */
@@ -122,12 +166,11 @@ static void batch_free(lazy_batch *b)
     while (r) {
         lazy_req *next = r->next;
         pgorm_result_free(r->res);
-        pgorm_error_clear(&r->err);
-        if (r->slot != &r->one)
-            pgorm_free(r->slot);
-        pgorm_free(r);
+        if (r->err.code != PGORM_OK)
+            pgorm_error_clear(&r->err);
         r = next;
     }
+    pgorm_arena_free(&b->reqs);
     pgorm_hmap_free(&b->keys);
     pgorm_buf_free(&b->vals);
     pgorm_buf_free(&b->scratch);
@@ -143,12 +186,40 @@ static void req_fail(lazy_req *r, pgorm_errcode code, const char *what)
     r->res = NULL;
 }
 
+/* The server's rows of one batch, each decoded once (on first need) into
+   `structs`, with its strings and bytes in `share`; every request's result
+   copies the structs it needs (rows are the caller's to modify) and holds
+   a reference to the share. */
+typedef struct lazy_rows {
+    const PGresult *pg;
+    size_t *row_of;      /* per key: the server row, or SIZE_MAX */
+    size_t *pos;         /* per key: its item index in the request being built */
+    size_t *seen;        /* per key: serial of the request that placed it */
+    unsigned char *done; /* per server row: decoded into structs */
+    char *structs;       /* per server row: the decoded struct */
+    pgorm_share *share;
+} lazy_rows;
+
+/* Server row `row` decoded (once): its struct, or NULL with *err. */
+static const char *row_struct(lazy_batch *b, lazy_rows *lr, size_t row, pgorm_error *err)
+{
+    size_t size = b->target->struct_size;
+    char *dst = lr->structs + row * size;
+    if (lr->done[row])
+        return dst;
+    memset(dst, 0, size); /* a failed attempt may have written part of it */
+    if (pgorm_decode_row(b->target, lr->pg, (int)row, 0, dst, &lr->share->arena, err))
+        return NULL;
+    lr->done[row] = 1;
+    return dst;
+}
+
 /* Build one request's result from the server's rows: each distinct row
-   once, in the order its rows name them. row_of[k]: server row of key k. */
-static void req_decode(lazy_batch *b, lazy_req *r, const PGresult *pg, const size_t *row_of,
-                       size_t *pos, size_t *seen, size_t serial)
+   once, in the order its rows name them. */
+static void req_decode(lazy_batch *b, lazy_req *r, lazy_rows *lr, size_t serial)
 {
     size_t count = 0;
+    size_t *row_of = lr->row_of, *pos = lr->pos, *seen = lr->seen;
     for (size_t i = 0; i < r->n; i++) {
         size_t k = r->slot[i];
         if (k >= b->nkeys)
@@ -164,15 +235,11 @@ static void req_decode(lazy_batch *b, lazy_req *r, const PGresult *pg, const siz
     }
     r->decoded = true;
     size_t size = b->target->struct_size;
-    r->res = pgorm_result_new(b->target);
-    if (r->res && count) {
-        /* exactly `count` items, and a small first arena block: a turn may
-           hold a thousand one-row requests */
-        pgorm_arena_init(&r->res->arena, count < 16 ? 512 : count < 128 ? count * 32 : 4096);
-        if ((r->res->items = pgorm_calloc(count, size)))
-            r->res->count = r->res->cap = count;
-    }
-    if (!r->res || (count && !r->res->items)) {
+    /* exactly `count` items next to the result, and a small first arena
+       block (the strings are in the share): a turn may hold a thousand
+       one-row requests */
+    r->res = pgorm_result_new_in(lr->share, b->target, count, 256);
+    if (!r->res) {
         req_fail(r, PGORM_ERR_NOMEM, "out of memory for the loaded rows");
         return;
     }
@@ -182,16 +249,17 @@ static void req_decode(lazy_batch *b, lazy_req *r, const PGresult *pg, const siz
             continue;
         r->slot[i] = pos[k];
         if (seen[k] != serial)
-            continue; /* decoded for an earlier row of this request */
+            continue; /* placed for an earlier row of this request */
         seen[k] = serial + 1;
         pgorm_error err = {0};
-        if (pgorm_decode_row(b->target, pg, (int)row_of[k], 0, r->res->items + pos[k] * size,
-                             &r->res->arena, &err)) {
+        const char *row = row_struct(b, lr, row_of[k], &err);
+        if (!row) {
             pgorm_result_free(r->res);
             r->res = NULL;
             r->err = err;
             return;
         }
+        memcpy(r->res->items + pos[k] * size, row, size);
     }
 }
 
@@ -201,18 +269,29 @@ static int batch_result(pgorm_op *o, const PGresult *pg, pgorm_error *err)
     int nrows = PQntuples(pg);
     if (pgorm_decode_check(b->target, pg, 0, err))
         return -1;
+    size_t nr = (size_t)nrows, size = b->target->struct_size;
+    lazy_rows lr = {.pg = pg};
     size_t *tmp = pgorm_calloc(b->nkeys ? 3 * b->nkeys : 1, sizeof *tmp);
+    lr.done = pgorm_calloc(nr ? nr : 1, 1);
+    lr.structs = nr <= SIZE_MAX / size ? pgorm_malloc(nr ? nr * size : 1) : NULL;
+    /* the results (with their items) and the rows' strings: a first block
+       for about 64 bytes a row and 256 a request, at most 64 KiB */
+    size_t guess = nr * 64 + b->nreqs * 256;
+    lr.share = pgorm_share_new(guess < 1024 ? 1024 : guess < 65536 ? guess : 65536);
     pgorm_arena arena;
     pgorm_arena_init(&arena, 1024);
-    if (!tmp) {
-        pgorm_error_set(err, PGORM_ERR_NOMEM, "pgorm_load(%s): out of memory", b->target->name);
-        return -1;
-    }
-    size_t *row_of = tmp, *pos = tmp + b->nkeys, *seen = tmp + 2 * b->nkeys;
-    for (size_t k = 0; k < b->nkeys; k++)
-        row_of[k] = SIZE_MAX;
-    const pgorm_column_desc *kc = &b->target->columns[b->pk];
     int rc = 0;
+    if (!tmp || !lr.done || !lr.structs || !lr.share) {
+        pgorm_error_set(err, PGORM_ERR_NOMEM, "pgorm_load(%s): out of memory", b->target->name);
+        rc = -1;
+        goto out;
+    }
+    lr.row_of = tmp;
+    lr.pos = tmp + b->nkeys;
+    lr.seen = tmp + 2 * b->nkeys;
+    for (size_t k = 0; k < b->nkeys; k++)
+        lr.row_of[k] = SIZE_MAX;
+    const pgorm_column_desc *kc = &b->target->columns[b->pk];
     for (int i = 0; i < nrows && !rc; i++) {
         pgorm_value v;
         bool oom = false;
@@ -229,15 +308,19 @@ static int batch_result(pgorm_op *o, const PGresult *pg, pgorm_error *err)
             rc = -1;
             break;
         }
-        void *idx = pgorm_hmap_get(&b->keys, b->scratch.data, b->scratch.len);
+        void *idx = key_get(b);
         if (idx)
-            row_of[(uintptr_t)idx - 1] = (size_t)i;
+            lr.row_of[(uintptr_t)idx - 1] = (size_t)i;
     }
     size_t serial = 1;
     for (lazy_req *r = b->head; r && !rc; r = r->next, serial += 2)
         if (!r->decoded && r->err.code == PGORM_OK)
-            req_decode(b, r, pg, row_of, pos, seen, serial);
+            req_decode(b, r, &lr, serial);
+out:
+    pgorm_share_release(lr.share); /* the results that use it hold it */
     pgorm_arena_free(&arena);
+    pgorm_free(lr.structs);
+    pgorm_free(lr.done);
     pgorm_free(tmp);
     return rc;
 }
@@ -316,6 +399,7 @@ static void flush(pgorm_db *db, const pgorm_error *unused, pgorm_fn f1, pgorm_fn
     }
     pgorm_sqlb_free(&s);
     b->op.prepare = true;
+    b->op.read_only = true;
     pgorm_db_submit(db, &b->op);
 }
 
@@ -337,7 +421,9 @@ static lazy_batch *batch_new(const pgorm_model_desc *target)
     pgorm_op_init(&b->op, &batch_vtbl);
     b->target = target;
     b->pk = target ? link_single_pk(target) : -1;
-    pgorm_hmap_init(&b->keys, PGORM_HMAP_BYTES_COPY);
+    b->intkey = b->pk >= 0 && is_int(target->columns[b->pk].type);
+    pgorm_hmap_init(&b->keys, b->intkey ? PGORM_HMAP_U64 : PGORM_HMAP_BYTES_COPY);
+    pgorm_arena_init(&b->reqs, 4096);
     return b;
 }
 
@@ -414,11 +500,11 @@ static pgorm_errcode add_keys(lazy_batch *b, const pgorm_model_desc *m, lazy_req
         }
         bool added = false;
         void **slot =
-            oom ? NULL : pgorm_hmap_slot(&b->keys, b->scratch.data, b->scratch.len, &added);
+            oom ? NULL : key_slot(b, &added);
         if (slot && added) {
             pgorm_buf_append(&b->vals, &v, sizeof v);
             if (b->vals.oom) {
-                pgorm_hmap_del(&b->keys, b->scratch.data, b->scratch.len);
+                key_del(b);
                 b->vals.oom = false; /* what it holds is intact */
                 slot = NULL;
             } else {
@@ -434,6 +520,16 @@ static pgorm_errcode add_keys(lazy_batch *b, const pgorm_model_desc *m, lazy_req
     return PGORM_OK;
 }
 
+/* A new request in b's arena (freed with b), its n slots too; NULL on OOM. */
+static lazy_req *req_new(lazy_batch *b, size_t n)
+{
+    lazy_req *r = pgorm_arena_calloc(&b->reqs, 1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->slot = n > 1 ? pgorm_arena_calloc(&b->reqs, n, sizeof *r->slot) : &r->one;
+    return r->slot ? r : NULL;
+}
+
 void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows, size_t n,
                 pgorm_result_cb cb, pgorm_fn fn, void *ud)
 {
@@ -445,17 +541,21 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
     char why[320];
     const char *refused = refusal(m, rel, rows, n, why, sizeof why);
     const pgorm_model_desc *target = refused ? NULL : m->rels[rel].target;
-    lazy_req *r = pgorm_calloc(1, sizeof *r);
-    if (r && n > 1 && !(r->slot = pgorm_calloc(n, sizeof *r->slot))) {
-        pgorm_free(r);
-        r = NULL;
-    }
-    if (!r) {
+
+    /* the turn's batch for this model, or a new one */
+    lazy_batch *b = refused ? NULL : pgorm_db_held_get(db, target);
+    bool fresh = !b;
+    if (fresh && !(b = batch_new(target))) {
         pgorm_db_fail_later(db, PGORM_ERR_NOMEM, NULL, later_rows, (pgorm_fn)cb, fn, ud);
         return;
     }
-    if (!r->slot)
-        r->slot = &r->one;
+    lazy_req *r = req_new(b, refused ? 1 : n);
+    if (!r) {
+        if (fresh)
+            batch_free(b);
+        pgorm_db_fail_later(db, PGORM_ERR_NOMEM, NULL, later_rows, (pgorm_fn)cb, fn, ud);
+        return;
+    }
     r->rel = refused ? NULL : &m->rels[rel];
     r->rows = rows;
     r->n = refused ? 0 : n;
@@ -464,31 +564,29 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
     r->fn = fn;
     r->ud = ud;
 
-    /* the turn's batch for this model, or a new one */
-    lazy_batch *b = refused ? NULL : pgorm_db_held_get(db, target);
-    bool fresh = !b;
-    if (fresh && !(b = batch_new(target))) {
-        if (r->slot != &r->one)
-            pgorm_free(r->slot);
-        pgorm_free(r);
-        pgorm_db_fail_later(db, PGORM_ERR_NOMEM, NULL, later_rows, (pgorm_fn)cb, fn, ud);
-        return;
-    }
     pgorm_errcode code = PGORM_ERR_INVALID;
     if (!refused && (code = add_keys(b, m, r, why, sizeof why)) != PGORM_OK)
         refused = why;
     if (refused) {
-        /* alone in a batch of its own that sends nothing */
+        /* alone in a batch of its own that sends nothing (a request made
+           in a batch that goes on is copied out of it: it is not linked
+           there, and its bytes go with that batch) */
         lazy_batch *alone = fresh ? b : batch_new(NULL);
-        if (!alone) {
-            if (r->slot != &r->one)
-                pgorm_free(r->slot);
-            pgorm_free(r);
+        lazy_req *mine = fresh ? r : alone ? req_new(alone, 1) : NULL;
+        if (!mine) {
+            if (alone && !fresh)
+                batch_free(alone);
+            if (fresh)
+                batch_free(b);
             pgorm_db_fail_later(db, PGORM_ERR_NOMEM, NULL, later_rows, (pgorm_fn)cb, fn, ud);
             return;
         }
-        r->n = 0;
-        alone->head = alone->tail = r;
+        mine->rel = r->rel;
+        mine->cb = cb;
+        mine->fn = fn;
+        mine->ud = ud;
+        mine->n = 0;
+        alone->head = alone->tail = mine;
         pgorm_error e = {0};
         pgorm_error_set(&e, code, "%s", refused);
         pgorm_db_submit_done(db, &alone->op, &e);
@@ -500,6 +598,7 @@ void pgorm_load(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *rows,
     else
         b->head = r;
     b->tail = r;
+    b->nreqs++;
     if (fresh) {
         /* not held (out of memory): it still goes, just not merged */
         (void)pgorm_db_held_put(db, target, b);
