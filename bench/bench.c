@@ -6,7 +6,11 @@
  *   W2: find 1000 books with their authors, as C structs.
  *   W3: upsert 1000 books by key, half new and half existing, ids back.
  *   W4: 1000 lazy loads (book_load_author) issued in one loop turn.
- *   W5, W6: slots for streaming and raw SQL (not built here yet).
+ *   W5: insert 1,000,000 books (--quick: 20,000) in statements of 10,000,
+ *   then stream them back with their authors, each implementation in a
+ *   process of its own (bench_w5.c): rows per second and peak RSS.
+ *   W6: a raw-SQL aggregate (authors with their count of books over 300
+ *   pages): pgorm_query_sql and its getters (bench_w6.c).
  *   P1/P2/P4: 10,000 small finds (a book by id) issued at once on a pool of
  *   1, 2 and 4 connections; libpq: as many connections in pipeline mode,
  *   the finds dealt round-robin, one poll() over their sockets.
@@ -31,6 +35,8 @@
 #include <time.h>
 
 #include "bench.pgorm.h"
+#include "bench_w5.h"
+#include "bench_w6.h"
 
 #define NBOOKS 1000
 #define NAUTHORS 100
@@ -648,6 +654,26 @@ static bool w4_pgorm(ctx *x)
     return true;
 }
 
+/* W6: the aggregate of bench_w6.h; both sides read the same rows. */
+static long w6_rows;
+static int64_t w6_check;
+
+static void w6_libpq_run(ctx *x)
+{
+    w6_rows = w6_libpq(x->c, &w6_check);
+    if (w6_rows <= 0)
+        die("libpq W6", "no rows");
+}
+
+static bool w6_pgorm_run(ctx *x)
+{
+    int64_t check = 0;
+    long n = w6_pgorm(x->db, &check);
+    if (n != w6_rows || check != w6_check)
+        die("W6", "pgorm and libpq disagree");
+    return true;
+}
+
 typedef struct workload {
     const char *id;   /* in the JSON lines: "W1" */
     const char *name; /* in the table */
@@ -662,11 +688,7 @@ static const workload workloads[] = {
     {"W2", "W2 find 1000 books with authors eager-loaded", NULL, w2_libpq, w2_pgorm},
     {"W3", "W3 upsert 1000 books, half new, half existing", w3_prepare, w3_libpq, w3_pgorm},
     {"W4", "W4 1000 lazy loads in one loop turn", w4_prepare, w4_libpq, w4_pgorm},
-    /* W5: insert 1,000,000 books, then stream them back (streaming is
-       being built separately: its functions go here). */
-    {"W5", "W5 insert 1M books, stream them back", NULL, NULL, NULL},
-    /* W6: a raw-SQL aggregate (pgorm_query_sql, being built separately). */
-    {"W6", "W6 raw-SQL aggregate", NULL, NULL, NULL},
+    {"W6", "W6 raw-SQL aggregate (pgorm_query_sql)", NULL, w6_libpq_run, w6_pgorm_run},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
@@ -919,8 +941,133 @@ static void pool_bench(const char *url, int runs, int warmup)
     }
 }
 
+/* ---------------------------------------------------------------- */
+/* W5: many books in, then streamed back with their authors.         */
+
+#define W5_CHUNK 10000
+
+typedef struct w5_figures {
+    long rows;
+    double insert_ms[2];   /* libpq, pgorm */
+    w5_result stream[2];   /* libpq, pgorm */
+    bool done;
+} w5_figures;
+
+static w5_figures w5;
+
+static void w5_bench(int64_t first_author, bool quick)
+{
+    long total = quick ? 20000 : 1000000;
+    static raw_book raw[W5_CHUNK];
+    static Book books[W5_CHUNK];
+    static char titles[W5_CHUNK][32];
+    static bin arr[4];
+    PGconn *c = PQconnectdb(getenv("DATABASE_URL") ? getenv("DATABASE_URL") : "");
+    if (PQstatus(c) != CONNECTION_OK)
+        die("W5 connect", PQerrorMessage(c));
+    PGresult *r = PQprepare(c, "w1",
+                            "INSERT INTO book (title, pages, published, author_id)"
+                            " SELECT * FROM unnest($1::text[], $2::int4[], $3::date[], $4::int8[])"
+                            " RETURNING id",
+                            4, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("W5 prepare", PQresultErrorMessage(r));
+    PQclear(r);
+    pgorm_db *db = pgorm_db_new(NULL);
+    pgorm_error err = {0};
+    if (!db || pgorm_db_connect_sync(db, getenv("DATABASE_URL") ? getenv("DATABASE_URL") : "",
+                                     &err) != 0)
+        die("W5 pgorm connect", err.message ? err.message : "out of memory");
+    int64_t first = 0, last = 0;
+    for (int k = 0; k < 2; k++) {
+        double t0 = now_ms();
+        for (long done = 0; done < total; done += W5_CHUNK) {
+            int n = (int)(total - done < W5_CHUNK ? total - done : W5_CHUNK);
+            for (int i = 0; i < n; i++) {
+                long g = done + i;
+                snprintf(titles[i], sizeof titles[i], "W5 %d-%ld", k, g);
+                if (k == 0) {
+                    memcpy(raw[i].title, titles[i], sizeof raw[i].title);
+                    raw[i].pages = (int32_t)(50 + g % 700);
+                    raw[i].published = (int32_t)(g % 9000);
+                    raw[i].author_id = first_author + g % NAUTHORS;
+                } else {
+                    books[i] = (Book){0};
+                    books[i].title = titles[i];
+                    books[i].pages = (int32_t)(50 + g % 700);
+                    books[i].published = (int32_t)(g % 9000) + 10957;
+                    books[i].author.key = first_author + g % NAUTHORS;
+                }
+            }
+            if (k == 0) {
+                libpq_w1(c, raw, n, arr);
+            } else {
+                BookRows *rows = NULL;
+                if (book_insert_sync(db, books, (size_t)n, &rows, &err) != 0)
+                    die("pgorm W5", err.message);
+                if (done == 0)
+                    first = books[0].id;
+                last = books[n - 1].id;
+                book_rows_free(rows);
+            }
+        }
+        w5.insert_ms[k] = now_ms() - t0;
+    }
+    exec_or_die(c, "ANALYZE book");
+    w5.rows = total;
+    for (int k = 0; k < 2; k++)
+        if (w5_stream_child("/proc/self/exe", k == 0 ? "libpq" : "pgorm", first, last,
+                            &w5.stream[k]) != 0)
+            die("W5", "the streaming process failed");
+    if (w5.stream[0].rows != total || w5.stream[1].rows != total ||
+        w5.stream[0].check != w5.stream[1].check)
+        die("W5", "pgorm and libpq disagree");
+    w5.done = true;
+    /* leave the other workloads' table as it was */
+    exec_or_die(c, "DELETE FROM book WHERE title LIKE 'W5 %'");
+    for (int i = 0; i < 4; i++)
+        free(arr[i].p);
+    pgorm_db_free(db);
+    PQfinish(c);
+}
+
+static void w5_print_json(void)
+{
+    if (!w5.done)
+        return;
+    for (int k = 1; k >= 0; k--) {
+        const char *impl = k ? "pgorm" : "libpq";
+        printf("{\"workload\":\"W5-insert\",\"impl\":\"%s\",\"rows\":%ld,\"ms\":%.1f,"
+               "\"rows_per_s\":%.0f}\n",
+               impl, w5.rows, w5.insert_ms[k], (double)w5.rows / (w5.insert_ms[k] / 1e3));
+        printf("{\"workload\":\"W5-stream\",\"impl\":\"%s\",\"rows\":%ld,\"ms\":%.1f,"
+               "\"rows_per_s\":%.0f,\"peak_rss_mib\":%.1f}\n",
+               impl, w5.stream[k].rows, w5.stream[k].ms,
+               (double)w5.stream[k].rows / (w5.stream[k].ms / 1e3),
+               (double)w5.stream[k].peak_rss_kib / 1024.0);
+    }
+}
+
+static void w5_print_table(void)
+{
+    if (!w5.done)
+        return;
+    printf("\nW5: %ld books (rows per second; peak RSS of the streaming process)\n", w5.rows);
+    printf("%-48s %10s %10s %8s\n", "", "libpq", "pgorm", "ratio");
+    printf("%-48s %10.0f %10.0f %8.3f\n", "insert, statements of 10,000 (rows/s)",
+           (double)w5.rows / (w5.insert_ms[0] / 1e3), (double)w5.rows / (w5.insert_ms[1] / 1e3),
+           w5.insert_ms[1] / w5.insert_ms[0]);
+    printf("%-48s %10.0f %10.0f %8.3f\n", "stream back with authors (rows/s)",
+           (double)w5.rows / (w5.stream[0].ms / 1e3), (double)w5.rows / (w5.stream[1].ms / 1e3),
+           w5.stream[1].ms / w5.stream[0].ms);
+    printf("%-48s %10.1f %10.1f\n", "stream: peak RSS (MiB)",
+           (double)w5.stream[0].peak_rss_kib / 1024.0, (double)w5.stream[1].peak_rss_kib / 1024.0);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "--w5-stream") == 0)
+        return w5_child_main(argv[2], argv[3], argv[4]);
     bool quick = false;
     int runs = 0;
     for (int i = 1; i < argc; i++) {
@@ -965,6 +1112,7 @@ int main(int argc, char **argv)
          "SELECT b.id, b.title, b.pages, b.published, b.author_id FROM book b"
          " ORDER BY b.id LIMIT 1000",
          0},
+        {"w6", W6_SQL, 1},
     };
     for (size_t i = 0; i < sizeof prepared / sizeof prepared[0]; i++) {
         PGresult *r = PQprepare(x.c, prepared[i].name, prepared[i].sql, prepared[i].n, NULL);
@@ -1016,7 +1164,11 @@ int main(int argc, char **argv)
         int pruns = quick ? 2 : runs < 20 ? runs : 20;
         pool_bench(url, pruns, quick ? 1 : 3);
     }
+    if (!only || strstr("W5 stream", only))
+        w5_bench(x.first_author, quick);
+    w5_print_json();
     print_figures();
+    w5_print_table();
     for (int i = 0; i < 4; i++)
         free(x.arr[i].p);
     pgorm_db_free(x.db);
