@@ -170,7 +170,7 @@ typedef struct pgorm_named_query {
     bool has_returns;      /* `returns (...)` was written: columns are the file's */
     pgorm_pos pos;         /* of the name */
     pgorm_pos sql_pos;     /* of the first byte of the SQL text */
-    bool sql_raw;          /* a triple-quoted string: sql maps byte for byte onto the file */
+    bool sql_raw;          /* triple-quoted (raw, may span lines), else "..." with escapes */
     pgorm_pos returns_pos; /* of 'returns' */
 } pgorm_named_query;
 
@@ -210,8 +210,7 @@ const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name);
    one field), or NULL when its key is composite or missing. */
 const pgorm_field *pgorm_model_single_id(const pgorm_model *m);
 
-/* Where byte `offset` of q->sql lies in the file: exact for a
-   triple-quoted string, the string's start for a "..." one. */
+/* Where byte `offset` of q->sql lies in the file (either kind of string). */
 pgorm_pos pgorm_query_sql_pos(const pgorm_named_query *q, size_t offset);
 
 /* The $n parameter references of a SQL text, outside its string literals,

@@ -267,8 +267,9 @@ static int compare(PGconn *c, const char *path, const pgorm_named_query *q, cons
                p->name, i + 1, q->name, decl_name(p->type, b, sizeof b), a, a, i + 1, b);
         errors++;
     }
-    errors += check_has_rows(path, q, d);
-    if (errors || !q->has_returns)
+    if (check_has_rows(path, q, d))
+        return errors + 1;
+    if (!q->has_returns)
         return errors;
     int nf = PQnfields(d);
     if ((size_t)nf != q->ncolumns) {

@@ -173,8 +173,7 @@ static bool parse_sql(pgorm_sx_parser *p, pgorm_named_query *q, const tok *kw)
     }
     q->sql_raw = v->raw;
     q->sql_pos = v->pos;
-    if (v->raw)
-        q->sql_pos.col += 3;
+    q->sql_pos.col += v->raw ? 3 : 1;
     return (q->sql = pgorm_sx_tokdup(p, v)) != NULL;
 }
 
@@ -440,14 +439,15 @@ void pgorm_sql_param_refs(const char *sql, void (*fn)(long n, size_t offset, voi
 pgorm_pos pgorm_query_sql_pos(const pgorm_named_query *q, size_t offset)
 {
     pgorm_pos pos = q->sql_pos;
-    if (!q->sql_raw || !q->sql)
+    if (!q->sql)
         return pos;
     for (size_t i = 0; i < offset && q->sql[i]; i++) {
-        if (q->sql[i] == '\n') {
+        if (q->sql_raw && q->sql[i] == '\n') {
             pos.line++;
             pos.col = 1;
         } else {
-            pos.col++;
+            /* in a "..." string, '"' and '\\' were written escaped */
+            pos.col += !q->sql_raw && (q->sql[i] == '"' || q->sql[i] == '\\') ? 2 : 1;
         }
     }
     return pos;
