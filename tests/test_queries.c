@@ -229,6 +229,97 @@ static void test_errors(void **state)
         "unknown type 'int5'");
 }
 
+/* Every prefix of a schema with queries, and every one-byte change of it,
+   parses or is refused with positioned diagnostics: never a crash, never
+   an error without a place (the sanitizer build runs this too). */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char src[] = "model M { id int4 @id }\n"
+                              "query Q(a int4, b numeric(5, 2)) {\n"
+                              "  sql \"\"\"SELECT $1 AS a, 'x$2' AS \"b\" -- $9\n"
+                              "    , $2::text AS c /* $8 */ , $$ $7 $$ AS d\"\"\"\n"
+                              "  returns (a int4, b text?, \"c\" varchar, d text)\n"
+                              "}\n"
+                              "query R() { sql \"SELECT 1 AS \\\"x\\\"\" returns (x int4) }\n";
+    size_t len = strlen(src);
+    static const char subst[] = "\"$(){}?,\n a1";
+    char buf[sizeof src];
+    pgorm_diag d[16];
+    size_t runs = 0;
+    for (size_t i = 0; i <= len; i++) {
+        for (size_t k = 0; k <= sizeof subst - 1; k++) {
+            size_t n;
+            if (k == sizeof subst - 1) { /* the prefix */
+                memcpy(buf, src, i);
+                n = i;
+            } else if (i < len) { /* one byte replaced */
+                memcpy(buf, src, len);
+                buf[i] = subst[k];
+                n = len;
+            } else {
+                continue;
+            }
+            size_t nd = 0;
+            pgorm_schema *sc = pgorm_schema_parse("m.pgorm", buf, n, d, 16, &nd);
+            if (sc)
+                pgorm_schema_free(sc);
+            else if (nd == 0 || d[0].pos.line == 0)
+                fail_msg("mutation %zu/%zu refused without a position", i, k);
+            runs++;
+        }
+    }
+    assert_true(runs > 1000);
+    /* the original is valid */
+    size_t nd = 0;
+    pgorm_schema *sc = pgorm_schema_parse("m.pgorm", src, len, d, 16, &nd);
+    if (!sc)
+        fail_msg("%d:%d: %s", d[0].pos.line, d[0].pos.col, d[0].message);
+    assert_int_equal(sc->queries[0].nparams, 2);
+    assert_string_equal(sc->queries[1].sql, "SELECT 1 AS \"x\"");
+    pgorm_schema_free(sc);
+}
+
+/* The generated files: the same bytes for the same input, lines within
+   100 columns, no trailing blanks. */
+static void test_gen_output(void **state)
+{
+    (void)state;
+    tmpdir t;
+    tmp_make(&t);
+    char *out = NULL;
+    const char *schema = PGORM_SOURCE_DIR "/tests/schemas/gen_queries.pgorm";
+    assert_int_equal(run_cli(NULL, &out, "gen '%s' -o '%s/a'", schema, t.path), 0);
+    free(out);
+    assert_int_equal(run_cli(NULL, &out, "gen '%s' -o '%s/b'", schema, t.path), 0);
+    free(out);
+    static const char *const files[] = {"gen_queries.pgorm.h", "gen_queries.pgorm.c"};
+    for (size_t i = 0; i < 2; i++) {
+        char pa[800], pb[800];
+        snprintf(pa, sizeof pa, "%s/a/%s", t.path, files[i]);
+        snprintf(pb, sizeof pb, "%s/b/%s", t.path, files[i]);
+        size_t la = 0, lb = 0;
+        char *a = pgt_read_file(pa, &la), *b = pgt_read_file(pb, &lb);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_true(la == lb && memcmp(a, b, la) == 0);
+        int line = 1;
+        for (const char *p = a; *p; line++) {
+            const char *nl = strchr(p, '\n');
+            assert_non_null(nl);
+            size_t n = (size_t)(nl - p);
+            if (n > 100)
+                fail_msg("%s:%d is %zu columns", files[i], line, n);
+            if (n > 0 && p[n - 1] == ' ')
+                fail_msg("%s:%d ends in a blank", files[i], line);
+            p = nl + 1;
+        }
+        free(a);
+        free(b);
+    }
+    tmp_remove(&t);
+}
+
 /* The command line's form: file:line:col, exit 1. */
 static void test_check_cli_errors(void **state)
 {
@@ -618,6 +709,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_gen_output),
         cmocka_unit_test(test_check_cli_errors),
         cmocka_unit_test(test_generated_sync),
         cmocka_unit_test(test_generated_async),
