@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codegen/codegen.h"
 #include "gen_queries.pgorm.h"
 
 /* ------------------------------------------------------------------ */
@@ -320,6 +321,65 @@ static void test_gen_output(void **state)
     tmp_remove(&t);
 }
 
+/* Failing each allocation in turn: parsing and generating a schema with
+   queries report "out of memory" and leave nothing allocated. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = pgt_read_file(PGORM_SOURCE_DIR "/tests/schemas/gen_queries.pgorm", &len);
+    assert_non_null(text);
+    pgorm_diag d[4];
+    size_t nd = 0;
+    pgorm_schema *s = NULL;
+    long n;
+    bool parsed = false;
+    for (n = 1; n < 100000 && !parsed; n++) {
+        pgt_oom_arm(n, false);
+        s = pgorm_schema_parse("gen_queries.pgorm", text, len, d, 4, &nd);
+        parsed = s != NULL;
+        pgorm_schema_free(s);
+        pgt_oom_disarm();
+        if (!parsed) {
+            assert_int_equal(nd, 1);
+            assert_string_equal(d[0].message, "out of memory");
+        }
+        if (pgt_oom_live() != 0)
+            fail_msg("parse: allocation %ld failing left %ld blocks", n, pgt_oom_live());
+    }
+    assert_true(n > 50);
+    s = pgorm_schema_parse("gen_queries.pgorm", text, len, d, 4, &nd);
+    assert_non_null(s);
+    free(text);
+    char *want_h = NULL, *want_c = NULL, *h = NULL, *c = NULL;
+    pgorm_diag diag;
+    assert_int_equal(pgorm_codegen(s, "gen_queries", &want_h, &want_c, &diag),
+                     PGORM_CODEGEN_OK);
+    pgorm_codegen_status st = PGORM_CODEGEN_NOMEM;
+    for (n = 1; n < 100000 && st == PGORM_CODEGEN_NOMEM; n++) {
+        pgt_oom_arm(n, false);
+        st = pgorm_codegen(s, "gen_queries", &h, &c, &diag);
+        if (st == PGORM_CODEGEN_OK) {
+            pgt_oom_free(h);
+            pgt_oom_free(c);
+        }
+        pgt_oom_disarm();
+        if (st == PGORM_CODEGEN_NOMEM)
+            assert_string_equal(diag.message, "out of memory");
+        if (pgt_oom_live() != 0)
+            fail_msg("codegen: allocation %ld failing left %ld blocks", n, pgt_oom_live());
+    }
+    assert_int_equal(st, PGORM_CODEGEN_OK);
+    assert_int_equal(pgorm_codegen(s, "gen_queries", &h, &c, &diag), PGORM_CODEGEN_OK);
+    assert_string_equal(h, want_h);
+    assert_string_equal(c, want_c);
+    pgorm_free(h);
+    pgorm_free(c);
+    pgorm_free(want_h);
+    pgorm_free(want_c);
+    pgorm_schema_free(s);
+}
+
 /* The command line's form: file:line:col, exit 1. */
 static void test_check_cli_errors(void **state)
 {
@@ -497,6 +557,29 @@ static void test_generated_async(void **state)
     pgorm_error_clear(&err);
     assert_int_equal(pgorm_db_run_sync(f.db, 10000), 0);
     assert_int_equal(d.calls, 0);
+    close_db(&f);
+}
+
+/* Out of memory anywhere in a generated call: an error, never a crash or
+   a leak (the connection is made before the walk). */
+static void oom_call(void *ctx)
+{
+    pgorm_db *db = ctx;
+    pgorm_error err;
+    PoemsLikeRows *rows = NULL;
+    if (poems_like_sync(db, "%", 10, &rows, &err) == 0)
+        poems_like_rows_free(rows);
+    else
+        pgorm_error_clear(&err);
+}
+
+static void test_generated_out_of_memory(void **state)
+{
+    (void)state;
+    fixture f;
+    open_db(&f, "queries_oom");
+    oom_call(f.db); /* prepared once: the connection's statement cache is not a leak */
+    pgt_oom_walk(oom_call, f.db, 5);
     close_db(&f);
 }
 
@@ -711,10 +794,12 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_gen_output),
+        cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_check_cli_errors),
         cmocka_unit_test(test_generated_sync),
         cmocka_unit_test(test_generated_async),
         cmocka_unit_test(test_generated_drift),
+        cmocka_unit_test(test_generated_out_of_memory),
         cmocka_unit_test(test_check_database),
         cmocka_unit_test(test_gen_database),
     };
