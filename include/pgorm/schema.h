@@ -213,12 +213,6 @@ const pgorm_field *pgorm_model_single_id(const pgorm_model *m);
 /* Where byte `offset` of q->sql lies in the file (either kind of string). */
 pgorm_pos pgorm_query_sql_pos(const pgorm_named_query *q, size_t offset);
 
-/* The $n parameter references of a SQL text, outside its string literals,
-   quoted identifiers and comments: calls fn(n, offset, ud) for each, in
-   order (n is 0 when the digits overflow). */
-void pgorm_sql_param_refs(const char *sql, void (*fn)(long n, size_t offset, void *ud),
-                          void *ud);
-
 /* snake_case of a model name: "FilmActor" -> "film_actor". New string. */
 char *pgorm_snake_case(const char *name);
 

@@ -5,6 +5,10 @@
  * count, name and type. Errors are printed as file:line:col, at the query,
  * the parameter, the column, or the place in the SQL the server points at.
  *
+ * Each query is looked at inside a transaction of its own (rolled back), so
+ * that its PREPARE and DESCRIBE reach the same server session also through
+ * PgBouncer in transaction pool mode.
+ *
  * Parameters are prepared untyped, so the server infers each one's type
  * from the SQL, which is what is compared; when it cannot infer one
  * (SQLSTATE 42P18, e.g. `SELECT $1`), the query is prepared again with the
@@ -168,7 +172,15 @@ static PGresult *describe(PGconn *c, const char *path, const pgorm_named_query *
 {
     *typed = false;
     *lost = false;
-    PGresult *r = PQprepare(c, "", q->sql, 0, NULL);
+    PGresult *r = PQexec(c, "BEGIN");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *lost = true;
+        fprintf(stderr, "pgorm: the database refuses BEGIN: %s", PQerrorMessage(c));
+        PQclear(r);
+        return NULL;
+    }
+    PQclear(r);
+    r = PQprepare(c, "", q->sql, 0, NULL);
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && state && strcmp(state, "42P18") == 0 &&
         q->nparams <= 65535) {
@@ -179,6 +191,9 @@ static PGresult *describe(PGconn *c, const char *path, const pgorm_named_query *
                               ? 25 /* sent as text */
                               : scalar_oid(q->params[i].type.scalar);
             PQclear(r);
+            /* the failed PREPARE ended the transaction's usefulness */
+            PQclear(PQexec(c, "ROLLBACK"));
+            PQclear(PQexec(c, "BEGIN"));
             r = PQprepare(c, "", q->sql, (int)q->nparams, oids);
             *typed = true;
             pgorm_free(oids);
@@ -326,6 +341,12 @@ static int check_readable(PGconn *c, const char *path, const pgorm_named_query *
     return errors;
 }
 
+/* The end of one query's transaction. */
+static void end_query(PGconn *c)
+{
+    PQclear(PQexec(c, "ROLLBACK"));
+}
+
 int cli_check_queries(PGconn *c, const char *path, const pgorm_schema *s)
 {
     int errors = 0;
@@ -336,6 +357,7 @@ int cli_check_queries(PGconn *c, const char *path, const pgorm_schema *s)
         if (lost)
             return -1;
         if (!d) {
+            end_query(c);
             errors++;
             continue;
         }
@@ -344,6 +366,7 @@ int cli_check_queries(PGconn *c, const char *path, const pgorm_schema *s)
             e = check_readable(c, path, q, d);
         errors += e;
         PQclear(d);
+        end_query(c);
     }
     return errors;
 }
@@ -360,12 +383,14 @@ int cli_describe_queries(PGconn *c, const char *path, pgorm_schema *s)
         if (lost)
             return -1;
         if (!d) {
+            end_query(c);
             errors++;
             continue;
         }
         int e = check_has_rows(path, q, d);
         if (!e)
             e = check_readable(c, path, q, d);
+        end_query(c);
         int nf = PQnfields(d);
         if (!e) {
             q->columns = pgorm_calloc((size_t)nf, sizeof *q->columns);

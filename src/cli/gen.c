@@ -253,7 +253,10 @@ int pgorm_cli_gen(int argc, char **argv)
         print_diags(schema, diags, nd);
         return 1;
     }
-    if (database && s->nqueries) {
+    size_t untyped = 0;
+    for (size_t i = 0; i < s->nqueries; i++)
+        untyped += !s->queries[i].has_returns;
+    if (database && untyped) {
         PGconn *c = cli_connect("gen");
         int e = c ? cli_describe_queries(c, schema, s) : -1;
         PQfinish(c);

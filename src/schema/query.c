@@ -346,7 +346,10 @@ static bool ident_char(unsigned char c)
            c == '_' || c == '$' || c >= 0x80;
 }
 
-void pgorm_sql_param_refs(const char *sql, void (*fn)(long n, size_t offset, void *ud), void *ud)
+/* The $n parameter references of a SQL text, outside its string literals,
+   quoted identifiers, dollar-quoted strings and comments: fn(n, offset, ud)
+   for each, in order (n is 0 when the digits overflow). */
+static void sql_param_refs(const char *sql, void (*fn)(long n, size_t offset, void *ud), void *ud)
 {
     const unsigned char *s = (const unsigned char *)sql;
     size_t n = strlen(sql), i = 0;
@@ -570,7 +573,7 @@ static void check_query(ctx *c, size_t qi)
         c->d.oom = true;
         return;
     }
-    pgorm_sql_param_refs(q->sql, on_ref, &r);
+    sql_param_refs(q->sql, on_ref, &r);
     for (size_t i = 0; i < q->nparams; i++)
         if (!r.used[i])
             pgorm_sx_diag(&c->d, q->params[i].pos,
