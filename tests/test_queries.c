@@ -172,6 +172,16 @@ static void test_parse(void **state)
     assert_false(r->has_returns);
     assert_int_equal(r->nparams, 0); /* no $n outside strings and comments: accepted */
     pgorm_schema_free(s);
+
+    /* a field may still be called query, whatever its type */
+    static const char fields[] = "model M {\n  id int4 @id\n  query numeric(10, 2)\n"
+                                 "  sql varchar(3)?\n}\n";
+    s = pgorm_schema_parse("q.pgorm", fields, strlen(fields), d, 8, &n);
+    if (!s)
+        fail_msg("%d:%d: %s", d[0].pos.line, d[0].pos.col, d[0].message);
+    assert_int_equal(s->models[0].nfields, 3);
+    assert_int_equal(s->nqueries, 0);
+    pgorm_schema_free(s);
 }
 
 static void test_errors(void **state)
