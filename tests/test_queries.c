@@ -630,6 +630,13 @@ static void test_generated_drift(void **state)
                      -1);
     expect_in(err.message, "returns 1 columns, the generated code expects 2");
     pgorm_error_clear(&err);
+    /* a command (no rows at all): an error too */
+    assert_int_equal(pgorm_query_rows_sync(f.db, &two, "UPDATE poet SET email = NULL", NULL, 0,
+                                           &res, &err),
+                     -1);
+    assert_int_equal(err.code, PGORM_ERR_DECODE);
+    expect_in(err.message, "a command that returns no rows");
+    pgorm_error_clear(&err);
     /* the generated query names the old column: the server refuses it */
     PoetsWithPoemsRows *rows = NULL;
     assert_int_equal(poets_with_poems_sync(f.db, 1, &rows, &err), -1);

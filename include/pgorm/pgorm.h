@@ -722,8 +722,8 @@ void pgorm_query_sql_stream(pgorm_db *db, const char *sql, const pgorm_param *pa
    types, offsets; `table` unused), as a model's rows are. The statement's
    columns must be m's: the same count, names and order, with types the
    decoders accept, checked on its first row (else PGORM_ERR_DECODE naming
-   the column); a NULL in a column without PGORM_COL_NULLABLE is
-   PGORM_ERR_DECODE too. Read in single-row mode, prepared once per
+   the column); a NULL in a fixed-size column without a has_ flag, or a
+   command that returns no rows at all, is PGORM_ERR_DECODE too. Read in single-row mode, prepared once per
    connection. */
 void pgorm_query_rows(pgorm_db *db, const pgorm_model_desc *m, const char *sql,
                       const pgorm_param *params, int nparams, pgorm_result_cb cb, pgorm_fn fn,

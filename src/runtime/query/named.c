@@ -56,8 +56,13 @@ static int named_result(pgorm_op *o, const PGresult *res, pgorm_error *err)
 {
     named_op *op = (named_op *)o;
     ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE)
-        return 0; /* a command: no rows */
+    if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE) {
+        pgorm_error_set(err, PGORM_ERR_DECODE,
+                        "query %s: the statement is a command that returns no rows, the "
+                        "generated code expects %zu columns (add RETURNING ...)",
+                        op->m->name, op->m->ncolumns);
+        return -1;
+    }
     if (!op->checked && check_names(op, res, err))
         return -1;
     op->checked = st == PGRES_SINGLE_TUPLE; /* the end of the statement re-arms it */
