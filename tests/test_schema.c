@@ -651,7 +651,8 @@ static void test_lexical_errors(void **state)
 static void test_syntax_errors(void **state)
 {
     (void)state;
-    BAD("garbage\nmodel A { id int4 @id }\n", 1, 1, "expected 'model', found 'garbage'");
+    BAD("garbage\nmodel A { id int4 @id }\n", 1, 1,
+        "expected 'model' or 'query', found 'garbage'");
     BAD("model A { id int4 @id }\n}\n", 2, 1, "unexpected '}'");
     BAD("model { id int4 @id }\n", 1, 7, "expected a model name after 'model'");
     BAD("model A id int4 @id }\n", 1, 9, "expected '{' after 'model A'");

@@ -805,6 +805,22 @@ typedef void (*pgorm_rows_stream_cb)(pgorm_rows *batch, bool end, const pgorm_er
 void pgorm_query_sql_stream(pgorm_db *db, const char *sql, const pgorm_param *params,
                             int nparams, size_t batch, pgorm_rows_stream_cb cb, void *ud);
 
+/* Named queries (a schema's `query` blocks; the generated calls use these):
+   one statement with typed binary parameters whose rows are decoded into
+   structs through `m`, a descriptor of the result columns (their names,
+   types, offsets; `table` unused), as a model's rows are. The statement's
+   columns must be m's: the same count, names and order, with types the
+   decoders accept, checked on its first row (else PGORM_ERR_DECODE naming
+   the column); a NULL in a fixed-size column without a has_ flag, or a
+   command that returns no rows at all, is PGORM_ERR_DECODE too. Read in single-row mode, prepared once per
+   connection. */
+void pgorm_query_rows(pgorm_db *db, const pgorm_model_desc *m, const char *sql,
+                      const pgorm_param *params, int nparams, pgorm_result_cb cb, pgorm_fn fn,
+                      void *ud);
+int pgorm_query_rows_sync(pgorm_db *db, const pgorm_model_desc *m, const char *sql,
+                          const pgorm_param *params, int nparams, pgorm_result **out,
+                          pgorm_error *err);
+
 size_t pgorm_rows_count(const pgorm_rows *r);   /* rows; 0 for NULL */
 int pgorm_rows_ncolumns(const pgorm_rows *r);   /* result columns; 0 for a command */
 /* Name / type OID of column `col` (0-based); NULL / 0 when out of range. */

@@ -140,10 +140,46 @@ typedef struct pgorm_model {
     pgorm_pos pos; /* of the model's name */
 } pgorm_model;
 
+/* A parameter of a named query: `min_pages int4`, referred to as $1, $2...
+   in the order written. */
+typedef struct pgorm_query_param {
+    char *name;
+    pgorm_coltype type; /* never serial/bigserial */
+    pgorm_pos pos;      /* of the name */
+    pgorm_pos type_pos;
+} pgorm_query_param;
+
+/* A result column of a named query: written in `returns (...)`, or
+   described by the server (pgorm gen --database; then nullable). */
+typedef struct pgorm_query_column {
+    char *name; /* as the SQL names it (its AS alias) */
+    pgorm_coltype type;
+    bool nullable;  /* written with '?' */
+    pgorm_pos pos;  /* of the name; 0:0 when described by the server */
+    pgorm_pos type_pos;
+} pgorm_query_column;
+
+/* query Name(params) { sql "..." returns (...) } */
+typedef struct pgorm_named_query {
+    char *name;
+    char *sql; /* the statement, as written */
+    pgorm_query_param *params;
+    size_t nparams;
+    pgorm_query_column *columns;
+    size_t ncolumns;
+    bool has_returns;      /* `returns (...)` was written: columns are the file's */
+    pgorm_pos pos;         /* of the name */
+    pgorm_pos sql_pos;     /* of the first byte of the SQL text */
+    bool sql_raw;          /* triple-quoted (raw, may span lines), else "..." with escapes */
+    pgorm_pos returns_pos; /* of 'returns' */
+} pgorm_named_query;
+
 typedef struct pgorm_schema {
     char *file; /* the path it was read from, or NULL */
     pgorm_model *models;
     size_t nmodels;
+    pgorm_named_query *queries; /* in file order */
+    size_t nqueries;
 } pgorm_schema;
 
 /* One diagnostic: "file:line:col: message". */
@@ -173,6 +209,9 @@ const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name);
 /* The model's single-column primary key field (field-level @id, or @@id with
    one field), or NULL when its key is composite or missing. */
 const pgorm_field *pgorm_model_single_id(const pgorm_model *m);
+
+/* Where byte `offset` of q->sql lies in the file (either kind of string). */
+pgorm_pos pgorm_query_sql_pos(const pgorm_named_query *q, size_t offset);
 
 /* snake_case of a model name: "FilmActor" -> "film_actor". New string. */
 char *pgorm_snake_case(const char *name);

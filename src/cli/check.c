@@ -1,14 +1,17 @@
-/* pgorm check SCHEMA: parse and validate a schema file.
+/* pgorm check SCHEMA [--database]: parse and validate a schema file; with
+ * --database, also prepare every named query on the server (DATABASE_URL)
+ * and compare what it describes with the file (describe.c).
  *
  * Exit 0 and "ok: N models" on stdout when valid; exit 1 with one
  * "file:line:col: message" line per problem on stderr when not; exit 2 when
- * the file cannot be read.
+ * the file cannot be read or the database cannot be reached.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/describe.h"
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
 #include "util/buf.h"
@@ -35,11 +38,25 @@ static bool read_file(const char *path, pgorm_buf *b)
 
 int pgorm_cli_check(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        fputs("usage: pgorm check SCHEMA\n", stderr);
+    const char *path = NULL;
+    bool database = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--database") == 0) {
+            database = true;
+        } else if (argv[i][0] == '-' || path) {
+            path = NULL;
+            break;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        fputs("usage: pgorm check SCHEMA [--database]\n"
+              "  --database: also prepare each named query on DATABASE_URL's server and\n"
+              "  compare its parameter and result types with the file\n",
+              stderr);
         return 1;
     }
-    const char *path = argv[1];
     pgorm_buf text = PGORM_BUF_INIT;
     if (!read_file(path, &text)) {
         fprintf(stderr, "pgorm check: cannot read '%s': %s\n", path, strerror(errno));
@@ -52,9 +69,22 @@ int pgorm_cli_check(int argc, char **argv)
         pgorm_schema_parse(path, text.data ? text.data : "", text.len, diags, MAX_DIAGS, &n);
     pgorm_buf_free(&text);
     if (s) {
-        printf("ok: %zu model%s\n", s->nmodels, s->nmodels == 1 ? "" : "s");
+        int rc = 0;
+        if (database) {
+            PGconn *c = cli_connect("check");
+            int e = c ? cli_check_queries(c, path, s) : -1;
+            PQfinish(c);
+            rc = e < 0 ? 2 : e > 0 ? 1 : 0;
+        }
+        if (rc == 0) {
+            printf("ok: %zu model%s", s->nmodels, s->nmodels == 1 ? "" : "s");
+            if (s->nqueries)
+                printf(", %zu quer%s%s", s->nqueries, s->nqueries == 1 ? "y" : "ies",
+                       database ? " checked against the database" : "");
+            printf("\n");
+        }
         pgorm_schema_free(s);
-        return 0;
+        return rc;
     }
     for (size_t i = 0; i < n && i < MAX_DIAGS; i++) {
         if (diags[i].pos.line > 0)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/describe.h"
 #include "codegen/codegen.h"
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
@@ -21,10 +22,13 @@
 
 #define MAX_DIAGS 20
 
-static const char usage_text[] = "usage: pgorm gen SCHEMA -o DIR\n"
-                                 "  writes DIR/<schema>.pgorm.h and DIR/<schema>.pgorm.c\n"
-                                 "  (<schema>: SCHEMA's file name without .pgorm);\n"
-                                 "  DIR is created when missing.\n";
+static const char usage_text[] =
+    "usage: pgorm gen SCHEMA -o DIR [--database]\n"
+    "  writes DIR/<schema>.pgorm.h and DIR/<schema>.pgorm.c\n"
+    "  (<schema>: SCHEMA's file name without .pgorm);\n"
+    "  DIR is created when missing.\n"
+    "  --database: describe the result columns of named queries without\n"
+    "  returns (...) from DATABASE_URL's server.\n";
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -212,6 +216,7 @@ static int generate(const char *schema_path, const char *dir, const pgorm_schema
 int pgorm_cli_gen(int argc, char **argv)
 {
     const char *schema = NULL, *dir = NULL;
+    bool database = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -222,6 +227,8 @@ int pgorm_cli_gen(int argc, char **argv)
             if (i + 1 >= argc || !argv[i + 1][0])
                 return usage_error("-o needs a directory", NULL);
             dir = argv[++i];
+        } else if (strcmp(a, "--database") == 0) {
+            database = true;
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option", a);
         } else if (schema) {
@@ -245,6 +252,18 @@ int pgorm_cli_gen(int argc, char **argv)
     if (!s) {
         print_diags(schema, diags, nd);
         return 1;
+    }
+    size_t untyped = 0;
+    for (size_t i = 0; i < s->nqueries; i++)
+        untyped += !s->queries[i].has_returns;
+    if (database && untyped) {
+        PGconn *c = cli_connect("gen");
+        int e = c ? cli_describe_queries(c, schema, s) : -1;
+        PQfinish(c);
+        if (e != 0) {
+            pgorm_schema_free(s);
+            return e < 0 ? 2 : 1;
+        }
     }
     int rc = generate(schema, dir, s);
     pgorm_schema_free(s);

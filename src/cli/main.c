@@ -7,8 +7,10 @@
 static int usage(FILE *f)
 {
     fputs("usage:\n"
-          "  pgorm gen SCHEMA -o DIR       write DIR/<schema>.pgorm.h and .c\n"
-          "  pgorm check SCHEMA            validate; errors as file:line:col\n"
+          "  pgorm gen SCHEMA -o DIR [--database]\n"
+          "                                write DIR/<schema>.pgorm.h and .c\n"
+          "  pgorm check SCHEMA [--database]\n"
+          "                                validate; errors as file:line:col\n"
           "  pgorm migrate make --schema SCHEMA --dir DIR --name NAME [--allow-data-loss]\n"
           "  pgorm migrate up     --dir DIR [--to VERSION]\n"
           "  pgorm migrate down   --dir DIR [--steps N]\n"

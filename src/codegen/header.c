@@ -2,6 +2,7 @@
  * of the typed calls. */
 #include <string.h>
 
+#include "codegen/emit_query.h"
 #include "codegen/emit_rel.h"
 #include "codegen/emit_stream.h"
 #include "codegen/emit_upsert.h"
@@ -360,5 +361,6 @@ void cg_emit_header(cg_out *o, const cg_plan *p)
     for (size_t i = 0; i < p->nmodels; i++)
         emit_model(o, p, &p->models[i]);
     cg_emit_rel_header(o, p);
+    cg_emit_query_header(o, p);
     cg_printf(o, "\n#endif\n");
 }

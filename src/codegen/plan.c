@@ -13,6 +13,7 @@
 static const char *const locals[] = {
     "cb",      "columns", "count", "db",  "err", "fn",   "key", "msg", "n",      "nomem", "out",
     "pattern", "q",       "rc",    "res", "row", "rows", "ud",  "v",   "values", "where", "opts",
+    "params",
 };
 
 static const char *const fn_suffix[CG_FN_COUNT] = {
@@ -448,6 +449,97 @@ static pgorm_codegen_status plan_rel_names(planner *pl, cg_model *cm)
     return PGORM_CODEGEN_OK;
 }
 
+/* A named query's names, members and parameters, after every model's
+   names: the models' generated names never change because a query was
+   added. */
+static pgorm_codegen_status plan_query(planner *pl, cg_query *cq)
+{
+    pgorm_arena *a = &pl->p->arena;
+    const pgorm_named_query *q = cq->q;
+    if (q->ncolumns == 0)
+        return invalid(pl, q->pos,
+                       "query %s has no result types: write them in its block, returns (name "
+                       "type, ...) in the SQL's column order, or run pgorm gen --database with "
+                       "DATABASE_URL set to describe them from the server",
+                       q->name);
+    const char *id = cg_ident(a, q->name);
+    const char *snake = cg_snake(a, q->name, false);
+    if (!id || !snake)
+        return PGORM_CODEGEN_NOMEM;
+    CLAIM(cq->row, "%sRow", id);
+    CLAIM(cq->rows, "%sRows", id);
+    CLAIM(cq->rows_cb, "%sRowsCb", id);
+    CLAIM(cq->fn, "%s", snake);
+    CLAIM(cq->fn_sync, "%s_sync", snake);
+    CLAIM(cq->rows_free, "%s_rows_free", snake);
+    CLAIM(cq->desc, "%s_query", snake);
+    CLAIM(cq->columns_var, "%s_columns", snake);
+    CLAIM(cq->sql_var, "%s_sql", snake);
+    CLAIM(cq->rows_of, "%s_rows_of", snake);
+    CLAIM(cq->deliver, "%s_deliver", snake);
+    CLAIM(cq->wrap, "%s_rows_wrap", snake);
+
+    cq->cols = pgorm_arena_calloc(a, q->ncolumns, sizeof *cq->cols);
+    cq->params = pgorm_arena_calloc(a, q->nparams ? q->nparams : 1, sizeof *cq->params);
+    if (!cq->cols || !cq->params)
+        return PGORM_CODEGEN_NOMEM;
+    cg_names members;
+    cg_names_init(&members, a);
+    pgorm_codegen_status st = PGORM_CODEGEN_OK;
+    /* names first, then the has_ flags, as in a model's struct */
+    for (int pass = 0; pass < 2 && st == PGORM_CODEGEN_OK; pass++) {
+        for (size_t i = 0; i < q->ncolumns && st == PGORM_CODEGEN_OK; i++) {
+            const pgorm_query_column *qc = &q->columns[i];
+            cg_qcol *c = &cq->cols[i];
+            char *mid = cg_ident(a, qc->name);
+            if (!mid) {
+                st = PGORM_CODEGEN_NOMEM;
+                break;
+            }
+            if (pass == 0) {
+                c->col = qc;
+                c->ct = cg_ctype_of(qc->type.scalar);
+                if (!c->ct) {
+                    st = invalid(pl, qc->type_pos, "query %s, column %s: no C type for this type",
+                                 q->name, qc->name);
+                    break;
+                }
+                c->sql_type = sql_type(a, qc->type);
+                if (!c->sql_type || !(c->member = cg_names_claim(&members, mid, NULL)))
+                    st = PGORM_CODEGEN_NOMEM;
+            } else if (qc->nullable && !c->ct->pointer) {
+                const char *h = cg_fmt(a, "has_%s", mid);
+                if (!h || !(c->has = cg_names_claim(&members, h, NULL)))
+                    st = PGORM_CODEGEN_NOMEM;
+            }
+        }
+    }
+    cg_names_free(&members);
+    cq->ncols = q->ncolumns;
+    if (st != PGORM_CODEGEN_OK)
+        return st;
+
+    cg_names params;
+    cg_names_init(&params, a);
+    for (size_t i = 0; i < sizeof locals / sizeof locals[0] && st == PGORM_CODEGEN_OK; i++)
+        if (!cg_names_add(&params, locals[i]))
+            st = PGORM_CODEGEN_NOMEM;
+    for (size_t i = 0; i < q->nparams && st == PGORM_CODEGEN_OK; i++) {
+        cg_qparam *cp = &cq->params[i];
+        cp->p = &q->params[i];
+        cp->ct = cg_ctype_of(cp->p->type.scalar);
+        const char *pid = cg_ident(a, cp->p->name);
+        if (!cp->ct)
+            st = invalid(pl, cp->p->type_pos, "query %s, parameter %s: no C type for this type",
+                         q->name, cp->p->name);
+        else if (!pid || !(cp->name = cg_names_claim(&params, pid, &pl->globals)))
+            st = PGORM_CODEGEN_NOMEM;
+    }
+    cg_names_free(&params);
+    cq->nparams = q->nparams;
+    return st;
+}
+
 /* The base names the files and their #include: keep it to plain characters. */
 static bool plain_base(const char *base)
 {
@@ -500,6 +592,16 @@ static pgorm_codegen_status build(planner *pl, const pgorm_schema *s, const char
         st = plan_get_params(pl, &p->models[i]);
     for (size_t i = 0; i < p->nmodels && st == PGORM_CODEGEN_OK; i++)
         st = plan_rel_names(pl, &p->models[i]);
+    if (st == PGORM_CODEGEN_OK && s->nqueries) {
+        p->queries = pgorm_arena_calloc(a, s->nqueries, sizeof *p->queries);
+        if (!p->queries)
+            return PGORM_CODEGEN_NOMEM;
+        p->nqueries = s->nqueries;
+        for (size_t i = 0; i < p->nqueries; i++)
+            p->queries[i].q = &s->queries[i];
+    }
+    for (size_t i = 0; i < p->nqueries && st == PGORM_CODEGEN_OK; i++)
+        st = plan_query(pl, &p->queries[i]);
     return st;
 }
 

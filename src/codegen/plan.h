@@ -174,6 +174,44 @@ typedef struct cg_model {
     const char *stream_deliver;    /* "book_stream_deliver" */
 } cg_model;
 
+/* A result column of a named query, as a member of its row struct. */
+typedef struct cg_qcol {
+    const pgorm_query_column *col;
+    const cg_ctype *ct;
+    const char *member;   /* "books" */
+    const char *has;      /* "has_books" (a nullable fixed-size value), or NULL */
+    const char *sql_type; /* "int8" */
+} cg_qcol;
+
+/* A parameter of a named query, as a parameter of its functions. */
+typedef struct cg_qparam {
+    const pgorm_query_param *p;
+    const cg_ctype *ct;
+    const char *name; /* "min_pages" */
+} cg_qparam;
+
+/* A named query (emit_query.c). */
+typedef struct cg_query {
+    const pgorm_named_query *q;
+    const char *row;       /* "AuthorsWithBooksRow" */
+    const char *rows;      /* "AuthorsWithBooksRows" */
+    const char *rows_cb;   /* "AuthorsWithBooksRowsCb" */
+    const char *fn;        /* "authors_with_books" */
+    const char *fn_sync;   /* "authors_with_books_sync" */
+    const char *rows_free; /* "authors_with_books_rows_free" */
+    const char *desc;      /* "authors_with_books_query" */
+    /* static names of the .c file */
+    const char *columns_var; /* "authors_with_books_columns" */
+    const char *sql_var;     /* "authors_with_books_sql" */
+    const char *rows_of;     /* "authors_with_books_rows_of" */
+    const char *deliver;     /* "authors_with_books_deliver" */
+    const char *wrap;        /* "authors_with_books_rows_wrap" */
+    cg_qcol *cols;
+    size_t ncols;
+    cg_qparam *params;
+    size_t nparams;
+} cg_query;
+
 typedef struct cg_plan {
     pgorm_arena arena; /* everything below lives here */
     const pgorm_schema *schema;
@@ -181,6 +219,8 @@ typedef struct cg_plan {
     const char *guard; /* "BOOKSTORE_PGORM_H" */
     cg_model *models;
     size_t nmodels;
+    cg_query *queries;
+    size_t nqueries;
 } cg_plan;
 
 /* Plan the code for a validated schema. `base` names the output files

@@ -1,5 +1,6 @@
 /* <base>.pgorm.c: the descriptor tables and the typed calls, each a thin
  * layer over the generic runtime call of the same name. */
+#include "codegen/emit_query.h"
 #include "codegen/emit_rel.h"
 #include "codegen/emit_stream.h"
 #include "codegen/emit_upsert.h"
@@ -310,4 +311,5 @@ void cg_emit_source(cg_out *o, const cg_plan *p)
         cg_emit_stream_defs(o, cm);
     }
     cg_emit_rel_source(o, p);
+    cg_emit_query_source(o, p);
 }

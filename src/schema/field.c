@@ -392,3 +392,58 @@ void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi)
     if (ma->fields[fi].bad)
         ma->any_bad = true;
 }
+
+/* ---- types of query parameters and columns ------------------------------ */
+
+#define QTYPE_LIST                                                                        \
+    "bool, int2, int4, int8, float4, float8, numeric, text, varchar, bytea, uuid, date, " \
+    "timestamp, timestamptz, jsonb"
+
+int pgorm_sx_parse_qtype(pgorm_sx_parser *p, pgorm_coltype *out, const char *what)
+{
+    const tok *ty = peek(p);
+    char b[96];
+    if (ty->kind != SX_IDENT) {
+        pgorm_sx_err(p, ty, "expected a type for %s, found %s (one of: %s)", what,
+                     pgorm_sx_describe(ty, b, sizeof b), QTYPE_LIST);
+        return -1;
+    }
+    take(p);
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < NSCALARS; i++) {
+        if (!is_word(ty, scalars[i].name))
+            continue;
+        if (scalars[i].scalar == PGORM_S_SERIAL || scalars[i].scalar == PGORM_S_BIGSERIAL) {
+            pgorm_sx_err(p, ty,
+                         "%s cannot be %s: a sequence belongs to a table's column; write %s",
+                         what, scalars[i].name,
+                         scalars[i].scalar == PGORM_S_SERIAL ? "int4" : "int8");
+            return -1;
+        }
+        out->scalar = scalars[i].scalar;
+        if (peek(p)->kind != SX_LPAREN)
+            return 1;
+        if (!scalars[i].nparams) {
+            pgorm_sx_err(p, peek(p), "type %s takes no parameters", scalars[i].name);
+            return -1;
+        }
+        pgorm_field f;
+        pgorm_sx_field_aux fa;
+        memset(&f, 0, sizeof f);
+        memset(&fa, 0, sizeof fa);
+        if (!parse_params(p, &f, &fa, ty, scalars[i].nparams))
+            return -1;
+        out->precision = f.type.precision;
+        out->scale = f.type.scale;
+        return 1;
+    }
+    char nm[72], dym[96];
+    snprintf(nm, sizeof nm, "%.*s", TXT(ty));
+    pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                          pgorm_sx_suggest(nm, type_names, sizeof type_names / sizeof *type_names));
+    pgorm_sx_err(p, ty, "unknown type '%s' for %s (expected one of: %s)%s", nm, what, QTYPE_LIST,
+                 dym);
+    if (!peek(p)->line_start)
+        pgorm_sx_skip_group(p);
+    return 0;
+}

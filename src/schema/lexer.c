@@ -103,6 +103,7 @@ static bool push(lexer *lx, pgorm_sx_tok_kind kind, pgorm_pos pos, size_t start,
     k->text = (const char *)lx->s + start;
     k->len = end - start;
     k->str = NULL;
+    k->raw = false;
     lx->line_start = false;
     return true;
 }
@@ -212,6 +213,58 @@ static void lex_string(lexer *lx, pgorm_pos pos)
     advance(lx, end);
 }
 
+/* A triple-quoted string: raw text (no escapes) that may span lines, up
+   to the next three quotes. */
+static void lex_raw_string(lexer *lx, pgorm_pos pos)
+{
+    size_t start = lx->i, j = start + 3;
+    int line = lx->line, col = lx->col + 3;
+    bool nul = false;
+    for (;;) {
+        if (j >= lx->len) {
+            pgorm_sx_diag(lx->d, pos,
+                          "unterminated string: close it with three double quotes (a "
+                          "triple-quoted string may span lines and ends at the next three "
+                          "quotes)");
+            push(lx, SX_ERROR, pos, start, lx->len);
+            lx->i = lx->len;
+            lx->line = line;
+            lx->col = col;
+            return;
+        }
+        if (lx->s[j] == '"' && j + 2 < lx->len && lx->s[j + 1] == '"' && lx->s[j + 2] == '"')
+            break;
+        if (lx->s[j] == 0 && !nul) {
+            pgorm_sx_diag(lx->d, (pgorm_pos){line, col}, "NUL byte in string");
+            nul = true;
+        }
+        if (lx->s[j] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++; /* columns count bytes */
+        }
+        j++;
+    }
+    size_t end = j + 3;
+    if (!push(lx, nul ? SX_ERROR : SX_STRING, pos, start, end))
+        return;
+    lx->i = end;
+    lx->line = line;
+    lx->col = col + 3;
+    if (nul)
+        return;
+    char *v = pgorm_arena_alloc(&lx->out->strings, j - start - 3 + 1);
+    if (!v) {
+        lx->oom = true;
+        return;
+    }
+    memcpy(v, lx->s + start + 3, j - start - 3);
+    v[j - start - 3] = '\0';
+    lx->out->items[lx->out->n - 1].str = v;
+    lx->out->items[lx->out->n - 1].raw = true;
+}
+
 static void lex_number(lexer *lx, pgorm_pos pos)
 {
     size_t start = lx->i, j = start;
@@ -257,7 +310,11 @@ static void lex_stray(lexer *lx, pgorm_pos pos)
             first = cp;
         j += k;
     }
-    if (first >= 0x21 && first < 0x7F)
+    if (first == '$')
+        pgorm_sx_diag(lx->d, pos,
+                      "unexpected character '$' ($1, $2... go inside a query's sql; its "
+                      "parameters are declared by name: query Name(name type, ...))");
+    else if (first >= 0x21 && first < 0x7F)
         pgorm_sx_diag(lx->d, pos, "unexpected character '%c'", (char)first);
     else if (first < 0x80)
         pgorm_sx_diag(lx->d, pos, "unexpected control character 0x%02X", (unsigned)first);
@@ -310,6 +367,10 @@ bool pgorm_sx_lex(const char *text, size_t len, pgorm_sx_toks *out, pgorm_sx_dia
         }
         if (is_digit(c) || (c == '-' && lx.i + 1 < lx.len && is_digit(lx.s[lx.i + 1]))) {
             lex_number(&lx, pos);
+            continue;
+        }
+        if (c == '"' && at(&lx, lx.i + 1, '"') && at(&lx, lx.i + 2, '"')) {
+            lex_raw_string(&lx, pos);
             continue;
         }
         if (c == '"') {

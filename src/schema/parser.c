@@ -75,7 +75,9 @@ bool pgorm_sx_recover(pgorm_sx_parser *p)
         if (k->kind == SX_RBRACE && depth == 0)
             break;
         if (k->line_start && k->pos.line > p->err_line &&
-            (k->kind == SX_ATAT || (k->kind == SX_IDENT && (depth == 0 || at_model_start(p)))))
+            (k->kind == SX_ATAT ||
+             (k->kind == SX_IDENT &&
+              (depth == 0 || at_model_start(p) || pgorm_sx_at_query_start(p)))))
             break;
         if (k->kind == SX_LBRACE)
             depth++;
@@ -111,10 +113,17 @@ void pgorm_sx_skip_group(pgorm_sx_parser *p)
     }
 }
 
+bool pgorm_sx_at_query_start(const pgorm_sx_parser *p)
+{
+    pgorm_sx_tok_kind k3 = peek_at(p, 3)->kind;
+    return is_word(peek(p), "query") && peek_at(p, 1)->kind == SX_IDENT &&
+           peek_at(p, 2)->kind == SX_LPAREN && (k3 == SX_IDENT || k3 == SX_RPAREN);
+}
+
 static void skip_to_model(pgorm_sx_parser *p)
 {
-    while (peek(p)->kind != SX_EOF && !at_model_start(p) &&
-           !(is_word(peek(p), "model") && peek(p)->line_start))
+    while (peek(p)->kind != SX_EOF && !at_model_start(p) && !pgorm_sx_at_query_start(p) &&
+           !((is_word(peek(p), "model") || is_word(peek(p), "query")) && peek(p)->line_start))
         take(p);
 }
 
@@ -304,10 +313,10 @@ static void parse_model(pgorm_sx_parser *p)
             p->c->aux[mi].broken = true; /* a cut file: the rest of the model is missing */
             return;
         }
-        if (at_model_start(p)) {
+        if (at_model_start(p) || (k->line_start && pgorm_sx_at_query_start(p))) {
             pgorm_sx_err(p, lb,
-                         "model '%.*s' is not closed: expected '}' before the next model (line %d)",
-                         TXT(name), k->pos.line);
+                         "model '%.*s' is not closed: expected '}' before the next %s (line %d)",
+                         TXT(name), at_model_start(p) ? "model" : "query", k->pos.line);
             return;
         }
         if (k->kind == SX_ATAT) {
@@ -338,10 +347,15 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t)
             parse_model(&p);
             continue;
         }
+        if (is_word(k, "query")) {
+            pgorm_sx_parse_query(&p);
+            continue;
+        }
         if (k->kind == SX_RBRACE)
-            pgorm_sx_err(&p, k, "unexpected '}': no model is open here");
+            pgorm_sx_err(&p, k, "unexpected '}': no model or query is open here");
         else
-            pgorm_sx_err(&p, k, "expected 'model', found %s", pgorm_sx_describe(k, b, sizeof b));
+            pgorm_sx_err(&p, k, "expected 'model' or 'query', found %s",
+                         pgorm_sx_describe(k, b, sizeof b));
         take(&p);
         skip_to_model(&p);
     }

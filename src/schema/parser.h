@@ -77,4 +77,16 @@ char *pgorm_sx_tokdup(pgorm_sx_parser *p, const tok *k);
 /* One field: its name is the current token (field.c). */
 void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi);
 
+/* 'query' Name '(' at the current token (a field may be called query, but
+   its type never opens a parameter list). */
+bool pgorm_sx_at_query_start(const pgorm_sx_parser *p);
+/* A named query: the current token is 'query' (query.c). */
+void pgorm_sx_parse_query(pgorm_sx_parser *p);
+/* A scalar type for a query parameter or column at the current token (the
+   field types but serial and bigserial; numeric and varchar with or
+   without their (p, s) / (n)). `what` names the thing typed in messages.
+   1: parsed; 0: an unknown type, reported and skipped (what follows may
+   still parse); -1: a syntax error, reported (field.c). */
+int pgorm_sx_parse_qtype(pgorm_sx_parser *p, pgorm_coltype *out, const char *what);
+
 #endif

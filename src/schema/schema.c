@@ -54,6 +54,18 @@ void pgorm_schema_free(pgorm_schema *s)
         pgorm_free(m->blocks);
     }
     pgorm_free(s->models);
+    for (size_t i = 0; s->queries && i < s->nqueries; i++) {
+        pgorm_named_query *q = &s->queries[i];
+        pgorm_free(q->name);
+        pgorm_free(q->sql);
+        for (size_t j = 0; q->params && j < q->nparams; j++)
+            pgorm_free(q->params[j].name);
+        pgorm_free(q->params);
+        for (size_t j = 0; q->columns && j < q->ncolumns; j++)
+            pgorm_free(q->columns[j].name);
+        pgorm_free(q->columns);
+    }
+    pgorm_free(s->queries);
     pgorm_free(s->file);
     pgorm_free(s);
 }
@@ -105,12 +117,15 @@ pgorm_schema *pgorm_schema_parse(const char *file, const char *text, size_t len,
             pgorm_sx_parse(&c, &toks);
         if (!c.d.oom)
             pgorm_sx_validate(&c);
+        if (!c.d.oom)
+            pgorm_sx_validate_queries(&c);
     }
 
     pgorm_sx_toks_free(&toks);
     for (size_t i = 0; c.s && c.aux && i < c.s->nmodels; i++)
         pgorm_free(c.aux[i].fields);
     pgorm_free(c.aux);
+    pgorm_free(c.query_bad);
     bool failed = deliver(&c.d, diags, maxdiags, ndiags);
     pgorm_sx_diags_free(&c.d);
     if (failed) {

@@ -64,7 +64,7 @@ typedef enum pgorm_sx_tok_kind {
     SX_IDENT,
     SX_INT,     /* -?[0-9]+ */
     SX_DECIMAL, /* -?[0-9]+.[0-9]+ */
-    SX_STRING,  /* "..." with \" and \\ */
+    SX_STRING,  /* "..." with \" and \\, or a triple-quoted raw string (raw) */
     SX_LBRACE,
     SX_RBRACE,
     SX_LBRACKET,
@@ -86,6 +86,7 @@ typedef struct pgorm_sx_tok {
     const char *text; /* into the source; not NUL-terminated */
     size_t len;
     const char *str; /* SX_STRING: the unescaped value (in the token arena) */
+    bool raw;        /* SX_STRING: triple-quoted; str is the text between the quotes */
 } pgorm_sx_tok;
 
 typedef struct pgorm_sx_toks {
@@ -145,6 +146,9 @@ typedef struct pgorm_sx_ctx {
     pgorm_schema *s;
     pgorm_sx_model_aux *aux; /* one per model, same index */
     size_t models_cap, aux_cap;
+    size_t queries_cap;
+    bool *query_bad; /* one per query: a syntax error in it (validation says less) */
+    size_t query_bad_cap;
     pgorm_sx_diags d;
 } pgorm_sx_ctx;
 
@@ -153,6 +157,8 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t);
 /* Check names, keys and relationships; fill table, column, target,
    target_fk and ForeignKey types (validate.c). */
 void pgorm_sx_validate(pgorm_sx_ctx *c);
+/* Check the named queries: names, parameters, $n references (query.c). */
+void pgorm_sx_validate_queries(pgorm_sx_ctx *c);
 /* Semantic checks of one @default against its (resolved) type (defaults.c). */
 void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_sx_field_aux *fa);
 

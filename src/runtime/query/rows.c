@@ -16,6 +16,7 @@
 
 #include "runtime/codec/codec.h"
 #include "runtime/core/op.h"
+#include "runtime/query/params.h"
 #include "util/arena.h"
 
 typedef struct rcell {
@@ -212,20 +213,18 @@ static void rows_later(pgorm_db *db, const pgorm_error *err, pgorm_fn f1, pgorm_
         ((pgorm_rows_stream_cb)f2)(NULL, true, err, ud);
 }
 
-/* Encode the parameters into op (values in op->op.params, arrays in one
-   block). 0, or -1 with *err. */
-static int encode_params(rows_op *op, const pgorm_param *params, int n, const char *what,
-                         pgorm_error *err)
+int pgorm_params_encode(pgorm_op *o, void **arrays, const pgorm_param *params, int n,
+                        const char *what, pgorm_error *err)
 {
-    pgorm_buf *vals = &op->op.params;
+    pgorm_buf *vals = &o->params;
     size_t *offs = NULL;
     if (n == 0)
         return 0;
     size_t one = sizeof(Oid) + 2 * sizeof(int) + sizeof(char *) + sizeof(size_t);
-    op->arrays = pgorm_malloc((size_t)n * one);
-    if (!op->arrays)
+    *arrays = pgorm_malloc((size_t)n * one);
+    if (!*arrays)
         goto oom;
-    const char **values = op->arrays;
+    const char **values = *arrays;
     Oid *types = (Oid *)(void *)(values + n);
     int *lengths = (int *)(void *)(types + n);
     int *formats = lengths + n;
@@ -267,11 +266,11 @@ static int encode_params(rows_op *op, const pgorm_param *params, int n, const ch
             lengths[i] = 0;
     }
     pgorm_free(offs);
-    op->op.nparams = n;
-    op->op.param_types = types;
-    op->op.param_values = values;
-    op->op.param_lengths = lengths;
-    op->op.param_formats = formats;
+    o->nparams = n;
+    o->param_types = types;
+    o->param_values = values;
+    o->param_lengths = lengths;
+    o->param_formats = formats;
     return 0;
 oom:
     pgorm_error_set(err, PGORM_ERR_NOMEM, "%s: out of memory encoding the parameters", what);
@@ -323,7 +322,7 @@ static void start(pgorm_db *db, const char *sql, const pgorm_param *params, int 
     op->op.single_row = true;
     op->op.prepare = true;
     pgorm_error err = {0};
-    if (encode_params(op, params, nparams, what, &err)) {
+    if (pgorm_params_encode(&op->op, &op->arrays, params, nparams, what, &err)) {
         pgorm_db_submit_done(db, &op->op, &err);
         pgorm_error_clear(&err);
         return;
