@@ -332,8 +332,8 @@ static void test_cli_name_clashes(void **state)
         "static inline pgorm_pred shelf_books_count_gt_(int64_t n)",
         "#define shelf_books_any(...) \\\n",
         "#define shelf_books_count_where(op, n, ...) \\\n",
-        "#define tome_shelf_where(...) \\\n"
-        "    pgorm_rel_pred_(PGORM_PRED_REL_FK, &tome_model, 0, PGORM_EQ, 0, \\\n",
+        ("#define tome_shelf_where(...) \\\n"
+         "    pgorm_rel_pred_(PGORM_PRED_REL_FK, &tome_model, 0, PGORM_EQ, 0, \\\n"),
     };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         if (!strstr(h, expect[i]))
