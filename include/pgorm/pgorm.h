@@ -549,7 +549,12 @@ void pgorm_db_handle_error(pgorm_db *db, pgorm_errcode code, const char *static_
  * Ordering: operations on ONE transaction handle (pgorm_begin) run in the
  * order they were issued, and their callbacks run in that order. On a pool
  * of one connection (the default) every operation runs, and calls back, in
- * issue order. On a larger pool, independent operations have no order
+ * issue order, with one exception: reads on the pool (get, find, count,
+ * lazy loads) travel in groups sharing one pipeline sync, and when one of
+ * a group fails (an error, a timeout) the server skips the reads after it
+ * in that group; those never ran, so they are sent again, after whatever
+ * was sent meanwhile, and call back later (they may then see a write
+ * issued after them). On a larger pool, independent operations have no order
  * relative to each other: issue the second from the first's callback, or
  * use a transaction, when one must see the other.
  */
