@@ -88,7 +88,14 @@ void link_sql_select(pgorm_sqlb *b, const link_plan *p);
 typedef struct link_decoder {
     const link_plan *plan;
     pgorm_result *res;
-    pgorm_hmap ids;
+    pgorm_hmap ids; /* identity map: model and key bytes -> row */
+    /* ... and, for models whose key is 4 or 8 bytes (int4, int8), one map
+       per model keyed by the key's value: no key to build per row */
+    struct {
+        const pgorm_model_desc *m;
+        pgorm_hmap ids;
+    } by_model[8];
+    size_t nby_model;
     pgorm_buf key; /* scratch for identity keys */
     const char *what; /* "pgorm_find", for messages */
     bool checked;     /* the result's column types were checked (once per statement) */

@@ -44,6 +44,9 @@ void link_decoder_init(link_decoder *d, const link_plan *p, pgorm_result *res, c
 void link_decoder_free(link_decoder *d)
 {
     pgorm_hmap_free(&d->ids);
+    for (size_t i = 0; i < d->nby_model; i++)
+        pgorm_hmap_free(&d->by_model[i].ids);
+    d->nby_model = 0;
     pgorm_buf_free(&d->key);
 }
 
@@ -83,6 +86,67 @@ static const char *row_key(link_decoder *d, const link_node *n, const link_field
     return d->key.oom ? NULL : d->key.data;
 }
 
+/* The integer map of model m, or NULL (m has none and there is no room for
+   another: its rows then go in the byte map, always, so a model's rows are
+   in one map). */
+static pgorm_hmap *model_map(link_decoder *d, const pgorm_model_desc *m)
+{
+    for (size_t i = 0; i < d->nby_model; i++)
+        if (d->by_model[i].m == m)
+            return &d->by_model[i].ids;
+    size_t cap = sizeof d->by_model / sizeof d->by_model[0];
+    if (d->nby_model == cap)
+        return NULL;
+    d->by_model[d->nby_model].m = m;
+    pgorm_hmap_init(&d->by_model[d->nby_model].ids, PGORM_HMAP_U64);
+    return &d->by_model[d->nby_model++].ids;
+}
+
+/* The identity map's slot for the row of node n whose fields start at f
+   (*added: new, its value to set). NULL when the key is NULL (no row: a
+   LEFT JOIN miss; *oom false) or out of memory (*oom true). A model's key
+   column has one type, so its rows always take the same path. */
+static void **ident_slot(link_decoder *d, const link_node *n, const link_field *f, bool *added,
+                         bool *oom)
+{
+    *oom = false;
+    const link_field *k = &f[n->pkf];
+    if (k->len < 0)
+        return NULL;
+    pgorm_hmap *m = k->len == 8 || k->len == 4 ? model_map(d, n->m) : NULL;
+    void **slot;
+    if (m) {
+        uint64_t v = get_u32(k->v);
+        if (k->len == 8)
+            v = v << 32 | get_u32(k->v + 4);
+        slot = pgorm_hmap_slot_u64(m, v, added);
+    } else {
+        size_t klen = 0;
+        const char *key = row_key(d, n, f, &klen);
+        slot = key ? pgorm_hmap_slot(&d->ids, key, klen, added) : NULL;
+    }
+    *oom = !slot;
+    return slot;
+}
+
+/* Undo the slot ident_slot just added (its row could not be built). */
+static void ident_del(link_decoder *d, const link_node *n, const link_field *f)
+{
+    const link_field *k = &f[n->pkf];
+    pgorm_hmap *m = k->len == 8 || k->len == 4 ? model_map(d, n->m) : NULL;
+    if (m) {
+        uint64_t v = get_u32(k->v);
+        if (k->len == 8)
+            v = v << 32 | get_u32(k->v + 4);
+        pgorm_hmap_del_u64(m, v);
+        return;
+    }
+    size_t klen = 0;
+    const char *key = row_key(d, n, f, &klen);
+    if (key)
+        pgorm_hmap_del(&d->ids, key, klen);
+}
+
 static int decode_node(link_decoder *d, const link_node *n, const link_field *f, void *dst,
                        bool checked, pgorm_error *err);
 static int fill_missing(link_decoder *d, const link_node *n, const link_field *f, void *dst,
@@ -97,21 +161,17 @@ static int decode_forward(link_decoder *d, const link_node *k, const link_field 
         *ref = NULL; /* NULL foreign key (LEFT JOIN found nothing) */
         return 0;
     }
-    size_t klen = 0;
-    const char *key = row_key(d, k, f, &klen);
-    if (!key)
-        return nomem(d, err, k);
-    bool added = false;
-    void **slot = pgorm_hmap_slot(&d->ids, key, klen, &added);
+    bool added = false, oom = false;
+    void **slot = ident_slot(d, k, f, &added, &oom);
     if (!slot)
-        return nomem(d, err, k);
+        return nomem(d, err, k); /* the key is not NULL (checked above) */
     if (!added) {
         *ref = *slot;
         return fill_missing(d, k, f, *slot, checked, err);
     }
     void *row = pgorm_arena_calloc(&d->res->arena, 1, k->m->struct_size);
     if (!row) {
-        pgorm_hmap_del(&d->ids, key, klen);
+        ident_del(d, k, f);
         return nomem(d, err, k);
     }
     *slot = row; /* before its children: a cycle finds it */
@@ -190,18 +250,12 @@ static int decode_back(link_decoder *d, const link_node *k, const link_field *f,
         at += (size_t)el;
         char *row = rows + i * k->m->struct_size;
         if (k->shared) { /* registered first: a cycle below finds it */
-            size_t klen = 0;
-            const char *key = row_key(d, k, k->scratch, &klen);
-            if (!key && d->key.oom)
+            bool added = false, oom = false;
+            void **slot = ident_slot(d, k, k->scratch, &added, &oom);
+            if (oom)
                 return nomem(d, err, k);
-            if (key) {
-                bool added = false;
-                void **slot = pgorm_hmap_slot(&d->ids, key, klen, &added);
-                if (!slot)
-                    return nomem(d, err, k);
-                if (added)
-                    *slot = row;
-            }
+            if (slot && added)
+                *slot = row;
         }
         if (decode_node(d, k, k->scratch, row, false, err))
             return -1;
@@ -351,10 +405,12 @@ int link_decode_rows(link_decoder *d, const PGresult *res, pgorm_error *err)
         }
         char *row = items + (size_t)r * size;
         if (root->shared) {
-            size_t klen = 0;
-            const char *key = row_key(d, root, root->scratch, &klen);
-            if ((!key && d->key.oom) || (key && pgorm_hmap_put(&d->ids, key, klen, row)))
+            bool added = false, oom = false;
+            void **slot = ident_slot(d, root, root->scratch, &added, &oom);
+            if (oom)
                 return nomem(d, err, root);
+            if (slot)
+                *slot = row; /* the found row wins over one met before it */
         }
         if (decode_node(d, root, root->scratch, row, true, err))
             return -1;
