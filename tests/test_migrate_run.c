@@ -276,6 +276,21 @@ static void test_redo(void **state)
     free(v);
     /* the column came back empty: its values went with the down file */
     assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book WHERE pages IS NULL"), 2);
+
+    /* redo with a changed down file, when asked: the new checksum is recorded */
+    const char *edited = "-- drop it\nALTER TABLE book DROP COLUMN pages;\n";
+    char now[MIG_CHECKSUM_SIZE];
+    sum_of(edited, now);
+    mt_write(f->dir, "1010_pages.down.sql", edited);
+    MT_MIGRATE(&f->db, 1, "redo --dir %s", f->dir);
+    v = row_text(f->c, "down_checksum", "1010");
+    assert_string_equal(v, dsum);
+    free(v);
+    MT_MIGRATE(&f->db, 0, "redo --dir %s --allow-changed-down", f->dir);
+    v = row_text(f->c, "down_checksum", "1010");
+    assert_string_equal(v, now);
+    free(v);
+    MT_MIGRATE(&f->db, 0, "redo --dir %s", f->dir);
     free(before);
     free(after);
     free(sum);
