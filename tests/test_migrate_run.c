@@ -1,9 +1,12 @@
-/* The migration runner through the command line: up, down, status, the
-   checksum of applied files, a failing statement, two concurrent ups. */
+/* The migration runner through the command line: up, down, redo, status,
+   history, the checksums of applied up and down files, a table made before
+   down files were checksummed, a failing statement, two concurrent ups,
+   pgorm --version. */
 #include "migtest.h"
 
 #include <sys/wait.h>
 
+#include "migrate/files.h"
 #include "migrate/sqlsplit.h"
 
 typedef mt_fx fx;
@@ -126,6 +129,324 @@ static void test_edited_applied_file_is_refused(void **state)
     free(out);
 }
 
+/* The checksum pgorm records for a file's text. */
+static void sum_of(const char *text, char out[MIG_CHECKSUM_SIZE])
+{
+    mig_checksum(text, strlen(text), out);
+}
+
+static char *row_text(PGconn *c, const char *column, const char *version)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s FROM pgorm_migrations WHERE version = '%s'", column,
+             version);
+    return pgt_query_text(c, sql);
+}
+
+static bool has_column(PGconn *c, const char *table, const char *column)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM information_schema.columns WHERE table_name = '%s' AND "
+             "column_name = '%s'",
+             table, column);
+    return pgt_query_int(c, sql) > 0;
+}
+
+static void test_up_records_down_checksums(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    mt_write(f->dir, "1020_nodown.up.sql", "CREATE TABLE nodown (x int4);\n");
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char want[MIG_CHECKSUM_SIZE];
+    sum_of("DROP TABLE book;\nDELETE FROM author;\n", want);
+    char *got = row_text(f->c, "down_checksum", "1002");
+    assert_string_equal(got, want);
+    free(got);
+    sum_of("ALTER TABLE book ADD COLUMN pages int4;\n", want);
+    got = row_text(f->c, "checksum", "1010");
+    assert_string_equal(got, want);
+    free(got);
+    got = row_text(f->c, "down_checksum", "1020");
+    assert_string_equal(got, "none");
+    free(got);
+}
+
+static void test_edited_down_file_is_refused(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char old[MIG_CHECKSUM_SIZE], now[MIG_CHECKSUM_SIZE];
+    sum_of("ALTER TABLE book DROP COLUMN pages;\n", old);
+    const char *edited = "ALTER TABLE book DROP COLUMN pages;\nDROP TABLE book;\n";
+    sum_of(edited, now);
+    mt_write(f->dir, "1010_pages.down.sql", edited);
+
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s", f->dir), 1);
+    assert_non_null(strstr(out, "1010_pages.down.sql was changed after 1010_pages was applied"));
+    assert_non_null(strstr(out, old));
+    assert_non_null(strstr(out, now));
+    assert_non_null(strstr(out, "nothing was reverted"));
+    assert_non_null(strstr(out, "Restore the file"));
+    assert_non_null(strstr(out, "--allow-changed-down"));
+    free(out);
+    assert_true(has_column(f->c, "book", "pages"));
+    assert_int_equal(applied_count(f->c), 3);
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "redo --dir %s", f->dir), 1);
+    assert_non_null(strstr(out, "1010_pages.down.sql was changed"));
+    free(out);
+    assert_true(has_column(f->c, "book", "pages"));
+    assert_int_equal(applied_count(f->c), 3);
+
+    /* up has nothing to run and is not held up by a down file */
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "nothing to apply"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "status --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "applied, CHANGED  1010_pages"));
+    assert_non_null(strstr(out, "1010_pages.down.sql changed since"));
+    assert_non_null(strstr(out, "applied           1002_books"));
+    free(out);
+
+    /* every down file is checked before the first one runs */
+    mt_write(f->dir, "1010_pages.down.sql", "ALTER TABLE book DROP COLUMN pages;\n");
+    mt_write(f->dir, "1001_authors.down.sql", "DROP TABLE author CASCADE;\n");
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s --steps 3", f->dir), 1);
+    assert_non_null(strstr(out, "1001_authors.down.sql was changed"));
+    assert_null(strstr(out, "reverted 10"));
+    free(out);
+    assert_true(has_column(f->c, "book", "pages"));
+    assert_int_equal(applied_count(f->c), 3);
+
+    /* the flag runs it as it is now, and says so */
+    assert_int_equal(
+        mt_migrate(&f->db, "", &out, "down --dir %s --steps 3 --allow-changed-down", f->dir), 0);
+    assert_non_null(strstr(out, "1001_authors.down.sql changed after 1001_authors was applied"));
+    assert_non_null(strstr(out, "3 migrations reverted"));
+    free(out);
+    assert_false(has_table(f->c, "author"));
+    assert_int_equal(applied_count(f->c), 0);
+}
+
+static void test_redo(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "redo --dir %s", f->dir), 1);
+    assert_non_null(strstr(out, "nothing to redo: no migration is applied"));
+    free(out);
+
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    pgt_exec(f->c, "INSERT INTO book (author_id, pages) SELECT id, 7 FROM author");
+    char *before = mt_snapshot(f->c);
+    char *sum = row_text(f->c, "checksum", "1010");
+    char *dsum = row_text(f->c, "down_checksum", "1010");
+    char *at = row_text(f->c, "applied_at::text", "1010");
+    char *at1001 = row_text(f->c, "applied_at::text", "1001");
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "redo --dir %s", f->dir), 0);
+    const char *rev = strstr(out, "reverted 1010_pages (");
+    const char *app = strstr(out, "applied 1010_pages (");
+    assert_non_null(rev);
+    assert_non_null(app);
+    assert_true(rev < app);
+    assert_non_null(strstr(out, "redone 1010_pages in "));
+    assert_null(strstr(out, "1002_books"));
+    free(out);
+
+    char *after = mt_snapshot(f->c);
+    assert_string_equal(after, before);
+    assert_int_equal(applied_count(f->c), 3);
+    char *v = row_text(f->c, "checksum", "1010");
+    assert_string_equal(v, sum);
+    free(v);
+    v = row_text(f->c, "down_checksum", "1010");
+    assert_string_equal(v, dsum);
+    free(v);
+    v = row_text(f->c, "applied_at::text", "1010");
+    assert_string_not_equal(v, at); /* applied again */
+    free(v);
+    v = row_text(f->c, "applied_at::text", "1001");
+    assert_string_equal(v, at1001); /* the others untouched */
+    free(v);
+    /* the column came back empty: its values went with the down file */
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book WHERE pages IS NULL"), 2);
+
+    /* redo with a changed down file, when asked: the new checksum is recorded */
+    const char *edited = "-- drop it\nALTER TABLE book DROP COLUMN pages;\n";
+    char now[MIG_CHECKSUM_SIZE];
+    sum_of(edited, now);
+    mt_write(f->dir, "1010_pages.down.sql", edited);
+    MT_MIGRATE(&f->db, 1, "redo --dir %s", f->dir);
+    v = row_text(f->c, "down_checksum", "1010");
+    assert_string_equal(v, dsum);
+    free(v);
+    MT_MIGRATE(&f->db, 0, "redo --dir %s --allow-changed-down", f->dir);
+    v = row_text(f->c, "down_checksum", "1010");
+    assert_string_equal(v, now);
+    free(v);
+    MT_MIGRATE(&f->db, 0, "redo --dir %s", f->dir);
+    free(before);
+    free(after);
+    free(sum);
+    free(dsum);
+    free(at);
+    free(at1001);
+}
+
+static void test_redo_failing_up_stays_reverted(void **state)
+{
+    fx *f = *state;
+    mt_write(f->dir, "1_t.up.sql", "CREATE TABLE t (x int4);\n");
+    mt_write(f->dir, "1_t.down.sql", "SELECT 1;\n"); /* forgets to drop t */
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "redo --dir %s", f->dir), 2);
+    assert_non_null(strstr(out, "reverted 1_t ("));
+    assert_non_null(strstr(out, "relation \"t\" already exists"));
+    assert_non_null(strstr(out, "1_t was reverted first and stays reverted"));
+    assert_non_null(strstr(out, "pgorm migrate up"));
+    free(out);
+    assert_int_equal(applied_count(f->c), 0);
+}
+
+static void test_history(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "history --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "no migration is applied"));
+    free(out);
+    MT_MIGRATE(&f->db, 0, "up --dir %s --to 1002", f->dir);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+
+    char up1[MIG_CHECKSUM_SIZE], down1[MIG_CHECKSUM_SIZE], down2[MIG_CHECKSUM_SIZE],
+        up10[MIG_CHECKSUM_SIZE];
+    sum_of("-- authors\nCREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL);\n",
+           up1);
+    sum_of("DROP TABLE author;\n", down1);
+    sum_of("DROP TABLE book;\nDELETE FROM author;\n", down2);
+    sum_of("ALTER TABLE book ADD COLUMN pages int4;\n", up10);
+    char *at = row_text(f->c,
+                        "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'",
+                        "1001");
+    char want[256];
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "history --dir %s", f->dir), 0);
+    snprintf(want, sizeof want, "%s  1001_authors  up %s  down %s\n", at, up1, down1);
+    const char *l1 = strstr(out, want);
+    const char *l2 = strstr(out, "1002_books  ");
+    const char *l3 = strstr(out, "1010_pages  ");
+    assert_non_null(l1);
+    assert_non_null(l2);
+    assert_non_null(l3);
+    assert_true(l1 < l2 && l2 < l3);
+    assert_non_null(strstr(out, "3 applied\n"));
+    assert_null(strstr(out, "CHANGED"));
+    assert_null(strstr(out, "MISSING"));
+    free(out);
+
+    /* a changed down file and a missing migration are marked */
+    const char *edited = "DROP TABLE book CASCADE;\n";
+    char now[MIG_CHECKSUM_SIZE];
+    sum_of(edited, now);
+    mt_write(f->dir, "1002_books.down.sql", edited);
+    char path[256];
+    snprintf(path, sizeof path, "%s/1010_pages.up.sql", f->dir);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/1010_pages.down.sql", f->dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "history --dir %s", f->dir), 0);
+    snprintf(want, sizeof want, "down %s (CHANGED: %s on disk)", down2, now);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "1010_pages    up %s (MISSING: no 1010_pages.up.sql)", up10);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "3 applied, 2 with files missing or changed on disk"));
+    free(out);
+    free(at);
+}
+
+/* pgorm_migrations as an older pgorm made it: no down_checksum. */
+static void test_table_without_down_checksum(void **state)
+{
+    fx *f = *state;
+    three_files(f->dir);
+    char up1[MIG_CHECKSUM_SIZE];
+    sum_of("-- authors\nCREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL);\n",
+           up1);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE public.pgorm_migrations (version text PRIMARY KEY, name text NOT "
+             "NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+             "CREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL);"
+             "INSERT INTO pgorm_migrations (version, name, checksum) "
+             "VALUES ('1001', 'authors', '%s')",
+             up1);
+    pgt_exec(f->c, sql);
+
+    char *out = NULL;
+    assert_int_equal(mt_migrate(&f->db, "", &out, "status --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "applied           1001_authors"));
+    assert_non_null(strstr(out, "down file not checked: its checksum was not recorded"));
+    assert_non_null(strstr(out, "1 applied, 2 pending\n"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "history --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "up fnv1a64:"));
+    assert_non_null(strstr(out, "down not recorded"));
+    free(out);
+    assert_false(has_column(f->c, "pgorm_migrations", "down_checksum")); /* read-only */
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "added the column down_checksum"));
+    assert_non_null(strstr(out, "2 migrations applied"));
+    free(out);
+    assert_true(has_column(f->c, "pgorm_migrations", "down_checksum"));
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pgorm_migrations "
+                                         "WHERE down_checksum IS NULL"),
+                     1);
+
+    assert_int_equal(mt_migrate(&f->db, "", &out, "down --dir %s --steps 3", f->dir), 0);
+    assert_non_null(strstr(out, "note: 1001_authors was applied before pgorm recorded"));
+    assert_non_null(strstr(out, "3 migrations reverted"));
+    free(out);
+    assert_false(has_table(f->c, "author"));
+}
+
+static void test_version(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/CMakeLists.txt", PGORM_SOURCE_DIR);
+    char *cm = pgt_read_file(path, NULL);
+    const char *p = strstr(cm, "project(pgorm VERSION ");
+    assert_non_null(p);
+    p += strlen("project(pgorm VERSION ");
+    char want[64];
+    snprintf(want, sizeof want, "pgorm %.*s\n", (int)strcspn(p, " )"), p);
+    free(cm);
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s --version", mt_cli());
+    assert_int_equal(pgt_run(cmd, &out), 0);
+    assert_string_equal(out, want);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s -V", mt_cli());
+    assert_int_equal(pgt_run(cmd, &out), 0);
+    assert_string_equal(out, want);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --help", mt_cli());
+    assert_int_equal(pgt_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "pgorm --version"));
+    assert_non_null(strstr(out, "pgorm migrate redo"));
+    assert_non_null(strstr(out, "pgorm migrate history"));
+    free(out);
+}
+
 static void test_failing_statement_rolls_back_the_file(void **state)
 {
     fx *f = *state;
@@ -181,6 +502,19 @@ static void test_usage_errors(void **state)
     assert_non_null(strstr(out, "no migration with that version"));
     free(out);
     assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s/nope", f->dir), 1);
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "redo"), 1);
+    assert_non_null(strstr(out, "redo needs --dir"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "history --dir %s --steps 2", f->dir), 1);
+    assert_non_null(strstr(out, "unexpected argument '--steps'"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s --allow-changed-down", f->dir),
+                     1);
+    assert_non_null(strstr(out, "unexpected argument '--allow-changed-down'"));
+    free(out);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "make --dir %s --allow-changed-down", f->dir),
+                     1);
     free(out);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "DATABASE_URL='host=/nonexistent port=1' %s migrate status --dir %s",
@@ -257,6 +591,13 @@ int main(void)
         cmocka_unit_test(test_split_statements),
         cmocka_unit_test_setup_teardown(test_up_down_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_applied_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_up_records_down_checksums, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edited_down_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redo_failing_up_stays_reverted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_without_down_checksum, setup, teardown),
+        cmocka_unit_test(test_version),
         cmocka_unit_test_setup_teardown(test_failing_statement_rolls_back_the_file, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_transaction_control_is_refused, setup, teardown),

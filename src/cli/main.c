@@ -13,8 +13,11 @@ static int usage(FILE *f)
           "                                validate; errors as file:line:col\n"
           "  pgorm migrate make --schema SCHEMA --dir DIR --name NAME [--allow-data-loss]\n"
           "  pgorm migrate up     --dir DIR [--to VERSION]\n"
-          "  pgorm migrate down   --dir DIR [--steps N]\n"
+          "  pgorm migrate down   --dir DIR [--steps N] [--allow-changed-down]\n"
+          "  pgorm migrate redo   --dir DIR [--allow-changed-down]\n"
           "  pgorm migrate status --dir DIR\n"
+          "  pgorm migrate history --dir DIR\n"
+          "  pgorm --version\n"
           "The database is DATABASE_URL, else libpq's PG* variables.\n"
           "Exit codes: 0 success, 1 user error, 2 database or I/O error.\n",
           f);
@@ -32,6 +35,10 @@ int main(int argc, char **argv)
         return pgorm_cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return pgorm_cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("pgorm %s\n", PGORM_VERSION);
+        return 0;
+    }
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
         return usage(stdout);
     fprintf(stderr, "pgorm: unknown command '%s'\n", cmd);

@@ -1,4 +1,4 @@
-/* pgorm migrate make|up|down|status: argument parsing, the connection, and
+/* pgorm migrate make|up|down|redo|status|history: argument parsing, the connection, and
  * printing. The work is in src/migrate (make.c, runner.c).
  *
  * The database is DATABASE_URL (a libpq URI or conninfo), else libpq's own
@@ -22,13 +22,17 @@ static const char USAGE[] =
     "usage:\n"
     "  pgorm migrate make --schema SCHEMA --dir DIR --name NAME [--allow-data-loss]\n"
     "  pgorm migrate up     --dir DIR [--to VERSION]\n"
-    "  pgorm migrate down   --dir DIR [--steps N]\n"
+    "  pgorm migrate down   --dir DIR [--steps N] [--allow-changed-down]\n"
+    "  pgorm migrate redo   --dir DIR [--allow-changed-down]\n"
     "  pgorm migrate status --dir DIR\n"
+    "  pgorm migrate history --dir DIR\n"
+    "down and redo refuse a .down.sql changed since it was applied; --allow-changed-down\n"
+    "runs it as it is now. redo is down then up of the newest applied migration.\n"
     "The database is DATABASE_URL, else libpq's PG* variables.\n";
 
 typedef struct opts {
     const char *schema, *dir, *name, *to, *steps;
-    bool allow_data_loss;
+    bool allow_data_loss, allow_changed_down;
 } opts;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -45,8 +49,12 @@ static int parse(int argc, char **argv, const char *allowed, opts *o)
 {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--allow-data-loss") == 0 && strstr(allowed, "allow")) {
+        if (strcmp(a, "--allow-data-loss") == 0 && strstr(allowed, "allow-data-loss")) {
             o->allow_data_loss = true;
+            continue;
+        }
+        if (strcmp(a, "--allow-changed-down") == 0 && strstr(allowed, "allow-changed-down")) {
+            o->allow_changed_down = true;
             continue;
         }
         static const char *const names[] = {"schema", "dir", "name", "to", "steps"};
@@ -105,17 +113,19 @@ static int report(int rc, const mig_err *e)
 int pgorm_cli_migrate(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("%s", "which one: make, up, down or status?");
+        return usage_error("%s", "which one: make, up, down, redo, status or history?");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         fputs(USAGE, stdout);
         return 0;
     }
-    const char *allowed = strcmp(cmd, "make") == 0     ? "schema dir name allow"
-                          : strcmp(cmd, "up") == 0     ? "dir to"
-                          : strcmp(cmd, "down") == 0   ? "dir steps"
-                          : strcmp(cmd, "status") == 0 ? "dir"
-                                                       : NULL;
+    const char *allowed = strcmp(cmd, "make") == 0      ? "schema dir name allow-data-loss"
+                          : strcmp(cmd, "up") == 0      ? "dir to"
+                          : strcmp(cmd, "down") == 0    ? "dir steps allow-changed-down"
+                          : strcmp(cmd, "redo") == 0    ? "dir allow-changed-down"
+                          : strcmp(cmd, "status") == 0  ? "dir"
+                          : strcmp(cmd, "history") == 0 ? "dir"
+                                                        : NULL;
     if (!allowed)
         return usage_error("unknown subcommand '%s'", cmd);
     opts o = {0};
@@ -142,7 +152,10 @@ int pgorm_cli_migrate(int argc, char **argv)
         return 2;
     mig_err e = {0};
     int rc;
-    mig_runner r = {.conn = c, .dir = o.dir, .say = print_line};
+    mig_runner r = {.conn = c,
+                    .dir = o.dir,
+                    .say = print_line,
+                    .allow_changed_down = o.allow_changed_down};
     if (strcmp(cmd, "make") == 0) {
         mig_make_opts mo = {
             .conn = c,
@@ -159,6 +172,10 @@ int pgorm_cli_migrate(int argc, char **argv)
         rc = report(mig_up(&r, o.to, &e), &e);
     } else if (strcmp(cmd, "down") == 0) {
         rc = report(mig_down(&r, steps, &e), &e);
+    } else if (strcmp(cmd, "redo") == 0) {
+        rc = report(mig_redo(&r, &e), &e);
+    } else if (strcmp(cmd, "history") == 0) {
+        rc = report(mig_history(&r, &e), &e);
     } else {
         rc = report(mig_status(&r, &e), &e);
     }

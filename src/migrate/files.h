@@ -4,8 +4,8 @@
  * is greater), so they sort in the order they apply. Other files in the
  * folder are ignored.
  *
- * Checksum: 64-bit FNV-1a over the bytes of the .up.sql file, written as
- * "fnv1a64:<16 hex digits>". It detects an edited file, not a malicious one
+ * Checksum: 64-bit FNV-1a over the bytes of a file (the runner records the
+ * .up.sql's and the .down.sql's), written as "fnv1a64:<16 hex digits>". It detects an edited file, not a malicious one
  * (no cryptographic library is needed for that).
  */
 #ifndef PGORM_MIGRATE_FILES_H

@@ -16,18 +16,38 @@
 static const char SQL_CREATE[] =
     "CREATE TABLE IF NOT EXISTS public.pgorm_migrations ("
     "version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, "
-    "applied_at timestamptz NOT NULL DEFAULT now())";
+    "applied_at timestamptz NOT NULL DEFAULT now(), down_checksum text)";
+
+/* A table made before down files were checksummed has no down_checksum;
+   the first up, down or redo adds it (holding the lock). */
+static const char SQL_ADD_DOWN[] =
+    "ALTER TABLE public.pgorm_migrations ADD COLUMN IF NOT EXISTS down_checksum text";
+
+static const char SQL_INSERT[] =
+    "INSERT INTO public.pgorm_migrations (version, name, checksum, down_checksum) "
+    "VALUES ($1, $2, $3, $4)";
+
+static const char SQL_DELETE[] = "DELETE FROM public.pgorm_migrations WHERE version = $1";
+
+/* down_checksum of a migration that had no down file when it was applied. */
+#define DOWN_NONE "none"
 
 typedef struct applied {
     char version[MIG_VERSION_MAX];
     char *name;
     char checksum[MIG_CHECKSUM_SIZE];
+    /* "" when not recorded (NULL: applied before pgorm recorded it),
+       DOWN_NONE when there was no down file, else the checksum */
+    char down_checksum[MIG_CHECKSUM_SIZE];
     char *applied_at;
+    size_t seq; /* position in the order they were applied */
 } applied;
 
 typedef struct applied_list {
     applied *items; /* sorted by version */
     size_t n;
+    bool table;       /* pgorm_migrations exists */
+    bool down_column; /* ... and has down_checksum */
 } applied_list;
 
 void mig_say(mig_say_fn say, void *ud, const char *fmt, ...)
@@ -79,18 +99,30 @@ static int read_applied(PGconn *c, applied_list *out, mig_err *e)
 {
     out->items = NULL;
     out->n = 0;
-    PGresult *r = mig_exec(c, "SELECT to_regclass('public.pgorm_migrations') IS NOT NULL",
+    out->table = out->down_column = false;
+    PGresult *r = mig_exec(c,
+                           "SELECT t.oid IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute a "
+                           "WHERE a.attrelid = t.oid AND a.attname = 'down_checksum' "
+                           "AND NOT a.attisdropped) "
+                           "FROM (SELECT to_regclass('public.pgorm_migrations') AS oid) t",
                            PGRES_TUPLES_OK, e, "looking for pgorm_migrations");
     if (!r)
         return MIG_DB;
-    bool exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    out->table = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    out->down_column = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
     PQclear(r);
-    if (!exists)
+    if (!out->table)
         return MIG_OK;
     r = mig_exec(c,
-                 "SELECT version, name, checksum, "
-                 "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' "
-                 "FROM public.pgorm_migrations",
+                 out->down_column
+                     ? "SELECT version, name, checksum, down_checksum, "
+                       "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || "
+                       "' UTC' FROM public.pgorm_migrations "
+                       "ORDER BY applied_at, length(version), version"
+                     : "SELECT version, name, checksum, NULL::text, "
+                       "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || "
+                       "' UTC' FROM public.pgorm_migrations "
+                       "ORDER BY applied_at, length(version), version",
                  PGRES_TUPLES_OK, e, "reading pgorm_migrations");
     if (!r)
         return MIG_DB;
@@ -104,8 +136,11 @@ static int read_applied(PGconn *c, applied_list *out, mig_err *e)
         applied *a = &out->items[i];
         snprintf(a->version, sizeof a->version, "%s", PQgetvalue(r, (int)i, 0));
         snprintf(a->checksum, sizeof a->checksum, "%s", PQgetvalue(r, (int)i, 2));
+        snprintf(a->down_checksum, sizeof a->down_checksum, "%s",
+                 PQgetisnull(r, (int)i, 3) ? "" : PQgetvalue(r, (int)i, 3));
         a->name = pgorm_strdup(PQgetvalue(r, (int)i, 1));
-        a->applied_at = pgorm_strdup(PQgetvalue(r, (int)i, 3));
+        a->applied_at = pgorm_strdup(PQgetvalue(r, (int)i, 4));
+        a->seq = i;
         out->n++;
         if (!a->name || !a->applied_at) {
             PQclear(r);
@@ -115,6 +150,22 @@ static int read_applied(PGconn *c, applied_list *out, mig_err *e)
     PQclear(r);
     if (out->n > 1)
         qsort(out->items, out->n, sizeof *out->items, applied_cmp);
+    return MIG_OK;
+}
+
+/* Add down_checksum to a table made before it existed. */
+static int upgrade_table(const mig_runner *r, applied_list *l, mig_err *e)
+{
+    if (!l->table || l->down_column)
+        return MIG_OK;
+    int rc = exec_ok(r->conn, SQL_ADD_DOWN, e, "adding down_checksum to pgorm_migrations");
+    if (rc != MIG_OK)
+        return rc;
+    l->down_column = true;
+    mig_say(r->say, r->ud,
+            "pgorm_migrations: added the column down_checksum; down files are checksummed "
+            "from now on (not those of the %zu migration%s already applied)",
+            l->n, l->n == 1 ? "" : "s");
     return MIG_OK;
 }
 
@@ -313,31 +364,125 @@ static void say_tally(const mig_runner *r, const tally *t)
             t->verb, t->ms);
 }
 
+/* The checksum of a migration's down file for its row: DOWN_NONE when it
+   has none. */
+static int down_sum(const mig_file *f, char out[MIG_CHECKSUM_SIZE], mig_err *e)
+{
+    if (!f->down_path) {
+        snprintf(out, MIG_CHECKSUM_SIZE, "%s", DOWN_NONE);
+        return MIG_OK;
+    }
+    return mig_checksum_file(f->down_path, out, e);
+}
+
+/* Whether the down file of applied migration `a` (file `f`) may run: it
+   exists and is as it was when `a` was applied, or the runner allows a
+   changed one. A checksum that was not recorded is said, not refused. */
+static int check_down(const mig_runner *r, const applied *a, const mig_file *f, mig_err *e)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s_%s", f->version, f->name);
+    if (!f->down_path)
+        return mig_err_set(e, MIG_USER,
+                           "%s has no down migration (%s/%s.down.sql); nothing was reverted",
+                           label, r->dir, label);
+    char sum[MIG_CHECKSUM_SIZE];
+    int rc = mig_checksum_file(f->down_path, sum, e);
+    if (rc != MIG_OK)
+        return rc;
+    if (a->down_checksum[0] == '\0') {
+        mig_say(r->say, r->ud,
+                "note: %s was applied before pgorm recorded down files' checksums; running "
+                "%s as it is now",
+                label, f->down_path);
+        return MIG_OK;
+    }
+    if (strcmp(a->down_checksum, DOWN_NONE) == 0) {
+        mig_say(r->say, r->ud,
+                "note: %s had no down file when it was applied; running %s as it is now", label,
+                f->down_path);
+        return MIG_OK;
+    }
+    if (strcmp(sum, a->down_checksum) == 0)
+        return MIG_OK;
+    if (r->allow_changed_down) {
+        mig_say(r->say, r->ud,
+                "note: %s changed after %s was applied (checksum %s then, %s now); running it "
+                "as it is now (--allow-changed-down)",
+                f->down_path, label, a->down_checksum, sum);
+        return MIG_OK;
+    }
+    return mig_err_set(e, MIG_USER,
+                       "%s was changed after %s was applied (checksum %s when applied at %s, "
+                       "%s now); nothing was reverted. Restore the file as it was (from version "
+                       "control), or, to run it as it is now, add --allow-changed-down",
+                       f->down_path, label, a->down_checksum, a->applied_at, sum);
+}
+
+/* Apply file f and record it with both checksums. */
+static int apply_one(const mig_runner *r, tally *t, const mig_file *f, mig_err *e)
+{
+    char sum[MIG_CHECKSUM_SIZE], dsum[MIG_CHECKSUM_SIZE];
+    int rc = mig_checksum_file(f->up_path, sum, e);
+    if (rc == MIG_OK)
+        rc = down_sum(f, dsum, e);
+    if (rc != MIG_OK)
+        return rc;
+    char label[256];
+    snprintf(label, sizeof label, "%s_%s", f->version, f->name);
+    const char *params[] = {f->version, f->name, sum, dsum};
+    return run_counted(r, t, f->up_path, label, SQL_INSERT, params, 4, e);
+}
+
+/* Run the down file of applied migration `a` (already checked) and delete
+   its row. */
+static int revert_one(const mig_runner *r, tally *t, const applied *a, const mig_file *f,
+                      mig_err *e)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s_%s", f->version, f->name);
+    const char *params[] = {a->version};
+    return run_counted(r, t, f->down_path, label, SQL_DELETE, params, 1, e);
+}
+
+/* The start of up, down and redo, once the folder `d` is read: the lock
+   taken, the table there (created when `create`) with its down_checksum
+   column, the applied rows read and checked against their files. On
+   failure the lock is not held. */
+static int begin_run(const mig_runner *r, bool create, const mig_dir *d, applied_list *l,
+                     mig_err *e)
+{
+    int rc = lock(r, e);
+    if (rc != MIG_OK)
+        return rc;
+    if (create)
+        rc = exec_ok(r->conn, SQL_CREATE, e, "creating public.pgorm_migrations");
+    if (rc == MIG_OK)
+        rc = read_applied(r->conn, l, e);
+    if (rc == MIG_OK)
+        rc = upgrade_table(r, l, e);
+    if (rc == MIG_OK)
+        rc = verify_applied(r, d, l, e);
+    if (rc != MIG_OK)
+        unlock(r);
+    return rc;
+}
+
 int mig_up(const mig_runner *r, const char *to, mig_err *e)
 {
-    mig_dir d;
+    mig_dir d = {0};
     applied_list l = {0};
     int rc = mig_dir_read(r->dir, false, &d, e);
-    if (rc != MIG_OK) {
-        mig_dir_free(&d);
-        return rc;
-    }
-    if (to && !mig_dir_find(&d, to)) {
+    if (rc == MIG_OK && to && !mig_dir_find(&d, to))
         rc = mig_err_set(e, MIG_USER, "--to %s: no migration with that version in %s", to,
                          r->dir);
-        mig_dir_free(&d);
-        return rc;
-    }
-    rc = lock(r, e);
+    if (rc == MIG_OK)
+        rc = begin_run(r, true, &d, &l, e);
     if (rc != MIG_OK) {
+        applied_free(&l);
         mig_dir_free(&d);
         return rc;
     }
-    rc = exec_ok(r->conn, SQL_CREATE, e, "creating public.pgorm_migrations");
-    if (rc == MIG_OK)
-        rc = read_applied(r->conn, &l, e);
-    if (rc == MIG_OK)
-        rc = verify_applied(r, &d, &l, e);
     const char *newest = l.n ? l.items[l.n - 1].version : NULL;
     tally t = {"applied", 0, 0};
     for (size_t i = 0; rc == MIG_OK && i < d.n; i++) {
@@ -354,17 +499,7 @@ int mig_up(const mig_runner *r, const char *to, mig_err *e)
                              f->up_path, newest, newest);
             break;
         }
-        char sum[MIG_CHECKSUM_SIZE];
-        rc = mig_checksum_file(f->up_path, sum, e);
-        if (rc != MIG_OK)
-            break;
-        char label[256];
-        snprintf(label, sizeof label, "%s_%s", f->version, f->name);
-        const char *params[] = {f->version, f->name, sum};
-        rc = run_counted(r, &t, f->up_path, label,
-                         "INSERT INTO public.pgorm_migrations (version, name, checksum) "
-                         "VALUES ($1, $2, $3)",
-                         params, 3, e);
+        rc = apply_one(r, &t, f, e);
     }
     if (rc == MIG_OK && t.count)
         say_tally(r, &t);
@@ -382,35 +517,26 @@ int mig_down(const mig_runner *r, int steps, mig_err *e)
     if (steps < 1)
         return mig_err_set(e, MIG_USER, "--steps %d: give a number of migrations, 1 or more",
                            steps);
-    mig_dir d;
+    mig_dir d = {0};
     applied_list l = {0};
     int rc = mig_dir_read(r->dir, false, &d, e);
-    if (rc != MIG_OK) {
-        mig_dir_free(&d);
-        return rc;
-    }
-    rc = lock(r, e);
-    if (rc != MIG_OK) {
-        mig_dir_free(&d);
-        return rc;
-    }
-    rc = read_applied(r->conn, &l, e);
     if (rc == MIG_OK)
-        rc = verify_applied(r, &d, &l, e);
-    tally t = {"reverted", 0, 0};
-    for (size_t k = 0; rc == MIG_OK && k < (size_t)steps && k < l.n; k++) {
+        rc = begin_run(r, false, &d, &l, e);
+    if (rc != MIG_OK) {
+        applied_free(&l);
+        mig_dir_free(&d);
+        return rc;
+    }
+    size_t n = (size_t)steps < l.n ? (size_t)steps : l.n;
+    /* Every down file is checked before the first one runs. */
+    for (size_t k = 0; rc == MIG_OK && k < n; k++) {
         const applied *a = &l.items[l.n - 1 - k];
-        const mig_file *f = mig_dir_find(&d, a->version);
-        char label[256];
-        snprintf(label, sizeof label, "%s_%s", f->version, f->name);
-        if (!f->down_path) {
-            rc = mig_err_set(e, MIG_USER, "%s has no down migration (%s/%s.down.sql)", label,
-                             r->dir, label);
-            break;
-        }
-        const char *params[] = {a->version};
-        rc = run_counted(r, &t, f->down_path, label,
-                         "DELETE FROM public.pgorm_migrations WHERE version = $1", params, 1, e);
+        rc = check_down(r, a, mig_dir_find(&d, a->version), e);
+    }
+    tally t = {"reverted", 0, 0};
+    for (size_t k = 0; rc == MIG_OK && k < n; k++) {
+        const applied *a = &l.items[l.n - 1 - k];
+        rc = revert_one(r, &t, a, mig_dir_find(&d, a->version), e);
     }
     if (rc == MIG_OK && t.count)
         say_tally(r, &t);
@@ -420,6 +546,81 @@ int mig_down(const mig_runner *r, int steps, mig_err *e)
     applied_free(&l);
     mig_dir_free(&d);
     return rc;
+}
+
+int mig_redo(const mig_runner *r, mig_err *e)
+{
+    mig_dir d = {0};
+    applied_list l = {0};
+    int rc = mig_dir_read(r->dir, false, &d, e);
+    if (rc == MIG_OK)
+        rc = begin_run(r, false, &d, &l, e);
+    if (rc != MIG_OK) {
+        applied_free(&l);
+        mig_dir_free(&d);
+        return rc;
+    }
+    if (l.n == 0)
+        rc = mig_err_set(e, MIG_USER,
+                         "nothing to redo: no migration is applied (pgorm migrate up applies "
+                         "the files in %s)",
+                         r->dir);
+    const applied *a = l.n ? &l.items[l.n - 1] : NULL;
+    const mig_file *f = a ? mig_dir_find(&d, a->version) : NULL;
+    if (rc == MIG_OK)
+        rc = check_down(r, a, f, e);
+    tally down = {"reverted", 0, 0}, up = {"applied", 0, 0};
+    if (rc == MIG_OK)
+        rc = revert_one(r, &down, a, f, e);
+    if (rc == MIG_OK) {
+        rc = apply_one(r, &up, f, e);
+        if (rc != MIG_OK) {
+            char label[256];
+            snprintf(label, sizeof label, "%s_%s", f->version, f->name);
+            size_t len = strlen(e->message);
+            snprintf(e->message + len, sizeof e->message - len,
+                     "\n%s was reverted first and stays reverted: fix %s, then run "
+                     "pgorm migrate up",
+                     label, f->up_path);
+        }
+    }
+    if (rc == MIG_OK)
+        mig_say(r->say, r->ud, "redone %s_%s in %.1f ms", f->version, f->name,
+                down.ms + up.ms);
+    unlock(r);
+    applied_free(&l);
+    mig_dir_free(&d);
+    return rc;
+}
+
+/* How the files of an applied migration compare with its row. */
+typedef struct on_disk {
+    bool up_missing;   /* no .up.sql (then nothing else is known) */
+    bool up_changed;   /* .up.sql differs from checksum */
+    bool down_missing; /* recorded with a down file that is gone */
+    bool down_changed; /* recorded with a down file that differs */
+    bool down_added;   /* recorded without a down file that is there now */
+    char up_now[MIG_CHECKSUM_SIZE], down_now[MIG_CHECKSUM_SIZE];
+} on_disk;
+
+static int compare_on_disk(const applied *a, const mig_file *f, on_disk *o, mig_err *e)
+{
+    memset(o, 0, sizeof *o);
+    if (!f) {
+        o->up_missing = true;
+        return MIG_OK;
+    }
+    int rc = mig_checksum_file(f->up_path, o->up_now, e);
+    if (rc == MIG_OK)
+        rc = down_sum(f, o->down_now, e);
+    if (rc != MIG_OK)
+        return rc;
+    o->up_changed = strcmp(o->up_now, a->checksum) != 0;
+    bool had_down = a->down_checksum[0] && strcmp(a->down_checksum, DOWN_NONE) != 0;
+    o->down_missing = had_down && !f->down_path;
+    o->down_changed = had_down && f->down_path && strcmp(o->down_now, a->down_checksum) != 0;
+    o->down_added = strcmp(a->down_checksum, DOWN_NONE) == 0 && f->down_path;
+    return MIG_OK;
 }
 
 int mig_status(const mig_runner *r, mig_err *e)
@@ -450,23 +651,100 @@ int mig_status(const mig_runner *r, mig_err *e)
             continue;
         }
         const applied *a = &l.items[j++];
-        char sum[MIG_CHECKSUM_SIZE];
-        rc = mig_checksum_file(f->up_path, sum, e);
+        on_disk o;
+        rc = compare_on_disk(a, f, &o, e);
         if (rc != MIG_OK)
             break;
-        if (strcmp(sum, a->checksum) != 0) {
-            mig_say(r->say, r->ud, "applied, CHANGED  %s_%s  (applied %s; the file changed since)",
-                    f->version, f->name, a->applied_at);
+        bool down_bad = o.down_changed || o.down_missing;
+        const char *unrecorded = a->down_checksum[0] ? "" : "; down file not checked: its "
+                                                             "checksum was not recorded";
+        if (o.up_changed || down_bad) {
+            char what[128];
+            snprintf(what, sizeof what, "%s%s%s", o.up_changed ? ".up.sql" : "",
+                     o.up_changed && down_bad ? " and .down.sql" : down_bad ? ".down.sql" : "",
+                     o.down_missing ? (o.up_changed ? " changed or removed" : " removed")
+                                    : " changed");
+            mig_say(r->say, r->ud, "applied, CHANGED  %s_%s  (applied %s; %s_%s%s since%s)",
+                    f->version, f->name, a->applied_at, f->version, f->name, what, unrecorded);
             nbad++;
         } else {
-            mig_say(r->say, r->ud, "applied           %s_%s  (%s)", f->version, f->name,
-                    a->applied_at);
+            mig_say(r->say, r->ud, "applied           %s_%s  (%s%s)", f->version, f->name,
+                    a->applied_at, unrecorded);
             napplied++;
         }
     }
     if (rc == MIG_OK)
         mig_say(r->say, r->ud, "%zu applied, %zu pending%s", napplied + nbad, npending,
                 nbad ? ", some applied migrations do not match their files (see above)" : "");
+    applied_free(&l);
+    mig_dir_free(&d);
+    return rc;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+    size_t x = (*(const applied *const *)a)->seq, y = (*(const applied *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+int mig_history(const mig_runner *r, mig_err *e)
+{
+    mig_dir d;
+    applied_list l = {0};
+    const applied **order = NULL;
+    int rc = mig_dir_read(r->dir, true, &d, e);
+    if (rc == MIG_OK)
+        rc = read_applied(r->conn, &l, e);
+    if (rc == MIG_OK && l.n && !(order = pgorm_calloc(l.n, sizeof *order)))
+        rc = mig_err_set(e, MIG_DB, "out of memory");
+    int width = 0;
+    for (size_t i = 0; rc == MIG_OK && i < l.n; i++) {
+        order[i] = &l.items[i];
+        int w = (int)(strlen(l.items[i].version) + 1 + strlen(l.items[i].name));
+        if (w > width)
+            width = w;
+    }
+    if (rc == MIG_OK && l.n > 1)
+        qsort(order, l.n, sizeof *order, seq_cmp);
+    size_t nbad = 0;
+    for (size_t i = 0; rc == MIG_OK && i < l.n; i++) {
+        const applied *a = order[i];
+        on_disk o;
+        rc = compare_on_disk(a, mig_dir_find(&d, a->version), &o, e);
+        if (rc != MIG_OK)
+            break;
+        char label[256], up[384], down[128];
+        snprintf(label, sizeof label, "%s_%s", a->version, a->name);
+        if (o.up_missing)
+            snprintf(up, sizeof up, "up %s (MISSING: no %s.up.sql)", a->checksum, label);
+        else if (o.up_changed)
+            snprintf(up, sizeof up, "up %s (CHANGED: %s on disk)", a->checksum, o.up_now);
+        else
+            snprintf(up, sizeof up, "up %s", a->checksum);
+        if (!a->down_checksum[0])
+            snprintf(down, sizeof down, "down not recorded");
+        else if (strcmp(a->down_checksum, DOWN_NONE) == 0)
+            snprintf(down, sizeof down, "down none%s",
+                     o.down_added ? " (a down file was added since)" : "");
+        else if (o.down_missing)
+            snprintf(down, sizeof down, "down %s (MISSING)", a->down_checksum);
+        else if (o.down_changed)
+            snprintf(down, sizeof down, "down %s (CHANGED: %s on disk)", a->down_checksum,
+                     o.down_now);
+        else
+            snprintf(down, sizeof down, "down %s", a->down_checksum);
+        bool bad = o.up_missing || o.up_changed || o.down_missing || o.down_changed;
+        nbad += bad;
+        mig_say(r->say, r->ud, "%s  %-*s  %s  %s", a->applied_at, width, label, up, down);
+    }
+    if (rc == MIG_OK && l.n == 0)
+        mig_say(r->say, r->ud, "no migration is applied");
+    else if (rc == MIG_OK && nbad)
+        mig_say(r->say, r->ud, "%zu applied, %zu with files missing or changed on disk (marked "
+                "above)", l.n, nbad);
+    else if (rc == MIG_OK)
+        mig_say(r->say, r->ud, "%zu applied", l.n);
+    pgorm_free(order);
     applied_free(&l);
     mig_dir_free(&d);
     return rc;
