@@ -1,6 +1,8 @@
 /* pgorm check SCHEMA [--database]: parse and validate a schema file; with
  * --database, also prepare every named query on the server (DATABASE_URL)
- * and compare what it describes with the file (describe.c).
+ * and compare what it describes with the file (describe.c), and list the
+ * database's objects the schema does not describe (migrations leave them
+ * alone).
  *
  * Exit 0 and "ok: N models" on stdout when valid; exit 1 with one
  * "file:line:col: message" line per problem on stderr when not; exit 2 when
@@ -12,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/describe.h"
+#include "migrate/introspect.h"
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
 #include "util/buf.h"
@@ -34,6 +37,31 @@ static bool read_file(const char *path, pgorm_buf *b)
     if (!ok)
         errno = e;
     return ok;
+}
+
+/* What the database holds that the schema does not describe (views,
+   triggers, types, checks...): migrations leave it alone; say what it is. */
+static void list_unmanaged(PGconn *c)
+{
+    mig_err e = {0};
+    mig_catalog *cat = mig_introspect(c, &e);
+    if (!cat) {
+        fprintf(stderr, "pgorm check: could not read the database's objects: %s\n", e.message);
+        return;
+    }
+    if (cat->nunmanaged)
+        printf("%zu object%s in the database %s not described by the schema; migrations leave "
+               "%s alone:\n",
+               cat->nunmanaged, cat->nunmanaged == 1 ? "" : "s",
+               cat->nunmanaged == 1 ? "is" : "are", cat->nunmanaged == 1 ? "it" : "them");
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; i < cat->nunmanaged; i++) {
+        pgorm_buf_reset(&b);
+        mig_unmanaged_describe(&b, &cat->unmanaged[i]);
+        printf("  %s\n", b.data ? b.data : "");
+    }
+    pgorm_buf_free(&b);
+    mig_catalog_free(cat);
 }
 
 int pgorm_cli_check(int argc, char **argv)
@@ -73,6 +101,8 @@ int pgorm_cli_check(int argc, char **argv)
         if (database) {
             PGconn *c = cli_connect("check");
             int e = c ? cli_check_queries(c, path, s) : -1;
+            if (e >= 0)
+                list_unmanaged(c);
             PQfinish(c);
             rc = e < 0 ? 2 : e > 0 ? 1 : 0;
         }

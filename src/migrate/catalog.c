@@ -19,6 +19,7 @@ void mig_catalog_free(mig_catalog *c)
     if (!c)
         return;
     pgorm_arena_free(&c->arena);
+    pgorm_free(c->unmanaged);
     pgorm_free(c);
 }
 

@@ -18,6 +18,7 @@
 
 #include "pgorm/schema.h"
 #include "util/arena.h"
+#include "util/buf.h"
 
 typedef struct mig_column {
     char *name;
@@ -70,10 +71,38 @@ typedef struct mig_table {
     size_t nfks;
 } mig_table;
 
+/* An object of the database that the schema language cannot describe, or
+   that the schema file does not own: introspection keeps it here instead of
+   failing, and a migration never changes it. */
+typedef enum mig_unmanaged_kind {
+    MIG_UM_COLUMN,     /* a column of a type the language lacks, identity, generated */
+    MIG_UM_KEY,        /* a key over such a column */
+    MIG_UM_FK,         /* a multi-column foreign key, or one to another schema */
+    MIG_UM_CHECK,      /* a CHECK constraint */
+    MIG_UM_CONSTRAINT, /* an exclusion constraint or a constraint trigger */
+    MIG_UM_INDEX,      /* an index the language cannot spell */
+    MIG_UM_TRIGGER,
+    MIG_UM_VIEW,
+    MIG_UM_MATVIEW,
+    MIG_UM_SEQUENCE, /* a sequence no column owns */
+    MIG_UM_FOREIGN_TABLE,
+    MIG_UM_TYPE,     /* enum, domain, composite, range, base type */
+    MIG_UM_FUNCTION, /* function or procedure */
+} mig_unmanaged_kind;
+
+typedef struct mig_unmanaged {
+    mig_unmanaged_kind kind;
+    char *table;  /* the table it belongs to, or NULL */
+    char *name;   /* its name (a function: with its argument types) */
+    char *detail; /* what it is, as the server prints it (a type, a definition) */
+} mig_unmanaged;
+
 typedef struct mig_catalog {
     mig_table *tables; /* sorted by name */
     size_t ntables;
     pgorm_arena arena;
+    mig_unmanaged *unmanaged; /* introspection only; sorted by kind, table, name */
+    size_t nunmanaged, capunmanaged;
 } mig_catalog;
 
 /* The catalog of a parsed, validated schema. New (mig_catalog_free); NULL
@@ -107,6 +136,15 @@ bool mig_type_widens(pgorm_coltype from, pgorm_coltype to);
    and bigserial are spelled int4 / int8 (their sequence is separate).
    Writes into buf and returns it. */
 const char *mig_type_sql(pgorm_coltype t, char *buf, size_t size);
+
+/* Record an unmanaged object (strings copied). False on OOM. */
+bool mig_unmanaged_add(mig_catalog *c, mig_unmanaged_kind kind, const char *table,
+                       const char *name, const char *detail);
+/* The unmanaged object named `name` of `kind` (table: NULL for any), or NULL. */
+const mig_unmanaged *mig_unmanaged_find(const mig_catalog *c, mig_unmanaged_kind kind,
+                                        const char *table, const char *name);
+/* One line a person reads: "view recent_books", "trigger audit on book". */
+void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u);
 
 /* Arena helpers. */
 char *mig_strdup(mig_catalog *c, const char *s);

@@ -38,7 +38,7 @@ static const char *const Q_CONSTRAINTS =
     TABLES_CTE
     "SELECT con.conrelid, con.conname, con.contype, a.attname, "
     "coalesce(ft.relname, ''), coalesce(fn.nspname, ''), coalesce(fa.attname, ''), "
-    "con.confdeltype, array_length(con.conkey, 1) "
+    "con.confdeltype, array_length(con.conkey, 1), pg_get_constraintdef(con.oid) "
     "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid "
     "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, i) "
     "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
@@ -53,7 +53,8 @@ static const char *const Q_CONSTRAINTS =
    INCLUDE), not the ones behind a constraint. One row per index column. */
 static const char *const Q_INDEXES =
     TABLES_CTE
-    "SELECT i.indrelid, ic.relname, i.indisunique, a.attname, i.indnatts "
+    "SELECT i.indrelid, ic.relname, i.indisunique, a.attname, i.indnatts, "
+    "pg_get_indexdef(i.indexrelid) "
     "FROM pg_index i JOIN tbl ON tbl.oid = i.indrelid "
     "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
     "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, i) "
@@ -284,24 +285,26 @@ static int read_columns(ctx *x)
         if (!t)
             continue;
         const char *name = PQgetvalue(r, i, 1);
-        mig_column *col = &t->cols[t->ncols++];
+        mig_column *col = &t->cols[t->ncols];
+        const char *what = NULL;
         if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
-            strcmp(PQgetvalue(r, i, 9), "t") == 0) {
-            rc = mig_err_set(x->e, MIG_USER,
-                             "column %s.%s has type %s, which a schema file cannot describe "
-                             "(types: bool, int2, int4, int8, serial, bigserial, float4, "
-                             "float8, numeric(p,s), text, varchar(n), bytea, uuid, date, "
-                             "timestamp, timestamptz, jsonb)",
-                             t->name, name, PQgetvalue(r, i, 8));
-            goto out;
+            strcmp(PQgetvalue(r, i, 9), "t") == 0)
+            what = "a type the schema language cannot describe";
+        else if (strcmp(PQgetvalue(r, i, 7), "t") == 0)
+            what = "an identity or generated column, which the schema language cannot "
+                   "describe (serial and bigserial can)";
+        if (what) {
+            /* Kept out of the table: no migration drops or changes it. */
+            char detail[512];
+            snprintf(detail, sizeof detail, "%s, %s", PQgetvalue(r, i, 8), what);
+            *col = (mig_column){0};
+            if (!mig_unmanaged_add(x->cat, MIG_UM_COLUMN, t->name, name, detail)) {
+                rc = oom(x);
+                goto out;
+            }
+            continue;
         }
-        if (strcmp(PQgetvalue(r, i, 7), "t") == 0) {
-            rc = mig_err_set(x->e, MIG_USER,
-                             "column %s.%s is an identity or generated column, which a schema "
-                             "file cannot describe (use serial or bigserial)",
-                             t->name, name);
-            goto out;
-        }
+        t->ncols++;
         col->name = mig_strdup(x->cat, name);
         col->nullable = strcmp(PQgetvalue(r, i, 4), "t") != 0;
         if (!col->name) {
@@ -393,11 +396,31 @@ static int read_keys(ctx *x)
             goto out;
         }
     }
+    /* A key or index over a column kept out of its table (unmanaged) is
+       unmanaged too. */
+    for (int i = 0; i < PQntuples(rc_) + PQntuples(ri); i++) {
+        bool is_index = i >= PQntuples(rc_);
+        const PGresult *r = is_index ? ri : rc_;
+        int row = is_index ? i - PQntuples(rc_) : i;
+        mig_table *t = table_of(x, PQgetvalue(r, row, 0));
+        const char *name = PQgetvalue(r, row, 1);
+        if (!t || (!is_index && PQgetvalue(r, row, 2)[0] == 'f') ||
+            mig_table_column(t, PQgetvalue(r, row, 3)) ||
+            mig_unmanaged_find(x->cat, MIG_UM_KEY, t->name, name))
+            continue;
+        if (!mig_unmanaged_add(x->cat, MIG_UM_KEY, t->name, name,
+                               PQgetvalue(r, row, is_index ? 5 : 9))) {
+            rc = oom(x);
+            goto out;
+        }
+    }
     for (int i = 0; i < PQntuples(rc_); i++) {
         mig_table *t = table_of(x, PQgetvalue(rc_, i, 0));
         if (!t)
             continue;
         const char *name = PQgetvalue(rc_, i, 1);
+        if (mig_unmanaged_find(x->cat, MIG_UM_KEY, t->name, name))
+            continue;
         char type = PQgetvalue(rc_, i, 2)[0];
         const char *col = PQgetvalue(rc_, i, 3);
         size_t ncols = (size_t)atoi(PQgetvalue(rc_, i, 8));
@@ -405,8 +428,15 @@ static int read_keys(ctx *x)
             const char *ref = PQgetvalue(rc_, i, 4);
             /* Multi-column keys and keys into other schemas have no spelling. */
             if (ncols != 1 || strcmp(PQgetvalue(rc_, i, 5), "public") != 0 ||
-                !mig_catalog_table(x->cat, ref))
+                !mig_catalog_table(x->cat, ref) || !mig_table_column(t, col)) {
+                if (!mig_unmanaged_find(x->cat, MIG_UM_FK, t->name, name) &&
+                    !mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, name,
+                                       PQgetvalue(rc_, i, 9))) {
+                    rc = oom(x);
+                    goto out;
+                }
                 continue;
+            }
             mig_fk *fk = &t->fks[t->nfks++];
             fk->column = mig_strdup(x->cat, col);
             fk->ref_table = mig_strdup(x->cat, ref);
@@ -425,7 +455,7 @@ static int read_keys(ctx *x)
     }
     for (int i = 0; i < PQntuples(ri); i++) {
         mig_table *t = table_of(x, PQgetvalue(ri, i, 0));
-        if (!t)
+        if (!t || mig_unmanaged_find(x->cat, MIG_UM_KEY, t->name, PQgetvalue(ri, i, 1)))
             continue;
         bool unique = strcmp(PQgetvalue(ri, i, 2), "t") == 0;
         if (!key_row(x->cat, t, unique ? MIG_KEY_UNIQUE : MIG_KEY_INDEX, PQgetvalue(ri, i, 1),
@@ -467,12 +497,15 @@ mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
         rc = read_columns(&x);
     if (rc == MIG_OK)
         rc = read_keys(&x);
+    if (rc == MIG_OK)
+        rc = mig_read_unmanaged(conn, x.cat, e);
     pgorm_free(x.oids);
     if (rc != MIG_OK) {
         mig_catalog_free(x.cat);
         return NULL;
     }
-    /* Already sorted by name in byte order by the query. */
+    mig_unmanaged_sort(x.cat);
+    /* Tables: already sorted by name in byte order by the query. */
     return x.cat;
 }
 

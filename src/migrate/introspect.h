@@ -8,10 +8,11 @@
  * plain btree indexes over columns, and single-column foreign keys with
  * their ON DELETE. Everything gets its name from the database.
  *
- * What the schema language cannot describe (a column of type money, an
- * identity or generated column) is an error that names the column;
- * indexes over expressions, partial indexes and multi-column foreign keys
- * are left out (a migration never touches them).
+ * What the schema language cannot describe is never an error: a column of
+ * type money, an identity or generated column, a key over one, a
+ * multi-column foreign key, an index over an expression, a CHECK, a
+ * trigger, a view, a type, a function... is kept in the catalog's list of
+ * unmanaged objects (unmanaged.c), and no migration touches it.
  *
  * Blocking libpq: this runs in the command-line tool.
  */
@@ -39,5 +40,11 @@ pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);
    out->text is a new string (pgorm_free), NULL for NOW. Returns false on
    OOM. */
 bool mig_default_from_sql(const char *expr, pgorm_default *out);
+
+/* unmanaged.c: read the objects of the public schema that are not tables,
+   columns, keys, plain indexes or foreign keys of the catalog into
+   cat->unmanaged (see mig_unmanaged_kind); sort the list. */
+int mig_read_unmanaged(PGconn *conn, mig_catalog *cat, mig_err *e);
+void mig_unmanaged_sort(mig_catalog *cat);
 
 #endif

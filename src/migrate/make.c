@@ -159,6 +159,127 @@ static int lossy_report(PGconn *c, const mig_diff *d, pgorm_buf *out, size_t *n,
     return out->oom ? mig_err_set(e, MIG_DB, "out of memory") : MIG_OK;
 }
 
+/* The schema asks for something an unmanaged object stands in the way of:
+   a column the database has but the language cannot describe, or a table
+   whose name a view, sequence or type already holds. */
+static int unmanaged_conflicts(const mig_diff *d, const mig_catalog *from,
+                               const mig_catalog *to, mig_err *e)
+{
+    for (size_t i = 0; i < from->nunmanaged; i++) {
+        const mig_unmanaged *u = &from->unmanaged[i];
+        if (u->kind != MIG_UM_COLUMN)
+            continue;
+        const mig_table *t = mig_diff_matched_table(d, u->table);
+        if (t && mig_table_column(t, u->name))
+            return mig_err_set(e, MIG_USER,
+                               "model %s declares column %s, but the database's column %s.%s "
+                               "is %s; nothing written. Remove the field from the schema "
+                               "(pgorm then leaves the column alone), or change the column "
+                               "in the database to a type the schema can describe",
+                               t->model, u->name, u->table, u->name,
+                               u->detail ? u->detail : "not describable");
+    }
+    static const mig_unmanaged_kind rels[] = {MIG_UM_VIEW, MIG_UM_MATVIEW, MIG_UM_SEQUENCE,
+                                              MIG_UM_FOREIGN_TABLE, MIG_UM_TYPE};
+    for (size_t i = 0; i < to->ntables; i++)
+        for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
+            const mig_unmanaged *u = mig_unmanaged_find(from, rels[k], NULL, to->tables[i].name);
+            if (!u || mig_catalog_table(from, to->tables[i].name))
+                continue;
+            pgorm_buf b = PGORM_BUF_INIT;
+            mig_unmanaged_describe(&b, u);
+            int rc = mig_err_set(e, MIG_USER,
+                                 "model %s needs table %s, but the database already has %s; "
+                                 "nothing written. Name the table otherwise (@@table(...)) "
+                                 "or drop that object",
+                                 to->tables[i].model, to->tables[i].name,
+                                 b.data ? b.data : u->name);
+            pgorm_buf_free(&b);
+            return rc;
+        }
+    return MIG_OK;
+}
+
+static void say_unmanaged(const mig_make_opts *o, const mig_catalog *from)
+{
+    if (!from->nunmanaged)
+        return;
+    mig_say(o->say, o->ud,
+            "%zu object%s in the database %s not described by the schema; migrations leave "
+            "%s alone:",
+            from->nunmanaged, from->nunmanaged == 1 ? "" : "s",
+            from->nunmanaged == 1 ? "is" : "are", from->nunmanaged == 1 ? "it" : "them");
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; i < from->nunmanaged; i++) {
+        pgorm_buf_reset(&b);
+        mig_unmanaged_describe(&b, &from->unmanaged[i]);
+        mig_say(o->say, o->ud, "  %s", b.data ? b.data : "");
+    }
+    pgorm_buf_free(&b);
+}
+
+static int count_sql(PGconn *c, const char *table, const char *null_col, long long *n,
+                     mig_err *e)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_buf_puts(&b, "SELECT count(*) FROM ");
+    pgorm_sql_ident(&b, table);
+    if (null_col) {
+        pgorm_buf_puts(&b, " WHERE ");
+        pgorm_sql_ident(&b, null_col);
+        pgorm_buf_puts(&b, " IS NULL");
+    }
+    if (b.oom) {
+        pgorm_buf_free(&b);
+        return mig_err_set(e, MIG_DB, "out of memory");
+    }
+    PGresult *r = mig_exec(c, b.data, PGRES_TUPLES_OK, e, "counting rows");
+    pgorm_buf_free(&b);
+    if (!r)
+        return MIG_DB;
+    *n = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return MIG_OK;
+}
+
+/* A NOT NULL column added without a default to a table with rows, or a
+   column made NOT NULL while rows hold NULL: `up` would fail; say so now,
+   with the rows and what to do. */
+static int not_null_warnings(const mig_make_opts *o, const mig_diff *d, mig_err *e)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const mig_change *ch = &d->items[i];
+        long long n = 0;
+        int rc;
+        if (ch->kind == MIG_COLUMN_ADD && ch->from_table && !ch->to_col->nullable &&
+            ch->to_col->def.kind == PGORM_DEFAULT_NONE &&
+            ch->to_col->type.scalar != PGORM_S_SERIAL &&
+            ch->to_col->type.scalar != PGORM_S_BIGSERIAL) {
+            if ((rc = count_sql(o->conn, ch->from_table->name, NULL, &n, e)) != MIG_OK)
+                return rc;
+            if (n > 0)
+                mig_say(o->say, o->ud,
+                        "warning: column %s.%s is added NOT NULL without a default, but table "
+                        "%s has %lld row%s: `migrate up` will fail. Give the field a default "
+                        "(@default(...)), or add it nullable, fill it, then make it NOT NULL",
+                        ch->to_table->name, ch->to_col->name, ch->from_table->name, n,
+                        n == 1 ? "" : "s");
+        } else if (ch->kind == MIG_COLUMN_NULL && !ch->to_col->nullable) {
+            if ((rc = count_sql(o->conn, ch->from_table->name, ch->from_col->name, &n, e)) !=
+                MIG_OK)
+                return rc;
+            if (n > 0)
+                mig_say(o->say, o->ud,
+                        "warning: column %s.%s becomes NOT NULL, but %lld row%s of table %s "
+                        "hold%s NULL in it: `migrate up` will fail. Fill %s first (an UPDATE "
+                        "in a migration of its own), or give the field a default",
+                        ch->to_table->name, ch->to_col->name, n, n == 1 ? "" : "s",
+                        ch->from_table->name, n == 1 ? "s" : "", n == 1 ? "it" : "them");
+        }
+    }
+    return MIG_OK;
+}
+
 int mig_make(const mig_make_opts *o, mig_err *e)
 {
     if (!valid_name(o->name))
@@ -206,9 +327,12 @@ int mig_make(const mig_make_opts *o, mig_err *e)
         rc = mig_err_set(e, MIG_DB, "out of memory");
         goto out;
     }
+    if ((rc = unmanaged_conflicts(&d, from, to, e)) != MIG_OK)
+        goto out;
     if (d.n == 0) {
         mig_say(o->say, o->ud, "no changes: the database already matches %s; nothing written",
                 o->schema_path);
+        say_unmanaged(o, from);
         goto out;
     }
     size_t nlossy = 0;
@@ -244,6 +368,9 @@ int mig_make(const mig_make_opts *o, mig_err *e)
                 mig_change_lossy(&d.items[i]) ? "  (loses data)" : "");
     }
     pgorm_buf_free(&line);
+    if ((rc = not_null_warnings(o, &d, e)) != MIG_OK)
+        goto out;
+    say_unmanaged(o, from);
     if (nlossy)
         mig_say(o->say, o->ud,
                 "warning: %zu change%s lose%s data (allowed by --allow-data-loss):%s", nlossy,
