@@ -316,6 +316,145 @@ static void test_user_errors(void **state)
     assert_int_equal(mt_count_files(f->dir), 0);
 }
 
+/* Objects the schema does not describe (a view, a trigger, a column of a
+   type the language lacks, a check) are listed by make and never touched:
+   make is empty, and a migration made next to them keeps them. */
+static void test_unmanaged_objects_left_alone(void **state)
+{
+    fx *f = *state;
+    mt_build(f->c, BOOKS);
+    pgt_exec(f->c, "ALTER TABLE book ADD COLUMN price money;"
+                   "ALTER TABLE book ADD CONSTRAINT book_title_short CHECK (length(title) < 100);"
+                   "CREATE VIEW long_books AS SELECT id, title FROM book WHERE pages > 300;"
+                   "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS "
+                   " $$BEGIN NEW.title := NEW.title; RETURN NEW; END$$;"
+                   "CREATE TRIGGER book_stamp BEFORE INSERT ON book FOR EACH ROW "
+                   " EXECUTE FUNCTION stamp();"
+                   "INSERT INTO author (name) VALUES ('Ann');"
+                   "INSERT INTO book (title, pages, author_id, price) VALUES ('A', 400, 1, 5);");
+    write_schema(f, BOOKS);
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "noop", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    assert_non_null(strstr(out, "5 objects in the database are not described by the schema"));
+    assert_non_null(strstr(out, "  column book.price: money, a type the schema language cannot"));
+    assert_non_null(strstr(out, "  check book_title_short on book: CHECK ((length(title) < 100))"));
+    assert_non_null(strstr(out, "  trigger book_stamp on book: CREATE TRIGGER book_stamp"));
+    assert_non_null(strstr(out, "  view long_books"));
+    assert_non_null(strstr(out, "  function stamp(): returns trigger"));
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), 0);
+
+    /* a change next to them: they stay as they are */
+    char *more = malloc(sizeof BOOKS + 64);
+    strcpy(more, BOOKS);
+    char *at = strstr(more, "  pages int4?\n");
+    memmove(at + 17, at, strlen(at) + 1);
+    memcpy(at, "  isbn text?     \n", 17);
+    write_schema(f, more);
+    free(more);
+    assert_int_equal(make(f, "2", "isbn", "", &out), 0);
+    assert_non_null(strstr(out, "add column book.isbn"));
+    assert_non_null(strstr(out, "view long_books"));
+    char *up = read_migration(f, "2_isbn.up.sql");
+    assert_null(strstr(up, "price"));
+    assert_null(strstr(up, "long_books"));
+    assert_null(strstr(up, "book_title_short"));
+    assert_null(strstr(up, "stamp"));
+    free(up);
+    free(out);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM long_books"), 1);
+    assert_int_equal(pgt_query_int(f->c, "SELECT price::numeric::int FROM book"), 5);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_trigger WHERE tgname = "
+                                         "'book_stamp'"),
+                     1);
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM long_books"), 1);
+
+    /* check --database lists them too */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s check %s --database", f->db.direct, mt_cli(),
+             f->schema);
+    assert_int_equal(pgt_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "migrations leave them alone:"));
+    assert_non_null(strstr(out, "  view long_books"));
+    assert_non_null(strstr(out, "ok: 2 models"));
+    free(out);
+}
+
+/* What stands in the way of the schema is refused with what to do: a field
+   for a column whose type the language lacks, a model whose table name a
+   view holds. */
+static void test_unmanaged_in_the_way(void **state)
+{
+    fx *f = *state;
+    mt_build(f->c, BOOKS);
+    pgt_exec(f->c, "ALTER TABLE book ADD COLUMN price money;"
+                   "CREATE VIEW shelf AS SELECT 1 AS id");
+    char *s = malloc(sizeof BOOKS + 64);
+    strcpy(s, BOOKS);
+    char *at = strstr(s, "  pages int4?\n");
+    memmove(at + 17, at, strlen(at) + 1);
+    memcpy(at, "  price int8?   \n", 17);
+    write_schema(f, s);
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "price", "", &out), 1);
+    assert_non_null(strstr(out, "model Book declares column price, but the database's column "
+                                "book.price is money"));
+    assert_non_null(strstr(out, "Remove the field from the schema"));
+    free(out);
+    free(s);
+    char both[sizeof BOOKS + 64];
+    snprintf(both, sizeof both, "%smodel Shelf {\n  id int4 @id\n}\n", BOOKS);
+    write_schema(f, both);
+    assert_int_equal(make(f, "1", "shelf", "", &out), 1);
+    assert_non_null(strstr(out, "model Shelf needs table shelf, but the database already has "
+                                "view shelf"));
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), 0);
+}
+
+/* NOT NULL without a default on a table with rows: make says `up` would
+   fail, with the rows, and what to do. */
+static void test_not_null_on_rows_warns(void **state)
+{
+    fx *f = *state;
+    mt_build(f->c, BOOKS);
+    pgt_exec(f->c, "INSERT INTO author (name) VALUES ('Ann');"
+                   "INSERT INTO book (title, pages, author_id) VALUES ('A', NULL, 1), "
+                   "('B', 10, 1)");
+    char *s = malloc(sizeof BOOKS + 64);
+    strcpy(s, BOOKS);
+    char *at = strstr(s, "  pages int4?\n");
+    memcpy(at, "  pages int4 \n", 14); /* NULL -> NOT NULL */
+    memmove(at + 15, at, strlen(at) + 1);
+    memcpy(at, "  isbn text    \n", 15); /* added NOT NULL, no default */
+    write_schema(f, s);
+    free(s);
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "strict", "", &out), 0);
+    assert_non_null(strstr(out, "warning: column book.isbn is added NOT NULL without a default, "
+                                "but table book has 2 rows: `migrate up` will fail"));
+    assert_non_null(strstr(out, "@default(...)"));
+    assert_non_null(strstr(out, "warning: column book.pages becomes NOT NULL, but 1 row of "
+                                "table book holds NULL in it"));
+    free(out);
+    /* and it is right: up fails, nothing applied */
+    assert_int_not_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "contains null values"));
+    free(out);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
+    /* on an empty table there is nothing to warn about */
+    pgt_exec(f->c, "DELETE FROM book");
+    mt_rmdir(f->dir);
+    assert_int_equal(make(f, "2", "strict2", "", &out), 0);
+    assert_null(strstr(out, "warning"));
+    assert_non_null(strstr(out, "add column book.isbn"));
+    free(out);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +468,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deterministic_files_and_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmanaged_objects_left_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
