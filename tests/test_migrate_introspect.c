@@ -112,7 +112,7 @@ static void test_keys_indexes_fks(void **state)
         "CREATE INDEX book_expr_idx ON book (lower(title));"
         "CREATE INDEX book_partial_idx ON book (title) WHERE title IS NOT NULL;"
         "CREATE TABLE \"order\" (a int4, b int4, \"User\" text, PRIMARY KEY (b, a),"
-        " r int8 REFERENCES author ON DELETE RESTRICT);");
+        " r_id int8 REFERENCES author ON DELETE RESTRICT);");
     mig_catalog *cat = introspect(c);
     assert_int_equal(cat->ntables, 3);
     assert_string_equal(cat->tables[0].name, "author");
@@ -226,13 +226,24 @@ static void test_unmanaged_objects(void **state)
         "CREATE INDEX t_name_idx ON t (name);"
         "CREATE TABLE u (a int4, b int4, PRIMARY KEY (a, b));"
         "CREATE TABLE v (x int4, y int4, FOREIGN KEY (x, y) REFERENCES u (a, b));"
+        "CREATE TABLE w (id int4 PRIMARY KEY, code text UNIQUE);"
+        "CREATE TABLE z (id int4 PRIMARY KEY, w int4 REFERENCES w, small_id int2 REFERENCES w,"
+        " code_id text REFERENCES w (code), def_id int4 DEFAULT 1 REFERENCES w ON DELETE SET DEFAULT,"
+        " ok_id int4 REFERENCES w);"
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
         " $$BEGIN RETURN NEW; END$$;"
         "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();"
         "CREATE VIEW cheap AS SELECT id FROM t WHERE price < 10::money;"
         "CREATE MATERIALIZED VIEW counts AS SELECT count(*) FROM t;");
     mig_catalog *cat = introspect(c);
-    assert_int_equal(cat->ntables, 3);
+    assert_int_equal(cat->ntables, 5);
+    const mig_table *z = mig_catalog_table(cat, "z");
+    assert_int_equal(z->nfks, 1);
+    assert_string_equal(z->fks[0].column, "ok_id");
+    assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_w_fkey")->detail, "does not end in _id"));
+    assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_small_id_fkey")->detail, "type differs"));
+    assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_code_id_fkey")->detail, "not its table's primary key"));
+    assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_def_id_fkey")->detail, "SET DEFAULT"));
     const mig_table *t = mig_catalog_table(cat, "t");
     assert_int_equal(t->ncols, 2); /* id, name */
     assert_string_equal(t->cols[0].name, "id");
@@ -264,7 +275,7 @@ static void test_unmanaged_objects(void **state)
     assert_null(mig_unmanaged_find(cat, MIG_UM_SEQUENCE, NULL, "t_ident_seq"));
     assert_null(mig_unmanaged_find(cat, MIG_UM_TYPE, NULL, "cheap"));
     assert_null(mig_unmanaged_find(cat, MIG_UM_TYPE, NULL, "t"));
-    assert_int_equal(cat->nunmanaged, 19);
+    assert_int_equal(cat->nunmanaged, 23);
 
     /* sorted by kind, then table, then name */
     for (size_t i = 1; i < cat->nunmanaged; i++)

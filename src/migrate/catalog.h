@@ -55,7 +55,8 @@ typedef struct mig_fk {
     char *ref_table;
     char *ref_column;
     pgorm_on_delete on_delete;
-    char *name; /* constraint name; NULL until named */
+    char *name;       /* constraint name; NULL until named */
+    bool set_default; /* introspection: ON DELETE SET DEFAULT (no spelling) */
 } mig_fk;
 
 typedef struct mig_table {

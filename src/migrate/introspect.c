@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pgorm/pgorm.h"
+#include "util/buf.h"
 
 /* The tables we look at, ordered by name in byte order (as strcmp sorts). */
 #define TABLES_CTE                                                                             \
@@ -370,6 +371,55 @@ static bool key_row(mig_catalog *cat, mig_table *t, mig_key_kind kind, const cha
     return (k->cols[k->ncols++] = mig_strdup(cat, col)) != NULL;
 }
 
+/* Why the schema language cannot spell a single-column foreign key, or
+   NULL: a ForeignKey field is a column <field>_id of the key's type that
+   references the key of its table. */
+static const char *fk_unspellable(const mig_catalog *cat, const mig_table *t, const mig_fk *fk)
+{
+    size_t n = strlen(fk->column);
+    if (n <= 3 || strcmp(fk->column + n - 3, "_id") != 0)
+        return "its column's name does not end in _id";
+    const mig_table *ref = mig_catalog_table(cat, fk->ref_table);
+    const mig_key *pk = ref ? mig_table_pk(ref) : NULL;
+    if (!pk || pk->ncols != 1 || strcmp(pk->cols[0], fk->ref_column) != 0)
+        return "it references a column that is not its table's primary key";
+    const mig_column *kc = mig_table_column(ref, fk->ref_column);
+    const mig_column *c = mig_table_column(t, fk->column);
+    if (!kc || !c || !mig_type_eq(pgorm_coltype_plain(kc->type), pgorm_coltype_plain(c->type)))
+        return "its column's type differs from the key's";
+    if (fk->set_default)
+        return "ON DELETE SET DEFAULT";
+    return NULL;
+}
+
+/* Foreign keys the schema language cannot spell move to the unmanaged
+   list (a migration leaves them alone instead of dropping them). */
+static int unmanaged_fks(ctx *x)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    int rc = MIG_OK;
+    for (size_t i = 0; i < x->cat->ntables && rc == MIG_OK; i++) {
+        mig_table *t = &x->cat->tables[i];
+        size_t keep = 0;
+        for (size_t f = 0; f < t->nfks; f++) {
+            const char *why = fk_unspellable(x->cat, t, &t->fks[f]);
+            if (!why) {
+                t->fks[keep++] = t->fks[f];
+                continue;
+            }
+            pgorm_buf_reset(&b);
+            pgorm_buf_printf(&b, "FOREIGN KEY (%s) REFERENCES %s(%s), which the schema "
+                                 "language cannot describe: %s",
+                             t->fks[f].column, t->fks[f].ref_table, t->fks[f].ref_column, why);
+            if (b.oom || !mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, t->fks[f].name, b.data))
+                rc = oom(x);
+        }
+        t->nfks = keep;
+    }
+    pgorm_buf_free(&b);
+    return rc;
+}
+
 static int read_keys(ctx *x)
 {
     PGresult *rc_ = mig_exec(x->conn, Q_CONSTRAINTS, PGRES_TUPLES_OK, x->e,
@@ -442,6 +492,7 @@ static int read_keys(ctx *x)
             fk->ref_table = mig_strdup(x->cat, ref);
             fk->ref_column = mig_strdup(x->cat, PQgetvalue(rc_, i, 6));
             fk->on_delete = on_delete_of(PQgetvalue(rc_, i, 7)[0]);
+            fk->set_default = PQgetvalue(rc_, i, 7)[0] == 'd';
             fk->name = mig_strdup(x->cat, name);
             if (!fk->column || !fk->ref_table || !fk->ref_column || !fk->name) {
                 rc = oom(x);
@@ -464,6 +515,8 @@ static int read_keys(ctx *x)
             goto out;
         }
     }
+    if ((rc = unmanaged_fks(x)) != MIG_OK)
+        goto out;
     /* Foreign keys in column order. */
     for (size_t i = 0; i < x->cat->ntables; i++) {
         mig_table *t = &x->cat->tables[i];
