@@ -1,4 +1,4 @@
-/* pgorm — command line: gen, check, migrate. */
+/* pgorm — command line: gen, check, migrate, pull. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +17,8 @@ static int usage(FILE *f)
           "  pgorm migrate redo   --dir DIR [--allow-changed-down]\n"
           "  pgorm migrate status --dir DIR\n"
           "  pgorm migrate history --dir DIR\n"
+          "  pgorm pull [-o FILE] [--force]\n"
+          "                                write a schema file from the database\n"
           "  pgorm --version\n"
           "The database is DATABASE_URL, else libpq's PG* variables.\n"
           "Exit codes: 0 success, 1 user error, 2 database or I/O error.\n",
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
         return pgorm_cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return pgorm_cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "pull") == 0)
+        return pgorm_cli_pull(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("pgorm %s\n", PGORM_VERSION);
         return 0;
