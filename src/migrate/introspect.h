@@ -23,6 +23,7 @@
 
 #include "migrate/catalog.h"
 #include "migrate/mig_err.h"
+#include "migrate/runner.h"
 #include "pgorm/schema.h"
 
 /* The database's tables as a catalog (names of constraints, indexes and
@@ -46,5 +47,8 @@ bool mig_default_from_sql(const char *expr, pgorm_default *out);
    cat->unmanaged (see mig_unmanaged_kind); sort the list. */
 int mig_read_unmanaged(PGconn *conn, mig_catalog *cat, mig_err *e);
 void mig_unmanaged_sort(mig_catalog *cat);
+/* Say how many unmanaged objects there are, then one line each (nothing
+   when there are none). */
+void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud);
 
 #endif

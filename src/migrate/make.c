@@ -113,15 +113,16 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
 
 /* Rows that a lossy change touches: all rows of a dropped table, the rows
    holding a value for a dropped or narrowed column. */
-static int rows_affected(PGconn *c, const mig_change *ch, long long *rows, mig_err *e)
+static int count_rows(PGconn *c, const char *table, const char *col, const char *test,
+                      long long *rows, mig_err *e)
 {
     pgorm_buf b = PGORM_BUF_INIT;
     pgorm_buf_puts(&b, "SELECT count(*) FROM ");
-    pgorm_sql_ident(&b, ch->from_table->name);
-    if (ch->kind != MIG_TABLE_DROP) {
+    pgorm_sql_ident(&b, table);
+    if (col) {
         pgorm_buf_puts(&b, " WHERE ");
-        pgorm_sql_ident(&b, ch->from_col->name);
-        pgorm_buf_puts(&b, " IS NOT NULL");
+        pgorm_sql_ident(&b, col);
+        pgorm_buf_puts(&b, test);
     }
     if (b.oom) {
         pgorm_buf_free(&b);
@@ -134,6 +135,13 @@ static int rows_affected(PGconn *c, const mig_change *ch, long long *rows, mig_e
     *rows = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return MIG_OK;
+}
+
+static int rows_affected(PGconn *c, const mig_change *ch, long long *rows, mig_err *e)
+{
+    return count_rows(c, ch->from_table->name,
+                      ch->kind == MIG_TABLE_DROP ? NULL : ch->from_col->name, " IS NOT NULL", rows,
+                      e);
 }
 
 /* The list of lossy changes with their rows; *n their number. */
@@ -200,48 +208,6 @@ static int unmanaged_conflicts(const mig_diff *d, const mig_catalog *from,
     return MIG_OK;
 }
 
-static void say_unmanaged(const mig_make_opts *o, const mig_catalog *from)
-{
-    if (!from->nunmanaged)
-        return;
-    mig_say(o->say, o->ud,
-            "%zu object%s in the database %s not described by the schema; migrations leave "
-            "%s alone:",
-            from->nunmanaged, from->nunmanaged == 1 ? "" : "s",
-            from->nunmanaged == 1 ? "is" : "are", from->nunmanaged == 1 ? "it" : "them");
-    pgorm_buf b = PGORM_BUF_INIT;
-    for (size_t i = 0; i < from->nunmanaged; i++) {
-        pgorm_buf_reset(&b);
-        mig_unmanaged_describe(&b, &from->unmanaged[i]);
-        mig_say(o->say, o->ud, "  %s", b.data ? b.data : "");
-    }
-    pgorm_buf_free(&b);
-}
-
-static int count_sql(PGconn *c, const char *table, const char *null_col, long long *n,
-                     mig_err *e)
-{
-    pgorm_buf b = PGORM_BUF_INIT;
-    pgorm_buf_puts(&b, "SELECT count(*) FROM ");
-    pgorm_sql_ident(&b, table);
-    if (null_col) {
-        pgorm_buf_puts(&b, " WHERE ");
-        pgorm_sql_ident(&b, null_col);
-        pgorm_buf_puts(&b, " IS NULL");
-    }
-    if (b.oom) {
-        pgorm_buf_free(&b);
-        return mig_err_set(e, MIG_DB, "out of memory");
-    }
-    PGresult *r = mig_exec(c, b.data, PGRES_TUPLES_OK, e, "counting rows");
-    pgorm_buf_free(&b);
-    if (!r)
-        return MIG_DB;
-    *n = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return MIG_OK;
-}
-
 /* A NOT NULL column added without a default to a table with rows, or a
    column made NOT NULL while rows hold NULL: `up` would fail; say so now,
    with the rows and what to do. */
@@ -255,7 +221,7 @@ static int not_null_warnings(const mig_make_opts *o, const mig_diff *d, mig_err 
             ch->to_col->def.kind == PGORM_DEFAULT_NONE &&
             ch->to_col->type.scalar != PGORM_S_SERIAL &&
             ch->to_col->type.scalar != PGORM_S_BIGSERIAL) {
-            if ((rc = count_sql(o->conn, ch->from_table->name, NULL, &n, e)) != MIG_OK)
+            if ((rc = count_rows(o->conn, ch->from_table->name, NULL, NULL, &n, e)) != MIG_OK)
                 return rc;
             if (n > 0)
                 mig_say(o->say, o->ud,
@@ -265,7 +231,8 @@ static int not_null_warnings(const mig_make_opts *o, const mig_diff *d, mig_err 
                         ch->to_table->name, ch->to_col->name, ch->from_table->name, n,
                         n == 1 ? "" : "s");
         } else if (ch->kind == MIG_COLUMN_NULL && !ch->to_col->nullable) {
-            if ((rc = count_sql(o->conn, ch->from_table->name, ch->from_col->name, &n, e)) !=
+            if ((rc = count_rows(o->conn, ch->from_table->name, ch->from_col->name, " IS NULL", &n,
+                                 e)) !=
                 MIG_OK)
                 return rc;
             if (n > 0)
@@ -332,7 +299,7 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     if (d.n == 0) {
         mig_say(o->say, o->ud, "no changes: the database already matches %s; nothing written",
                 o->schema_path);
-        say_unmanaged(o, from);
+        mig_unmanaged_report(from, o->say, o->ud);
         goto out;
     }
     size_t nlossy = 0;
@@ -370,7 +337,7 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     pgorm_buf_free(&line);
     if ((rc = not_null_warnings(o, &d, e)) != MIG_OK)
         goto out;
-    say_unmanaged(o, from);
+    mig_unmanaged_report(from, o->say, o->ud);
     if (nlossy)
         mig_say(o->say, o->ud,
                 "warning: %zu change%s lose%s data (allowed by --allow-data-loss):%s", nlossy,

@@ -10,6 +10,7 @@
 
 #include "migrate/catalog.h"
 #include "migrate/introspect.h"
+#include "migrate/runner.h"
 #include "pgorm/pgorm.h"
 
 bool mig_unmanaged_add(mig_catalog *c, mig_unmanaged_kind kind, const char *table,
@@ -184,4 +185,22 @@ void mig_unmanaged_sort(mig_catalog *cat)
 {
     if (cat->nunmanaged > 1)
         qsort(cat->unmanaged, cat->nunmanaged, sizeof *cat->unmanaged, cmp_unmanaged);
+}
+
+void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud)
+{
+    if (!c->nunmanaged)
+        return;
+    bool one = c->nunmanaged == 1;
+    mig_say(say, ud,
+            "%zu object%s in the database %s not described by the schema; migrations leave "
+            "%s alone:",
+            c->nunmanaged, one ? "" : "s", one ? "is" : "are", one ? "it" : "them");
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; i < c->nunmanaged; i++) {
+        pgorm_buf_reset(&b);
+        mig_unmanaged_describe(&b, &c->unmanaged[i]);
+        mig_say(say, ud, "  %s", b.data ? b.data : "");
+    }
+    pgorm_buf_free(&b);
 }
