@@ -1,4 +1,4 @@
-/* pgorm — command line: gen, check, migrate. */
+/* pgorm — command line: gen, check, migrate, diagram. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +17,9 @@ static int usage(FILE *f)
           "  pgorm migrate redo   --dir DIR [--allow-changed-down]\n"
           "  pgorm migrate status --dir DIR\n"
           "  pgorm migrate history --dir DIR\n"
+          "  pgorm diagram SCHEMA [-o FILE.svg|FILE.dot|-]\n"
+          "                                entity-relationship diagram (SVG by Graphviz's\n"
+          "                                dot); DOT text on stdout without -o\n"
           "  pgorm --version\n"
           "The database is DATABASE_URL, else libpq's PG* variables.\n"
           "Exit codes: 0 success, 1 user error, 2 database or I/O error.\n",
@@ -35,6 +38,8 @@ int main(int argc, char **argv)
         return pgorm_cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return pgorm_cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "diagram") == 0)
+        return pgorm_cli_diagram(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("pgorm %s\n", PGORM_VERSION);
         return 0;
