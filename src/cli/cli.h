@@ -8,5 +8,6 @@ int pgorm_cli_gen(int argc, char **argv);     /* cli/gen.c */
 int pgorm_cli_check(int argc, char **argv);   /* cli/check.c */
 int pgorm_cli_migrate(int argc, char **argv); /* cli/migrate.c */
 int pgorm_cli_pull(int argc, char **argv);    /* cli/pull.c */
+int pgorm_cli_diagram(int argc, char **argv); /* cli/diagram.c */
 
 #endif
