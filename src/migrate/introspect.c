@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pgorm/pgorm.h"
+#include "util/sqlq.h"
 
 /* The tables we look at, ordered by name in byte order (as strcmp sorts). */
 #define TABLES_CTE                                                                             \
@@ -28,7 +29,7 @@ static const char *const Q_COLUMNS =
     " AND pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', s.oid::regclass) "
     " LIMIT 1), "
     "a.attidentity <> '' OR a.attgenerated <> '', format_type(a.atttypid, a.atttypmod), "
-    "t.typtype = 'd' "
+    "t.typtype = 'd', t.typtype = 'e' AND t.typnamespace = 'public'::regnamespace "
     "FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
@@ -63,6 +64,12 @@ static const char *const Q_INDEXES =
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
     "ORDER BY i.indrelid, i.indisunique DESC, ic.relname COLLATE \"C\", k.i";
+
+/* The enum types of `public` with their labels, in sort order. */
+static const char *const Q_ENUMS =
+    "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+    "WHERE t.typnamespace = 'public'::regnamespace "
+    "ORDER BY t.typname COLLATE \"C\", e.enumsortorder";
 
 /* ------------------------------------------------------------------ */
 /* Defaults.                                                           */
@@ -285,13 +292,20 @@ static int read_columns(ctx *x)
             continue;
         const char *name = PQgetvalue(r, i, 1);
         mig_column *col = &t->cols[t->ncols++];
-        if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
-            strcmp(PQgetvalue(r, i, 9), "t") == 0) {
+        bool is_enum = strcmp(PQgetvalue(r, i, 10), "t") == 0;
+        if (is_enum) {
+            col->type = (pgorm_coltype){.scalar = PGORM_S_ENUM};
+            if (!(col->enum_type = mig_strdup(x->cat, PQgetvalue(r, i, 2)))) {
+                rc = oom(x);
+                goto out;
+            }
+        } else if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
+                   strcmp(PQgetvalue(r, i, 9), "t") == 0) {
             rc = mig_err_set(x->e, MIG_USER,
                              "column %s.%s has type %s, which a schema file cannot describe "
                              "(types: bool, int2, int4, int8, serial, bigserial, float4, "
                              "float8, numeric(p,s), text, varchar(n), bytea, uuid, date, "
-                             "timestamp, timestamptz, jsonb)",
+                             "timestamp, timestamptz, jsonb, and enums of schema public)",
                              t->name, name, PQgetvalue(r, i, 8));
             goto out;
         }
@@ -322,6 +336,21 @@ static int read_columns(ctx *x)
             if (!mig_default_from_sql(expr, &d)) {
                 rc = oom(x);
                 goto out;
+            }
+            char *lit = NULL;
+            const char *type = NULL;
+            if (is_enum && d.kind == PGORM_DEFAULT_SQL && split_cast(expr, &lit, &type)) {
+                /* 'draft'::status: a value of the column's enum */
+                pgorm_buf q = PGORM_BUF_INIT;
+                pgorm_sql_ident(&q, col->enum_type);
+                if (strcmp(type, col->enum_type) == 0 || (q.data && strcmp(type, q.data) == 0)) {
+                    pgorm_free(d.text);
+                    d.kind = PGORM_DEFAULT_ENUM;
+                    d.text = lit;
+                    lit = NULL;
+                }
+                pgorm_buf_free(&q);
+                pgorm_free(lit);
             }
             col->def.kind = d.kind;
             col->def.text = mig_strdup(x->cat, d.text);
@@ -454,6 +483,38 @@ out:
     return rc;
 }
 
+static int read_enums(ctx *x)
+{
+    PGresult *r = mig_exec(x->conn, Q_ENUMS, PGRES_TUPLES_OK, x->e, "reading enum types");
+    if (!r)
+        return MIG_DB;
+    int n = PQntuples(r), rc = MIG_OK;
+    mig_catalog *cat = x->cat;
+    cat->enums = pgorm_arena_calloc(&cat->arena, (size_t)n + 1, sizeof *cat->enums);
+    if (!cat->enums)
+        rc = oom(x);
+    for (int i = 0; i < n && rc == MIG_OK;) {
+        const char *name = PQgetvalue(r, i, 0);
+        int j = i;
+        while (j < n && strcmp(PQgetvalue(r, j, 0), name) == 0)
+            j++;
+        mig_enum *me = &cat->enums[cat->nenums++];
+        me->name = mig_strdup(cat, name);
+        me->model = me->name;
+        me->labels = pgorm_arena_calloc(&cat->arena, (size_t)(j - i) + 1, sizeof *me->labels);
+        if (!me->name || !me->labels) {
+            rc = oom(x);
+            break;
+        }
+        for (int k = i; k < j; k++)
+            if (!(me->labels[me->nlabels++] = mig_strdup(cat, PQgetvalue(r, k, 1))))
+                rc = oom(x);
+        i = j;
+    }
+    PQclear(r);
+    return rc;
+}
+
 mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
 {
     ctx x = {.conn = conn, .e = e};
@@ -467,6 +528,8 @@ mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
         rc = read_columns(&x);
     if (rc == MIG_OK)
         rc = read_keys(&x);
+    if (rc == MIG_OK)
+        rc = read_enums(&x);
     pgorm_free(x.oids);
     if (rc != MIG_OK) {
         mig_catalog_free(x.cat);
