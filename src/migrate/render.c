@@ -448,6 +448,17 @@ static void drop_sequence(pgorm_buf *b, const char *table, const char *col, cons
     pgorm_buf_puts(b, ";\n");
 }
 
+/* Whether the diff changes the values of enum `type`. */
+static bool enum_altered(const rctx *x, const char *type)
+{
+    for (size_t i = 0; type && i < x->d->n; i++) {
+        const mig_change *c = &x->d->items[i];
+        if (c->kind == MIG_ENUM_ALTER && strcmp(c->from_enum->name, type) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Every difference of one column, in the order that keeps each statement
    valid: old default off, type, NULL, new default on. */
 static void alter_steps(rctx *x, const char *table, const mig_column *f, const mig_column *t)
@@ -462,6 +473,10 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
     bool dropped = false;
     const char *col = t->name;
     char seqname[PGORM_DDL_NAME_SIZE];
+    /* A default of an enum that this migration changes: in the down file
+       it can only be set again once the enum has its old values back,
+       which is the enum's own step (it runs after this one there). */
+    bool f_enum_alt = f->type.scalar == PGORM_S_ENUM && enum_altered(x, f->enum_type);
     step *s;
 
     if (fs && !ts) {
@@ -481,9 +496,13 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
         alter_column(&s->up, table, col);
         pgorm_buf_puts(&s->up, "DROP DEFAULT;\n");
         alter_column(&s->down, table, col);
-        pgorm_buf_puts(&s->down, "SET DEFAULT ");
-        put_default(&s->down, f, true);
-        pgorm_buf_puts(&s->down, ";\n");
+        if (f_enum_alt) { /* the enum's own down step restores it */
+            pgorm_buf_puts(&s->down, "DROP DEFAULT;\n");
+        } else {
+            pgorm_buf_puts(&s->down, "SET DEFAULT ");
+            put_default(&s->down, f, true);
+            pgorm_buf_puts(&s->down, ";\n");
+        }
         dropped = true;
     }
     if (base_changed) {
@@ -538,7 +557,7 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
         put_default(&s->up, t, false);
         pgorm_buf_puts(&s->up, ";\n");
         alter_column(&s->down, table, col);
-        if (dropped || !has_f || fs) {
+        if (dropped || !has_f || fs || f_enum_alt) {
             pgorm_buf_puts(&s->down, "DROP DEFAULT;\n");
         } else {
             pgorm_buf_puts(&s->down, "SET DEFAULT ");
@@ -947,7 +966,8 @@ static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *
         const char *dl = NULL;
         if (has_def && c->def.kind == PGORM_DEFAULT_ENUM && c->def.text)
             for (size_t k = 0; k < ndst && !dl; k++)
-                if (src_of[k] && strcmp(def_in_dst ? dst[k] : src_of[k], c->def.text) == 0)
+                if (def_in_dst ? strcmp(dst[k], c->def.text) == 0
+                               : src_of[k] && strcmp(src_of[k], c->def.text) == 0)
                     dl = dst[k];
         if (dl) {
             alter_column(b, cols[i].table, cols[i].col);
@@ -1088,9 +1108,15 @@ static void enum_steps(rctx *x, const mig_change *c)
             if (ti > 0) {
                 pgorm_buf_puts(&s->up, " AFTER ");
                 lit(&s->up, t->labels[ti - 1]);
-            } else if (t->nlabels > 1) {
-                pgorm_buf_puts(&s->up, " BEFORE ");
-                lit(&s->up, t->labels[1]);
+            } else {
+                /* before the first value the type already has */
+                size_t k = 1;
+                while (k < t->nlabels && mig_enum_old_label(f, t, k) == PGORM_NONE)
+                    k++;
+                if (k < t->nlabels) {
+                    pgorm_buf_puts(&s->up, " BEFORE ");
+                    lit(&s->up, t->labels[k]);
+                }
             }
             pgorm_buf_puts(&s->up, ";\n");
         }
@@ -1111,6 +1137,19 @@ static void enum_steps(rctx *x, const mig_change *c)
             lit(&s->down, f->labels[fi]);
             pgorm_buf_puts(&s->down, ";\n");
         }
+        /* the columns' defaults, which their own down steps left off */
+        size_t ncols = 0;
+        enum_col *cols = enum_columns(x, f->name, &ncols);
+        for (size_t i = 0; cols && i < ncols; i++) {
+            const mig_column *ec = cols[i].c;
+            if (ec->def.kind != PGORM_DEFAULT_ENUM || !ec->def.text)
+                continue;
+            alter_column(&s->down, cols[i].table, cols[i].col);
+            pgorm_buf_puts(&s->down, "SET DEFAULT ");
+            lit(&s->down, ec->def.text);
+            pgorm_buf_puts(&s->down, ";\n");
+        }
+        pgorm_free(cols);
     } else {
         recreate_between(x, &s->down, f, t, false);
     }
