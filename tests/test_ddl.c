@@ -476,6 +476,29 @@ static void test_types_nullability_defaults(void **state)
     applied_done(&a);
 }
 
+static void test_enums(void **state)
+{
+    (void)state;
+    applied a;
+    apply_file(&a, "tests/schemas/ddl_enums.pgorm", "ddl_enums");
+    /* the types come first, in file order */
+    assert_int_equal(offset_of(a.sql, "CREATE TYPE \"status\" AS ENUM ('draft', 'published', "
+                                      "'archived');\n"),
+                     0);
+    assert_true(offset_of(a.sql, "CREATE TYPE \"ticket_kind\"") < offset_of(a.sql, "CREATE TABLE"));
+    expect_columns(a.c, "post",
+                   "id integer NOT NULL = nextval('post_id_seq'::regclass)\n"
+                   "status status NOT NULL = 'draft'::status\n"
+                   "kind ticket_kind");
+    expect_text(a.c, "draft,published,archived",
+                "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum"
+                " WHERE enumtypid = 'status'::regtype");
+    pgt_exec(a.c, "INSERT INTO post DEFAULT VALUES");
+    expect_text(a.c, "draft|", "SELECT status || '|' || coalesce(kind::text, '') FROM post");
+    expect_indexes(a.c, "post", "CREATE INDEX post_status_idx ON public.post USING btree (status)");
+    applied_done(&a);
+}
+
 static void test_keys_and_foreign_keys(void **state)
 {
     (void)state;
@@ -679,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_hand_built_applies),
         cmocka_unit_test(test_types_nullability_defaults),
+        cmocka_unit_test(test_enums),
         cmocka_unit_test(test_keys_and_foreign_keys),
         cmocka_unit_test(test_cycles_and_self_reference),
         cmocka_unit_test(test_keyword_names),

@@ -167,6 +167,85 @@ static void test_rename_keeps_rows(void **state)
                      1);
 }
 
+/* Enums on a table with rows: values added (rows kept, ADD VALUE in the
+   file's transaction), renamed (rows follow), dropped (refused without
+   --allow-data-loss, counted; the migration fails cleanly while a row
+   holds the value and runs once none does), and every down. */
+static void test_enum_values_on_rows(void **state)
+{
+    fx *f = *state;
+    mt_build(f->c, "enum Status { draft published }\n"
+                   "model Post {\n  id serial @id\n  status Status @default(draft)\n"
+                   "  prev Status?\n}\n");
+    pgt_exec(f->c, "INSERT INTO post (status, prev) VALUES ('published', 'draft'), "
+                   "('draft', NULL), ('published', 'published')");
+    write_schema(f, "enum Status { new @renamed_from(draft) review published }\n"
+                    "model Post {\n  id serial @id\n  status Status @default(new)\n"
+                    "  prev Status?\n}\n");
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "values", "", &out), 0); /* no data loss */
+    assert_non_null(strstr(out, "change enum status: rename value draft to new, add value review"));
+    free(out);
+    char *up = read_migration(f, "1_values.up.sql");
+    assert_non_null(strstr(up, "ALTER TYPE \"status\" RENAME VALUE 'draft' TO 'new';\n"));
+    assert_non_null(strstr(up, "ALTER TYPE \"status\" ADD VALUE 'review' AFTER 'new';\n"));
+    free(up);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char *rows = pgt_query_text(f->c, "SELECT string_agg(status || '/' || coalesce(prev::text, "
+                                      "'-'), ',' ORDER BY id) FROM post");
+    assert_string_equal(rows, "published/new,new/-,published/published");
+    free(rows);
+    assert_int_equal(make(f, "2", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+
+    /* drop 'published': 2 rows in status, 1 in prev hold it */
+    write_schema(f, "enum Status { new review }\n"
+                    "model Post {\n  id serial @id\n  status Status @default(new)\n"
+                    "  prev Status?\n}\n");
+    assert_int_equal(make(f, "2", "drop", "", &out), 1);
+    assert_non_null(strstr(out, "change enum status: drop value published"));
+    assert_non_null(strstr(out, "(3 rows with a dropped value)"));
+    free(out);
+    assert_int_equal(make(f, "2", "drop", "--allow-data-loss", &out), 0);
+    free(out);
+    char *msg = NULL;
+    assert_int_not_equal(mt_migrate(&f->db, "", &msg, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(msg, "enum status loses published, but rows of post.status still "
+                                "hold it"));
+    free(msg);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM post WHERE status = 'published'"),
+                     2); /* nothing changed */
+    pgt_exec(f->c, "UPDATE post SET status = 'review' WHERE status = 'published';"
+                   "UPDATE post SET prev = NULL WHERE prev = 'published'");
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    rows = pgt_query_text(f->c, "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM "
+                                "pg_enum WHERE enumtypid = 'status'::regtype");
+    assert_string_equal(rows, "new,review");
+    free(rows);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM post WHERE status = 'review'"), 2);
+    assert_int_equal(make(f, "3", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+
+    /* down twice: the dropped value comes back, then review goes (guarded:
+       rows hold it) */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_not_equal(mt_migrate(&f->db, "", &msg, "down --dir %s", f->dir), 0);
+    assert_non_null(strstr(msg, "enum status loses review"));
+    free(msg);
+    pgt_exec(f->c, "UPDATE post SET status = 'new' WHERE status = 'review'");
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    rows = pgt_query_text(f->c, "SELECT string_agg(status || '/' || coalesce(prev::text, '-'), "
+                                "',' ORDER BY id) || ' ' || pg_get_expr(d.adbin, d.adrelid) "
+                                "FROM post, pg_attrdef d JOIN pg_attribute a ON a.attrelid = "
+                                "d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = "
+                                "'post'::regclass AND a.attname = 'status' GROUP BY d.adbin, "
+                                "d.adrelid");
+    assert_string_equal(rows, "draft/draft,draft/-,draft/- 'draft'::status");
+    free(rows);
+}
+
 static const char CYCLE[] = "model Person {\n"
                             "  id serial @id\n"
                             "  home ForeignKey[House]?\n"
@@ -467,6 +546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dropped_table_comes_back_with_its_keys, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deterministic_files_and_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enum_values_on_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmanaged_objects_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),

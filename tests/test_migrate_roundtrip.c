@@ -221,6 +221,34 @@ static const struct {
      "model User {\n  id serial @id\n  order int4\n}\n",
      "model User {\n  id serial @id\n  order int8 @index\n  select text? @unique\n}\n"
      "model Table {\n  id serial @id\n  user ForeignKey[User]\n  @@table(group)\n}\n"},
+    {"an enum and its columns appear",
+     "model A {\n  id serial @id\n}\n",
+     "enum Status { draft published archived }\nmodel A {\n  id serial @id\n"
+     "  s Status @default(published) @index\n  t Status?\n}\n"
+     "model B {\n  id serial @id\n  s Status @unique\n}\n"},
+    {"enum values added and renamed",
+     "enum Status { draft published }\nmodel A {\n  id serial @id\n  s Status @default(draft)\n"
+     "  t Status?\n}\n",
+     "enum Status { review new @renamed_from(draft) published gone }\nmodel A {\n  id serial @id\n"
+     "  s Status @default(new)\n  t Status?\n}\n"},
+    {"an enum value added and used as a default",
+     "enum Level { low high }\nmodel A {\n  id serial @id\n  l Level @default(low)\n}\n",
+     "enum Level { low mid high }\nmodel A {\n  id serial @id\n  l Level @default(mid)\n"
+     "  m Level @default(mid)\n}\n"},
+    {"enum values dropped and reordered",
+     "enum Level { low mid high }\nmodel A {\n  id serial @id\n  l Level @default(high)\n"
+     "  k Level? @unique\n}\n",
+     "enum Level { high low }\nmodel A {\n  id serial @id\n  l Level @default(high)\n"
+     "  k Level? @unique\n}\n"},
+    {"enum columns change type",
+     "enum Mood { ok bad }\nenum Level { low high }\nmodel A {\n  id serial @id\n"
+     "  a text\n  b Mood\n  c Mood? @default(ok)\n}\n",
+     "enum Mood { ok bad }\nenum Level { low high }\nmodel A {\n  id serial @id\n"
+     "  a Mood\n  b text\n  c Level? @default(low)\n}\n"},
+    {"an enum goes with its table",
+     "enum Mood { ok bad }\nmodel A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n"
+     "  m Mood\n}\n",
+     "model A {\n  id serial @id\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -252,8 +280,21 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)((rng * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* Enum choices draw from a stream of their own, so the pairs without
+   enums stay the ones they were before enums existed. */
+static uint64_t rng2;
+
+static uint32_t rnd2(uint32_t n)
+{
+    rng2 ^= rng2 >> 12;
+    rng2 ^= rng2 << 25;
+    rng2 ^= rng2 >> 27;
+    return (uint32_t)((rng2 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
-       T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES };
+       T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
+       T_ENUM0 = T_NTYPES, T_ENUM1 }; /* the schema's enums Mood and Level */
 enum { ID_SERIAL, ID_BIGSERIAL, ID_INT4, ID_INT8, ID_UUID, ID_TEXT, ID_COMPOSITE };
 
 typedef struct gfield {
@@ -277,11 +318,26 @@ typedef struct gmodel {
     char renamed_from[16];
 } gmodel;
 
+/* An enum of the schema: Mood or Level, absent while nl is 0. */
+typedef struct genum {
+    char l[8][8]; /* labels in order */
+    char renamed_from[8][8];
+    int nl;
+} genum;
+
 typedef struct gschema {
     gmodel m[8];
     int nm;
     int next_name;
+    genum en[2];
 } gschema;
+
+static const char *const ENUM_NAMES[2] = {"Mood", "Level"};
+
+static bool is_enum(int type)
+{
+    return type == T_ENUM0 || type == T_ENUM1;
+}
 
 static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h", "k",
                                           "order", "select", "value"};
@@ -289,7 +345,7 @@ static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h"
 static void random_default(gfield *g)
 {
     g->def[0] = '\0';
-    if (rnd(3) != 0)
+    if (rnd(3) != 0 || is_enum(g->type)) /* enum_default() for those */
         return;
     static const char *const ints[] = {"0", "7", "-3", "120"};
     switch (g->type) {
@@ -309,6 +365,26 @@ static void random_default(gfield *g)
     case T_JSONB: snprintf(g->def, sizeof g->def, "\"{\\\"a\\\": 1}\""); break;
     default: break;
     }
+}
+
+/* A default among the values of the field's enum, now and then. */
+static void enum_default(const gschema *s, gfield *g)
+{
+    g->def[0] = '\0';
+    const genum *e = &s->en[g->type - T_ENUM0];
+    if (e->nl && rnd2(2) == 0)
+        snprintf(g->def, sizeof g->def, "%s", e->l[rnd2((uint32_t)e->nl)]);
+}
+
+/* The field becomes one of the schema's enums, when there is one. */
+static void maybe_enum_type(const gschema *s, gfield *g)
+{
+    int k = (int)rnd2(2);
+    if (s->en[k].nl == 0 || rnd2(4) != 0)
+        return;
+    g->type = T_ENUM0 + k;
+    g->p = g->s = 0;
+    enum_default(s, g);
 }
 
 static void random_type(gfield *g)
@@ -396,6 +472,7 @@ static void add_field(gschema *s, gmodel *m)
         g->nullable = rnd(2);
     } else {
         random_type(g);
+        maybe_enum_type(s, g);
         g->nullable = rnd(2);
     }
     g->unique = rnd(6) == 0;
@@ -447,10 +524,26 @@ static void new_model(gschema *s, gmodel *m)
     }
 }
 
+static const char *const LABELS[] = {"new", "open", "done", "low", "high", "inReview", "x9"};
+
+static void random_enum(genum *e)
+{
+    memset(e, 0, sizeof *e);
+    int n = 1 + (int)rnd2(4);
+    for (int i = 0; i < 7 && e->nl < n; i++)
+        if (rnd2(2))
+            snprintf(e->l[e->nl++], sizeof e->l[0], "%s", LABELS[i]);
+    if (e->nl == 0)
+        snprintf(e->l[e->nl++], sizeof e->l[0], "%s", LABELS[rnd2(7)]);
+}
+
 static void random_schema(gschema *s, int first_name)
 {
     memset(s, 0, sizeof *s);
     s->next_name = first_name;
+    for (int k = 0; k < 2; k++)
+        if (rnd2(2))
+            random_enum(&s->en[k]);
     s->nm = 1 + (int)rnd(4);
     for (int i = 0; i < s->nm; i++)
         new_model(s, &s->m[i]);
@@ -461,7 +554,9 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     static const char *const names[] = {"bool", "int2", "int4", "int8", "float4",
                                         "float8", "numeric", "text", "varchar", "bytea",
                                         "uuid", "date", "timestamp", "timestamptz", "jsonb"};
-    if (g->type == T_NUMERIC)
+    if (is_enum(g->type))
+        snprintf(buf, n, "%s", ENUM_NAMES[g->type - T_ENUM0]);
+    else if (g->type == T_NUMERIC)
         snprintf(buf, n, "numeric(%d,%d)", g->p, g->s);
     else if (g->type == T_VARCHAR)
         snprintf(buf, n, "varchar(%d)", g->p);
@@ -474,6 +569,18 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
     static const char *const on_delete[] = {"", "cascade", "restrict", "set_null", "no_action"};
+    for (int k = 0; k < 2; k++) {
+        const genum *e = &s->en[k];
+        if (!e->nl)
+            continue;
+        pgorm_buf_printf(b, "enum %s {", ENUM_NAMES[k]);
+        for (int i = 0; i < e->nl; i++) {
+            pgorm_buf_printf(b, " %s", e->l[i]);
+            if (e->renamed_from[i][0])
+                pgorm_buf_printf(b, " @renamed_from(%s)", e->renamed_from[i]);
+        }
+        pgorm_buf_puts(b, " }\n");
+    }
     for (int i = 0; i < s->nm; i++) {
         const gmodel *m = &s->m[i];
         if (!m->alive)
@@ -542,6 +649,94 @@ static void drop_model(gschema *s, int i)
     }
 }
 
+/* Every field of enum k: its default is fixed by f(label) (NULL: none). */
+static void enum_fields(gschema *s, int k, const char *from, const char *to, bool to_text)
+{
+    for (int i = 0; i < s->nm; i++)
+        for (int j = 0; j < s->m[i].nf; j++) {
+            gfield *g = &s->m[i].f[j];
+            if (g->fk || g->type != T_ENUM0 + k)
+                continue;
+            if (to_text) {
+                g->type = T_TEXT;
+                g->def[0] = '\0';
+            } else if (from && strcmp(g->def, from) == 0) {
+                if (to)
+                    snprintf(g->def, sizeof g->def, "%s", to);
+                else
+                    g->def[0] = '\0';
+            }
+        }
+}
+
+/* Add, drop, rename or move a value of an enum; create or drop one. */
+static void mutate_enum(gschema *s)
+{
+    int k = (int)rnd2(2);
+    genum *e = &s->en[k];
+    if (e->nl == 0) {
+        random_enum(e);
+        return;
+    }
+    switch (rnd2(6)) {
+    case 0: /* add a value somewhere */
+        if (e->nl < 8) {
+            char v[8];
+            snprintf(v, sizeof v, "v%d", s->next_name++);
+            int at = (int)rnd2((uint32_t)e->nl + 1);
+            memmove(e->l[at + 1], e->l[at], (size_t)(e->nl - at) * sizeof e->l[0]);
+            memmove(e->renamed_from[at + 1], e->renamed_from[at],
+                    (size_t)(e->nl - at) * sizeof e->l[0]);
+            snprintf(e->l[at], sizeof e->l[0], "%s", v);
+            e->renamed_from[at][0] = '\0';
+            e->nl++;
+        }
+        break;
+    case 1: /* drop a value (defaults on it go) */
+        if (e->nl > 1) {
+            int at = (int)rnd2((uint32_t)e->nl);
+            enum_fields(s, k, e->l[at], NULL, false);
+            memmove(e->l[at], e->l[at + 1], (size_t)(e->nl - at - 1) * sizeof e->l[0]);
+            memmove(e->renamed_from[at], e->renamed_from[at + 1],
+                    (size_t)(e->nl - at - 1) * sizeof e->l[0]);
+            e->nl--;
+        }
+        break;
+    case 2: { /* rename a value (defaults follow) */
+        int at = (int)rnd2((uint32_t)e->nl);
+        char fresh[8];
+        snprintf(fresh, sizeof fresh, "w%d", s->next_name++);
+        enum_fields(s, k, e->l[at], fresh, false);
+        if (!e->renamed_from[at][0])
+            memcpy(e->renamed_from[at], e->l[at], sizeof e->l[0]);
+        snprintf(e->l[at], sizeof e->l[0], "%s", fresh);
+        break;
+    }
+    case 3: /* swap two values */
+        if (e->nl > 1) {
+            int a = (int)rnd2((uint32_t)e->nl), b = (a + 1) % e->nl;
+            char t[2][8];
+            memcpy(t[0], e->l[a], 8);
+            memcpy(t[1], e->renamed_from[a], 8);
+            memcpy(e->l[a], e->l[b], 8);
+            memcpy(e->renamed_from[a], e->renamed_from[b], 8);
+            memcpy(e->l[b], t[0], 8);
+            memcpy(e->renamed_from[b], t[1], 8);
+        }
+        break;
+    case 4: /* drop the enum: its fields become text */
+        enum_fields(s, k, NULL, NULL, true);
+        e->nl = 0;
+        break;
+    default: { /* a field of this enum somewhere */
+        int i = (int)rnd2((uint32_t)s->nm);
+        if (s->m[i].alive)
+            add_field(s, &s->m[i]);
+        break;
+    }
+    }
+}
+
 static void mutate(gschema *s)
 {
     int alive = 0;
@@ -554,6 +749,16 @@ static void mutate(gschema *s)
     gmodel *m = &s->m[i];
     int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
     gfield *g = k >= 0 ? &m->f[k] : NULL;
+    if (rnd2(3) == 0) {
+        if (rnd2(2))
+            mutate_enum(s);
+        else if (g && !g->fk && is_enum(g->type)) { /* a field to or from an enum */
+            g->type = T_TEXT;
+            g->def[0] = '\0';
+        } else if (g && !g->fk && (g->type == T_TEXT || g->type == T_VARCHAR)) {
+            maybe_enum_type(s, g);
+        }
+    }
     switch (rnd(13)) {
     case 0:
         if (s->nm < 8)
@@ -590,8 +795,12 @@ static void mutate(gschema *s)
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
     case 6:
-        if (g && !g->fk)
+        if (g && !g->fk && !is_enum(g->type)) {
             change_type(g);
+        } else if (g && !g->fk) {
+            gfield keep = *g; /* the same draws, the enum kept */
+            change_type(&keep);
+        }
         break;
     case 7:
         if (g && !(m->id == ID_COMPOSITE && in_block(m, k)))
@@ -600,7 +809,9 @@ static void mutate(gschema *s)
             g->on_delete = 4;
         break;
     case 8:
-        if (g && !g->fk)
+        if (g && !g->fk && is_enum(g->type))
+            enum_default(s, g);
+        else if (g && !g->fk)
             random_default(g);
         break;
     case 9:
@@ -634,6 +845,8 @@ static void mutate(gschema *s)
 /* Clear what a previous round left that must not carry over. */
 static void forget_renames(gschema *s)
 {
+    for (int k = 0; k < 2; k++)
+        memset(s->en[k].renamed_from, 0, sizeof s->en[k].renamed_from);
     for (int i = 0; i < s->nm; i++) {
         s->m[i].renamed_from[0] = '\0';
         for (int k = 0; k < s->m[i].nf; k++)
@@ -650,6 +863,7 @@ static void test_random_pairs(void **state)
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
+        rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
         gschema s;
         random_schema(&s, 0);
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;

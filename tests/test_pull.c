@@ -90,7 +90,11 @@ static void test_pull_sample_database(void **state)
     expect(text, "  create_date date @default(\"2006-02-14\")\n");
     expect(text, "  note         jsonb? @default(\"{}\")\n");
     expect(text, "  inventory_id bigserial @id\n");
+    expect(text, "enum MediaFormat { dvd bluray vhs }\n");
+    expect(text, "  format       MediaFormat @default(dvd)\n");
     /* what it cannot express, as comments */
+    expect(text, "  //   column film.rating: mpaa_rating, an enum the schema language cannot");
+    expect(text, "//   type mpaa_rating: enum ('G', 'PG', 'PG-13', 'R', 'NC-17'), which the");
     expect(text, "  //   column film.special_features: text[], a type the schema language");
     expect(text, "  //   trigger last_updated on film: CREATE TRIGGER last_updated");
     expect(text, "//   view film_list\n");

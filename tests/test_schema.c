@@ -652,7 +652,7 @@ static void test_syntax_errors(void **state)
 {
     (void)state;
     BAD("garbage\nmodel A { id int4 @id }\n", 1, 1,
-        "expected 'model' or 'query', found 'garbage'");
+        "expected 'model', 'enum' or 'query', found 'garbage'");
     BAD("model A { id int4 @id }\n}\n", 2, 1, "unexpected '}'");
     BAD("model { id int4 @id }\n", 1, 7, "expected a model name after 'model'");
     BAD("model A id int4 @id }\n", 1, 9, "expected '{' after 'model A'");
@@ -673,7 +673,7 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  x text @\n"), 4, 1, "expected an attribute name after '@'");
     BAD(with_model("  x text @default\n"), 4, 1, "expected '(' after @default");
     BAD(with_model("  x text @default(CURRENT_DATE)\n"), 3, 19,
-        "expected a default value: an integer, a decimal, a \"string\", true, false or now()");
+        "@default(CURRENT_DATE) does not fit type text: expected a \"string\"");
     BAD(with_model("  x timestamptz @default(now)\n"), 3, 29, "expected '(' after now");
     BAD(with_model("  x text @default(\"a\" \"b\")\n"), 3, 23, "expected ')' to close @default");
     BAD(with_model("  x ForeignKey[M]? @on_delete(explode)\n"), 3, 31,
@@ -925,6 +925,92 @@ static void test_too_many_columns(void **state)
     strcat(body, "  parent ForeignKey[M]?\n}\nmodel K { id int4 @id\n  m ForeignKey[M]\n");
     BAD(with_model(body), 67, 3,
         "model 'M' has more than 64 columns (pgorm's limit); 'parent' is column 65");
+}
+
+/* ---- enums ------------------------------------------------------------------ */
+
+static void test_enums(void **state)
+{
+    (void)state;
+    /* declared after the model that uses it; commas optional; @renamed_from */
+    pgorm_schema *s = parse_ok("model Post {\n"
+                               "  id     int4 @id\n"
+                               "  status Status @default(draft)\n"
+                               "  prev   Status?\n"
+                               "}\n"
+                               "enum Status { draft, published\n"
+                               "  archived @renamed_from(old) }\n"
+                               "enum TicketKind { bug }\n");
+    assert_int_equal(s->nenums, 2);
+    const pgorm_enum *e = pgorm_schema_enum(s, "Status");
+    assert_non_null(e);
+    assert_string_equal(e->type, "status");
+    assert_int_equal(e->nvalues, 3);
+    assert_string_equal(e->values[0].name, "draft");
+    assert_string_equal(e->values[2].name, "archived");
+    assert_string_equal(e->values[2].renamed_from, "old");
+    assert_null(e->values[0].renamed_from);
+    assert_int_equal(e->values[1].pos.line, 6);
+    assert_int_equal(e->values[1].pos.col, 22);
+    assert_string_equal(s->enums[1].type, "ticket_kind");
+    const pgorm_model *m = pgorm_schema_model(s, "Post");
+    const pgorm_field *f = pgorm_model_field(m, "status");
+    assert_int_equal(f->type.scalar, PGORM_S_ENUM);
+    assert_string_equal(f->enum_name, "Status");
+    assert_int_equal(f->enum_index, 0);
+    assert_ptr_equal(pgorm_field_enum(s, f), e);
+    assert_false(f->nullable);
+    assert_int_equal(f->def.kind, PGORM_DEFAULT_ENUM);
+    assert_string_equal(f->def.text, "draft");
+    assert_true(pgorm_model_field(m, "prev")->nullable);
+    assert_null(pgorm_field_enum(s, pgorm_model_field(m, "id")));
+    pgorm_schema_free(s);
+
+    /* a ForeignKey to a model keyed by an enum gets the enum type */
+    s = parse_ok("enum Code { a b }\nmodel K { code Code @id }\n"
+                 "model R { id int4 @id\n  k ForeignKey[K] }\n");
+    f = pgorm_model_field(pgorm_schema_model(s, "R"), "k");
+    assert_int_equal(f->type.scalar, PGORM_S_ENUM);
+    assert_string_equal(f->enum_name, "Code");
+    pgorm_schema_free(s);
+}
+
+static void test_enum_errors(void **state)
+{
+    (void)state;
+    BAD("enum Status { draft published }\n"
+        "model M {\n  id int4 @id\n  s Status @default(drafty)\n}\n",
+        4, 21,
+        "@default(drafty) is not a value of enum 'Status' (its values: draft, published); did "
+        "you mean 'draft'?");
+    BAD("enum Status { draft published }\n"
+        "model M {\n  id int4 @id\n  s Status @default(\"draft\")\n}\n",
+        4, 21, "does not fit enum 'Status': expected one of its values, written as a name");
+    BAD("enum Status { draft draft }\nmodel M { id int4 @id }\n", 1, 21,
+        "duplicate value 'draft' in enum 'Status' (first at line 1, column 15)");
+    BAD("enum Status { }\nmodel M { id int4 @id }\n", 1, 6,
+        "enum 'Status' has no values: list them between the braces");
+    BAD("enum M { a }\nmodel M { id int4 @id }\n", 1, 6,
+        "enum 'M' has the name of model 'M' (line 2)");
+    BAD("enum Book { a }\nmodel Books { id int4 @id\n @@table(book) }\n", 1, 6,
+        "enum 'Book' maps to SQL type 'book', the name of table 'book' of model 'Books'");
+    BAD("enum S { a }\nenum S { b }\nmodel M { id int4 @id }\n", 2, 6,
+        "duplicate enum 'S' (first defined at line 1)");
+    BAD("enum S { a 5 }\nmodel M { id int4 @id }\n", 1, 12,
+        "expected a value name, ',' or '}' in enum 'S', found number 5");
+    BAD("enum S { a b @renamed_from(a) }\nmodel M { id int4 @id }\n", 1, 12,
+        "says @renamed_from(a), but the enum still has a value 'a'");
+    BAD("enum S { a @old }\nmodel M { id int4 @id }\n", 1, 13,
+        "unknown attribute 'old' on enum value 'a'");
+    BAD("enum S { a\nmodel M { id int4 @id }\n", 1, 8,
+        "enum 'S' is not closed: expected '}' before the next model (line 2)");
+    BAD("enum { a }\nmodel M { id int4 @id }\n", 1, 6, "expected an enum name after 'enum'");
+    /* an unknown type lists the file's enums, and suggests one */
+    BAD("enum Status { a }\nmodel M {\n  id int4 @id\n  s Statuss\n}\n", 4, 5,
+        "BackReference[Model], or an enum of the file: Status); did you mean 'Status'?");
+    /* a bare name as the default of a non-enum field */
+    BAD(with_model("  x int4 @default(draft)\n"), 3, 19,
+        "@default(draft) does not fit type int4: expected an integer");
 }
 
 /* Several errors in one run, in source order, and no error caused by
@@ -1405,6 +1491,8 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_unterminated_model),
         cmocka_unit_test(test_unknown_type_and_attribute),
+        cmocka_unit_test(test_enums),
+        cmocka_unit_test(test_enum_errors),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_block_fields),

@@ -44,6 +44,7 @@ typedef enum pgorm_scalar {
     PGORM_S_TIMESTAMP,
     PGORM_S_TIMESTAMPTZ,
     PGORM_S_JSONB,
+    PGORM_S_ENUM, /* a value of one of the file's enums: pgorm_field.enum_name */
 } pgorm_scalar;
 
 typedef struct pgorm_coltype {
@@ -67,6 +68,7 @@ typedef enum pgorm_default_kind {
     PGORM_DEFAULT_NOW,     /* now() */
     PGORM_DEFAULT_SQL,     /* introspection only: an expression pgorm cannot
                               read back into a literal; text is the SQL */
+    PGORM_DEFAULT_ENUM,    /* @default(draft) on an enum field: text is the value */
 } pgorm_default_kind;
 
 typedef struct pgorm_default {
@@ -109,6 +111,11 @@ typedef struct pgorm_field {
 
     pgorm_pos pos;      /* where the field's name starts */
     pgorm_pos type_pos; /* where its type starts */
+
+    /* PGORM_S_ENUM: the enum's name as written ("Status"), and its index in
+       schema->enums (after validation; PGORM_NONE otherwise). */
+    char *enum_name;
+    size_t enum_index;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {
@@ -174,12 +181,30 @@ typedef struct pgorm_named_query {
     pgorm_pos returns_pos; /* of 'returns' */
 } pgorm_named_query;
 
+/* One value (label) of an enum, in declaration order. */
+typedef struct pgorm_enum_value {
+    char *name;
+    char *renamed_from; /* @renamed_from(old), or NULL */
+    pgorm_pos pos;
+} pgorm_enum_value;
+
+/* enum Status { draft published archived }: a PostgreSQL enum type. */
+typedef struct pgorm_enum {
+    char *name; /* as written: "Status" (the C type name) */
+    char *type; /* the SQL type: snake_case(name), "status" */
+    pgorm_enum_value *values;
+    size_t nvalues;
+    pgorm_pos pos; /* of the name */
+} pgorm_enum;
+
 typedef struct pgorm_schema {
     char *file; /* the path it was read from, or NULL */
     pgorm_model *models;
     size_t nmodels;
     pgorm_named_query *queries; /* in file order */
     size_t nqueries;
+    pgorm_enum *enums; /* in file order */
+    size_t nenums;
 } pgorm_schema;
 
 /* One diagnostic: "file:line:col: message". */
@@ -205,6 +230,12 @@ void pgorm_schema_free(pgorm_schema *schema);
 /* Look-ups; NULL when absent. */
 const pgorm_model *pgorm_schema_model(const pgorm_schema *s, const char *name);
 const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name);
+
+/* The enum of that name; NULL when absent. */
+const pgorm_enum *pgorm_schema_enum(const pgorm_schema *s, const char *name);
+/* The enum of an enum field (by enum_index, else by enum_name); NULL when
+   the field is not one or the enum is missing. */
+const pgorm_enum *pgorm_field_enum(const pgorm_schema *s, const pgorm_field *f);
 
 /* The model's single-column primary key field (field-level @id, or @@id with
    one field), or NULL when its key is composite or missing. */

@@ -2,6 +2,7 @@
  * of the typed calls. */
 #include <string.h>
 
+#include "codegen/emit_enum.h"
 #include "codegen/emit_query.h"
 #include "codegen/emit_rel.h"
 #include "codegen/emit_stream.h"
@@ -52,6 +53,8 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     else if (f->kind == PGORM_FIELD_BACK_REFERENCE)
         pgorm_buf_printf(&b, "BackReference[%s%s%s]", p->models[f->target].m->name,
                          f->target_field ? "." : "", f->target_field ? f->target_field : "");
+    else if (f->type.scalar == PGORM_S_ENUM && f->enum_name && cg_comment_safe(f->enum_name))
+        pgorm_buf_puts(&b, f->enum_name);
     else
         pgorm_ddl_column_type(&b, f);
     if (f->nullable)
@@ -358,6 +361,7 @@ void cg_emit_header(cg_out *o, const cg_plan *p)
     cg_printf(o, "\n#ifndef %s\n#define %s\n\n#include <pgorm/pgorm.h>\n\n", p->guard, p->guard);
     for (size_t i = 0; i < p->nmodels; i++)
         cg_printf(o, "typedef struct %s %s;\n", p->models[i].type, p->models[i].type);
+    cg_emit_enum_header(o, p);
     for (size_t i = 0; i < p->nmodels; i++)
         emit_model(o, p, &p->models[i]);
     cg_emit_rel_header(o, p);

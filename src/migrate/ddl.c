@@ -59,6 +59,8 @@ void pgorm_ddl_column_type(pgorm_buf *b, const pgorm_field *f)
         pgorm_buf_puts(b, "serial");
     else if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_BIGSERIAL)
         pgorm_buf_puts(b, "bigserial");
+    else if (f->type.scalar == PGORM_S_ENUM)
+        pgorm_ddl_enum_type(b, f->enum_name);
     else
         put_type(b, pgorm_coltype_plain(f->type));
 }
@@ -135,6 +137,10 @@ void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype 
         return;
     case PGORM_DEFAULT_SQL:
         pgorm_buf_puts(b, d->text);
+        return;
+    case PGORM_DEFAULT_ENUM:
+        /* an untyped literal takes the column's enum type */
+        pgorm_sql_literal(b, d->text);
         return;
     default:
         return;
@@ -597,6 +603,9 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
     }
     bool *created = reach + n * n;
     size_t *pos = order + n; /* pos[i]: where model i is in order[] */
+    /* Enum types before the tables whose columns use them. */
+    for (size_t i = 0; i < s->nenums; i++)
+        pgorm_ddl_create_enum_of(&b, &s->enums[i]);
     compute_reach(s, reach, order + 2 * n);
     for (size_t k = 0; k < n; k++) {
         size_t i = next_model(s, reach, created);
@@ -629,4 +638,53 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
     pgorm_free(reach);
     pgorm_free(order);
     return pgorm_buf_steal(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Enum types                                                           */
+
+void pgorm_ddl_enum_type(pgorm_buf *b, const char *enum_name)
+{
+    char *type = pgorm_snake_case(enum_name ? enum_name : "");
+    if (!type) {
+        b->oom = true;
+        return;
+    }
+    pgorm_sql_ident(b, type);
+    pgorm_free(type);
+}
+
+void pgorm_ddl_create_enum(pgorm_buf *b, const char *type, const char *const *labels, size_t n)
+{
+    pgorm_buf_puts(b, "CREATE TYPE ");
+    pgorm_sql_ident(b, type);
+    pgorm_buf_puts(b, " AS ENUM (");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        pgorm_sql_literal(b, labels[i]);
+    }
+    pgorm_buf_puts(b, ");\n");
+}
+
+void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e)
+{
+    const char **labels = pgorm_calloc(e->nvalues + 1, sizeof *labels);
+    char *type = e->type ? NULL : pgorm_snake_case(e->name);
+    if (!labels || (!e->type && !type)) {
+        b->oom = true;
+    } else {
+        for (size_t i = 0; i < e->nvalues; i++)
+            labels[i] = e->values[i].name;
+        pgorm_ddl_create_enum(b, e->type ? e->type : type, labels, e->nvalues);
+    }
+    pgorm_free(labels);
+    pgorm_free(type);
+}
+
+void pgorm_ddl_drop_enum(pgorm_buf *b, const char *type)
+{
+    pgorm_buf_puts(b, "DROP TYPE ");
+    pgorm_sql_ident(b, type);
+    pgorm_buf_puts(b, ";\n");
 }

@@ -31,7 +31,8 @@
 /* ------------------------------------------------------------------ */
 /* The whole schema.                                                    */
 
-/* The whole schema as SQL statements, each ending in ";\n": CREATE TABLEs
+/* The whole schema as SQL statements, each ending in ";\n": CREATE TYPEs of
+   the enums (in file order), CREATE TABLEs
    in dependency order, then the foreign keys that close cycles (ALTER TABLE
    ... ADD CONSTRAINT), then CREATE INDEXes. Byte-identical for equal input.
    New string (pgorm_free), NULL on OOM. */
@@ -170,5 +171,19 @@ void pgorm_ddl_create_indexes(pgorm_buf *b, const pgorm_model *m);
 
 /* DROP TABLE "<table>"; */
 void pgorm_ddl_drop_table(pgorm_buf *b, const char *table);
+
+/* ------------------------------------------------------------------ */
+/* Enum types (created before every table, so columns can use them).    */
+
+/* The SQL type of an enum field: "<snake_case(enum_name)>", quoted. */
+void pgorm_ddl_enum_type(pgorm_buf *b, const char *enum_name);
+
+/* CREATE TYPE "<type>" AS ENUM ('a', 'b'); */
+void pgorm_ddl_create_enum(pgorm_buf *b, const char *type, const char *const *labels, size_t n);
+/* The same for an enum of a schema (its type, or snake_case of its name). */
+void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e);
+
+/* DROP TYPE "<type>"; */
+void pgorm_ddl_drop_enum(pgorm_buf *b, const char *type);
 
 #endif

@@ -6,7 +6,8 @@
  * nextval() of a sequence the column owns read back as serial/bigserial);
  * primary keys (composite too), unique constraints and unique indexes,
  * plain btree indexes over columns, and single-column foreign keys with
- * their ON DELETE. Everything gets its name from the database.
+ * their ON DELETE; enum types of `public` with their labels in sort order,
+ * and columns of those types. Everything gets its name from the database.
  *
  * What the schema language cannot describe is never an error: a column of
  * type money, an identity or generated column, a key over one, a

@@ -62,8 +62,10 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
         for (size_t k = 0; k < t->ncols; k++) {
             const mig_column *col = &t->cols[k];
             pgorm_coltype ty = col->type;
+            /* an enum's type may not exist yet: its default is compared by
+               value (introspection reads 'x'::t back as that value) */
             if (col->def.kind == PGORM_DEFAULT_NONE || ty.scalar == PGORM_S_SERIAL ||
-                ty.scalar == PGORM_S_BIGSERIAL)
+                ty.scalar == PGORM_S_BIGSERIAL || ty.scalar == PGORM_S_ENUM)
                 continue;
             char tmp[64];
             pgorm_buf_printf(&b, "%sc%zu %s DEFAULT ", n ? ", " : "", k,
@@ -111,8 +113,53 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
     return rc;
 }
 
-/* Rows that a lossy change touches: all rows of a dropped table, the rows
-   holding a value for a dropped or narrowed column. */
+/* An enum losing values: the rows of every column of that type holding
+   one of them. */
+static void enum_rows_sql(pgorm_buf *b, const mig_diff *d, const mig_change *ch)
+{
+    pgorm_buf in = PGORM_BUF_INIT;
+    for (size_t i = 0; i < ch->from_enum->nlabels; i++)
+        if (mig_enum_label_dropped(ch->from_enum, ch->to_enum, i)) {
+            if (in.len)
+                pgorm_buf_puts(&in, ", ");
+            pgorm_sql_literal(&in, ch->from_enum->labels[i]);
+        }
+    pgorm_buf_puts(b, "SELECT 0");
+    for (size_t i = 0; i < d->from->ntables; i++) {
+        const mig_table *t = &d->from->tables[i];
+        for (size_t k = 0; k < t->ncols; k++) {
+            const mig_column *col = &t->cols[k];
+            if (col->type.scalar != PGORM_S_ENUM || !col->enum_type ||
+                strcmp(col->enum_type, ch->from_enum->name) != 0)
+                continue;
+            pgorm_buf_puts(b, " + (SELECT count(*) FROM ");
+            pgorm_sql_ident(b, t->name);
+            pgorm_buf_puts(b, " WHERE ");
+            pgorm_sql_ident(b, col->name);
+            pgorm_buf_printf(b, "::text IN (%s))", in.data ? in.data : "NULL");
+        }
+    }
+    b->oom |= in.oom;
+    pgorm_buf_free(&in);
+}
+
+/* Run a count built in b (freed). */
+static int run_count(PGconn *c, pgorm_buf *b, long long *rows, mig_err *e)
+{
+    if (b->oom) {
+        pgorm_buf_free(b);
+        return mig_err_set(e, MIG_DB, "out of memory");
+    }
+    PGresult *r = mig_exec(c, b->data, PGRES_TUPLES_OK, e, "counting the rows a change affects");
+    pgorm_buf_free(b);
+    if (!r)
+        return MIG_DB;
+    *rows = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return MIG_OK;
+}
+
+/* Rows of `table`; with `col`, those where `col <test>` holds. */
 static int count_rows(PGconn *c, const char *table, const char *col, const char *test,
                       long long *rows, mig_err *e)
 {
@@ -124,21 +171,20 @@ static int count_rows(PGconn *c, const char *table, const char *col, const char 
         pgorm_sql_ident(&b, col);
         pgorm_buf_puts(&b, test);
     }
-    if (b.oom) {
-        pgorm_buf_free(&b);
-        return mig_err_set(e, MIG_DB, "out of memory");
-    }
-    PGresult *r = mig_exec(c, b.data, PGRES_TUPLES_OK, e, "counting the rows a change affects");
-    pgorm_buf_free(&b);
-    if (!r)
-        return MIG_DB;
-    *rows = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return MIG_OK;
+    return run_count(c, &b, rows, e);
 }
 
-static int rows_affected(PGconn *c, const mig_change *ch, long long *rows, mig_err *e)
+/* Rows that a lossy change touches: all rows of a dropped table, the rows
+   holding a value for a dropped or narrowed column, the rows holding a
+   dropped enum value. */
+static int rows_affected(PGconn *c, const mig_diff *d, const mig_change *ch, long long *rows,
+                         mig_err *e)
 {
+    if (ch->kind == MIG_ENUM_ALTER) {
+        pgorm_buf b = PGORM_BUF_INIT;
+        enum_rows_sql(&b, d, ch);
+        return run_count(c, &b, rows, e);
+    }
     return count_rows(c, ch->from_table->name,
                       ch->kind == MIG_TABLE_DROP ? NULL : ch->from_col->name, " IS NOT NULL", rows,
                       e);
@@ -153,12 +199,14 @@ static int lossy_report(PGconn *c, const mig_diff *d, pgorm_buf *out, size_t *n,
         if (!mig_change_lossy(ch))
             continue;
         long long rows = 0;
-        int rc = rows_affected(c, ch, &rows, e);
+        int rc = rows_affected(c, d, ch, &rows, e);
         if (rc != MIG_OK)
             return rc;
         pgorm_buf_puts(out, "\n  ");
         mig_change_describe(out, ch);
-        if (ch->kind == MIG_TABLE_DROP)
+        if (ch->kind == MIG_ENUM_ALTER)
+            pgorm_buf_printf(out, " (%lld row%s with a dropped value)", rows, rows == 1 ? "" : "s");
+        else if (ch->kind == MIG_TABLE_DROP)
             pgorm_buf_printf(out, " (%lld row%s)", rows, rows == 1 ? "" : "s");
         else
             pgorm_buf_printf(out, " (%lld row%s with a value)", rows, rows == 1 ? "" : "s");
@@ -296,6 +344,7 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     }
     if ((rc = unmanaged_conflicts(&d, from, to, e)) != MIG_OK)
         goto out;
+    d.server_version = PQserverVersion(o->conn); /* ADD VALUE needs 12 in a transaction */
     if (d.n == 0) {
         mig_say(o->say, o->ud, "no changes: the database already matches %s; nothing written",
                 o->schema_path);

@@ -74,36 +74,6 @@ static void names_free(names *ns)
     *ns = (names){0};
 }
 
-/* "film_actor" -> "FilmActor"; characters that cannot be in a name become
-   '_' and a leading digit gets a 'T'. */
-static char *pascal(const char *table)
-{
-    size_t n = strlen(table);
-    char *s = pgorm_malloc(n + 2);
-    if (!s)
-        return NULL;
-    size_t k = 0;
-    if (table[0] >= '0' && table[0] <= '9')
-        s[k++] = 'T';
-    bool up = true;
-    for (const char *p = table; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (c == '_' || !ok) {
-            if (!ok && c != '_' && k > 0)
-                s[k++] = '_';
-            up = true;
-            continue;
-        }
-        s[k++] = up && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-        up = false;
-    }
-    if (k == 0)
-        s[k++] = 'T';
-    s[k] = '\0';
-    return s;
-}
-
 /* English plural of a snake_case name, good enough for field names. */
 static char *plural(const char *s)
 {
@@ -148,6 +118,7 @@ typedef struct writer {
     names models;
     pgorm_buf *out;
     size_t lost; /* columns, defaults and foreign keys written only as comments */
+    char **enum_names; /* per catalog enum; in `models` */
 } writer;
 
 static size_t table_index(const mig_catalog *c, const char *name)
@@ -174,7 +145,13 @@ static bool plan(writer *w)
     if (!w->t)
         return false;
     for (size_t i = 0; i < c->ntables; i++)
-        if (!(w->t[i].model = names_add(&w->models, pascal(c->tables[i].name))))
+        if (!(w->t[i].model = names_add(&w->models, mig_pascal_case(c->tables[i].name))))
+            return false;
+    w->enum_names = pgorm_calloc(c->nenums + 1, sizeof *w->enum_names);
+    if (!w->enum_names)
+        return false;
+    for (size_t i = 0; i < c->nenums; i++)
+        if (!(w->enum_names[i] = names_add(&w->models, mig_pascal_case(c->enums[i].name))))
             return false;
     for (size_t i = 0; i < c->ntables; i++) {
         const mig_table *t = &c->tables[i];
@@ -227,6 +204,7 @@ static void put_default(pgorm_buf *b, const mig_column *col)
     case PGORM_DEFAULT_DECIMAL:
     case PGORM_DEFAULT_BOOL: pgorm_buf_printf(b, " @default(%s)", d->text); break;
     case PGORM_DEFAULT_NOW: pgorm_buf_puts(b, " @default(now())"); break;
+    case PGORM_DEFAULT_ENUM: pgorm_buf_printf(b, " @default(%s)", d->text); break;
     case PGORM_DEFAULT_STRING:
         pgorm_buf_puts(b, " @default(\"");
         for (const char *p = d->text; *p; p++) {
@@ -391,6 +369,12 @@ static bool write_model(writer *w, size_t ti)
             const char *od = on_delete_name(fk->on_delete);
             if (od)
                 pgorm_buf_printf(b, " @on_delete(%s)", od);
+        } else if (col->type.scalar == PGORM_S_ENUM) {
+            const char *en = col->enum_type;
+            for (size_t e = 0; e < w->c->nenums; e++)
+                if (strcmp(w->c->enums[e].name, col->enum_type) == 0)
+                    en = w->enum_names[e];
+            pgorm_buf_printf(b, "  %-*s %s%s", (int)width, name, en, col->nullable ? "?" : "");
         } else {
             pgorm_buf_printf(b, "  %-*s %s%s", (int)width, name,
                              pgorm_coltype_sql(col->type, ty, sizeof ty), col->nullable ? "?" : "");
@@ -467,6 +451,12 @@ bool mig_pull_write(const mig_catalog *c, const char *source, pgorm_buf *out)
     bool ok = plan(&w);
     pgorm_buf body = PGORM_BUF_INIT;
     w.out = &body;
+    for (size_t i = 0; ok && i < c->nenums; i++) {
+        pgorm_buf_printf(&body, "\nenum %s {", w.enum_names[i]);
+        for (size_t k = 0; k < c->enums[i].nlabels; k++)
+            pgorm_buf_printf(&body, " %s", c->enums[i].labels[k]);
+        pgorm_buf_puts(&body, " }\n");
+    }
     for (size_t i = 0; ok && i < c->ntables; i++) {
         pgorm_buf_puts(&body, "\n");
         ok = write_model(&w, i);
@@ -508,6 +498,7 @@ bool mig_pull_write(const mig_catalog *c, const char *source, pgorm_buf *out)
         pgorm_free(w.t[i].demoted);
     }
     pgorm_free(w.t);
+    pgorm_free(w.enum_names);
     names_free(&w.models);
     return ok && !out->oom;
 }

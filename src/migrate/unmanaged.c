@@ -121,14 +121,15 @@ static const char *const Q_UNMANAGED =
     "  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
     "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) "
     "UNION ALL "
-    /* types: not a table's row type, not an array, not a range's multirange */
+    /* types: not an enum (those are the schema's), not a table's row type, not an
+       array, not a range's multirange */
     "SELECT 't', NULL, ty.typname, CASE ty.typtype WHEN 'e' THEN 'enum (' || "
     "  (SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder) "
     "   FROM pg_enum en WHERE en.enumtypid = ty.oid) || ')' "
     "  WHEN 'd' THEN 'domain over ' || format_type(ty.typbasetype, ty.typtypmod) "
     "  WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'range type' ELSE 'base type' END "
     "FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace "
-    "WHERE n.nspname = 'public' AND ty.typtype IN ('b', 'c', 'd', 'e', 'r') "
+    "WHERE n.nspname = 'public' AND ty.typtype IN ('b', 'c', 'd', 'r') "
     "AND NOT EXISTS (SELECT 1 FROM pg_type el WHERE el.typarray = ty.oid) "
     "AND (ty.typtype <> 'c' OR (SELECT r.relkind FROM pg_class r WHERE r.oid = ty.typrelid) = 'c') "
     "AND " NOT_EXT("pg_type", "ty.oid")

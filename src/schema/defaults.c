@@ -74,7 +74,12 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     case PGORM_DEFAULT_STRING: snprintf(val, sizeof val, "\"...\""); break;
     case PGORM_DEFAULT_BOOL: snprintf(val, sizeof val, "%s", d->text); break;
     case PGORM_DEFAULT_NOW: snprintf(val, sizeof val, "now()"); break;
+    case PGORM_DEFAULT_ENUM: snprintf(val, sizeof val, "%.40s", d->text); break;
     default: return;
+    }
+    if (f->type.scalar == PGORM_S_ENUM) {
+        pgorm_sx_check_enum_default(c, f, pos, val);
+        return;
     }
     const char *expected = NULL;
     bool ok = false;
@@ -146,6 +151,7 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     case PGORM_S_BYTEA:
         pgorm_sx_diag(&c->d, pos, "@default is not supported on bytea columns");
         return;
+    case PGORM_S_ENUM: return; /* above */
     }
     if (!ok && expected)
         pgorm_sx_diag(&c->d, pos, "@default(%s) does not fit type %s: expected %s", val, ty,

@@ -217,6 +217,14 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
         }
         return true;
     }
+    pgorm_sx_tok_kind nk = peek(p)->kind;
+    if (peek(p)->line_start || (nk != SX_LPAREN && nk != SX_LBRACKET)) {
+        /* A name of an enum, declared anywhere in the file: resolved (or
+           reported as an unknown type) by validation, which sees them all. */
+        f->type.scalar = PGORM_S_ENUM;
+        f->enum_index = PGORM_NONE;
+        return (f->enum_name = pgorm_sx_tokdup(p, ty)) != NULL;
+    }
     char nm[72], dym[96];
     snprintf(nm, sizeof nm, "%.*s", TXT(ty));
     pgorm_sx_did_you_mean(dym, sizeof dym, "",
@@ -226,6 +234,34 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
     if (!peek(p)->line_start)
         pgorm_sx_skip_group(p);
     return true;
+}
+
+void pgorm_sx_unknown_type(pgorm_sx_ctx *c, pgorm_pos pos, const char *name)
+{
+    const pgorm_schema *s = c->s;
+    size_t nt = sizeof type_names / sizeof *type_names;
+    const char **cands = pgorm_calloc(nt + s->nenums + 1, sizeof *cands);
+    pgorm_buf enums = PGORM_BUF_INIT;
+    size_t nc = 0;
+    for (size_t i = 0; cands && i < nt; i++)
+        cands[nc++] = type_names[i];
+    for (size_t i = 0; i < s->nenums; i++) {
+        if (cands)
+            cands[nc++] = s->enums[i].name;
+        if (enums.len < 160)
+            pgorm_buf_printf(&enums, "%s%s", enums.len ? ", " : "", s->enums[i].name);
+        else if (i + 1 == s->nenums || enums.data[enums.len - 1] != '.')
+            pgorm_buf_puts(&enums, ", ...");
+    }
+    char dym[96];
+    pgorm_sx_did_you_mean(dym, sizeof dym, "", cands ? pgorm_sx_suggest(name, cands, nc) : NULL);
+    pgorm_sx_diag(&c->d, pos, "unknown type '%.64s' (expected one of: %s%s%s)%s", name, TYPE_LIST,
+                  s->nenums ? ", or an enum of the file: " : "",
+                  s->nenums && enums.data ? enums.data : "", dym);
+    if (!cands || enums.oom)
+        c->d.oom = true;
+    pgorm_free(cands);
+    pgorm_buf_free(&enums);
 }
 
 static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg_pos)
@@ -244,11 +280,13 @@ static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg
             def->kind = PGORM_DEFAULT_BOOL;
         } else if (is_word(v, "now")) {
             def->kind = PGORM_DEFAULT_NOW;
+        } else if (v->kind == SX_IDENT && peek_at(p, 1)->kind != SX_LPAREN) {
+            def->kind = PGORM_DEFAULT_ENUM; /* a value of the field's enum */
         } else {
             pgorm_sx_err(
                 p, v,
-                "expected a default value: an integer, a decimal, a \"string\", true, false or "
-                "now(), found %s",
+                "expected a default value: an integer, a decimal, a \"string\", true, false, "
+                "now() or a value of the field's enum, found %s",
                 pgorm_sx_describe(v, b, sizeof b));
             return false;
         }

@@ -123,7 +123,10 @@ bool pgorm_sx_at_query_start(const pgorm_sx_parser *p)
 static void skip_to_model(pgorm_sx_parser *p)
 {
     while (peek(p)->kind != SX_EOF && !at_model_start(p) && !pgorm_sx_at_query_start(p) &&
-           !((is_word(peek(p), "model") || is_word(peek(p), "query")) && peek(p)->line_start))
+           !at_enum_start(p) &&
+           !((is_word(peek(p), "model") || is_word(peek(p), "query") ||
+              is_word(peek(p), "enum")) &&
+             peek(p)->line_start))
         take(p);
 }
 
@@ -313,10 +316,15 @@ static void parse_model(pgorm_sx_parser *p)
             p->c->aux[mi].broken = true; /* a cut file: the rest of the model is missing */
             return;
         }
-        if (at_model_start(p) || (k->line_start && pgorm_sx_at_query_start(p))) {
+        if (at_model_start(p) || (k->line_start && pgorm_sx_at_query_start(p)) ||
+            (k->line_start && at_enum_start(p))) {
             pgorm_sx_err(p, lb,
                          "model '%.*s' is not closed: expected '}' before the next %s (line %d)",
-                         TXT(name), at_model_start(p) ? "model" : "query", k->pos.line);
+                         TXT(name),
+                         at_model_start(p)  ? "model"
+                         : at_enum_start(p) ? "enum"
+                                            : "query",
+                         k->pos.line);
             return;
         }
         if (k->kind == SX_ATAT) {
@@ -351,10 +359,14 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t)
             pgorm_sx_parse_query(&p);
             continue;
         }
+        if (is_word(k, "enum")) {
+            pgorm_sx_parse_enum(&p);
+            continue;
+        }
         if (k->kind == SX_RBRACE)
             pgorm_sx_err(&p, k, "unexpected '}': no model or query is open here");
         else
-            pgorm_sx_err(&p, k, "expected 'model' or 'query', found %s",
+            pgorm_sx_err(&p, k, "expected 'model', 'enum' or 'query', found %s",
                          pgorm_sx_describe(k, b, sizeof b));
         take(&p);
         skip_to_model(&p);

@@ -59,6 +59,15 @@ static inline bool at_model_start(const pgorm_sx_parser *p)
            peek_at(p, 2)->kind == SX_LBRACE;
 }
 
+/* 'enum' Name '{' : the start of an enum block (enums.c parses it). */
+static inline bool at_enum_start(const pgorm_sx_parser *p)
+{
+    return is_word(peek(p), "enum") && peek_at(p, 1)->kind == SX_IDENT &&
+           peek_at(p, 2)->kind == SX_LBRACE;
+}
+/* An enum block: the current token is 'enum' (enums.c). */
+void pgorm_sx_parse_enum(pgorm_sx_parser *p);
+
 /* "'name'", "number 5", "the end of the file"... into buf (or a constant). */
 const char *pgorm_sx_describe(const tok *k, char *buf, size_t n);
 /* Report at token `at`, unless the lexer already did (SX_ERROR). */

@@ -25,6 +25,7 @@ static void free_field(pgorm_field *f)
     pgorm_free(f->renamed_from);
     pgorm_free(f->target_model);
     pgorm_free(f->target_field);
+    pgorm_free(f->enum_name);
 }
 
 static void free_block(pgorm_block *b)
@@ -66,6 +67,17 @@ void pgorm_schema_free(pgorm_schema *s)
         pgorm_free(q->columns);
     }
     pgorm_free(s->queries);
+    for (size_t i = 0; s->enums && i < s->nenums; i++) {
+        pgorm_enum *e = &s->enums[i];
+        pgorm_free(e->name);
+        pgorm_free(e->type);
+        for (size_t j = 0; e->values && j < e->nvalues; j++) {
+            pgorm_free(e->values[j].name);
+            pgorm_free(e->values[j].renamed_from);
+        }
+        pgorm_free(e->values);
+    }
+    pgorm_free(s->enums);
     pgorm_free(s->file);
     pgorm_free(s);
 }
@@ -195,6 +207,25 @@ const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name)
     return NULL;
 }
 
+const pgorm_enum *pgorm_schema_enum(const pgorm_schema *s, const char *name)
+{
+    if (!s || !name)
+        return NULL;
+    for (size_t i = 0; i < s->nenums; i++)
+        if (s->enums[i].name && strcmp(s->enums[i].name, name) == 0)
+            return &s->enums[i];
+    return NULL;
+}
+
+const pgorm_enum *pgorm_field_enum(const pgorm_schema *s, const pgorm_field *f)
+{
+    if (!s || !f || f->kind == PGORM_FIELD_BACK_REFERENCE || f->type.scalar != PGORM_S_ENUM)
+        return NULL;
+    if (f->enum_index < s->nenums)
+        return &s->enums[f->enum_index];
+    return pgorm_schema_enum(s, f->enum_name);
+}
+
 const pgorm_field *pgorm_model_single_id(const pgorm_model *m)
 {
     if (!m)
@@ -271,7 +302,7 @@ const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
         [PGORM_S_VARCHAR] = "varchar",     [PGORM_S_BYTEA] = "bytea",
         [PGORM_S_UUID] = "uuid",           [PGORM_S_DATE] = "date",
         [PGORM_S_TIMESTAMP] = "timestamp", [PGORM_S_TIMESTAMPTZ] = "timestamptz",
-        [PGORM_S_JSONB] = "jsonb",
+        [PGORM_S_JSONB] = "jsonb",         [PGORM_S_ENUM] = "enum",
     };
     if (!buf || bufsize == 0)
         return "";

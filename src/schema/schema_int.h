@@ -150,6 +150,7 @@ typedef struct pgorm_sx_ctx {
     bool *query_bad; /* one per query: a syntax error in it (validation says less) */
     size_t query_bad_cap;
     pgorm_sx_diags d;
+    size_t enums_cap;
 } pgorm_sx_ctx;
 
 /* Build c->s from the tokens (parser.c). */
@@ -159,6 +160,17 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t);
 void pgorm_sx_validate(pgorm_sx_ctx *c);
 /* Check the named queries: names, parameters, $n references (query.c). */
 void pgorm_sx_validate_queries(pgorm_sx_ctx *c);
+/* Enums (enums.c): check the enum blocks and resolve every enum field's
+   type to its enum (an unknown one is reported as an unknown type); runs
+   before the other checks, which then see enum_index set. */
+void pgorm_sx_validate_enums(pgorm_sx_ctx *c);
+/* @default(v) of an enum field: v must be one of its values (enums.c). */
+void pgorm_sx_check_enum_default(pgorm_sx_ctx *c, const pgorm_field *f, pgorm_pos pos,
+                                 const char *val);
+/* "unknown type 'x' (expected one of: ...)" at pos, the file's enums
+   included (field.c). */
+void pgorm_sx_unknown_type(pgorm_sx_ctx *c, pgorm_pos pos, const char *name);
+
 /* Semantic checks of one @default against its (resolved) type (defaults.c). */
 void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_sx_field_aux *fa);
 

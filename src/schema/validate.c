@@ -311,6 +311,8 @@ static void check_blocks(ctx *c, size_t mi)
 void pgorm_sx_validate(pgorm_sx_ctx *c)
 {
     pgorm_schema *s = c->s;
+    /* Enum types first: fields that name one are then resolved. */
+    pgorm_sx_validate_enums(c);
     for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
         check_model_names(c, mi);
         check_fields(c, mi);
