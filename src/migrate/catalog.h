@@ -57,6 +57,16 @@ typedef struct mig_fk {
     char *name; /* constraint name; NULL until named */
 } mig_fk;
 
+/* A CHECK constraint. */
+typedef struct mig_check {
+    char *name;
+    char *expr;    /* schema side: as written; database: def_sql without CHECK */
+    char *def_sql; /* as pg_get_constraintdef prints it ("CHECK ((pages > 0))"):
+                      set by introspection, and on the schema side by
+                      mig_make's probe. Two checks that both have it are
+                      compared by it. */
+} mig_check;
+
 typedef struct mig_table {
     char *name;
     char *model;        /* the model's name (schema side); the table name otherwise */
@@ -68,6 +78,8 @@ typedef struct mig_table {
     size_t nkeys;
     mig_fk *fks; /* by column order */
     size_t nfks;
+    mig_check *checks; /* schema side: file order; database: by name */
+    size_t nchecks;
 } mig_table;
 
 typedef struct mig_catalog {

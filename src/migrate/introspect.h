@@ -5,8 +5,8 @@
  * precision and scale), NOT NULL and defaults (int4/int8 whose default is
  * nextval() of a sequence the column owns read back as serial/bigserial);
  * primary keys (composite too), unique constraints and unique indexes,
- * plain btree indexes over columns, and single-column foreign keys with
- * their ON DELETE. Everything gets its name from the database.
+ * plain btree indexes over columns, single-column foreign keys with
+ * their ON DELETE, and CHECK constraints (pg_get_constraintdef). Everything gets its name from the database.
  *
  * What the schema language cannot describe (a column of type money, an
  * identity or generated column) is an error that names the column;
@@ -39,5 +39,9 @@ pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);
    out->text is a new string (pgorm_free), NULL for NOW. Returns false on
    OOM. */
 bool mig_default_from_sql(const char *expr, pgorm_default *out);
+
+/* The expression of a check as pg_get_constraintdef prints it: the text
+   after "CHECK " ("((pages > 0))"), or def itself. Borrowed from def. */
+const char *mig_check_expr_of_def(const char *def);
 
 #endif
