@@ -691,6 +691,83 @@ static void test_pgt_apply_schema(void **state)
     pgt_db_drop(&db);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Checks and expression defaults                                       */
+
+static void test_checks_and_expression_defaults(void **state)
+{
+    (void)state;
+    applied a;
+    apply_file(&a, "tests/schemas/gen_checks.pgorm", "ddl_checks");
+    assert_string_equal(a.sql,
+                        "CREATE TABLE \"ledger\" (\n"
+                        "    \"id\" uuid NOT NULL DEFAULT gen_random_uuid(),\n"
+                        "    \"title\" text NOT NULL,\n"
+                        "    \"pages\" int4 NOT NULL,\n"
+                        "    \"low\" int4 NOT NULL DEFAULT 0,\n"
+                        "    \"high\" int4 NOT NULL DEFAULT 10 * 10,\n"
+                        "    \"slug\" text NOT NULL DEFAULT lower('X'),\n"
+                        "    \"day\" date NOT NULL DEFAULT current_date,\n"
+                        "    \"at\" timestamptz NOT NULL DEFAULT current_timestamp,\n"
+                        "    \"note\" text,\n"
+                        "    CONSTRAINT \"ledger_pkey\" PRIMARY KEY (\"id\"),\n"
+                        "    CONSTRAINT \"ledger_title_check\" CHECK (title <> ''),\n"
+                        "    CONSTRAINT \"ledger_pages_check\" CHECK (pages > 0),\n"
+                        "    CONSTRAINT \"low_below_high\" CHECK (low <= high)\n"
+                        ");\n");
+    /* as the server keeps them: the names PostgreSQL itself would give */
+    expect_text(a.c,
+                "ledger_pages_check CHECK ((pages > 0))\n"
+                "ledger_title_check CHECK ((title <> ''::text))\n"
+                "low_below_high CHECK ((low <= high))",
+                "SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\\n'"
+                " ORDER BY conname) FROM pg_constraint"
+                " WHERE conrelid = 'ledger'::regclass AND contype = 'c'");
+    pgt_exec(a.c, "CREATE TABLE pg_named (pages int4 CHECK (pages > 0))");
+    expect_text(a.c, "pg_named_pages_check",
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'pg_named'::regclass");
+    expect_columns(a.c, "ledger",
+                   "id uuid NOT NULL = gen_random_uuid()\n"
+                   "title text NOT NULL\n"
+                   "pages integer NOT NULL\n"
+                   "low integer NOT NULL = 0\n"
+                   "high integer NOT NULL = (10 * 10)\n"
+                   "slug text NOT NULL = lower('X'::text)\n"
+                   "day date NOT NULL = CURRENT_DATE\n"
+                   "at timestamp with time zone NOT NULL = CURRENT_TIMESTAMP\n"
+                   "note text");
+    /* the defaults evaluate, and the checks hold */
+    pgt_exec(a.c, "INSERT INTO ledger (title, pages) VALUES ('t', 1)");
+    expect_text(a.c, "100|x|true|true",
+                "SELECT high || '|' || slug || '|' || (day = current_date) || '|' ||"
+                " (id IS NOT NULL) FROM ledger");
+    PGresult *r = PQexec(a.c, "INSERT INTO ledger (title, pages) VALUES ('t', 0)");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME), "ledger_pages_check");
+    PQclear(r);
+    applied_done(&a);
+
+    /* one at a time: a check as a table element and as ALTER TABLE */
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_ddl_check_constraint(&b, "odd name\"", "a > 0");
+    pgorm_buf_puts(&b, "\n");
+    pgorm_ddl_add_check(&b, "t", "t_a_check", "a <> 'x'");
+    assert_false(b.oom);
+    assert_string_equal(b.data, "CONSTRAINT \"odd name\"\"\" CHECK (a > 0)\n"
+                                "ALTER TABLE \"t\" ADD CONSTRAINT \"t_a_check\" CHECK (a <> 'x');\n");
+    pgorm_buf_free(&b);
+
+    /* a check of a schema that was not validated gets its name here */
+    pgorm_field fields[] = {SCALAR("pages", PGORM_S_INT4)};
+    pgorm_check checks[] = {{.field = "pages", .expr = "pages > 0"}};
+    pgorm_model m = {.name = "Book", .table = "book", .fields = fields, .nfields = 1,
+                     .checks = checks, .nchecks = 1};
+    char name[PGORM_DDL_NAME_SIZE];
+    pgorm_ddl_check_name(name, &m, &checks[0]);
+    assert_string_equal(name, "book_pages_check");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_all_schemas_apply_and_are_deterministic),
         cmocka_unit_test(test_pgt_apply_schema),
+        cmocka_unit_test(test_checks_and_expression_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

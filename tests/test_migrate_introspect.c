@@ -260,6 +260,12 @@ static void test_unmanaged_objects(void **state)
     assert_non_null(strstr(um(cat, MIG_UM_COLUMN, "t", "twice")->detail, "generated"));
     assert_non_null(strstr(um(cat, MIG_UM_COLUMN, "t", "ident")->detail, "identity"));
     um(cat, MIG_UM_KEY, "t", "t_ident_key");
+    /* checks are read into the table: make and check decide which are the file's */
+    assert_int_equal(t->nchecks, 1);
+    assert_string_equal(t->checks[0].name, "t_name_len");
+    assert_non_null(strstr(t->checks[0].def_sql, "length(name)"));
+    assert_true(mig_unmanaged_checks(cat, NULL));
+    assert_int_equal(t->nchecks, 0);
     assert_non_null(strstr(um(cat, MIG_UM_CHECK, "t", "t_name_len")->detail, "length(name)"));
     assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_lower_idx")->detail, "lower(name)"));
     assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_part_idx")->detail, "WHERE"));

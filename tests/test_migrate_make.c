@@ -534,6 +534,157 @@ static void test_not_null_on_rows_warns(void **state)
     MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
 }
 
+/* Checks: add, change (a drop and an add), drop, under a renamed column;
+   expression defaults added to a table with rows; each time a second make
+   is empty (the file's text compared as the server spells it), and down
+   restores what was there. */
+static void make_up_then_nothing(fx *f, const char *version, const char *name, char **up)
+{
+    char *out = NULL;
+    if (make(f, version, name, "", &out) != 0)
+        fail_msg("make %s: %s", name, out);
+    assert_non_null(strstr(out, "wrote "));
+    free(out);
+    char file[128];
+    snprintf(file, sizeof file, "%s_%s.up.sql", version, name);
+    *up = read_migration(f, file);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char again[24];
+    snprintf(again, sizeof again, "%s1", version);
+    assert_int_equal(make(f, again, "again", "", &out), 0);
+    if (!strstr(out, "no changes"))
+        fail_msg("a second make after %s was not empty:\n%s", name, out);
+    free(out);
+}
+
+static char *checks_of(fx *f, const char *table)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' "
+             "ORDER BY conname), '') FROM pg_constraint WHERE conrelid = '%s'::regclass "
+             "AND contype = 'c'",
+             table);
+    return pgt_query_text(f->c, sql);
+}
+
+#define EXPECT_CHECKS(f, table, want)                                                      \
+    do {                                                                                   \
+        char *got_ = checks_of((f), (table));                                              \
+        if (strcmp(got_, (want)) != 0)                                                     \
+            fail_msg("checks of %s:\n  %s\nexpected:\n  %s", (table), got_, (want));       \
+        free(got_);                                                                        \
+    } while (0)
+
+static void test_checks_and_expression_defaults(void **state)
+{
+    fx *f = *state;
+    char *up = NULL, *out = NULL;
+    write_schema(f, "model Book {\n  id serial @id\n  title text @check(\"title <> ''\")\n"
+                    "  pages int4 @check(\"pages > 0\")\n}\n");
+    make_up_then_nothing(f, "1", "init", &up);
+    assert_non_null(strstr(up, "CONSTRAINT \"book_pages_check\" CHECK (pages > 0)"));
+    free(up);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 0)), "
+                             "book_title_check CHECK ((title <> ''::text))");
+    pgt_exec(f->c, "INSERT INTO book (title, pages) VALUES ('a', 5), ('b', 9)");
+
+    /* change one, add a model check: a drop and an add for the changed one */
+    write_schema(f, "model Book {\n  id serial @id\n  title text @check(\"title <> ''\")\n"
+                    "  pages int4 @check(\"pages > 1\")\n"
+                    "  @@check(short, \"length(title) < 10\")\n}\n");
+    make_up_then_nothing(f, "2", "change", &up);
+    assert_non_null(strstr(up, "drop check book_pages_check on book: CHECK ((pages > 0))"));
+    assert_non_null(strstr(up, "add check book_pages_check on book: CHECK ((pages > 1))"));
+    assert_true(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"book_pages_check\";") <
+                strstr(up, "ALTER TABLE \"book\" ADD CONSTRAINT \"book_pages_check\" CHECK "
+                           "(pages > 1);"));
+    assert_non_null(strstr(up, "ADD CONSTRAINT \"short\" CHECK (length(title) < 10);"));
+    assert_null(strstr(up, "book_title_check")); /* unchanged: untouched */
+    free(up);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 1)), "
+                             "book_title_check CHECK ((title <> ''::text)), "
+                             "short CHECK ((length(title) < 10))");
+    /* the server holds it */
+    PGresult *r = PQexec(f->c, "INSERT INTO book (title, pages) VALUES ('c', 1)");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+    PQclear(r);
+
+    /* drop them, rename the column that had one, add expression defaults
+       to the table with its rows */
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @renamed_from(pages) @check(\"leaves > 1\")\n"
+                    "  uid uuid @default(gen_random_uuid())\n"
+                    "  slug text @default(sql(\"lower('X')\"))\n"
+                    "  added date @default(current_date)\n}\n");
+    make_up_then_nothing(f, "3", "drop", &up);
+    /* checks the file no longer names are the database's: left alone (make
+       lists them as unmanaged) */
+    assert_null(strstr(up, "DROP CONSTRAINT"));
+    assert_non_null(strstr(up, "ADD CONSTRAINT \"book_leaves_check\" CHECK (leaves > 1);"));
+    assert_non_null(strstr(up, "ADD COLUMN \"uid\" uuid NOT NULL DEFAULT gen_random_uuid()"));
+    free(up);
+    EXPECT_CHECKS(f, "book", "book_leaves_check CHECK ((leaves > 1)), "
+                             "book_pages_check CHECK ((leaves > 1)), "
+                             "book_title_check CHECK ((title <> ''::text)), "
+                             "short CHECK ((length(title) < 10))");
+    assert_int_equal(make(f, "4", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    assert_non_null(strstr(out, "  check short on book: CHECK ((length(title) < 10))"));
+    free(out);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(DISTINCT uid) FROM book WHERE slug = 'x' "
+                                         "AND added = current_date"),
+                     2);
+    char *def = pgt_query_text(f->c, "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d "
+                                     "JOIN pg_attribute a ON a.attrelid = d.adrelid AND "
+                                     "a.attnum = d.adnum WHERE a.attname = 'slug'");
+    assert_string_equal(def, "lower('X'::text)");
+    free(def);
+
+    /* down: the checks come back as they were, under the old names */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 1)), "
+                             "book_title_check CHECK ((title <> ''::text)), "
+                             "short CHECK ((length(title) < 10))");
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 0)), "
+                             "book_title_check CHECK ((title <> ''::text))");
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    EXPECT_CHECKS(f, "book", "book_leaves_check CHECK ((leaves > 1)), "
+                             "book_pages_check CHECK ((leaves > 1)), "
+                             "book_title_check CHECK ((title <> ''::text)), "
+                             "short CHECK ((length(title) < 10))");
+
+    /* a check the server refuses: its name, its table, the server's reason;
+       nothing written */
+    int files = mt_count_files(f->dir);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @check(\"nosuch > 1\")\n  uid uuid @default(gen_random_uuid())\n"
+                    "  slug text @default(sql(\"lower('X')\"))\n"
+                    "  added date @default(current_date)\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "check book_leaves_check of table book (\"nosuch > 1\")"));
+    assert_non_null(strstr(out, "column \"nosuch\" does not exist"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @check(\"leaves > 1); DROP TABLE book; --\")\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "check book_leaves_check of table book"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @check(\"leaves > 1), CHECK (true\")\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "is not one CHECK expression"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n  leaves int4\n"
+                    "  slug text @default(sql(\"nosuch_function()\"))\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "table book"));
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), files);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +702,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmanaged_objects_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

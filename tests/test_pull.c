@@ -92,6 +92,8 @@ static void test_pull_sample_database(void **state)
     expect(text, "  inventory_id bigserial @id\n");
     expect(text, "enum MediaFormat { dvd bluray vhs }\n");
     expect(text, "  format       MediaFormat @default(dvd)\n");
+    expect(text, "  @@check(film_rental_duration_check, \"((rental_duration > 0))\")\n");
+    expect(text, "  payment_id   uuid @id @default(sql(\"gen_random_uuid()\"))\n");
     /* what it cannot express, as comments */
     expect(text, "  //   column film.rating: mpaa_rating, an enum the schema language cannot");
     expect(text, "//   type mpaa_rating: enum ('G', 'PG', 'PG-13', 'R', 'NC-17'), which the");

@@ -66,8 +66,11 @@ typedef enum pgorm_default_kind {
     PGORM_DEFAULT_STRING,  /* text holds the unescaped string */
     PGORM_DEFAULT_BOOL,    /* text is "true" or "false" */
     PGORM_DEFAULT_NOW,     /* now() */
-    PGORM_DEFAULT_SQL,     /* introspection only: an expression pgorm cannot
-                              read back into a literal; text is the SQL */
+    PGORM_DEFAULT_SQL,     /* an SQL expression; text is the SQL: from the
+                              parser, a known function (gen_random_uuid(),
+                              current_date...) or sql("..."); from
+                              introspection, an expression pgorm cannot read
+                              back into a literal */
     PGORM_DEFAULT_ENUM,    /* @default(draft) on an enum field: text is the value */
 } pgorm_default_kind;
 
@@ -136,6 +139,19 @@ typedef struct pgorm_block {
     pgorm_pos pos;
 } pgorm_block;
 
+/* A CHECK constraint: @check("expr") on a field or @@check(name, "expr") on
+   a model. Both kinds are in pgorm_model.checks, in file order. */
+typedef struct pgorm_check {
+    char *name;  /* @@check: as written; @check: <table>_<column>_check
+                    (filled by validation, PostgreSQL's own name for a column
+                    check); introspection: the database's */
+    char *expr;  /* the boolean SQL expression as written; introspection:
+                    as pg_get_constraintdef prints it, without CHECK */
+    char *field; /* @check: the field's name; NULL for @@check */
+    pgorm_pos pos;      /* the '@' or '@@' */
+    pgorm_pos expr_pos; /* the string holding the expression */
+} pgorm_check;
+
 typedef struct pgorm_model {
     char *name;         /* Model name as written */
     char *table;        /* snake_case(name), or @@table(...) */
@@ -145,6 +161,8 @@ typedef struct pgorm_model {
     pgorm_block *blocks;
     size_t nblocks;
     pgorm_pos pos; /* of the model's name */
+    pgorm_check *checks; /* @check on fields and @@check, in file order */
+    size_t nchecks;
 } pgorm_model;
 
 /* A parameter of a named query: `min_pages int4`, referred to as $1, $2...

@@ -45,6 +45,15 @@ static void line(struct_lines *s, int indent, const char *decl, const char *comm
 }
 
 /* The field as the schema declares it: "text? @unique", "ForeignKey[Author]". */
+/* "name" or "name()": how a known function of @default is written. */
+static bool is_call(const char *s)
+{
+    size_t n = 0;
+    while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || s[n] == '_')
+        n++;
+    return n > 0 && (s[n] == '\0' || strcmp(s + n, "()") == 0);
+}
+
 static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
 {
     pgorm_buf b = PGORM_BUF_INIT;
@@ -72,6 +81,15 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     case PGORM_DEFAULT_STRING:
         if (f->def.text && cg_comment_safe(f->def.text) && !strchr(f->def.text, '"'))
             pgorm_buf_printf(&b, " @default(\"%s\")", f->def.text);
+        else
+            pgorm_buf_puts(&b, " @default");
+        break;
+    case PGORM_DEFAULT_SQL:
+        /* a known function as written, any other expression as sql("...") */
+        if (f->def.text && cg_comment_safe(f->def.text) && is_call(f->def.text))
+            pgorm_buf_printf(&b, " @default(%s)", f->def.text);
+        else if (f->def.text && cg_comment_safe(f->def.text) && !strchr(f->def.text, '"'))
+            pgorm_buf_printf(&b, " @default(sql(\"%s\"))", f->def.text);
         else
             pgorm_buf_puts(&b, " @default");
         break;

@@ -363,6 +363,20 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
                 return false;
         }
     }
+    /* Checks: @check and @@check in file order, named by validation. */
+    if (m->nchecks) {
+        t->checks = pgorm_arena_calloc(&c->arena, m->nchecks, sizeof *t->checks);
+        if (!t->checks)
+            return false;
+        for (size_t i = 0; i < m->nchecks; i++) {
+            const pgorm_check *ck = &m->checks[i];
+            mig_check *mc = &t->checks[t->nchecks++];
+            mc->name = mig_strdup(c, ck->name ? ck->name : "");
+            mc->expr = mig_strdup(c, ck->expr ? ck->expr : "");
+            if (!mc->name || !mc->expr)
+                return false;
+        }
+    }
     return true;
 }
 

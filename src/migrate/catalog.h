@@ -60,6 +60,16 @@ typedef struct mig_fk {
     bool set_default; /* introspection: ON DELETE SET DEFAULT (no spelling) */
 } mig_fk;
 
+/* A CHECK constraint. */
+typedef struct mig_check {
+    char *name;
+    char *expr;    /* schema side: as written; database: def_sql without CHECK */
+    char *def_sql; /* as pg_get_constraintdef prints it ("CHECK ((pages > 0))"):
+                      set by introspection, and on the schema side by
+                      mig_make's probe. Two checks that both have it are
+                      compared by it. */
+} mig_check;
+
 typedef struct mig_table {
     char *name;
     char *model;        /* the model's name (schema side); the table name otherwise */
@@ -71,6 +81,8 @@ typedef struct mig_table {
     size_t nkeys;
     mig_fk *fks; /* by column order */
     size_t nfks;
+    mig_check *checks; /* schema side: file order; database: by name */
+    size_t nchecks;
 } mig_table;
 
 /* An object of the database that the schema language cannot describe, or

@@ -102,6 +102,19 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
             b->nfields++;
         }
     }
+    if (t->nchecks) {
+        m->checks = pgorm_calloc(t->nchecks, sizeof *m->checks);
+        if (!m->checks)
+            return false;
+        for (size_t k = 0; k < t->nchecks; k++) {
+            const mig_check *ck = &t->checks[k];
+            pgorm_check *pc = &m->checks[m->nchecks++];
+            pc->name = pgorm_strdup(ck->name);
+            pc->expr = pgorm_strdup(ck->expr);
+            if (!pc->name || !pc->expr)
+                return false;
+        }
+    }
     return true;
 }
 

@@ -440,6 +440,40 @@ void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *
 }
 
 /* ------------------------------------------------------------------ */
+/* Checks                                                               */
+
+void pgorm_ddl_check_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
+                          const pgorm_check *ck)
+{
+    if (ck->name) {
+        copy_name(out, ck->name);
+        return;
+    }
+    const char *col = ck->field ? ck->field : "";
+    for (size_t i = 0; ck->field && i < m->nfields; i++)
+        if (m->fields[i].name && strcmp(m->fields[i].name, ck->field) == 0)
+            col = pgorm_ddl_field_column(&m->fields[i]);
+    pgorm_constraint_name(out, m->table ? m->table : "", &col, 1, "check");
+}
+
+void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr)
+{
+    pgorm_buf_puts(b, "CONSTRAINT ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, " CHECK (");
+    pgorm_buf_puts(b, expr);
+    pgorm_buf_puts(b, ")");
+}
+
+void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr)
+{
+    alter_table(b, table);
+    pgorm_buf_puts(b, " ADD ");
+    pgorm_ddl_check_constraint(b, name, expr);
+    pgorm_buf_puts(b, ";\n");
+}
+
+/* ------------------------------------------------------------------ */
 /* Tables                                                               */
 
 static void element_sep(pgorm_buf *b, bool *first)
@@ -477,6 +511,13 @@ static void create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model 
         pgorm_ddl_key_constraint(b, &keys[i]);
     }
     pgorm_free(keys);
+
+    for (size_t i = 0; i < m->nchecks; i++) {
+        char name[PGORM_DDL_NAME_SIZE];
+        pgorm_ddl_check_name(name, m, &m->checks[i]);
+        element_sep(b, &first);
+        pgorm_ddl_check_constraint(b, name, m->checks[i].expr ? m->checks[i].expr : "");
+    }
 
     for (size_t i = 0; with_fkeys && i < m->nfields; i++) {
         const pgorm_field *f = &m->fields[i];

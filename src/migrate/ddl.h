@@ -160,8 +160,8 @@ void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *
 /* ------------------------------------------------------------------ */
 /* Tables.                                                              */
 
-/* CREATE TABLE "<table>" (columns, primary key, unique constraints[,
-   foreign keys]);  with_fkeys false leaves every foreign key out (add them
+/* CREATE TABLE "<table>" (columns, primary key, unique constraints,
+   checks[, foreign keys]);  with_fkeys false leaves every foreign key out (add them
    with pgorm_ddl_add_fkey). Indexes are separate (pgorm_ddl_create_index). */
 void pgorm_ddl_create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
                             bool with_fkeys);
@@ -185,5 +185,20 @@ void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e);
 
 /* DROP TYPE "<type>"; */
 void pgorm_ddl_drop_enum(pgorm_buf *b, const char *type);
+
+/* ------------------------------------------------------------------ */
+/* Checks.                                                              */
+
+/* The name of check ck of m: ck->name, else (a field-level check of a
+   schema that was not validated) <table>_<column>_check. */
+void pgorm_ddl_check_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
+                          const pgorm_check *ck);
+
+/* A table element: CONSTRAINT "<name>" CHECK (<expr>). The expression is
+   the schema's SQL, written as is (the server parses it). */
+void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr);
+
+/* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" CHECK (<expr>); */
+void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr);
 
 #endif

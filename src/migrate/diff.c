@@ -338,6 +338,36 @@ static bool diff_enums(mig_diff *d, const mig_catalog *from, const mig_catalog *
     return true;
 }
 
+bool mig_check_eq(const mig_check *a, const mig_check *b)
+{
+    if (!str_eq(a->name, b->name))
+        return false;
+    if (a->def_sql && b->def_sql)
+        return strcmp(a->def_sql, b->def_sql) == 0;
+    return str_eq(a->expr, b->expr);
+}
+
+static bool diff_checks(mig_diff *d, const mig_table *f, const mig_table *t)
+{
+    for (size_t j = 0; j < f->nchecks; j++) {
+        bool found = false;
+        for (size_t i = 0; i < t->nchecks && !found; i++)
+            found = mig_check_eq(&f->checks[j], &t->checks[i]);
+        if (!found && !push(d, (mig_change){.kind = MIG_CHECK_DROP, .from_table = f,
+                                            .to_table = t, .from_check = &f->checks[j]}))
+            return false;
+    }
+    for (size_t i = 0; i < t->nchecks; i++) {
+        bool found = false;
+        for (size_t j = 0; j < f->nchecks && !found; j++)
+            found = mig_check_eq(&f->checks[j], &t->checks[i]);
+        if (!found && !push(d, (mig_change){.kind = MIG_CHECK_ADD, .from_table = f,
+                                            .to_table = t, .to_check = &t->checks[i]}))
+            return false;
+    }
+    return true;
+}
+
 bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *d)
 {
     memset(d, 0, sizeof *d);
@@ -357,6 +387,7 @@ bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *
         if (strcmp(f->name, t->name) != 0)
             ok = push(d, (mig_change){.kind = MIG_TABLE_RENAME, .from_table = f, .to_table = t});
         ok = ok && diff_columns(d, f, t) && diff_keys(d, f, t) && diff_fks(d, f, t);
+        ok = ok && diff_checks(d, f, t);
     }
     ok = ok && diff_enums(d, from, to, true);
     if (!ok)
@@ -556,6 +587,14 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
     case MIG_ENUM_ADD:
     case MIG_ENUM_DROP:
     case MIG_ENUM_ALTER:
+        break;
+    case MIG_CHECK_ADD:
+        pgorm_buf_printf(b, "add check %s on %s: %s", c->to_check->name, tn,
+                         c->to_check->def_sql ? c->to_check->def_sql : c->to_check->expr);
+        break;
+    case MIG_CHECK_DROP:
+        pgorm_buf_printf(b, "drop check %s on %s: %s", c->from_check->name, tn,
+                         c->from_check->def_sql ? c->from_check->def_sql : c->from_check->expr);
         break;
     }
 }

@@ -6,7 +6,9 @@
  * difference on a matched column is its own change (type, NULL, default).
  * Keys, unique constraints and indexes are compared by definition (kind and
  * columns in order), not by name; foreign keys by column, target table and
- * column, and ON DELETE. A changed key or foreign key is a drop and an add.
+ * column, and ON DELETE; checks by name and by the server's spelling of
+ * their expression (pg_get_constraintdef; see mig_check_eq). A changed key,
+ * foreign key or check is a drop and an add.
  * A serial column differs from an int4 one by its type (the sequence is
  * part of the type); its default is the sequence's and is not compared.
  *
@@ -39,6 +41,8 @@ typedef enum mig_change_kind {
     MIG_ENUM_DROP,      /* from_enum */
     MIG_ENUM_ALTER,     /* from_enum -> to_enum (same name): values added, renamed
                            (@renamed_from), dropped or reordered; see render.h */
+    MIG_CHECK_ADD,      /* to_table, to_check (from_table: the matched table) */
+    MIG_CHECK_DROP,     /* from_table, from_check (to_table: the matched table) */
 } mig_change_kind;
 
 typedef struct mig_change {
@@ -48,6 +52,7 @@ typedef struct mig_change {
     const mig_key *from_key, *to_key;
     const mig_fk *from_fk, *to_fk;
     const mig_enum *from_enum, *to_enum;
+    const mig_check *from_check, *to_check;
 } mig_change;
 
 typedef struct mig_diff {
@@ -92,5 +97,9 @@ bool mig_enum_needs_recreate(const mig_enum *from, const mig_enum *to);
 /* Whether two defaults are the same (by the server's spelling when both
    have it). */
 bool mig_default_eq(const mig_column *a, const mig_column *b);
+
+/* Whether two checks are the same: equal names and equal definitions (the
+   server's spelling when both have it, else the expression as written). */
+bool mig_check_eq(const mig_check *a, const mig_check *b);
 
 #endif

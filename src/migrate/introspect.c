@@ -73,6 +73,13 @@ static const char *const Q_ENUMS =
     "WHERE t.typnamespace = 'public'::regnamespace "
     "ORDER BY t.typname COLLATE \"C\", e.enumsortorder";
 
+/* CHECK constraints, as the server prints them. */
+static const char *const Q_CHECKS =
+    TABLES_CTE
+    "SELECT con.conrelid, con.conname, pg_get_constraintdef(con.oid) "
+    "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid WHERE con.contype = 'c' "
+    "ORDER BY con.conrelid, con.conname COLLATE \"C\"";
+
 /* ------------------------------------------------------------------ */
 /* Defaults.                                                           */
 
@@ -662,6 +669,51 @@ static int read_enums(ctx *x)
     return rc;
 }
 
+const char *mig_check_expr_of_def(const char *def)
+{
+    return strncmp(def, "CHECK ", 6) == 0 ? def + 6 : def;
+}
+
+static int read_checks(ctx *x)
+{
+    PGresult *r = mig_exec(x->conn, Q_CHECKS, PGRES_TUPLES_OK, x->e, "reading check constraints");
+    if (!r)
+        return MIG_DB;
+    int rc = MIG_OK;
+    size_t *counts = count_rows(x, r);
+    if (!counts) {
+        rc = oom(x);
+        goto out;
+    }
+    for (size_t i = 0; i < x->cat->ntables; i++) {
+        if (!counts[i])
+            continue;
+        mig_table *t = &x->cat->tables[i];
+        if (!(t->checks = pgorm_arena_calloc(&x->cat->arena, counts[i], sizeof *t->checks))) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        mig_table *t = table_of(x, PQgetvalue(r, i, 0));
+        if (!t)
+            continue;
+        mig_check *ck = &t->checks[t->nchecks++];
+        const char *def = PQgetvalue(r, i, 2);
+        ck->name = mig_strdup(x->cat, PQgetvalue(r, i, 1));
+        ck->def_sql = mig_strdup(x->cat, def);
+        ck->expr = mig_strdup(x->cat, mig_check_expr_of_def(def));
+        if (!ck->name || !ck->def_sql || !ck->expr) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+out:
+    pgorm_free(counts);
+    PQclear(r);
+    return rc;
+}
+
 mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
 {
     ctx x = {.conn = conn, .e = e};
@@ -677,6 +729,8 @@ mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
         rc = read_enums(&x); /* before the keys: a key over an unmanaged column is one */
     if (rc == MIG_OK)
         rc = read_keys(&x);
+    if (rc == MIG_OK)
+        rc = read_checks(&x);
     if (rc == MIG_OK)
         rc = mig_read_unmanaged(conn, x.cat, e);
     pgorm_free(x.oids);

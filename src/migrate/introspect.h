@@ -5,9 +5,10 @@
  * precision and scale), NOT NULL and defaults (int4/int8 whose default is
  * nextval() of a sequence the column owns read back as serial/bigserial);
  * primary keys (composite too), unique constraints and unique indexes,
- * plain btree indexes over columns, and single-column foreign keys with
+ * plain btree indexes over columns, single-column foreign keys with
  * their ON DELETE; enum types of `public` with their labels in sort order,
- * and columns of those types. Everything gets its name from the database.
+ * and columns of those types; CHECK constraints (pg_get_constraintdef).
+ * Everything gets its name from the database.
  *
  * What the schema language cannot describe is never an error: a column of
  * type money, an identity or generated column, a key over one, a
@@ -51,5 +52,14 @@ void mig_unmanaged_sort(mig_catalog *cat);
 /* Say how many unmanaged objects there are, then one line each (nothing
    when there are none). */
 void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud);
+/* A CHECK of the database is the schema's when the file names it (by its
+   name, on the same table); the others move from their tables to the
+   unmanaged list, so no migration drops them. `to` NULL: every check is
+   unmanaged. False on OOM. */
+bool mig_unmanaged_checks(mig_catalog *from, const mig_catalog *to);
+
+/* The expression of a check as pg_get_constraintdef prints it: the text
+   after "CHECK " ("((pages > 0))"), or def itself. Borrowed from def. */
+const char *mig_check_expr_of_def(const char *def);
 
 #endif

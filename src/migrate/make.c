@@ -113,6 +113,92 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
     return rc;
 }
 
+/* Let the server spell each check of the schema as pg_get_constraintdef
+   prints it ("pages > 0" becomes "CHECK ((pages > 0))"), so a check that is
+   in the database compares equal to the file's. Each table's checks are
+   created on a temporary table with the same columns, rolled back. A check
+   the server refuses is the user's mistake, reported with the server's
+   message before anything is written. */
+static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
+{
+    bool any = false;
+    for (size_t i = 0; i < to->ntables && !any; i++)
+        any = to->tables[i].nchecks > 0;
+    if (!any)
+        return MIG_OK;
+    int rc = MIG_OK;
+    PGresult *r = mig_exec(c, "BEGIN", PGRES_COMMAND_OK, e, "starting a transaction");
+    if (!r)
+        return MIG_DB;
+    PQclear(r);
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; rc == MIG_OK && i < to->ntables; i++) {
+        mig_table *t = &to->tables[i];
+        if (!t->nchecks)
+            continue;
+        for (size_t k = 0; rc == MIG_OK && k < t->nchecks; k++) {
+            const mig_check *ck = &t->checks[k];
+            pgorm_buf_reset(&b);
+            pgorm_buf_puts(&b, "CREATE TEMP TABLE pgorm_check_probe (");
+            for (size_t j = 0; j < t->ncols; j++) {
+                char tmp[64];
+                if (j)
+                    pgorm_buf_puts(&b, ", ");
+                pgorm_sql_ident(&b, t->cols[j].name);
+                pgorm_buf_printf(&b, " %s", mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
+            }
+            pgorm_buf_puts(&b, t->ncols ? ", " : "");
+            pgorm_ddl_check_constraint(&b, ck->name, ck->expr);
+            pgorm_buf_puts(&b, ")");
+            if (b.oom) {
+                rc = mig_err_set(e, MIG_DB, "out of memory");
+                break;
+            }
+            char what[512];
+            snprintf(what, sizeof what,
+                     "check %s of table %s (\"%.200s\") is not a valid CHECK expression for "
+                     "the table's columns",
+                     ck->name, t->name, ck->expr);
+            /* PQexecParams: one statement only, whatever the expression holds */
+            r = PQexecParams(c, b.data, 0, NULL, NULL, NULL, NULL, 0);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                mig_err_pg(e, c, r, what);
+                PQclear(r);
+                e->status = rc = MIG_USER;
+                break;
+            }
+            PQclear(r);
+            r = mig_exec(c,
+                         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                         "WHERE conrelid = 'pg_temp.pgorm_check_probe'::regclass "
+                         "AND contype = 'c'",
+                         PGRES_TUPLES_OK, e, "reading checks back");
+            if (!r) {
+                rc = MIG_DB;
+                break;
+            }
+            if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ck->name) != 0)
+                rc = mig_err_set(e, MIG_USER,
+                                 "check %s of table %s (\"%.200s\") is not one CHECK "
+                                 "expression: write a boolean SQL expression only",
+                                 ck->name, t->name, ck->expr);
+            else if (!(t->checks[k].def_sql = mig_strdup(to, PQgetvalue(r, 0, 1))))
+                rc = mig_err_set(e, MIG_DB, "out of memory");
+            PQclear(r);
+            if (rc != MIG_OK)
+                break;
+            r = mig_exec(c, "DROP TABLE pg_temp.pgorm_check_probe", PGRES_COMMAND_OK, e,
+                         "probe");
+            if (!r)
+                rc = MIG_DB;
+            PQclear(r);
+        }
+    }
+    pgorm_buf_free(&b);
+    PQclear(PQexec(c, "ROLLBACK"));
+    return rc;
+}
+
 /* An enum losing values: the rows of every column of that type holding
    one of them. */
 static void enum_rows_sql(pgorm_buf *b, const mig_diff *d, const mig_change *ch)
@@ -338,6 +424,12 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     }
     if ((rc = canon_defaults(o->conn, to, e)) != MIG_OK)
         goto out;
+    if ((rc = canon_checks(o->conn, to, e)) != MIG_OK)
+        goto out;
+    if (!mig_unmanaged_checks(from, to)) {
+        rc = mig_err_set(e, MIG_DB, "out of memory");
+        goto out;
+    }
     if (!mig_diff_compute(from, to, &d)) {
         rc = mig_err_set(e, MIG_DB, "out of memory");
         goto out;

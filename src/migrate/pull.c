@@ -196,10 +196,26 @@ static bool plan(writer *w)
     return true;
 }
 
+static void put_string(pgorm_buf *b, const char *s)
+{
+    pgorm_buf_putc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            pgorm_buf_putc(b, '\\');
+        pgorm_buf_putc(b, *p);
+    }
+    pgorm_buf_putc(b, '"');
+}
+
 static void put_default(pgorm_buf *b, const mig_column *col)
 {
     const pgorm_default *d = &col->def;
     switch (d->kind) {
+    case PGORM_DEFAULT_SQL:
+        pgorm_buf_puts(b, " @default(sql(");
+        put_string(b, col->def_sql ? col->def_sql : d->text);
+        pgorm_buf_puts(b, "))");
+        break;
     case PGORM_DEFAULT_INT:
     case PGORM_DEFAULT_DECIMAL:
     case PGORM_DEFAULT_BOOL: pgorm_buf_printf(b, " @default(%s)", d->text); break;
@@ -386,8 +402,9 @@ static bool write_model(writer *w, size_t ti)
         if (single_key(t, col->name, MIG_KEY_INDEX))
             pgorm_buf_puts(b, " @index");
         bool wrote_default = col->def.kind == PGORM_DEFAULT_NONE;
-        if (col->def.kind != PGORM_DEFAULT_NONE && col->def.kind != PGORM_DEFAULT_SQL &&
-            (col->def.kind != PGORM_DEFAULT_STRING || string_writable(col->def.text))) {
+        const char *deftext = col->def.kind == PGORM_DEFAULT_SQL && col->def_sql ? col->def_sql
+                                                                                 : col->def.text;
+        if (col->def.kind != PGORM_DEFAULT_NONE && (!deftext || string_writable(deftext))) {
             put_default(b, col);
             wrote_default = true;
         }
@@ -428,6 +445,18 @@ static bool write_model(writer *w, size_t ti)
                                                                      : "index");
         for (size_t j = 0; j < k->ncols; j++)
             pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, k->cols[j]));
+        pgorm_buf_puts(b, ")\n");
+    }
+    for (size_t i = 0; i < t->nchecks; i++) {
+        const mig_check *ck = &t->checks[i];
+        if (!is_ident(ck->name) || !string_writable(ck->expr)) {
+            pgorm_buf_printf(b, "  // check %s: %s (not written: its name or text cannot be "
+                                "written here; migrations leave it alone)\n",
+                             ck->name, "CHECK");
+            continue;
+        }
+        pgorm_buf_printf(b, "  @@check(%s, ", ck->name);
+        put_string(b, ck->expr);
         pgorm_buf_puts(b, ")\n");
     }
     /* what the language cannot say about this table */

@@ -10,6 +10,7 @@
 
 /* Phases (see render.h); gaps leave room for order within a phase. */
 enum {
+    PH_DROP_CHECK = -10,
     PH_RENAME_TABLE = 0,
     PH_RENAME_COLUMN = 1,
     PH_DROP_FK = 10,
@@ -23,6 +24,7 @@ enum {
     PH_ADD_PK = 70,
     PH_ADD_UNIQUE = 71,
     PH_ADD_INDEX = 72,
+    PH_ADD_CHECK = 75,
     PH_CREATE_TABLE = 80,
     PH_ADD_FK = 90,
     /* enum types: created and changed after what is dropped and before the
@@ -379,6 +381,18 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
         ELEM();
         pgorm_ddl_key_constraint(b, &dk);
     }
+    for (size_t i = 0; i < t->nchecks; i++) {
+        const mig_check *ck = &t->checks[i];
+        ELEM();
+        if (from_side && ck->def_sql) {
+            pgorm_buf_puts(b, "CONSTRAINT ");
+            pgorm_sql_ident(b, ck->name);
+            pgorm_buf_putc(b, ' ');
+            pgorm_buf_puts(b, ck->def_sql);
+        } else {
+            pgorm_ddl_check_constraint(b, ck->name, ck->expr);
+        }
+    }
     for (size_t i = 0; fk_inline && i < t->nfks; i++) {
         if (!fk_inline[i])
             continue;
@@ -717,6 +731,23 @@ out:
 
 static void enum_steps(rctx *x, const mig_change *c);
 
+/* ALTER TABLE ... ADD CONSTRAINT for a check: the server's own spelling
+   for one read from the database (it is exactly what was there), else the
+   file's expression. */
+static void add_check(pgorm_buf *b, const char *table, const mig_check *ck)
+{
+    if (!ck->def_sql || !ck->expr || ck->expr == ck->def_sql) {
+        pgorm_ddl_add_check(b, table, ck->name, ck->expr ? ck->expr : "");
+        return;
+    }
+    alter_table(b, table);
+    pgorm_buf_puts(b, "ADD CONSTRAINT ");
+    pgorm_sql_ident(b, ck->name);
+    pgorm_buf_putc(b, ' ');
+    pgorm_buf_puts(b, ck->def_sql);
+    pgorm_buf_puts(b, ";\n");
+}
+
 static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
 {
     step *s;
@@ -820,6 +851,23 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
         pgorm_ddl_add_fkey(&s->down, c->to_table->name, &fk);
         return;
     }
+    case MIG_CHECK_ADD:
+        /* after columns are added and altered: the file's expression, in
+           the names the table has by then */
+        if (!(s = new_step(x, PH_ADD_CHECK)))
+            return;
+        pgorm_ddl_add_check(&s->up, c->to_table->name, c->to_check->name, c->to_check->expr);
+        pgorm_ddl_drop_constraint(&s->down, c->to_table->name, c->to_check->name);
+        return;
+    case MIG_CHECK_DROP:
+        /* before any rename, under the table's old name: so the down file
+           restores it last, once the old table and column names are back
+           (its definition names them) */
+        if (!(s = new_step(x, PH_DROP_CHECK)))
+            return;
+        pgorm_ddl_drop_constraint(&s->up, c->from_table->name, c->from_check->name);
+        add_check(&s->down, c->from_table->name, c->from_check);
+        return;
     }
 }
 

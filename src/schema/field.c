@@ -14,12 +14,13 @@
     "bool, int2, int4, int8, serial, bigserial, float4, float8, numeric(p, s), text, "  \
     "varchar(n), bytea, uuid, date, timestamp, timestamptz, jsonb, ForeignKey[Model], " \
     "BackReference[Model]"
-#define ATTR_LIST \
-    "@id, @unique, @index, @default(value), @on_delete(action), @renamed_from(old_name)"
+#define ATTR_LIST                                                                        \
+    "@id, @unique, @index, @default(value), @on_delete(action), @renamed_from(old_name), " \
+    "@check(\"expr\")"
 #define ACTION_LIST "cascade, restrict, set_null, no_action"
 
 const char *const pgorm_sx_attr_names[SX_A_COUNT] = {
-    "id", "unique", "index", "default", "on_delete", "renamed_from",
+    "id", "unique", "index", "default", "on_delete", "renamed_from", "check",
 };
 
 static const struct {
@@ -264,6 +265,75 @@ void pgorm_sx_unknown_type(pgorm_sx_ctx *c, pgorm_pos pos, const char *name)
     pgorm_buf_free(&enums);
 }
 
+/* A function call or SQL value function after @default( : the known ones
+   (defaults.c), or sql("any expression"). The identifier is taken. */
+static bool parse_default_expr(pgorm_sx_parser *p, pgorm_default *def, const tok *v)
+{
+    char b[96];
+    if (is_word(v, "sql")) {
+        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after sql (write @default(sql(\"expression\")))"))
+            return false;
+        const tok *e = peek(p);
+        if (e->kind != SX_STRING) {
+            pgorm_sx_err(p, e,
+                         "sql(...) in @default takes the SQL expression as a \"string\", found %s "
+                         "(write @default(sql(\"lower('x')\")))",
+                         pgorm_sx_describe(e, b, sizeof b));
+            return false;
+        }
+        if (pgorm_sx_blank(e->str)) {
+            pgorm_sx_err(p, e,
+                         "sql(\"\") in @default is empty: write an SQL expression, e.g. "
+                         "@default(sql(\"lower('x')\"))");
+            return false;
+        }
+        take(p);
+        def->kind = PGORM_DEFAULT_SQL;
+        if (!(def->text = pgorm_sx_tokdup(p, e)))
+            return false;
+        return pgorm_sx_expect(p, SX_RPAREN, "')' to close sql(...)");
+    }
+    const pgorm_sx_default_fn *fn = pgorm_sx_default_fn_find(v->text, v->len);
+    if (!fn) {
+        char name[72], dym[96];
+        snprintf(name, sizeof name, "%.*s", TXT(v));
+        pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                              pgorm_sx_suggest(name, pgorm_sx_default_fn_names,
+                                               pgorm_sx_ndefault_fns));
+        pgorm_sx_err(p, v,
+                     "unknown function '%s' in @default (known: %s; write any other SQL "
+                     "expression as @default(sql(\"%s(...)\")))%s",
+                     name, PGORM_SX_DEFAULT_FN_LIST, name, dym);
+        return false;
+    }
+    bool parens = peek(p)->kind == SX_LPAREN;
+    if (fn->parens && !parens) {
+        pgorm_sx_err(p, peek(p), "expected '()' after %s (write @default(%s()))", fn->name,
+                     fn->name);
+        return false;
+    }
+    if (parens && !fn->parens) {
+        pgorm_sx_err(p, peek(p), "%s takes no parentheses (write @default(%s))", fn->name,
+                     fn->name);
+        return false;
+    }
+    if (parens) {
+        char what[96];
+        take(p);
+        snprintf(what, sizeof what, "')' after %s( (%s takes no arguments)", fn->name, fn->name);
+        if (!pgorm_sx_expect(p, SX_RPAREN, what))
+            return false;
+    }
+    def->kind = PGORM_DEFAULT_SQL;
+    size_t n = strlen(fn->name);
+    if (!(def->text = pgorm_malloc(n + 3))) {
+        p->c->d.oom = true;
+        return false;
+    }
+    snprintf(def->text, n + 3, "%s%s", fn->name, fn->parens ? "()" : "");
+    return true;
+}
+
 static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg_pos)
 {
     char b[96];
@@ -275,21 +345,27 @@ static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg
     case SX_INT: def->kind = PGORM_DEFAULT_INT; break;
     case SX_DECIMAL: def->kind = PGORM_DEFAULT_DECIMAL; break;
     case SX_STRING: def->kind = PGORM_DEFAULT_STRING; break;
-    default:
+    case SX_IDENT:
         if (is_word(v, "true") || is_word(v, "false")) {
             def->kind = PGORM_DEFAULT_BOOL;
         } else if (is_word(v, "now")) {
             def->kind = PGORM_DEFAULT_NOW;
-        } else if (v->kind == SX_IDENT && peek_at(p, 1)->kind != SX_LPAREN) {
+        } else if (peek_at(p, 1)->kind != SX_LPAREN && !is_word(v, "sql") &&
+                   !pgorm_sx_default_fn_find(v->text, v->len)) {
             def->kind = PGORM_DEFAULT_ENUM; /* a value of the field's enum */
         } else {
-            pgorm_sx_err(
-                p, v,
-                "expected a default value: an integer, a decimal, a \"string\", true, false, "
-                "now() or a value of the field's enum, found %s",
-                pgorm_sx_describe(v, b, sizeof b));
-            return false;
+            take(p);
+            if (!parse_default_expr(p, def, v))
+                return false;
+            return pgorm_sx_expect(p, SX_RPAREN, "')' to close @default(...)");
         }
+        break;
+    default:
+        pgorm_sx_err(p, v,
+                     "expected a default value: an integer, a decimal, a \"string\", true, false, "
+                     "a function (%s) or sql(\"expression\"), found %s",
+                     PGORM_SX_DEFAULT_FN_LIST, pgorm_sx_describe(v, b, sizeof b));
+        return false;
     }
     take(p);
     if (def->kind == PGORM_DEFAULT_NOW) {
@@ -400,6 +476,26 @@ static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
                 return false;
         }
         return pgorm_sx_expect(p, SX_RPAREN, "')' to close @renamed_from(...)");
+    }
+    case SX_A_CHECK: {
+        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after @check (write @check(\"pages > 0\"))"))
+            return false;
+        pgorm_check ck = {.pos = at->pos};
+        if (!pgorm_sx_parse_check_expr(p, &ck, "@check"))
+            return false;
+        if (!dup) {
+            fa->arg_pos[a] = ck.expr_pos;
+            if (!(ck.field = pgorm_sx_strndup(f->name, strlen(f->name))) ||
+                !pgorm_sx_add_check(p->c, mi, &ck)) {
+                pgorm_free(ck.expr);
+                pgorm_free(ck.field);
+                p->c->d.oom = true;
+                return false;
+            }
+        } else {
+            pgorm_free(ck.expr);
+        }
+        return pgorm_sx_expect(p, SX_RPAREN, "')' to close @check(...)");
     }
     case SX_A_COUNT: break;
     }

@@ -16,11 +16,13 @@
 #include "pgorm/pgorm.h"
 #include "schema/parser.h"
 
-#define BLOCK_LIST \
-    "@@id(fields), @@unique(fields), @@index(fields), @@table(name), @@renamed_from(OldModel)"
+#define BLOCK_LIST                                                                            \
+    "@@id(fields), @@unique(fields), @@index(fields), @@table(name), @@renamed_from(OldModel), " \
+    "@@check(name, \"expr\")"
 
-enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_COUNT };
-static const char *const block_names[B_COUNT] = {"id", "unique", "index", "table", "renamed_from"};
+enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_CHECK, B_COUNT };
+static const char *const block_names[B_COUNT] = {"id",           "unique", "index", "table",
+                                                 "renamed_from", "check"};
 
 const char *pgorm_sx_describe(const tok *k, char *buf, size_t n)
 {
@@ -194,6 +196,58 @@ static bool parse_field_list(pgorm_sx_parser *p, pgorm_block *bl, const char *bn
     return pgorm_sx_expect(p, SX_RPAREN, what);
 }
 
+bool pgorm_sx_parse_check_expr(pgorm_sx_parser *p, pgorm_check *ck, const char *attr)
+{
+    char b[96];
+    const tok *v = peek(p);
+    if (v->kind != SX_STRING) {
+        pgorm_sx_err(p, v,
+                     "the expression of %s must be a \"string\" holding an SQL boolean "
+                     "expression, found %s (write %s)",
+                     attr, pgorm_sx_describe(v, b, sizeof b),
+                     strcmp(attr, "@check") == 0 ? "@check(\"pages > 0\")"
+                                                 : "@@check(name, \"pages > 0\")");
+        return false;
+    }
+    if (pgorm_sx_blank(v->str)) {
+        pgorm_sx_err(p, v,
+                     "the expression of %s is empty: write an SQL boolean expression, e.g. "
+                     "\"pages > 0\"",
+                     attr);
+        return false;
+    }
+    take(p);
+    ck->expr_pos = v->pos;
+    return (ck->expr = pgorm_sx_tokdup(p, v)) != NULL;
+}
+
+/* @@check(name, "expr") after its '(' */
+static bool parse_check_block(pgorm_sx_parser *p, size_t mi, const tok *at)
+{
+    char b[96];
+    const tok *v = peek(p);
+    if (v->kind != SX_IDENT) {
+        pgorm_sx_err(p, v,
+                     "@@check needs a name first, found %s (write @@check(name, \"expr\"), e.g. "
+                     "@@check(positive_pages, \"pages > 0\"))",
+                     pgorm_sx_describe(v, b, sizeof b));
+        return false;
+    }
+    take(p);
+    if (!pgorm_sx_expect(p, SX_COMMA, "',' after the name in @@check(name, \"expr\")"))
+        return false;
+    pgorm_check ck = {.pos = at->pos};
+    if (!pgorm_sx_parse_check_expr(p, &ck, "@@check"))
+        return false;
+    if (!(ck.name = pgorm_sx_tokdup(p, v)) || !pgorm_sx_add_check(p->c, mi, &ck)) {
+        pgorm_free(ck.name);
+        pgorm_free(ck.expr);
+        p->c->d.oom = true;
+        return false;
+    }
+    return pgorm_sx_expect(p, SX_RPAREN, "')' to close @@check(...)");
+}
+
 static bool parse_block_body(pgorm_sx_parser *p, size_t mi, const tok *at, int kind)
 {
     pgorm_sx_ctx *c = p->c;
@@ -218,6 +272,8 @@ static bool parse_block_body(pgorm_sx_parser *p, size_t mi, const tok *at, int k
         bl->pos = at->pos;
         return parse_field_list(p, bl, bn);
     }
+    if (kind == B_CHECK)
+        return parse_check_block(p, mi, at);
     const tok *v = peek(p);
     bool table = kind == B_TABLE;
     if (v->kind != SX_IDENT && !(table && v->kind == SX_STRING)) {

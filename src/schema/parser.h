@@ -83,6 +83,11 @@ void pgorm_sx_skip_group(pgorm_sx_parser *p);
    the OOM flag set when allocation fails. */
 char *pgorm_sx_tokdup(pgorm_sx_parser *p, const tok *k);
 
+/* The "expression" string of @check / @@check at the current token: a
+   string that is not blank; sets ck->expr (new) and ck->expr_pos. `attr`
+   names the attribute in messages (parser.c). */
+bool pgorm_sx_parse_check_expr(pgorm_sx_parser *p, pgorm_check *ck, const char *attr);
+
 /* One field: its name is the current token (field.c). */
 void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi);
 

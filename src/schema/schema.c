@@ -53,6 +53,12 @@ void pgorm_schema_free(pgorm_schema *s)
         for (size_t j = 0; m->blocks && j < m->nblocks; j++)
             free_block(&m->blocks[j]);
         pgorm_free(m->blocks);
+        for (size_t j = 0; m->checks && j < m->nchecks; j++) {
+            pgorm_free(m->checks[j].name);
+            pgorm_free(m->checks[j].expr);
+            pgorm_free(m->checks[j].field);
+        }
+        pgorm_free(m->checks);
     }
     pgorm_free(s->models);
     for (size_t i = 0; s->queries && i < s->nqueries; i++) {

@@ -337,4 +337,6 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
             pgorm_sx_check_default(c, f, fa);
         }
     }
+    /* Check names need the table and column names. */
+    pgorm_sx_validate_checks(c);
 }

@@ -131,7 +131,7 @@ CREATE TABLE rental (
   CONSTRAINT rental_once UNIQUE (rental_date, inventory_id, customer_id)
 );
 CREATE TABLE payment (
-  payment_id uuid PRIMARY KEY,
+  payment_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   customer_id int4 NOT NULL REFERENCES customer ON DELETE RESTRICT,
   staff_id int4 NOT NULL REFERENCES staff ON DELETE RESTRICT,
   rental_id int4 REFERENCES rental ON DELETE SET NULL,
