@@ -205,14 +205,15 @@ static void check_enum(ctx *c, size_t ei)
            snake_case the table will have unless @@table says otherwise */
         char *table = m->table ? NULL : pgorm_snake_case(m->name);
         const char *tn = m->table ? m->table : table;
-        if (tn && strcmp(tn, e->type) == 0)
+        bool clash = tn && strcmp(tn, e->type) == 0;
+        if (clash)
             pgorm_sx_diag(&c->d, e->pos,
                           "enum '%s' maps to SQL type '%s', the name of table '%s' of model '%s' "
                           "(line %d); PostgreSQL keeps types and tables in one namespace, so "
                           "rename one of them",
                           nm(e->name).s, nm(e->type).s, nm(tn).s, nm(m->name).s, m->pos.line);
         pgorm_free(table);
-        if (tn && strcmp(tn, e->type) == 0)
+        if (clash)
             break;
     }
     if (strlen(e->type) > PGORM_SX_MAX_NAME)
