@@ -221,6 +221,11 @@ static const struct {
      "model User {\n  id serial @id\n  order int4\n}\n",
      "model User {\n  id serial @id\n  order int8 @index\n  select text? @unique\n}\n"
      "model Table {\n  id serial @id\n  user ForeignKey[User]\n  @@table(group)\n}\n"},
+    {"a foreign key's default index: opted out, or served by a key",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n"
+     "  q ForeignKey[P]?\n  r ForeignKey[P]?\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P] @index(false)\n"
+     "  q ForeignKey[P]?\n  r ForeignKey[P]?\n  @@unique(q, id)\n  @@index(r, q)\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -265,6 +270,7 @@ typedef struct gfield {
     char def[48]; /* the @default argument as written, or "" */
     int on_delete; /* 0 none written, 1 cascade, 2 restrict, 3 set_null, 4 no_action */
     char renamed_from[16];
+    bool no_index; /* fk: @index(false) */
 } gfield;
 
 typedef struct gmodel {
@@ -394,6 +400,7 @@ static void add_field(gschema *s, gmodel *m)
         while (!targetable(&s->m[g->target]));
         g->on_delete = (int)rnd(5);
         g->nullable = rnd(2);
+        g->no_index = rnd(4) == 0;
     } else {
         random_type(g);
         g->nullable = rnd(2);
@@ -496,6 +503,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                 pgorm_buf_puts(b, " @unique");
             if (g->index)
                 pgorm_buf_puts(b, " @index");
+            else if (g->fk && g->no_index)
+                pgorm_buf_puts(b, " @index(false)");
             if (g->def[0] && !g->fk)
                 pgorm_buf_printf(b, " @default(%s)", g->def);
             if (g->renamed_from[0])
@@ -554,7 +563,7 @@ static void mutate(gschema *s)
     gmodel *m = &s->m[i];
     int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
     gfield *g = k >= 0 ? &m->f[k] : NULL;
-    switch (rnd(13)) {
+    switch (rnd(14)) {
     case 0:
         if (s->nm < 8)
             new_model(s, &s->m[s->nm++]);
@@ -627,6 +636,10 @@ static void mutate(gschema *s)
     case 12: /* the key's type, among the integer ones */
         if (m->id <= ID_INT8)
             m->id = (int)rnd(4);
+        break;
+    case 13: /* a ForeignKey's default index, on or off */
+        if (g && g->fk)
+            g->no_index = !g->no_index;
         break;
     }
 }

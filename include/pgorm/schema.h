@@ -109,6 +109,12 @@ typedef struct pgorm_field {
 
     pgorm_pos pos;      /* where the field's name starts */
     pgorm_pos type_pos; /* where its type starts */
+
+    /* ForeignKey only: @index(false). A ForeignKey column gets an index by
+       default (PostgreSQL creates none for a foreign key), unless it is
+       already the leading column of the primary key, a unique constraint or
+       another plain index; this leaves it out. */
+    bool no_index;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {
