@@ -125,7 +125,7 @@ static pgorm_field book_fields[] = {
     SCALAR("born", PGORM_S_DATE, .def = {PGORM_DEFAULT_STRING, "2024-01-01"}),
     FK("author", "author_id", "Author", 1, .on_delete = PGORM_ON_DELETE_CASCADE),
     FK("reviewer", "reviewer_id", "Author", 1, .nullable = true,
-       .on_delete = PGORM_ON_DELETE_SET_NULL),
+       .on_delete = PGORM_ON_DELETE_SET_NULL, .no_index = true),
 };
 static pgorm_block book_blocks[] = {
     {.kind = PGORM_BLOCK_INDEX, .fields = f_title_author, .nfields = 2},
@@ -177,7 +177,8 @@ static const char hand_ddl[] =
     " \"author\" (\"id\") ON DELETE SET NULL\n"
     ");\n"
     "CREATE INDEX \"author_name_idx\" ON \"author\" (\"name\");\n"
-    "CREATE INDEX \"book_title_author_id_idx\" ON \"book\" (\"title\", \"author_id\");\n";
+    "CREATE INDEX \"book_title_author_id_idx\" ON \"book\" (\"title\", \"author_id\");\n"
+    "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");\n";
 
 static void test_hand_built_exact_text(void **state)
 {
@@ -276,13 +277,18 @@ static void test_objects_one_at_a_time(void **state)
     bool oom = true;
     pgorm_ddl_key *keys = pgorm_ddl_model_keys(book, &nkeys, &oom);
     assert_false(oom);
-    assert_int_equal(nkeys, 3);
+    assert_int_equal(nkeys, 4);
     assert_int_equal(keys[0].kind, PGORM_BLOCK_ID);
     assert_string_equal(keys[0].name, "book_pkey");
     assert_int_equal(keys[1].kind, PGORM_BLOCK_UNIQUE);
     assert_int_equal(keys[2].kind, PGORM_BLOCK_INDEX);
     assert_int_equal(keys[2].ncolumns, 2);
     assert_string_equal(keys[2].columns[1], "author_id");
+    /* the default index of the ForeignKey author (reviewer has @index(false)) */
+    assert_int_equal(keys[3].kind, PGORM_BLOCK_INDEX);
+    assert_int_equal(keys[3].ncolumns, 1);
+    assert_string_equal(keys[3].columns[0], "author_id");
+    assert_string_equal(keys[3].name, "book_author_id_idx");
     for (size_t i = 0; i < nkeys; i++) {
         pgorm_ddl_add_key(&b, book->table, &keys[i]);
         pgorm_ddl_drop_key(&b, book->table, &keys[i]);
@@ -294,7 +300,9 @@ static void test_objects_one_at_a_time(void **state)
         "ALTER TABLE \"book\" ADD CONSTRAINT \"book_isbn_key\" UNIQUE (\"isbn\");\n"
         "ALTER TABLE \"book\" DROP CONSTRAINT \"book_isbn_key\";\n"
         "CREATE INDEX \"book_title_author_id_idx\" ON \"book\" (\"title\", \"author_id\");\n"
-        "DROP INDEX \"book_title_author_id_idx\";\n");
+        "DROP INDEX \"book_title_author_id_idx\";\n"
+        "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");\n"
+        "DROP INDEX \"book_author_id_idx\";\n");
     pgorm_free(keys);
     pgorm_buf_reset(&b);
 
@@ -518,9 +526,18 @@ static void test_keys_and_foreign_keys(void **state)
         "book_pkey PRIMARY KEY (id)\n"
         "book_series_id_fkey FOREIGN KEY (series_id) REFERENCES author(id)\n"
         "book_tag_id_fkey FOREIGN KEY (tag_id) REFERENCES tag(code) ON DELETE RESTRICT");
+    /* a ForeignKey column's default index, unless a key leads with it
+       (author_id: the unique key) or @index(false) (series_id) */
     expect_indexes(a.c, "book",
+                   "CREATE INDEX book_editor_id_idx ON public.book USING btree (editor_id)\n"
+                   "CREATE INDEX book_tag_id_idx ON public.book USING btree (tag_id)\n"
                    "CREATE INDEX book_title_author_id_idx ON public.book USING btree"
                    " (title, author_id)");
+    expect_indexes(a.c, "review",
+                   "CREATE INDEX review_book_id_idx ON public.review USING btree (book_id)");
+    /* book_id leads the primary key: only tag_id gets one */
+    expect_indexes(a.c, "book_tag",
+                   "CREATE INDEX book_tag_tag_id_idx ON public.book_tag USING btree (tag_id)");
     /* each ON DELETE as the catalog stores it: c, n, a, r */
     expect_text(a.c, "author_id:c editor_id:n series_id:a tag_id:r",
                 "SELECT string_agg(a.attname || ':' || k.confdeltype::text, ' ' ORDER BY a.attname)"

@@ -189,7 +189,7 @@ static void test_bookstore_dot(void **state)
                     "port=\"f2_out\" align=\"left\">index</td>");
     expect_in(book, ">price</td><td align=\"left\">numeric(8,2)</td><td align=\"left\">null</td>");
     expect_in(book, ">author_id</td><td align=\"left\">int8</td><td align=\"left\">not "
-                    "null</td><td port=\"f6_out\" align=\"left\">FK</td>");
+                    "null</td><td port=\"f6_out\" align=\"left\">FK index</td>"); /* its default index */
     free(book);
 
     /* byte-identical for the same input */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "migrate/ddl.h"
 #include "migrate/introspect.h"
 #include "util/buf.h"
 
@@ -184,6 +185,14 @@ static void test_keys_indexes_fks(void **state)
     assert_int_equal(f->target, 0);
     assert_int_equal(f->on_delete, PGORM_ON_DELETE_CASCADE);
     assert_false(f->nullable);
+    /* book_multi_idx leads with author_id; editor_id has no index: it reads
+       back as @index(false), so its DDL asks for the database as it is */
+    assert_false(f->no_index);
+    const pgorm_field *ed = pgorm_model_field(m, "editor");
+    assert_non_null(ed);
+    assert_true(ed->no_index);
+    assert_false(pgorm_ddl_fk_wants_index(m, ed));
+    assert_false(pgorm_ddl_fk_wants_index(m, f));
     assert_int_equal(m->nblocks, 5);
     assert_int_equal(m->blocks[0].kind, PGORM_BLOCK_ID);
     assert_string_equal(m->blocks[0].name, "book_pkey");

@@ -685,6 +685,70 @@ static void test_checks_and_expression_defaults(void **state)
     assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
 }
 
+/* A database made before ForeignKey columns got their default index: make
+   adds it (named <table>_<column>_idx), `up` creates it, a second make is
+   empty; @index(false) drops it again. */
+static void test_foreign_key_index_added_then_opted_out(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->c, "CREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL);"
+                   "CREATE TABLE book (id bigserial PRIMARY KEY, title text NOT NULL,"
+                   " author_id int8 NOT NULL REFERENCES author (id),"
+                   " editor_id int8 REFERENCES author (id),"
+                   " CONSTRAINT book_editor_id_title_key UNIQUE (editor_id, title))");
+    static const char v1[] = "model Author {\n  id bigserial @id\n  name text\n}\n"
+                             "model Book {\n  id bigserial @id\n  title text\n"
+                             "  author ForeignKey[Author]\n  editor ForeignKey[Author]?\n"
+                             "  @@unique(editor, title)\n}\n";
+    write_schema(f, v1);
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "fk_index", "", &out), 0);
+    assert_non_null(strstr(out, "add index on book (author_id)"));
+    /* editor_id leads the unique constraint: no index of its own */
+    assert_null(strstr(out, "editor_id)"));
+    free(out);
+    char *up = read_migration(f, "1_fk_index.up.sql");
+    assert_non_null(strstr(up, "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");"));
+    free(up);
+    char *down = read_migration(f, "1_fk_index.down.sql");
+    assert_non_null(strstr(down, "DROP INDEX \"book_author_id_idx\";"));
+    free(down);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_index i JOIN pg_class c ON"
+                                         " c.oid = i.indexrelid WHERE c.relname ="
+                                         " 'book_author_id_idx' AND i.indrelid = 'book'::regclass"
+                                         " AND i.indkey[0] = (SELECT attnum FROM pg_attribute"
+                                         " WHERE attrelid = 'book'::regclass AND attname ="
+                                         " 'author_id')"),
+                     1);
+    assert_int_equal(make(f, "2", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+
+    /* opting out drops it */
+    static const char v2[] = "model Author {\n  id bigserial @id\n  name text\n}\n"
+                             "model Book {\n  id bigserial @id\n  title text\n"
+                             "  author ForeignKey[Author] @index(false)\n"
+                             "  editor ForeignKey[Author]?\n"
+                             "  @@unique(editor, title)\n}\n";
+    write_schema(f, v2);
+    assert_int_equal(make(f, "3", "no_fk_index", "", &out), 0);
+    assert_non_null(strstr(out, "drop index on book (author_id) (book_author_id_idx)"));
+    free(out);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_class WHERE relname ="
+                                         " 'book_author_id_idx'"),
+                     0);
+    assert_int_equal(make(f, "4", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+    /* and down brings it back */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_class WHERE relname ="
+                                         " 'book_author_id_idx'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +767,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,6 +249,11 @@ static const struct {
      "enum Mood { ok bad }\nmodel A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n"
      "  m Mood\n}\n",
      "model A {\n  id serial @id\n}\n"},
+    {"a foreign key's default index: opted out, or served by a key",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n"
+     "  q ForeignKey[P]?\n  r ForeignKey[P]?\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P] @index(false)\n"
+     "  q ForeignKey[P]?\n  r ForeignKey[P]?\n  @@unique(q, id)\n  @@index(r, q)\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -306,6 +311,7 @@ typedef struct gfield {
     char def[48]; /* the @default argument as written, or "" */
     int on_delete; /* 0 none written, 1 cascade, 2 restrict, 3 set_null, 4 no_action */
     char renamed_from[16];
+    bool no_index; /* fk: @index(false) */
 } gfield;
 
 typedef struct gmodel {
@@ -470,6 +476,7 @@ static void add_field(gschema *s, gmodel *m)
         while (!targetable(&s->m[g->target]));
         g->on_delete = (int)rnd(5);
         g->nullable = rnd(2);
+        g->no_index = rnd(4) == 0;
     } else {
         random_type(g);
         maybe_enum_type(s, g);
@@ -603,6 +610,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                 pgorm_buf_puts(b, " @unique");
             if (g->index)
                 pgorm_buf_puts(b, " @index");
+            else if (g->fk && g->no_index)
+                pgorm_buf_puts(b, " @index(false)");
             if (g->def[0] && !g->fk)
                 pgorm_buf_printf(b, " @default(%s)", g->def);
             if (g->renamed_from[0])
@@ -759,7 +768,7 @@ static void mutate(gschema *s)
             maybe_enum_type(s, g);
         }
     }
-    switch (rnd(13)) {
+    switch (rnd(14)) {
     case 0:
         if (s->nm < 8)
             new_model(s, &s->m[s->nm++]);
@@ -838,6 +847,10 @@ static void mutate(gschema *s)
     case 12: /* the key's type, among the integer ones */
         if (m->id <= ID_INT8)
             m->id = (int)rnd(4);
+        break;
+    case 13: /* a ForeignKey's default index, on or off */
+        if (g && g->fk)
+            g->no_index = !g->no_index;
         break;
     }
 }

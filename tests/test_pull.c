@@ -77,12 +77,15 @@ static void test_pull_sample_database(void **state)
     expect(text, "model FilmActor {\n");
     expect(text, "  actor       ForeignKey[Actor] @on_delete(restrict)\n");
     expect(text, "  @@id(actor, film)\n");
+    /* a ForeignKey column with an index of its own, and one served by a key */
+    expect(text, "  city        ForeignKey[City] @on_delete(restrict) @index\n");
+    expect(text, "  film        ForeignKey[Film] @on_delete(restrict) @index\n");
     expect(text, "  manager_staff ForeignKey[Staff] @on_delete(restrict) @unique\n");
-    expect(text, "  store       ForeignKey[Store] @on_delete(restrict)\n"); /* staff -> store */
+    expect(text, "  store       ForeignKey[Store] @on_delete(restrict) @index(false)\n"); /* staff -> store */
     expect(text, "  language_films          BackReference[Film.language]\n");
     expect(text, "  original_language_films BackReference[Film.original_language]\n");
-    expect(text, "  original_language ForeignKey[Language]? @on_delete(restrict)\n");
-    expect(text, "  rental       ForeignKey[Rental]? @on_delete(set_null)\n");
+    expect(text, "  original_language ForeignKey[Language]? @on_delete(restrict) @index(false)\n");
+    expect(text, "  rental       ForeignKey[Rental]? @on_delete(set_null) @index(false)\n");
     expect(text, "  film_categories BackReference[FilmCategory]\n");
     expect(text, "  @@unique(rental_date, inventory, customer)\n");
     expect(text, "  @@index(store, last_name)\n");
@@ -185,9 +188,9 @@ static void test_pull_awkward_names(void **state)
     expect(b.data, "  // column \"full name\" text NULL: its name is not a field name");
     expect(b.data, "model Order {\n");
     expect(b.data, "  person_id int4?\n");  /* `person` is a column: no ForeignKey field */
-    expect(b.data, "  buyer     ForeignKey[Person]?\n");
+    expect(b.data, "  buyer     ForeignKey[Person]? @index(false)\n");
     expect(b.data, "  orders BackReference[Order]\n"); /* one ForeignKey field points there */
-    expect(b.data, "  parent ForeignKey[Box]?\n");
+    expect(b.data, "  parent ForeignKey[Box]? @index(false)\n");
     expect(b.data, "  boxes  BackReference[Box]\n");
     pgorm_diag d[4];
     size_t nd = 0;

@@ -723,8 +723,9 @@ static void test_unknown_type_and_attribute(void **state)
     BAD(with_model("  x Int4\n"), 3, 5, "did you mean 'int4'?");
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
-        "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @default(value), "
-        "@on_delete(action), @renamed_from(old_name), @check(\"expr\")); did you mean '@unique'?");
+        "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @index(false), "
+        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\")); did "
+        "you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,
         "duplicate @default on field 'x'");
@@ -1630,6 +1631,27 @@ static void test_expression_defaults(void **state)
     BAD(with_model("  x serial @default(sql(\"1\"))\n"), 3, 12, "@default is not allowed on serial");
 }
 
+/* ---- keys and indexes (@index(false)) ------------------------------------------ */
+
+static void test_fk_index_opt_out(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(with_model("  a ForeignKey[M]? @index(false)\n"
+                                          "  b ForeignKey[M]?\n"
+                                          "  c text @index(true)\n"));
+    assert_true(field(s, "M", "a")->no_index);
+    assert_false(field(s, "M", "a")->is_index);
+    assert_false(field(s, "M", "b")->no_index);
+    assert_true(field(s, "M", "c")->is_index);
+    pgorm_schema_free(s);
+
+    BAD(with_model("  x text @index(false)\n"), 3, 17,
+        "@index(false) is only valid on a ForeignKey field");
+    BAD(with_model("  a ForeignKey[M]? @index(no)\n"), 3, 26, "@index takes no arguments but false");
+    BAD(with_model("  a ForeignKey[M]? @index(false\n"), 4, 1, "expected ')' to close @index(...)");
+    BAD(with_model("  a ForeignKey[M]? @index(false) @index\n"), 3, 34, "duplicate @index");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1669,6 +1691,7 @@ int main(void)
         cmocka_unit_test(test_cli_valid),
         cmocka_unit_test(test_cli_invalid),
         cmocka_unit_test(test_cli_usage_and_io),
+        cmocka_unit_test(test_fk_index_opt_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

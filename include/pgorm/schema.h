@@ -119,6 +119,11 @@ typedef struct pgorm_field {
        schema->enums (after validation; PGORM_NONE otherwise). */
     char *enum_name;
     size_t enum_index;
+    /* ForeignKey only: @index(false). A ForeignKey column gets an index by
+       default (PostgreSQL creates none for a foreign key), unless it is
+       already the leading column of the primary key, a unique constraint or
+       another plain index; this leaves it out. */
+    bool no_index;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrate/ddl.h"
 #include "pgorm/pgorm.h"
 
 mig_catalog *mig_catalog_new(void)
@@ -268,7 +269,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         nids += m->fields[i].is_id;
     t->cols = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->cols);
     t->fks = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->fks);
-    t->keys = pgorm_arena_calloc(&c->arena, 2 * m->nfields + m->nblocks + 1, sizeof *t->keys);
+    t->keys = pgorm_arena_calloc(&c->arena, 3 * m->nfields + m->nblocks + 1, sizeof *t->keys);
     const char **idcols = pgorm_arena_calloc(&c->arena, nids + 1, sizeof *idcols);
     if (!t->name || !t->model || !t->cols || !t->fks || !t->keys || !idcols ||
         (m->renamed_from && (!t->renamed_from || !t->renamed_from_model)))
@@ -376,6 +377,13 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
             if (!mc->name || !mc->expr)
                 return false;
         }
+    }
+    /* The default index of each ForeignKey column (see ddl.h). */
+    for (size_t i = 0; i < m->nfields; i++) {
+        const char *col = field_column(&m->fields[i]);
+        if (pgorm_ddl_fk_wants_index(m, &m->fields[i]) &&
+            !add_key(c, t, MIG_KEY_INDEX, &col, 1))
+            return false;
     }
     return true;
 }

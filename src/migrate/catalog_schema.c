@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "migrate/catalog.h"
+#include "migrate/ddl.h"
 #include "pgorm/pgorm.h"
 
 static char *fk_field_name(const char *column)
@@ -115,6 +116,11 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
                 return false;
         }
     }
+    /* A foreign key column no key or index leads with: @index(false), so
+       that the schema asks for the database as it is. */
+    for (size_t i = 0; i < m->nfields; i++)
+        if (pgorm_ddl_fk_wants_index(m, &m->fields[i]))
+            m->fields[i].no_index = true;
     return true;
 }
 

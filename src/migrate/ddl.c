@@ -186,6 +186,40 @@ static bool field_has(const pgorm_field *f, pgorm_block_kind kind)
     return false;
 }
 
+/* Whether block blk can serve look-ups by its leading column alone: a
+   btree over plain columns (any block the language has so far). */
+static bool block_serves_lead(const pgorm_block *blk)
+{
+    return blk->nfields > 0;
+}
+
+bool pgorm_ddl_fk_wants_index(const pgorm_model *m, const pgorm_field *f)
+{
+    if (f->kind != PGORM_FIELD_FOREIGN_KEY || f->no_index)
+        return false;
+    const char *col = pgorm_ddl_field_column(f);
+    bool first_id = true;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const pgorm_field *g = &m->fields[i];
+        if (!has_column(g))
+            continue;
+        bool same = strcmp(pgorm_ddl_field_column(g), col) == 0;
+        if (g->is_id) {
+            if (first_id && same)
+                return false; /* the primary key leads with it */
+            first_id = false;
+        }
+        if (same && (g->is_unique || g->is_index))
+            return false;
+    }
+    for (size_t i = 0; i < m->nblocks; i++) {
+        const pgorm_block *blk = &m->blocks[i];
+        if (block_serves_lead(blk) && strcmp(pgorm_ddl_block_column(m, blk->fields[0]), col) == 0)
+            return false;
+    }
+    return true;
+}
+
 static const char *key_suffix(pgorm_block_kind kind)
 {
     switch (kind) {
@@ -262,6 +296,19 @@ static size_t collect_keys(const pgorm_model *m, pgorm_ddl_key *keys, const char
             }
             nk++, nc += blk->nfields;
         }
+        if (kind != PGORM_BLOCK_INDEX)
+            continue;
+        /* the default index of each ForeignKey column, after the written ones */
+        for (size_t i = 0; i < m->nfields; i++)
+            if (pgorm_ddl_fk_wants_index(m, &m->fields[i])) {
+                if (keys) {
+                    cols[nc] = pgorm_ddl_field_column(&m->fields[i]);
+                    keys[nk] = (pgorm_ddl_key){.kind = kind, .columns = cols + nc,
+                                               .ncolumns = 1};
+                    key_name(&keys[nk], m, NULL);
+                }
+                nk++, nc++;
+            }
     }
     *ncols = nc;
     return nk;

@@ -97,7 +97,8 @@ typedef struct pgorm_ddl_key {
 
 /* All keys of m in render order: the primary key (the @id fields together,
    then any @@id), unique constraints (@unique fields in field order, then
-   @@unique blocks), indexes (@index fields, then @@index blocks). Returns a
+   @@unique blocks), indexes (@index fields, then @@index blocks, then the
+   default index of each ForeignKey, see pgorm_ddl_fk_wants_index). Returns a
    new array (ONE allocation holding the keys and their column arrays: free
    with pgorm_free) and its length in *nkeys; the strings stay borrowed from
    m. NULL with *nkeys = 0 when m has no keys or on OOM (then *oom = true;
@@ -200,5 +201,18 @@ void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr
 
 /* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" CHECK (<expr>); */
 void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr);
+
+/* ------------------------------------------------------------------ */
+/* ForeignKey indexes.                                                  */
+
+/* Whether ForeignKey field f of m gets pgorm's default index on its column
+   ("<table>_<column>_idx", one of pgorm_ddl_model_keys' indexes):
+   PostgreSQL creates none for a foreign key, and without one every join or
+   fetch_links by the key scans the table. Not when the field has
+   @index(false), nor when its column already leads the primary key, a
+   unique constraint or another index (a field's @id/@unique/@index or the
+   first field of a block): that one serves the look-ups. False for any
+   field that is not a ForeignKey. */
+bool pgorm_ddl_fk_wants_index(const pgorm_model *m, const pgorm_field *f);
 
 #endif

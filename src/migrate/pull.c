@@ -385,6 +385,13 @@ static bool write_model(writer *w, size_t ti)
             const char *od = on_delete_name(fk->on_delete);
             if (od)
                 pgorm_buf_printf(b, " @on_delete(%s)", od);
+            /* pgorm indexes a ForeignKey column unless a key or an index
+               leads with it: say so when the database has none */
+            bool led = false;
+            for (size_t i = 0; i < t->nkeys && !led; i++)
+                led = t->keys[i].ncols > 0 && strcmp(t->keys[i].cols[0], col->name) == 0;
+            if (!led)
+                pgorm_buf_puts(b, " @index(false)");
         } else if (col->type.scalar == PGORM_S_ENUM) {
             const char *en = col->enum_type;
             for (size_t e = 0; e < w->c->nenums; e++)

@@ -15,8 +15,8 @@
     "varchar(n), bytea, uuid, date, timestamp, timestamptz, jsonb, ForeignKey[Model], " \
     "BackReference[Model]"
 #define ATTR_LIST                                                                        \
-    "@id, @unique, @index, @default(value), @on_delete(action), @renamed_from(old_name), " \
-    "@check(\"expr\")"
+    "@id, @unique, @index, @index(false), @default(value), @on_delete(action), "          \
+    "@renamed_from(old_name), @check(\"expr\")"
 #define ACTION_LIST "cascade, restrict, set_null, no_action"
 
 const char *const pgorm_sx_attr_names[SX_A_COUNT] = {
@@ -378,6 +378,32 @@ static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg
     return pgorm_sx_expect(p, SX_RPAREN, "')' to close @default(...)");
 }
 
+/* @index(false): no default index on a ForeignKey's column (validation
+   checks that the field is one); @index(true) is @index. The '(' is the
+   current token; anything else in it is reported at the '(' and skipped
+   like any unexpected argument group. */
+static bool parse_index_arg(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux *fa, bool dup)
+{
+    const tok *lp = peek(p), *v = peek_at(p, 1);
+    if ((!is_word(v, "false") && !is_word(v, "true")) || v->line_start) {
+        pgorm_sx_err(p, lp,
+                     "@index takes no arguments but false (write @index, or @index(false) on "
+                     "a ForeignKey field to leave out the index pgorm gives its column)");
+        pgorm_sx_skip_group(p);
+        return true;
+    }
+    take(p);
+    take(p);
+    if (!dup) {
+        fa->arg_pos[SX_A_INDEX] = v->pos;
+        if (is_word(v, "false"))
+            f->no_index = true;
+        else
+            f->is_index = true;
+    }
+    return pgorm_sx_expect(p, SX_RPAREN, "')' to close @index(...)");
+}
+
 static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
 {
     pgorm_field *f = &p->c->s->models[mi].fields[fi];
@@ -414,15 +440,17 @@ static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
         fa->attr_pos[a] = at->pos;
 
     switch ((pgorm_sx_attr)a) {
+    case SX_A_INDEX:
+        if (peek(p)->kind == SX_LPAREN)
+            return parse_index_arg(p, f, fa, dup);
+        f->is_index = true;
+        return true;
     case SX_A_ID:
     case SX_A_UNIQUE:
-    case SX_A_INDEX:
         if (a == SX_A_ID)
             f->is_id = true;
-        else if (a == SX_A_UNIQUE)
-            f->is_unique = true;
         else
-            f->is_index = true;
+            f->is_unique = true;
         if (peek(p)->kind == SX_LPAREN) {
             pgorm_sx_err(p, peek(p), "@%s takes no arguments", an);
             pgorm_sx_skip_group(p);

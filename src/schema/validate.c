@@ -108,6 +108,12 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
                           nm(f->target_model).s);
         }
     }
+    if (f->no_index && f->kind != PGORM_FIELD_FOREIGN_KEY)
+        pgorm_sx_diag(d, fa->arg_pos[SX_A_INDEX],
+                      "@index(false) is only valid on a ForeignKey field (it leaves out the index "
+                      "pgorm creates on a foreign key's column); '%s' has no index unless it has "
+                      "@index",
+                      nm(f->name).s);
     if (f->kind != PGORM_FIELD_SCALAR)
         return;
     pgorm_scalar sc = f->type.scalar;
