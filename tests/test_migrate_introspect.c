@@ -1,5 +1,6 @@
 /* Introspection of a live database into the migration catalog and into a
-   pgorm_schema: types, NULL, defaults, keys, uniques, indexes, foreign keys. */
+   pgorm_schema: types, NULL, defaults, keys, uniques, indexes, foreign keys,
+   checks. */
 #include "pgtest.h"
 
 #include <string.h>
@@ -269,13 +270,11 @@ static void test_unmanaged_objects(void **state)
     assert_non_null(strstr(um(cat, MIG_UM_COLUMN, "t", "twice")->detail, "generated"));
     assert_non_null(strstr(um(cat, MIG_UM_COLUMN, "t", "ident")->detail, "identity"));
     um(cat, MIG_UM_KEY, "t", "t_ident_key");
-    /* checks are read into the table: make and check decide which are the file's */
+    /* checks are read into the table: the schema's, like keys */
     assert_int_equal(t->nchecks, 1);
     assert_string_equal(t->checks[0].name, "t_name_len");
     assert_non_null(strstr(t->checks[0].def_sql, "length(name)"));
-    assert_true(mig_unmanaged_checks(cat, NULL));
-    assert_int_equal(t->nchecks, 0);
-    assert_non_null(strstr(um(cat, MIG_UM_CHECK, "t", "t_name_len")->detail, "length(name)"));
+    assert_null(mig_unmanaged_find(cat, MIG_UM_CHECK, "t", "t_name_len"));
     assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_lower_idx")->detail, "lower(name)"));
     assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_part_idx")->detail, "WHERE"));
     assert_non_null(strstr(um(cat, MIG_UM_FK, "v", "v_x_y_fkey")->detail, "REFERENCES u(a, b)"));
@@ -294,7 +293,7 @@ static void test_unmanaged_objects(void **state)
     assert_null(mig_unmanaged_find(cat, MIG_UM_SEQUENCE, NULL, "t_ident_seq"));
     assert_null(mig_unmanaged_find(cat, MIG_UM_TYPE, NULL, "cheap"));
     assert_null(mig_unmanaged_find(cat, MIG_UM_TYPE, NULL, "t"));
-    assert_int_equal(cat->nunmanaged, 23); /* mood managed; rating and its column not */
+    assert_int_equal(cat->nunmanaged, 22); /* mood and the check managed; rating and its column not */
 
     /* sorted by kind, then table, then name */
     for (size_t i = 1; i < cat->nunmanaged; i++)
@@ -359,6 +358,49 @@ static void test_default_mapping(void **state)
     }
 }
 
+
+static void test_checks(void **state)
+{
+    (void)state;
+    pgt_db db;
+    PGconn *c = fresh(&db, "intro_checks",
+                      "CREATE TABLE b (id int4 PRIMARY KEY, pages int4 CHECK (pages > 0), "
+                      "title varchar(20), CONSTRAINT z_title CHECK (title <> ''), "
+                      "CONSTRAINT a_both CHECK (pages < 1000 OR title IS NULL), "
+                      "u uuid DEFAULT gen_random_uuid());"
+                      "CREATE TABLE plain (id int4);");
+    mig_catalog *cat = introspect(c);
+    const mig_table *t = mig_catalog_table(cat, "b");
+    assert_int_equal(t->nchecks, 3);
+    /* by name, as the server spells them */
+    assert_string_equal(t->checks[0].name, "a_both");
+    assert_string_equal(t->checks[0].def_sql, "CHECK (((pages < 1000) OR (title IS NULL)))");
+    assert_string_equal(t->checks[0].expr, "(((pages < 1000) OR (title IS NULL)))");
+    assert_string_equal(t->checks[1].name, "b_pages_check");
+    assert_string_equal(t->checks[1].def_sql, "CHECK ((pages > 0))");
+    assert_string_equal(t->checks[2].name, "z_title");
+    assert_string_equal(t->checks[2].def_sql, "CHECK (((title)::text <> ''::text))");
+    assert_int_equal(mig_catalog_table(cat, "plain")->nchecks, 0);
+    assert_int_equal(col(cat, "b", "u")->def.kind, PGORM_DEFAULT_SQL);
+    assert_string_equal(col(cat, "b", "u")->def.text, "gen_random_uuid()");
+    assert_string_equal(mig_check_expr_of_def("CHECK ((a > 0)) NOT VALID"), "((a > 0)) NOT VALID");
+    assert_string_equal(mig_check_expr_of_def("odd"), "odd");
+
+    /* as a schema: model checks with the database's names */
+    pgorm_schema *s = mig_catalog_to_schema(cat);
+    assert_non_null(s);
+    const pgorm_model *m = pgorm_schema_model(s, "b");
+    assert_int_equal(m->nchecks, 3);
+    assert_string_equal(m->checks[1].name, "b_pages_check");
+    assert_string_equal(m->checks[1].expr, "((pages > 0))");
+    assert_null(m->checks[1].field);
+    assert_int_equal(pgorm_schema_model(s, "plain")->nchecks, 0);
+    pgorm_schema_free(s);
+    mig_catalog_free(cat);
+    PQfinish(c);
+    pgt_db_drop(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_unmanaged_objects),
         cmocka_unit_test(test_extension_objects_not_listed),
         cmocka_unit_test(test_default_mapping),
+        cmocka_unit_test(test_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

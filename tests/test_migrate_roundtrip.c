@@ -254,6 +254,33 @@ static const struct {
      "  q ForeignKey[P]?\n  r ForeignKey[P]?\n}\n",
      "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P] @index(false)\n"
      "  q ForeignKey[P]?\n  r ForeignKey[P]?\n  @@unique(q, id)\n  @@index(r, q)\n}\n"},
+    {"checks added, changed, dropped",
+     "model A {\n  id int4 @id\n  a int4 @check(\"a > 0\")\n  b text\n"
+     "  c varchar(20) @check(\"c <> 'no'\")\n  @@check(ab, \"a < 100 OR b IS NULL\")\n}\n",
+     "model A {\n  id int4 @id\n  a int4 @check(\"a > 1\")\n  b text @check(\"b <> ''\")\n"
+     "  c varchar(20) @check(\"c <> 'no'\")\n  @@check(other, \"a < 50\")\n}\n"},
+    {"checks under renames of tables and columns",
+     "model Writer {\n  id serial @id\n  name text @check(\"name <> ''\")\n"
+     "  n int4 @check(\"n > 0\")\n  @@check(pair, \"n < length(name) + 100\")\n}\n",
+     "model Author {\n  id serial @id\n  full_name text @renamed_from(name) "
+     "@check(\"full_name <> ''\")\n  n int4 @check(\"n > 0\")\n"
+     "  @@check(pair, \"n < length(full_name) + 100\")\n  @@renamed_from(Writer)\n}\n"},
+    {"checks go with their column and their table",
+     "model A {\n  id int4 @id\n  gone int4 @check(\"gone > 0\")\n  kept int4\n"
+     "  @@check(both, \"gone < kept\")\n}\n"
+     "model B {\n  id int4 @id @check(\"id > 0\")\n  @@check(named, \"id < 1000\")\n}\n",
+     "model A {\n  id int4 @id\n  kept int4 @check(\"kept > 0\")\n}\n"},
+    {"a check and a type change together",
+     "model A {\n  id int4 @id\n  a int4 @check(\"a > 0\")\n  t varchar(10) @check(\"t <> ''\")\n}\n",
+     "model A {\n  id int4 @id\n  a int8 @check(\"a > 0\")\n  t text @check(\"t <> ''\")\n}\n"},
+    {"expression defaults",
+     "model A {\n  id uuid @id\n  t timestamptz\n  s text @default(\"x\")\n"
+     "  d date @default(\"2024-01-01\")\n  n int4 @default(sql(\"1 + 1\"))\n"
+     "  l timestamp? @default(localtimestamp)\n}\n",
+     "model A {\n  id uuid @id @default(gen_random_uuid())\n"
+     "  t timestamptz @default(current_timestamp)\n  s text @default(sql(\"lower('X')\"))\n"
+     "  d date @default(current_date)\n  n int4 @default(sql(\"2 * 3\"))\n"
+     "  l timestamp? @default(clock_timestamp())\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -312,6 +339,7 @@ typedef struct gfield {
     int on_delete; /* 0 none written, 1 cascade, 2 restrict, 3 set_null, 4 no_action */
     char renamed_from[16];
     bool no_index; /* fk: @index(false) */
+    bool check; /* a @check, written for the field's type (check_expr) */
 } gfield;
 
 typedef struct gmodel {
@@ -322,6 +350,8 @@ typedef struct gmodel {
     int nf;
     int bu[2], bi[2]; /* @@unique / @@index over two fields, -1 when none */
     char renamed_from[16];
+    int mc[2]; /* @@check over two scalar fields, -1 when none */
+    char mc_name[16];
 } gmodel;
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
@@ -362,12 +392,31 @@ static void random_default(gfield *g)
     case T_FLOAT4:
     case T_FLOAT8: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "1.5" : "-2"); break;
     case T_NUMERIC: snprintf(g->def, sizeof g->def, "%s", g->s ? "1.5" : "3"); break;
-    case T_TEXT: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "\"x\"" : "\"it's \\\"q\\\"\""); break;
+    case T_TEXT: {
+        static const char *const d[] = {"\"x\"", "\"it's \\\"q\\\"\"", "sql(\"lower('X')\")"};
+        snprintf(g->def, sizeof g->def, "%s", d[rnd(3)]);
+        break;
+    }
     case T_VARCHAR: snprintf(g->def, sizeof g->def, "\"v\""); break;
-    case T_UUID: snprintf(g->def, sizeof g->def, "\"00000000-0000-0000-0000-00000000000a\""); break;
-    case T_DATE: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "\"2024-02-03\"" : "now()"); break;
-    case T_TIMESTAMP: snprintf(g->def, sizeof g->def, "\"2024-02-03 04:05:06\""); break;
-    case T_TIMESTAMPTZ: snprintf(g->def, sizeof g->def, "now()"); break;
+    case T_UUID:
+        snprintf(g->def, sizeof g->def, "%s",
+                 rnd(2) ? "\"00000000-0000-0000-0000-00000000000a\"" : "gen_random_uuid()");
+        break;
+    case T_DATE: {
+        static const char *const d[] = {"\"2024-02-03\"", "now()", "current_date"};
+        snprintf(g->def, sizeof g->def, "%s", d[rnd(3)]);
+        break;
+    }
+    case T_TIMESTAMP:
+        snprintf(g->def, sizeof g->def, "%s",
+                 rnd(2) ? "\"2024-02-03 04:05:06\"" : "localtimestamp");
+        break;
+    case T_TIMESTAMPTZ: {
+        static const char *const d[] = {"now()", "current_timestamp", "clock_timestamp()",
+                                        "sql(\"now() + interval '1 day'\")"};
+        snprintf(g->def, sizeof g->def, "%s", d[rnd(4)]);
+        break;
+    }
     case T_JSONB: snprintf(g->def, sizeof g->def, "\"{\\\"a\\\": 1}\""); break;
     default: break;
     }
@@ -484,9 +533,21 @@ static void add_field(gschema *s, gmodel *m)
     }
     g->unique = rnd(6) == 0;
     g->index = !g->unique && rnd(6) == 0;
+    g->check = !g->fk && rnd(4) == 0;
     if (g->on_delete == 3 && !g->nullable)
         g->on_delete = 1;
     m->nf++;
+}
+
+/* @@check over two different scalar fields, when there are two. */
+static void new_model_check(gschema *s, gmodel *m)
+{
+    int a = (int)rnd((uint32_t)m->nf), b = (int)rnd((uint32_t)m->nf);
+    if (a == b || m->f[a].fk || m->f[b].fk)
+        return;
+    m->mc[0] = a;
+    m->mc[1] = b;
+    snprintf(m->mc_name, sizeof m->mc_name, "ck%d", s->next_name++);
 }
 
 static void new_model(gschema *s, gmodel *m)
@@ -523,6 +584,9 @@ static void new_model(gschema *s, gmodel *m)
         m->bu[0] = 0;
         m->bu[1] = 1 + (int)rnd((uint32_t)m->nf - 1);
     }
+    m->mc[0] = m->mc[1] = -1;
+    if (m->nf >= 2 && rnd(3) == 0)
+        new_model_check(s, m);
     if (m->nf >= 3 && rnd(3) == 0) {
         m->bi[0] = (int)rnd((uint32_t)m->nf);
         do
@@ -572,6 +636,26 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     return buf;
 }
 
+/* A check for a column of g's type, as the inside of @check("..."): NULL
+   for a type that gets none. The name is quoted (it may be a keyword). */
+static const char *check_expr(const gfield *g, char *buf, size_t n)
+{
+    switch (g->type) {
+    case T_INT2:
+    case T_INT4:
+    case T_INT8:
+    case T_FLOAT4:
+    case T_FLOAT8:
+    case T_NUMERIC: snprintf(buf, n, "\\\"%s\\\" > -1000", g->name); return buf;
+    case T_TEXT:
+    case T_VARCHAR: snprintf(buf, n, "\\\"%s\\\" <> 'no'", g->name); return buf;
+    case T_DATE:
+    case T_TIMESTAMP:
+    case T_TIMESTAMPTZ: snprintf(buf, n, "\\\"%s\\\" > '1900-01-01'", g->name); return buf;
+    default: return NULL;
+    }
+}
+
 static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
@@ -616,6 +700,9 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                 pgorm_buf_printf(b, " @default(%s)", g->def);
             if (g->renamed_from[0])
                 pgorm_buf_printf(b, " @renamed_from(%s)", g->renamed_from);
+            char ck[64];
+            if (g->check && !g->fk && check_expr(g, ck, sizeof ck))
+                pgorm_buf_printf(b, " @check(\"%s\")", ck);
             pgorm_buf_putc(b, '\n');
         }
         if (m->id == ID_COMPOSITE)
@@ -626,6 +713,9 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         if (m->bi[0] >= 0)
             pgorm_buf_printf(b, "  @@index(%s, %s)\n", m->f[m->bi[0]].name,
                              m->f[m->bi[1]].name);
+        if (m->mc[0] >= 0)
+            pgorm_buf_printf(b, "  @@check(%s, \"\\\"%s\\\" IS NOT NULL OR \\\"%s\\\" IS NULL\")\n",
+                             m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
         pgorm_buf_puts(b, "}\n");
@@ -636,6 +726,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 static bool in_block(const gmodel *m, int k)
 {
     return m->bu[0] == k || m->bu[1] == k || m->bi[0] == k || m->bi[1] == k ||
+           m->mc[0] == k || m->mc[1] == k ||
            (m->id == ID_COMPOSITE && (strcmp(m->f[k].name, "k0") == 0 ||
                                       strcmp(m->f[k].name, "k1") == 0));
 }
@@ -649,7 +740,7 @@ static void drop_model(gschema *s, int i)
         for (int k = 0; k < m->nf; k++)
             if (m->f[k].fk && m->f[k].target == i) {
                 if (in_block(m, k))
-                    m->bu[0] = m->bi[0] = -1;
+                    m->bu[0] = m->bi[0] = m->mc[0] = -1;
                 m->f[k].fk = false;
                 m->f[k].on_delete = 0;
                 m->f[k].type = T_INT4;
@@ -768,7 +859,7 @@ static void mutate(gschema *s)
             maybe_enum_type(s, g);
         }
     }
-    switch (rnd(14)) {
+    switch (rnd(16)) {
     case 0:
         if (s->nm < 8)
             new_model(s, &s->m[s->nm++]);
@@ -786,6 +877,8 @@ static void mutate(gschema *s)
             if (m->bu[1] > k) m->bu[1]--;
             if (m->bi[0] > k) m->bi[0]--;
             if (m->bi[1] > k) m->bi[1]--;
+            if (m->mc[0] > k) m->mc[0]--;
+            if (m->mc[1] > k) m->mc[1]--;
             memmove(&m->f[k], &m->f[k + 1], (size_t)(m->nf - k - 1) * sizeof *g);
             m->nf--;
         }
@@ -837,7 +930,9 @@ static void mutate(gschema *s)
         if (g && g->fk) {
             if (rnd(2)) {
                 int t = (int)rnd((uint32_t)s->nm);
-                if (targetable(&s->m[t]))
+                /* an integer column does not cast to a uuid one, nor back */
+                if (targetable(&s->m[t]) &&
+                    (s->m[t].id == ID_UUID) == (s->m[g->target].id == ID_UUID))
                     g->target = t;
             } else {
                 g->on_delete = g->nullable ? (int)rnd(5) : (int)rnd(3);
@@ -851,6 +946,16 @@ static void mutate(gschema *s)
     case 13: /* a ForeignKey's default index, on or off */
         if (g && g->fk)
             g->no_index = !g->no_index;
+        break;
+    case 14: /* a field's @check on or off */
+        if (g && !g->fk)
+            g->check = !g->check;
+        break;
+    case 15: /* the @@check: gone, or new (another name, other fields) */
+        if (m->mc[0] >= 0)
+            m->mc[0] = m->mc[1] = -1;
+        else if (m->nf >= 2)
+            new_model_check(s, m);
         break;
     }
 }
@@ -874,6 +979,8 @@ static void test_random_pairs(void **state)
     const char *pairs_env = getenv("PGORM_RT_PAIRS");
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20240601;
     int pairs = pairs_env ? atoi(pairs_env) : 40;
+    /* how many pairs use the newer constructs (the default run must) */
+    int with_check = 0, with_model_check = 0, with_expr_default = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
@@ -893,9 +1000,21 @@ static void test_random_pairs(void **state)
         char label[96];
         snprintf(label, sizeof label, "random pair %d (PGORM_RT_SEED=%" PRIu64 ")", p, seed);
         round_trip(f, label, a.data, b.data);
+        with_check += strstr(a.data, " @check(") || strstr(b.data, " @check(");
+        with_model_check += strstr(a.data, "@@check(") || strstr(b.data, "@@check(");
+        with_expr_default += strstr(a.data, "@default(sql(") || strstr(b.data, "@default(sql(") ||
+                             strstr(a.data, "@default(gen_random_uuid())") ||
+                             strstr(b.data, "@default(current_");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
+    if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
+        fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
+                 "%d with @@check, %d with an expression default",
+                 with_check, with_model_check, with_expr_default);
+    print_message("random pairs: %d with @check, %d with @@check, %d with an expression "
+                  "default, of %d\n",
+                  with_check, with_model_check, with_expr_default, pairs);
 }
 
 int main(void)

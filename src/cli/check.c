@@ -47,7 +47,7 @@ static void print_line(void *ud, const char *line)
 
 /* What the database holds that the schema does not describe (views,
    triggers, types, checks...): migrations leave it alone; say what it is. */
-static void list_unmanaged(PGconn *c, const pgorm_schema *s)
+static void list_unmanaged(PGconn *c)
 {
     mig_err e = {0};
     mig_catalog *cat = mig_introspect(c, &e);
@@ -55,12 +55,7 @@ static void list_unmanaged(PGconn *c, const pgorm_schema *s)
         fprintf(stderr, "pgorm check: could not read the database's objects: %s\n", e.message);
         return;
     }
-    mig_catalog *file = mig_catalog_from_schema(s);
-    if (!file || !mig_unmanaged_checks(cat, file))
-        fprintf(stderr, "pgorm check: out of memory\n");
-    else
-        mig_unmanaged_report(cat, print_line, NULL);
-    mig_catalog_free(file);
+    mig_unmanaged_report(cat, print_line, NULL);
     mig_catalog_free(cat);
 }
 
@@ -102,7 +97,7 @@ int pgorm_cli_check(int argc, char **argv)
             PGconn *c = cli_connect("check");
             int e = c ? cli_check_queries(c, path, s) : -1;
             if (e >= 0)
-                list_unmanaged(c, s);
+                list_unmanaged(c);
             PQfinish(c);
             rc = e < 0 ? 2 : e > 0 ? 1 : 0;
         }

@@ -12,7 +12,7 @@
  *
  * What the schema language cannot describe is never an error: a column of
  * type money, an identity or generated column, a key over one, a
- * multi-column foreign key, an index over an expression, a CHECK, a
+ * multi-column foreign key, an index over an expression, a
  * trigger, a view, a type, a function... is kept in the catalog's list of
  * unmanaged objects (unmanaged.c), and no migration touches it.
  *
@@ -52,11 +52,6 @@ void mig_unmanaged_sort(mig_catalog *cat);
 /* Say how many unmanaged objects there are, then one line each (nothing
    when there are none). */
 void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud);
-/* A CHECK of the database is the schema's when the file names it (by its
-   name, on the same table); the others move from their tables to the
-   unmanaged list, so no migration drops them. `to` NULL: every check is
-   unmanaged. False on OOM. */
-bool mig_unmanaged_checks(mig_catalog *from, const mig_catalog *to);
 
 /* The expression of a check as pg_get_constraintdef prints it: the text
    after "CHECK " ("((pages > 0))"), or def itself. Borrowed from def. */

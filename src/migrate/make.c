@@ -132,6 +132,24 @@ static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
         return MIG_DB;
     PQclear(r);
     pgorm_buf b = PGORM_BUF_INIT;
+    /* the schema's enum types as the file has them, so a check over an enum
+       column is spelled as it will be (all rolled back below) */
+    for (size_t i = 0; rc == MIG_OK && i < to->nenums; i++) {
+        const mig_enum *en = &to->enums[i];
+        pgorm_buf_reset(&b);
+        pgorm_buf_puts(&b, "DROP TYPE IF EXISTS ");
+        pgorm_sql_ident(&b, en->name);
+        pgorm_buf_puts(&b, " CASCADE; ");
+        pgorm_ddl_create_enum(&b, en->name, (const char *const *)en->labels, en->nlabels);
+        if (b.oom) {
+            rc = mig_err_set(e, MIG_DB, "out of memory");
+            break;
+        }
+        r = mig_exec(c, b.data, PGRES_COMMAND_OK, e, "probing an enum type for checks");
+        if (!r)
+            rc = MIG_DB;
+        PQclear(r);
+    }
     for (size_t i = 0; rc == MIG_OK && i < to->ntables; i++) {
         mig_table *t = &to->tables[i];
         if (!t->nchecks)
@@ -145,7 +163,11 @@ static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
                 if (j)
                     pgorm_buf_puts(&b, ", ");
                 pgorm_sql_ident(&b, t->cols[j].name);
-                pgorm_buf_printf(&b, " %s", mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
+                pgorm_buf_putc(&b, ' ');
+                if (t->cols[j].type.scalar == PGORM_S_ENUM && t->cols[j].enum_type)
+                    pgorm_sql_ident(&b, t->cols[j].enum_type); /* made by probe_enums */
+                else
+                    pgorm_buf_puts(&b, mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
             }
             pgorm_buf_puts(&b, t->ncols ? ", " : "");
             pgorm_ddl_check_constraint(&b, ck->name, ck->expr);
@@ -426,10 +448,6 @@ int mig_make(const mig_make_opts *o, mig_err *e)
         goto out;
     if ((rc = canon_checks(o->conn, to, e)) != MIG_OK)
         goto out;
-    if (!mig_unmanaged_checks(from, to)) {
-        rc = mig_err_set(e, MIG_DB, "out of memory");
-        goto out;
-    }
     if (!mig_diff_compute(from, to, &d)) {
         rc = mig_err_set(e, MIG_DB, "out of memory");
         goto out;

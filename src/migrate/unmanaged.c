@@ -85,7 +85,8 @@ void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u)
 /* kind letter, table (or NULL), name, detail (sorted in C: mig_unmanaged_sort). */
 static const char *const Q_UNMANAGED =
     /* exclusion constraints, constraint triggers on public tables (CHECKs are
-       read by introspect.c; mig_unmanaged_checks() sorts them out) */
+       read by introspect.c into their tables: the schema's, compared and
+       dropped like keys) */
     "SELECT 'x', t.relname, con.conname, pg_get_constraintdef(con.oid) "
     "FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "
@@ -204,43 +205,4 @@ void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud)
         mig_say(say, ud, "  %s", b.data ? b.data : "");
     }
     pgorm_buf_free(&b);
-}
-
-/* The table of `to` that database table `f` is, by name, else the one that
-   names one of f's checks. */
-static const mig_table *to_table_of(const mig_catalog *to, const mig_table *f)
-{
-    const mig_table *t = mig_catalog_table(to, f->name);
-    if (t)
-        return t;
-    for (size_t i = 0; i < to->ntables; i++)
-        for (size_t k = 0; k < to->tables[i].nchecks; k++)
-            for (size_t j = 0; j < f->nchecks; j++)
-                if (strcmp(to->tables[i].checks[k].name, f->checks[j].name) == 0)
-                    return &to->tables[i];
-    return NULL;
-}
-
-bool mig_unmanaged_checks(mig_catalog *from, const mig_catalog *to)
-{
-    for (size_t i = 0; i < from->ntables; i++) {
-        mig_table *f = &from->tables[i];
-        const mig_table *t = to ? to_table_of(to, f) : NULL;
-        size_t keep = 0;
-        for (size_t j = 0; j < f->nchecks; j++) {
-            bool named = false;
-            for (size_t k = 0; t && k < t->nchecks && !named; k++)
-                named = strcmp(t->checks[k].name, f->checks[j].name) == 0;
-            if (named) {
-                f->checks[keep++] = f->checks[j];
-                continue;
-            }
-            if (!mig_unmanaged_add(from, MIG_UM_CHECK, f->name, f->checks[j].name,
-                                   f->checks[j].def_sql))
-                return false;
-        }
-        f->nchecks = keep;
-    }
-    mig_unmanaged_sort(from);
-    return true;
 }
