@@ -21,37 +21,6 @@
 #define PGORM_SX_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define PGORM_SX_PRINTF(a, b)
-/* ---- checks and expression defaults (checks.c, defaults.c) ------------- */
-
-/* Append *ck to model mi's checks (ownership of its strings moves); false
-   on OOM (then *ck is still the caller's). */
-bool pgorm_sx_add_check(pgorm_sx_ctx *c, size_t mi, const pgorm_check *ck);
-/* Name field-level checks (<table>_<column>_check) and report duplicate or
-   too long names (checks.c). */
-void pgorm_sx_validate_checks(pgorm_sx_ctx *c);
-/* Whether s holds nothing but spaces, tabs and line breaks. */
-bool pgorm_sx_blank(const char *s);
-
-/* The functions @default accepts without sql("..."): `parens` when written
-   with "()" (gen_random_uuid()), not for SQL value functions
-   (current_date). `yields` says which column types take it. */
-typedef enum pgorm_sx_fn_yields { SX_FN_UUID, SX_FN_TIME } pgorm_sx_fn_yields;
-typedef struct pgorm_sx_default_fn {
-    const char *name;
-    bool parens;
-    pgorm_sx_fn_yields yields;
-} pgorm_sx_default_fn;
-#define PGORM_SX_DEFAULT_FN_LIST                                                         \
-    "now(), gen_random_uuid(), current_date, current_timestamp, localtimestamp, "         \
-    "clock_timestamp(), statement_timestamp(), transaction_timestamp()"
-extern const char *const pgorm_sx_default_fn_names[];
-extern const size_t pgorm_sx_ndefault_fns;
-/* The known function of that name (not NUL-terminated), or NULL; now() is
-   PGORM_DEFAULT_NOW and not in this list. */
-const pgorm_sx_default_fn *pgorm_sx_default_fn_find(const char *name, size_t len);
-/* The known function whose SQL spelling ("gen_random_uuid()") is text. */
-const pgorm_sx_default_fn *pgorm_sx_default_fn_of_sql(const char *text);
-
 #endif
 
 /* PostgreSQL silently truncates names longer than this (NAMEDATALEN - 1). */
