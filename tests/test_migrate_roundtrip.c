@@ -356,8 +356,8 @@ typedef struct gmodel {
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
 typedef struct genum {
-    char l[8][8]; /* labels in order */
-    char renamed_from[8][8];
+    char l[8][16]; /* labels in order */
+    char renamed_from[8][16];
     int nl;
 } genum;
 
