@@ -613,19 +613,6 @@ out:
     return rc;
 }
 
-static void print_diags(const char *file, const pgorm_diag *d, size_t nd)
-{
-    size_t shown = nd < MAX_DIAGS ? nd : MAX_DIAGS;
-    for (size_t i = 0; i < shown; i++) {
-        if (d[i].pos.line > 0)
-            fprintf(stderr, "%s:%d:%d: %s\n", file, d[i].pos.line, d[i].pos.col, d[i].message);
-        else
-            fprintf(stderr, "%s: %s\n", file, d[i].message);
-    }
-    if (nd > shown)
-        fprintf(stderr, "%s: %zu more errors not shown\n", file, nd - shown);
-}
-
 int pgorm_cli_diagram(int argc, char **argv)
 {
     const char *schema = NULL, *out = NULL;
@@ -662,7 +649,7 @@ int pgorm_cli_diagram(int argc, char **argv)
             fprintf(stderr, "pgorm diagram: out of memory reading %s\n", schema);
             return 2;
         }
-        print_diags(schema, diags, nd);
+        cli_print_diags(schema, diags, nd, MAX_DIAGS);
         /* an unreadable file (reported at 0:0) is not a mistake in it */
         return nd == 1 && diags[0].pos.line == 0 ? 2 : 1;
     }
