@@ -92,7 +92,6 @@ typedef enum mig_unmanaged_kind {
     MIG_UM_COLUMN,     /* a column of a type the language lacks, identity, generated */
     MIG_UM_KEY,        /* a key over such a column */
     MIG_UM_FK,         /* a multi-column foreign key, or one to another schema */
-    MIG_UM_CHECK,      /* a CHECK constraint */
     MIG_UM_CONSTRAINT, /* an exclusion constraint or a constraint trigger */
     MIG_UM_INDEX,      /* an index the language cannot spell */
     MIG_UM_TRIGGER,
@@ -180,6 +179,9 @@ void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u);
 /* A model name for a table: "film_actor" -> "FilmActor" (characters a name
    cannot hold become '_'). New string (pgorm_free); NULL on OOM. */
 char *mig_pascal_case(const char *table);
+
+/* Whether s is a name of the schema language ([A-Za-z_][A-Za-z0-9_]*). */
+bool mig_is_name(const char *s);
 
 /* Arena helpers. */
 char *mig_strdup(mig_catalog *c, const char *s);

@@ -573,23 +573,12 @@ out:
     return rc;
 }
 
-static bool name_ok(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return false;
-    return true;
-}
-
 /* An enum the language can write: its type is the snake_case of a name,
    and every label is a name ('PG-13' is not). */
 static bool enum_spellable(const mig_enum *me)
 {
     for (size_t i = 0; i < me->nlabels; i++)
-        if (!name_ok(me->labels[i]))
+        if (!mig_is_name(me->labels[i]))
             return false;
     char *model = mig_pascal_case(me->name);
     char *snake = model ? pgorm_snake_case(model) : NULL;

@@ -7,17 +7,6 @@
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
 
-static bool is_ident(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return false;
-    return true;
-}
-
 /* A name the writer chose, kept in one list per scope so none repeats. */
 typedef struct names {
     char **v;
@@ -167,7 +156,7 @@ static bool plan(writer *w)
             for (size_t k = 0; k < t->ncols; k++) {
                 const char *col = t->cols[k].name;
                 bool fk = mig_table_fk(t, col) != NULL;
-                if (fk != (pass == 1) || !is_ident(col))
+                if (fk != (pass == 1) || !mig_is_name(col))
                     continue;
                 char *name = NULL;
                 if (fk) {
@@ -338,7 +327,7 @@ static bool write_model(writer *w, size_t ti)
                 nm = cat2(w->t[s].field_of[k], "_", base);
                 pgorm_free(base);
             }
-            if (nm && !is_ident(nm)) {
+            if (nm && !mig_is_name(nm)) {
                 pgorm_free(nm);
                 nm = pgorm_strdup("back_references");
             }
@@ -456,7 +445,7 @@ static bool write_model(writer *w, size_t ti)
     }
     for (size_t i = 0; i < t->nchecks; i++) {
         const mig_check *ck = &t->checks[i];
-        if (!is_ident(ck->name) || !string_writable(ck->expr)) {
+        if (!mig_is_name(ck->name) || !string_writable(ck->expr)) {
             pgorm_buf_printf(b, "  // check %s: %s (not written: its name or text cannot be "
                                 "written here; migrations leave it alone)\n",
                              ck->name, "CHECK");

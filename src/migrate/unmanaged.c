@@ -51,7 +51,6 @@ static const char *kind_name(mig_unmanaged_kind k)
     case MIG_UM_COLUMN: return "column";
     case MIG_UM_KEY: return "key";
     case MIG_UM_FK: return "foreign key";
-    case MIG_UM_CHECK: return "check";
     case MIG_UM_CONSTRAINT: return "constraint";
     case MIG_UM_INDEX: return "index";
     case MIG_UM_TRIGGER: return "trigger";
@@ -144,7 +143,6 @@ static const char *const Q_UNMANAGED =
 static mig_unmanaged_kind kind_of(char c)
 {
     switch (c) {
-    case 'c': return MIG_UM_CHECK;
     case 'x': return MIG_UM_CONSTRAINT;
     case 'i': return MIG_UM_INDEX;
     case 'g': return MIG_UM_TRIGGER;
