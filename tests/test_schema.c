@@ -210,6 +210,15 @@ static void test_scalar_types(void **state)
                                "  q jsonb\n"
                                "  r numeric(1000,1000)\n"
                                "  s varchar(1)\n"
+                               "  t time\n"
+                               "  u timetz?\n"
+                               "  v interval\n"
+                               "  w inet\n"
+                               "  x cidr?\n"
+                               "  y json\n"
+                               "  z char(3)\n"
+                               "  aa citext?\n"
+                               "  ab numeric\n"
                                "}\n");
     static const struct {
         const char *name;
@@ -236,6 +245,15 @@ static void test_scalar_types(void **state)
         {"q", PGORM_S_JSONB, "jsonb", false},
         {"r", PGORM_S_NUMERIC, "numeric(1000,1000)", false},
         {"s", PGORM_S_VARCHAR, "varchar(1)", false},
+        {"t", PGORM_S_TIME, "time", false},
+        {"u", PGORM_S_TIMETZ, "timetz", true},
+        {"v", PGORM_S_INTERVAL, "interval", false},
+        {"w", PGORM_S_INET, "inet", false},
+        {"x", PGORM_S_CIDR, "cidr", true},
+        {"y", PGORM_S_JSON, "json", false},
+        {"z", PGORM_S_CHAR, "char(3)", false},
+        {"aa", PGORM_S_CITEXT, "citext", true},
+        {"ab", PGORM_S_NUMERIC, "numeric", false},
     };
     const pgorm_model *m = &s->models[0];
     assert_int_equal(m->nfields, sizeof want / sizeof want[0]);
@@ -249,12 +267,16 @@ static void test_scalar_types(void **state)
         assert_string_equal(sqltype(f, b), want[i].sql);
         assert_int_equal(f->nullable, want[i].nullable);
         assert_int_equal(f->pos.line, (int)i + 2);
-        assert_int_equal(f->type_pos.col, 5);
+        assert_int_equal(f->type_pos.col, 4 + (int)strlen(want[i].name));
     }
     assert_int_equal(m->fields[8].type.precision, 12);
     assert_int_equal(m->fields[8].type.scale, 2);
     assert_int_equal(m->fields[10].type.precision, 40);
     assert_int_equal(m->fields[0].type.precision, 0);
+    assert_int_equal(m->fields[25].type.precision, 3);
+    /* numeric without (p, s): any precision */
+    assert_int_equal(m->fields[27].type.precision, 0);
+    assert_int_equal(m->fields[27].type.scale, 0);
     pgorm_schema_free(s);
 }
 
@@ -659,10 +681,14 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  5\n"), 3, 3, "expected a field, '@@' or '}' in model 'M', found number 5");
     BAD(with_model("  x\n"), 3, 3, "field 'x' has no type");
     BAD(with_model("  x 7\n"), 3, 5, "expected a type after field 'x'");
-    BAD(with_model("  x numeric\n"), 3, 5, "numeric needs a precision and a scale");
     BAD(with_model("  x numeric(5)\n"), 3, 14, "expected ',' between the precision and scale");
     BAD(with_model("  x varchar\n"), 3, 5, "varchar needs a length: write varchar(n)");
     BAD(with_model("  x varchar(n)\n"), 3, 13, "expected an integer length in varchar(n)");
+    BAD(with_model("  x char\n"), 3, 5, "char needs a length: write char(n), e.g. char(2)");
+    BAD(with_model("  x char(x)\n"), 3, 10, "expected an integer length in char(n), found 'x'");
+    BAD(with_model("  x char(3\n"), 4, 1, "expected ')' to close char(n)");
+    BAD(with_model("  x time(3)\n"), 3, 9, "type time takes no parameters");
+    BAD(with_model("  x json(1)\n"), 3, 9, "type json takes no parameters");
     BAD(with_model("  x int4(4)\n"), 3, 9, "type int4 takes no parameters");
     BAD(with_model("  x ForeignKey\n"), 4, 1, "expected '[' after ForeignKey");
     BAD(with_model("  x ForeignKey[M.id]\n"), 3, 17, "'Model.field' is for BackReference");
@@ -718,8 +744,10 @@ static void test_unknown_type_and_attribute(void **state)
     (void)state;
     BAD(with_model("  x int9\n"), 3, 5,
         "unknown type 'int9' (expected one of: bool, int2, int4, int8, serial, bigserial, "
-        "float4, float8, numeric(p, s), text, varchar(n), bytea, uuid, date, timestamp, "
-        "timestamptz, jsonb, ForeignKey[Model], BackReference[Model])");
+        "float4, float8, numeric, numeric(p, s), text, varchar(n), char(n), citext, bytea, uuid, "
+        "date, time, timetz, timestamp, timestamptz, interval, inet, cidr, json, jsonb, "
+        "ForeignKey[Model], BackReference[Model])");
+    BAD(with_model("  x intervl\n"), 3, 5, "did you mean 'interval'?");
     BAD(with_model("  x Int4\n"), 3, 5, "did you mean 'int4'?");
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
@@ -909,6 +937,14 @@ static void test_type_parameters(void **state)
     BAD(with_model("  x varchar(0)\n"), 3, 13, "varchar length must be at least 1");
     BAD(with_model("  x varchar(-3)\n"), 3, 13, "at least 1");
     BAD(with_model("  x varchar(10485761)\n"), 3, 13, "at most 10485760");
+    BAD(with_model("  x char(0)\n"), 3, 10,
+        "char length must be at least 1 (in char(n); PostgreSQL pads the value with blanks");
+    BAD(with_model("  x char(10485761)\n"), 3, 10, "char length must be at most 10485760");
+    BAD(with_model("  x char(2) @default(\"abc\")\n"), 3, 22,
+        "@default string is 3 characters long, longer than char(2) allows");
+    BAD(with_model("  x interval @default(3)\n"), 3, 23,
+        "@default(3) does not fit type interval: expected a \"string\"");
+    BAD(with_model("  x inet @default(true)\n"), 3, 19, "does not fit type inet");
 }
 
 static void test_too_many_columns(void **state)

@@ -116,6 +116,19 @@ typedef enum pgorm_type {
        the label's text (the binary form of an enum value), mapped through
        the column's pgorm_column_desc.enum_labels. */
     PGORM_ENUM,
+    PGORM_TIME,     /* pgorm_time: time without time zone */
+    PGORM_TIMETZ,   /* pgorm_timetz: time with time zone */
+    PGORM_INTERVAL, /* pgorm_interval */
+    PGORM_INET,     /* pgorm_inet: an address, with its netmask length */
+    PGORM_CIDR,     /* pgorm_inet: a network (no bits set right of the mask) */
+    PGORM_JSON,     /* char *: JSON text, kept as written (json has no '=') */
+    /* char *: char(n), blank-padded to n characters by the server (read
+       back with the blanks); compared as PostgreSQL compares char(n), with
+       trailing blanks insignificant */
+    PGORM_CHAR,
+    /* char *: citext (the extension's case-insensitive text); sent as text
+       and cast to citext, so filters compare without regard to case */
+    PGORM_CITEXT,
 } pgorm_type;
 
 /* SQL NULL, per C type:
@@ -152,6 +165,39 @@ typedef int64_t pgorm_timestamp;
 #define PGORM_TIMESTAMP_INFINITY INT64_MAX
 #define PGORM_TIMESTAMP_NEG_INFINITY INT64_MIN
 
+/* Microseconds since midnight, 0 to 86400000000 (24:00:00, which PostgreSQL
+   accepts). */
+typedef int64_t pgorm_time;
+
+/* time with time zone: the local time of day and its UTC offset, both as
+   written ("12:00:00+02" is {12 h in µs, 7200}); PostgreSQL keeps both and
+   compares by the UTC instant first. */
+typedef struct pgorm_timetz {
+    pgorm_time time;
+    int32_t offset; /* seconds EAST of UTC (ISO sign: +02:00 is 7200) */
+} pgorm_timetz;
+
+/* interval, as PostgreSQL holds it: months, days and microseconds are
+   separate (a month is not a fixed number of days, nor a day of hours
+   across a DST change), each signed. "1 year 2 mons -3 days 04:05:06.5" is
+   {.months = 14, .days = -3, .usec = 14706500000}. */
+typedef struct pgorm_interval {
+    int64_t usec;
+    int32_t days;
+    int32_t months;
+} pgorm_interval;
+
+/* inet and cidr: an IPv4 or IPv6 address and its netmask length. For an
+   inet host address bits is 32 (IPv4) or 128 (IPv6); a cidr has no bits
+   set right of the mask (the server refuses one that has). */
+#define PGORM_INET_V4 4
+#define PGORM_INET_V6 6
+typedef struct pgorm_inet {
+    uint8_t family;   /* PGORM_INET_V4 or PGORM_INET_V6 */
+    uint8_t bits;     /* netmask length: 0-32 or 0-128 */
+    uint8_t addr[16]; /* network order; IPv4 uses the first 4 bytes */
+} pgorm_inet;
+
 /* Calendar conversions (pure functions, no time zone involved). Months
    1-12, days 1-31; out-of-range parts are not normalised: pass a valid
    date. _to_ymd / _to_parts leave the sentinels' parts unspecified. */
@@ -176,6 +222,24 @@ int pgorm_uuid_format(const pgorm_uuid *u, char *buf, size_t size);
    optionally in braces, with an optional '-' after any group of four.
    0 on success, -1 (and *out untouched) otherwise. */
 int pgorm_uuid_parse(const char *s, pgorm_uuid *out);
+
+/* Time of day from parts (hour 0-24, no normalising) and back. */
+pgorm_time pgorm_time_from_parts(int hour, int min, int sec, int usec);
+void pgorm_time_to_parts(pgorm_time t, int *hour, int *min, int *sec, int *usec);
+/* As PostgreSQL prints them: "13:45:00.25", "13:45:00+05:30",
+   "1 year 2 mons -3 days 04:05:06.5" (IntervalStyle postgres), "00:00:00"
+   for a zero interval. Same contract as pgorm_date_format (64 bytes always
+   do for an interval, 32 for the others). */
+int pgorm_time_format(pgorm_time t, char *buf, size_t size);
+int pgorm_timetz_format(pgorm_timetz t, char *buf, size_t size);
+int pgorm_interval_format(pgorm_interval v, char *buf, size_t size);
+/* "192.168.0.1", "10.0.0.0/8", "2001:db8::1/64": the address, then "/bits"
+   unless it is a whole host address (or always, with `cidr` true, as
+   PostgreSQL prints cidr). 50 bytes always do. */
+int pgorm_inet_format(const pgorm_inet *v, bool cidr, char *buf, size_t size);
+/* Parse "addr" or "addr/bits" (IPv4 dotted quad or IPv6 text); without
+   "/bits" the mask is the whole address. 0, or -1 (and *out untouched). */
+int pgorm_inet_parse(const char *s, pgorm_inet *out);
 
 /* ------------------------------------------------------------------ */
 /* Descriptors: static tables written by `pgorm gen`.                  */
@@ -307,6 +371,10 @@ typedef union pgorm_value {
     pgorm_uuid uuid;
     pgorm_date date;
     pgorm_timestamp ts;
+    pgorm_time time;
+    pgorm_timetz timetz;
+    pgorm_interval interval;
+    pgorm_inet inet; /* inet and cidr */
 } pgorm_value;
 
 typedef struct pgorm_pred {
@@ -790,6 +858,13 @@ PGORM_P_(uuid, pgorm_uuid, PGORM_UUID, uuid)
 PGORM_P_(date, pgorm_date, PGORM_DATE, date)
 PGORM_P_(timestamp, pgorm_timestamp, PGORM_TIMESTAMP, ts)
 PGORM_P_(timestamptz, pgorm_timestamp, PGORM_TIMESTAMPTZ, ts)
+PGORM_P_(time, pgorm_time, PGORM_TIME, time)
+PGORM_P_(timetz, pgorm_timetz, PGORM_TIMETZ, timetz)
+PGORM_P_(interval, pgorm_interval, PGORM_INTERVAL, interval)
+PGORM_P_(inet, pgorm_inet, PGORM_INET, inet)
+PGORM_P_(cidr, pgorm_inet, PGORM_CIDR, inet)
+PGORM_P_(json, const char *, PGORM_JSON, s)
+PGORM_P_(bpchar, const char *, PGORM_CHAR, s)
 #undef PGORM_P_
 
 /* The rows of one raw statement, in one arena: freed by pgorm_rows_free. */
@@ -887,6 +962,12 @@ PGORM_ROW_(uuid, pgorm_uuid, PGORM_UUID)
 PGORM_ROW_(date, pgorm_date, PGORM_DATE)
 PGORM_ROW_(timestamp, pgorm_timestamp, PGORM_TIMESTAMP)
 PGORM_ROW_(timestamptz, pgorm_timestamp, PGORM_TIMESTAMPTZ)
+PGORM_ROW_(time, pgorm_time, PGORM_TIME)
+PGORM_ROW_(timetz, pgorm_timetz, PGORM_TIMETZ)
+PGORM_ROW_(interval, pgorm_interval, PGORM_INTERVAL)
+PGORM_ROW_(inet, pgorm_inet, PGORM_INET)
+PGORM_ROW_(cidr, pgorm_inet, PGORM_CIDR)
+PGORM_ROW_(json, const char *, PGORM_JSON)
 #undef PGORM_ROW_
 
 /* ------------------------------------------------------------------ */

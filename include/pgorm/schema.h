@@ -45,11 +45,20 @@ typedef enum pgorm_scalar {
     PGORM_S_TIMESTAMPTZ,
     PGORM_S_JSONB,
     PGORM_S_ENUM, /* a value of one of the file's enums: pgorm_field.enum_name */
+    PGORM_S_TIME,     /* time (without time zone) */
+    PGORM_S_TIMETZ,   /* time with time zone */
+    PGORM_S_INTERVAL,
+    PGORM_S_INET,
+    PGORM_S_CIDR,
+    PGORM_S_JSON,
+    PGORM_S_CHAR,     /* char(n): blank-padded, precision is n */
+    PGORM_S_CITEXT,   /* the citext extension's case-insensitive text */
 } pgorm_scalar;
 
 typedef struct pgorm_coltype {
     pgorm_scalar scalar;
-    int precision; /* numeric p, varchar n; 0 when not applicable */
+    int precision; /* numeric p (0: numeric without precision), varchar n,
+                      char n; 0 when not applicable */
     int scale;     /* numeric s */
 } pgorm_coltype;
 

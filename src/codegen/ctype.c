@@ -30,6 +30,16 @@ static const cg_ctype types[] = {
     [PGORM_S_JSONB] = STRING("PGORM_JSONB", false, false),
     /* the shape of every enum; each enum has its own (cg_enum.ct, plan.c) */
     [PGORM_S_ENUM] = FIXED("int", "PGORM_ENUM", "i32", true),
+    [PGORM_S_TIME] = FIXED("pgorm_time", "PGORM_TIME", "time", true),
+    [PGORM_S_TIMETZ] = FIXED("pgorm_timetz", "PGORM_TIMETZ", "timetz", true),
+    [PGORM_S_INTERVAL] = FIXED("pgorm_interval", "PGORM_INTERVAL", "interval", true),
+    [PGORM_S_INET] = FIXED("pgorm_inet", "PGORM_INET", "inet", true),
+    [PGORM_S_CIDR] = FIXED("pgorm_inet", "PGORM_CIDR", "inet", true),
+    /* json has no equality operator: only IS NULL / IS NOT NULL */
+    [PGORM_S_JSON] = {"char *", "const char *", "const char *const *", "(char *)", "PGORM_JSON",
+                      "s", true, false, false, true},
+    [PGORM_S_CHAR] = STRING("PGORM_CHAR", true, true),
+    [PGORM_S_CITEXT] = STRING("PGORM_CITEXT", true, true),
 };
 
 const cg_ctype *cg_ctype_of(pgorm_scalar s)

@@ -64,8 +64,8 @@ static bool op_applies(const cg_col *c, cg_op op)
     case CG_IS_NULL:
     case CG_NOT_NULL:
         return c->field->nullable;
-    default:
-        return true;
+    default: /* eq, ne, in */
+        return !c->ct->no_eq;
     }
 }
 
@@ -293,7 +293,7 @@ static pgorm_codegen_status plan_names(planner *pl, cg_model *cm)
                 CLAIM(c->pred[op], "%s_%s_%s", snake, id, op_suffix[op]);
         /* the stored value against the incoming one, for upsert conditions */
         for (int op = CG_EQ; op <= CG_GE; op++)
-            if (op <= CG_NE || c->ct->ordered)
+            if ((op <= CG_NE && !c->ct->no_eq) || c->ct->ordered)
                 CLAIM(c->excluded[op], "%s_%s_%s_excluded", snake, id, op_suffix[op]);
     }
     return PGORM_CODEGEN_OK;

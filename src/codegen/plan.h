@@ -27,6 +27,7 @@ typedef struct cg_ctype {
     bool pointer;      /* NULL (bytea: data == NULL) is SQL NULL: no has_ flag */
     bool ordered;      /* _lt _le _gt _ge */
     bool text;         /* _like _ilike */
+    bool no_eq;        /* no '=' in PostgreSQL (json): no _eq _ne _in either */
 } cg_ctype;
 
 const cg_ctype *cg_ctype_of(pgorm_scalar s);

@@ -108,7 +108,7 @@ bool mig_type_eq(pgorm_coltype a, pgorm_coltype b)
         return false;
     if (a.scalar == PGORM_S_NUMERIC)
         return a.precision == b.precision && a.scale == b.scale;
-    if (a.scalar == PGORM_S_VARCHAR)
+    if (a.scalar == PGORM_S_VARCHAR || a.scalar == PGORM_S_CHAR)
         return a.precision == b.precision;
     return true;
 }

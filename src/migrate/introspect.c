@@ -142,7 +142,8 @@ bool mig_default_from_sql(const char *expr, pgorm_default *out)
 {
     static const char *const string_types[] = {
         "text", "character varying", "date", "uuid", "jsonb", "timestamp without time zone",
-        "timestamp with time zone", NULL};
+        "timestamp with time zone", "time without time zone", "time with time zone",
+        "interval", "inet", "cidr", "json", "bpchar", "citext", NULL};
     static const char *const number_types[] = {"integer", "bigint", "smallint", "numeric",
                                                "real", "double precision", NULL};
     bool decimal = false;
@@ -218,6 +219,10 @@ static bool map_type(const char *typname, int typmod, pgorm_coltype *t)
         {"uuid", PGORM_S_UUID},       {"date", PGORM_S_DATE},
         {"timestamp", PGORM_S_TIMESTAMP}, {"timestamptz", PGORM_S_TIMESTAMPTZ},
         {"jsonb", PGORM_S_JSONB},
+        {"time", PGORM_S_TIME},         {"timetz", PGORM_S_TIMETZ},
+        {"interval", PGORM_S_INTERVAL}, {"inet", PGORM_S_INET},
+        {"cidr", PGORM_S_CIDR},         {"json", PGORM_S_JSON},
+        {"bpchar", PGORM_S_CHAR},       {"citext", PGORM_S_CITEXT},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(typname, map[i].name) != 0)
@@ -229,6 +234,8 @@ static bool map_type(const char *typname, int typmod, pgorm_coltype *t)
             t->precision = ((typmod - 4) >> 16) & 0xffff;
             t->scale = (int16_t)((typmod - 4) & 0xffff);
         }
+        if (map[i].scalar == PGORM_S_CHAR) /* char(n); bpchar without n has no spelling */
+            return typmod >= 5 && (t->precision = typmod - 4) > 0;
         /* Other typmods (timestamp(3)) have no spelling in the language. */
         return typmod < 0 || map[i].scalar == PGORM_S_VARCHAR || map[i].scalar == PGORM_S_NUMERIC;
     }

@@ -230,7 +230,15 @@ static const char *placeholder(pgorm_coltype t)
     case PGORM_S_DATE: return "'1970-01-01'";
     case PGORM_S_TIMESTAMP: return "'1970-01-01 00:00:00'";
     case PGORM_S_TIMESTAMPTZ: return "'1970-01-01 00:00:00+00'";
-    case PGORM_S_JSONB: return "'null'";
+    case PGORM_S_JSONB:
+    case PGORM_S_JSON: return "'null'";
+    case PGORM_S_CHAR:
+    case PGORM_S_CITEXT: return "''";
+    case PGORM_S_TIME:
+    case PGORM_S_TIMETZ: return "'00:00:00'";
+    case PGORM_S_INTERVAL: return "'0'";
+    case PGORM_S_INET:
+    case PGORM_S_CIDR: return "'0.0.0.0/0'";
     default: return "0";
     }
 }

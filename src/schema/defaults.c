@@ -119,7 +119,9 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
         pgorm_scalar sc = f->type.scalar;
         bool fits = fn->yields == SX_FN_UUID
                         ? sc == PGORM_S_UUID
-                        : sc == PGORM_S_DATE || sc == PGORM_S_TIMESTAMP || sc == PGORM_S_TIMESTAMPTZ;
+                        : sc == PGORM_S_DATE || sc == PGORM_S_TIMESTAMP ||
+                              sc == PGORM_S_TIMESTAMPTZ || sc == PGORM_S_TIME ||
+                              sc == PGORM_S_TIMETZ;
         if (!fits)
             pgorm_sx_diag(&c->d, pos,
                           "@default(%s) does not fit type %s: it gives %s (for another "
@@ -178,11 +180,18 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
         break;
     case PGORM_S_TEXT:
     case PGORM_S_VARCHAR:
+    case PGORM_S_CHAR:
+    case PGORM_S_CITEXT:
     case PGORM_S_UUID:
     case PGORM_S_JSONB:
+    case PGORM_S_JSON:
+    case PGORM_S_INTERVAL:
+    case PGORM_S_INET:
+    case PGORM_S_CIDR:
         expected = "a \"string\"";
         ok = d->kind == PGORM_DEFAULT_STRING;
-        if (ok && f->type.scalar == PGORM_S_VARCHAR && f->type.precision > 0 &&
+        if (ok && (f->type.scalar == PGORM_S_VARCHAR || f->type.scalar == PGORM_S_CHAR) &&
+            f->type.precision > 0 &&
             utf8_chars(d->text) > (size_t)f->type.precision)
             pgorm_sx_diag(&c->d, pos,
                           "@default string is %zu characters long, longer than %s allows",
@@ -195,6 +204,8 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     case PGORM_S_DATE:
     case PGORM_S_TIMESTAMP:
     case PGORM_S_TIMESTAMPTZ:
+    case PGORM_S_TIME:
+    case PGORM_S_TIMETZ:
         expected = "a \"string\", now(), current_date, current_timestamp or another time "
                    "function";
         ok = d->kind == PGORM_DEFAULT_STRING || d->kind == PGORM_DEFAULT_NOW;

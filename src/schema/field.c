@@ -11,8 +11,9 @@
 #include "schema/parser.h"
 
 #define TYPE_LIST                                                                       \
-    "bool, int2, int4, int8, serial, bigserial, float4, float8, numeric(p, s), text, "  \
-    "varchar(n), bytea, uuid, date, timestamp, timestamptz, jsonb, ForeignKey[Model], " \
+    "bool, int2, int4, int8, serial, bigserial, float4, float8, numeric, numeric(p, s), " \
+    "text, varchar(n), char(n), citext, bytea, uuid, date, time, timetz, timestamp, "     \
+    "timestamptz, interval, inet, cidr, json, jsonb, ForeignKey[Model], "                 \
     "BackReference[Model]"
 #define ATTR_LIST                                                                        \
     "@id, @unique, @index, @index(false), @default(value), @on_delete(action), "          \
@@ -37,6 +38,11 @@ static const struct {
     {"uuid", PGORM_S_UUID, 0},           {"date", PGORM_S_DATE, 0},
     {"timestamp", PGORM_S_TIMESTAMP, 0}, {"timestamptz", PGORM_S_TIMESTAMPTZ, 0},
     {"jsonb", PGORM_S_JSONB, 0},
+    /* numeric's (p, s) is optional (parse_params); char(n)'s n is not */
+    {"time", PGORM_S_TIME, 0},           {"timetz", PGORM_S_TIMETZ, 0},
+    {"interval", PGORM_S_INTERVAL, 0},   {"inet", PGORM_S_INET, 0},
+    {"cidr", PGORM_S_CIDR, 0},           {"json", PGORM_S_JSON, 0},
+    {"char", PGORM_S_CHAR, 1},           {"citext", PGORM_S_CITEXT, 0},
 };
 #define NSCALARS (sizeof scalars / sizeof scalars[0])
 
@@ -44,6 +50,8 @@ static const char *const type_names[] = {
     "bool",      "int2",        "int4",  "int8",       "serial",        "bigserial", "float4",
     "float8",    "numeric",     "text",  "varchar",    "bytea",         "uuid",      "date",
     "timestamp", "timestamptz", "jsonb", "ForeignKey", "BackReference",
+    "time",      "timetz",      "interval", "inet",    "cidr",          "json",      "char",
+    "citext",
 };
 
 static const struct {
@@ -152,12 +160,16 @@ static bool parse_params(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux 
 {
     char b[96];
     bool numeric = nparams == 2;
+    /* the length types: varchar(n), char(n) */
+    const char *ln = f->type.scalar == PGORM_S_CHAR ? "char" : "varchar";
     if (peek(p)->kind != SX_LPAREN) {
-        pgorm_sx_err(
-            p, ty,
-            numeric
-                ? "numeric needs a precision and a scale: write numeric(p, s), e.g. numeric(12, 2)"
-                : "varchar needs a length: write varchar(n), e.g. varchar(40)");
+        if (numeric)
+            pgorm_sx_err(p, ty,
+                         "numeric needs a precision and a scale: write numeric(p, s), e.g. "
+                         "numeric(12, 2)");
+        else
+            pgorm_sx_err(p, ty, "%s needs a length: write %s(n), e.g. %s(%s)", ln, ln, ln,
+                         f->type.scalar == PGORM_S_CHAR ? "2" : "40");
         return false;
     }
     take(p);
@@ -167,10 +179,11 @@ static bool parse_params(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux 
             return false;
         const tok *v = peek(p);
         if (v->kind != SX_INT) {
+            char form[16];
+            snprintf(form, sizeof form, "%s(n)", ln);
             pgorm_sx_err(p, v, "expected an integer %s in %s, found %s",
                          numeric ? (k == 0 ? "precision" : "scale") : "length",
-                         numeric ? "numeric(p, s)" : "varchar(n)",
-                         pgorm_sx_describe(v, b, sizeof b));
+                         numeric ? "numeric(p, s)" : form, pgorm_sx_describe(v, b, sizeof b));
             return false;
         }
         take(p);
@@ -180,8 +193,11 @@ static bool parse_params(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux 
         else
             f->type.scale = tok_int(v);
     }
-    return pgorm_sx_expect(p, SX_RPAREN,
-                           numeric ? "')' to close numeric(p, s)" : "')' to close varchar(n)");
+    char close[32];
+    snprintf(close, sizeof close, "')' to close %s", numeric ? "numeric(p, s)" : ln);
+    if (!numeric)
+        strcat(close, "(n)");
+    return pgorm_sx_expect(p, SX_RPAREN, close);
 }
 
 /* The type after a field's name. An unknown type marks the field bad but
@@ -210,6 +226,10 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
         if (!is_word(ty, scalars[i].name))
             continue;
         f->type.scalar = scalars[i].scalar;
+        /* numeric without (p, s): any precision and scale */
+        if (scalars[i].scalar == PGORM_S_NUMERIC &&
+            (peek(p)->kind != SX_LPAREN || peek(p)->line_start))
+            return true;
         if (scalars[i].nparams)
             return parse_params(p, f, fa, ty, scalars[i].nparams);
         if (peek(p)->kind == SX_LPAREN && !peek(p)->line_start) {
@@ -558,8 +578,8 @@ void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi)
 /* ---- types of query parameters and columns ------------------------------ */
 
 #define QTYPE_LIST                                                                        \
-    "bool, int2, int4, int8, float4, float8, numeric, text, varchar, bytea, uuid, date, " \
-    "timestamp, timestamptz, jsonb"
+    "bool, int2, int4, int8, float4, float8, numeric, text, varchar, char, citext, bytea, " \
+    "uuid, date, time, timetz, timestamp, timestamptz, interval, inet, cidr, json, jsonb"
 
 int pgorm_sx_parse_qtype(pgorm_sx_parser *p, pgorm_coltype *out, const char *what)
 {
@@ -593,6 +613,7 @@ int pgorm_sx_parse_qtype(pgorm_sx_parser *p, pgorm_coltype *out, const char *wha
         pgorm_sx_field_aux fa;
         memset(&f, 0, sizeof f);
         memset(&fa, 0, sizeof fa);
+        f.type.scalar = out->scalar;
         if (!parse_params(p, &f, &fa, ty, scalars[i].nparams))
             return -1;
         out->precision = f.type.precision;

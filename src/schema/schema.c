@@ -309,6 +309,10 @@ const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
         [PGORM_S_UUID] = "uuid",           [PGORM_S_DATE] = "date",
         [PGORM_S_TIMESTAMP] = "timestamp", [PGORM_S_TIMESTAMPTZ] = "timestamptz",
         [PGORM_S_JSONB] = "jsonb",         [PGORM_S_ENUM] = "enum",
+        [PGORM_S_TIME] = "time",           [PGORM_S_TIMETZ] = "timetz",
+        [PGORM_S_INTERVAL] = "interval",   [PGORM_S_INET] = "inet",
+        [PGORM_S_CIDR] = "cidr",           [PGORM_S_JSON] = "json",
+        [PGORM_S_CHAR] = "bpchar",         [PGORM_S_CITEXT] = "citext",
     };
     if (!buf || bufsize == 0)
         return "";
@@ -318,6 +322,8 @@ const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
         snprintf(buf, bufsize, "numeric(%d,%d)", t.precision, t.scale);
     else if (t.scalar == PGORM_S_VARCHAR && t.precision > 0)
         snprintf(buf, bufsize, "varchar(%d)", t.precision);
+    else if (t.scalar == PGORM_S_CHAR && t.precision > 0)
+        snprintf(buf, bufsize, "char(%d)", t.precision);
     else
         snprintf(buf, bufsize, "%s", name);
     return buf;

@@ -123,7 +123,7 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
                       "value of its sequence (use int%c for a plain column with a default)",
                       sc == PGORM_S_SERIAL ? "serial" : "bigserial",
                       sc == PGORM_S_SERIAL ? '4' : '8');
-    if (sc == PGORM_S_NUMERIC) {
+    if (sc == PGORM_S_NUMERIC && fa->param_pos[0].line) {
         int p = f->type.precision, s = f->type.scale;
         if (p < 1 || p > 1000)
             pgorm_sx_diag(d, fa->param_pos[0],
@@ -132,6 +132,14 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
             pgorm_sx_diag(d, fa->param_pos[1],
                           "numeric scale must be between 0 and the precision %d (in numeric(p, s))",
                           p);
+    } else if (sc == PGORM_S_CHAR) {
+        if (f->type.precision < 1)
+            pgorm_sx_diag(d, fa->param_pos[0],
+                          "char length must be at least 1 (in char(n); PostgreSQL pads the "
+                          "value with blanks to n characters)");
+        else if (f->type.precision > 10485760)
+            pgorm_sx_diag(d, fa->param_pos[0],
+                          "char length must be at most 10485760 (use text for longer strings)");
     } else if (sc == PGORM_S_VARCHAR) {
         if (f->type.precision < 1)
             pgorm_sx_diag(d, fa->param_pos[0], "varchar length must be at least 1 (in varchar(n))");

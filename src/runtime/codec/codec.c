@@ -40,11 +40,20 @@ static const type_info types[] = {
     [PGORM_JSONB] = {PGORM_OID_JSONB, 3807, "jsonb", sizeof(char *)},
     /* sent as text, cast to the enum type by the SQL */
     [PGORM_ENUM] = {PGORM_OID_TEXT, 1009, "text", sizeof(int)},
+    [PGORM_TIME] = {PGORM_OID_TIME, 1183, "time", sizeof(pgorm_time)},
+    [PGORM_TIMETZ] = {PGORM_OID_TIMETZ, 1270, "timetz", sizeof(pgorm_timetz)},
+    [PGORM_INTERVAL] = {PGORM_OID_INTERVAL, 1187, "interval", sizeof(pgorm_interval)},
+    [PGORM_INET] = {PGORM_OID_INET, 1041, "inet", sizeof(pgorm_inet)},
+    [PGORM_CIDR] = {PGORM_OID_CIDR, 651, "cidr", sizeof(pgorm_inet)},
+    [PGORM_JSON] = {PGORM_OID_JSON, 199, "json", sizeof(char *)},
+    [PGORM_CHAR] = {PGORM_OID_BPCHAR, 1014, "bpchar", sizeof(char *)},
+    /* citext's OID is the database's own: sent as text, cast by the SQL */
+    [PGORM_CITEXT] = {PGORM_OID_TEXT, 1009, "text", sizeof(char *)},
 };
 
 bool pgorm_codec_known(pgorm_type t)
 {
-    return t >= PGORM_BOOL && t <= PGORM_ENUM;
+    return t >= PGORM_BOOL && t <= PGORM_CITEXT;
 }
 
 Oid pgorm_codec_oid(pgorm_type t)
@@ -69,7 +78,13 @@ size_t pgorm_codec_size(pgorm_type t)
 
 bool pgorm_codec_is_pointer(pgorm_type t)
 {
-    return t == PGORM_NUMERIC || t == PGORM_TEXT || t == PGORM_JSONB;
+    return t == PGORM_NUMERIC || t == PGORM_TEXT || t == PGORM_JSONB || t == PGORM_JSON ||
+           t == PGORM_CHAR || t == PGORM_CITEXT;
+}
+
+bool pgorm_codec_is_text(pgorm_type t)
+{
+    return t == PGORM_TEXT || t == PGORM_CHAR || t == PGORM_CITEXT;
 }
 
 bool pgorm_codec_is_null(const pgorm_column_desc *c, const void *row)
@@ -142,6 +157,9 @@ int pgorm_codec_encode(pgorm_type t, const void *v, pgorm_buf *out, char *why, s
     }
     case PGORM_NUMERIC:
     case PGORM_TEXT:
+    case PGORM_JSON:
+    case PGORM_CHAR:
+    case PGORM_CITEXT:
     case PGORM_JSONB: {
         const char *s;
         memcpy(&s, v, sizeof s);
@@ -199,6 +217,50 @@ int pgorm_codec_encode(pgorm_type t, const void *v, pgorm_buf *out, char *why, s
         } else
             pg = ts - EPOCH_USECS;
         pgorm_buf_put_u64(out, (uint64_t)pg);
+        return 1;
+    }
+    case PGORM_TIME: {
+        pgorm_time x;
+        memcpy(&x, v, sizeof x);
+        pgorm_buf_put_u64(out, (uint64_t)x);
+        return 1;
+    }
+    case PGORM_TIMETZ: {
+        pgorm_timetz x;
+        memcpy(&x, v, sizeof x);
+        if (x.offset == INT32_MIN) {
+            snprintf(why, whysz, "UTC offset %d s is out of range", (int)x.offset);
+            return -1;
+        }
+        pgorm_buf_put_u64(out, (uint64_t)x.time);
+        /* PostgreSQL counts the zone in seconds WEST of UTC */
+        pgorm_buf_put_u32(out, (uint32_t)(int32_t)-x.offset);
+        return 1;
+    }
+    case PGORM_INTERVAL: {
+        pgorm_interval x;
+        memcpy(&x, v, sizeof x);
+        pgorm_buf_put_u64(out, (uint64_t)x.usec);
+        pgorm_buf_put_u32(out, (uint32_t)x.days);
+        pgorm_buf_put_u32(out, (uint32_t)x.months);
+        return 1;
+    }
+    case PGORM_INET:
+    case PGORM_CIDR: {
+        pgorm_inet x;
+        memcpy(&x, v, sizeof x);
+        unsigned nb = x.family == PGORM_INET_V4 ? 4 : x.family == PGORM_INET_V6 ? 16 : 0;
+        if (!nb || x.bits > nb * 8) {
+            snprintf(why, whysz,
+                     nb ? "netmask length %u is out of range for the address family (0-%u)"
+                        : "address family %u is neither PGORM_INET_V4 nor PGORM_INET_V6",
+                     nb ? x.bits : x.family, nb * 8);
+            return -1;
+        }
+        /* family (PGSQL_AF_INET 2, PGSQL_AF_INET6 3), bits, is_cidr, size */
+        unsigned char hdr[4] = {nb == 4 ? 2 : 3, x.bits, t == PGORM_CIDR, (unsigned char)nb};
+        pgorm_buf_append(out, hdr, sizeof hdr);
+        pgorm_buf_append(out, x.addr, nb);
         return 1;
     }
     }
@@ -323,7 +385,15 @@ bool pgorm_codec_accepts(pgorm_type t, Oid oid)
         return oid == PGORM_OID_TEXT || oid == PGORM_OID_VARCHAR || oid == PGORM_OID_BPCHAR ||
                oid == PGORM_OID_NAME;
     case PGORM_JSONB:
+    case PGORM_JSON:
         return oid == PGORM_OID_JSONB || oid == PGORM_OID_JSON;
+    case PGORM_CHAR:
+        return oid == PGORM_OID_BPCHAR || oid == PGORM_OID_TEXT || oid == PGORM_OID_VARCHAR;
+    case PGORM_INET:
+    case PGORM_CIDR:
+        return oid == PGORM_OID_INET || oid == PGORM_OID_CIDR;
+    case PGORM_CITEXT: /* the extension's type (a database OID), or text */
+        return oid >= 16384 || oid == PGORM_OID_TEXT || oid == PGORM_OID_VARCHAR;
     case PGORM_ENUM:
         /* an enum type is the database's own (an OID past the built-in
            ones), its binary form the label; text reads the same way */
@@ -443,8 +513,11 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
         snprintf(why, whysz, "an enum value is read through its column's labels");
         return -1;
     case PGORM_TEXT:
+    case PGORM_CHAR:
+    case PGORM_CITEXT:
         return copy_string(v, len, dst, a, oom, why, whysz);
     case PGORM_JSONB:
+    case PGORM_JSON:
         if (oid == PGORM_OID_JSONB) {
             if (len < 1 || p[0] != 1) {
                 snprintf(why, whysz, "binary jsonb of version %d (1 expected)",
@@ -502,6 +575,51 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
         } else
             ts = pg + EPOCH_USECS;
         memcpy(dst, &ts, sizeof ts);
+        return 0;
+    }
+    case PGORM_TIME: {
+        if (len != 8)
+            return bad_len(t, len, 8, why, whysz);
+        pgorm_time x = (pgorm_time)get_u64(p);
+        memcpy(dst, &x, sizeof x);
+        return 0;
+    }
+    case PGORM_TIMETZ: {
+        if (len != 12)
+            return bad_len(t, len, 12, why, whysz);
+        int32_t west = (int32_t)get_u32(p + 8);
+        if (west == INT32_MIN) {
+            snprintf(why, whysz, "timetz zone out of range");
+            return -1;
+        }
+        pgorm_timetz x = {.time = (pgorm_time)get_u64(p), .offset = -west};
+        memcpy(dst, &x, sizeof x);
+        return 0;
+    }
+    case PGORM_INTERVAL: {
+        if (len != 16)
+            return bad_len(t, len, 16, why, whysz);
+        pgorm_interval x = {.usec = (int64_t)get_u64(p),
+                            .days = (int32_t)get_u32(p + 8),
+                            .months = (int32_t)get_u32(p + 12)};
+        memcpy(dst, &x, sizeof x);
+        return 0;
+    }
+    case PGORM_INET:
+    case PGORM_CIDR: {
+        pgorm_inet x;
+        memset(&x, 0, sizeof x);
+        size_t nb = len >= 4 ? p[3] : 0;
+        if (len < 4 || (p[0] != 2 && p[0] != 3) || nb != (p[0] == 2 ? 4u : 16u) ||
+            len != 4 + nb || p[1] > nb * 8) {
+            snprintf(why, whysz, "binary %s of %zu bytes is not an address", types[t].name,
+                     len);
+            return -1;
+        }
+        x.family = p[0] == 2 ? PGORM_INET_V4 : PGORM_INET_V6;
+        x.bits = p[1];
+        memcpy(x.addr, p + 4, nb);
+        memcpy(dst, &x, sizeof x);
         return 0;
     }
     }

@@ -43,6 +43,11 @@ enum {
     PGORM_OID_NUMERIC = 1700,
     PGORM_OID_UUID = 2950,
     PGORM_OID_JSONB = 3802,
+    PGORM_OID_CIDR = 650,
+    PGORM_OID_INET = 869,
+    PGORM_OID_TIME = 1083,
+    PGORM_OID_INTERVAL = 1186,
+    PGORM_OID_TIMETZ = 1266,
 };
 
 /* Static facts about a pgorm_type (0 / NULL / false for a value outside the
@@ -52,7 +57,9 @@ Oid pgorm_codec_oid(pgorm_type t);        /* parameter type: PGORM_OID_* */
 Oid pgorm_codec_array_oid(pgorm_type t);  /* its one-dimensional array type */
 const char *pgorm_codec_name(pgorm_type t); /* SQL name for casts: "int8" */
 size_t pgorm_codec_size(pgorm_type t);    /* sizeof the C value */
-bool pgorm_codec_is_pointer(pgorm_type t); /* numeric, text, jsonb: a char * */
+bool pgorm_codec_is_pointer(pgorm_type t); /* numeric, text, jsonb...: a char * */
+/* text, char(n), citext: the types LIKE and ILIKE apply to */
+bool pgorm_codec_is_text(pgorm_type t);
 
 /* Whether column c of the struct at `row` holds SQL NULL (or is "unset"):
    a NULL char *, a bytea whose data is NULL, or a has_ flag that is false. */

@@ -3,7 +3,9 @@
  * as in PostgreSQL; the day arithmetic is Howard Hinnant's days_from_civil /
  * civil_from_days, exact for every int32 day count.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pgorm/pgorm.h"
@@ -167,5 +169,150 @@ int pgorm_uuid_parse(const char *s, pgorm_uuid *out)
     if (*s)
         return -1;
     *out = u;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* time, timetz, interval                                              */
+
+#define USECS_PER_HOUR INT64_C(3600000000)
+
+pgorm_time pgorm_time_from_parts(int hour, int min, int sec, int usec)
+{
+    return ((int64_t)hour * 3600 + (int64_t)min * 60 + sec) * INT64_C(1000000) + usec;
+}
+
+void pgorm_time_to_parts(pgorm_time t, int *hour, int *min, int *sec, int *usec)
+{
+    int64_t secs = t / 1000000;
+    *usec = (int)(t % 1000000);
+    *hour = (int)(secs / 3600);
+    *min = (int)(secs / 60 % 60);
+    *sec = (int)(secs % 60);
+}
+
+/* ".5", ".000001": the fraction of |usec| (< 1e6) without trailing zeros,
+   "" for none. */
+static void fraction(int64_t usec, char frac[8])
+{
+    frac[0] = '\0';
+    if (!usec)
+        return;
+    snprintf(frac, 8, ".%06d", (int)(usec < 0 ? -usec : usec));
+    size_t n = strlen(frac);
+    while (n > 2 && frac[n - 1] == '0')
+        n--;
+    frac[n] = '\0';
+}
+
+int pgorm_time_format(pgorm_time t, char *buf, size_t size)
+{
+    int h, m, s, us;
+    pgorm_time_to_parts(t, &h, &m, &s, &us);
+    char frac[8];
+    fraction(us, frac);
+    return fit(snprintf(buf, size, "%02d:%02d:%02d%s", h, m, s, frac), size);
+}
+
+int pgorm_timetz_format(pgorm_timetz t, char *buf, size_t size)
+{
+    char tm[32];
+    if (pgorm_time_format(t.time, tm, sizeof tm) < 0)
+        return -1;
+    int64_t off = t.offset < 0 ? -(int64_t)t.offset : t.offset;
+    int oh = (int)(off / 3600), om = (int)(off / 60 % 60), os = (int)(off % 60);
+    char zone[24];
+    /* as PostgreSQL: "+02", "+05:30", "-00:00:30" */
+    if (os)
+        snprintf(zone, sizeof zone, "%c%02d:%02d:%02d", t.offset < 0 ? '-' : '+', oh, om, os);
+    else if (om)
+        snprintf(zone, sizeof zone, "%c%02d:%02d", t.offset < 0 ? '-' : '+', oh, om);
+    else
+        snprintf(zone, sizeof zone, "%c%02d", t.offset < 0 ? '-' : '+', oh);
+    return fit(snprintf(buf, size, "%s%s", tm, zone), size);
+}
+
+/* One "n unit(s)" part of PostgreSQL's interval output (IntervalStyle
+   postgres): a '+' on a positive part after a negative one. */
+static size_t interval_part(char *p, size_t room, int64_t v, const char *unit, bool *zero,
+                            bool *before)
+{
+    if (!v)
+        return 0;
+    int n = snprintf(p, room, "%s%s%lld %s%s", *zero ? "" : " ", *before && v > 0 ? "+" : "",
+                     (long long)v, unit, v != 1 ? "s" : "");
+    *before = v < 0;
+    *zero = false;
+    return n < 0 ? room : (size_t)n;
+}
+
+int pgorm_interval_format(pgorm_interval v, char *buf, size_t size)
+{
+    char tmp[128];
+    size_t n = 0;
+    bool zero = true, before = false;
+    n += interval_part(tmp + n, sizeof tmp - n, v.months / 12, "year", &zero, &before);
+    n += interval_part(tmp + n, sizeof tmp - n, v.months % 12, "mon", &zero, &before);
+    n += interval_part(tmp + n, sizeof tmp - n, v.days, "day", &zero, &before);
+    if (zero || v.usec) {
+        int64_t h = v.usec / USECS_PER_HOUR, rem = v.usec % USECS_PER_HOUR;
+        int64_t mi = rem / 60000000, s = rem / 1000000 % 60, us = rem % 1000000;
+        char frac[8];
+        fraction(us, frac);
+        snprintf(tmp + n, sizeof tmp - n, "%s%s%02lld:%02lld:%02lld%s", zero ? "" : " ",
+                 v.usec < 0 ? "-" : before ? "+" : "", (long long)llabs(h),
+                 (long long)llabs(mi), (long long)llabs(s), frac);
+    }
+    return fit(snprintf(buf, size, "%s", tmp), size);
+}
+
+/* ------------------------------------------------------------------ */
+/* inet, cidr                                                          */
+
+int pgorm_inet_format(const pgorm_inet *v, bool cidr, char *buf, size_t size)
+{
+    char a[INET6_ADDRSTRLEN];
+    int af = v->family == PGORM_INET_V4 ? AF_INET : v->family == PGORM_INET_V6 ? AF_INET6 : -1;
+    unsigned max = af == AF_INET ? 32 : 128;
+    if (af < 0 || v->bits > max || !inet_ntop(af, v->addr, a, sizeof a))
+        return -1;
+    if (!cidr && v->bits == max)
+        return fit(snprintf(buf, size, "%s", a), size);
+    return fit(snprintf(buf, size, "%s/%u", a, (unsigned)v->bits), size);
+}
+
+int pgorm_inet_parse(const char *s, pgorm_inet *out)
+{
+    char a[INET6_ADDRSTRLEN + 1];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n == 0 || n >= sizeof a)
+        return -1;
+    memcpy(a, s, n);
+    a[n] = '\0';
+    pgorm_inet v;
+    memset(&v, 0, sizeof v);
+    unsigned max;
+    if (inet_pton(AF_INET, a, v.addr) == 1) {
+        v.family = PGORM_INET_V4;
+        max = 32;
+    } else if (inet_pton(AF_INET6, a, v.addr) == 1) {
+        v.family = PGORM_INET_V6;
+        max = 128;
+    } else
+        return -1;
+    unsigned bits = max;
+    if (slash) {
+        const char *d = slash + 1;
+        if (*d < '0' || *d > '9')
+            return -1;
+        bits = 0;
+        for (; *d >= '0' && *d <= '9' && bits <= max; d++)
+            bits = bits * 10 + (unsigned)(*d - '0');
+        if (*d || bits > max)
+            return -1;
+    }
+    v.bits = (uint8_t)bits;
+    *out = v;
     return 0;
 }

@@ -436,8 +436,8 @@ bool pgorm_row_is_null(const pgorm_rows *r, size_t row, const char *col)
 /* The pgorm_type whose values a column of type oid is, or 0. */
 static pgorm_type type_of_oid(Oid oid)
 {
-    for (int t = PGORM_BOOL; t <= PGORM_JSONB; t++)
-        if (pgorm_codec_known((pgorm_type)t) && pgorm_codec_oid((pgorm_type)t) == oid)
+    for (int t = PGORM_BOOL; t <= PGORM_JSON; t++)
+        if (t != PGORM_ENUM && pgorm_codec_oid((pgorm_type)t) == oid)
             return (pgorm_type)t;
     if (oid == PGORM_OID_VARCHAR || oid == PGORM_OID_BPCHAR || oid == PGORM_OID_NAME)
         return PGORM_TEXT;

@@ -161,10 +161,11 @@ void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *la
     add_param(b, pgorm_codec_oid(t), off, rc, why, label);
 }
 
-/* An enum's parameter is text: cast it to the column's type. */
+/* An enum's or a citext's parameter is text: cast it to the column's type
+   (citext = text would compare as text, with case). */
 static void enum_cast(pgorm_sqlb *b, const pgorm_column_desc *c, bool array)
 {
-    if (c->type != PGORM_ENUM)
+    if (c->type != PGORM_ENUM && c->type != PGORM_CITEXT)
         return;
     pgorm_sqlb_puts(b, "::");
     pgorm_sqlb_puts(b, c->sql_type ? c->sql_type : "text");
@@ -177,6 +178,7 @@ void pgorm_sqlb_col_value(pgorm_sqlb *b, const pgorm_column_desc *c, const void 
 {
     if (c->type != PGORM_ENUM) {
         pgorm_sqlb_value(b, c->type, v, label);
+        enum_cast(b, c, false);
         return;
     }
     if (pgorm_sqlb_failed(b))
@@ -193,6 +195,7 @@ void pgorm_sqlb_col_array(pgorm_sqlb *b, const pgorm_column_desc *c, const void 
 {
     if (c->type != PGORM_ENUM) {
         pgorm_sqlb_array(b, c->type, vals, has, n, stride, label);
+        enum_cast(b, c, true);
         return;
     }
     if (pgorm_sqlb_failed(b))
@@ -427,7 +430,7 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
                             (int)p->op, c->name);
             return;
         }
-        if (p->kind != PGORM_PRED_CMP && c->type != PGORM_TEXT) {
+        if (p->kind != PGORM_PRED_CMP && !pgorm_codec_is_text(c->type)) {
             pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "LIKE/ILIKE on %s, which is not text",
                             c->name);
             return;
