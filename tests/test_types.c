@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gen_more_types.pgorm.h"
 #include "runtime/codec/codec.h"
 #include "runtime/query/sql.h"
 
@@ -376,6 +377,10 @@ typedef union any {
     pgorm_uuid uuid;
     pgorm_date date;
     pgorm_timestamp ts;
+    pgorm_time time;
+    pgorm_timetz timetz;
+    pgorm_interval interval;
+    pgorm_inet inet;
 } any;
 
 static void roundtrip(PGconn *c, pgorm_type t, const any *in, any *out, pgorm_arena *a)
@@ -874,6 +879,447 @@ static void test_sql_builder(void **state)
     op_free(&op);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* time, timetz, interval, inet, cidr, json, char(n), citext           */
+
+/* Decode `expr` (binary) as t, check the helper's text against the
+   server's, and send the value back: the server prints the same text. */
+typedef int (*format_fn)(const void *v, char *buf, size_t size);
+
+static void server_same(fixture *f, const char *expr, pgorm_type t, void *v, format_fn fmt)
+{
+    pgorm_arena a;
+    pgorm_arena_init(&a, 0);
+    server_value(f->c, expr, t, v, &a);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s", expr);
+    char *want = pgt_query_text(f->c, sql); /* the type's output function */
+    char buf[96];
+    assert_true(fmt(v, buf, sizeof buf) > 0);
+    if (strcmp(buf, want) != 0)
+        fail_msg("%s: pgorm prints '%s', the server '%s'", expr, buf, want);
+    pgorm_buf b = PGORM_BUF_INIT;
+    char why[160] = "";
+    assert_int_equal(pgorm_codec_encode(t, v, &b, why, sizeof why), 1);
+    PGresult *r = run1(f->c, "SELECT $1", pgorm_codec_oid(t), &b, false, 0);
+    if (strcmp(PQgetvalue(r, 0, 0), want) != 0)
+        fail_msg("%s: sent back, the server reads '%s' (want '%s')", expr, PQgetvalue(r, 0, 0),
+                 want);
+    PQclear(r);
+    pgorm_buf_free(&b);
+    free(want);
+    pgorm_arena_free(&a);
+}
+
+static int fmt_time(const void *v, char *buf, size_t size)
+{
+    return pgorm_time_format(*(const pgorm_time *)v, buf, size);
+}
+static int fmt_timetz(const void *v, char *buf, size_t size)
+{
+    return pgorm_timetz_format(*(const pgorm_timetz *)v, buf, size);
+}
+static int fmt_interval(const void *v, char *buf, size_t size)
+{
+    return pgorm_interval_format(*(const pgorm_interval *)v, buf, size);
+}
+static int fmt_inet(const void *v, char *buf, size_t size)
+{
+    return pgorm_inet_format(v, false, buf, size);
+}
+static int fmt_cidr(const void *v, char *buf, size_t size)
+{
+    return pgorm_inet_format(v, true, buf, size);
+}
+
+/* Sending the value at v as t to `sql` fails with a server error holding `sub`. */
+static void server_refuses(fixture *f, const char *sql, pgorm_type t, const void *v,
+                           const char *sub)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    char why[160] = "";
+    assert_int_equal(pgorm_codec_encode(t, v, &b, why, sizeof why), 1);
+    Oid oid = pgorm_codec_oid(t);
+    const char *vals[1] = {b.data};
+    int lens[1] = {(int)b.len}, fmts[1] = {1};
+    PGresult *r = PQexecParams(f->c, sql, 1, &oid, vals, lens, fmts, 1);
+    assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+    if (!strstr(PQresultErrorMessage(r), sub))
+        fail_msg("%s: '%s' does not say '%s'", sql, PQresultErrorMessage(r), sub);
+    PQclear(r);
+    pgorm_buf_free(&b);
+}
+
+static void test_time_types(void **state)
+{
+    fixture *f = *state;
+    static const char *times[] = {"00:00:00", "23:59:59.999999", "24:00:00", "12:34:56.5",
+                                  "01:02:03.000001"};
+    for (size_t i = 0; i < sizeof times / sizeof *times; i++) {
+        char expr[64];
+        snprintf(expr, sizeof expr, "'%s'::time", times[i]);
+        pgorm_time t = -1;
+        server_same(f, expr, PGORM_TIME, &t, fmt_time);
+    }
+    pgorm_time t = 0;
+    server_same(f, "'13:45:00.25'::time", PGORM_TIME, &t, fmt_time);
+    assert_true(t == pgorm_time_from_parts(13, 45, 0, 250000));
+    int h, m, sec, us;
+    pgorm_time_to_parts(t, &h, &m, &sec, &us);
+    assert_true(h == 13 && m == 45 && sec == 0 && us == 250000);
+    /* the server refuses what is not a time of day */
+    t = pgorm_time_from_parts(24, 0, 0, 1);
+    server_refuses(f, "SELECT $1", PGORM_TIME, &t, "time out of range");
+    t = -1;
+    server_refuses(f, "SELECT $1", PGORM_TIME, &t, "time out of range");
+
+    /* timetz keeps the offset as written; ours counts seconds east of UTC */
+    static const struct {
+        const char *text;
+        int32_t offset;
+    } tzs[] = {{"12:00:00+02", 7200},  {"23:59:59.5-05:30", -19800}, {"00:00:00+00", 0},
+               {"04:05:06-00:00:30", -30}, {"24:00:00-15:59", -57540}, {"08:00:00+15:59", 57540}};
+    for (size_t i = 0; i < sizeof tzs / sizeof *tzs; i++) {
+        char expr[64];
+        snprintf(expr, sizeof expr, "'%s'::timetz", tzs[i].text);
+        pgorm_timetz tz = {0, 1};
+        server_same(f, expr, PGORM_TIMETZ, &tz, fmt_timetz);
+        assert_int_equal(tz.offset, tzs[i].offset);
+    }
+    /* compared by the instant: 12:00+02 is 10:00+00 */
+    char *eq = pgt_query_text(f->c, "SELECT '12:00:00+02'::timetz > '10:30:00+00'::timetz");
+    assert_string_equal(eq, "f");
+    free(eq);
+
+    static const char *spans[] = {"00:00:00",
+                                  "-1 days",
+                                  "1 year 2 mons -3 days +04:05:06.5",
+                                  "-00:00:00.000001",
+                                  "1 mon -1 days +02:00:00",
+                                  "-1 years -2 mons +3 days -04:05:06",
+                                  "100:00:00",
+                                  "178000000 years",
+                                  "-178000000 years",
+                                  "2562047788:00:54.775807"};
+    for (size_t i = 0; i < sizeof spans / sizeof *spans; i++) {
+        char expr[96];
+        snprintf(expr, sizeof expr, "'%s'::interval", spans[i]);
+        pgorm_interval v = {1, 1, 1};
+        server_same(f, expr, PGORM_INTERVAL, &v, fmt_interval);
+    }
+    pgorm_interval v;
+    server_same(f, "'1 year 2 mons -3 days 04:05:06.5'::interval", PGORM_INTERVAL, &v,
+                fmt_interval);
+    assert_int_equal(v.months, 14);
+    assert_int_equal(v.days, -3);
+    assert_true(v.usec == INT64_C(14706500000));
+}
+
+static void test_inet_types(void **state)
+{
+    fixture *f = *state;
+    static const char *inets[] = {"192.168.0.1", "10.0.0.1/8",    "2001:db8::1/64", "::1",
+                                  "::ffff:1.2.3.4", "0.0.0.0/0", "fe80::1:2:3:4",  "::/0"};
+    for (size_t i = 0; i < sizeof inets / sizeof *inets; i++) {
+        char expr[64];
+        snprintf(expr, sizeof expr, "'%s'::inet", inets[i]);
+        pgorm_inet v;
+        server_same(f, expr, PGORM_INET, &v, fmt_inet);
+        pgorm_inet p;
+        assert_int_equal(pgorm_inet_parse(inets[i], &p), 0);
+        assert_memory_equal(&p, &v, sizeof v);
+    }
+    static const char *cidrs[] = {"10.0.0.0/8", "192.168.1.0/24", "2001:db8::/32",
+                                  "255.255.255.255/32", "::/0"};
+    for (size_t i = 0; i < sizeof cidrs / sizeof *cidrs; i++) {
+        char expr[64];
+        snprintf(expr, sizeof expr, "'%s'::cidr", cidrs[i]);
+        pgorm_inet v;
+        server_same(f, expr, PGORM_CIDR, &v, fmt_cidr);
+    }
+    pgorm_inet v;
+    assert_int_equal(pgorm_inet_parse("2001:db8::1/64", &v), 0);
+    assert_int_equal(v.family, PGORM_INET_V6);
+    assert_int_equal(v.bits, 64);
+    assert_int_equal(v.addr[0], 0x20);
+    assert_int_equal(v.addr[15], 1);
+    /* a cidr with bits right of the mask: the server says so */
+    assert_int_equal(pgorm_inet_parse("10.0.0.1/8", &v), 0);
+    server_refuses(f, "SELECT $1", PGORM_CIDR, &v, "bits set to right of mask");
+    char *s = server_text(f->c, PGORM_INET, &v); /* fine as an inet */
+    assert_string_equal(s, "10.0.0.1/8");
+    free(s);
+    assert_int_equal(pgorm_inet_parse("192.168.0.1", &v), 0);
+    s = server_text(f->c, PGORM_INET, &v); /* inet's text(): with the mask */
+    assert_string_equal(s, "192.168.0.1/32");
+    free(s);
+    /* bad input to the helpers and the encoder */
+    static const char *bad[] = {"", "10.0.0.1/33", "::1/129", "1.2.3", "10.0.0.1/", "x::1",
+                                "10.0.0.1/8x", "/8"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(pgorm_inet_parse(bad[i], &v), -1);
+    pgorm_buf b = PGORM_BUF_INIT;
+    char why[160];
+    v = (pgorm_inet){.family = 5, .bits = 1};
+    assert_int_equal(pgorm_codec_encode(PGORM_INET, &v, &b, why, sizeof why), -1);
+    assert_non_null(strstr(why, "address family 5"));
+    v = (pgorm_inet){.family = PGORM_INET_V4, .bits = 33};
+    assert_int_equal(pgorm_codec_encode(PGORM_CIDR, &v, &b, why, sizeof why), -1);
+    assert_non_null(strstr(why, "netmask length 33"));
+    pgorm_buf_free(&b);
+    char buf[8];
+    assert_int_equal(pgorm_inet_parse("2001:db8::1/64", &v), 0);
+    assert_int_equal(pgorm_inet_format(&v, false, buf, sizeof buf), -1); /* too small */
+}
+
+static void test_text_like_types(void **state)
+{
+    fixture *f = *state;
+    pgorm_arena a;
+    pgorm_arena_init(&a, 0);
+    any in, out;
+    /* json keeps the text as written: order, blanks and duplicate keys */
+    in.s = "{\"b\": 1,  \"a\": [1, 2.50], \"b\": null}";
+    roundtrip(f->c, PGORM_JSON, &in, &out, &a);
+    assert_string_equal(out.s, in.s);
+    in.s = "{\"é\": \"日本\"}";
+    roundtrip(f->c, PGORM_JSON, &in, &out, &a);
+    assert_string_equal(out.s, in.s);
+    server_refuses(f, "SELECT $1", PGORM_JSON, &(const char *){"{nope"},
+                   "invalid input syntax for type json");
+    /* jsonb reads json, json reads jsonb */
+    char *doc = NULL;
+    server_value(f->c, "'{\"b\":1, \"a\":2}'::jsonb", PGORM_JSON, &doc, &a);
+    assert_string_equal(doc, "{\"a\": 2, \"b\": 1}");
+
+    /* char(n): padded by the server, trailing blanks insignificant */
+    in.s = "ab";
+    pgorm_buf b = PGORM_BUF_INIT;
+    char why[160];
+    assert_int_equal(pgorm_codec_encode(PGORM_CHAR, &in, &b, why, sizeof why), 1);
+    PGresult *r = run1(f->c, "SELECT $1::char(4), $1::char(4) = 'ab    '::char(6)",
+                       PGORM_OID_BPCHAR, &b, false, 1);
+    bool oom = false;
+    char *padded = NULL;
+    assert_int_equal(pgorm_codec_decode(PGORM_CHAR, PQftype(r, 0), PQgetvalue(r, 0, 0),
+                                        (size_t)PQgetlength(r, 0, 0), &padded, &a, &oom, why,
+                                        sizeof why),
+                     0);
+    assert_string_equal(padded, "ab  ");
+    assert_int_equal(PQgetvalue(r, 0, 1)[0], 1);
+    PQclear(r);
+    pgorm_buf_free(&b);
+    in.s = "abcde";
+    pgt_exec(f->c, "CREATE TABLE ch (c char(4))");
+    server_refuses(f, "INSERT INTO ch VALUES ($1) RETURNING c", PGORM_CHAR, &in,
+                   "value too long for type character(4)");
+
+    /* citext: the extension's own OID, read as text */
+    pgt_exec(f->c, "CREATE EXTENSION IF NOT EXISTS citext");
+    char *ci = NULL;
+    server_value(f->c, "'MiXeD'::citext", PGORM_CITEXT, &ci, &a);
+    assert_string_equal(ci, "MiXeD");
+    in.s = "Hello";
+    b = (pgorm_buf)PGORM_BUF_INIT;
+    assert_int_equal(pgorm_codec_encode(PGORM_CITEXT, &in, &b, why, sizeof why), 1);
+    r = run1(f->c, "SELECT $1::citext = 'HELLO'::citext", pgorm_codec_oid(PGORM_CITEXT), &b,
+             false, 0);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    pgorm_buf_free(&b);
+
+    /* NULL pointers encode as NULL */
+    in.s = NULL;
+    b = (pgorm_buf)PGORM_BUF_INIT;
+    assert_int_equal(pgorm_codec_encode(PGORM_JSON, &in, &b, why, sizeof why), 0);
+    assert_int_equal(pgorm_codec_encode(PGORM_CHAR, &in, &b, why, sizeof why), 0);
+    assert_int_equal(pgorm_codec_encode(PGORM_CITEXT, &in, &b, why, sizeof why), 0);
+    assert_int_equal(b.len, 0);
+    pgorm_buf_free(&b);
+    pgorm_arena_free(&a);
+}
+
+/* Malformed binary values are refused, not read past. */
+static void test_new_decode_checks(void **state)
+{
+    (void)state;
+    pgorm_arena a;
+    pgorm_arena_init(&a, 0);
+    char why[160];
+    bool oom = false;
+    pgorm_value v;
+    assert_int_equal(pgorm_codec_decode(PGORM_TIME, PGORM_OID_TIME, "\0\0\0\0", 4, &v, &a, &oom,
+                                        why, sizeof why),
+                     -1);
+    assert_non_null(strstr(why, "binary time of 4 bytes (8 expected)"));
+    assert_int_equal(pgorm_codec_decode(PGORM_TIMETZ, PGORM_OID_TIMETZ, "\0\0\0\0\0\0\0\0", 8, &v,
+                                        &a, &oom, why, sizeof why),
+                     -1);
+    assert_int_equal(pgorm_codec_decode(PGORM_INTERVAL, PGORM_OID_INTERVAL, "\0\0\0\0\0\0\0\0\0\0\0\0",
+                                        12, &v, &a, &oom, why, sizeof why),
+                     -1);
+    /* inet: family 2 with 16 bytes, a mask past 32, a short value */
+    assert_int_equal(pgorm_codec_decode(PGORM_INET, PGORM_OID_INET, "\2\40\0\20", 4, &v, &a, &oom,
+                                        why, sizeof why),
+                     -1);
+    assert_int_equal(pgorm_codec_decode(PGORM_INET, PGORM_OID_INET, "\2\41\0\4\1\2\3\4", 8, &v, &a,
+                                        &oom, why, sizeof why),
+                     -1);
+    assert_int_equal(pgorm_codec_decode(PGORM_CIDR, PGORM_OID_CIDR, "\2\10\1", 3, &v, &a, &oom, why,
+                                        sizeof why),
+                     -1);
+    assert_int_equal(pgorm_codec_decode(PGORM_INET, PGORM_OID_INET, "\2\10\0\4\12\0\0\0", 8, &v,
+                                        &a, &oom, why, sizeof why),
+                     0);
+    assert_int_equal(v.inet.family, PGORM_INET_V4);
+    assert_int_equal(v.inet.bits, 8);
+    assert_false(oom);
+    /* which result types each reads */
+    assert_true(pgorm_codec_accepts(PGORM_INET, PGORM_OID_CIDR));
+    assert_true(pgorm_codec_accepts(PGORM_CHAR, PGORM_OID_TEXT));
+    assert_false(pgorm_codec_accepts(PGORM_TIME, PGORM_OID_TIMETZ));
+    assert_false(pgorm_codec_accepts(PGORM_TEXT, 16385)); /* citext is read as PGORM_CITEXT */
+    assert_true(pgorm_codec_accepts(PGORM_CITEXT, 16385));
+    pgorm_arena_free(&a);
+}
+
+/* The generated code of gen_more_types.pgorm: every new type in and out,
+   NULL included, and the filters PostgreSQL allows. */
+static void test_generated_more_types(void **state)
+{
+    fixture *f = *state;
+    pgt_exec(f->c, "CREATE EXTENSION IF NOT EXISTS citext");
+    pgt_apply_schema(f->c, "tests/schemas/gen_more_types.pgorm");
+    pgorm_db *db = pgt_pgorm_connect(f->db.conninfo);
+    pgorm_error err = {0};
+    pgorm_inet host, net;
+    assert_int_equal(pgorm_inet_parse("2001:db8::7/64", &host), 0);
+    assert_int_equal(pgorm_inet_parse("10.1.0.0/16", &net), 0);
+    const pgorm_interval minus = {.months = -1, .days = 2, .usec = -3};
+    Slot rows[2] = {
+        {.at = pgorm_time_from_parts(9, 30, 0, 0),
+         .at_null = pgorm_time_from_parts(24, 0, 0, 0),
+         .has_at_null = true,
+         .tz = {pgorm_time_from_parts(12, 0, 0, 0), 7200},
+         .tz_null = {pgorm_time_from_parts(1, 0, 0, 1), -34200},
+         .has_tz_null = true,
+         .span = minus,
+         .span_null = {.months = 12},
+         .has_span_null = true,
+         .host = host,
+         .host_null = net,
+         .has_host_null = true,
+         .net = net,
+         .net_null = net,
+         .has_net_null = true,
+         .doc = "{\"z\": 1,  \"a\": 2}",
+         .doc_null = "[]",
+         .code = "ab",
+         .code_null = "abcd",
+         .email = "Ada@Example.com",
+         .email_null = "x",
+         .amount = "123456789012345678901234567890.000000000001",
+         .amount_null = "-1"},
+        /* every nullable column NULL, defaults left to the server */
+        {.at = 0,
+         .tz = {0, 0},
+         .host = net,
+         .net = {.family = PGORM_INET_V6, .bits = 0},
+         .doc = "null",
+         .code = "xyz ",
+         .email = "bob@example.com",
+         .amount = "NaN"},
+    };
+    SlotRows *out = NULL;
+    pgt_ok(slot_insert_sync(db, rows, 2, &out, &err), &err, "slot_insert_sync");
+    assert_int_equal(out->count, 2);
+    assert_true(rows[1].has_every && rows[1].every.days == 1 && rows[1].every.usec == 0);
+    assert_true(rows[1].has_opens && rows[1].opens == pgorm_time_from_parts(9, 0, 0, 0));
+    slot_rows_free(out);
+
+    pgt_ok(slot_get_sync(db, rows[0].id, &out, &err), &err, "slot_get_sync");
+    assert_int_equal(out->count, 1);
+    const Slot *r = &out->items[0];
+    assert_true(r->at == rows[0].at && r->at_null == rows[0].at_null && r->has_at_null);
+    assert_true(r->tz.time == rows[0].tz.time && r->tz.offset == 7200);
+    assert_true(r->tz_null.time == rows[0].tz_null.time && r->tz_null.offset == -34200);
+    assert_true(r->span.months == -1 && r->span.days == 2 && r->span.usec == -3);
+    assert_true(r->span_null.months == 12 && r->has_span_null);
+    assert_memory_equal(&r->host, &host, sizeof host);
+    assert_memory_equal(&r->host_null, &net, sizeof net);
+    assert_memory_equal(&r->net, &net, sizeof net);
+    assert_string_equal(r->doc, "{\"z\": 1,  \"a\": 2}");
+    assert_string_equal(r->doc_null, "[]");
+    assert_string_equal(r->code, "ab  "); /* padded to char(4) */
+    assert_string_equal(r->code_null, "abcd");
+    assert_string_equal(r->email, "Ada@Example.com");
+    assert_string_equal(r->amount, "123456789012345678901234567890.000000000001");
+    assert_string_equal(r->amount_null, "-1");
+    slot_rows_free(out);
+
+    pgt_ok(slot_get_sync(db, rows[1].id, &out, &err), &err, "slot_get_sync");
+    r = &out->items[0];
+    assert_false(r->has_at_null || r->has_tz_null || r->has_span_null || r->has_host_null ||
+                 r->has_net_null);
+    assert_null(r->doc_null);
+    assert_null(r->code_null);
+    assert_null(r->email_null);
+    assert_null(r->amount_null);
+    assert_string_equal(r->amount, "NaN");
+    assert_int_equal(r->net.family, PGORM_INET_V6);
+    slot_rows_free(out);
+
+    /* filters */
+    int64_t n = -1;
+#define COUNT(pred, want)                                                                     \
+    do {                                                                                      \
+        pgt_ok(slot_count_sync(db, (pred), &n, &err), &err, #pred);                           \
+        assert_int_equal(n, (want));                                                          \
+    } while (0)
+    COUNT(slot_at_eq(pgorm_time_from_parts(9, 30, 0, 0)), 1);
+    COUNT(slot_at_lt(pgorm_time_from_parts(9, 30, 0, 0)), 1);
+    COUNT(slot_at_null_is_null(), 1);
+    /* 12:00+02 is 10:00 UTC, after 00:00+00 */
+    COUNT(slot_tz_gt(((pgorm_timetz){pgorm_time_from_parts(11, 0, 0, 0), 7200})), 1);
+    COUNT(slot_tz_eq(((pgorm_timetz){pgorm_time_from_parts(12, 0, 0, 0), 7200})), 1);
+    COUNT(slot_span_eq(minus), 1);
+    /* interval compares by its span: 30 days == 1 mon */
+    COUNT(slot_span_null_eq(((pgorm_interval){.days = 360})), 1);
+    COUNT(slot_span_lt(((pgorm_interval){.usec = 1})), 2); /* -28 days and 0 */
+    COUNT(slot_host_eq(host), 1);
+    COUNT(slot_host_in(((pgorm_inet[]){host, net}), 2), 2);
+    COUNT(slot_net_ge(net), 2); /* IPv6 (::/0) sorts after every IPv4 network */
+    COUNT(slot_net_lt(net), 0);
+    COUNT(slot_code_eq("ab"), 1);   /* trailing blanks do not count */
+    COUNT(slot_code_eq("ab  "), 1);
+    COUNT(slot_code_like("xy%"), 1);
+    COUNT(slot_email_eq("ADA@example.COM"), 1); /* citext: without case */
+    COUNT(slot_email_in(((const char *[]){"BOB@EXAMPLE.COM", "nobody"}), 2), 1);
+    COUNT(slot_email_like("ada@%"), 1);
+    COUNT(slot_email_gt("B"), 1);
+    COUNT(slot_doc_null_not_null(), 1);
+    COUNT(slot_amount_gt("1e29"), 2); /* 1.2e29, and NaN, which sorts above every number */
+#undef COUNT
+    /* the citext unique key holds without case */
+    Slot dup = {.host = net, .net = net, .doc = "1", .code = "a", .email = "BOB@example.com",
+                .amount = "0"};
+    assert_int_equal(slot_insert_sync(db, &dup, 1, NULL, &err), -1);
+    assert_string_equal(err.sqlstate, "23505");
+    pgorm_error_clear(&err);
+    /* update a fixed-size value to NULL and back */
+    Slot *u = &rows[0];
+    u->has_span_null = false;
+    u->doc_null = NULL;
+    pgt_ok(slot_update_sync(db, u, SLOT_SPAN_NULL | SLOT_DOC_NULL, &n, &err), &err, "update");
+    assert_int_equal(n, 1);
+    char *t = pgt_query_text(f->c, "SELECT count(*) FROM slot WHERE span_null IS NULL AND "
+                                   "doc_null IS NULL");
+    assert_string_equal(t, "2");
+    free(t);
+    pgorm_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -886,6 +1332,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decode_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arrays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_builder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inet_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_like_types, setup, teardown),
+        cmocka_unit_test(test_new_decode_checks),
+        cmocka_unit_test_setup_teardown(test_generated_more_types, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
