@@ -89,6 +89,10 @@ static void round_trip(fx *f, const char *label, const char *a, const char *b)
 {
     mt_reset(f->c);
     mt_reset(f->rc);
+    if (strstr(a, " citext") || strstr(b, " citext")) { /* an extension's type */
+        pgt_exec(f->c, "CREATE EXTENSION IF NOT EXISTS citext");
+        pgt_exec(f->rc, "CREATE EXTENSION IF NOT EXISTS citext");
+    }
     clear_dir(f->dir);
     mt_build(f->c, a);
     char *snap_a = mt_snapshot(f->c);
@@ -281,6 +285,19 @@ static const struct {
      "  t timestamptz @default(current_timestamp)\n  s text @default(sql(\"lower('X')\"))\n"
      "  d date @default(current_date)\n  n int4 @default(sql(\"2 * 3\"))\n"
      "  l timestamp? @default(clock_timestamp())\n}\n"},
+    {"time, interval, network, json, char(n), citext and numeric columns appear",
+     "model A {\n  id int4 @id\n  a text\n}\n",
+     "model A {\n  id int4 @id\n  a text\n  t time @default(\"12:30:00\")\n"
+     "  tz timetz? @default(now())\n  i interval @default(\"1 day 02:00:00\")\n"
+     "  h inet? @default(\"2001:db8::1/64\") @index\n  n cidr @unique\n"
+     "  j json @default(\"{\\\"a\\\": [1,  2]}\")\n  c char(4)? @default(\"ab\")\n"
+     "  e citext @unique @check(\"e <> ''\")\n  x numeric @default(1.5)\n  y numeric?\n"
+     "  @@index(t, i)\n}\n"},
+    {"columns change among the new types",
+     "model A {\n  id int4 @id\n  c char(4)\n  n numeric\n  t time\n  h inet\n  j json\n"
+     "  i interval\n  s text\n  e citext? @default(\"Q\")\n}\n",
+     "model A {\n  id int4 @id\n  c char(8)\n  n numeric(10,2)\n  t timetz\n  h cidr\n"
+     "  j jsonb\n  i text\n  s citext\n  e text? @default(\"Q\")\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -326,7 +343,8 @@ static uint32_t rnd2(uint32_t n)
 
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
-       T_ENUM0 = T_NTYPES, T_ENUM1 }; /* the schema's enums Mood and Level */
+       T_ENUM0 = T_NTYPES, T_ENUM1, /* the schema's enums Mood and Level */
+       T_TIME, T_TIMETZ, T_INTERVAL, T_INET, T_CIDR, T_JSON, T_CHAR, T_CITEXT, T_NUMANY };
 enum { ID_SERIAL, ID_BIGSERIAL, ID_INT4, ID_INT8, ID_UUID, ID_TEXT, ID_COMPOSITE };
 
 typedef struct gfield {
@@ -431,6 +449,47 @@ static void enum_default(const gschema *s, gfield *g)
         snprintf(g->def, sizeof g->def, "%s", e->l[rnd2((uint32_t)e->nl)]);
 }
 
+/* The types after the first release draw from a stream of their own too. */
+static uint64_t rng3;
+
+static uint32_t rnd3(uint32_t n)
+{
+    rng3 ^= rng3 >> 12;
+    rng3 ^= rng3 << 25;
+    rng3 ^= rng3 >> 27;
+    return (uint32_t)((rng3 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
+/* Now and then the field becomes time, timetz, interval, inet, cidr, json,
+   char(n), citext or numeric without (p, s), with a default or not. */
+static void maybe_new_type(gfield *g)
+{
+    if (rnd3(3) != 0)
+        return;
+    g->type = T_TIME + (int)rnd3(9);
+    g->p = g->s = 0;
+    if (g->type == T_NUMANY)
+        g->type = T_NUMERIC; /* p 0: numeric */
+    else if (g->type == T_CHAR)
+        g->p = 1 + (int)rnd3(8);
+    g->def[0] = '\0';
+    if (rnd3(2))
+        return;
+    static const char *const defs[][2] = {
+        [T_TIME - T_TIME] = {"\"12:30:00\"", "now()"},
+        [T_TIMETZ - T_TIME] = {"\"12:30:00+02\"", "current_timestamp"},
+        [T_INTERVAL - T_TIME] = {"\"1 day\"", "\"-01:30:00\""},
+        [T_INET - T_TIME] = {"\"10.0.0.1\"", "\"::1/64\""},
+        [T_CIDR - T_TIME] = {"\"10.0.0.0/8\"", "\"2001:db8::/32\""},
+        [T_JSON - T_TIME] = {"\"{\\\"a\\\": 1}\"", "\"[]\""},
+        [T_CHAR - T_TIME] = {"\"a\"", "\"\""},
+        [T_CITEXT - T_TIME] = {"\"X\"", "sql(\"lower('Y')\")"},
+        [T_NUMANY - T_TIME] = {"3", "-1.25"},
+    };
+    int k = g->type == T_NUMERIC ? T_NUMANY - T_TIME : g->type - T_TIME;
+    snprintf(g->def, sizeof g->def, "%s", defs[k][rnd3(2)]);
+}
+
 /* The field becomes one of the schema's enums, when there is one. */
 static void maybe_enum_type(const gschema *s, gfield *g)
 {
@@ -529,6 +588,8 @@ static void add_field(gschema *s, gmodel *m)
     } else {
         random_type(g);
         maybe_enum_type(s, g);
+        if (!is_enum(g->type))
+            maybe_new_type(g);
         g->nullable = rnd(2);
     }
     g->unique = rnd(6) == 0;
@@ -625,10 +686,18 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     static const char *const names[] = {"bool", "int2", "int4", "int8", "float4",
                                         "float8", "numeric", "text", "varchar", "bytea",
                                         "uuid", "date", "timestamp", "timestamptz", "jsonb"};
+    static const char *const newer[] = {"time", "timetz", "interval", "inet", "cidr",
+                                        "json", "char", "citext"};
     if (is_enum(g->type))
         snprintf(buf, n, "%s", ENUM_NAMES[g->type - T_ENUM0]);
+    else if (g->type == T_NUMERIC && g->p == 0)
+        snprintf(buf, n, "numeric");
     else if (g->type == T_NUMERIC)
         snprintf(buf, n, "numeric(%d,%d)", g->p, g->s);
+    else if (g->type == T_CHAR)
+        snprintf(buf, n, "char(%d)", g->p);
+    else if (g->type >= T_TIME)
+        snprintf(buf, n, "%s", newer[g->type - T_TIME]);
     else if (g->type == T_VARCHAR)
         snprintf(buf, n, "varchar(%d)", g->p);
     else
@@ -654,6 +723,14 @@ static const char *check_expr(const gfield *g, char *buf, size_t n)
     case T_TIMESTAMPTZ: snprintf(buf, n, "\\\"%s\\\" > '1900-01-01'", g->name); return buf;
     default: return NULL;
     }
+}
+
+/* Whether a block over fields k[0], k[1] has a json one (which no key or
+   index can hold). */
+static bool json_in(const gmodel *m, const int k[2])
+{
+    return (!m->f[k[0]].fk && m->f[k[0]].type == T_JSON) ||
+           (!m->f[k[1]].fk && m->f[k[1]].type == T_JSON);
 }
 
 static void print_schema(const gschema *s, pgorm_buf *b)
@@ -690,9 +767,9 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                                  g->nullable ? "?" : "");
             if (g->on_delete)
                 pgorm_buf_printf(b, " @on_delete(%s)", on_delete[g->on_delete]);
-            if (g->unique)
+            if (g->unique && g->type != T_JSON) /* json has no equality */
                 pgorm_buf_puts(b, " @unique");
-            if (g->index)
+            if (g->index && g->type != T_JSON)
                 pgorm_buf_puts(b, " @index");
             else if (g->fk && g->no_index)
                 pgorm_buf_puts(b, " @index(false)");
@@ -707,10 +784,10 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         }
         if (m->id == ID_COMPOSITE)
             pgorm_buf_puts(b, "  @@id(k0, k1)\n");
-        if (m->bu[0] >= 0)
+        if (m->bu[0] >= 0 && !json_in(m, m->bu))
             pgorm_buf_printf(b, "  @@unique(%s, %s)\n", m->f[m->bu[0]].name,
                              m->f[m->bu[1]].name);
-        if (m->bi[0] >= 0)
+        if (m->bi[0] >= 0 && !json_in(m, m->bi))
             pgorm_buf_printf(b, "  @@index(%s, %s)\n", m->f[m->bi[0]].name,
                              m->f[m->bi[1]].name);
         if (m->mc[0] >= 0)
@@ -859,6 +936,9 @@ static void mutate(gschema *s)
             maybe_enum_type(s, g);
         }
     }
+    /* text to one of the newer types (every one reads text) */
+    if (g && !g->fk && g->type == T_TEXT && rnd3(6) == 0)
+        maybe_new_type(g);
     switch (rnd(16)) {
     case 0:
         if (s->nm < 8)
@@ -972,6 +1052,20 @@ static void forget_renames(gschema *s)
     }
 }
 
+/* Whether a field of the schema text has type `name` (numeric: without
+   (p, s)). */
+static bool has_type(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        char after = p[n];
+        if (p > text && p[-1] == ' ' &&
+            (after == '\n' || after == '?' || after == ' ' || (after == '(' && name[0] == 'c')))
+            return true;
+    }
+    return false;
+}
+
 static void test_random_pairs(void **state)
 {
     fx *f = *state;
@@ -981,9 +1075,11 @@ static void test_random_pairs(void **state)
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
     int with_check = 0, with_model_check = 0, with_expr_default = 0;
+    int with_newer_type[9] = {0};
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
+        rng3 = rng ^ 0xD1B54A32D192ED03ULL;
         gschema s;
         random_schema(&s, 0);
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
@@ -1005,9 +1101,23 @@ static void test_random_pairs(void **state)
         with_expr_default += strstr(a.data, "@default(sql(") || strstr(b.data, "@default(sql(") ||
                              strstr(a.data, "@default(gen_random_uuid())") ||
                              strstr(b.data, "@default(current_");
+        static const char *const newer[] = {"time",  "timetz", "interval", "inet",   "cidr",
+                                            "json",  "char",   "citext",   "numeric"};
+        for (size_t k = 0; k < 9; k++)
+            with_newer_type[k] += has_type(a.data, newer[k]) || has_type(b.data, newer[k]);
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
+    int newer_kinds = 0;
+    for (size_t k = 0; k < 9; k++)
+        newer_kinds += with_newer_type[k] > 0;
+    print_message("random pairs: the newer types in %d, %d, %d, %d, %d, %d, %d, %d, %d of them "
+                  "(time, timetz, interval, inet, cidr, json, char(n), citext, numeric)\n",
+                  with_newer_type[0], with_newer_type[1], with_newer_type[2], with_newer_type[3],
+                  with_newer_type[4], with_newer_type[5], with_newer_type[6], with_newer_type[7],
+                  with_newer_type[8]);
+    if (pairs >= 40 && newer_kinds < 7)
+        fail_msg("the random pairs use only %d of the 9 newer types", newer_kinds);
     if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
         fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
                  "%d with @@check, %d with an expression default",

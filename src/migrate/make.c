@@ -403,6 +403,37 @@ static int not_null_warnings(const mig_make_opts *o, const mig_diff *d, mig_err 
     return MIG_OK;
 }
 
+/* citext is an extension's type: a schema that uses it needs the extension
+   in the database, which pgorm does not install (that takes rights a
+   migration may not have). Said before anything else fails on it. */
+static int need_extensions(const mig_make_opts *o, const pgorm_schema *s, mig_err *e)
+{
+    const pgorm_model *m = NULL;
+    const pgorm_field *f = NULL;
+    for (size_t i = 0; i < s->nmodels && !f; i++)
+        for (size_t k = 0; k < s->models[i].nfields && !f; k++)
+            if (s->models[i].fields[k].kind == PGORM_FIELD_SCALAR &&
+                s->models[i].fields[k].type.scalar == PGORM_S_CITEXT) {
+                m = &s->models[i];
+                f = &m->fields[k];
+            }
+    if (!f)
+        return MIG_OK;
+    PGresult *r = mig_exec(o->conn, "SELECT to_regtype('citext') IS NOT NULL", PGRES_TUPLES_OK, e,
+                           "looking for the citext type");
+    if (!r)
+        return MIG_DB;
+    bool have = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (have)
+        return MIG_OK;
+    return mig_err_set(e, MIG_USER,
+                       "%s:%d:%d: field '%s' of model %s is citext, the type of the citext "
+                       "extension, which this database does not have: CREATE EXTENSION citext "
+                       "first (as a user allowed to), then run make again",
+                       o->schema_path, f->type_pos.line, f->type_pos.col, f->name, m->name);
+}
+
 int mig_make(const mig_make_opts *o, mig_err *e)
 {
     if (!valid_name(o->name))
@@ -422,6 +453,8 @@ int mig_make(const mig_make_opts *o, mig_err *e)
         rc = MIG_USER;
         goto out;
     }
+    if ((rc = need_extensions(o, schema, e)) != MIG_OK)
+        goto out;
     if ((rc = mig_dir_read(o->dir, true, &dir, e)) != MIG_OK)
         goto out;
     size_t pending = 0;

@@ -120,8 +120,10 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
         bool fits = fn->yields == SX_FN_UUID
                         ? sc == PGORM_S_UUID
                         : sc == PGORM_S_DATE || sc == PGORM_S_TIMESTAMP ||
-                              sc == PGORM_S_TIMESTAMPTZ || sc == PGORM_S_TIME ||
-                              sc == PGORM_S_TIMETZ;
+                              sc == PGORM_S_TIMESTAMPTZ ||
+                              /* a time of day from an instant; a date has none */
+                              ((sc == PGORM_S_TIME || sc == PGORM_S_TIMETZ) &&
+                               strcmp(fn->name, "current_date") != 0);
         if (!fits)
             pgorm_sx_diag(&c->d, pos,
                           "@default(%s) does not fit type %s: it gives %s (for another "
