@@ -945,6 +945,13 @@ static void test_type_parameters(void **state)
     BAD(with_model("  x interval @default(3)\n"), 3, 23,
         "@default(3) does not fit type interval: expected a \"string\"");
     BAD(with_model("  x inet @default(true)\n"), 3, 19, "does not fit type inet");
+    BAD(with_model("  x json @unique\n"), 3, 10,
+        "a json field cannot be @unique: json has no equality, so no key or index holds it "
+        "(jsonb has one: use jsonb)");
+    BAD(with_model("  x json @index\n"), 3, 10, "a json field cannot be @index");
+    BAD("model A {\n  x json @id\n}\n", 2, 10, "a json field cannot be @id");
+    BAD(with_model("  x json\n  y int4\n  @@index(y, x)\n"), 5, 14,
+        "json field 'x' cannot be in @@index: json has no equality");
 }
 
 static void test_too_many_columns(void **state)

@@ -117,6 +117,13 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
     if (f->kind != PGORM_FIELD_SCALAR)
         return;
     pgorm_scalar sc = f->type.scalar;
+    static const int json_attrs[] = {SX_A_ID, SX_A_UNIQUE, SX_A_INDEX};
+    for (size_t k = 0; sc == PGORM_S_JSON && k < 3; k++)
+        if (fa->attr_pos[json_attrs[k]].line && !(json_attrs[k] == SX_A_INDEX && f->no_index))
+            pgorm_sx_diag(d, fa->attr_pos[json_attrs[k]],
+                          "a json field cannot be @%s: json has no equality, so no key or index "
+                          "holds it (jsonb has one: use jsonb)",
+                          pgorm_sx_attr_names[json_attrs[k]]);
     if (fa->attr_pos[SX_A_DEFAULT].line && (sc == PGORM_S_SERIAL || sc == PGORM_S_BIGSERIAL))
         pgorm_sx_diag(d, fa->attr_pos[SX_A_DEFAULT],
                       "@default is not allowed on %s: the column already defaults to the next "
@@ -318,6 +325,11 @@ static void check_blocks(ctx *c, size_t mi)
                 pgorm_sx_diag(&c->d, b->field_pos[q],
                               "primary key field '%s' cannot be nullable: remove '?' from its type",
                               nm(name).s);
+            else if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_JSON)
+                pgorm_sx_diag(&c->d, b->field_pos[q],
+                              "json field '%s' cannot be in @@%s: json has no equality, so no key "
+                              "or index holds it (jsonb has one: use jsonb)",
+                              nm(name).s, bn);
         }
     }
 }
