@@ -735,6 +735,37 @@ static void test_foreign_key_index_added_then_opted_out(void **state)
                      1);
 }
 
+/* citext needs its extension: without it make names the field and says to
+   create it; with it, the migration applies and a second make is empty. */
+static void test_citext_needs_its_extension(void **state)
+{
+    fx *f = *state;
+    write_schema(f, "model Person {\n  id serial @id\n  email citext @unique\n"
+                    "  nick citext?\n}\n");
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "people", "", &out), 1);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s:3:9: field 'email' of model Person is citext, the type of the citext "
+             "extension, which this database does not have: CREATE EXTENSION citext first",
+             f->schema);
+    if (!strstr(out, want))
+        fail_msg("make says:\n%s\nnot:\n%s", out, want);
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), 0);
+    pgt_exec(f->c, "CREATE EXTENSION citext");
+    assert_int_equal(make(f, "1", "people", "", &out), 0);
+    free(out);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    pgt_exec(f->c, "INSERT INTO person (email) VALUES ('Ada@Example.com')");
+    PGresult *r = PQexec(f->c, "INSERT INTO person (email) VALUES ('ada@example.COM')");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505"); /* without case */
+    PQclear(r);
+    assert_int_equal(make(f, "2", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -755,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_citext_needs_its_extension, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

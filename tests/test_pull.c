@@ -202,6 +202,44 @@ static void test_pull_awkward_names(void **state)
     pgorm_buf_free(&b);
 }
 
+/* The types after the first release are written as fields, their defaults
+   as strings, and what the language lacks (time(3)) as a comment; the file
+   parses and `migrate make` with it writes nothing. */
+static void test_pull_newer_types(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->c, "CREATE EXTENSION IF NOT EXISTS citext;"
+                   "CREATE TABLE slot (id int4 PRIMARY KEY, at time NOT NULL DEFAULT '09:00', "
+                   "tz timetz, span interval DEFAULT '-1 mons +02:00', host inet UNIQUE, "
+                   "net cidr NOT NULL DEFAULT '10.0.0.0/8', doc json, code character(3) "
+                   "DEFAULT 'x', email citext NOT NULL UNIQUE, amount numeric DEFAULT 0, "
+                   "fine time(3))");
+    mig_err e = {0};
+    pgorm_buf b = PGORM_BUF_INIT;
+    assert_int_equal(mig_pull(f->c, &b, &e), MIG_OK);
+    expect(b.data, "  at     time @default(\"09:00:00\")\n");
+    expect(b.data, "  tz     timetz?\n");
+    expect(b.data, "  span   interval? @default(\"-1 mons +02:00:00\")\n");
+    expect(b.data, "  host   inet? @unique\n");
+    expect(b.data, "  net    cidr @default(\"10.0.0.0/8\")\n");
+    expect(b.data, "  doc    json?\n");
+    expect(b.data, "  code   char(3)? @default(\"x\")\n");
+    expect(b.data, "  email  citext @unique\n");
+    expect(b.data, "  amount numeric? @default(0)\n");
+    expect(b.data, "time(3) without time zone");
+    FILE *fp = fopen(f->file, "w");
+    assert_non_null(fp);
+    fputs(b.data, fp);
+    fclose(fp);
+    pgorm_buf_free(&b);
+    char *out = NULL, migs[128];
+    snprintf(migs, sizeof migs, "%s/migrations", f->dir);
+    if (mt_migrate(&f->db, "", &out, "make --schema %s --dir %s --name again", f->file, migs))
+        fail_msg("make after pull failed:\n%s", out);
+    expect(out, "no changes");
+    free(out);
+}
+
 static mig_catalog *g_cat;
 
 static void oom_scenario(void *ctx)
@@ -232,6 +270,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pull_sample_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_stable_and_keeps_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_awkward_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_newer_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_out_of_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

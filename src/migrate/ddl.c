@@ -128,9 +128,11 @@ void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype 
             cast_literal(b, d->text, t);
         return;
     case PGORM_DEFAULT_STRING:
-        /* text and varchar take an untyped literal as is; every other type
-           gets an explicit cast, which is also how PostgreSQL stores it. */
-        if (t.scalar == PGORM_S_TEXT || t.scalar == PGORM_S_VARCHAR)
+        /* text, varchar and char(n) take an untyped literal as is (a
+           char(n) one is stored as 'x'::bpchar, not 'x'::character(n));
+           every other type gets an explicit cast, which is also how
+           PostgreSQL stores it. */
+        if (t.scalar == PGORM_S_TEXT || t.scalar == PGORM_S_VARCHAR || t.scalar == PGORM_S_CHAR)
             pgorm_sql_literal(b, d->text);
         else
             cast_literal(b, d->text, t);
