@@ -1301,6 +1301,22 @@ static void test_generated_more_types(void **state)
     COUNT(slot_doc_null_not_null(), 1);
     COUNT(slot_amount_gt("1e29"), 2); /* 1.2e29, and NaN, which sorts above every number */
 #undef COUNT
+    /* a named query: the new types as parameters and result columns */
+    pgorm_inet any6;
+    assert_int_equal(pgorm_inet_parse("::/0", &any6), 0);
+    SlotsAfterRows *q = NULL;
+    pgt_ok(slots_after_sync(db, 1, (pgorm_interval){.days = -1000}, any6, &q, &err), &err,
+           "slots_after_sync");
+    assert_int_equal(q->count, 1);
+    const SlotsAfterRow *qr = &q->items[0];
+    assert_int_equal(qr->id, rows[0].id);
+    assert_true(qr->at == rows[0].at && qr->has_tz_null && qr->tz_null.offset == -34200);
+    assert_true(qr->span.months == -1 && qr->span.days == 2 && qr->span.usec == -3);
+    assert_memory_equal(&qr->host, &host, sizeof host);
+    assert_true(qr->has_net_null);
+    assert_string_equal(qr->code, "ab  ");
+    assert_string_equal(qr->email, "Ada@Example.com");
+    slots_after_rows_free(q);
     /* the citext unique key holds without case */
     Slot dup = {.host = net, .net = net, .doc = "1", .code = "a", .email = "BOB@example.com",
                 .amount = "0"};

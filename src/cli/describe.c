@@ -24,6 +24,8 @@
 #include "pgorm/pgorm.h"
 #include "util/buf.h"
 
+enum { OID_NAME = 19, OID_BPCHAR = 1042, OID_JSON = 114 };
+
 /* The scalar types as the generated code sends and reads them. */
 static const struct {
     pgorm_scalar scalar;
@@ -38,10 +40,12 @@ static const struct {
     {PGORM_S_UUID, 2950, "uuid"},       {PGORM_S_DATE, 1082, "date"},
     {PGORM_S_TIMESTAMP, 1114, "timestamp"}, {PGORM_S_TIMESTAMPTZ, 1184, "timestamptz"},
     {PGORM_S_JSONB, 3802, "jsonb"},
+    {PGORM_S_TIME, 1083, "time"},       {PGORM_S_TIMETZ, 1266, "timetz"},
+    {PGORM_S_INTERVAL, 1186, "interval"}, {PGORM_S_INET, 869, "inet"},
+    {PGORM_S_CIDR, 650, "cidr"},        {PGORM_S_JSON, OID_JSON, "json"},
+    {PGORM_S_CHAR, OID_BPCHAR, "bpchar"},
 };
 #define NTYPES (sizeof types / sizeof types[0])
-
-enum { OID_NAME = 19, OID_BPCHAR = 1042, OID_JSON = 114 };
 
 /* Types that are one C type and one codec: text, varchar, char(n), name;
    json and jsonb. */
@@ -56,6 +60,9 @@ static int family(Oid oid)
     case 3802:
     case OID_JSON:
         return 2;
+    case 869: /* inet, cidr */
+    case 650:
+        return 3;
     default:
         return 0;
     }
