@@ -208,14 +208,14 @@ static void test_getter_errors(void **state)
     pgorm_rows *r;
     pgorm_error err;
     pgt_ok(pgorm_query_sql_sync(g_orm, "SELECT 1::int4 AS total, 'x'::text AS label, "
-                                       "now()::time AS clock",
+                                       "point(1, 2) AS clock, '12:30'::time AS at",
                                 NULL, 0, &r, &err),
            &err, "query");
     int64_t v = 0;
     assert_int_equal(pgorm_row_int8(r, 0, "totl", &v, &err), -1);
     assert_int_equal(err.code, PGORM_ERR_INVALID);
     assert_non_null(strstr(err.message, "no column \"totl\""));
-    assert_non_null(strstr(err.message, "total, label, clock"));
+    assert_non_null(strstr(err.message, "total, label, clock, at"));
     pgorm_error_clear(&err);
     assert_int_equal(pgorm_row_int8(r, 0, "label", &v, &err), -1);
     assert_non_null(strstr(err.message, "column \"label\" is text"));
@@ -229,14 +229,20 @@ static void test_getter_errors(void **state)
     assert_non_null(strstr(err.message, "does not decode"));
     assert_non_null(strstr(err.message, "::text"));
     pgorm_error_clear(&err);
+    pgorm_time at = 0; /* time reads as pgorm_time, and names its getter */
+    assert_int_equal(pgorm_row_time(r, 0, "at", &at, &err), 0);
+    assert_true(at == pgorm_time_from_parts(12, 30, 0, 0));
+    assert_int_equal(pgorm_row_text(r, 0, "at", &s, &err), -1);
+    assert_non_null(strstr(err.message, "read it with pgorm_row_time"));
+    pgorm_error_clear(&err);
     assert_int_equal(pgorm_row_int8(r, 1, "total", &v, &err), -1);
     assert_non_null(strstr(err.message, "row 1 is out of range (the result has 1 rows)"));
     pgorm_error_clear(&err);
-    assert_int_equal(pgorm_row_get_at(r, 0, 3, PGORM_INT8, &v, &err), -1);
-    assert_non_null(strstr(err.message, "column 3 is out of range"));
+    assert_int_equal(pgorm_row_get_at(r, 0, 4, PGORM_INT8, &v, &err), -1);
+    assert_non_null(strstr(err.message, "column 4 is out of range"));
     pgorm_error_clear(&err);
     assert_int_equal(v, 0); /* never written */
-    assert_null(pgorm_rows_column_name(r, 3));
+    assert_null(pgorm_rows_column_name(r, 4));
     assert_int_equal(pgorm_rows_column_oid(r, -1), 0);
     pgorm_rows_free(r);
     assert_int_equal(pgorm_rows_count(NULL), 0);
