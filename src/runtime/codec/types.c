@@ -193,12 +193,12 @@ void pgorm_time_to_parts(pgorm_time t, int *hour, int *min, int *sec, int *usec)
 
 /* ".5", ".000001": the fraction of |usec| (< 1e6) without trailing zeros,
    "" for none. */
-static void fraction(int64_t usec, char frac[8])
+static void fraction(int64_t usec, char frac[16])
 {
     frac[0] = '\0';
     if (!usec)
         return;
-    snprintf(frac, 8, ".%06d", (int)(usec < 0 ? -usec : usec));
+    snprintf(frac, 16, ".%06d", (int)(usec < 0 ? -usec : usec) % 1000000);
     size_t n = strlen(frac);
     while (n > 2 && frac[n - 1] == '0')
         n--;
@@ -209,7 +209,7 @@ int pgorm_time_format(pgorm_time t, char *buf, size_t size)
 {
     int h, m, s, us;
     pgorm_time_to_parts(t, &h, &m, &s, &us);
-    char frac[8];
+    char frac[16];
     fraction(us, frac);
     return fit(snprintf(buf, size, "%02d:%02d:%02d%s", h, m, s, frac), size);
 }
@@ -257,7 +257,7 @@ int pgorm_interval_format(pgorm_interval v, char *buf, size_t size)
     if (zero || v.usec) {
         int64_t h = v.usec / USECS_PER_HOUR, rem = v.usec % USECS_PER_HOUR;
         int64_t mi = rem / 60000000, s = rem / 1000000 % 60, us = rem % 1000000;
-        char frac[8];
+        char frac[16];
         fraction(us, frac);
         snprintf(tmp + n, sizeof tmp - n, "%s%s%02lld:%02lld:%02lld%s", zero ? "" : " ",
                  v.usec < 0 ? "-" : before ? "+" : "", (long long)llabs(h),
