@@ -3,10 +3,11 @@
 
 /* A value held in the struct itself (a has_ flag marks NULL / unset). */
 #define FIXED(c, type, value, ordered)                                                             \
-    {c, c, "const " c " *", "", type, value, false, ordered, false}
+    {c, c, "const " c " *", "", type, value, false, ordered, false, false}
 /* A string: NULL is SQL NULL. */
 #define STRING(type, ordered, text)                                                                \
-    {"char *", "const char *", "const char *const *", "(char *)", type, "s", true, ordered, text}
+    {"char *", "const char *", "const char *const *", "(char *)", type, "s", true, ordered, text,   \
+     false}
 
 static const cg_ctype types[] = {
     [PGORM_S_BOOL] = FIXED("bool", "PGORM_BOOL", "b", false),
@@ -22,7 +23,7 @@ static const cg_ctype types[] = {
     [PGORM_S_VARCHAR] = STRING("PGORM_TEXT", true, true),
     /* bytea: data == NULL is NULL, so it needs no has_ flag either */
     [PGORM_S_BYTEA] = {"pgorm_bytes", "pgorm_bytes", "const pgorm_bytes *", "", "PGORM_BYTEA",
-                       "bytes", true, false, false},
+                       "bytes", true, false, false, false},
     [PGORM_S_UUID] = FIXED("pgorm_uuid", "PGORM_UUID", "uuid", true),
     [PGORM_S_DATE] = FIXED("pgorm_date", "PGORM_DATE", "date", true),
     [PGORM_S_TIMESTAMP] = FIXED("pgorm_timestamp", "PGORM_TIMESTAMP", "ts", true),
