@@ -756,6 +756,15 @@ static void test_citext_needs_its_extension(void **state)
     pgt_exec(f->c, "CREATE EXTENSION citext");
     assert_int_equal(make(f, "1", "people", "", &out), 0);
     free(out);
+    /* up where the extension is gone: the server's error, and what to do */
+    pgt_exec(f->c, "DROP EXTENSION citext");
+    assert_int_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 2);
+    if (!strstr(out, "type \"citext\" does not exist") ||
+        !strstr(out, "HINT: citext is the type of the citext extension: CREATE EXTENSION "
+                     "citext first"))
+        fail_msg("up says:\n%s", out);
+    free(out);
+    pgt_exec(f->c, "CREATE EXTENSION citext");
     MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
     pgt_exec(f->c, "INSERT INTO person (email) VALUES ('Ada@Example.com')");
     PGresult *r = PQexec(f->c, "INSERT INTO person (email) VALUES ('ada@example.COM')");

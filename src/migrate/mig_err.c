@@ -37,6 +37,11 @@ int mig_err_pg(mig_err *e, PGconn *conn, const PGresult *res, const char *what)
         trim(conn_msg);
         primary = conn_msg[0] ? conn_msg : "unknown error";
     }
+    /* a migration with citext columns, on a database without the extension */
+    if (!hint && state && strcmp(state, "42704") == 0 &&
+        strcmp(primary, "type \"citext\" does not exist") == 0)
+        hint = "citext is the type of the citext extension: CREATE EXTENSION citext first (as a "
+               "user allowed to)";
     int n = snprintf(e->message, sizeof e->message, "%s: %s", what, primary);
     if (state && n >= 0 && (size_t)n < sizeof e->message)
         n += snprintf(e->message + n, sizeof e->message - (size_t)n, " [SQLSTATE %s]", state);
