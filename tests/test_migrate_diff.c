@@ -106,6 +106,21 @@ static void test_every_difference_on_a_column(void **state)
            "change type of a.n: numeric(10,2) -> numeric(10,3) [lossy]\n"
            "change type of a.v: varchar(10) -> varchar(9) [lossy]\n"
            "change type of a.t: timestamp -> date [lossy]\n");
+    /* the newer types: what keeps every value, and what may not */
+    EXPECT("model A {\n  id int4 @id\n  c char(4)\n  d char(4)\n  n cidr\n  h inet\n"
+           "  j jsonb\n  k json\n  e text\n  t time\n  u numeric(8,2)\n  w numeric\n}\n",
+           "model A {\n  id int4 @id\n  c char(6)\n  d char(3)\n  n inet\n  h cidr\n"
+           "  j json\n  k jsonb\n  e citext\n  t timetz\n  u numeric\n  w numeric(8,2)\n}\n",
+           "change type of a.c: char(4) -> char(6)\n"
+           "change type of a.d: char(4) -> char(3) [lossy]\n"
+           "change type of a.n: cidr -> inet\n"
+           "change type of a.h: inet -> cidr [lossy]\n"
+           "change type of a.j: jsonb -> json\n"
+           "change type of a.k: json -> jsonb [lossy]\n"
+           "change type of a.e: text -> citext\n"
+           "change type of a.t: time -> timetz [lossy]\n"
+           "change type of a.u: numeric(8,2) -> numeric\n"
+           "change type of a.w: numeric -> numeric(8,2) [lossy]\n");
 }
 
 static void test_renames_only_when_written(void **state)

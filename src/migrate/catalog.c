@@ -130,6 +130,9 @@ bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
     pgorm_scalar f = pgorm_coltype_plain(from).scalar, t = pgorm_coltype_plain(to).scalar;
     if (t == PGORM_S_TEXT)
         return true; /* every value has a text form that casts back */
+    if (t == PGORM_S_CITEXT &&
+        (f == PGORM_S_TEXT || f == PGORM_S_VARCHAR || f == PGORM_S_CITEXT))
+        return true; /* the same strings, compared without case */
     switch (f) {
     case PGORM_S_INT2:
     case PGORM_S_INT4:
@@ -158,6 +161,19 @@ bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
                (to.precision == 0 || (from.precision != 0 && to.precision >= from.precision));
     case PGORM_S_DATE:
         return t == PGORM_S_TIMESTAMP;
+    case PGORM_S_CHAR: /* blank-padded: a longer n keeps every value */
+        return t == PGORM_S_CHAR && to.precision >= from.precision;
+    case PGORM_S_CIDR: /* a network is an inet value with its mask */
+        return t == PGORM_S_INET || t == PGORM_S_CIDR;
+    case PGORM_S_JSONB: /* jsonb's text is valid json */
+        return t == PGORM_S_JSON || t == PGORM_S_JSONB;
+    case PGORM_S_TIMETZ:
+    case PGORM_S_TIME:
+    case PGORM_S_INTERVAL:
+    case PGORM_S_INET:
+    case PGORM_S_JSON:
+    case PGORM_S_CITEXT:
+        return f == t;
     default:
         return f == t && mig_type_eq(from, to);
     }
