@@ -6,7 +6,7 @@
     {c, c, "const " c " *", "", type, value, false, ordered, false, false}
 /* A string: NULL is SQL NULL. */
 #define STRING(type, ordered, text)                                                                \
-    {"char *", "const char *", "const char *const *", "(char *)", type, "s", true, ordered, text,   \
+    {"char *", "const char *", "const char *const *", "(char *)", type, "s", true, ordered, text, \
      false}
 
 static const cg_ctype types[] = {
