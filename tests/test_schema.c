@@ -593,16 +593,16 @@ static void test_helpers(void **state)
         pgorm_free(r);
     }
     char b[32];
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 12, 2}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 12, 2, false}, b, sizeof b),
                         "numeric(12,2)");
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 0, 0}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 0, 0, false}, b, sizeof b),
                         "numeric");
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_VARCHAR, 40, 0}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_VARCHAR, 40, 0, false}, b, sizeof b),
                         "varchar(40)");
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_TIMESTAMPTZ, 0, 0}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_TIMESTAMPTZ, 0, 0, false}, b, sizeof b),
                         "timestamptz");
     char tiny[4];
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_JSONB, 0, 0}, tiny, sizeof tiny),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_JSONB, 0, 0, false}, tiny, sizeof tiny),
                         "jso");
 
     /* look-ups */
