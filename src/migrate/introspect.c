@@ -326,7 +326,10 @@ static int read_columns(ctx *x)
         } else if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)),
                             atoi(PQgetvalue(r, i, 11)), &col->type) ||
                    strcmp(PQgetvalue(r, i, 9), "t") == 0)
-            what = "a type the schema language cannot describe";
+            what = PQgetvalue(r, i, 2)[0] == '_' && atoi(PQgetvalue(r, i, 11)) > 1
+                       ? "an array declared with more than one dimension, which the schema "
+                         "language cannot describe (it has one: text[])"
+                       : "a type the schema language cannot describe";
         if (!what && strcmp(PQgetvalue(r, i, 7), "t") == 0)
             what = "an identity or generated column, which the schema language cannot "
                    "describe (serial and bigserial can)";
