@@ -243,6 +243,7 @@ static void test_round_trip(void **state)
     assert_int_equal(rc, -1);
     assert_int_equal(err.code, PGORM_ERR_INVALID);
     assert_non_null(strstr(err.message, "tags"));
+    pgorm_error_clear(&err);
 }
 
 static void test_fetch_links_and_upsert(void **state)
@@ -359,6 +360,7 @@ static void test_decode_refusals(void **state)
     assert_int_equal(err.code, PGORM_ERR_DECODE);
     assert_non_null(strstr(err.message, "tags"));
     assert_non_null(strstr(err.message, "one-dimensional"));
+    pgorm_error_clear(&err);
     pgt_exec(f->c, "DELETE FROM post WHERE title = 'md'");
     /* a lower bound other than 1 reads the elements in order */
     pgt_exec(f->c, "INSERT INTO post (title, tags) VALUES ('lb', '[0:1]={p,q}')");
