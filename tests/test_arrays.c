@@ -176,6 +176,24 @@ static void test_round_trip(void **state)
     assert_null(in[1].tags);
     post_rows_free(rows);
 
+    /* one row: its arrays travel as parameters of their own */
+    Post one = {.title = "one", .scores = empty_i, .scores_count = 0, .big = many, .big_count = 3};
+    rows = NULL;
+    pgt_ok(post_insert_sync(f->orm, &one, 1, &rows, &err), &err, "post_insert_sync");
+    assert_int_equal(rows->count, 1);
+    assert_non_null(rows->items[0].tags); /* the default */
+    assert_int_equal(rows->items[0].tags_count, 0);
+    assert_non_null(rows->items[0].scores);
+    assert_int_equal(rows->items[0].scores_count, 0);
+    assert_int_equal(rows->items[0].big_count, 3);
+    assert_int_equal(rows->items[0].big[2], many[2]);
+    assert_null(rows->items[0].refs);
+    post_rows_free(rows);
+    assert_q(f, "SELECT tags::text || scores::text || big::text || coalesce(refs::text, 'NULL') "
+                "FROM post WHERE title = 'one'",
+             "{}{}{-500000000000,-499998999997,-499997999994}NULL");
+    pgt_exec(f->c, "DELETE FROM post WHERE title = 'one'");
+
     /* what the server stored */
     assert_q(f,
              "SELECT string_agg(title || ':' || coalesce(tags::text, 'NULL') || ':' || "

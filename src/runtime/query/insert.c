@@ -141,7 +141,14 @@ void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t sen
         if (k++)
             pgorm_sqlb_puts(b, ", ");
         bool dflt = (c->flags & PGORM_COL_DEFAULT) != 0;
-        if (c->array) /* regrouped from its elements: see array_join below */
+        if (c->array && n == 1) { /* one row: its array as a parameter of its own */
+            pgorm_buf_printf(&b->sql, "%sCASE WHEN u.c%zu THEN ", dflt ? "COALESCE(" : "", k);
+            char why[160] = "";
+            size_t off = b->vals->len;
+            int rc = pgorm_codec_encode_array_field(c, rows, b->vals, why, sizeof why);
+            pgorm_sqlb_param(b, pgorm_codec_array_oid(c->type), off, rc, why, c->name);
+            pgorm_buf_printf(&b->sql, "::%s[] END", pgorm_codec_name(c->type));
+        } else if (c->array) /* regrouped from its elements: see array_join below */
             pgorm_buf_printf(&b->sql, "%sCASE WHEN u.c%zu THEN COALESCE(a%zu.v, '{}') END",
                              dflt ? "COALESCE(" : "", k, k);
         else
@@ -188,7 +195,7 @@ void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t sen
         if (!(send >> i & 1))
             continue;
         k++;
-        if (m->columns[i].array)
+        if (m->columns[i].array && n != 1)
             array_join(b, &m->columns[i], k, base, n, m->struct_size);
     }
     pgorm_sqlb_puts(b, " ORDER BY u.ord");
