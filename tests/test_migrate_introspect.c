@@ -404,6 +404,42 @@ static void test_checks(void **state)
     pgt_db_drop(&db);
 }
 
+/* Arrays read back as their element's type with the flag: `_int4` is
+   int4[], the element's typmod kept, defaults as the server prints them. */
+static void test_arrays(void **state)
+{
+    (void)state;
+    pgt_db db;
+    PGconn *c = fresh(&db, "intro_arrays",
+                      "CREATE TABLE t (id int4 PRIMARY KEY, a text[] NOT NULL DEFAULT '{}', "
+                      "b int4[], c varchar(20)[], d numeric(8,3)[], e uuid[], f bool[] NOT NULL, "
+                      "g int8[] DEFAULT '{1,2}', h integer ARRAY, i float8[3]);"
+                      "CREATE INDEX t_b_idx ON t (b);");
+    mig_catalog *cat = introspect(c);
+    const mig_table *t = mig_catalog_table(cat, "t");
+    assert_int_equal(t->ncols, 10);
+    assert_int_equal(cat->nunmanaged, 0);
+    char buf[64];
+    static const char *const want[][2] = {
+        {"a", "text[]"}, {"b", "int4[]"}, {"c", "varchar(20)[]"}, {"d", "numeric(8,3)[]"},
+        {"e", "uuid[]"}, {"f", "bool[]"}, {"g", "int8[]"}, {"h", "int4[]"}, {"i", "float8[]"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const mig_column *k = col(cat, "t", want[i][0]);
+        assert_true(k->type.array);
+        assert_string_equal(pgorm_coltype_sql(k->type, buf, sizeof buf), want[i][1]);
+    }
+    assert_false(col(cat, "t", "id")->type.array);
+    assert_false(col(cat, "t", "a")->nullable);
+    assert_true(col(cat, "t", "b")->nullable);
+    assert_int_equal(col(cat, "t", "a")->def.kind, PGORM_DEFAULT_SQL);
+    assert_string_equal(col(cat, "t", "a")->def_sql, "'{}'::text[]");
+    assert_string_equal(col(cat, "t", "g")->def_sql, "'{1,2}'::bigint[]");
+    mig_catalog_free(cat);
+    PQfinish(c);
+    pgt_db_drop(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_extension_objects_not_listed),
         cmocka_unit_test(test_default_mapping),
         cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
