@@ -60,6 +60,10 @@ typedef struct pgorm_coltype {
     int precision; /* numeric p (0: numeric without precision), varchar n,
                       char n; 0 when not applicable */
     int scale;     /* numeric s */
+    /* `text[]`: a one-dimensional array whose elements are `scalar` (with
+       its precision and scale: `varchar(40)[]`). Never serial, bigserial or
+       an enum. */
+    bool array;
 } pgorm_coltype;
 
 typedef enum pgorm_field_kind {
