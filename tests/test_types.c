@@ -1337,6 +1337,26 @@ static void test_generated_more_types(void **state)
          .email = "bob@example.com",
          .amount = "NaN"},
     };
+    /* arrays of the new types: row 0 has them, row 1 NULL or empty */
+    pgorm_time times[] = {pgorm_time_from_parts(1, 2, 3, 4), 0};
+    pgorm_inet nets[] = {host, net};
+    char *tags[] = {"Red", NULL, "blue"};
+    pgorm_interval spans[] = {minus, {.months = 1}};
+    char *codes[] = {"a", "bc"};
+    char *docs[] = {"{\"x\":  1}", NULL};
+    rows[0].times = times;
+    rows[0].times_count = 2;
+    rows[0].nets = nets;
+    rows[0].nets_count = 2;
+    rows[0].tags = tags;
+    rows[0].tags_count = 3;
+    rows[0].spans = spans;
+    rows[0].spans_count = 2;
+    rows[0].codes = codes;
+    rows[0].codes_count = 2;
+    rows[0].docs = docs;
+    rows[0].docs_count = 2;
+    rows[1].nets = nets; /* empty, not NULL */
     SlotRows *out = NULL;
     pgt_ok(slot_insert_sync(db, rows, 2, &out, &err), &err, "slot_insert_sync");
     assert_int_equal(out->count, 2);
@@ -1362,6 +1382,23 @@ static void test_generated_more_types(void **state)
     assert_string_equal(r->email, "Ada@Example.com");
     assert_string_equal(r->amount, "123456789012345678901234567890.000000000001");
     assert_string_equal(r->amount_null, "-1");
+    assert_int_equal(r->times_count, 2);
+    assert_true(r->times[0] == times[0] && r->times[1] == 0);
+    assert_int_equal(r->nets_count, 2);
+    assert_memory_equal(&r->nets[0], &host, sizeof host);
+    assert_memory_equal(&r->nets[1], &net, sizeof net);
+    assert_int_equal(r->tags_count, 3);
+    assert_string_equal(r->tags[0], "Red");
+    assert_null(r->tags[1]);
+    assert_string_equal(r->tags[2], "blue");
+    assert_int_equal(r->spans_count, 2);
+    assert_true(r->spans[0].months == -1 && r->spans[0].usec == -3 && r->spans[1].months == 1);
+    assert_int_equal(r->codes_count, 2);
+    assert_string_equal(r->codes[0], "a "); /* padded */
+    assert_string_equal(r->codes[1], "bc");
+    assert_int_equal(r->docs_count, 2);
+    assert_string_equal(r->docs[0], "{\"x\":  1}");
+    assert_null(r->docs[1]);
     slot_rows_free(out);
 
     pgt_ok(slot_get_sync(db, rows[1].id, &out, &err), &err, "slot_get_sync");
@@ -1373,6 +1410,10 @@ static void test_generated_more_types(void **state)
     assert_null(r->email_null);
     assert_null(r->amount_null);
     assert_string_equal(r->amount, "NaN");
+    assert_null(r->times);
+    assert_null(r->tags);
+    assert_non_null(r->nets); /* the empty array */
+    assert_int_equal(r->nets_count, 0);
     assert_int_equal(r->net.family, PGORM_INET_V6);
     slot_rows_free(out);
 
@@ -1405,6 +1446,13 @@ static void test_generated_more_types(void **state)
     COUNT(slot_email_like("ada@%"), 1);
     COUNT(slot_email_gt("B"), 1);
     COUNT(slot_doc_null_not_null(), 1);
+    COUNT(slot_tags_has("RED"), 1); /* citext elements: without case */
+    COUNT(slot_tags_contains(((const char *[]){"BLUE", "red"}), 2), 1);
+    COUNT(slot_times_has(pgorm_time_from_parts(1, 2, 3, 4)), 1);
+    COUNT(slot_nets_overlaps(((pgorm_inet[]){net}), 1), 1);
+    COUNT(slot_spans_has(((pgorm_interval){.days = 30})), 1); /* == 1 mon */
+    COUNT(slot_codes_has("a"), 1);
+    COUNT(slot_docs_not_null(), 1);
     COUNT(slot_amount_gt("1e29"), 2); /* 1.2e29, and NaN, which sorts above every number */
 #undef COUNT
     /* a named query: the new types as parameters and result columns */
@@ -1425,7 +1473,7 @@ static void test_generated_more_types(void **state)
     slots_after_rows_free(q);
     /* the citext unique key holds without case */
     Slot dup = {.host = net, .net = net, .doc = "1", .code = "a", .email = "BOB@example.com",
-                .amount = "0"};
+                .amount = "0", .nets = nets, .nets_count = 1};
     assert_int_equal(slot_insert_sync(db, &dup, 1, NULL, &err), -1);
     assert_string_equal(err.sqlstate, "23505");
     pgorm_error_clear(&err);

@@ -57,7 +57,7 @@ static bool op_applies(const cg_col *c, cg_op op)
 {
     bool array = c->field->type.array;
     if (op == CG_HAS || op == CG_CONTAINS || op == CG_OVERLAPS)
-        return array;
+        return array && !c->ct->no_eq; /* json[]: its elements have no '=' */
     if (array && op != CG_IS_NULL && op != CG_NOT_NULL)
         return false; /* its elements are compared, not the whole array */
     switch (op) {

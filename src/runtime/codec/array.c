@@ -43,6 +43,8 @@ static Oid element_oid(Oid array)
         {1014, PGORM_OID_BPCHAR}, {1003, PGORM_OID_NAME},        {1001, PGORM_OID_BYTEA},
         {2951, PGORM_OID_UUID},   {1182, PGORM_OID_DATE},        {1115, PGORM_OID_TIMESTAMP},
         {1185, PGORM_OID_TIMESTAMPTZ}, {3807, PGORM_OID_JSONB},  {199, PGORM_OID_JSON},
+        {1183, PGORM_OID_TIME},   {1270, PGORM_OID_TIMETZ},      {1187, PGORM_OID_INTERVAL},
+        {1041, PGORM_OID_INET},   {651, PGORM_OID_CIDR},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i][0] == array)
@@ -54,8 +56,17 @@ bool pgorm_codec_accepts_col(const pgorm_column_desc *c, Oid oid)
 {
     if (!c->array)
         return pgorm_codec_accepts(c->type, oid);
+    if (c->type == PGORM_CITEXT && oid >= 16384)
+        return true; /* citext[]: the extension's OID; the elements' is checked on reading */
     Oid e = element_oid(oid);
     return e && c->type != PGORM_ENUM && pgorm_codec_accepts(c->type, e);
+}
+
+/* Elements whose bytes are their text (into the array's block). */
+static bool copies_text(pgorm_type t)
+{
+    return t == PGORM_TEXT || t == PGORM_JSONB || t == PGORM_JSON || t == PGORM_CHAR ||
+           t == PGORM_CITEXT;
 }
 
 static bool has_pointer_elements(pgorm_type t)
@@ -117,7 +128,7 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
             if (!has_pointer_elements(c->type)) {
                 snprintf(why, whysz,
                          "element %zu is NULL: an array of %s is read without NULL elements "
-                         "(only text, varchar, numeric, jsonb and bytea elements can be NULL)",
+                         "(only string and bytea elements can be NULL)",
                          i, tn);
                 return -1;
             }
@@ -128,7 +139,7 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
             return -1;
         }
         q += (size_t)el;
-        if (c->type == PGORM_TEXT || c->type == PGORM_JSONB)
+        if (copies_text(c->type))
             extra += (size_t)el + 1;
         else if (c->type == PGORM_BYTEA)
             extra += (size_t)el;
@@ -151,8 +162,8 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
         const char *ev = v + q;
         size_t elen = (size_t)el;
         q += elen;
-        if (c->type == PGORM_TEXT || c->type == PGORM_JSONB) {
-            if (c->type == PGORM_JSONB && eoid == PGORM_OID_JSONB) {
+        if (copies_text(c->type)) {
+            if ((c->type == PGORM_JSONB || c->type == PGORM_JSON) && eoid == PGORM_OID_JSONB) {
                 if (elen < 1 || ev[0] != 1) {
                     snprintf(why, whysz, "element %zu: binary jsonb of version %d (1 expected)",
                              i, elen ? ev[0] : -1);

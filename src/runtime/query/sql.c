@@ -173,8 +173,13 @@ static void enum_cast(pgorm_sqlb *b, const pgorm_column_desc *c, bool array)
 {
     if (c->type != PGORM_ENUM && c->type != PGORM_CITEXT)
         return;
+    const char *t = c->sql_type ? c->sql_type : "text";
+    size_t n = strlen(t);
+    if (c->array && n > 2 && strcmp(t + n - 2, "[]") == 0)
+        n -= 2; /* an element of a citext[] column: citext */
     pgorm_sqlb_puts(b, "::");
-    pgorm_sqlb_puts(b, c->sql_type ? c->sql_type : "text");
+    if (!b->no_text)
+        pgorm_buf_append(&b->sql, t, n);
     if (array)
         pgorm_sqlb_puts(b, "[]");
 }
