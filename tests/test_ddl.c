@@ -101,7 +101,7 @@ static size_t count_of(const char *hay, const char *needle)
 /* A hand-built schema (no parser involved)                             */
 
 #define SCALAR(n, sc, ...)                                                                   \
-    {.name = n, .column = n, .kind = PGORM_FIELD_SCALAR, .type = {sc, 0, 0},                 \
+    {.name = n, .column = n, .kind = PGORM_FIELD_SCALAR, .type = {sc, 0, 0, false},          \
      .target = PGORM_NONE, .target_fk = PGORM_NONE, __VA_ARGS__}
 #define FK(n, col, model, idx, ...)                                                           \
     {.name = n, .column = col, .kind = PGORM_FIELD_FOREIGN_KEY,                               \
