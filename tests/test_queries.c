@@ -754,6 +754,25 @@ static void test_check_database(void **state)
                    "server expects text there: declare it text (or cast it in the sql: "
                    "$1::int4)");
     free(out);
+
+    /* the newer types against the server; citext (the database's OID) by its name */
+    pgt_exec(c, "CREATE EXTENSION IF NOT EXISTS citext;"
+                "CREATE TABLE ppl (id int4 PRIMARY KEY, email citext, at time, net cidr)");
+    const char *newer = write_in(&t, "newer.pgorm",
+                                 "query F(e citext, t time, n cidr) {\n"
+                                 "  sql \"SELECT id, email, at, net FROM ppl WHERE email = $1 "
+                                 "AND at > $2 AND net >> $3\"\n"
+                                 "  returns (id int4, email citext?, at time?, net cidr?)\n"
+                                 "}\n"
+                                 "query G(e text) {\n"
+                                 "  sql \"SELECT email FROM ppl WHERE email = $1::citext\"\n"
+                                 "  returns (email text?)\n"
+                                 "}\n");
+    assert_int_equal(run_cli(d.direct, &out, "check '%s' --database", newer), 1);
+    assert_null(strstr(out, "query 'F'"));
+    expect_in(out, "newer.pgorm:7:18: result column 'email' of query 'G' is citext in the "
+                   "database, declared text: declare it citext");
+    free(out);
     tmp_remove(&t);
     PQfinish(c);
     pgt_db_drop(&d);

@@ -1471,6 +1471,11 @@ static void test_generated_more_types(void **state)
     assert_string_equal(qr->code, "ab  ");
     assert_string_equal(qr->email, "Ada@Example.com");
     slots_after_rows_free(q);
+    SlotIdsByEmailRows *ids = NULL;
+    pgt_ok(slot_ids_by_email_sync(db, "ADA@example.COM", &ids, &err), &err, "slot_ids_by_email");
+    assert_int_equal(ids->count, 1);
+    assert_int_equal(ids->items[0].id, rows[0].id);
+    slot_ids_by_email_rows_free(ids);
     /* the citext unique key holds without case */
     Slot dup = {.host = net, .net = net, .doc = "1", .code = "a", .email = "BOB@example.com",
                 .amount = "0", .nets = nets, .nets_count = 1};

@@ -82,6 +82,24 @@ static bool compatible(pgorm_scalar s, Oid oid)
     return want == oid || (family(want) && family(want) == family(oid));
 }
 
+/* compatible(), and citext, whose OID is the database's: by its name. */
+static bool compatible_in(PGconn *c, pgorm_scalar s, Oid oid)
+{
+    if (s != PGORM_S_CITEXT)
+        return compatible(s, oid);
+    if (oid < 16384)
+        return false;
+    char v[16];
+    snprintf(v, sizeof v, "%u", (unsigned)oid);
+    const char *values[1] = {v};
+    PGresult *r = PQexecParams(c, "SELECT typname = 'citext' FROM pg_type WHERE oid = $1::oid",
+                               1, NULL, values, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+              strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return ok;
+}
+
 /* The language's type for a server type, or false when pgorm cannot read it. */
 static bool scalar_of(Oid oid, pgorm_scalar *out)
 {
@@ -280,7 +298,7 @@ static int compare(PGconn *c, const char *path, const pgorm_named_query *q, cons
     for (int i = 0; !typed && i < np && (size_t)i < q->nparams; i++) {
         const pgorm_query_param *p = &q->params[i];
         Oid got = PQparamtype(d, i);
-        if (compatible(p->type.scalar, got))
+        if (compatible_in(c, p->type.scalar, got))
             continue;
         type_name(c, got, a, sizeof a);
         report(path, p->type_pos,
@@ -316,7 +334,7 @@ static int compare(PGconn *c, const char *path, const pgorm_named_query *q, cons
                    "(... AS %s)",
                    i + 1, q->name, got, col->name, col->name);
             errors++;
-        } else if (!compatible(col->type.scalar, oid)) {
+        } else if (!compatible_in(c, col->type.scalar, oid)) {
             type_name(c, oid, a, sizeof a);
             report(path, col->type_pos,
                    "result column '%s' of query '%s' is %s in the database, declared %s: "

@@ -240,7 +240,9 @@ int pgorm_params_encode(pgorm_op *o, void **arrays, const pgorm_param *params, i
                             what, i + 1, (int)p->type);
             goto fail;
         }
-        types[i] = pgorm_codec_oid(p->type);
+        /* citext: left to the server, which takes it from the sql (email =
+           $1 is citext's '=', without case); its binary form is text's */
+        types[i] = p->type == PGORM_CITEXT ? 0 : pgorm_codec_oid(p->type);
         formats[i] = 1;
         offs[i] = vals->len;
         bool null = p->null || (pgorm_codec_is_pointer(p->type) && !p->v.s) ||
