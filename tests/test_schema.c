@@ -716,12 +716,12 @@ static void test_unknown_type_and_attribute(void **state)
     BAD(with_model("  x int9\n"), 3, 5,
         "unknown type 'int9' (expected one of: bool, int2, int4, int8, serial, bigserial, "
         "float4, float8, numeric(p, s), text, varchar(n), bytea, uuid, date, timestamp, "
-        "timestamptz, jsonb, ForeignKey[Model], BackReference[Model])");
+        "timestamptz, jsonb, ForeignKey[Model], BackReference[Model], ManyToMany[Model])");
     BAD(with_model("  x Int4\n"), 3, 5, "did you mean 'int4'?");
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
         "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @default(value), "
-        "@on_delete(action), @renamed_from(old_name)); did you mean '@unique'?");
+        "@on_delete(action), @renamed_from(old_name), @through(JoinModel)); did you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,
         "duplicate @default on field 'x'");

@@ -204,6 +204,11 @@ static pgorm_codegen_status plan_fields(planner *pl, cg_model *cm)
     const pgorm_model *m = cm->m;
     size_t ncols = 0, nrels = 0;
     for (size_t i = 0; i < m->nfields; i++) {
+        if (m->fields[i].kind == PGORM_FIELD_MANY_TO_MANY)
+            return invalid(pl, m->fields[i].type_pos,
+                           "field %s.%s: pgorm gen does not write ManyToMany calls yet; load "
+                           "the far side through the join model's ForeignKeys",
+                           m->name, m->fields[i].name);
         ncols += m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE;
         nrels += m->fields[i].kind != PGORM_FIELD_SCALAR;
     }
