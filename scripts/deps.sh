@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install what pgorm needs to build, test and run its demo, from Debian's
 # packages, when it is missing. As root it installs; otherwise it prints the
-# command to run.
+# command to run. graphviz: `pgorm diagram -o FILE.svg` runs its dot, and the
+# tests check that it does.
 set -euo pipefail
 
-pkgs=(gcc make cmake ninja-build pkg-config libpq-dev postgresql postgresql-contrib
+pkgs=(gcc make cmake ninja-build pkg-config libpq-dev postgresql postgresql-contrib graphviz
       libcmocka-dev libuv1-dev libevent-dev)
 [ "$#" -gt 0 ] && pkgs+=("$@")
 

@@ -171,6 +171,9 @@ static inline char *mt_snapshot(PGconn *c)
         "  SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = t.oid)"
         " UNION ALL SELECT 'sequences ' || count(*) FROM pg_class c JOIN pg_namespace n ON"
         "  n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'S'"
+        " UNION ALL SELECT 'enum ' || t.typname || ' (' || (SELECT string_agg(e.enumlabel, ', '"
+        "  ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')'"
+        "  FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace AND t.typtype = 'e'"
         ") x");
 }
 

@@ -125,7 +125,7 @@ static pgorm_field book_fields[] = {
     SCALAR("born", PGORM_S_DATE, .def = {PGORM_DEFAULT_STRING, "2024-01-01"}),
     FK("author", "author_id", "Author", 1, .on_delete = PGORM_ON_DELETE_CASCADE),
     FK("reviewer", "reviewer_id", "Author", 1, .nullable = true,
-       .on_delete = PGORM_ON_DELETE_SET_NULL),
+       .on_delete = PGORM_ON_DELETE_SET_NULL, .no_index = true),
 };
 static pgorm_block book_blocks[] = {
     {.kind = PGORM_BLOCK_INDEX, .fields = f_title_author, .nfields = 2},
@@ -177,7 +177,8 @@ static const char hand_ddl[] =
     " \"author\" (\"id\") ON DELETE SET NULL\n"
     ");\n"
     "CREATE INDEX \"author_name_idx\" ON \"author\" (\"name\");\n"
-    "CREATE INDEX \"book_title_author_id_idx\" ON \"book\" (\"title\", \"author_id\");\n";
+    "CREATE INDEX \"book_title_author_id_idx\" ON \"book\" (\"title\", \"author_id\");\n"
+    "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");\n";
 
 static void test_hand_built_exact_text(void **state)
 {
@@ -276,13 +277,18 @@ static void test_objects_one_at_a_time(void **state)
     bool oom = true;
     pgorm_ddl_key *keys = pgorm_ddl_model_keys(book, &nkeys, &oom);
     assert_false(oom);
-    assert_int_equal(nkeys, 3);
+    assert_int_equal(nkeys, 4);
     assert_int_equal(keys[0].kind, PGORM_BLOCK_ID);
     assert_string_equal(keys[0].name, "book_pkey");
     assert_int_equal(keys[1].kind, PGORM_BLOCK_UNIQUE);
     assert_int_equal(keys[2].kind, PGORM_BLOCK_INDEX);
     assert_int_equal(keys[2].ncolumns, 2);
     assert_string_equal(keys[2].columns[1], "author_id");
+    /* the default index of the ForeignKey author (reviewer has @index(false)) */
+    assert_int_equal(keys[3].kind, PGORM_BLOCK_INDEX);
+    assert_int_equal(keys[3].ncolumns, 1);
+    assert_string_equal(keys[3].columns[0], "author_id");
+    assert_string_equal(keys[3].name, "book_author_id_idx");
     for (size_t i = 0; i < nkeys; i++) {
         pgorm_ddl_add_key(&b, book->table, &keys[i]);
         pgorm_ddl_drop_key(&b, book->table, &keys[i]);
@@ -294,7 +300,9 @@ static void test_objects_one_at_a_time(void **state)
         "ALTER TABLE \"book\" ADD CONSTRAINT \"book_isbn_key\" UNIQUE (\"isbn\");\n"
         "ALTER TABLE \"book\" DROP CONSTRAINT \"book_isbn_key\";\n"
         "CREATE INDEX \"book_title_author_id_idx\" ON \"book\" (\"title\", \"author_id\");\n"
-        "DROP INDEX \"book_title_author_id_idx\";\n");
+        "DROP INDEX \"book_title_author_id_idx\";\n"
+        "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");\n"
+        "DROP INDEX \"book_author_id_idx\";\n");
     pgorm_free(keys);
     pgorm_buf_reset(&b);
 
@@ -476,6 +484,29 @@ static void test_types_nullability_defaults(void **state)
     applied_done(&a);
 }
 
+static void test_enums(void **state)
+{
+    (void)state;
+    applied a;
+    apply_file(&a, "tests/schemas/ddl_enums.pgorm", "ddl_enums");
+    /* the types come first, in file order */
+    assert_int_equal(offset_of(a.sql, "CREATE TYPE \"status\" AS ENUM ('draft', 'published', "
+                                      "'archived');\n"),
+                     0);
+    assert_true(offset_of(a.sql, "CREATE TYPE \"ticket_kind\"") < offset_of(a.sql, "CREATE TABLE"));
+    expect_columns(a.c, "post",
+                   "id integer NOT NULL = nextval('post_id_seq'::regclass)\n"
+                   "status status NOT NULL = 'draft'::status\n"
+                   "kind ticket_kind");
+    expect_text(a.c, "draft,published,archived",
+                "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum"
+                " WHERE enumtypid = 'status'::regtype");
+    pgt_exec(a.c, "INSERT INTO post DEFAULT VALUES");
+    expect_text(a.c, "draft|", "SELECT status || '|' || coalesce(kind::text, '') FROM post");
+    expect_indexes(a.c, "post", "CREATE INDEX post_status_idx ON public.post USING btree (status)");
+    applied_done(&a);
+}
+
 static void test_keys_and_foreign_keys(void **state)
 {
     (void)state;
@@ -495,9 +526,18 @@ static void test_keys_and_foreign_keys(void **state)
         "book_pkey PRIMARY KEY (id)\n"
         "book_series_id_fkey FOREIGN KEY (series_id) REFERENCES author(id)\n"
         "book_tag_id_fkey FOREIGN KEY (tag_id) REFERENCES tag(code) ON DELETE RESTRICT");
+    /* a ForeignKey column's default index, unless a key leads with it
+       (author_id: the unique key) or @index(false) (series_id) */
     expect_indexes(a.c, "book",
+                   "CREATE INDEX book_editor_id_idx ON public.book USING btree (editor_id)\n"
+                   "CREATE INDEX book_tag_id_idx ON public.book USING btree (tag_id)\n"
                    "CREATE INDEX book_title_author_id_idx ON public.book USING btree"
                    " (title, author_id)");
+    expect_indexes(a.c, "review",
+                   "CREATE INDEX review_book_id_idx ON public.review USING btree (book_id)");
+    /* book_id leads the primary key: only tag_id gets one */
+    expect_indexes(a.c, "book_tag",
+                   "CREATE INDEX book_tag_tag_id_idx ON public.book_tag USING btree (tag_id)");
     /* each ON DELETE as the catalog stores it: c, n, a, r */
     expect_text(a.c, "author_id:c editor_id:n series_id:a tag_id:r",
                 "SELECT string_agg(a.attname || ':' || k.confdeltype::text, ' ' ORDER BY a.attname)"
@@ -668,6 +708,83 @@ static void test_pgt_apply_schema(void **state)
     pgt_db_drop(&db);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Checks and expression defaults                                       */
+
+static void test_checks_and_expression_defaults(void **state)
+{
+    (void)state;
+    applied a;
+    apply_file(&a, "tests/schemas/gen_checks.pgorm", "ddl_checks");
+    assert_string_equal(a.sql,
+                        "CREATE TABLE \"ledger\" (\n"
+                        "    \"id\" uuid NOT NULL DEFAULT gen_random_uuid(),\n"
+                        "    \"title\" text NOT NULL,\n"
+                        "    \"pages\" int4 NOT NULL,\n"
+                        "    \"low\" int4 NOT NULL DEFAULT 0,\n"
+                        "    \"high\" int4 NOT NULL DEFAULT 10 * 10,\n"
+                        "    \"slug\" text NOT NULL DEFAULT lower('X'),\n"
+                        "    \"day\" date NOT NULL DEFAULT current_date,\n"
+                        "    \"at\" timestamptz NOT NULL DEFAULT current_timestamp,\n"
+                        "    \"note\" text,\n"
+                        "    CONSTRAINT \"ledger_pkey\" PRIMARY KEY (\"id\"),\n"
+                        "    CONSTRAINT \"ledger_title_check\" CHECK (title <> ''),\n"
+                        "    CONSTRAINT \"ledger_pages_check\" CHECK (pages > 0),\n"
+                        "    CONSTRAINT \"low_below_high\" CHECK (low <= high)\n"
+                        ");\n");
+    /* as the server keeps them: the names PostgreSQL itself would give */
+    expect_text(a.c,
+                "ledger_pages_check CHECK ((pages > 0))\n"
+                "ledger_title_check CHECK ((title <> ''::text))\n"
+                "low_below_high CHECK ((low <= high))",
+                "SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\\n'"
+                " ORDER BY conname) FROM pg_constraint"
+                " WHERE conrelid = 'ledger'::regclass AND contype = 'c'");
+    pgt_exec(a.c, "CREATE TABLE pg_named (pages int4 CHECK (pages > 0))");
+    expect_text(a.c, "pg_named_pages_check",
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'pg_named'::regclass");
+    expect_columns(a.c, "ledger",
+                   "id uuid NOT NULL = gen_random_uuid()\n"
+                   "title text NOT NULL\n"
+                   "pages integer NOT NULL\n"
+                   "low integer NOT NULL = 0\n"
+                   "high integer NOT NULL = (10 * 10)\n"
+                   "slug text NOT NULL = lower('X'::text)\n"
+                   "day date NOT NULL = CURRENT_DATE\n"
+                   "at timestamp with time zone NOT NULL = CURRENT_TIMESTAMP\n"
+                   "note text");
+    /* the defaults evaluate, and the checks hold */
+    pgt_exec(a.c, "INSERT INTO ledger (title, pages) VALUES ('t', 1)");
+    expect_text(a.c, "100|x|true|true",
+                "SELECT high || '|' || slug || '|' || (day = current_date) || '|' ||"
+                " (id IS NOT NULL) FROM ledger");
+    PGresult *r = PQexec(a.c, "INSERT INTO ledger (title, pages) VALUES ('t', 0)");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME), "ledger_pages_check");
+    PQclear(r);
+    applied_done(&a);
+
+    /* one at a time: a check as a table element and as ALTER TABLE */
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_ddl_check_constraint(&b, "odd name\"", "a > 0");
+    pgorm_buf_puts(&b, "\n");
+    pgorm_ddl_add_check(&b, "t", "t_a_check", "a <> 'x'");
+    assert_false(b.oom);
+    assert_string_equal(b.data, "CONSTRAINT \"odd name\"\"\" CHECK (a > 0)\n"
+                                "ALTER TABLE \"t\" ADD CONSTRAINT \"t_a_check\" CHECK (a <> 'x');\n");
+    pgorm_buf_free(&b);
+
+    /* a check of a schema that was not validated gets its name here */
+    pgorm_field fields[] = {SCALAR("pages", PGORM_S_INT4)};
+    pgorm_check checks[] = {{.field = "pages", .expr = "pages > 0"}};
+    pgorm_model m = {.name = "Book", .table = "book", .fields = fields, .nfields = 1,
+                     .checks = checks, .nchecks = 1};
+    char name[PGORM_DDL_NAME_SIZE];
+    pgorm_ddl_check_name(name, &m, &checks[0]);
+    assert_string_equal(name, "book_pages_check");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -679,12 +796,14 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_hand_built_applies),
         cmocka_unit_test(test_types_nullability_defaults),
+        cmocka_unit_test(test_enums),
         cmocka_unit_test(test_keys_and_foreign_keys),
         cmocka_unit_test(test_cycles_and_self_reference),
         cmocka_unit_test(test_keyword_names),
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_all_schemas_apply_and_are_deterministic),
         cmocka_unit_test(test_pgt_apply_schema),
+        cmocka_unit_test(test_checks_and_expression_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

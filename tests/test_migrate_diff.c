@@ -164,6 +164,37 @@ static void test_foreign_keys(void **state)
            "add foreign key book.author_id -> book.id on delete no action\n");
 }
 
+
+static void test_checks(void **state)
+{
+    (void)state;
+    static const char A[] = "model A {\n  id int4 @id\n  x int4 @check(\"x > 0\")\n"
+                            "  @@check(pos, \"x < 9\")\n}\n";
+    EXPECT(A, A, "");
+    /* by name and expression: a changed one is a drop and an add */
+    EXPECT(A,
+           "model A {\n  id int4 @id\n  x int4 @check(\"x > 1\")\n  @@check(pos, \"x < 9\")\n}\n",
+           "drop check a_x_check on a: x > 0\nadd check a_x_check on a: x > 1\n");
+    EXPECT(A, "model A {\n  id int4 @id\n  x int4\n  @@check(other, \"x < 9\")\n}\n",
+           "drop check a_x_check on a: x > 0\ndrop check pos on a: x < 9\n"
+           "add check other on a: x < 9\n");
+    /* a new table brings its checks with it */
+    EXPECT("", A, "create table a\n");
+
+    /* the server's spelling, when both sides have it, decides */
+    mig_check a = {.name = "c", .expr = "x>0", .def_sql = "CHECK ((x > 0))"};
+    mig_check b = {.name = "c", .expr = "x > 0", .def_sql = "CHECK ((x > 0))"};
+    mig_check other_name = {.name = "d", .expr = "x>0", .def_sql = "CHECK ((x > 0))"};
+    mig_check no_def = {.name = "c", .expr = "x>0"};
+    assert_true(mig_check_eq(&a, &b));
+    assert_false(mig_check_eq(&a, &other_name));
+    b.def_sql = "CHECK ((x > 1))";
+    assert_false(mig_check_eq(&a, &b));
+    assert_true(mig_check_eq(&a, &no_def)); /* by the text as written */
+    no_def.expr = "x > 0";
+    assert_false(mig_check_eq(&a, &no_def));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_renames_only_when_written),
         cmocka_unit_test(test_keys_by_definition),
         cmocka_unit_test(test_foreign_keys),
+        cmocka_unit_test(test_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,6 +167,85 @@ static void test_rename_keeps_rows(void **state)
                      1);
 }
 
+/* Enums on a table with rows: values added (rows kept, ADD VALUE in the
+   file's transaction), renamed (rows follow), dropped (refused without
+   --allow-data-loss, counted; the migration fails cleanly while a row
+   holds the value and runs once none does), and every down. */
+static void test_enum_values_on_rows(void **state)
+{
+    fx *f = *state;
+    mt_build(f->c, "enum Status { draft published }\n"
+                   "model Post {\n  id serial @id\n  status Status @default(draft)\n"
+                   "  prev Status?\n}\n");
+    pgt_exec(f->c, "INSERT INTO post (status, prev) VALUES ('published', 'draft'), "
+                   "('draft', NULL), ('published', 'published')");
+    write_schema(f, "enum Status { new @renamed_from(draft) review published }\n"
+                    "model Post {\n  id serial @id\n  status Status @default(new)\n"
+                    "  prev Status?\n}\n");
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "values", "", &out), 0); /* no data loss */
+    assert_non_null(strstr(out, "change enum status: rename value draft to new, add value review"));
+    free(out);
+    char *up = read_migration(f, "1_values.up.sql");
+    assert_non_null(strstr(up, "ALTER TYPE \"status\" RENAME VALUE 'draft' TO 'new';\n"));
+    assert_non_null(strstr(up, "ALTER TYPE \"status\" ADD VALUE 'review' AFTER 'new';\n"));
+    free(up);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char *rows = pgt_query_text(f->c, "SELECT string_agg(status || '/' || coalesce(prev::text, "
+                                      "'-'), ',' ORDER BY id) FROM post");
+    assert_string_equal(rows, "published/new,new/-,published/published");
+    free(rows);
+    assert_int_equal(make(f, "2", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+
+    /* drop 'published': 2 rows in status, 1 in prev hold it */
+    write_schema(f, "enum Status { new review }\n"
+                    "model Post {\n  id serial @id\n  status Status @default(new)\n"
+                    "  prev Status?\n}\n");
+    assert_int_equal(make(f, "2", "drop", "", &out), 1);
+    assert_non_null(strstr(out, "change enum status: drop value published"));
+    assert_non_null(strstr(out, "(3 rows with a dropped value)"));
+    free(out);
+    assert_int_equal(make(f, "2", "drop", "--allow-data-loss", &out), 0);
+    free(out);
+    char *msg = NULL;
+    assert_int_not_equal(mt_migrate(&f->db, "", &msg, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(msg, "enum status loses published, but rows of post.status still "
+                                "hold it"));
+    free(msg);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM post WHERE status = 'published'"),
+                     2); /* nothing changed */
+    pgt_exec(f->c, "UPDATE post SET status = 'review' WHERE status = 'published';"
+                   "UPDATE post SET prev = NULL WHERE prev = 'published'");
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    rows = pgt_query_text(f->c, "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM "
+                                "pg_enum WHERE enumtypid = 'status'::regtype");
+    assert_string_equal(rows, "new,review");
+    free(rows);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM post WHERE status = 'review'"), 2);
+    assert_int_equal(make(f, "3", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+
+    /* down twice: the dropped value comes back, then review goes (guarded:
+       rows hold it) */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_not_equal(mt_migrate(&f->db, "", &msg, "down --dir %s", f->dir), 0);
+    assert_non_null(strstr(msg, "enum status loses review"));
+    free(msg);
+    pgt_exec(f->c, "UPDATE post SET status = 'new' WHERE status = 'review'");
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    rows = pgt_query_text(f->c, "SELECT string_agg(status || '/' || coalesce(prev::text, '-'), "
+                                "',' ORDER BY id) || ' ' || pg_get_expr(d.adbin, d.adrelid) "
+                                "FROM post, pg_attrdef d JOIN pg_attribute a ON a.attrelid = "
+                                "d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = "
+                                "'post'::regclass AND a.attname = 'status' GROUP BY d.adbin, "
+                                "d.adrelid");
+    assert_string_equal(rows, "draft/draft,draft/-,draft/- 'draft'::status");
+    free(rows);
+}
+
 static const char CYCLE[] = "model Person {\n"
                             "  id serial @id\n"
                             "  home ForeignKey[House]?\n"
@@ -324,7 +403,6 @@ static void test_unmanaged_objects_left_alone(void **state)
     fx *f = *state;
     mt_build(f->c, BOOKS);
     pgt_exec(f->c, "ALTER TABLE book ADD COLUMN price money;"
-                   "ALTER TABLE book ADD CONSTRAINT book_title_short CHECK (length(title) < 100);"
                    "CREATE VIEW long_books AS SELECT id, title FROM book WHERE pages > 300;"
                    "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS "
                    " $$BEGIN NEW.title := NEW.title; RETURN NEW; END$$;"
@@ -336,9 +414,8 @@ static void test_unmanaged_objects_left_alone(void **state)
     char *out = NULL;
     assert_int_equal(make(f, "1", "noop", "", &out), 0);
     assert_non_null(strstr(out, "no changes"));
-    assert_non_null(strstr(out, "5 objects in the database are not described by the schema"));
+    assert_non_null(strstr(out, "4 objects in the database are not described by the schema"));
     assert_non_null(strstr(out, "  column book.price: money, a type the schema language cannot"));
-    assert_non_null(strstr(out, "  check book_title_short on book: CHECK ((length(title) < 100))"));
     assert_non_null(strstr(out, "  trigger book_stamp on book: CREATE TRIGGER book_stamp"));
     assert_non_null(strstr(out, "  view long_books"));
     assert_non_null(strstr(out, "  function stamp(): returns trigger"));
@@ -359,7 +436,6 @@ static void test_unmanaged_objects_left_alone(void **state)
     char *up = read_migration(f, "2_isbn.up.sql");
     assert_null(strstr(up, "price"));
     assert_null(strstr(up, "long_books"));
-    assert_null(strstr(up, "book_title_short"));
     assert_null(strstr(up, "stamp"));
     free(up);
     free(out);
@@ -455,6 +531,210 @@ static void test_not_null_on_rows_warns(void **state)
     MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
 }
 
+/* Checks: add, change (a drop and an add), drop, under a renamed column;
+   expression defaults added to a table with rows; each time a second make
+   is empty (the file's text compared as the server spells it), and down
+   restores what was there. */
+static void make_up_then_nothing(fx *f, const char *version, const char *name, char **up)
+{
+    char *out = NULL;
+    if (make(f, version, name, "", &out) != 0)
+        fail_msg("make %s: %s", name, out);
+    assert_non_null(strstr(out, "wrote "));
+    free(out);
+    char file[128];
+    snprintf(file, sizeof file, "%s_%s.up.sql", version, name);
+    *up = read_migration(f, file);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    char again[24];
+    snprintf(again, sizeof again, "%s1", version);
+    assert_int_equal(make(f, again, "again", "", &out), 0);
+    if (!strstr(out, "no changes"))
+        fail_msg("a second make after %s was not empty:\n%s", name, out);
+    free(out);
+}
+
+static char *checks_of(fx *f, const char *table)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' "
+             "ORDER BY conname), '') FROM pg_constraint WHERE conrelid = '%s'::regclass "
+             "AND contype = 'c'",
+             table);
+    return pgt_query_text(f->c, sql);
+}
+
+#define EXPECT_CHECKS(f, table, want)                                                      \
+    do {                                                                                   \
+        char *got_ = checks_of((f), (table));                                              \
+        if (strcmp(got_, (want)) != 0)                                                     \
+            fail_msg("checks of %s:\n  %s\nexpected:\n  %s", (table), got_, (want));       \
+        free(got_);                                                                        \
+    } while (0)
+
+static void test_checks_and_expression_defaults(void **state)
+{
+    fx *f = *state;
+    char *up = NULL, *out = NULL;
+    write_schema(f, "model Book {\n  id serial @id\n  title text @check(\"title <> ''\")\n"
+                    "  pages int4 @check(\"pages > 0\")\n}\n");
+    make_up_then_nothing(f, "1", "init", &up);
+    assert_non_null(strstr(up, "CONSTRAINT \"book_pages_check\" CHECK (pages > 0)"));
+    free(up);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 0)), "
+                             "book_title_check CHECK ((title <> ''::text))");
+    pgt_exec(f->c, "INSERT INTO book (title, pages) VALUES ('a', 5), ('b', 9)");
+
+    /* change one, add a model check: a drop and an add for the changed one */
+    write_schema(f, "model Book {\n  id serial @id\n  title text @check(\"title <> ''\")\n"
+                    "  pages int4 @check(\"pages > 1\")\n"
+                    "  @@check(short, \"length(title) < 10\")\n}\n");
+    make_up_then_nothing(f, "2", "change", &up);
+    assert_non_null(strstr(up, "drop check book_pages_check on book: CHECK ((pages > 0))"));
+    assert_non_null(strstr(up, "add check book_pages_check on book: CHECK ((pages > 1))"));
+    assert_true(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"book_pages_check\";") <
+                strstr(up, "ALTER TABLE \"book\" ADD CONSTRAINT \"book_pages_check\" CHECK "
+                           "(pages > 1);"));
+    assert_non_null(strstr(up, "ADD CONSTRAINT \"short\" CHECK (length(title) < 10);"));
+    assert_null(strstr(up, "book_title_check")); /* unchanged: untouched */
+    free(up);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 1)), "
+                             "book_title_check CHECK ((title <> ''::text)), "
+                             "short CHECK ((length(title) < 10))");
+    /* the server holds it */
+    PGresult *r = PQexec(f->c, "INSERT INTO book (title, pages) VALUES ('c', 1)");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23514");
+    PQclear(r);
+
+    /* drop them, rename the column that had one, add expression defaults
+       to the table with its rows */
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @renamed_from(pages) @check(\"leaves > 1\")\n"
+                    "  uid uuid @default(gen_random_uuid())\n"
+                    "  slug text @default(sql(\"lower('X')\"))\n"
+                    "  added date @default(current_date)\n}\n");
+    make_up_then_nothing(f, "3", "drop", &up);
+    assert_non_null(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"book_title_check\";"));
+    assert_non_null(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"short\";"));
+    assert_non_null(strstr(up, "ADD CONSTRAINT \"book_leaves_check\" CHECK (leaves > 1);"));
+    assert_non_null(strstr(up, "ADD COLUMN \"uid\" uuid NOT NULL DEFAULT gen_random_uuid()"));
+    free(up);
+    EXPECT_CHECKS(f, "book", "book_leaves_check CHECK ((leaves > 1))");
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(DISTINCT uid) FROM book WHERE slug = 'x' "
+                                         "AND added = current_date"),
+                     2);
+    char *def = pgt_query_text(f->c, "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d "
+                                     "JOIN pg_attribute a ON a.attrelid = d.adrelid AND "
+                                     "a.attnum = d.adnum WHERE a.attname = 'slug'");
+    assert_string_equal(def, "lower('X'::text)");
+    free(def);
+
+    /* down: the checks come back as they were, under the old names */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 1)), "
+                             "book_title_check CHECK ((title <> ''::text)), "
+                             "short CHECK ((length(title) < 10))");
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    EXPECT_CHECKS(f, "book", "book_pages_check CHECK ((pages > 0)), "
+                             "book_title_check CHECK ((title <> ''::text))");
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    EXPECT_CHECKS(f, "book", "book_leaves_check CHECK ((leaves > 1))");
+
+    /* a check the server refuses: its name, its table, the server's reason;
+       nothing written */
+    int files = mt_count_files(f->dir);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @check(\"nosuch > 1\")\n  uid uuid @default(gen_random_uuid())\n"
+                    "  slug text @default(sql(\"lower('X')\"))\n"
+                    "  added date @default(current_date)\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "check book_leaves_check of table book (\"nosuch > 1\")"));
+    assert_non_null(strstr(out, "column \"nosuch\" does not exist"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @check(\"leaves > 1); DROP TABLE book; --\")\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "check book_leaves_check of table book"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  leaves int4 @check(\"leaves > 1), CHECK (true\")\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "is not one CHECK expression"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n  leaves int4\n"
+                    "  slug text @default(sql(\"nosuch_function()\"))\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "table book"));
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), files);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
+}
+
+/* A database made before ForeignKey columns got their default index: make
+   adds it (named <table>_<column>_idx), `up` creates it, a second make is
+   empty; @index(false) drops it again. */
+static void test_foreign_key_index_added_then_opted_out(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->c, "CREATE TABLE author (id bigserial PRIMARY KEY, name text NOT NULL);"
+                   "CREATE TABLE book (id bigserial PRIMARY KEY, title text NOT NULL,"
+                   " author_id int8 NOT NULL REFERENCES author (id),"
+                   " editor_id int8 REFERENCES author (id),"
+                   " CONSTRAINT book_editor_id_title_key UNIQUE (editor_id, title))");
+    static const char v1[] = "model Author {\n  id bigserial @id\n  name text\n}\n"
+                             "model Book {\n  id bigserial @id\n  title text\n"
+                             "  author ForeignKey[Author]\n  editor ForeignKey[Author]?\n"
+                             "  @@unique(editor, title)\n}\n";
+    write_schema(f, v1);
+    char *out = NULL;
+    assert_int_equal(make(f, "1", "fk_index", "", &out), 0);
+    assert_non_null(strstr(out, "add index on book (author_id)"));
+    /* editor_id leads the unique constraint: no index of its own */
+    assert_null(strstr(out, "editor_id)"));
+    free(out);
+    char *up = read_migration(f, "1_fk_index.up.sql");
+    assert_non_null(strstr(up, "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");"));
+    free(up);
+    char *down = read_migration(f, "1_fk_index.down.sql");
+    assert_non_null(strstr(down, "DROP INDEX \"book_author_id_idx\";"));
+    free(down);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_index i JOIN pg_class c ON"
+                                         " c.oid = i.indexrelid WHERE c.relname ="
+                                         " 'book_author_id_idx' AND i.indrelid = 'book'::regclass"
+                                         " AND i.indkey[0] = (SELECT attnum FROM pg_attribute"
+                                         " WHERE attrelid = 'book'::regclass AND attname ="
+                                         " 'author_id')"),
+                     1);
+    assert_int_equal(make(f, "2", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+
+    /* opting out drops it */
+    static const char v2[] = "model Author {\n  id bigserial @id\n  name text\n}\n"
+                             "model Book {\n  id bigserial @id\n  title text\n"
+                             "  author ForeignKey[Author] @index(false)\n"
+                             "  editor ForeignKey[Author]?\n"
+                             "  @@unique(editor, title)\n}\n";
+    write_schema(f, v2);
+    assert_int_equal(make(f, "3", "no_fk_index", "", &out), 0);
+    assert_non_null(strstr(out, "drop index on book (author_id) (book_author_id_idx)"));
+    free(out);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_class WHERE relname ="
+                                         " 'book_author_id_idx'"),
+                     0);
+    assert_int_equal(make(f, "4", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    free(out);
+    /* and down brings it back */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_class WHERE relname ="
+                                         " 'book_author_id_idx'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,10 +747,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dropped_table_comes_back_with_its_keys, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_deterministic_files_and_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enum_values_on_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmanaged_objects_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

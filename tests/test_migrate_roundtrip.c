@@ -221,6 +221,66 @@ static const struct {
      "model User {\n  id serial @id\n  order int4\n}\n",
      "model User {\n  id serial @id\n  order int8 @index\n  select text? @unique\n}\n"
      "model Table {\n  id serial @id\n  user ForeignKey[User]\n  @@table(group)\n}\n"},
+    {"an enum and its columns appear",
+     "model A {\n  id serial @id\n}\n",
+     "enum Status { draft published archived }\nmodel A {\n  id serial @id\n"
+     "  s Status @default(published) @index\n  t Status?\n}\n"
+     "model B {\n  id serial @id\n  s Status @unique\n}\n"},
+    {"enum values added and renamed",
+     "enum Status { draft published }\nmodel A {\n  id serial @id\n  s Status @default(draft)\n"
+     "  t Status?\n}\n",
+     "enum Status { review new @renamed_from(draft) published gone }\nmodel A {\n  id serial @id\n"
+     "  s Status @default(new)\n  t Status?\n}\n"},
+    {"an enum value added and used as a default",
+     "enum Level { low high }\nmodel A {\n  id serial @id\n  l Level @default(low)\n}\n",
+     "enum Level { low mid high }\nmodel A {\n  id serial @id\n  l Level @default(mid)\n"
+     "  m Level @default(mid)\n}\n"},
+    {"enum values dropped and reordered",
+     "enum Level { low mid high }\nmodel A {\n  id serial @id\n  l Level @default(high)\n"
+     "  k Level? @unique\n}\n",
+     "enum Level { high low }\nmodel A {\n  id serial @id\n  l Level @default(high)\n"
+     "  k Level? @unique\n}\n"},
+    {"enum columns change type",
+     "enum Mood { ok bad }\nenum Level { low high }\nmodel A {\n  id serial @id\n"
+     "  a text\n  b Mood\n  c Mood? @default(ok)\n}\n",
+     "enum Mood { ok bad }\nenum Level { low high }\nmodel A {\n  id serial @id\n"
+     "  a Mood\n  b text\n  c Level? @default(low)\n}\n"},
+    {"an enum goes with its table",
+     "enum Mood { ok bad }\nmodel A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n"
+     "  m Mood\n}\n",
+     "model A {\n  id serial @id\n}\n"},
+    {"a foreign key's default index: opted out, or served by a key",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n"
+     "  q ForeignKey[P]?\n  r ForeignKey[P]?\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P] @index(false)\n"
+     "  q ForeignKey[P]?\n  r ForeignKey[P]?\n  @@unique(q, id)\n  @@index(r, q)\n}\n"},
+    {"checks added, changed, dropped",
+     "model A {\n  id int4 @id\n  a int4 @check(\"a > 0\")\n  b text\n"
+     "  c varchar(20) @check(\"c <> 'no'\")\n  @@check(ab, \"a < 100 OR b IS NULL\")\n}\n",
+     "model A {\n  id int4 @id\n  a int4 @check(\"a > 1\")\n  b text @check(\"b <> ''\")\n"
+     "  c varchar(20) @check(\"c <> 'no'\")\n  @@check(other, \"a < 50\")\n}\n"},
+    {"checks under renames of tables and columns",
+     "model Writer {\n  id serial @id\n  name text @check(\"name <> ''\")\n"
+     "  n int4 @check(\"n > 0\")\n  @@check(pair, \"n < length(name) + 100\")\n}\n",
+     "model Author {\n  id serial @id\n  full_name text @renamed_from(name) "
+     "@check(\"full_name <> ''\")\n  n int4 @check(\"n > 0\")\n"
+     "  @@check(pair, \"n < length(full_name) + 100\")\n  @@renamed_from(Writer)\n}\n"},
+    {"checks go with their column and their table",
+     "model A {\n  id int4 @id\n  gone int4 @check(\"gone > 0\")\n  kept int4\n"
+     "  @@check(both, \"gone < kept\")\n}\n"
+     "model B {\n  id int4 @id @check(\"id > 0\")\n  @@check(named, \"id < 1000\")\n}\n",
+     "model A {\n  id int4 @id\n  kept int4 @check(\"kept > 0\")\n}\n"},
+    {"a check and a type change together",
+     "model A {\n  id int4 @id\n  a int4 @check(\"a > 0\")\n  t varchar(10) @check(\"t <> ''\")\n}\n",
+     "model A {\n  id int4 @id\n  a int8 @check(\"a > 0\")\n  t text @check(\"t <> ''\")\n}\n"},
+    {"expression defaults",
+     "model A {\n  id uuid @id\n  t timestamptz\n  s text @default(\"x\")\n"
+     "  d date @default(\"2024-01-01\")\n  n int4 @default(sql(\"1 + 1\"))\n"
+     "  l timestamp? @default(localtimestamp)\n}\n",
+     "model A {\n  id uuid @id @default(gen_random_uuid())\n"
+     "  t timestamptz @default(current_timestamp)\n  s text @default(sql(\"lower('X')\"))\n"
+     "  d date @default(current_date)\n  n int4 @default(sql(\"2 * 3\"))\n"
+     "  l timestamp? @default(clock_timestamp())\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -252,8 +312,21 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)((rng * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* Enum choices draw from a stream of their own, so the pairs without
+   enums stay the ones they were before enums existed. */
+static uint64_t rng2;
+
+static uint32_t rnd2(uint32_t n)
+{
+    rng2 ^= rng2 >> 12;
+    rng2 ^= rng2 << 25;
+    rng2 ^= rng2 >> 27;
+    return (uint32_t)((rng2 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
-       T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES };
+       T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
+       T_ENUM0 = T_NTYPES, T_ENUM1 }; /* the schema's enums Mood and Level */
 enum { ID_SERIAL, ID_BIGSERIAL, ID_INT4, ID_INT8, ID_UUID, ID_TEXT, ID_COMPOSITE };
 
 typedef struct gfield {
@@ -265,6 +338,8 @@ typedef struct gfield {
     char def[48]; /* the @default argument as written, or "" */
     int on_delete; /* 0 none written, 1 cascade, 2 restrict, 3 set_null, 4 no_action */
     char renamed_from[16];
+    bool no_index; /* fk: @index(false) */
+    bool check; /* a @check, written for the field's type (check_expr) */
 } gfield;
 
 typedef struct gmodel {
@@ -275,13 +350,30 @@ typedef struct gmodel {
     int nf;
     int bu[2], bi[2]; /* @@unique / @@index over two fields, -1 when none */
     char renamed_from[16];
+    int mc[2]; /* @@check over two scalar fields, -1 when none */
+    char mc_name[16];
 } gmodel;
+
+/* An enum of the schema: Mood or Level, absent while nl is 0. */
+typedef struct genum {
+    char l[8][16]; /* labels in order */
+    char renamed_from[8][16];
+    int nl;
+} genum;
 
 typedef struct gschema {
     gmodel m[8];
     int nm;
     int next_name;
+    genum en[2];
 } gschema;
+
+static const char *const ENUM_NAMES[2] = {"Mood", "Level"};
+
+static bool is_enum(int type)
+{
+    return type == T_ENUM0 || type == T_ENUM1;
+}
 
 static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h", "k",
                                           "order", "select", "value"};
@@ -289,7 +381,7 @@ static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h"
 static void random_default(gfield *g)
 {
     g->def[0] = '\0';
-    if (rnd(3) != 0)
+    if (rnd(3) != 0 || is_enum(g->type)) /* enum_default() for those */
         return;
     static const char *const ints[] = {"0", "7", "-3", "120"};
     switch (g->type) {
@@ -300,15 +392,54 @@ static void random_default(gfield *g)
     case T_FLOAT4:
     case T_FLOAT8: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "1.5" : "-2"); break;
     case T_NUMERIC: snprintf(g->def, sizeof g->def, "%s", g->s ? "1.5" : "3"); break;
-    case T_TEXT: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "\"x\"" : "\"it's \\\"q\\\"\""); break;
+    case T_TEXT: {
+        static const char *const d[] = {"\"x\"", "\"it's \\\"q\\\"\"", "sql(\"lower('X')\")"};
+        snprintf(g->def, sizeof g->def, "%s", d[rnd(3)]);
+        break;
+    }
     case T_VARCHAR: snprintf(g->def, sizeof g->def, "\"v\""); break;
-    case T_UUID: snprintf(g->def, sizeof g->def, "\"00000000-0000-0000-0000-00000000000a\""); break;
-    case T_DATE: snprintf(g->def, sizeof g->def, "%s", rnd(2) ? "\"2024-02-03\"" : "now()"); break;
-    case T_TIMESTAMP: snprintf(g->def, sizeof g->def, "\"2024-02-03 04:05:06\""); break;
-    case T_TIMESTAMPTZ: snprintf(g->def, sizeof g->def, "now()"); break;
+    case T_UUID:
+        snprintf(g->def, sizeof g->def, "%s",
+                 rnd(2) ? "\"00000000-0000-0000-0000-00000000000a\"" : "gen_random_uuid()");
+        break;
+    case T_DATE: {
+        static const char *const d[] = {"\"2024-02-03\"", "now()", "current_date"};
+        snprintf(g->def, sizeof g->def, "%s", d[rnd(3)]);
+        break;
+    }
+    case T_TIMESTAMP:
+        snprintf(g->def, sizeof g->def, "%s",
+                 rnd(2) ? "\"2024-02-03 04:05:06\"" : "localtimestamp");
+        break;
+    case T_TIMESTAMPTZ: {
+        static const char *const d[] = {"now()", "current_timestamp", "clock_timestamp()",
+                                        "sql(\"now() + interval '1 day'\")"};
+        snprintf(g->def, sizeof g->def, "%s", d[rnd(4)]);
+        break;
+    }
     case T_JSONB: snprintf(g->def, sizeof g->def, "\"{\\\"a\\\": 1}\""); break;
     default: break;
     }
+}
+
+/* A default among the values of the field's enum, now and then. */
+static void enum_default(const gschema *s, gfield *g)
+{
+    g->def[0] = '\0';
+    const genum *e = &s->en[g->type - T_ENUM0];
+    if (e->nl && rnd2(2) == 0)
+        snprintf(g->def, sizeof g->def, "%s", e->l[rnd2((uint32_t)e->nl)]);
+}
+
+/* The field becomes one of the schema's enums, when there is one. */
+static void maybe_enum_type(const gschema *s, gfield *g)
+{
+    int k = (int)rnd2(2);
+    if (s->en[k].nl == 0 || rnd2(4) != 0)
+        return;
+    g->type = T_ENUM0 + k;
+    g->p = g->s = 0;
+    enum_default(s, g);
 }
 
 static void random_type(gfield *g)
@@ -394,15 +525,29 @@ static void add_field(gschema *s, gmodel *m)
         while (!targetable(&s->m[g->target]));
         g->on_delete = (int)rnd(5);
         g->nullable = rnd(2);
+        g->no_index = rnd(4) == 0;
     } else {
         random_type(g);
+        maybe_enum_type(s, g);
         g->nullable = rnd(2);
     }
     g->unique = rnd(6) == 0;
     g->index = !g->unique && rnd(6) == 0;
+    g->check = !g->fk && rnd(4) == 0;
     if (g->on_delete == 3 && !g->nullable)
         g->on_delete = 1;
     m->nf++;
+}
+
+/* @@check over two different scalar fields, when there are two. */
+static void new_model_check(gschema *s, gmodel *m)
+{
+    int a = (int)rnd((uint32_t)m->nf), b = (int)rnd((uint32_t)m->nf);
+    if (a == b || m->f[a].fk || m->f[b].fk)
+        return;
+    m->mc[0] = a;
+    m->mc[1] = b;
+    snprintf(m->mc_name, sizeof m->mc_name, "ck%d", s->next_name++);
 }
 
 static void new_model(gschema *s, gmodel *m)
@@ -439,6 +584,9 @@ static void new_model(gschema *s, gmodel *m)
         m->bu[0] = 0;
         m->bu[1] = 1 + (int)rnd((uint32_t)m->nf - 1);
     }
+    m->mc[0] = m->mc[1] = -1;
+    if (m->nf >= 2 && rnd(3) == 0)
+        new_model_check(s, m);
     if (m->nf >= 3 && rnd(3) == 0) {
         m->bi[0] = (int)rnd((uint32_t)m->nf);
         do
@@ -447,10 +595,26 @@ static void new_model(gschema *s, gmodel *m)
     }
 }
 
+static const char *const LABELS[] = {"new", "open", "done", "low", "high", "inReview", "x9"};
+
+static void random_enum(genum *e)
+{
+    memset(e, 0, sizeof *e);
+    int n = 1 + (int)rnd2(4);
+    for (int i = 0; i < 7 && e->nl < n; i++)
+        if (rnd2(2))
+            snprintf(e->l[e->nl++], sizeof e->l[0], "%s", LABELS[i]);
+    if (e->nl == 0)
+        snprintf(e->l[e->nl++], sizeof e->l[0], "%s", LABELS[rnd2(7)]);
+}
+
 static void random_schema(gschema *s, int first_name)
 {
     memset(s, 0, sizeof *s);
     s->next_name = first_name;
+    for (int k = 0; k < 2; k++)
+        if (rnd2(2))
+            random_enum(&s->en[k]);
     s->nm = 1 + (int)rnd(4);
     for (int i = 0; i < s->nm; i++)
         new_model(s, &s->m[i]);
@@ -461,7 +625,9 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     static const char *const names[] = {"bool", "int2", "int4", "int8", "float4",
                                         "float8", "numeric", "text", "varchar", "bytea",
                                         "uuid", "date", "timestamp", "timestamptz", "jsonb"};
-    if (g->type == T_NUMERIC)
+    if (is_enum(g->type))
+        snprintf(buf, n, "%s", ENUM_NAMES[g->type - T_ENUM0]);
+    else if (g->type == T_NUMERIC)
         snprintf(buf, n, "numeric(%d,%d)", g->p, g->s);
     else if (g->type == T_VARCHAR)
         snprintf(buf, n, "varchar(%d)", g->p);
@@ -470,10 +636,42 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     return buf;
 }
 
+/* A check for a column of g's type, as the inside of @check("..."): NULL
+   for a type that gets none. The name is quoted (it may be a keyword). */
+static const char *check_expr(const gfield *g, char *buf, size_t n)
+{
+    switch (g->type) {
+    case T_INT2:
+    case T_INT4:
+    case T_INT8:
+    case T_FLOAT4:
+    case T_FLOAT8:
+    case T_NUMERIC: snprintf(buf, n, "\\\"%s\\\" > -1000", g->name); return buf;
+    case T_TEXT:
+    case T_VARCHAR: snprintf(buf, n, "\\\"%s\\\" <> 'no'", g->name); return buf;
+    case T_DATE:
+    case T_TIMESTAMP:
+    case T_TIMESTAMPTZ: snprintf(buf, n, "\\\"%s\\\" > '1900-01-01'", g->name); return buf;
+    default: return NULL;
+    }
+}
+
 static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
     static const char *const on_delete[] = {"", "cascade", "restrict", "set_null", "no_action"};
+    for (int k = 0; k < 2; k++) {
+        const genum *e = &s->en[k];
+        if (!e->nl)
+            continue;
+        pgorm_buf_printf(b, "enum %s {", ENUM_NAMES[k]);
+        for (int i = 0; i < e->nl; i++) {
+            pgorm_buf_printf(b, " %s", e->l[i]);
+            if (e->renamed_from[i][0])
+                pgorm_buf_printf(b, " @renamed_from(%s)", e->renamed_from[i]);
+        }
+        pgorm_buf_puts(b, " }\n");
+    }
     for (int i = 0; i < s->nm; i++) {
         const gmodel *m = &s->m[i];
         if (!m->alive)
@@ -496,10 +694,15 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                 pgorm_buf_puts(b, " @unique");
             if (g->index)
                 pgorm_buf_puts(b, " @index");
+            else if (g->fk && g->no_index)
+                pgorm_buf_puts(b, " @index(false)");
             if (g->def[0] && !g->fk)
                 pgorm_buf_printf(b, " @default(%s)", g->def);
             if (g->renamed_from[0])
                 pgorm_buf_printf(b, " @renamed_from(%s)", g->renamed_from);
+            char ck[64];
+            if (g->check && !g->fk && check_expr(g, ck, sizeof ck))
+                pgorm_buf_printf(b, " @check(\"%s\")", ck);
             pgorm_buf_putc(b, '\n');
         }
         if (m->id == ID_COMPOSITE)
@@ -510,6 +713,9 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         if (m->bi[0] >= 0)
             pgorm_buf_printf(b, "  @@index(%s, %s)\n", m->f[m->bi[0]].name,
                              m->f[m->bi[1]].name);
+        if (m->mc[0] >= 0)
+            pgorm_buf_printf(b, "  @@check(%s, \"\\\"%s\\\" IS NOT NULL OR \\\"%s\\\" IS NULL\")\n",
+                             m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
         pgorm_buf_puts(b, "}\n");
@@ -520,6 +726,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 static bool in_block(const gmodel *m, int k)
 {
     return m->bu[0] == k || m->bu[1] == k || m->bi[0] == k || m->bi[1] == k ||
+           m->mc[0] == k || m->mc[1] == k ||
            (m->id == ID_COMPOSITE && (strcmp(m->f[k].name, "k0") == 0 ||
                                       strcmp(m->f[k].name, "k1") == 0));
 }
@@ -533,12 +740,100 @@ static void drop_model(gschema *s, int i)
         for (int k = 0; k < m->nf; k++)
             if (m->f[k].fk && m->f[k].target == i) {
                 if (in_block(m, k))
-                    m->bu[0] = m->bi[0] = -1;
+                    m->bu[0] = m->bi[0] = m->mc[0] = -1;
                 m->f[k].fk = false;
                 m->f[k].on_delete = 0;
                 m->f[k].type = T_INT4;
                 m->f[k].def[0] = '\0';
             }
+    }
+}
+
+/* Every field of enum k: its default is fixed by f(label) (NULL: none). */
+static void enum_fields(gschema *s, int k, const char *from, const char *to, bool to_text)
+{
+    for (int i = 0; i < s->nm; i++)
+        for (int j = 0; j < s->m[i].nf; j++) {
+            gfield *g = &s->m[i].f[j];
+            if (g->fk || g->type != T_ENUM0 + k)
+                continue;
+            if (to_text) {
+                g->type = T_TEXT;
+                g->def[0] = '\0';
+            } else if (from && strcmp(g->def, from) == 0) {
+                if (to)
+                    snprintf(g->def, sizeof g->def, "%s", to);
+                else
+                    g->def[0] = '\0';
+            }
+        }
+}
+
+/* Add, drop, rename or move a value of an enum; create or drop one. */
+static void mutate_enum(gschema *s)
+{
+    int k = (int)rnd2(2);
+    genum *e = &s->en[k];
+    if (e->nl == 0) {
+        random_enum(e);
+        return;
+    }
+    switch (rnd2(6)) {
+    case 0: /* add a value somewhere */
+        if (e->nl < 8) {
+            char v[8];
+            snprintf(v, sizeof v, "v%d", s->next_name++);
+            int at = (int)rnd2((uint32_t)e->nl + 1);
+            memmove(e->l[at + 1], e->l[at], (size_t)(e->nl - at) * sizeof e->l[0]);
+            memmove(e->renamed_from[at + 1], e->renamed_from[at],
+                    (size_t)(e->nl - at) * sizeof e->l[0]);
+            snprintf(e->l[at], sizeof e->l[0], "%s", v);
+            e->renamed_from[at][0] = '\0';
+            e->nl++;
+        }
+        break;
+    case 1: /* drop a value (defaults on it go) */
+        if (e->nl > 1) {
+            int at = (int)rnd2((uint32_t)e->nl);
+            enum_fields(s, k, e->l[at], NULL, false);
+            memmove(e->l[at], e->l[at + 1], (size_t)(e->nl - at - 1) * sizeof e->l[0]);
+            memmove(e->renamed_from[at], e->renamed_from[at + 1],
+                    (size_t)(e->nl - at - 1) * sizeof e->l[0]);
+            e->nl--;
+        }
+        break;
+    case 2: { /* rename a value (defaults follow) */
+        int at = (int)rnd2((uint32_t)e->nl);
+        char fresh[8];
+        snprintf(fresh, sizeof fresh, "w%d", s->next_name++);
+        enum_fields(s, k, e->l[at], fresh, false);
+        if (!e->renamed_from[at][0])
+            memcpy(e->renamed_from[at], e->l[at], sizeof e->l[0]);
+        snprintf(e->l[at], sizeof e->l[0], "%s", fresh);
+        break;
+    }
+    case 3: /* swap two values */
+        if (e->nl > 1) {
+            int a = (int)rnd2((uint32_t)e->nl), b = (a + 1) % e->nl;
+            char t[2][8];
+            memcpy(t[0], e->l[a], 8);
+            memcpy(t[1], e->renamed_from[a], 8);
+            memcpy(e->l[a], e->l[b], 8);
+            memcpy(e->renamed_from[a], e->renamed_from[b], 8);
+            memcpy(e->l[b], t[0], 8);
+            memcpy(e->renamed_from[b], t[1], 8);
+        }
+        break;
+    case 4: /* drop the enum: its fields become text */
+        enum_fields(s, k, NULL, NULL, true);
+        e->nl = 0;
+        break;
+    default: { /* a field of this enum somewhere */
+        int i = (int)rnd2((uint32_t)s->nm);
+        if (s->m[i].alive)
+            add_field(s, &s->m[i]);
+        break;
+    }
     }
 }
 
@@ -554,7 +849,17 @@ static void mutate(gschema *s)
     gmodel *m = &s->m[i];
     int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
     gfield *g = k >= 0 ? &m->f[k] : NULL;
-    switch (rnd(13)) {
+    if (rnd2(3) == 0) {
+        if (rnd2(2))
+            mutate_enum(s);
+        else if (g && !g->fk && is_enum(g->type)) { /* a field to or from an enum */
+            g->type = T_TEXT;
+            g->def[0] = '\0';
+        } else if (g && !g->fk && (g->type == T_TEXT || g->type == T_VARCHAR)) {
+            maybe_enum_type(s, g);
+        }
+    }
+    switch (rnd(16)) {
     case 0:
         if (s->nm < 8)
             new_model(s, &s->m[s->nm++]);
@@ -572,6 +877,8 @@ static void mutate(gschema *s)
             if (m->bu[1] > k) m->bu[1]--;
             if (m->bi[0] > k) m->bi[0]--;
             if (m->bi[1] > k) m->bi[1]--;
+            if (m->mc[0] > k) m->mc[0]--;
+            if (m->mc[1] > k) m->mc[1]--;
             memmove(&m->f[k], &m->f[k + 1], (size_t)(m->nf - k - 1) * sizeof *g);
             m->nf--;
         }
@@ -590,8 +897,12 @@ static void mutate(gschema *s)
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
     case 6:
-        if (g && !g->fk)
+        if (g && !g->fk && !is_enum(g->type)) {
             change_type(g);
+        } else if (g && !g->fk) {
+            gfield keep = *g; /* the same draws, the enum kept */
+            change_type(&keep);
+        }
         break;
     case 7:
         if (g && !(m->id == ID_COMPOSITE && in_block(m, k)))
@@ -600,7 +911,9 @@ static void mutate(gschema *s)
             g->on_delete = 4;
         break;
     case 8:
-        if (g && !g->fk)
+        if (g && !g->fk && is_enum(g->type))
+            enum_default(s, g);
+        else if (g && !g->fk)
             random_default(g);
         break;
     case 9:
@@ -617,7 +930,9 @@ static void mutate(gschema *s)
         if (g && g->fk) {
             if (rnd(2)) {
                 int t = (int)rnd((uint32_t)s->nm);
-                if (targetable(&s->m[t]))
+                /* an integer column does not cast to a uuid one, nor back */
+                if (targetable(&s->m[t]) &&
+                    (s->m[t].id == ID_UUID) == (s->m[g->target].id == ID_UUID))
                     g->target = t;
             } else {
                 g->on_delete = g->nullable ? (int)rnd(5) : (int)rnd(3);
@@ -628,12 +943,28 @@ static void mutate(gschema *s)
         if (m->id <= ID_INT8)
             m->id = (int)rnd(4);
         break;
+    case 13: /* a ForeignKey's default index, on or off */
+        if (g && g->fk)
+            g->no_index = !g->no_index;
+        break;
+    case 14: /* a field's @check on or off */
+        if (g && !g->fk)
+            g->check = !g->check;
+        break;
+    case 15: /* the @@check: gone, or new (another name, other fields) */
+        if (m->mc[0] >= 0)
+            m->mc[0] = m->mc[1] = -1;
+        else if (m->nf >= 2)
+            new_model_check(s, m);
+        break;
     }
 }
 
 /* Clear what a previous round left that must not carry over. */
 static void forget_renames(gschema *s)
 {
+    for (int k = 0; k < 2; k++)
+        memset(s->en[k].renamed_from, 0, sizeof s->en[k].renamed_from);
     for (int i = 0; i < s->nm; i++) {
         s->m[i].renamed_from[0] = '\0';
         for (int k = 0; k < s->m[i].nf; k++)
@@ -648,8 +979,11 @@ static void test_random_pairs(void **state)
     const char *pairs_env = getenv("PGORM_RT_PAIRS");
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20240601;
     int pairs = pairs_env ? atoi(pairs_env) : 40;
+    /* how many pairs use the newer constructs (the default run must) */
+    int with_check = 0, with_model_check = 0, with_expr_default = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
+        rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
         gschema s;
         random_schema(&s, 0);
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
@@ -666,9 +1000,21 @@ static void test_random_pairs(void **state)
         char label[96];
         snprintf(label, sizeof label, "random pair %d (PGORM_RT_SEED=%" PRIu64 ")", p, seed);
         round_trip(f, label, a.data, b.data);
+        with_check += strstr(a.data, " @check(") || strstr(b.data, " @check(");
+        with_model_check += strstr(a.data, "@@check(") || strstr(b.data, "@@check(");
+        with_expr_default += strstr(a.data, "@default(sql(") || strstr(b.data, "@default(sql(") ||
+                             strstr(a.data, "@default(gen_random_uuid())") ||
+                             strstr(b.data, "@default(current_");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
+    if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
+        fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
+                 "%d with @@check, %d with an expression default",
+                 with_check, with_model_check, with_expr_default);
+    print_message("random pairs: %d with @check, %d with @@check, %d with an expression "
+                  "default, of %d\n",
+                  with_check, with_model_check, with_expr_default, pairs);
 }
 
 int main(void)

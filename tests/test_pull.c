@@ -77,12 +77,15 @@ static void test_pull_sample_database(void **state)
     expect(text, "model FilmActor {\n");
     expect(text, "  actor       ForeignKey[Actor] @on_delete(restrict)\n");
     expect(text, "  @@id(actor, film)\n");
+    /* a ForeignKey column with an index of its own, and one served by a key */
+    expect(text, "  city        ForeignKey[City] @on_delete(restrict) @index\n");
+    expect(text, "  film        ForeignKey[Film] @on_delete(restrict) @index\n");
     expect(text, "  manager_staff ForeignKey[Staff] @on_delete(restrict) @unique\n");
-    expect(text, "  store       ForeignKey[Store] @on_delete(restrict)\n"); /* staff -> store */
+    expect(text, "  store       ForeignKey[Store] @on_delete(restrict) @index(false)\n"); /* staff -> store */
     expect(text, "  language_films          BackReference[Film.language]\n");
     expect(text, "  original_language_films BackReference[Film.original_language]\n");
-    expect(text, "  original_language ForeignKey[Language]? @on_delete(restrict)\n");
-    expect(text, "  rental       ForeignKey[Rental]? @on_delete(set_null)\n");
+    expect(text, "  original_language ForeignKey[Language]? @on_delete(restrict) @index(false)\n");
+    expect(text, "  rental       ForeignKey[Rental]? @on_delete(set_null) @index(false)\n");
     expect(text, "  film_categories BackReference[FilmCategory]\n");
     expect(text, "  @@unique(rental_date, inventory, customer)\n");
     expect(text, "  @@index(store, last_name)\n");
@@ -90,7 +93,13 @@ static void test_pull_sample_database(void **state)
     expect(text, "  create_date date @default(\"2006-02-14\")\n");
     expect(text, "  note         jsonb? @default(\"{}\")\n");
     expect(text, "  inventory_id bigserial @id\n");
+    expect(text, "enum MediaFormat { dvd bluray vhs }\n");
+    expect(text, "  format       MediaFormat @default(dvd)\n");
+    expect(text, "  @@check(film_rental_duration_check, \"((rental_duration > 0))\")\n");
+    expect(text, "  payment_id   uuid @id @default(sql(\"gen_random_uuid()\"))\n");
     /* what it cannot express, as comments */
+    expect(text, "  //   column film.rating: mpaa_rating, an enum the schema language cannot");
+    expect(text, "//   type mpaa_rating: enum ('G', 'PG', 'PG-13', 'R', 'NC-17'), which the");
     expect(text, "  //   column film.special_features: text[], a type the schema language");
     expect(text, "  //   trigger last_updated on film: CREATE TRIGGER last_updated");
     expect(text, "//   view film_list\n");
@@ -179,9 +188,9 @@ static void test_pull_awkward_names(void **state)
     expect(b.data, "  // column \"full name\" text NULL: its name is not a field name");
     expect(b.data, "model Order {\n");
     expect(b.data, "  person_id int4?\n");  /* `person` is a column: no ForeignKey field */
-    expect(b.data, "  buyer     ForeignKey[Person]?\n");
+    expect(b.data, "  buyer     ForeignKey[Person]? @index(false)\n");
     expect(b.data, "  orders BackReference[Order]\n"); /* one ForeignKey field points there */
-    expect(b.data, "  parent ForeignKey[Box]?\n");
+    expect(b.data, "  parent ForeignKey[Box]? @index(false)\n");
     expect(b.data, "  boxes  BackReference[Box]\n");
     pgorm_diag d[4];
     size_t nd = 0;

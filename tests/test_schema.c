@@ -652,7 +652,7 @@ static void test_syntax_errors(void **state)
 {
     (void)state;
     BAD("garbage\nmodel A { id int4 @id }\n", 1, 1,
-        "expected 'model' or 'query', found 'garbage'");
+        "expected 'model', 'enum' or 'query', found 'garbage'");
     BAD("model A { id int4 @id }\n}\n", 2, 1, "unexpected '}'");
     BAD("model { id int4 @id }\n", 1, 7, "expected a model name after 'model'");
     BAD("model A id int4 @id }\n", 1, 9, "expected '{' after 'model A'");
@@ -673,7 +673,10 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  x text @\n"), 4, 1, "expected an attribute name after '@'");
     BAD(with_model("  x text @default\n"), 4, 1, "expected '(' after @default");
     BAD(with_model("  x text @default(CURRENT_DATE)\n"), 3, 19,
-        "expected a default value: an integer, a decimal, a \"string\", true, false or now()");
+        "@default(CURRENT_DATE) does not fit type text: expected a \"string\"");
+    BAD(with_model("  x text @default([)\n"), 3, 19,
+        "expected a default value: an integer, a decimal, a \"string\", true, false, a "
+        "function (now(), gen_random_uuid()");
     BAD(with_model("  x timestamptz @default(now)\n"), 3, 29, "expected '(' after now");
     BAD(with_model("  x text @default(\"a\" \"b\")\n"), 3, 23, "expected ')' to close @default");
     BAD(with_model("  x ForeignKey[M]? @on_delete(explode)\n"), 3, 31,
@@ -690,7 +693,7 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  @@\n"), 4, 1, "expected a block attribute after '@@'");
     BAD(with_model("  @@indx(id)\n"), 3, 5,
         "unknown block attribute '@@indx' (expected one of: @@id(fields), @@unique(fields), "
-        "@@index(fields), @@table(name), @@renamed_from(OldModel)); did you mean '@@index'?");
+        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\")); did you mean '@@index'?");
     BAD(with_model("  @@table(a)\n  @@table(b)\n"), 4, 3, "duplicate @@table in model 'M'");
     BAD(with_model("  @@renamed_from(A)\n  @@renamed_from(B)\n"), 4, 3, "duplicate @@renamed_from");
 }
@@ -720,8 +723,9 @@ static void test_unknown_type_and_attribute(void **state)
     BAD(with_model("  x Int4\n"), 3, 5, "did you mean 'int4'?");
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
-        "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @default(value), "
-        "@on_delete(action), @renamed_from(old_name), @through(JoinModel)); did you mean '@unique'?");
+        "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @index(false), "
+        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\"), "
+        "@through(JoinModel)); did you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,
         "duplicate @default on field 'x'");
@@ -868,7 +872,9 @@ static void test_defaults(void **state)
     BAD(with_model("  x float8 @default(\"1\")\n"), 3, 21, "expected an integer or a decimal");
     BAD(with_model("  x text @default(now())\n"), 3, 19, "expected a \"string\"");
     BAD(with_model("  x jsonb @default(false)\n"), 3, 20, "expected a \"string\"");
-    BAD(with_model("  x date @default(3)\n"), 3, 19, "expected a \"string\" or now()");
+    BAD(with_model("  x date @default(3)\n"), 3, 19,
+        "expected a \"string\", now(), current_date, current_timestamp or another time "
+        "function");
     BAD(with_model("  x uuid @default(\"not-a-uuid\")\n"), 3, 19, "is not a uuid");
     BAD(with_model("  x int2 @default(32768)\n"), 3, 19, "out of range for int2 (-32768 to 32767)");
     BAD(with_model("  x int4 @default(-2147483649)\n"), 3, 19, "out of range for int4");
@@ -925,6 +931,93 @@ static void test_too_many_columns(void **state)
     strcat(body, "  parent ForeignKey[M]?\n}\nmodel K { id int4 @id\n  m ForeignKey[M]\n");
     BAD(with_model(body), 67, 3,
         "model 'M' has more than 64 columns (pgorm's limit); 'parent' is column 65");
+}
+
+/* ---- enums ------------------------------------------------------------------ */
+
+static void test_enums(void **state)
+{
+    (void)state;
+    /* declared after the model that uses it; commas optional; @renamed_from */
+    pgorm_schema *s = parse_ok("model Post {\n"
+                               "  id     int4 @id\n"
+                               "  status Status @default(draft)\n"
+                               "  prev   Status?\n"
+                               "}\n"
+                               "enum Status { draft, published\n"
+                               "  archived @renamed_from(old) }\n"
+                               "enum TicketKind { bug }\n");
+    assert_int_equal(s->nenums, 2);
+    const pgorm_enum *e = pgorm_schema_enum(s, "Status");
+    assert_non_null(e);
+    assert_string_equal(e->type, "status");
+    assert_int_equal(e->nvalues, 3);
+    assert_string_equal(e->values[0].name, "draft");
+    assert_string_equal(e->values[2].name, "archived");
+    assert_string_equal(e->values[2].renamed_from, "old");
+    assert_null(e->values[0].renamed_from);
+    assert_int_equal(e->values[1].pos.line, 6);
+    assert_int_equal(e->values[1].pos.col, 22);
+    assert_string_equal(s->enums[1].type, "ticket_kind");
+    const pgorm_model *m = pgorm_schema_model(s, "Post");
+    const pgorm_field *f = pgorm_model_field(m, "status");
+    assert_int_equal(f->type.scalar, PGORM_S_ENUM);
+    assert_string_equal(f->enum_name, "Status");
+    assert_int_equal(f->enum_index, 0);
+    assert_ptr_equal(pgorm_field_enum(s, f), e);
+    assert_false(f->nullable);
+    assert_int_equal(f->def.kind, PGORM_DEFAULT_ENUM);
+    assert_string_equal(f->def.text, "draft");
+    assert_true(pgorm_model_field(m, "prev")->nullable);
+    assert_null(pgorm_field_enum(s, pgorm_model_field(m, "id")));
+    pgorm_schema_free(s);
+
+    /* a ForeignKey to a model keyed by an enum gets the enum type */
+    s = parse_ok("enum Code { a b }\nmodel K { code Code @id }\n"
+                 "model R { id int4 @id\n  k ForeignKey[K] }\n");
+    f = pgorm_model_field(pgorm_schema_model(s, "R"), "k");
+    assert_int_equal(f->type.scalar, PGORM_S_ENUM);
+    assert_string_equal(f->enum_name, "Code");
+    pgorm_schema_free(s);
+}
+
+static void test_enum_errors(void **state)
+{
+    (void)state;
+    BAD("enum Status { draft published }\n"
+        "model M {\n  id int4 @id\n  s Status @default(drafty)\n}\n",
+        4, 21,
+        "@default(drafty) is not a value of enum 'Status' (its values: draft, published); did "
+        "you mean 'draft'?");
+    BAD("enum Status { draft published }\n"
+        "model M {\n  id int4 @id\n  s Status @default(\"draft\")\n}\n",
+        4, 21, "does not fit enum 'Status': expected one of its values, written as a name");
+    BAD("enum Status { draft draft }\nmodel M { id int4 @id }\n", 1, 21,
+        "duplicate value 'draft' in enum 'Status' (first at line 1, column 15)");
+    BAD("enum Status { }\nmodel M { id int4 @id }\n", 1, 6,
+        "enum 'Status' has no values: list them between the braces");
+    BAD("enum M { a }\nmodel M { id int4 @id }\n", 1, 6,
+        "enum 'M' has the name of model 'M' (line 2)");
+    BAD("enum Book { a }\nmodel Books { id int4 @id\n @@table(book) }\n", 1, 6,
+        "enum 'Book' maps to SQL type 'book', the name of table 'book' of model 'Books'");
+    BAD("enum S { a }\nenum S { b }\nmodel M { id int4 @id }\n", 2, 6,
+        "duplicate enum 'S' (first defined at line 1)");
+    BAD("enum S { a 5 }\nmodel M { id int4 @id }\n", 1, 12,
+        "expected a value name, ',' or '}' in enum 'S', found number 5");
+    BAD("enum S { a b @renamed_from(a) }\nmodel M { id int4 @id }\n", 1, 12,
+        "says @renamed_from(a), but the enum still has a value 'a'");
+    BAD("enum S { a @old }\nmodel M { id int4 @id }\n", 1, 13,
+        "unknown attribute 'old' on enum value 'a'");
+    BAD("enum S { a\nmodel M { id int4 @id }\n", 1, 8,
+        "enum 'S' is not closed: expected '}' before the next model (line 2)");
+    BAD("enum { a }\nmodel M { id int4 @id }\n", 1, 6, "expected an enum name after 'enum'");
+    /* an unknown type lists the file's enums, and suggests one */
+    BAD("enum Status { a }\nmodel M {\n  id int4 @id\n  s Statuss\n}\n", 4, 5,
+        "BackReference[Model], ManyToMany[Model], or an enum of the file: Status); did you mean "
+        "'Status'?");
+    /* a bare name as the default of a non-enum field */
+    BAD(with_model("  x int4 @default(draft)\n"), 3, 19,
+        "@default(draft) does not fit type int4: expected an integer");
 }
 
 /* Several errors in one run, in source order, and no error caused by
@@ -1388,6 +1481,178 @@ static void test_cli_usage_and_io(void **state)
     free(out);
 }
 
+
+/* ---- checks and expression defaults ----------------------------------------- */
+
+static void test_checks(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok("model Author {\n  id serial @id\n}\n"
+                               "model BookItem {\n"
+                               "  id serial @id\n"
+                               "  pages int4 @check(\"pages > 0\")\n"
+                               "  author ForeignKey[Author] @check(\"author_id <> 13\")\n"
+                               "  title text @unique @check(\"title <> ''\") @default(\"x\")\n"
+                               "  @@check(short_title, \"length(title) < 100 AND pages < 5000\")\n"
+                               "  @@check(raw, \"\"\"pages\n   <> 7\"\"\")\n"
+                               "}\n"
+                               "model Other {\n  id int4 @id @check(\"id > 0\")\n  @@table(stuff)\n}\n");
+    const pgorm_model *m = pgorm_schema_model(s, "BookItem");
+    assert_non_null(m);
+    assert_int_equal(m->nchecks, 5);
+    /* field-level: PostgreSQL's name for a column check, the column's name
+       (author_id for a ForeignKey) */
+    assert_string_equal(m->checks[0].name, "book_item_pages_check");
+    assert_string_equal(m->checks[0].expr, "pages > 0");
+    assert_string_equal(m->checks[0].field, "pages");
+    assert_int_equal(m->checks[0].pos.line, 6);
+    assert_int_equal(m->checks[0].pos.col, 14);
+    assert_int_equal(m->checks[0].expr_pos.col, 21);
+    assert_string_equal(m->checks[1].name, "book_item_author_id_check");
+    assert_string_equal(m->checks[1].field, "author");
+    assert_string_equal(m->checks[2].name, "book_item_title_check");
+    assert_string_equal(m->checks[2].expr, "title <> ''");
+    assert_string_equal(m->checks[3].name, "short_title");
+    assert_null(m->checks[3].field);
+    assert_string_equal(m->checks[3].expr, "length(title) < 100 AND pages < 5000");
+    assert_int_equal(m->checks[3].pos.line, 9);
+    assert_int_equal(m->checks[3].pos.col, 3);
+    assert_string_equal(m->checks[4].expr, "pages\n   <> 7");
+    /* the field keeps its other attributes */
+    assert_true(field(s, "BookItem", "title")->is_unique);
+    assert_int_equal(field(s, "BookItem", "title")->def.kind, PGORM_DEFAULT_STRING);
+    const pgorm_model *o = pgorm_schema_model(s, "Other");
+    assert_int_equal(o->nchecks, 1);
+    assert_string_equal(o->checks[0].name, "stuff_id_check"); /* after @@table */
+    assert_int_equal(pgorm_schema_model(s, "Author")->nchecks, 0);
+    pgorm_schema_free(s);
+
+    /* a long name is cut like PostgreSQL's own (names.c) */
+    s = parse_ok("model M {\n  id int4 @id\n"
+                 "  a_very_long_column_name_that_goes_on_and_on_and_on_forever int4 "
+                 "@check(\"a_very_long_column_name_that_goes_on_and_on_and_on_forever > 0\")\n}\n");
+    const pgorm_check *ck = &pgorm_schema_model(s, "M")->checks[0];
+    assert_true(strlen(ck->name) <= 63);
+    assert_non_null(strstr(ck->name, "_check"));
+    pgorm_schema_free(s);
+}
+
+static void test_check_errors(void **state)
+{
+    (void)state;
+    BADN(with_model("  x int4 @check(x > 0)\n"), 2, 3, 17,
+        "the expression of @check must be a \"string\" holding an SQL boolean expression, "
+        "found 'x' (write @check(\"pages > 0\"))");
+    BAD(with_model("  x int4 @check(5)\n"), 3, 17, "found number 5");
+    BAD(with_model("  x int4 @check(\"  \")\n"), 3, 17,
+        "the expression of @check is empty: write an SQL boolean expression");
+    BAD(with_model("  x int4 @check\n"), 4, 1, "expected '(' after @check");
+    BAD(with_model("  x int4 @check(\"x > 0\"\n  y int4\n"), 4, 3,
+        "expected ')' to close @check(...)");
+    BAD(with_model("  x int4 @check(\"x > 0\") @check(\"x < 9\")\n"), 3, 26,
+        "duplicate @check on field 'x'");
+    BADN(with_model("  x BackReference[M] @check(\"x > 0\")\n"), 2, 3, 22,
+        "@check is not allowed on a BackReference");
+    BAD(with_model("  x int4\n  @@check(\"x > 0\")\n"), 4, 11,
+        "@@check needs a name first, found a string (write @@check(name, \"expr\")");
+    BAD(with_model("  x int4\n  @@check(pos \"x > 0\")\n"), 4, 15,
+        "expected ',' after the name in @@check(name, \"expr\")");
+    BAD(with_model("  x int4\n  @@check(pos, x)\n"), 4, 16,
+        "the expression of @@check must be a \"string\"");
+    BAD(with_model("  x int4\n  @@check(pos, \"\")\n"), 4, 16,
+        "the expression of @@check is empty");
+    BAD(with_model("  x int4\n  @@check(pos, \"x > 0\")\n  @@check(pos, \"x < 9\")\n"), 5, 3,
+        "duplicate check name 'pos' in model 'M' (first at line 4); give this one another name");
+    /* a field check's derived name taken by a @@check */
+    BAD(with_model("  x int4 @check(\"x > 0\")\n  @@check(m_x_check, \"x < 9\")\n"), 4, 3,
+        "duplicate check name 'm_x_check' in model 'M' (first at line 3, the @check of field "
+        "'x')");
+    BAD(with_model("  x int4\n  @@check(m_x_check, \"x < 9\")\n  y int4 @check(\"y > 0\")\n"
+                   "  @@check(m_y_check, \"y < 9\")\n"),
+        6, 3, "duplicate check name 'm_y_check'");
+    BAD(with_model("  x int4\n  @@check(a123456789a123456789a123456789a123456789a123456789a123456789a123456789, "
+                   "\"x > 0\")\n"),
+        4, 3, "is longer than 63 bytes");
+    BAD(with_model("  x int4\n  @@chek(pos, \"x > 0\")\n"), 4, 5, "did you mean '@@check'?");
+    BAD(with_model("  x int4 @chek(\"x > 0\")\n"), 3, 11, "did you mean '@check'?");
+    /* errors in several checks are all reported */
+    BADN(with_model("  x int4 @check(1)\n  y int4 @check(\"\")\n  @@check(\"z\")\n"), 3, 5, 11,
+         "@@check needs a name first");
+}
+
+static void test_expression_defaults(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(
+        "model M {\n  id uuid @id @default(gen_random_uuid())\n"
+        "  at timestamptz @default(now())\n  d date @default(current_date)\n"
+        "  t timestamp @default(localtimestamp)\n  tz timestamptz @default(current_timestamp)\n"
+        "  c timestamptz @default(clock_timestamp())\n"
+        "  s timestamptz @default(statement_timestamp())\n"
+        "  x timestamptz @default(transaction_timestamp())\n"
+        "  n text @default(sql(\"lower('X')\"))\n"
+        "  r int8? @default(sql(\"\"\"(1 + 2)\n * 3\"\"\"))\n}\n");
+    assert_int_equal(field(s, "M", "id")->def.kind, PGORM_DEFAULT_SQL);
+    assert_string_equal(field(s, "M", "id")->def.text, "gen_random_uuid()");
+    assert_int_equal(field(s, "M", "at")->def.kind, PGORM_DEFAULT_NOW); /* as before */
+    assert_string_equal(field(s, "M", "d")->def.text, "current_date");
+    assert_string_equal(field(s, "M", "t")->def.text, "localtimestamp");
+    assert_string_equal(field(s, "M", "tz")->def.text, "current_timestamp");
+    assert_string_equal(field(s, "M", "c")->def.text, "clock_timestamp()");
+    assert_string_equal(field(s, "M", "s")->def.text, "statement_timestamp()");
+    assert_string_equal(field(s, "M", "x")->def.text, "transaction_timestamp()");
+    assert_int_equal(field(s, "M", "n")->def.kind, PGORM_DEFAULT_SQL);
+    assert_string_equal(field(s, "M", "n")->def.text, "lower('X')");
+    assert_string_equal(field(s, "M", "r")->def.text, "(1 + 2)\n * 3");
+    pgorm_schema_free(s);
+
+    BAD(with_model("  x uuid @default(uuid_generate_v4())\n"), 3, 19,
+        "unknown function 'uuid_generate_v4' in @default (known: now(), gen_random_uuid(), "
+        "current_date, current_timestamp, localtimestamp, clock_timestamp(), "
+        "statement_timestamp(), transaction_timestamp(); write any other SQL expression as "
+        "@default(sql(\"uuid_generate_v4(...)\")))");
+    BAD(with_model("  x uuid @default(gen_random_uid())\n"), 3, 19,
+        "did you mean 'gen_random_uuid'?");
+    BAD(with_model("  x uuid @default(gen_random_uuid)\n"), 3, 34,
+        "expected '()' after gen_random_uuid (write @default(gen_random_uuid()))");
+    BAD(with_model("  x uuid @default(gen_random_uuid(1))\n"), 3, 35,
+        "expected ')' after gen_random_uuid( (gen_random_uuid takes no arguments)");
+    BAD(with_model("  x date @default(current_date())\n"), 3, 31,
+        "current_date takes no parentheses (write @default(current_date))");
+    BAD(with_model("  x int4 @default(gen_random_uuid())\n"), 3, 19,
+        "@default(gen_random_uuid()) does not fit type int4: it gives a uuid (for another "
+        "expression write @default(sql(\"...\")))");
+    BAD(with_model("  x text @default(current_date)\n"), 3, 19,
+        "@default(current_date) does not fit type text: it gives a date or time");
+    BAD(with_model("  x text @default(sql(lower))\n"), 3, 23,
+        "sql(...) in @default takes the SQL expression as a \"string\", found 'lower'");
+    BAD(with_model("  x text @default(sql(\"\"))\n"), 3, 23, "sql(\"\") in @default is empty");
+    BAD(with_model("  x text @default(sql)\n"), 3, 22, "expected '(' after sql");
+    BAD(with_model("  x text @default(sql(\"1\" \"2\"))\n"), 3, 27, "expected ')' to close sql(...)");
+    BAD(with_model("  x serial @default(sql(\"1\"))\n"), 3, 12, "@default is not allowed on serial");
+}
+
+/* ---- keys and indexes (@index(false)) ------------------------------------------ */
+
+static void test_fk_index_opt_out(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(with_model("  a ForeignKey[M]? @index(false)\n"
+                                          "  b ForeignKey[M]?\n"
+                                          "  c text @index(true)\n"));
+    assert_true(field(s, "M", "a")->no_index);
+    assert_false(field(s, "M", "a")->is_index);
+    assert_false(field(s, "M", "b")->no_index);
+    assert_true(field(s, "M", "c")->is_index);
+    pgorm_schema_free(s);
+
+    BAD(with_model("  x text @index(false)\n"), 3, 17,
+        "@index(false) is only valid on a ForeignKey field");
+    BAD(with_model("  a ForeignKey[M]? @index(no)\n"), 3, 26, "@index takes no arguments but false");
+    BAD(with_model("  a ForeignKey[M]? @index(false\n"), 4, 1, "expected ')' to close @index(...)");
+    BAD(with_model("  a ForeignKey[M]? @index(false) @index\n"), 3, 34, "duplicate @index");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1405,12 +1670,17 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_unterminated_model),
         cmocka_unit_test(test_unknown_type_and_attribute),
+        cmocka_unit_test(test_enums),
+        cmocka_unit_test(test_enum_errors),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_block_fields),
         cmocka_unit_test(test_foreign_key_errors),
         cmocka_unit_test(test_back_reference_errors),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_check_errors),
+        cmocka_unit_test(test_expression_defaults),
         cmocka_unit_test(test_type_parameters),
         cmocka_unit_test(test_too_many_columns),
         cmocka_unit_test(test_recovery),
@@ -1422,6 +1692,7 @@ int main(void)
         cmocka_unit_test(test_cli_valid),
         cmocka_unit_test(test_cli_invalid),
         cmocka_unit_test(test_cli_usage_and_io),
+        cmocka_unit_test(test_fk_index_opt_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -536,11 +536,11 @@ static void test_decode_checks(void **state)
         char *t;
     } row;
     pgorm_column_desc cn = {"n", "int4", PGORM_INT4, PGORM_COL_NULLABLE, offsetof(struct row, n),
-                            offsetof(struct row, has_n), NULL};
+                            offsetof(struct row, has_n), NULL, NULL, 0};
     pgorm_column_desc cm = {"m", "int4", PGORM_INT4, 0, offsetof(struct row, m), PGORM_NO_OFFSET,
-                            NULL};
+                            NULL, NULL, 0};
     pgorm_column_desc ct = {"t", "text", PGORM_TEXT, PGORM_COL_NULLABLE, offsetof(struct row, t),
-                            PGORM_NO_OFFSET, NULL};
+                            PGORM_NO_OFFSET, NULL, NULL, 0};
     memset(&row, 0xff, sizeof row);
     assert_int_equal(pgorm_codec_decode_column(&cn, PQftype(r, 1), 1, PQgetvalue(r, 0, 1), 4,
                                                false, &row, &a, &oom, why, sizeof why),
@@ -641,11 +641,11 @@ typedef struct item {
 } item;
 
 static const pgorm_column_desc item_cols[] = {
-    {"id", "int8", PGORM_INT8, PGORM_COL_PK, offsetof(item, id), PGORM_NO_OFFSET, NULL},
-    {"name", "text", PGORM_TEXT, 0, offsetof(item, name), PGORM_NO_OFFSET, NULL},
+    {"id", "int8", PGORM_INT8, PGORM_COL_PK, offsetof(item, id), PGORM_NO_OFFSET, NULL, NULL, 0},
+    {"name", "text", PGORM_TEXT, 0, offsetof(item, name), PGORM_NO_OFFSET, NULL, NULL, 0},
     {"qty", "int4", PGORM_INT4, PGORM_COL_NULLABLE, offsetof(item, qty), offsetof(item, has_qty),
-     NULL},
-    {"order", "date", PGORM_DATE, 0, offsetof(item, day), PGORM_NO_OFFSET, NULL},
+     NULL, NULL, 0},
+    {"order", "date", PGORM_DATE, 0, offsetof(item, day), PGORM_NO_OFFSET, NULL, NULL, 0},
 };
 static const pgorm_model_desc item_model = {"Item", "item \"x\"", sizeof(item), item_cols, 4, 1,
                                             NULL, 0, NULL, 0, NULL};

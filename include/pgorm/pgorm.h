@@ -111,6 +111,11 @@ typedef enum pgorm_type {
     PGORM_TIMESTAMP,   /* pgorm_timestamp: wall-clock time, no time zone */
     PGORM_TIMESTAMPTZ, /* pgorm_timestamp: an instant, counted in UTC */
     PGORM_JSONB,       /* char *: JSON text (the server validates and normalises it) */
+    /* A value of a schema enum: the generated C enum, stored as an int
+       (0 .. nenum_labels - 1, in declaration order). Sent and received as
+       the label's text (the binary form of an enum value), mapped through
+       the column's pgorm_column_desc.enum_labels. */
+    PGORM_ENUM,
 } pgorm_type;
 
 /* SQL NULL, per C type:
@@ -199,6 +204,11 @@ typedef struct pgorm_column_desc {
        present. */
     size_t has_offset;
     const char *default_sql; /* SQL default expression ("now()", "'x'"), or NULL */
+    /* PGORM_ENUM: the labels, value i being enum_labels[i]; NULL otherwise.
+       sql_type then names the enum type ("\"status\""): values are sent
+       as text and cast to it. */
+    const char *const *enum_labels;
+    size_t nenum_labels;
 } pgorm_column_desc;
 
 struct pgorm_model_desc;

@@ -44,6 +44,7 @@ typedef enum pgorm_scalar {
     PGORM_S_TIMESTAMP,
     PGORM_S_TIMESTAMPTZ,
     PGORM_S_JSONB,
+    PGORM_S_ENUM, /* a value of one of the file's enums: pgorm_field.enum_name */
 } pgorm_scalar;
 
 typedef struct pgorm_coltype {
@@ -67,8 +68,12 @@ typedef enum pgorm_default_kind {
     PGORM_DEFAULT_STRING,  /* text holds the unescaped string */
     PGORM_DEFAULT_BOOL,    /* text is "true" or "false" */
     PGORM_DEFAULT_NOW,     /* now() */
-    PGORM_DEFAULT_SQL,     /* introspection only: an expression pgorm cannot
-                              read back into a literal; text is the SQL */
+    PGORM_DEFAULT_SQL,     /* an SQL expression; text is the SQL: from the
+                              parser, a known function (gen_random_uuid(),
+                              current_date...) or sql("..."); from
+                              introspection, an expression pgorm cannot read
+                              back into a literal */
+    PGORM_DEFAULT_ENUM,    /* @default(draft) on an enum field: text is the value */
 } pgorm_default_kind;
 
 typedef struct pgorm_default {
@@ -112,6 +117,15 @@ typedef struct pgorm_field {
     pgorm_pos pos;      /* where the field's name starts */
     pgorm_pos type_pos; /* where its type starts */
 
+    /* PGORM_S_ENUM: the enum's name as written ("Status"), and its index in
+       schema->enums (after validation; PGORM_NONE otherwise). */
+    char *enum_name;
+    size_t enum_index;
+    /* ForeignKey only: @index(false). A ForeignKey column gets an index by
+       default (PostgreSQL creates none for a foreign key), unless it is
+       already the leading column of the primary key, a unique constraint or
+       another plain index; this leaves it out. */
+    bool no_index;
     /* ManyToMany[T] @through(J) / @through(J, from, to): J as written, the
        names of J's ForeignKey fields to this model (from) and to T (to) as
        written (NULL when not written), and after validation J's index in
@@ -143,6 +157,19 @@ typedef struct pgorm_block {
     pgorm_pos pos;
 } pgorm_block;
 
+/* A CHECK constraint: @check("expr") on a field or @@check(name, "expr") on
+   a model. Both kinds are in pgorm_model.checks, in file order. */
+typedef struct pgorm_check {
+    char *name;  /* @@check: as written; @check: <table>_<column>_check
+                    (filled by validation, PostgreSQL's own name for a column
+                    check); introspection: the database's */
+    char *expr;  /* the boolean SQL expression as written; introspection:
+                    as pg_get_constraintdef prints it, without CHECK */
+    char *field; /* @check: the field's name; NULL for @@check */
+    pgorm_pos pos;      /* the '@' or '@@' */
+    pgorm_pos expr_pos; /* the string holding the expression */
+} pgorm_check;
+
 typedef struct pgorm_model {
     char *name;         /* Model name as written */
     char *table;        /* snake_case(name), or @@table(...) */
@@ -152,6 +179,8 @@ typedef struct pgorm_model {
     pgorm_block *blocks;
     size_t nblocks;
     pgorm_pos pos; /* of the model's name */
+    pgorm_check *checks; /* @check on fields and @@check, in file order */
+    size_t nchecks;
 } pgorm_model;
 
 /* A parameter of a named query: `min_pages int4`, referred to as $1, $2...
@@ -188,12 +217,30 @@ typedef struct pgorm_named_query {
     pgorm_pos returns_pos; /* of 'returns' */
 } pgorm_named_query;
 
+/* One value (label) of an enum, in declaration order. */
+typedef struct pgorm_enum_value {
+    char *name;
+    char *renamed_from; /* @renamed_from(old), or NULL */
+    pgorm_pos pos;
+} pgorm_enum_value;
+
+/* enum Status { draft published archived }: a PostgreSQL enum type. */
+typedef struct pgorm_enum {
+    char *name; /* as written: "Status" (the C type name) */
+    char *type; /* the SQL type: snake_case(name), "status" */
+    pgorm_enum_value *values;
+    size_t nvalues;
+    pgorm_pos pos; /* of the name */
+} pgorm_enum;
+
 typedef struct pgorm_schema {
     char *file; /* the path it was read from, or NULL */
     pgorm_model *models;
     size_t nmodels;
     pgorm_named_query *queries; /* in file order */
     size_t nqueries;
+    pgorm_enum *enums; /* in file order */
+    size_t nenums;
 } pgorm_schema;
 
 /* One diagnostic: "file:line:col: message". */
@@ -219,6 +266,12 @@ void pgorm_schema_free(pgorm_schema *schema);
 /* Look-ups; NULL when absent. */
 const pgorm_model *pgorm_schema_model(const pgorm_schema *s, const char *name);
 const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name);
+
+/* The enum of that name; NULL when absent. */
+const pgorm_enum *pgorm_schema_enum(const pgorm_schema *s, const char *name);
+/* The enum of an enum field (by enum_index, else by enum_name); NULL when
+   the field is not one or the enum is missing. */
+const pgorm_enum *pgorm_field_enum(const pgorm_schema *s, const pgorm_field *f);
 
 /* The model's single-column primary key field (field-level @id, or @@id with
    one field), or NULL when its key is composite or missing. */

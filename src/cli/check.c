@@ -39,6 +39,12 @@ static bool read_file(const char *path, pgorm_buf *b)
     return ok;
 }
 
+static void print_line(void *ud, const char *line)
+{
+    (void)ud;
+    printf("%s\n", line);
+}
+
 /* What the database holds that the schema does not describe (views,
    triggers, types, checks...): migrations leave it alone; say what it is. */
 static void list_unmanaged(PGconn *c)
@@ -49,18 +55,7 @@ static void list_unmanaged(PGconn *c)
         fprintf(stderr, "pgorm check: could not read the database's objects: %s\n", e.message);
         return;
     }
-    if (cat->nunmanaged)
-        printf("%zu object%s in the database %s not described by the schema; migrations leave "
-               "%s alone:\n",
-               cat->nunmanaged, cat->nunmanaged == 1 ? "" : "s",
-               cat->nunmanaged == 1 ? "is" : "are", cat->nunmanaged == 1 ? "it" : "them");
-    pgorm_buf b = PGORM_BUF_INIT;
-    for (size_t i = 0; i < cat->nunmanaged; i++) {
-        pgorm_buf_reset(&b);
-        mig_unmanaged_describe(&b, &cat->unmanaged[i]);
-        printf("  %s\n", b.data ? b.data : "");
-    }
-    pgorm_buf_free(&b);
+    mig_unmanaged_report(cat, print_line, NULL);
     mig_catalog_free(cat);
 }
 

@@ -36,19 +36,6 @@ static int usage_error(const char *what, const char *arg)
     return 1;
 }
 
-static void print_diags(const char *file, const pgorm_diag *d, size_t nd)
-{
-    size_t shown = nd < MAX_DIAGS ? nd : MAX_DIAGS;
-    for (size_t i = 0; i < shown; i++) {
-        if (d[i].pos.line > 0)
-            fprintf(stderr, "%s:%d:%d: %s\n", file, d[i].pos.line, d[i].pos.col, d[i].message);
-        else
-            fprintf(stderr, "%s: %s\n", file, d[i].message);
-    }
-    if (nd > shown)
-        fprintf(stderr, "%s: %zu more errors not shown\n", file, nd - shown);
-}
-
 /* "schemas/bookstore.pgorm" -> "bookstore" (new string, NULL on OOM). */
 static char *base_name(const char *path)
 {
@@ -181,7 +168,7 @@ static int generate(const char *schema_path, const char *dir, const pgorm_schema
     int rc = 0;
     out_file files[2] = {{NULL, NULL, header}, {NULL, NULL, source}};
     if (st == PGORM_CODEGEN_INVALID) {
-        print_diags(schema_path, &diag, 1);
+        cli_print_diags(schema_path, &diag, 1, MAX_DIAGS);
         rc = 1;
     } else if (st != PGORM_CODEGEN_OK) {
         fputs("pgorm gen: out of memory\n", stderr);
@@ -250,7 +237,7 @@ int pgorm_cli_gen(int argc, char **argv)
         return 2;
     }
     if (!s) {
-        print_diags(schema, diags, nd);
+        cli_print_diags(schema, diags, nd, MAX_DIAGS);
         return 1;
     }
     size_t untyped = 0;

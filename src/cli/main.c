@@ -1,4 +1,4 @@
-/* pgorm — command line: gen, check, migrate, pull. */
+/* pgorm — command line: gen, check, migrate, pull, diagram. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +19,9 @@ static int usage(FILE *f)
           "  pgorm migrate history --dir DIR\n"
           "  pgorm pull [-o FILE] [--force]\n"
           "                                write a schema file from the database\n"
+          "  pgorm diagram SCHEMA [-o FILE.svg|FILE.dot|-]\n"
+          "                                entity-relationship diagram (SVG by Graphviz's\n"
+          "                                dot); DOT text on stdout without -o\n"
           "  pgorm --version\n"
           "The database is DATABASE_URL, else libpq's PG* variables.\n"
           "Exit codes: 0 success, 1 user error, 2 database or I/O error.\n",
@@ -39,6 +42,8 @@ int main(int argc, char **argv)
         return pgorm_cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "pull") == 0)
         return pgorm_cli_pull(argc - 1, argv + 1);
+    if (strcmp(cmd, "diagram") == 0)
+        return pgorm_cli_diagram(argc - 1, argv + 1);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("pgorm %s\n", PGORM_VERSION);
         return 0;

@@ -28,6 +28,8 @@ static const cg_ctype types[] = {
     [PGORM_S_TIMESTAMP] = FIXED("pgorm_timestamp", "PGORM_TIMESTAMP", "ts", true),
     [PGORM_S_TIMESTAMPTZ] = FIXED("pgorm_timestamp", "PGORM_TIMESTAMPTZ", "ts", true),
     [PGORM_S_JSONB] = STRING("PGORM_JSONB", false, false),
+    /* the shape of every enum; each enum has its own (cg_enum.ct, plan.c) */
+    [PGORM_S_ENUM] = FIXED("int", "PGORM_ENUM", "i32", true),
 };
 
 const cg_ctype *cg_ctype_of(pgorm_scalar s)

@@ -2,6 +2,7 @@
  * of the typed calls. */
 #include <string.h>
 
+#include "codegen/emit_enum.h"
 #include "codegen/emit_query.h"
 #include "codegen/emit_rel.h"
 #include "codegen/emit_stream.h"
@@ -44,6 +45,15 @@ static void line(struct_lines *s, int indent, const char *decl, const char *comm
 }
 
 /* The field as the schema declares it: "text? @unique", "ForeignKey[Author]". */
+/* "name" or "name()": how a known function of @default is written. */
+static bool is_call(const char *s)
+{
+    size_t n = 0;
+    while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || s[n] == '_')
+        n++;
+    return n > 0 && (s[n] == '\0' || strcmp(s + n, "()") == 0);
+}
+
 static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
 {
     pgorm_buf b = PGORM_BUF_INIT;
@@ -52,6 +62,8 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     else if (f->kind == PGORM_FIELD_BACK_REFERENCE)
         pgorm_buf_printf(&b, "BackReference[%s%s%s]", p->models[f->target].m->name,
                          f->target_field ? "." : "", f->target_field ? f->target_field : "");
+    else if (f->type.scalar == PGORM_S_ENUM && f->enum_name && cg_comment_safe(f->enum_name))
+        pgorm_buf_puts(&b, f->enum_name);
     else
         pgorm_ddl_column_type(&b, f);
     if (f->nullable)
@@ -69,6 +81,15 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     case PGORM_DEFAULT_STRING:
         if (f->def.text && cg_comment_safe(f->def.text) && !strchr(f->def.text, '"'))
             pgorm_buf_printf(&b, " @default(\"%s\")", f->def.text);
+        else
+            pgorm_buf_puts(&b, " @default");
+        break;
+    case PGORM_DEFAULT_SQL:
+        /* a known function as written, any other expression as sql("...") */
+        if (f->def.text && cg_comment_safe(f->def.text) && is_call(f->def.text))
+            pgorm_buf_printf(&b, " @default(%s)", f->def.text);
+        else if (f->def.text && cg_comment_safe(f->def.text) && !strchr(f->def.text, '"'))
+            pgorm_buf_printf(&b, " @default(sql(\"%s\"))", f->def.text);
         else
             pgorm_buf_puts(&b, " @default");
         break;
@@ -358,6 +379,7 @@ void cg_emit_header(cg_out *o, const cg_plan *p)
     cg_printf(o, "\n#ifndef %s\n#define %s\n\n#include <pgorm/pgorm.h>\n\n", p->guard, p->guard);
     for (size_t i = 0; i < p->nmodels; i++)
         cg_printf(o, "typedef struct %s %s;\n", p->models[i].type, p->models[i].type);
+    cg_emit_enum_header(o, p);
     for (size_t i = 0; i < p->nmodels; i++)
         emit_model(o, p, &p->models[i]);
     cg_emit_rel_header(o, p);

@@ -169,6 +169,14 @@ static pgorm_codegen_status plan_column(planner *pl, cg_model *cm, cg_field *cf)
     pgorm_arena *a = &pl->p->arena;
     const pgorm_field *f = cf->field;
     const cg_ctype *ct = cg_ctype_of(f->type.scalar);
+    const cg_enum *ce = NULL;
+    if (f->type.scalar == PGORM_S_ENUM) {
+        if (f->enum_index >= pl->p->nenums)
+            return invalid(pl, f->type_pos, "field %s.%s: its enum is not resolved", cm->m->name,
+                           f->name);
+        ce = &pl->p->enums[f->enum_index];
+        ct = &ce->ct;
+    }
     if (!ct)
         return invalid(pl, f->type_pos, "field %s.%s: no C type for this column type", cm->m->name,
                        f->name);
@@ -182,7 +190,7 @@ static pgorm_codegen_status plan_column(planner *pl, cg_model *cm, cg_field *cf)
                (is_serial(f) ? PGORM_COL_GENERATED : 0u) |
                (f->def.kind != PGORM_DEFAULT_NONE ? PGORM_COL_DEFAULT : 0u);
     bool oom = false;
-    c->sql_type = sql_type(a, f->type);
+    c->sql_type = ce ? ce->sql_type : sql_type(a, f->type);
     c->default_sql = default_sql(a, f, &oom);
     bool has = needs_has(f, ct);
     if (f->kind == PGORM_FIELD_FOREIGN_KEY) {
@@ -454,6 +462,29 @@ static pgorm_codegen_status plan_rel_names(planner *pl, cg_model *cm)
     return PGORM_CODEGEN_OK;
 }
 
+/* An enum's constants and helpers, after every other name (its type name
+   was claimed with the models'): adding an enum renames nothing else. */
+static pgorm_codegen_status plan_enum(planner *pl, cg_enum *ce)
+{
+    pgorm_arena *a = &pl->p->arena;
+    const pgorm_enum *e = ce->e;
+    const char *upper = cg_snake(a, e->name, true);
+    const char *snake = cg_snake(a, e->name, false);
+    ce->consts = pgorm_arena_calloc(a, e->nvalues + 1, sizeof *ce->consts);
+    if (!upper || !snake || !ce->consts)
+        return PGORM_CODEGEN_NOMEM;
+    for (size_t i = 0; i < e->nvalues; i++) {
+        const char *v = cg_snake(a, e->values[i].name, true);
+        if (!v)
+            return PGORM_CODEGEN_NOMEM;
+        CLAIM(ce->consts[i], "%s_%s", upper, v);
+    }
+    CLAIM(ce->name_fn, "%s_name", snake);
+    CLAIM(ce->from_fn, "%s_from_name", snake);
+    CLAIM(ce->labels_var, "%s_labels", snake);
+    return PGORM_CODEGEN_OK;
+}
+
 /* A named query's names, members and parameters, after every model's
    names: the models' generated names never change because a query was
    added. */
@@ -584,6 +615,29 @@ static pgorm_codegen_status build(planner *pl, const pgorm_schema *s, const char
         if (!id || !(cm->type = cg_names_claim(&pl->globals, id, NULL)))
             return PGORM_CODEGEN_NOMEM;
     }
+    if (s->nenums) {
+        p->enums = pgorm_arena_calloc(a, s->nenums, sizeof *p->enums);
+        if (!p->enums)
+            return PGORM_CODEGEN_NOMEM;
+        p->nenums = s->nenums;
+    }
+    for (size_t i = 0; i < p->nenums; i++) {
+        cg_enum *ce = &p->enums[i];
+        ce->e = &s->enums[i];
+        char *id = cg_ident(a, ce->e->name);
+        pgorm_buf q = PGORM_BUF_INIT;
+        pgorm_ddl_enum_type(&q, ce->e->name);
+        ce->sql_type = q.oom || !q.data ? NULL : cg_fmt(a, "%s", q.data);
+        pgorm_buf_free(&q);
+        if (!id || !ce->sql_type || !(ce->type = cg_names_claim(&pl->globals, id, NULL)))
+            return PGORM_CODEGEN_NOMEM;
+        ce->ct = *cg_ctype_of(PGORM_S_ENUM);
+        ce->ct.c = ce->type;
+        ce->ct.param = ce->type;
+        ce->ct.array = cg_fmt(a, "const %s *", ce->type);
+        if (!ce->ct.array)
+            return PGORM_CODEGEN_NOMEM;
+    }
     pgorm_codegen_status st = PGORM_CODEGEN_OK;
     for (size_t i = 0; i < p->nmodels && st == PGORM_CODEGEN_OK; i++)
         st = plan_fields(pl, &p->models[i]);
@@ -607,6 +661,8 @@ static pgorm_codegen_status build(planner *pl, const pgorm_schema *s, const char
     }
     for (size_t i = 0; i < p->nqueries && st == PGORM_CODEGEN_OK; i++)
         st = plan_query(pl, &p->queries[i]);
+    for (size_t i = 0; i < p->nenums && st == PGORM_CODEGEN_OK; i++)
+        st = plan_enum(pl, &p->enums[i]);
     return st;
 }
 

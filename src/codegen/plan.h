@@ -212,6 +212,18 @@ typedef struct cg_query {
     size_t nparams;
 } cg_query;
 
+/* A schema enum: the C enum, its constants and helpers (emit_enum.c). */
+typedef struct cg_enum {
+    const pgorm_enum *e;
+    const char *type;       /* typedef enum Status ... Status */
+    const char **consts;    /* per value: "STATUS_DRAFT" */
+    const char *name_fn;    /* "status_name" */
+    const char *from_fn;    /* "status_from_name" */
+    const char *labels_var; /* static in the .c file: "status_labels" */
+    const char *sql_type;   /* the quoted SQL type: "\"status\"" */
+    cg_ctype ct;            /* how its columns look in C */
+} cg_enum;
+
 typedef struct cg_plan {
     pgorm_arena arena; /* everything below lives here */
     const pgorm_schema *schema;
@@ -221,6 +233,8 @@ typedef struct cg_plan {
     size_t nmodels;
     cg_query *queries;
     size_t nqueries;
+    cg_enum *enums; /* parallel to schema->enums */
+    size_t nenums;
 } cg_plan;
 
 /* Plan the code for a validated schema. `base` names the output files

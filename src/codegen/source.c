@@ -1,5 +1,6 @@
 /* <base>.pgorm.c: the descriptor tables and the typed calls, each a thin
  * layer over the generic runtime call of the same name. */
+#include "codegen/emit_enum.h"
 #include "codegen/emit_query.h"
 #include "codegen/emit_rel.h"
 #include "codegen/emit_stream.h"
@@ -49,7 +50,7 @@ static const char *c_string(cg_out *o, const char *s)
 /* ------------------------------------------------------------------ */
 /* Descriptor                                                          */
 
-static void emit_columns(cg_out *o, const cg_model *cm)
+static void emit_columns(cg_out *o, const cg_plan *p, const cg_model *cm)
 {
     cg_printf(o, "static const pgorm_column_desc %s[] = {\n", cm->columns_var);
     for (size_t i = 0; i < cm->ncols; i++) {
@@ -66,6 +67,11 @@ static void emit_columns(cg_out *o, const cg_model *cm)
             cg_list_add(o, &l, ".has_offset = PGORM_NO_OFFSET");
         if (c->default_sql)
             cg_list_add(o, &l, ".default_sql = %s", c_string(o, c->default_sql));
+        if (c->field->type.scalar == PGORM_S_ENUM && c->field->enum_index < p->nenums) {
+            const cg_enum *ce = &p->enums[c->field->enum_index];
+            cg_list_add(o, &l, ".enum_labels = %s", ce->labels_var);
+            cg_list_add(o, &l, ".nenum_labels = %zu", ce->e->nvalues);
+        }
         cg_wrap(o, "    {", &l, ",", "},\n");
     }
     cg_printf(o, "};\n\n");
@@ -105,7 +111,7 @@ static void emit_rels(cg_out *o, const cg_plan *p, const cg_model *cm)
 
 static void emit_desc(cg_out *o, const cg_plan *p, const cg_model *cm)
 {
-    emit_columns(o, cm);
+    emit_columns(o, p, cm);
     emit_rels(o, p, cm);
     if (cm->nunique) {
         cg_printf(o, "/* The primary key, then each unique constraint. */\n");
@@ -299,6 +305,7 @@ void cg_emit_source(cg_out *o, const cg_plan *p)
 {
     cg_banner(o, p);
     cg_printf(o, "#include \"%s.pgorm.h\"\n\n#include <stddef.h>\n", p->base);
+    cg_emit_enum_source(o, p);
     for (size_t i = 0; i < p->nmodels; i++) {
         const cg_model *cm = &p->models[i];
         cg_printf(o,

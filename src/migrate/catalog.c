@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrate/ddl.h"
 #include "pgorm/pgorm.h"
 
 mig_catalog *mig_catalog_new(void)
@@ -69,6 +70,33 @@ const mig_fk *mig_table_fk(const mig_table *t, const char *column)
         if (strcmp(t->fks[i].column, column) == 0)
             return &t->fks[i];
     return NULL;
+}
+
+mig_enum *mig_catalog_enum(const mig_catalog *c, const char *name)
+{
+    for (size_t i = 0; name && i < c->nenums; i++)
+        if (strcmp(c->enums[i].name, name) == 0)
+            return &c->enums[i];
+    return NULL;
+}
+
+size_t mig_enum_label(const mig_enum *e, const char *label)
+{
+    for (size_t i = 0; label && i < e->nlabels; i++)
+        if (strcmp(e->labels[i], label) == 0)
+            return i;
+    return PGORM_NONE;
+}
+
+static int enum_cmp(const void *a, const void *b)
+{
+    return strcmp(((const mig_enum *)a)->name, ((const mig_enum *)b)->name);
+}
+
+void mig_catalog_sort_enums(mig_catalog *c)
+{
+    if (c->nenums > 1)
+        qsort(c->enums, c->nenums, sizeof *c->enums, enum_cmp);
 }
 
 /* ------------------------------------------------------------------ */
@@ -137,6 +165,10 @@ bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
 
 const char *mig_type_sql(pgorm_coltype t, char *buf, size_t size)
 {
+    if (t.scalar == PGORM_S_ENUM) { /* named by the column: mig_column.enum_type */
+        snprintf(buf, size, "enum");
+        return buf;
+    }
     t = pgorm_coltype_plain(t);
     if (t.scalar == PGORM_S_NUMERIC && t.precision == 0)
         snprintf(buf, size, "numeric");
@@ -238,7 +270,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         nids += m->fields[i].is_id;
     t->cols = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->cols);
     t->fks = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->fks);
-    t->keys = pgorm_arena_calloc(&c->arena, 2 * m->nfields + m->nblocks + 1, sizeof *t->keys);
+    t->keys = pgorm_arena_calloc(&c->arena, 3 * m->nfields + m->nblocks + 1, sizeof *t->keys);
     const char **idcols = pgorm_arena_calloc(&c->arena, nids + 1, sizeof *idcols);
     if (!t->name || !t->model || !t->cols || !t->fks || !t->keys || !idcols ||
         (m->renamed_from && (!t->renamed_from || !t->renamed_from_model)))
@@ -257,6 +289,14 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         col->def.text = mig_strdup(c, f->def.text);
         if (!col->name || (f->def.text && !col->def.text))
             return false;
+        const pgorm_enum *fe = pgorm_field_enum(s, f);
+        if (f->type.scalar == PGORM_S_ENUM && fe) {
+            char *snake = fe->type ? NULL : pgorm_snake_case(fe->name);
+            col->enum_type = mig_strdup(c, fe->type ? fe->type : snake);
+            pgorm_free(snake);
+            if (!col->enum_type)
+                return false;
+        }
         if (f->renamed_from) {
             char old[512];
             snprintf(old, sizeof old, "%s%s", f->renamed_from,
@@ -326,6 +366,27 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
                 return false;
         }
     }
+    /* Checks: @check and @@check in file order, named by validation. */
+    if (m->nchecks) {
+        t->checks = pgorm_arena_calloc(&c->arena, m->nchecks, sizeof *t->checks);
+        if (!t->checks)
+            return false;
+        for (size_t i = 0; i < m->nchecks; i++) {
+            const pgorm_check *ck = &m->checks[i];
+            mig_check *mc = &t->checks[t->nchecks++];
+            mc->name = mig_strdup(c, ck->name ? ck->name : "");
+            mc->expr = mig_strdup(c, ck->expr ? ck->expr : "");
+            if (!mc->name || !mc->expr)
+                return false;
+        }
+    }
+    /* The default index of each ForeignKey column (see ddl.h). */
+    for (size_t i = 0; i < m->nfields; i++) {
+        const char *col = field_column(&m->fields[i]);
+        if (pgorm_ddl_fk_wants_index(m, &m->fields[i]) &&
+            !add_key(c, t, MIG_KEY_INDEX, &col, 1))
+            return false;
+    }
     return true;
 }
 
@@ -343,8 +404,72 @@ mig_catalog *mig_catalog_from_schema(const pgorm_schema *s)
         c->ntables++;
     }
     mig_catalog_sort(c);
+    c->enums = pgorm_arena_calloc(&c->arena, s->nenums + 1, sizeof *c->enums);
+    if (!c->enums)
+        goto oom;
+    for (size_t i = 0; i < s->nenums; i++) {
+        const pgorm_enum *e = &s->enums[i];
+        mig_enum *me = &c->enums[c->nenums++];
+        char *snake = e->type ? NULL : pgorm_snake_case(e->name);
+        me->name = mig_strdup(c, e->type ? e->type : snake);
+        pgorm_free(snake);
+        me->model = mig_strdup(c, e->name);
+        me->labels = pgorm_arena_calloc(&c->arena, e->nvalues + 1, sizeof *me->labels);
+        me->renamed_from = pgorm_arena_calloc(&c->arena, e->nvalues + 1, sizeof *me->labels);
+        if (!me->name || !me->model || !me->labels || !me->renamed_from)
+            goto oom;
+        for (size_t k = 0; k < e->nvalues; k++) {
+            me->labels[k] = mig_strdup(c, e->values[k].name);
+            me->renamed_from[k] = mig_strdup(c, e->values[k].renamed_from);
+            if (!me->labels[k] || (e->values[k].renamed_from && !me->renamed_from[k]))
+                goto oom;
+        }
+        me->nlabels = e->nvalues;
+    }
+    mig_catalog_sort_enums(c);
     return c;
 oom:
     mig_catalog_free(c);
     return NULL;
+}
+
+/* "film_actor" -> "FilmActor"; characters that cannot be in a name become
+   '_' and a leading digit gets a 'T'. */
+char *mig_pascal_case(const char *table)
+{
+    size_t n = strlen(table);
+    char *s = pgorm_malloc(n + 2);
+    if (!s)
+        return NULL;
+    size_t k = 0;
+    if (table[0] >= '0' && table[0] <= '9')
+        s[k++] = 'T';
+    bool up = true;
+    for (const char *p = table; *p; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (c == '_' || !ok) {
+            if (!ok && c != '_' && k > 0)
+                s[k++] = '_';
+            up = true;
+            continue;
+        }
+        s[k++] = up && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+        up = false;
+    }
+    if (k == 0)
+        s[k++] = 'T';
+    s[k] = '\0';
+    return s;
+}
+
+bool mig_is_name(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return false;
+    return true;
 }

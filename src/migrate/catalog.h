@@ -32,6 +32,7 @@ typedef struct mig_column {
     char *def_sql;
     char *seq;          /* serial: the sequence's name, when known */
     char *renamed_from; /* schema side: @renamed_from, as an SQL column name */
+    char *enum_type;    /* PGORM_S_ENUM: the enum's SQL type name, else NULL */
 } mig_column;
 
 typedef enum mig_key_kind {
@@ -59,6 +60,16 @@ typedef struct mig_fk {
     bool set_default; /* introspection: ON DELETE SET DEFAULT (no spelling) */
 } mig_fk;
 
+/* A CHECK constraint. */
+typedef struct mig_check {
+    char *name;
+    char *expr;    /* schema side: as written; database: def_sql without CHECK */
+    char *def_sql; /* as pg_get_constraintdef prints it ("CHECK ((pages > 0))"):
+                      set by introspection, and on the schema side by
+                      mig_make's probe. Two checks that both have it are
+                      compared by it. */
+} mig_check;
+
 typedef struct mig_table {
     char *name;
     char *model;        /* the model's name (schema side); the table name otherwise */
@@ -70,6 +81,8 @@ typedef struct mig_table {
     size_t nkeys;
     mig_fk *fks; /* by column order */
     size_t nfks;
+    mig_check *checks; /* schema side: file order; database: by name */
+    size_t nchecks;
 } mig_table;
 
 /* An object of the database that the schema language cannot describe, or
@@ -79,7 +92,6 @@ typedef enum mig_unmanaged_kind {
     MIG_UM_COLUMN,     /* a column of a type the language lacks, identity, generated */
     MIG_UM_KEY,        /* a key over such a column */
     MIG_UM_FK,         /* a multi-column foreign key, or one to another schema */
-    MIG_UM_CHECK,      /* a CHECK constraint */
     MIG_UM_CONSTRAINT, /* an exclusion constraint or a constraint trigger */
     MIG_UM_INDEX,      /* an index the language cannot spell */
     MIG_UM_TRIGGER,
@@ -98,12 +110,23 @@ typedef struct mig_unmanaged {
     char *detail; /* what it is, as the server prints it (a type, a definition) */
 } mig_unmanaged;
 
+/* An enum type: its labels in sort order. */
+typedef struct mig_enum {
+    char *name;  /* SQL type name */
+    char *model; /* the enum's name in the schema file; the type name otherwise */
+    char **labels;
+    size_t nlabels;
+    char **renamed_from; /* schema side: per label, @renamed_from or NULL; NULL array otherwise */
+} mig_enum;
+
 typedef struct mig_catalog {
     mig_table *tables; /* sorted by name */
     size_t ntables;
     pgorm_arena arena;
     mig_unmanaged *unmanaged; /* introspection only; sorted by kind, table, name */
     size_t nunmanaged, capunmanaged;
+    mig_enum *enums; /* sorted by name */
+    size_t nenums;
 } mig_catalog;
 
 /* The catalog of a parsed, validated schema. New (mig_catalog_free); NULL
@@ -129,6 +152,12 @@ const mig_fk *mig_table_fk(const mig_table *t, const char *column);
    (pgorm_schema_free); NULL on OOM. */
 pgorm_schema *mig_catalog_to_schema(const mig_catalog *c);
 
+mig_enum *mig_catalog_enum(const mig_catalog *c, const char *name);
+/* Index of a label in an enum, or PGORM_NONE. */
+size_t mig_enum_label(const mig_enum *e, const char *label);
+/* Sort enums by name (after filling them in another order). */
+void mig_catalog_sort_enums(mig_catalog *c);
+
 /* Whether two column types are equal (serial and int4 differ). */
 bool mig_type_eq(pgorm_coltype a, pgorm_coltype b);
 /* Whether every value of `from` fits `to` exactly (no narrowing). */
@@ -146,6 +175,13 @@ const mig_unmanaged *mig_unmanaged_find(const mig_catalog *c, mig_unmanaged_kind
                                         const char *table, const char *name);
 /* One line a person reads: "view recent_books", "trigger audit on book". */
 void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u);
+
+/* A model name for a table: "film_actor" -> "FilmActor" (characters a name
+   cannot hold become '_'). New string (pgorm_free); NULL on OOM. */
+char *mig_pascal_case(const char *table);
+
+/* Whether s is a name of the schema language ([A-Za-z_][A-Za-z0-9_]*). */
+bool mig_is_name(const char *s);
 
 /* Arena helpers. */
 char *mig_strdup(mig_catalog *c, const char *s);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "migrate/catalog.h"
+#include "migrate/ddl.h"
 #include "pgorm/pgorm.h"
 
 static char *fk_field_name(const char *column)
@@ -61,6 +62,13 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
         f->def.kind = col->def.kind;
         f->target = PGORM_NONE;
         f->target_fk = PGORM_NONE;
+        f->enum_index = PGORM_NONE;
+        if (col->enum_type) {
+            const mig_enum *me = mig_catalog_enum(c, col->enum_type);
+            f->enum_index = me ? (size_t)(me - c->enums) : PGORM_NONE;
+            if (!(f->enum_name = pgorm_strdup(col->enum_type)))
+                return false;
+        }
         if (col->def.text && !(f->def.text = pgorm_strdup(col->def.text)))
             return false;
         if (target != PGORM_NONE) {
@@ -95,6 +103,24 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
             b->nfields++;
         }
     }
+    if (t->nchecks) {
+        m->checks = pgorm_calloc(t->nchecks, sizeof *m->checks);
+        if (!m->checks)
+            return false;
+        for (size_t k = 0; k < t->nchecks; k++) {
+            const mig_check *ck = &t->checks[k];
+            pgorm_check *pc = &m->checks[m->nchecks++];
+            pc->name = pgorm_strdup(ck->name);
+            pc->expr = pgorm_strdup(ck->expr);
+            if (!pc->name || !pc->expr)
+                return false;
+        }
+    }
+    /* A foreign key column no key or index leads with: @index(false), so
+       that the schema asks for the database as it is. */
+    for (size_t i = 0; i < m->nfields; i++)
+        if (pgorm_ddl_fk_wants_index(m, &m->fields[i]))
+            m->fields[i].no_index = true;
     return true;
 }
 
@@ -112,6 +138,23 @@ pgorm_schema *mig_catalog_to_schema(const mig_catalog *c)
             goto oom;
     }
     /* BackReference targets are not in a database; target_fk stays NONE. */
+    s->enums = pgorm_calloc(c->nenums + 1, sizeof *s->enums);
+    if (!s->enums)
+        goto oom;
+    for (size_t i = 0; i < c->nenums; i++) {
+        const mig_enum *me = &c->enums[i];
+        pgorm_enum *e = &s->enums[s->nenums++];
+        e->name = pgorm_strdup(me->name);
+        e->type = pgorm_strdup(me->name);
+        e->values = pgorm_calloc(me->nlabels + 1, sizeof *e->values);
+        if (!e->name || !e->type || !e->values)
+            goto oom;
+        for (size_t k = 0; k < me->nlabels; k++) {
+            if (!(e->values[k].name = pgorm_strdup(me->labels[k])))
+                goto oom;
+            e->nvalues++;
+        }
+    }
     return s;
 oom:
     pgorm_schema_free(s);

@@ -60,6 +60,8 @@ void pgorm_ddl_column_type(pgorm_buf *b, const pgorm_field *f)
         pgorm_buf_puts(b, "serial");
     else if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_BIGSERIAL)
         pgorm_buf_puts(b, "bigserial");
+    else if (f->type.scalar == PGORM_S_ENUM)
+        pgorm_ddl_enum_type(b, f->enum_name);
     else
         put_type(b, pgorm_coltype_plain(f->type));
 }
@@ -137,6 +139,10 @@ void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype 
     case PGORM_DEFAULT_SQL:
         pgorm_buf_puts(b, d->text);
         return;
+    case PGORM_DEFAULT_ENUM:
+        /* an untyped literal takes the column's enum type */
+        pgorm_sql_literal(b, d->text);
+        return;
     default:
         return;
     }
@@ -179,6 +185,40 @@ static bool field_has(const pgorm_field *f, pgorm_block_kind kind)
         return f->is_index;
     }
     return false;
+}
+
+/* Whether block blk can serve look-ups by its leading column alone: a
+   btree over plain columns (any block the language has so far). */
+static bool block_serves_lead(const pgorm_block *blk)
+{
+    return blk->nfields > 0;
+}
+
+bool pgorm_ddl_fk_wants_index(const pgorm_model *m, const pgorm_field *f)
+{
+    if (f->kind != PGORM_FIELD_FOREIGN_KEY || f->no_index)
+        return false;
+    const char *col = pgorm_ddl_field_column(f);
+    bool first_id = true;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const pgorm_field *g = &m->fields[i];
+        if (!has_column(g))
+            continue;
+        bool same = strcmp(pgorm_ddl_field_column(g), col) == 0;
+        if (g->is_id) {
+            if (first_id && same)
+                return false; /* the primary key leads with it */
+            first_id = false;
+        }
+        if (same && (g->is_unique || g->is_index))
+            return false;
+    }
+    for (size_t i = 0; i < m->nblocks; i++) {
+        const pgorm_block *blk = &m->blocks[i];
+        if (block_serves_lead(blk) && strcmp(pgorm_ddl_block_column(m, blk->fields[0]), col) == 0)
+            return false;
+    }
+    return true;
 }
 
 static const char *key_suffix(pgorm_block_kind kind)
@@ -257,6 +297,19 @@ static size_t collect_keys(const pgorm_model *m, pgorm_ddl_key *keys, const char
             }
             nk++, nc += blk->nfields;
         }
+        if (kind != PGORM_BLOCK_INDEX)
+            continue;
+        /* the default index of each ForeignKey column, after the written ones */
+        for (size_t i = 0; i < m->nfields; i++)
+            if (pgorm_ddl_fk_wants_index(m, &m->fields[i])) {
+                if (keys) {
+                    cols[nc] = pgorm_ddl_field_column(&m->fields[i]);
+                    keys[nk] = (pgorm_ddl_key){.kind = kind, .columns = cols + nc,
+                                               .ncolumns = 1};
+                    key_name(&keys[nk], m, NULL);
+                }
+                nk++, nc++;
+            }
     }
     *ncols = nc;
     return nk;
@@ -435,6 +488,40 @@ void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *
 }
 
 /* ------------------------------------------------------------------ */
+/* Checks                                                               */
+
+void pgorm_ddl_check_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
+                          const pgorm_check *ck)
+{
+    if (ck->name) {
+        copy_name(out, ck->name);
+        return;
+    }
+    const char *col = ck->field ? ck->field : "";
+    for (size_t i = 0; ck->field && i < m->nfields; i++)
+        if (m->fields[i].name && strcmp(m->fields[i].name, ck->field) == 0)
+            col = pgorm_ddl_field_column(&m->fields[i]);
+    pgorm_constraint_name(out, m->table ? m->table : "", &col, 1, "check");
+}
+
+void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr)
+{
+    pgorm_buf_puts(b, "CONSTRAINT ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, " CHECK (");
+    pgorm_buf_puts(b, expr);
+    pgorm_buf_puts(b, ")");
+}
+
+void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr)
+{
+    alter_table(b, table);
+    pgorm_buf_puts(b, " ADD ");
+    pgorm_ddl_check_constraint(b, name, expr);
+    pgorm_buf_puts(b, ";\n");
+}
+
+/* ------------------------------------------------------------------ */
 /* Tables                                                               */
 
 static void element_sep(pgorm_buf *b, bool *first)
@@ -472,6 +559,13 @@ static void create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model 
         pgorm_ddl_key_constraint(b, &keys[i]);
     }
     pgorm_free(keys);
+
+    for (size_t i = 0; i < m->nchecks; i++) {
+        char name[PGORM_DDL_NAME_SIZE];
+        pgorm_ddl_check_name(name, m, &m->checks[i]);
+        element_sep(b, &first);
+        pgorm_ddl_check_constraint(b, name, m->checks[i].expr ? m->checks[i].expr : "");
+    }
 
     for (size_t i = 0; with_fkeys && i < m->nfields; i++) {
         const pgorm_field *f = &m->fields[i];
@@ -598,6 +692,9 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
     }
     bool *created = reach + n * n;
     size_t *pos = order + n; /* pos[i]: where model i is in order[] */
+    /* Enum types before the tables whose columns use them. */
+    for (size_t i = 0; i < s->nenums; i++)
+        pgorm_ddl_create_enum_of(&b, &s->enums[i]);
     compute_reach(s, reach, order + 2 * n);
     for (size_t k = 0; k < n; k++) {
         size_t i = next_model(s, reach, created);
@@ -630,4 +727,53 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
     pgorm_free(reach);
     pgorm_free(order);
     return pgorm_buf_steal(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Enum types                                                           */
+
+void pgorm_ddl_enum_type(pgorm_buf *b, const char *enum_name)
+{
+    char *type = pgorm_snake_case(enum_name ? enum_name : "");
+    if (!type) {
+        b->oom = true;
+        return;
+    }
+    pgorm_sql_ident(b, type);
+    pgorm_free(type);
+}
+
+void pgorm_ddl_create_enum(pgorm_buf *b, const char *type, const char *const *labels, size_t n)
+{
+    pgorm_buf_puts(b, "CREATE TYPE ");
+    pgorm_sql_ident(b, type);
+    pgorm_buf_puts(b, " AS ENUM (");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        pgorm_sql_literal(b, labels[i]);
+    }
+    pgorm_buf_puts(b, ");\n");
+}
+
+void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e)
+{
+    const char **labels = pgorm_calloc(e->nvalues + 1, sizeof *labels);
+    char *type = e->type ? NULL : pgorm_snake_case(e->name);
+    if (!labels || (!e->type && !type)) {
+        b->oom = true;
+    } else {
+        for (size_t i = 0; i < e->nvalues; i++)
+            labels[i] = e->values[i].name;
+        pgorm_ddl_create_enum(b, e->type ? e->type : type, labels, e->nvalues);
+    }
+    pgorm_free(labels);
+    pgorm_free(type);
+}
+
+void pgorm_ddl_drop_enum(pgorm_buf *b, const char *type)
+{
+    pgorm_buf_puts(b, "DROP TYPE ");
+    pgorm_sql_ident(b, type);
+    pgorm_buf_puts(b, ";\n");
 }

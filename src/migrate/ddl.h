@@ -31,7 +31,8 @@
 /* ------------------------------------------------------------------ */
 /* The whole schema.                                                    */
 
-/* The whole schema as SQL statements, each ending in ";\n": CREATE TABLEs
+/* The whole schema as SQL statements, each ending in ";\n": CREATE TYPEs of
+   the enums (in file order), CREATE TABLEs
    in dependency order, then the foreign keys that close cycles (ALTER TABLE
    ... ADD CONSTRAINT), then CREATE INDEXes. Byte-identical for equal input.
    New string (pgorm_free), NULL on OOM. */
@@ -96,7 +97,8 @@ typedef struct pgorm_ddl_key {
 
 /* All keys of m in render order: the primary key (the @id fields together,
    then any @@id), unique constraints (@unique fields in field order, then
-   @@unique blocks), indexes (@index fields, then @@index blocks). Returns a
+   @@unique blocks), indexes (@index fields, then @@index blocks, then the
+   default index of each ForeignKey, see pgorm_ddl_fk_wants_index). Returns a
    new array (ONE allocation holding the keys and their column arrays: free
    with pgorm_free) and its length in *nkeys; the strings stay borrowed from
    m. NULL with *nkeys = 0 when m has no keys or on OOM (then *oom = true;
@@ -159,8 +161,8 @@ void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *
 /* ------------------------------------------------------------------ */
 /* Tables.                                                              */
 
-/* CREATE TABLE "<table>" (columns, primary key, unique constraints[,
-   foreign keys]);  with_fkeys false leaves every foreign key out (add them
+/* CREATE TABLE "<table>" (columns, primary key, unique constraints,
+   checks[, foreign keys]);  with_fkeys false leaves every foreign key out (add them
    with pgorm_ddl_add_fkey). Indexes are separate (pgorm_ddl_create_index). */
 void pgorm_ddl_create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
                             bool with_fkeys);
@@ -170,5 +172,47 @@ void pgorm_ddl_create_indexes(pgorm_buf *b, const pgorm_model *m);
 
 /* DROP TABLE "<table>"; */
 void pgorm_ddl_drop_table(pgorm_buf *b, const char *table);
+
+/* ------------------------------------------------------------------ */
+/* Enum types (created before every table, so columns can use them).    */
+
+/* The SQL type of an enum field: "<snake_case(enum_name)>", quoted. */
+void pgorm_ddl_enum_type(pgorm_buf *b, const char *enum_name);
+
+/* CREATE TYPE "<type>" AS ENUM ('a', 'b'); */
+void pgorm_ddl_create_enum(pgorm_buf *b, const char *type, const char *const *labels, size_t n);
+/* The same for an enum of a schema (its type, or snake_case of its name). */
+void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e);
+
+/* DROP TYPE "<type>"; */
+void pgorm_ddl_drop_enum(pgorm_buf *b, const char *type);
+
+/* ------------------------------------------------------------------ */
+/* Checks.                                                              */
+
+/* The name of check ck of m: ck->name, else (a field-level check of a
+   schema that was not validated) <table>_<column>_check. */
+void pgorm_ddl_check_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
+                          const pgorm_check *ck);
+
+/* A table element: CONSTRAINT "<name>" CHECK (<expr>). The expression is
+   the schema's SQL, written as is (the server parses it). */
+void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr);
+
+/* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" CHECK (<expr>); */
+void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr);
+
+/* ------------------------------------------------------------------ */
+/* ForeignKey indexes.                                                  */
+
+/* Whether ForeignKey field f of m gets pgorm's default index on its column
+   ("<table>_<column>_idx", one of pgorm_ddl_model_keys' indexes):
+   PostgreSQL creates none for a foreign key, and without one every join or
+   fetch_links by the key scans the table. Not when the field has
+   @index(false), nor when its column already leads the primary key, a
+   unique constraint or another index (a field's @id/@unique/@index or the
+   first field of a block): that one serves the look-ups. False for any
+   field that is not a ForeignKey. */
+bool pgorm_ddl_fk_wants_index(const pgorm_model *m, const pgorm_field *f);
 
 #endif

@@ -152,6 +152,21 @@ static bool push(mig_diff *d, mig_change c)
     return true;
 }
 
+/* A default that is the same value of an enum under its new name: the
+   RENAME VALUE carries it along. */
+static bool enum_default_renamed(const mig_diff *d, const mig_column *fc, const mig_column *tc)
+{
+    if (fc->type.scalar != PGORM_S_ENUM || tc->type.scalar != PGORM_S_ENUM ||
+        !str_eq(fc->enum_type, tc->enum_type) || fc->def.kind != PGORM_DEFAULT_ENUM ||
+        tc->def.kind != PGORM_DEFAULT_ENUM || !fc->def.text || !tc->def.text)
+        return false;
+    const mig_enum *fe = mig_catalog_enum(d->from, fc->enum_type);
+    const mig_enum *te = mig_catalog_enum(d->to, tc->enum_type);
+    size_t ti = fe && te ? mig_enum_label(te, tc->def.text) : PGORM_NONE;
+    size_t fi = ti == PGORM_NONE ? PGORM_NONE : mig_enum_old_label(fe, te, ti);
+    return fi != PGORM_NONE && strcmp(fe->labels[fi], fc->def.text) == 0;
+}
+
 static bool diff_columns(mig_diff *d, const mig_table *f, const mig_table *t)
 {
     for (size_t i = 0; i < t->ncols; i++) {
@@ -169,7 +184,8 @@ static bool diff_columns(mig_diff *d, const mig_table *f, const mig_table *t)
             if (!push(d, c))
                 return false;
         }
-        if (!mig_type_eq(fc->type, tc->type)) {
+        if (!mig_type_eq(fc->type, tc->type) ||
+            (tc->type.scalar == PGORM_S_ENUM && !str_eq(fc->enum_type, tc->enum_type))) {
             c.kind = MIG_COLUMN_TYPE;
             if (!push(d, c))
                 return false;
@@ -179,7 +195,8 @@ static bool diff_columns(mig_diff *d, const mig_table *f, const mig_table *t)
             if (!push(d, c))
                 return false;
         }
-        if (!is_serial(fc) && !is_serial(tc) && !mig_default_eq(fc, tc)) {
+        if (!is_serial(fc) && !is_serial(tc) && !mig_default_eq(fc, tc) &&
+            !enum_default_renamed(d, fc, tc)) {
             c.kind = MIG_COLUMN_DEFAULT;
             if (!push(d, c))
                 return false;
@@ -249,12 +266,114 @@ static bool diff_fks(mig_diff *d, const mig_table *f, const mig_table *t)
     return true;
 }
 
+size_t mig_enum_old_label(const mig_enum *from, const mig_enum *to, size_t ti)
+{
+    size_t fi = mig_enum_label(from, to->labels[ti]);
+    if (fi != PGORM_NONE)
+        return fi;
+    const char *old = to->renamed_from ? to->renamed_from[ti] : NULL;
+    if (old && mig_enum_label(to, old) == PGORM_NONE)
+        return mig_enum_label(from, old);
+    return PGORM_NONE;
+}
+
+bool mig_enum_label_dropped(const mig_enum *from, const mig_enum *to, size_t fi)
+{
+    for (size_t ti = 0; ti < to->nlabels; ti++)
+        if (mig_enum_old_label(from, to, ti) == fi)
+            return false;
+    return true;
+}
+
+bool mig_enum_needs_recreate(const mig_enum *from, const mig_enum *to)
+{
+    for (size_t fi = 0; fi < from->nlabels; fi++)
+        if (mig_enum_label_dropped(from, to, fi))
+            return true;
+    size_t last = 0;
+    bool any = false;
+    for (size_t ti = 0; ti < to->nlabels; ti++) {
+        size_t fi = mig_enum_old_label(from, to, ti);
+        if (fi == PGORM_NONE)
+            continue;
+        if (any && fi < last)
+            return true;
+        last = fi;
+        any = true;
+    }
+    return false;
+}
+
+static bool enum_differs(const mig_enum *f, const mig_enum *t)
+{
+    if (f->nlabels != t->nlabels)
+        return true;
+    for (size_t i = 0; i < f->nlabels; i++)
+        if (strcmp(f->labels[i], t->labels[i]) != 0)
+            return true;
+    return false;
+}
+
+/* Enum types: created and altered before the tables' changes are listed,
+   dropped after (render.c orders the SQL by phase anyway). */
+static bool diff_enums(mig_diff *d, const mig_catalog *from, const mig_catalog *to, bool drops)
+{
+    if (drops) {
+        for (size_t i = 0; i < from->nenums; i++)
+            if (!mig_catalog_enum(to, from->enums[i].name) &&
+                !push(d, (mig_change){.kind = MIG_ENUM_DROP, .from_enum = &from->enums[i]}))
+                return false;
+        return true;
+    }
+    for (size_t i = 0; i < to->nenums; i++) {
+        const mig_enum *t = &to->enums[i], *f = mig_catalog_enum(from, t->name);
+        if (!f) {
+            if (!push(d, (mig_change){.kind = MIG_ENUM_ADD, .to_enum = t}))
+                return false;
+        } else if (enum_differs(f, t) &&
+                   !push(d, (mig_change){.kind = MIG_ENUM_ALTER, .from_enum = f, .to_enum = t})) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool mig_check_eq(const mig_check *a, const mig_check *b)
+{
+    if (!str_eq(a->name, b->name))
+        return false;
+    if (a->def_sql && b->def_sql)
+        return strcmp(a->def_sql, b->def_sql) == 0;
+    return str_eq(a->expr, b->expr);
+}
+
+static bool diff_checks(mig_diff *d, const mig_table *f, const mig_table *t)
+{
+    for (size_t j = 0; j < f->nchecks; j++) {
+        bool found = false;
+        for (size_t i = 0; i < t->nchecks && !found; i++)
+            found = mig_check_eq(&f->checks[j], &t->checks[i]);
+        if (!found && !push(d, (mig_change){.kind = MIG_CHECK_DROP, .from_table = f,
+                                            .to_table = t, .from_check = &f->checks[j]}))
+            return false;
+    }
+    for (size_t i = 0; i < t->nchecks; i++) {
+        bool found = false;
+        for (size_t j = 0; j < f->nchecks && !found; j++)
+            found = mig_check_eq(&f->checks[j], &t->checks[i]);
+        if (!found && !push(d, (mig_change){.kind = MIG_CHECK_ADD, .from_table = f,
+                                            .to_table = t, .to_check = &t->checks[i]}))
+            return false;
+    }
+    return true;
+}
+
 bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *d)
 {
     memset(d, 0, sizeof *d);
     d->from = from;
     d->to = to;
-    bool ok = true;
+    bool ok = diff_enums(d, from, to, false);
     for (size_t i = 0; ok && i < from->ntables; i++)
         if (!match_table(from, to, &from->tables[i]))
             ok = push(d, (mig_change){.kind = MIG_TABLE_DROP, .from_table = &from->tables[i]});
@@ -268,7 +387,9 @@ bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *
         if (strcmp(f->name, t->name) != 0)
             ok = push(d, (mig_change){.kind = MIG_TABLE_RENAME, .from_table = f, .to_table = t});
         ok = ok && diff_columns(d, f, t) && diff_keys(d, f, t) && diff_fks(d, f, t);
+        ok = ok && diff_checks(d, f, t);
     }
+    ok = ok && diff_enums(d, from, to, true);
     if (!ok)
         mig_diff_free(d);
     return ok;
@@ -288,7 +409,14 @@ bool mig_change_lossy(const mig_change *c)
     case MIG_COLUMN_DROP:
         return true;
     case MIG_COLUMN_TYPE:
+        if (c->from_col->type.scalar == PGORM_S_ENUM && c->to_col->type.scalar == PGORM_S_ENUM)
+            return true; /* another enum: its labels may not hold the values */
         return !mig_type_widens(c->from_col->type, c->to_col->type);
+    case MIG_ENUM_ALTER:
+        for (size_t i = 0; i < c->from_enum->nlabels; i++)
+            if (mig_enum_label_dropped(c->from_enum, c->to_enum, i))
+                return true;
+        return false;
     default:
         return false;
     }
@@ -304,6 +432,47 @@ static void put_type(pgorm_buf *b, pgorm_coltype t)
         pgorm_buf_puts(b, t.scalar == PGORM_S_SERIAL ? "serial" : "bigserial");
     else
         pgorm_buf_puts(b, mig_type_sql(t, tmp, sizeof tmp));
+}
+
+static void put_col_type(pgorm_buf *b, const mig_column *c)
+{
+    if (c->type.scalar == PGORM_S_ENUM && c->enum_type)
+        pgorm_buf_printf(b, "enum %s", c->enum_type);
+    else
+        put_type(b, c->type);
+}
+
+static void put_labels(pgorm_buf *b, const mig_enum *e)
+{
+    pgorm_buf_putc(b, '(');
+    for (size_t i = 0; i < e->nlabels; i++)
+        pgorm_buf_printf(b, "%s%s", i ? ", " : "", e->labels[i]);
+    pgorm_buf_putc(b, ')');
+}
+
+static void put_enum_alter(pgorm_buf *b, const mig_enum *f, const mig_enum *t)
+{
+    pgorm_buf_printf(b, "change enum %s:", t->name);
+    const char *sep = " ";
+    for (size_t ti = 0; ti < t->nlabels; ti++) {
+        size_t fi = mig_enum_old_label(f, t, ti);
+        if (fi == PGORM_NONE)
+            pgorm_buf_printf(b, "%sadd value %s", sep, t->labels[ti]);
+        else if (strcmp(f->labels[fi], t->labels[ti]) != 0)
+            pgorm_buf_printf(b, "%srename value %s to %s", sep, f->labels[fi], t->labels[ti]);
+        else
+            continue;
+        sep = ", ";
+    }
+    for (size_t fi = 0; fi < f->nlabels; fi++)
+        if (mig_enum_label_dropped(f, t, fi)) {
+            pgorm_buf_printf(b, "%sdrop value %s", sep, f->labels[fi]);
+            sep = ", ";
+        }
+    if (mig_enum_needs_recreate(f, t)) {
+        pgorm_buf_puts(b, *sep == ' ' ? " reorder values " : "; values now ");
+        put_labels(b, t);
+    }
 }
 
 static void put_default(pgorm_buf *b, const mig_column *c)
@@ -345,6 +514,20 @@ static const char *on_delete_word(pgorm_on_delete o)
 
 void mig_change_describe(pgorm_buf *b, const mig_change *c)
 {
+    switch (c->kind) {
+    case MIG_ENUM_ADD:
+        pgorm_buf_printf(b, "create enum %s ", c->to_enum->name);
+        put_labels(b, c->to_enum);
+        return;
+    case MIG_ENUM_DROP:
+        pgorm_buf_printf(b, "drop enum %s", c->from_enum->name);
+        return;
+    case MIG_ENUM_ALTER:
+        put_enum_alter(b, c->from_enum, c->to_enum);
+        return;
+    default:
+        break;
+    }
     const char *tn = c->to_table ? c->to_table->name : c->from_table->name;
     switch (c->kind) {
     case MIG_TABLE_ADD:
@@ -358,7 +541,7 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
         break;
     case MIG_COLUMN_ADD:
         pgorm_buf_printf(b, "add column %s.%s ", tn, c->to_col->name);
-        put_type(b, c->to_col->type);
+        put_col_type(b, c->to_col);
         pgorm_buf_puts(b, c->to_col->nullable ? " NULL" : " NOT NULL");
         break;
     case MIG_COLUMN_DROP:
@@ -369,9 +552,9 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
         break;
     case MIG_COLUMN_TYPE:
         pgorm_buf_printf(b, "change type of %s.%s: ", tn, c->to_col->name);
-        put_type(b, c->from_col->type);
+        put_col_type(b, c->from_col);
         pgorm_buf_puts(b, " -> ");
-        put_type(b, c->to_col->type);
+        put_col_type(b, c->to_col);
         break;
     case MIG_COLUMN_NULL:
         pgorm_buf_printf(b, "%s.%s: %s", tn, c->to_col->name,
@@ -401,5 +584,17 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
                          k->ref_column, on_delete_word(k->on_delete));
         break;
     }
+    case MIG_ENUM_ADD:
+    case MIG_ENUM_DROP:
+    case MIG_ENUM_ALTER:
+        break;
+    case MIG_CHECK_ADD:
+        pgorm_buf_printf(b, "add check %s on %s: %s", c->to_check->name, tn,
+                         c->to_check->def_sql ? c->to_check->def_sql : c->to_check->expr);
+        break;
+    case MIG_CHECK_DROP:
+        pgorm_buf_printf(b, "drop check %s on %s: %s", c->from_check->name, tn,
+                         c->from_check->def_sql ? c->from_check->def_sql : c->from_check->expr);
+        break;
     }
 }

@@ -6,7 +6,9 @@
  * difference on a matched column is its own change (type, NULL, default).
  * Keys, unique constraints and indexes are compared by definition (kind and
  * columns in order), not by name; foreign keys by column, target table and
- * column, and ON DELETE. A changed key or foreign key is a drop and an add.
+ * column, and ON DELETE; checks by name and by the server's spelling of
+ * their expression (pg_get_constraintdef; see mig_check_eq). A changed key,
+ * foreign key or check is a drop and an add.
  * A serial column differs from an int4 one by its type (the sequence is
  * part of the type); its default is the sequence's and is not compared.
  *
@@ -35,6 +37,12 @@ typedef enum mig_change_kind {
     MIG_KEY_DROP,       /* from_table, from_key (to_table: the matched table) */
     MIG_FK_ADD,         /* to_table, to_fk */
     MIG_FK_DROP,        /* from_table, from_fk (to_table: the matched table) */
+    MIG_ENUM_ADD,       /* to_enum */
+    MIG_ENUM_DROP,      /* from_enum */
+    MIG_ENUM_ALTER,     /* from_enum -> to_enum (same name): values added, renamed
+                           (@renamed_from), dropped or reordered; see render.h */
+    MIG_CHECK_ADD,      /* to_table, to_check (from_table: the matched table) */
+    MIG_CHECK_DROP,     /* from_table, from_check (to_table: the matched table) */
 } mig_change_kind;
 
 typedef struct mig_change {
@@ -43,12 +51,17 @@ typedef struct mig_change {
     const mig_column *from_col, *to_col;
     const mig_key *from_key, *to_key;
     const mig_fk *from_fk, *to_fk;
+    const mig_enum *from_enum, *to_enum;
+    const mig_check *from_check, *to_check;
 } mig_change;
 
 typedef struct mig_diff {
     mig_change *items;
     size_t n, cap;
     const mig_catalog *from, *to;
+    /* The server's PQserverVersion (e.g. 150004), set by the caller before
+       rendering; 0: unknown, rendered as for a current server. */
+    int server_version;
 } mig_diff;
 
 /* Compute the diff into *out (new; free with mig_diff_free). Returns false
@@ -71,8 +84,22 @@ bool mig_change_lossy(const mig_change *c);
 /* One line a person reads: "add column book.pages int4 NULL". */
 void mig_change_describe(pgorm_buf *b, const mig_change *c);
 
+/* Enum values. The label of `from` that label ti of `to` was: the same
+   label, else its @renamed_from when `from` has it and `to` does not;
+   PGORM_NONE for a new value. */
+size_t mig_enum_old_label(const mig_enum *from, const mig_enum *to, size_t ti);
+/* Whether label fi of `from` goes (nothing in `to` comes from it). */
+bool mig_enum_label_dropped(const mig_enum *from, const mig_enum *to, size_t fi);
+/* Whether `to` cannot be reached with ADD VALUE and RENAME VALUE: a value
+   goes, or kept values change their order. */
+bool mig_enum_needs_recreate(const mig_enum *from, const mig_enum *to);
+
 /* Whether two defaults are the same (by the server's spelling when both
    have it). */
 bool mig_default_eq(const mig_column *a, const mig_column *b);
+
+/* Whether two checks are the same: equal names and equal definitions (the
+   server's spelling when both have it, else the expression as written). */
+bool mig_check_eq(const mig_check *a, const mig_check *b);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "pgorm/pgorm.h"
 #include "util/buf.h"
+#include "util/sqlq.h"
 
 /* The tables we look at, ordered by name in byte order (as strcmp sorts). */
 #define TABLES_CTE                                                                             \
@@ -29,7 +30,7 @@ static const char *const Q_COLUMNS =
     " AND pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', s.oid::regclass) "
     " LIMIT 1), "
     "a.attidentity <> '' OR a.attgenerated <> '', format_type(a.atttypid, a.atttypmod), "
-    "t.typtype = 'd' "
+    "t.typtype = 'd', t.typtype = 'e' AND t.typnamespace = 'public'::regnamespace "
     "FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
@@ -65,6 +66,19 @@ static const char *const Q_INDEXES =
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
     "ORDER BY i.indrelid, i.indisunique DESC, ic.relname COLLATE \"C\", k.i";
+
+/* The enum types of `public` with their labels, in sort order. */
+static const char *const Q_ENUMS =
+    "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+    "WHERE t.typnamespace = 'public'::regnamespace "
+    "ORDER BY t.typname COLLATE \"C\", e.enumsortorder";
+
+/* CHECK constraints, as the server prints them. */
+static const char *const Q_CHECKS =
+    TABLES_CTE
+    "SELECT con.conrelid, con.conname, pg_get_constraintdef(con.oid) "
+    "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid WHERE con.contype = 'c' "
+    "ORDER BY con.conrelid, con.conname COLLATE \"C\"";
 
 /* ------------------------------------------------------------------ */
 /* Defaults.                                                           */
@@ -288,10 +302,13 @@ static int read_columns(ctx *x)
         const char *name = PQgetvalue(r, i, 1);
         mig_column *col = &t->cols[t->ncols];
         const char *what = NULL;
-        if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
-            strcmp(PQgetvalue(r, i, 9), "t") == 0)
+        bool is_enum = strcmp(PQgetvalue(r, i, 10), "t") == 0;
+        if (is_enum) {
+            col->type = (pgorm_coltype){.scalar = PGORM_S_ENUM};
+        } else if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
+                   strcmp(PQgetvalue(r, i, 9), "t") == 0)
             what = "a type the schema language cannot describe";
-        else if (strcmp(PQgetvalue(r, i, 7), "t") == 0)
+        if (!what && strcmp(PQgetvalue(r, i, 7), "t") == 0)
             what = "an identity or generated column, which the schema language cannot "
                    "describe (serial and bigserial can)";
         if (what) {
@@ -304,6 +321,10 @@ static int read_columns(ctx *x)
                 goto out;
             }
             continue;
+        }
+        if (is_enum && !(col->enum_type = mig_strdup(x->cat, PQgetvalue(r, i, 2)))) {
+            rc = oom(x);
+            goto out;
         }
         t->ncols++;
         col->name = mig_strdup(x->cat, name);
@@ -326,6 +347,21 @@ static int read_columns(ctx *x)
             if (!mig_default_from_sql(expr, &d)) {
                 rc = oom(x);
                 goto out;
+            }
+            char *lit = NULL;
+            const char *type = NULL;
+            if (is_enum && d.kind == PGORM_DEFAULT_SQL && split_cast(expr, &lit, &type)) {
+                /* 'draft'::status: a value of the column's enum */
+                pgorm_buf q = PGORM_BUF_INIT;
+                pgorm_sql_ident(&q, col->enum_type);
+                if (strcmp(type, col->enum_type) == 0 || (q.data && strcmp(type, q.data) == 0)) {
+                    pgorm_free(d.text);
+                    d.kind = PGORM_DEFAULT_ENUM;
+                    d.text = lit;
+                    lit = NULL;
+                }
+                pgorm_buf_free(&q);
+                pgorm_free(lit);
             }
             col->def.kind = d.kind;
             col->def.text = mig_strdup(x->cat, d.text);
@@ -537,6 +573,136 @@ out:
     return rc;
 }
 
+/* An enum the language can write: its type is the snake_case of a name,
+   and every label is a name ('PG-13' is not). */
+static bool enum_spellable(const mig_enum *me)
+{
+    for (size_t i = 0; i < me->nlabels; i++)
+        if (!mig_is_name(me->labels[i]))
+            return false;
+    char *model = mig_pascal_case(me->name);
+    char *snake = model ? pgorm_snake_case(model) : NULL;
+    bool ok = snake && strcmp(snake, me->name) == 0;
+    pgorm_free(model);
+    pgorm_free(snake);
+    return ok;
+}
+
+static int unmanaged_enum(ctx *x, const mig_enum *me)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_buf_puts(&b, "enum (");
+    for (size_t i = 0; i < me->nlabels; i++) {
+        if (i)
+            pgorm_buf_puts(&b, ", ");
+        pgorm_sql_literal(&b, me->labels[i]);
+    }
+    pgorm_buf_puts(&b, "), which the schema language cannot describe (its values or its name "
+                       "are not names of the language)");
+    bool ok = !b.oom && mig_unmanaged_add(x->cat, MIG_UM_TYPE, NULL, me->name, b.data);
+    pgorm_buf_free(&b);
+    return ok ? MIG_OK : oom(x);
+}
+
+static int read_enums(ctx *x)
+{
+    PGresult *r = mig_exec(x->conn, Q_ENUMS, PGRES_TUPLES_OK, x->e, "reading enum types");
+    if (!r)
+        return MIG_DB;
+    int n = PQntuples(r), rc = MIG_OK;
+    mig_catalog *cat = x->cat;
+    cat->enums = pgorm_arena_calloc(&cat->arena, (size_t)n + 1, sizeof *cat->enums);
+    if (!cat->enums)
+        rc = oom(x);
+    for (int i = 0; i < n && rc == MIG_OK;) {
+        const char *name = PQgetvalue(r, i, 0);
+        int j = i;
+        while (j < n && strcmp(PQgetvalue(r, j, 0), name) == 0)
+            j++;
+        mig_enum *me = &cat->enums[cat->nenums++];
+        me->name = mig_strdup(cat, name);
+        me->model = me->name;
+        me->labels = pgorm_arena_calloc(&cat->arena, (size_t)(j - i) + 1, sizeof *me->labels);
+        if (!me->name || !me->labels) {
+            rc = oom(x);
+            break;
+        }
+        for (int k = i; k < j; k++)
+            if (!(me->labels[me->nlabels++] = mig_strdup(cat, PQgetvalue(r, k, 1))))
+                rc = oom(x);
+        i = j;
+        if (rc == MIG_OK && !enum_spellable(me)) {
+            cat->nenums--;
+            rc = unmanaged_enum(x, me);
+        }
+    }
+    PQclear(r);
+    /* columns of an enum the language cannot spell are unmanaged too */
+    for (size_t ti = 0; rc == MIG_OK && ti < cat->ntables; ti++) {
+        mig_table *t = &cat->tables[ti];
+        size_t keep = 0;
+        for (size_t k = 0; k < t->ncols; k++) {
+            mig_column *col = &t->cols[k];
+            if (col->type.scalar != PGORM_S_ENUM || mig_catalog_enum(cat, col->enum_type)) {
+                t->cols[keep++] = *col;
+                continue;
+            }
+            char detail[256];
+            snprintf(detail, sizeof detail, "%.120s, an enum the schema language cannot describe",
+                     col->enum_type);
+            if (!mig_unmanaged_add(cat, MIG_UM_COLUMN, t->name, col->name, detail))
+                rc = oom(x);
+        }
+        t->ncols = keep;
+    }
+    return rc;
+}
+
+const char *mig_check_expr_of_def(const char *def)
+{
+    return strncmp(def, "CHECK ", 6) == 0 ? def + 6 : def;
+}
+
+static int read_checks(ctx *x)
+{
+    PGresult *r = mig_exec(x->conn, Q_CHECKS, PGRES_TUPLES_OK, x->e, "reading check constraints");
+    if (!r)
+        return MIG_DB;
+    int rc = MIG_OK;
+    size_t *counts = count_rows(x, r);
+    if (!counts) {
+        rc = oom(x);
+        goto out;
+    }
+    for (size_t i = 0; i < x->cat->ntables; i++) {
+        if (!counts[i])
+            continue;
+        mig_table *t = &x->cat->tables[i];
+        if (!(t->checks = pgorm_arena_calloc(&x->cat->arena, counts[i], sizeof *t->checks))) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        mig_table *t = table_of(x, PQgetvalue(r, i, 0));
+        if (!t)
+            continue;
+        mig_check *ck = &t->checks[t->nchecks++];
+        const char *def = PQgetvalue(r, i, 2);
+        ck->name = mig_strdup(x->cat, PQgetvalue(r, i, 1));
+        ck->def_sql = mig_strdup(x->cat, def);
+        ck->expr = mig_strdup(x->cat, mig_check_expr_of_def(def));
+        if (!ck->name || !ck->def_sql || !ck->expr) {
+            rc = oom(x);
+            goto out;
+        }
+    }
+out:
+    pgorm_free(counts);
+    PQclear(r);
+    return rc;
+}
+
 mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
 {
     ctx x = {.conn = conn, .e = e};
@@ -549,7 +715,11 @@ mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
     if (rc == MIG_OK)
         rc = read_columns(&x);
     if (rc == MIG_OK)
+        rc = read_enums(&x); /* before the keys: a key over an unmanaged column is one */
+    if (rc == MIG_OK)
         rc = read_keys(&x);
+    if (rc == MIG_OK)
+        rc = read_checks(&x);
     if (rc == MIG_OK)
         rc = mig_read_unmanaged(conn, x.cat, e);
     pgorm_free(x.oids);

@@ -5,12 +5,14 @@
  * precision and scale), NOT NULL and defaults (int4/int8 whose default is
  * nextval() of a sequence the column owns read back as serial/bigserial);
  * primary keys (composite too), unique constraints and unique indexes,
- * plain btree indexes over columns, and single-column foreign keys with
- * their ON DELETE. Everything gets its name from the database.
+ * plain btree indexes over columns, single-column foreign keys with
+ * their ON DELETE; enum types of `public` with their labels in sort order,
+ * and columns of those types; CHECK constraints (pg_get_constraintdef).
+ * Everything gets its name from the database.
  *
  * What the schema language cannot describe is never an error: a column of
  * type money, an identity or generated column, a key over one, a
- * multi-column foreign key, an index over an expression, a CHECK, a
+ * multi-column foreign key, an index over an expression, a
  * trigger, a view, a type, a function... is kept in the catalog's list of
  * unmanaged objects (unmanaged.c), and no migration touches it.
  *
@@ -23,6 +25,7 @@
 
 #include "migrate/catalog.h"
 #include "migrate/mig_err.h"
+#include "migrate/runner.h"
 #include "pgorm/schema.h"
 
 /* The database's tables as a catalog (names of constraints, indexes and
@@ -46,5 +49,12 @@ bool mig_default_from_sql(const char *expr, pgorm_default *out);
    cat->unmanaged (see mig_unmanaged_kind); sort the list. */
 int mig_read_unmanaged(PGconn *conn, mig_catalog *cat, mig_err *e);
 void mig_unmanaged_sort(mig_catalog *cat);
+/* Say how many unmanaged objects there are, then one line each (nothing
+   when there are none). */
+void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud);
+
+/* The expression of a check as pg_get_constraintdef prints it: the text
+   after "CHECK " ("((pages > 0))"), or def itself. Borrowed from def. */
+const char *mig_check_expr_of_def(const char *def);
 
 #endif

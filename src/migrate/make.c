@@ -62,8 +62,10 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
         for (size_t k = 0; k < t->ncols; k++) {
             const mig_column *col = &t->cols[k];
             pgorm_coltype ty = col->type;
+            /* an enum's type may not exist yet: its default is compared by
+               value (introspection reads 'x'::t back as that value) */
             if (col->def.kind == PGORM_DEFAULT_NONE || ty.scalar == PGORM_S_SERIAL ||
-                ty.scalar == PGORM_S_BIGSERIAL)
+                ty.scalar == PGORM_S_BIGSERIAL || ty.scalar == PGORM_S_ENUM)
                 continue;
             char tmp[64];
             pgorm_buf_printf(&b, "%sc%zu %s DEFAULT ", n ? ", " : "", k,
@@ -111,29 +113,189 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
     return rc;
 }
 
-/* Rows that a lossy change touches: all rows of a dropped table, the rows
-   holding a value for a dropped or narrowed column. */
-static int rows_affected(PGconn *c, const mig_change *ch, long long *rows, mig_err *e)
+/* Let the server spell each check of the schema as pg_get_constraintdef
+   prints it ("pages > 0" becomes "CHECK ((pages > 0))"), so a check that is
+   in the database compares equal to the file's. Each table's checks are
+   created on a temporary table with the same columns, rolled back. A check
+   the server refuses is the user's mistake, reported with the server's
+   message before anything is written. */
+static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
 {
+    bool any = false;
+    for (size_t i = 0; i < to->ntables && !any; i++)
+        any = to->tables[i].nchecks > 0;
+    if (!any)
+        return MIG_OK;
+    int rc = MIG_OK;
+    PGresult *r = mig_exec(c, "BEGIN", PGRES_COMMAND_OK, e, "starting a transaction");
+    if (!r)
+        return MIG_DB;
+    PQclear(r);
     pgorm_buf b = PGORM_BUF_INIT;
-    pgorm_buf_puts(&b, "SELECT count(*) FROM ");
-    pgorm_sql_ident(&b, ch->from_table->name);
-    if (ch->kind != MIG_TABLE_DROP) {
-        pgorm_buf_puts(&b, " WHERE ");
-        pgorm_sql_ident(&b, ch->from_col->name);
-        pgorm_buf_puts(&b, " IS NOT NULL");
+    /* the schema's enum types as the file has them, so a check over an enum
+       column is spelled as it will be (all rolled back below) */
+    for (size_t i = 0; rc == MIG_OK && i < to->nenums; i++) {
+        const mig_enum *en = &to->enums[i];
+        pgorm_buf_reset(&b);
+        pgorm_buf_puts(&b, "DROP TYPE IF EXISTS ");
+        pgorm_sql_ident(&b, en->name);
+        pgorm_buf_puts(&b, " CASCADE; ");
+        pgorm_ddl_create_enum(&b, en->name, (const char *const *)en->labels, en->nlabels);
+        if (b.oom) {
+            rc = mig_err_set(e, MIG_DB, "out of memory");
+            break;
+        }
+        r = mig_exec(c, b.data, PGRES_COMMAND_OK, e, "probing an enum type for checks");
+        if (!r)
+            rc = MIG_DB;
+        PQclear(r);
     }
-    if (b.oom) {
-        pgorm_buf_free(&b);
+    for (size_t i = 0; rc == MIG_OK && i < to->ntables; i++) {
+        mig_table *t = &to->tables[i];
+        if (!t->nchecks)
+            continue;
+        for (size_t k = 0; rc == MIG_OK && k < t->nchecks; k++) {
+            const mig_check *ck = &t->checks[k];
+            pgorm_buf_reset(&b);
+            pgorm_buf_puts(&b, "CREATE TEMP TABLE pgorm_check_probe (");
+            for (size_t j = 0; j < t->ncols; j++) {
+                char tmp[64];
+                if (j)
+                    pgorm_buf_puts(&b, ", ");
+                pgorm_sql_ident(&b, t->cols[j].name);
+                pgorm_buf_putc(&b, ' ');
+                if (t->cols[j].type.scalar == PGORM_S_ENUM && t->cols[j].enum_type)
+                    pgorm_sql_ident(&b, t->cols[j].enum_type); /* made by probe_enums */
+                else
+                    pgorm_buf_puts(&b, mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
+            }
+            pgorm_buf_puts(&b, t->ncols ? ", " : "");
+            pgorm_ddl_check_constraint(&b, ck->name, ck->expr);
+            pgorm_buf_puts(&b, ")");
+            if (b.oom) {
+                rc = mig_err_set(e, MIG_DB, "out of memory");
+                break;
+            }
+            char what[512];
+            snprintf(what, sizeof what,
+                     "check %s of table %s (\"%.200s\") is not a valid CHECK expression for "
+                     "the table's columns",
+                     ck->name, t->name, ck->expr);
+            /* PQexecParams: one statement only, whatever the expression holds */
+            r = PQexecParams(c, b.data, 0, NULL, NULL, NULL, NULL, 0);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                mig_err_pg(e, c, r, what);
+                PQclear(r);
+                e->status = rc = MIG_USER;
+                break;
+            }
+            PQclear(r);
+            r = mig_exec(c,
+                         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                         "WHERE conrelid = 'pg_temp.pgorm_check_probe'::regclass "
+                         "AND contype = 'c'",
+                         PGRES_TUPLES_OK, e, "reading checks back");
+            if (!r) {
+                rc = MIG_DB;
+                break;
+            }
+            if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), ck->name) != 0)
+                rc = mig_err_set(e, MIG_USER,
+                                 "check %s of table %s (\"%.200s\") is not one CHECK "
+                                 "expression: write a boolean SQL expression only",
+                                 ck->name, t->name, ck->expr);
+            else if (!(t->checks[k].def_sql = mig_strdup(to, PQgetvalue(r, 0, 1))))
+                rc = mig_err_set(e, MIG_DB, "out of memory");
+            PQclear(r);
+            if (rc != MIG_OK)
+                break;
+            r = mig_exec(c, "DROP TABLE pg_temp.pgorm_check_probe", PGRES_COMMAND_OK, e,
+                         "probe");
+            if (!r)
+                rc = MIG_DB;
+            PQclear(r);
+        }
+    }
+    pgorm_buf_free(&b);
+    PQclear(PQexec(c, "ROLLBACK"));
+    return rc;
+}
+
+/* An enum losing values: the rows of every column of that type holding
+   one of them. */
+static void enum_rows_sql(pgorm_buf *b, const mig_diff *d, const mig_change *ch)
+{
+    pgorm_buf in = PGORM_BUF_INIT;
+    for (size_t i = 0; i < ch->from_enum->nlabels; i++)
+        if (mig_enum_label_dropped(ch->from_enum, ch->to_enum, i)) {
+            if (in.len)
+                pgorm_buf_puts(&in, ", ");
+            pgorm_sql_literal(&in, ch->from_enum->labels[i]);
+        }
+    pgorm_buf_puts(b, "SELECT 0");
+    for (size_t i = 0; i < d->from->ntables; i++) {
+        const mig_table *t = &d->from->tables[i];
+        for (size_t k = 0; k < t->ncols; k++) {
+            const mig_column *col = &t->cols[k];
+            if (col->type.scalar != PGORM_S_ENUM || !col->enum_type ||
+                strcmp(col->enum_type, ch->from_enum->name) != 0)
+                continue;
+            pgorm_buf_puts(b, " + (SELECT count(*) FROM ");
+            pgorm_sql_ident(b, t->name);
+            pgorm_buf_puts(b, " WHERE ");
+            pgorm_sql_ident(b, col->name);
+            pgorm_buf_printf(b, "::text IN (%s))", in.data ? in.data : "NULL");
+        }
+    }
+    b->oom |= in.oom;
+    pgorm_buf_free(&in);
+}
+
+/* Run a count built in b (freed). */
+static int run_count(PGconn *c, pgorm_buf *b, long long *rows, mig_err *e)
+{
+    if (b->oom) {
+        pgorm_buf_free(b);
         return mig_err_set(e, MIG_DB, "out of memory");
     }
-    PGresult *r = mig_exec(c, b.data, PGRES_TUPLES_OK, e, "counting the rows a change affects");
-    pgorm_buf_free(&b);
+    PGresult *r = mig_exec(c, b->data, PGRES_TUPLES_OK, e, "counting the rows a change affects");
+    pgorm_buf_free(b);
     if (!r)
         return MIG_DB;
     *rows = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     return MIG_OK;
+}
+
+/* Rows of `table`; with `col`, those where `col <test>` holds. */
+static int count_rows(PGconn *c, const char *table, const char *col, const char *test,
+                      long long *rows, mig_err *e)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    pgorm_buf_puts(&b, "SELECT count(*) FROM ");
+    pgorm_sql_ident(&b, table);
+    if (col) {
+        pgorm_buf_puts(&b, " WHERE ");
+        pgorm_sql_ident(&b, col);
+        pgorm_buf_puts(&b, test);
+    }
+    return run_count(c, &b, rows, e);
+}
+
+/* Rows that a lossy change touches: all rows of a dropped table, the rows
+   holding a value for a dropped or narrowed column, the rows holding a
+   dropped enum value. */
+static int rows_affected(PGconn *c, const mig_diff *d, const mig_change *ch, long long *rows,
+                         mig_err *e)
+{
+    if (ch->kind == MIG_ENUM_ALTER) {
+        pgorm_buf b = PGORM_BUF_INIT;
+        enum_rows_sql(&b, d, ch);
+        return run_count(c, &b, rows, e);
+    }
+    return count_rows(c, ch->from_table->name,
+                      ch->kind == MIG_TABLE_DROP ? NULL : ch->from_col->name, " IS NOT NULL", rows,
+                      e);
 }
 
 /* The list of lossy changes with their rows; *n their number. */
@@ -145,12 +307,14 @@ static int lossy_report(PGconn *c, const mig_diff *d, pgorm_buf *out, size_t *n,
         if (!mig_change_lossy(ch))
             continue;
         long long rows = 0;
-        int rc = rows_affected(c, ch, &rows, e);
+        int rc = rows_affected(c, d, ch, &rows, e);
         if (rc != MIG_OK)
             return rc;
         pgorm_buf_puts(out, "\n  ");
         mig_change_describe(out, ch);
-        if (ch->kind == MIG_TABLE_DROP)
+        if (ch->kind == MIG_ENUM_ALTER)
+            pgorm_buf_printf(out, " (%lld row%s with a dropped value)", rows, rows == 1 ? "" : "s");
+        else if (ch->kind == MIG_TABLE_DROP)
             pgorm_buf_printf(out, " (%lld row%s)", rows, rows == 1 ? "" : "s");
         else
             pgorm_buf_printf(out, " (%lld row%s with a value)", rows, rows == 1 ? "" : "s");
@@ -200,48 +364,6 @@ static int unmanaged_conflicts(const mig_diff *d, const mig_catalog *from,
     return MIG_OK;
 }
 
-static void say_unmanaged(const mig_make_opts *o, const mig_catalog *from)
-{
-    if (!from->nunmanaged)
-        return;
-    mig_say(o->say, o->ud,
-            "%zu object%s in the database %s not described by the schema; migrations leave "
-            "%s alone:",
-            from->nunmanaged, from->nunmanaged == 1 ? "" : "s",
-            from->nunmanaged == 1 ? "is" : "are", from->nunmanaged == 1 ? "it" : "them");
-    pgorm_buf b = PGORM_BUF_INIT;
-    for (size_t i = 0; i < from->nunmanaged; i++) {
-        pgorm_buf_reset(&b);
-        mig_unmanaged_describe(&b, &from->unmanaged[i]);
-        mig_say(o->say, o->ud, "  %s", b.data ? b.data : "");
-    }
-    pgorm_buf_free(&b);
-}
-
-static int count_sql(PGconn *c, const char *table, const char *null_col, long long *n,
-                     mig_err *e)
-{
-    pgorm_buf b = PGORM_BUF_INIT;
-    pgorm_buf_puts(&b, "SELECT count(*) FROM ");
-    pgorm_sql_ident(&b, table);
-    if (null_col) {
-        pgorm_buf_puts(&b, " WHERE ");
-        pgorm_sql_ident(&b, null_col);
-        pgorm_buf_puts(&b, " IS NULL");
-    }
-    if (b.oom) {
-        pgorm_buf_free(&b);
-        return mig_err_set(e, MIG_DB, "out of memory");
-    }
-    PGresult *r = mig_exec(c, b.data, PGRES_TUPLES_OK, e, "counting rows");
-    pgorm_buf_free(&b);
-    if (!r)
-        return MIG_DB;
-    *n = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return MIG_OK;
-}
-
 /* A NOT NULL column added without a default to a table with rows, or a
    column made NOT NULL while rows hold NULL: `up` would fail; say so now,
    with the rows and what to do. */
@@ -255,7 +377,7 @@ static int not_null_warnings(const mig_make_opts *o, const mig_diff *d, mig_err 
             ch->to_col->def.kind == PGORM_DEFAULT_NONE &&
             ch->to_col->type.scalar != PGORM_S_SERIAL &&
             ch->to_col->type.scalar != PGORM_S_BIGSERIAL) {
-            if ((rc = count_sql(o->conn, ch->from_table->name, NULL, &n, e)) != MIG_OK)
+            if ((rc = count_rows(o->conn, ch->from_table->name, NULL, NULL, &n, e)) != MIG_OK)
                 return rc;
             if (n > 0)
                 mig_say(o->say, o->ud,
@@ -265,7 +387,8 @@ static int not_null_warnings(const mig_make_opts *o, const mig_diff *d, mig_err 
                         ch->to_table->name, ch->to_col->name, ch->from_table->name, n,
                         n == 1 ? "" : "s");
         } else if (ch->kind == MIG_COLUMN_NULL && !ch->to_col->nullable) {
-            if ((rc = count_sql(o->conn, ch->from_table->name, ch->from_col->name, &n, e)) !=
+            if ((rc = count_rows(o->conn, ch->from_table->name, ch->from_col->name, " IS NULL", &n,
+                                 e)) !=
                 MIG_OK)
                 return rc;
             if (n > 0)
@@ -323,16 +446,19 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     }
     if ((rc = canon_defaults(o->conn, to, e)) != MIG_OK)
         goto out;
+    if ((rc = canon_checks(o->conn, to, e)) != MIG_OK)
+        goto out;
     if (!mig_diff_compute(from, to, &d)) {
         rc = mig_err_set(e, MIG_DB, "out of memory");
         goto out;
     }
     if ((rc = unmanaged_conflicts(&d, from, to, e)) != MIG_OK)
         goto out;
+    d.server_version = PQserverVersion(o->conn); /* ADD VALUE needs 12 in a transaction */
     if (d.n == 0) {
         mig_say(o->say, o->ud, "no changes: the database already matches %s; nothing written",
                 o->schema_path);
-        say_unmanaged(o, from);
+        mig_unmanaged_report(from, o->say, o->ud);
         goto out;
     }
     size_t nlossy = 0;
@@ -370,7 +496,7 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     pgorm_buf_free(&line);
     if ((rc = not_null_warnings(o, &d, e)) != MIG_OK)
         goto out;
-    say_unmanaged(o, from);
+    mig_unmanaged_report(from, o->say, o->ud);
     if (nlossy)
         mig_say(o->say, o->ud,
                 "warning: %zu change%s lose%s data (allowed by --allow-data-loss):%s", nlossy,

@@ -3,8 +3,8 @@
  *
  * Steps: parse the schema; refuse when the folder holds migrations the
  * database has not applied (the comparison would be with a stale database);
- * introspect; let the server spell the schema's defaults as it stores them
- * (so equal defaults compare equal); diff; with no change, say so and write
+ * introspect; let the server spell the schema's defaults and checks as it
+ * stores them (so equal ones compare equal); diff; with no change, say so and write
  * nothing; refuse changes that lose data (dropped tables and columns,
  * narrowed types, each listed with the rows it affects) unless allowed;
  * render and write <dir>/<version>_<name>.up.sql and .down.sql.

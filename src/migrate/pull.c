@@ -7,17 +7,6 @@
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
 
-static bool is_ident(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return false;
-    return true;
-}
-
 /* A name the writer chose, kept in one list per scope so none repeats. */
 typedef struct names {
     char **v;
@@ -74,36 +63,6 @@ static void names_free(names *ns)
     *ns = (names){0};
 }
 
-/* "film_actor" -> "FilmActor"; characters that cannot be in a name become
-   '_' and a leading digit gets a 'T'. */
-static char *pascal(const char *table)
-{
-    size_t n = strlen(table);
-    char *s = pgorm_malloc(n + 2);
-    if (!s)
-        return NULL;
-    size_t k = 0;
-    if (table[0] >= '0' && table[0] <= '9')
-        s[k++] = 'T';
-    bool up = true;
-    for (const char *p = table; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (c == '_' || !ok) {
-            if (!ok && c != '_' && k > 0)
-                s[k++] = '_';
-            up = true;
-            continue;
-        }
-        s[k++] = up && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
-        up = false;
-    }
-    if (k == 0)
-        s[k++] = 'T';
-    s[k] = '\0';
-    return s;
-}
-
 /* English plural of a snake_case name, good enough for field names. */
 static char *plural(const char *s)
 {
@@ -148,6 +107,7 @@ typedef struct writer {
     names models;
     pgorm_buf *out;
     size_t lost; /* columns, defaults and foreign keys written only as comments */
+    char **enum_names; /* per catalog enum; in `models` */
 } writer;
 
 static size_t table_index(const mig_catalog *c, const char *name)
@@ -174,7 +134,13 @@ static bool plan(writer *w)
     if (!w->t)
         return false;
     for (size_t i = 0; i < c->ntables; i++)
-        if (!(w->t[i].model = names_add(&w->models, pascal(c->tables[i].name))))
+        if (!(w->t[i].model = names_add(&w->models, mig_pascal_case(c->tables[i].name))))
+            return false;
+    w->enum_names = pgorm_calloc(c->nenums + 1, sizeof *w->enum_names);
+    if (!w->enum_names)
+        return false;
+    for (size_t i = 0; i < c->nenums; i++)
+        if (!(w->enum_names[i] = names_add(&w->models, mig_pascal_case(c->enums[i].name))))
             return false;
     for (size_t i = 0; i < c->ntables; i++) {
         const mig_table *t = &c->tables[i];
@@ -190,7 +156,7 @@ static bool plan(writer *w)
             for (size_t k = 0; k < t->ncols; k++) {
                 const char *col = t->cols[k].name;
                 bool fk = mig_table_fk(t, col) != NULL;
-                if (fk != (pass == 1) || !is_ident(col))
+                if (fk != (pass == 1) || !mig_is_name(col))
                     continue;
                 char *name = NULL;
                 if (fk) {
@@ -219,14 +185,31 @@ static bool plan(writer *w)
     return true;
 }
 
+static void put_string(pgorm_buf *b, const char *s)
+{
+    pgorm_buf_putc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            pgorm_buf_putc(b, '\\');
+        pgorm_buf_putc(b, *p);
+    }
+    pgorm_buf_putc(b, '"');
+}
+
 static void put_default(pgorm_buf *b, const mig_column *col)
 {
     const pgorm_default *d = &col->def;
     switch (d->kind) {
+    case PGORM_DEFAULT_SQL:
+        pgorm_buf_puts(b, " @default(sql(");
+        put_string(b, col->def_sql ? col->def_sql : d->text);
+        pgorm_buf_puts(b, "))");
+        break;
     case PGORM_DEFAULT_INT:
     case PGORM_DEFAULT_DECIMAL:
     case PGORM_DEFAULT_BOOL: pgorm_buf_printf(b, " @default(%s)", d->text); break;
     case PGORM_DEFAULT_NOW: pgorm_buf_puts(b, " @default(now())"); break;
+    case PGORM_DEFAULT_ENUM: pgorm_buf_printf(b, " @default(%s)", d->text); break;
     case PGORM_DEFAULT_STRING:
         pgorm_buf_puts(b, " @default(\"");
         for (const char *p = d->text; *p; p++) {
@@ -344,7 +327,7 @@ static bool write_model(writer *w, size_t ti)
                 nm = cat2(w->t[s].field_of[k], "_", base);
                 pgorm_free(base);
             }
-            if (nm && !is_ident(nm)) {
+            if (nm && !mig_is_name(nm)) {
                 pgorm_free(nm);
                 nm = pgorm_strdup("back_references");
             }
@@ -391,6 +374,19 @@ static bool write_model(writer *w, size_t ti)
             const char *od = on_delete_name(fk->on_delete);
             if (od)
                 pgorm_buf_printf(b, " @on_delete(%s)", od);
+            /* pgorm indexes a ForeignKey column unless a key or an index
+               leads with it: say so when the database has none */
+            bool led = false;
+            for (size_t i = 0; i < t->nkeys && !led; i++)
+                led = t->keys[i].ncols > 0 && strcmp(t->keys[i].cols[0], col->name) == 0;
+            if (!led)
+                pgorm_buf_puts(b, " @index(false)");
+        } else if (col->type.scalar == PGORM_S_ENUM) {
+            const char *en = col->enum_type;
+            for (size_t e = 0; e < w->c->nenums; e++)
+                if (strcmp(w->c->enums[e].name, col->enum_type) == 0)
+                    en = w->enum_names[e];
+            pgorm_buf_printf(b, "  %-*s %s%s", (int)width, name, en, col->nullable ? "?" : "");
         } else {
             pgorm_buf_printf(b, "  %-*s %s%s", (int)width, name,
                              pgorm_coltype_sql(col->type, ty, sizeof ty), col->nullable ? "?" : "");
@@ -402,8 +398,9 @@ static bool write_model(writer *w, size_t ti)
         if (single_key(t, col->name, MIG_KEY_INDEX))
             pgorm_buf_puts(b, " @index");
         bool wrote_default = col->def.kind == PGORM_DEFAULT_NONE;
-        if (col->def.kind != PGORM_DEFAULT_NONE && col->def.kind != PGORM_DEFAULT_SQL &&
-            (col->def.kind != PGORM_DEFAULT_STRING || string_writable(col->def.text))) {
+        const char *deftext = col->def.kind == PGORM_DEFAULT_SQL && col->def_sql ? col->def_sql
+                                                                                 : col->def.text;
+        if (col->def.kind != PGORM_DEFAULT_NONE && (!deftext || string_writable(deftext))) {
             put_default(b, col);
             wrote_default = true;
         }
@@ -446,6 +443,18 @@ static bool write_model(writer *w, size_t ti)
             pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, k->cols[j]));
         pgorm_buf_puts(b, ")\n");
     }
+    for (size_t i = 0; i < t->nchecks; i++) {
+        const mig_check *ck = &t->checks[i];
+        if (!mig_is_name(ck->name) || !string_writable(ck->expr)) {
+            pgorm_buf_printf(b, "  // check %s: %s (not written: its name or text cannot be "
+                                "written here; migrations leave it alone)\n",
+                             ck->name, "CHECK");
+            continue;
+        }
+        pgorm_buf_printf(b, "  @@check(%s, ", ck->name);
+        put_string(b, ck->expr);
+        pgorm_buf_puts(b, ")\n");
+    }
     /* what the language cannot say about this table */
     bool head = false;
     for (size_t i = 0; i < w->c->nunmanaged; i++) {
@@ -467,6 +476,12 @@ bool mig_pull_write(const mig_catalog *c, const char *source, pgorm_buf *out)
     bool ok = plan(&w);
     pgorm_buf body = PGORM_BUF_INIT;
     w.out = &body;
+    for (size_t i = 0; ok && i < c->nenums; i++) {
+        pgorm_buf_printf(&body, "\nenum %s {", w.enum_names[i]);
+        for (size_t k = 0; k < c->enums[i].nlabels; k++)
+            pgorm_buf_printf(&body, " %s", c->enums[i].labels[k]);
+        pgorm_buf_puts(&body, " }\n");
+    }
     for (size_t i = 0; ok && i < c->ntables; i++) {
         pgorm_buf_puts(&body, "\n");
         ok = write_model(&w, i);
@@ -508,6 +523,7 @@ bool mig_pull_write(const mig_catalog *c, const char *source, pgorm_buf *out)
         pgorm_free(w.t[i].demoted);
     }
     pgorm_free(w.t);
+    pgorm_free(w.enum_names);
     names_free(&w.models);
     return ok && !out->oom;
 }

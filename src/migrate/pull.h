@@ -4,7 +4,8 @@
  * schema language so that `migrate make` against the same database is
  * empty: a model per table (PascalCase of the table, with @@table when the
  * table is not the snake_case of that name), a field per column, keys,
- * uniques and indexes as field or block attributes, defaults, and for each
+ * uniques and indexes as field or block attributes, defaults, an enum block
+ * per enum type (one whose values are not names is unmanaged), and for each
  * foreign key a ForeignKey field (named by its column without "_id") and a
  * BackReference on the model it points to (named by the plural of the
  * referring table; by field and table when one table points there twice).

@@ -10,6 +10,7 @@
 
 /* Phases (see render.h); gaps leave room for order within a phase. */
 enum {
+    PH_DROP_CHECK = -10,
     PH_RENAME_TABLE = 0,
     PH_RENAME_COLUMN = 1,
     PH_DROP_FK = 10,
@@ -23,8 +24,14 @@ enum {
     PH_ADD_PK = 70,
     PH_ADD_UNIQUE = 71,
     PH_ADD_INDEX = 72,
+    PH_ADD_CHECK = 75,
     PH_CREATE_TABLE = 80,
     PH_ADD_FK = 90,
+    /* enum types: created and changed after what is dropped and before the
+       columns that use them change or come; dropped last */
+    PH_CREATE_ENUM = 45,
+    PH_ALTER_ENUM = 46,
+    PH_DROP_ENUM = 95,
 };
 
 typedef struct step {
@@ -184,11 +191,22 @@ static void put_default(pgorm_buf *b, const mig_column *c, bool from_side)
         pgorm_ddl_default_expr(b, &c->def, c->type);
 }
 
+/* A column's type: an enum by its (quoted) name. */
+static void put_col_type(pgorm_buf *b, const mig_column *c, pgorm_coltype t)
+{
+    if (t.scalar == PGORM_S_ENUM && c->enum_type)
+        pgorm_sql_ident(b, c->enum_type);
+    else
+        put_type(b, t);
+}
+
 static void col_def(pgorm_buf *b, const mig_column *c, bool from_side)
 {
     pgorm_sql_ident(b, c->name);
     pgorm_buf_putc(b, ' ');
-    if (is_serial(c))
+    if (c->type.scalar == PGORM_S_ENUM)
+        put_col_type(b, c, c->type);
+    else if (is_serial(c))
         pgorm_buf_puts(b, c->type.scalar == PGORM_S_SERIAL ? "serial" : "bigserial");
     else
         put_type(b, c->type);
@@ -363,6 +381,18 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
         ELEM();
         pgorm_ddl_key_constraint(b, &dk);
     }
+    for (size_t i = 0; i < t->nchecks; i++) {
+        const mig_check *ck = &t->checks[i];
+        ELEM();
+        if (from_side && ck->def_sql) {
+            pgorm_buf_puts(b, "CONSTRAINT ");
+            pgorm_sql_ident(b, ck->name);
+            pgorm_buf_putc(b, ' ');
+            pgorm_buf_puts(b, ck->def_sql);
+        } else {
+            pgorm_ddl_check_constraint(b, ck->name, ck->expr);
+        }
+    }
     for (size_t i = 0; fk_inline && i < t->nfks; i++) {
         if (!fk_inline[i])
             continue;
@@ -432,18 +462,35 @@ static void drop_sequence(pgorm_buf *b, const char *table, const char *col, cons
     pgorm_buf_puts(b, ";\n");
 }
 
+/* Whether the diff changes the values of enum `type`. */
+static bool enum_altered(const rctx *x, const char *type)
+{
+    for (size_t i = 0; type && i < x->d->n; i++) {
+        const mig_change *c = &x->d->items[i];
+        if (c->kind == MIG_ENUM_ALTER && strcmp(c->from_enum->name, type) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Every difference of one column, in the order that keeps each statement
    valid: old default off, type, NULL, new default on. */
 static void alter_steps(rctx *x, const char *table, const mig_column *f, const mig_column *t)
 {
     bool fs = is_serial(f), ts = is_serial(t);
     pgorm_coltype fb = pgorm_coltype_plain(f->type), tb = pgorm_coltype_plain(t->type);
-    bool base_changed = !mig_type_eq(fb, tb);
+    bool base_changed = !mig_type_eq(fb, tb) ||
+                        (tb.scalar == PGORM_S_ENUM && f->enum_type && t->enum_type &&
+                         strcmp(f->enum_type, t->enum_type) != 0);
     bool def_changed = fs != ts || (!fs && !ts && !mig_default_eq(f, t));
     bool has_f = f->def.kind != PGORM_DEFAULT_NONE, has_t = t->def.kind != PGORM_DEFAULT_NONE;
     bool dropped = false;
     const char *col = t->name;
     char seqname[PGORM_DDL_NAME_SIZE];
+    /* A default of an enum that this migration changes: in the down file
+       it can only be set again once the enum has its old values back,
+       which is the enum's own step (it runs after this one there). */
+    bool f_enum_alt = f->type.scalar == PGORM_S_ENUM && enum_altered(x, f->enum_type);
     step *s;
 
     if (fs && !ts) {
@@ -463,9 +510,13 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
         alter_column(&s->up, table, col);
         pgorm_buf_puts(&s->up, "DROP DEFAULT;\n");
         alter_column(&s->down, table, col);
-        pgorm_buf_puts(&s->down, "SET DEFAULT ");
-        put_default(&s->down, f, true);
-        pgorm_buf_puts(&s->down, ";\n");
+        if (f_enum_alt) { /* the enum's own down step restores it */
+            pgorm_buf_puts(&s->down, "DROP DEFAULT;\n");
+        } else {
+            pgorm_buf_puts(&s->down, "SET DEFAULT ");
+            put_default(&s->down, f, true);
+            pgorm_buf_puts(&s->down, ";\n");
+        }
         dropped = true;
     }
     if (base_changed) {
@@ -473,14 +524,16 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
             return;
         pgorm_buf *bufs[2] = {&s->up, &s->down};
         pgorm_coltype types[2] = {tb, fb};
+        const mig_column *cols[2] = {t, f};
         for (int k = 0; k < 2; k++) {
             alter_column(bufs[k], table, col);
             pgorm_buf_puts(bufs[k], "TYPE ");
-            put_type(bufs[k], types[k]);
+            put_col_type(bufs[k], cols[k], types[k]);
             pgorm_buf_puts(bufs[k], " USING ");
             pgorm_sql_ident(bufs[k], col);
-            pgorm_buf_puts(bufs[k], "::");
-            put_type(bufs[k], types[k]);
+            /* into an enum through its text (any type has one) */
+            pgorm_buf_puts(bufs[k], types[k].scalar == PGORM_S_ENUM ? "::text::" : "::");
+            put_col_type(bufs[k], cols[k], types[k]);
             pgorm_buf_puts(bufs[k], ";\n");
         }
         if (fs && ts && f->seq) {
@@ -518,7 +571,7 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
         put_default(&s->up, t, false);
         pgorm_buf_puts(&s->up, ";\n");
         alter_column(&s->down, table, col);
-        if (dropped || !has_f || fs) {
+        if (dropped || !has_f || fs || f_enum_alt) {
             pgorm_buf_puts(&s->down, "DROP DEFAULT;\n");
         } else {
             pgorm_buf_puts(&s->down, "SET DEFAULT ");
@@ -541,10 +594,16 @@ static void drop_column_step(rctx *x, const mig_change *c)
     pgorm_buf_puts(&s->up, ";\n");
 
     bool fill = !f->nullable && f->def.kind == PGORM_DEFAULT_NONE && !is_serial(f);
+    pgorm_buf first = PGORM_BUF_INIT; /* an enum's placeholder: its first value */
+    const mig_enum *fe = f->type.scalar == PGORM_S_ENUM ? mig_catalog_enum(x->d->from, f->enum_type)
+                                                         : NULL;
+    if (fe && fe->nlabels)
+        pgorm_sql_literal(&first, fe->labels[0]);
+    const char *ph = first.data ? first.data : placeholder(f->type);
     pgorm_buf note = PGORM_BUF_INIT;
     pgorm_buf_printf(&note, "The values of %s.%s cannot come back: existing rows get %s.", table,
                      f->name,
-                     fill ? placeholder(f->type)
+                     fill ? ph
                      : f->nullable && f->def.kind == PGORM_DEFAULT_NONE && !is_serial(f)
                          ? "NULL"
                          : "the column's default");
@@ -555,12 +614,13 @@ static void drop_column_step(rctx *x, const mig_change *c)
     col_def(&s->down, f, true);
     if (fill) {
         pgorm_buf_puts(&s->down, " DEFAULT ");
-        pgorm_buf_puts(&s->down, placeholder(f->type));
+        pgorm_buf_puts(&s->down, ph);
         pgorm_buf_puts(&s->down, ";\n");
         alter_column(&s->down, table, f->name);
         pgorm_buf_puts(&s->down, "DROP DEFAULT");
     }
     pgorm_buf_puts(&s->down, ";\n");
+    pgorm_buf_free(&first);
 }
 
 static void drop_table_steps(rctx *x, const mig_table *f)
@@ -669,10 +729,34 @@ out:
     pgorm_free(inl);
 }
 
+static void enum_steps(rctx *x, const mig_change *c);
+
+/* ALTER TABLE ... ADD CONSTRAINT for a check: the server's own spelling
+   for one read from the database (it is exactly what was there), else the
+   file's expression. */
+static void add_check(pgorm_buf *b, const char *table, const mig_check *ck)
+{
+    if (!ck->def_sql || !ck->expr || ck->expr == ck->def_sql) {
+        pgorm_ddl_add_check(b, table, ck->name, ck->expr ? ck->expr : "");
+        return;
+    }
+    alter_table(b, table);
+    pgorm_buf_puts(b, "ADD CONSTRAINT ");
+    pgorm_sql_ident(b, ck->name);
+    pgorm_buf_putc(b, ' ');
+    pgorm_buf_puts(b, ck->def_sql);
+    pgorm_buf_puts(b, ";\n");
+}
+
 static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
 {
     step *s;
     switch (c->kind) {
+    case MIG_ENUM_ADD:
+    case MIG_ENUM_DROP:
+    case MIG_ENUM_ALTER:
+        enum_steps(x, c);
+        return;
     case MIG_TABLE_ADD:
         return; /* create_table_steps, in dependency order */
     case MIG_TABLE_DROP:
@@ -767,6 +851,355 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
         pgorm_ddl_add_fkey(&s->down, c->to_table->name, &fk);
         return;
     }
+    case MIG_CHECK_ADD:
+        /* after columns are added and altered: the file's expression, in
+           the names the table has by then */
+        if (!(s = new_step(x, PH_ADD_CHECK)))
+            return;
+        pgorm_ddl_add_check(&s->up, c->to_table->name, c->to_check->name, c->to_check->expr);
+        pgorm_ddl_drop_constraint(&s->down, c->to_table->name, c->to_check->name);
+        return;
+    case MIG_CHECK_DROP:
+        /* before any rename, under the table's old name: so the down file
+           restores it last, once the old table and column names are back
+           (its definition names them) */
+        if (!(s = new_step(x, PH_DROP_CHECK)))
+            return;
+        pgorm_ddl_drop_constraint(&s->up, c->from_table->name, c->from_check->name);
+        add_check(&s->down, c->from_table->name, c->from_check);
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Enum types.                                                          */
+
+static void create_enum(pgorm_buf *b, const mig_enum *e)
+{
+    pgorm_ddl_create_enum(b, e->name, (const char *const *)e->labels, e->nlabels);
+}
+
+/* One column of the database that has an enum type, by the names it has
+   after phase 0. */
+typedef struct enum_col {
+    const char *table, *col;
+    const mig_column *c; /* its from side */
+} enum_col;
+
+/* The columns of the database (from side, not dropped by this migration)
+   whose type is enum `type`. New array (pgorm_free); *n its length. */
+static enum_col *enum_columns(rctx *x, const char *type, size_t *n)
+{
+    const mig_catalog *from = x->d->from;
+    size_t cap = 0;
+    for (size_t i = 0; i < from->ntables; i++)
+        cap += from->tables[i].ncols;
+    enum_col *v = pgorm_calloc(cap + 1, sizeof *v);
+    *n = 0;
+    if (!v) {
+        x->oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < from->ntables; i++) {
+        const mig_table *f = &from->tables[i];
+        const mig_table *t = mig_diff_matched_table(x->d, f->name);
+        if (!t)
+            continue; /* dropped in phase 3 */
+        for (size_t k = 0; k < f->ncols; k++) {
+            const mig_column *c = &f->cols[k];
+            const char *nc = mig_diff_new_column(x->d, f, c->name);
+            if (c->type.scalar != PGORM_S_ENUM || !c->enum_type || strcmp(c->enum_type, type) != 0 ||
+                !nc)
+                continue;
+            v[(*n)++] = (enum_col){t->name, nc, c};
+        }
+    }
+    return v;
+}
+
+/* `label` as an SQL literal into b. */
+static void lit(pgorm_buf *b, const char *label)
+{
+    pgorm_sql_literal(b, label);
+}
+
+/* Re-create enum `type` with labels dst[0..ndst), in place: the type is
+   renamed away, the new one created, every column moved over (dst label i
+   takes the rows of src_of[i], NULL: a new label), the old type dropped.
+   `gone` labels have no place in dst: a guard first makes the migration
+   fail, changing nothing, when a row still holds one. */
+static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *dst, size_t ndst,
+                          const char *const *src_of, const char *const *gone, size_t ngone,
+                          bool def_in_dst)
+{
+    size_t ncols = 0;
+    enum_col *cols = enum_columns(x, type, &ncols);
+    if (!cols)
+        return;
+    if (ngone && ncols) {
+        pgorm_buf_puts(b, "DO $pgorm$\nBEGIN\n");
+        for (size_t i = 0; i < ncols; i++) {
+            pgorm_buf in = PGORM_BUF_INIT, msg = PGORM_BUF_INIT;
+            for (size_t g = 0; g < ngone; g++) {
+                if (g)
+                    pgorm_buf_puts(&in, ", ");
+                lit(&in, gone[g]);
+            }
+            pgorm_buf_printf(&msg, "enum %s loses ", type);
+            for (size_t g = 0; g < ngone; g++)
+                pgorm_buf_printf(&msg, "%s%s", g ? ", " : "", gone[g]);
+            pgorm_buf_printf(&msg,
+                             ", but rows of %s.%s still hold %s: change them first (the "
+                             "migration changed nothing)",
+                             cols[i].table, cols[i].col, ngone == 1 ? "it" : "them");
+            pgorm_buf_puts(b, "    IF EXISTS (SELECT 1 FROM ");
+            pgorm_sql_ident(b, cols[i].table);
+            pgorm_buf_puts(b, " WHERE ");
+            pgorm_sql_ident(b, cols[i].col);
+            pgorm_buf_printf(b, "::text IN (%s)) THEN\n        RAISE EXCEPTION USING MESSAGE = ",
+                             in.data ? in.data : "");
+            lit(b, msg.data ? msg.data : "");
+            pgorm_buf_puts(b, ";\n    END IF;\n");
+            b->oom |= in.oom || msg.oom;
+            pgorm_buf_free(&in);
+            pgorm_buf_free(&msg);
+        }
+        pgorm_buf_puts(b, "END\n$pgorm$;\n");
+    }
+    char old[PGORM_DDL_NAME_SIZE];
+    snprintf(old, sizeof old, "%.40s_pgorm_old", type);
+    pgorm_buf_puts(b, "ALTER TYPE ");
+    pgorm_sql_ident(b, type);
+    pgorm_buf_puts(b, " RENAME TO ");
+    pgorm_sql_ident(b, old);
+    pgorm_buf_puts(b, ";\n");
+    pgorm_ddl_create_enum(b, type, (const char *const *)dst, ndst);
+    for (size_t i = 0; i < ncols; i++) {
+        const mig_column *c = cols[i].c;
+        bool has_def = c->def.kind != PGORM_DEFAULT_NONE;
+        if (has_def) {
+            alter_column(b, cols[i].table, cols[i].col);
+            pgorm_buf_puts(b, "DROP DEFAULT;\n");
+        }
+        alter_column(b, cols[i].table, cols[i].col);
+        pgorm_buf_puts(b, "TYPE ");
+        pgorm_sql_ident(b, type);
+        pgorm_buf_puts(b, " USING ");
+        bool renames = false;
+        for (size_t k = 0; k < ndst; k++)
+            renames |= src_of[k] && strcmp(src_of[k], dst[k]) != 0;
+        if (renames) {
+            pgorm_buf_puts(b, "(CASE ");
+            pgorm_sql_ident(b, cols[i].col);
+            pgorm_buf_puts(b, "::text");
+            for (size_t k = 0; k < ndst; k++) {
+                if (!src_of[k] || strcmp(src_of[k], dst[k]) == 0)
+                    continue;
+                pgorm_buf_puts(b, " WHEN ");
+                lit(b, src_of[k]);
+                pgorm_buf_puts(b, " THEN ");
+                lit(b, dst[k]);
+            }
+            pgorm_buf_puts(b, " ELSE ");
+            pgorm_sql_ident(b, cols[i].col);
+            pgorm_buf_puts(b, "::text END)::");
+        } else {
+            pgorm_sql_ident(b, cols[i].col);
+            pgorm_buf_puts(b, "::text::");
+        }
+        pgorm_sql_ident(b, type);
+        pgorm_buf_puts(b, ";\n");
+        /* the default again, when its value has a place in the new type
+           (a changed default is the column's own later step) */
+        const char *dl = NULL;
+        if (has_def && c->def.kind == PGORM_DEFAULT_ENUM && c->def.text)
+            for (size_t k = 0; k < ndst && !dl; k++)
+                if (def_in_dst ? strcmp(dst[k], c->def.text) == 0
+                               : src_of[k] && strcmp(src_of[k], c->def.text) == 0)
+                    dl = dst[k];
+        if (dl) {
+            alter_column(b, cols[i].table, cols[i].col);
+            pgorm_buf_puts(b, "SET DEFAULT ");
+            lit(b, dl);
+            pgorm_buf_puts(b, ";\n");
+        }
+    }
+    pgorm_buf_puts(b, "DROP TYPE ");
+    pgorm_sql_ident(b, old);
+    pgorm_buf_puts(b, ";\n");
+    pgorm_free(cols);
+}
+
+/* Whether a column of the schema gives a value new to enum t as its
+   default: such a value must be usable in the migration's transaction. */
+static bool new_value_used(const rctx *x, const mig_enum *f, const mig_enum *t)
+{
+    const mig_catalog *to = x->d->to;
+    for (size_t i = 0; i < to->ntables; i++)
+        for (size_t k = 0; k < to->tables[i].ncols; k++) {
+            const mig_column *c = &to->tables[i].cols[k];
+            if (c->type.scalar != PGORM_S_ENUM || !c->enum_type ||
+                strcmp(c->enum_type, t->name) != 0 || c->def.kind != PGORM_DEFAULT_ENUM ||
+                !c->def.text)
+                continue;
+            size_t ti = mig_enum_label(t, c->def.text);
+            if (ti != PGORM_NONE && mig_enum_old_label(f, t, ti) == PGORM_NONE)
+                return true;
+        }
+    return false;
+}
+
+/* from -> to by re-creating the type (up), or back (down). */
+static void recreate_between(rctx *x, pgorm_buf *b, const mig_enum *f, const mig_enum *t,
+                             bool up)
+{
+    const mig_enum *src = up ? f : t, *dst = up ? t : f;
+    const char **src_of = pgorm_calloc(dst->nlabels + 1, sizeof *src_of);
+    const char **gone = pgorm_calloc(src->nlabels + 1, sizeof *gone);
+    size_t ngone = 0;
+    if (!src_of || !gone) {
+        x->oom = true;
+        goto out;
+    }
+    if (up) {
+        for (size_t ti = 0; ti < t->nlabels; ti++) {
+            size_t fi = mig_enum_old_label(f, t, ti);
+            src_of[ti] = fi == PGORM_NONE ? NULL : f->labels[fi];
+        }
+        for (size_t fi = 0; fi < f->nlabels; fi++)
+            if (mig_enum_label_dropped(f, t, fi))
+                gone[ngone++] = f->labels[fi];
+    } else {
+        for (size_t ti = 0; ti < t->nlabels; ti++) {
+            size_t fi = mig_enum_old_label(f, t, ti);
+            if (fi == PGORM_NONE)
+                gone[ngone++] = t->labels[ti];
+            else
+                src_of[fi] = t->labels[ti];
+        }
+    }
+    /* the columns' defaults are the database's (from) labels: in the
+       down file those are the labels the type gets back */
+    enum_recreate(x, b, src->name, dst->labels, dst->nlabels, src_of, gone, ngone, !up);
+out:
+    pgorm_free(src_of);
+    pgorm_free(gone);
+}
+
+static void enum_steps(rctx *x, const mig_change *c)
+{
+    step *s;
+    if (c->kind == MIG_ENUM_ADD || c->kind == MIG_ENUM_DROP) {
+        bool add = c->kind == MIG_ENUM_ADD;
+        const mig_enum *e = add ? c->to_enum : c->from_enum;
+        if (!(s = new_step(x, add ? PH_CREATE_ENUM : PH_DROP_ENUM)))
+            return;
+        create_enum(add ? &s->up : &s->down, e);
+        pgorm_ddl_drop_enum(add ? &s->down : &s->up, e->name);
+        return;
+    }
+    const mig_enum *f = c->from_enum, *t = c->to_enum;
+    if (!(s = new_step(x, PH_ALTER_ENUM)))
+        return;
+    bool adds = false, renames = false;
+    for (size_t ti = 0; ti < t->nlabels; ti++) {
+        size_t fi = mig_enum_old_label(f, t, ti);
+        adds |= fi == PGORM_NONE;
+        renames |= fi != PGORM_NONE && strcmp(f->labels[fi], t->labels[ti]) != 0;
+    }
+    int v = x->d->server_version;
+    bool old_server = v > 0 && v < 120000;
+    bool used = adds && new_value_used(x, f, t);
+    if (mig_enum_needs_recreate(f, t) || (adds && (old_server || used))) {
+        if (!mig_enum_needs_recreate(f, t)) {
+            pgorm_buf note = PGORM_BUF_INIT;
+            if (old_server)
+                pgorm_buf_printf(&note,
+                                 "PostgreSQL %d.%d cannot run ALTER TYPE ... ADD VALUE inside "
+                                 "this file's transaction: enum %s is re-created instead.",
+                                 v / 10000, v % 10000 / 100, t->name);
+            else
+                pgorm_buf_printf(&note,
+                                 "A value added with ALTER TYPE ... ADD VALUE cannot be used "
+                                 "before its transaction commits, and this migration uses one "
+                                 "as a default: enum %s is re-created instead.",
+                                 t->name);
+            comment(&s->up, note.data ? note.data : "");
+            s->up.oom |= note.oom;
+            pgorm_buf_free(&note);
+        }
+        recreate_between(x, &s->up, f, t, true);
+    } else {
+        /* renames first: the new values are placed among the new names */
+        for (size_t ti = 0; ti < t->nlabels; ti++) {
+            size_t fi = mig_enum_old_label(f, t, ti);
+            if (fi == PGORM_NONE || strcmp(f->labels[fi], t->labels[ti]) == 0)
+                continue;
+            pgorm_buf_puts(&s->up, "ALTER TYPE ");
+            pgorm_sql_ident(&s->up, t->name);
+            pgorm_buf_puts(&s->up, " RENAME VALUE ");
+            lit(&s->up, f->labels[fi]);
+            pgorm_buf_puts(&s->up, " TO ");
+            lit(&s->up, t->labels[ti]);
+            pgorm_buf_puts(&s->up, ";\n");
+        }
+        if (adds)
+            comment(&s->up, "ADD VALUE runs in this file's transaction (PostgreSQL 12 and later); "
+                            "the new values can be used once it has committed.");
+        for (size_t ti = 0; ti < t->nlabels; ti++) {
+            if (mig_enum_old_label(f, t, ti) != PGORM_NONE)
+                continue;
+            pgorm_buf_puts(&s->up, "ALTER TYPE ");
+            pgorm_sql_ident(&s->up, t->name);
+            pgorm_buf_puts(&s->up, " ADD VALUE ");
+            lit(&s->up, t->labels[ti]);
+            if (ti > 0) {
+                pgorm_buf_puts(&s->up, " AFTER ");
+                lit(&s->up, t->labels[ti - 1]);
+            } else {
+                /* before the first value the type already has */
+                size_t k = 1;
+                while (k < t->nlabels && mig_enum_old_label(f, t, k) == PGORM_NONE)
+                    k++;
+                if (k < t->nlabels) {
+                    pgorm_buf_puts(&s->up, " BEFORE ");
+                    lit(&s->up, t->labels[k]);
+                }
+            }
+            pgorm_buf_puts(&s->up, ";\n");
+        }
+    }
+    /* Down: a value cannot be dropped from a type, so the type is
+       re-created without the values the up file added (guarded like any
+       dropped value); renames alone are renamed back. */
+    if (!adds && !mig_enum_needs_recreate(f, t) && renames) {
+        for (size_t ti = 0; ti < t->nlabels; ti++) {
+            size_t fi = mig_enum_old_label(f, t, ti);
+            if (fi == PGORM_NONE || strcmp(f->labels[fi], t->labels[ti]) == 0)
+                continue;
+            pgorm_buf_puts(&s->down, "ALTER TYPE ");
+            pgorm_sql_ident(&s->down, t->name);
+            pgorm_buf_puts(&s->down, " RENAME VALUE ");
+            lit(&s->down, t->labels[ti]);
+            pgorm_buf_puts(&s->down, " TO ");
+            lit(&s->down, f->labels[fi]);
+            pgorm_buf_puts(&s->down, ";\n");
+        }
+        /* the columns' defaults, which their own down steps left off */
+        size_t ncols = 0;
+        enum_col *cols = enum_columns(x, f->name, &ncols);
+        for (size_t i = 0; cols && i < ncols; i++) {
+            const mig_column *ec = cols[i].c;
+            if (ec->def.kind != PGORM_DEFAULT_ENUM || !ec->def.text)
+                continue;
+            alter_column(&s->down, cols[i].table, cols[i].col);
+            pgorm_buf_puts(&s->down, "SET DEFAULT ");
+            lit(&s->down, ec->def.text);
+            pgorm_buf_puts(&s->down, ";\n");
+        }
+        pgorm_free(cols);
+    } else {
+        recreate_between(x, &s->down, f, t, false);
     }
 }
 

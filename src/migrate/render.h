@@ -3,6 +3,9 @@
  *
  * The diff becomes steps, each an up statement group and its exact inverse.
  * Steps are ordered in phases so dependencies hold:
+ *  -1 drop checks (changed and dropped ones, under the old table name): in
+ *     the down file they come back last, when the old names their
+ *     definitions use are back
  *   0 renames (tables, then columns): everything after uses the new names
  *   1 drop foreign keys (changed ones, and every one of a dropped table)
  *   2 drop indexes, unique constraints, primary keys
@@ -11,7 +14,7 @@
  *   5 alter columns: old default off, type (and the serial's sequence),
  *     NULL, new default on
  *   6 add columns
- *   7 add primary keys, unique constraints, indexes
+ *   7 add primary keys, unique constraints, indexes, then checks
  *   8 create tables (a table after those its foreign keys point at, the
  *     foreign keys inline; one closing a cycle waits for phase 9), each
  *     followed by its indexes

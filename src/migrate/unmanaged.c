@@ -10,6 +10,7 @@
 
 #include "migrate/catalog.h"
 #include "migrate/introspect.h"
+#include "migrate/runner.h"
 #include "pgorm/pgorm.h"
 
 bool mig_unmanaged_add(mig_catalog *c, mig_unmanaged_kind kind, const char *table,
@@ -50,7 +51,6 @@ static const char *kind_name(mig_unmanaged_kind k)
     case MIG_UM_COLUMN: return "column";
     case MIG_UM_KEY: return "key";
     case MIG_UM_FK: return "foreign key";
-    case MIG_UM_CHECK: return "check";
     case MIG_UM_CONSTRAINT: return "constraint";
     case MIG_UM_INDEX: return "index";
     case MIG_UM_TRIGGER: return "trigger";
@@ -83,12 +83,13 @@ void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u)
 
 /* kind letter, table (or NULL), name, detail (sorted in C: mig_unmanaged_sort). */
 static const char *const Q_UNMANAGED =
-    /* checks, exclusion constraints, constraint triggers on public tables */
-    "SELECT CASE con.contype WHEN 'c' THEN 'c' ELSE 'x' END, t.relname, con.conname, "
-    "pg_get_constraintdef(con.oid) "
+    /* exclusion constraints, constraint triggers on public tables (CHECKs are
+       read by introspect.c into their tables: the schema's, compared and
+       dropped like keys) */
+    "SELECT 'x', t.relname, con.conname, pg_get_constraintdef(con.oid) "
     "FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE n.nspname = 'public' AND con.contype IN ('c', 'x', 't') AND t.relkind IN ('r', 'p') "
+    "WHERE n.nspname = 'public' AND con.contype IN ('x', 't') AND t.relkind IN ('r', 'p') "
     "AND NOT t.relispartition AND t.relname <> 'pgorm_migrations' "
     "UNION ALL "
     /* indexes that are not plain btree indexes over columns, and not behind a
@@ -120,14 +121,15 @@ static const char *const Q_UNMANAGED =
     "  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
     "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) "
     "UNION ALL "
-    /* types: not a table's row type, not an array, not a range's multirange */
+    /* types: not an enum (those are the schema's), not a table's row type, not an
+       array, not a range's multirange */
     "SELECT 't', NULL, ty.typname, CASE ty.typtype WHEN 'e' THEN 'enum (' || "
     "  (SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder) "
     "   FROM pg_enum en WHERE en.enumtypid = ty.oid) || ')' "
     "  WHEN 'd' THEN 'domain over ' || format_type(ty.typbasetype, ty.typtypmod) "
     "  WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'range type' ELSE 'base type' END "
     "FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace "
-    "WHERE n.nspname = 'public' AND ty.typtype IN ('b', 'c', 'd', 'e', 'r') "
+    "WHERE n.nspname = 'public' AND ty.typtype IN ('b', 'c', 'd', 'r') "
     "AND NOT EXISTS (SELECT 1 FROM pg_type el WHERE el.typarray = ty.oid) "
     "AND (ty.typtype <> 'c' OR (SELECT r.relkind FROM pg_class r WHERE r.oid = ty.typrelid) = 'c') "
     "AND " NOT_EXT("pg_type", "ty.oid")
@@ -141,7 +143,6 @@ static const char *const Q_UNMANAGED =
 static mig_unmanaged_kind kind_of(char c)
 {
     switch (c) {
-    case 'c': return MIG_UM_CHECK;
     case 'x': return MIG_UM_CONSTRAINT;
     case 'i': return MIG_UM_INDEX;
     case 'g': return MIG_UM_TRIGGER;
@@ -184,4 +185,22 @@ void mig_unmanaged_sort(mig_catalog *cat)
 {
     if (cat->nunmanaged > 1)
         qsort(cat->unmanaged, cat->nunmanaged, sizeof *cat->unmanaged, cmp_unmanaged);
+}
+
+void mig_unmanaged_report(const mig_catalog *c, mig_say_fn say, void *ud)
+{
+    if (!c->nunmanaged)
+        return;
+    bool one = c->nunmanaged == 1;
+    mig_say(say, ud,
+            "%zu object%s in the database %s not described by the schema; migrations leave "
+            "%s alone:",
+            c->nunmanaged, one ? "" : "s", one ? "is" : "are", one ? "it" : "them");
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; i < c->nunmanaged; i++) {
+        pgorm_buf_reset(&b);
+        mig_unmanaged_describe(&b, &c->unmanaged[i]);
+        mig_say(say, ud, "  %s", b.data ? b.data : "");
+    }
+    pgorm_buf_free(&b);
 }

@@ -8,6 +8,41 @@
 
 #include "schema/schema_int.h"
 
+static const pgorm_sx_default_fn fns[] = {
+    {"gen_random_uuid", true, SX_FN_UUID},      {"current_date", false, SX_FN_TIME},
+    {"current_timestamp", false, SX_FN_TIME},   {"localtimestamp", false, SX_FN_TIME},
+    {"clock_timestamp", true, SX_FN_TIME},      {"statement_timestamp", true, SX_FN_TIME},
+    {"transaction_timestamp", true, SX_FN_TIME},
+};
+#define NFNS (sizeof fns / sizeof fns[0])
+
+/* For "did you mean": the known functions and now. */
+const char *const pgorm_sx_default_fn_names[] = {
+    "now",          "gen_random_uuid",     "current_date",          "current_timestamp",
+    "localtimestamp", "clock_timestamp", "statement_timestamp", "transaction_timestamp", "sql",
+};
+const size_t pgorm_sx_ndefault_fns =
+    sizeof pgorm_sx_default_fn_names / sizeof pgorm_sx_default_fn_names[0];
+
+const pgorm_sx_default_fn *pgorm_sx_default_fn_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NFNS; i++)
+        if (strlen(fns[i].name) == len && memcmp(fns[i].name, name, len) == 0)
+            return &fns[i];
+    return NULL;
+}
+
+const pgorm_sx_default_fn *pgorm_sx_default_fn_of_sql(const char *text)
+{
+    for (size_t i = 0; text && i < NFNS; i++) {
+        size_t n = strlen(fns[i].name);
+        if (strncmp(text, fns[i].name, n) == 0 &&
+            strcmp(text + n, fns[i].parens ? "()" : "") == 0)
+            return &fns[i];
+    }
+    return NULL;
+}
+
 /* Is the integer literal t ("-42") within [lo, hi]? (lo < 0 < hi) */
 static bool int_fits(const char *t, long long lo, long long hi)
 {
@@ -74,7 +109,31 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     case PGORM_DEFAULT_STRING: snprintf(val, sizeof val, "\"...\""); break;
     case PGORM_DEFAULT_BOOL: snprintf(val, sizeof val, "%s", d->text); break;
     case PGORM_DEFAULT_NOW: snprintf(val, sizeof val, "now()"); break;
+    case PGORM_DEFAULT_ENUM: snprintf(val, sizeof val, "%.40s", d->text); break;
+    case PGORM_DEFAULT_SQL: {
+        /* sql("...") is the server's to judge (migrate make tries it); a
+           known function must give the column's type. */
+        const pgorm_sx_default_fn *fn = pgorm_sx_default_fn_of_sql(d->text);
+        if (!fn)
+            return;
+        pgorm_scalar sc = f->type.scalar;
+        bool fits = fn->yields == SX_FN_UUID
+                        ? sc == PGORM_S_UUID
+                        : sc == PGORM_S_DATE || sc == PGORM_S_TIMESTAMP || sc == PGORM_S_TIMESTAMPTZ;
+        if (!fits)
+            pgorm_sx_diag(&c->d, pos,
+                          "@default(%s) does not fit type %s: it gives %s (for another "
+                          "expression write @default(sql(\"...\")))",
+                          d->text, ty,
+                          fn->yields == SX_FN_UUID ? "a uuid"
+                                                   : "a date or time (date, timestamp, timestamptz)");
+        return;
+    }
     default: return;
+    }
+    if (f->type.scalar == PGORM_S_ENUM) {
+        pgorm_sx_check_enum_default(c, f, pos, val);
+        return;
     }
     const char *expected = NULL;
     bool ok = false;
@@ -136,7 +195,8 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     case PGORM_S_DATE:
     case PGORM_S_TIMESTAMP:
     case PGORM_S_TIMESTAMPTZ:
-        expected = "a \"string\" or now()";
+        expected = "a \"string\", now(), current_date, current_timestamp or another time "
+                   "function";
         ok = d->kind == PGORM_DEFAULT_STRING || d->kind == PGORM_DEFAULT_NOW;
         break;
     case PGORM_S_BOOL:
@@ -146,6 +206,7 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     case PGORM_S_BYTEA:
         pgorm_sx_diag(&c->d, pos, "@default is not supported on bytea columns");
         return;
+    case PGORM_S_ENUM: return; /* above */
     }
     if (!ok && expected)
         pgorm_sx_diag(&c->d, pos, "@default(%s) does not fit type %s: expected %s", val, ty,

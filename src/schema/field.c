@@ -14,13 +14,13 @@
     "bool, int2, int4, int8, serial, bigserial, float4, float8, numeric(p, s), text, "  \
     "varchar(n), bytea, uuid, date, timestamp, timestamptz, jsonb, ForeignKey[Model], " \
     "BackReference[Model], ManyToMany[Model]"
-#define ATTR_LIST                                                                              \
-    "@id, @unique, @index, @default(value), @on_delete(action), @renamed_from(old_name), " \
-    "@through(JoinModel)"
+#define ATTR_LIST                                                                        \
+    "@id, @unique, @index, @index(false), @default(value), @on_delete(action), "          \
+    "@renamed_from(old_name), @check(\"expr\"), @through(JoinModel)"
 #define ACTION_LIST "cascade, restrict, set_null, no_action"
 
 const char *const pgorm_sx_attr_names[SX_A_COUNT] = {
-    "id", "unique", "index", "default", "on_delete", "renamed_from", "through",
+    "id", "unique", "index", "default", "on_delete", "renamed_from", "check", "through",
 };
 
 static const struct {
@@ -229,6 +229,14 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
         }
         return true;
     }
+    pgorm_sx_tok_kind nk = peek(p)->kind;
+    if (peek(p)->line_start || (nk != SX_LPAREN && nk != SX_LBRACKET)) {
+        /* A name of an enum, declared anywhere in the file: resolved (or
+           reported as an unknown type) by validation, which sees them all. */
+        f->type.scalar = PGORM_S_ENUM;
+        f->enum_index = PGORM_NONE;
+        return (f->enum_name = pgorm_sx_tokdup(p, ty)) != NULL;
+    }
     char nm[72], dym[96];
     snprintf(nm, sizeof nm, "%.*s", TXT(ty));
     pgorm_sx_did_you_mean(dym, sizeof dym, "",
@@ -237,6 +245,103 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
     fa->bad = true;
     if (!peek(p)->line_start)
         pgorm_sx_skip_group(p);
+    return true;
+}
+
+void pgorm_sx_unknown_type(pgorm_sx_ctx *c, pgorm_pos pos, const char *name)
+{
+    const pgorm_schema *s = c->s;
+    size_t nt = sizeof type_names / sizeof *type_names;
+    const char **cands = pgorm_calloc(nt + s->nenums + 1, sizeof *cands);
+    pgorm_buf enums = PGORM_BUF_INIT;
+    size_t nc = 0;
+    for (size_t i = 0; cands && i < nt; i++)
+        cands[nc++] = type_names[i];
+    for (size_t i = 0; i < s->nenums; i++) {
+        if (cands)
+            cands[nc++] = s->enums[i].name;
+        if (enums.len < 160)
+            pgorm_buf_printf(&enums, "%s%s", enums.len ? ", " : "", s->enums[i].name);
+        else if (i + 1 == s->nenums || enums.data[enums.len - 1] != '.')
+            pgorm_buf_puts(&enums, ", ...");
+    }
+    char dym[96];
+    pgorm_sx_did_you_mean(dym, sizeof dym, "", cands ? pgorm_sx_suggest(name, cands, nc) : NULL);
+    pgorm_sx_diag(&c->d, pos, "unknown type '%.64s' (expected one of: %s%s%s)%s", name, TYPE_LIST,
+                  s->nenums ? ", or an enum of the file: " : "",
+                  s->nenums && enums.data ? enums.data : "", dym);
+    if (!cands || enums.oom)
+        c->d.oom = true;
+    pgorm_free(cands);
+    pgorm_buf_free(&enums);
+}
+
+/* A function call or SQL value function after @default( : the known ones
+   (defaults.c), or sql("any expression"). The identifier is taken. */
+static bool parse_default_expr(pgorm_sx_parser *p, pgorm_default *def, const tok *v)
+{
+    char b[96];
+    if (is_word(v, "sql")) {
+        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after sql (write @default(sql(\"expression\")))"))
+            return false;
+        const tok *e = peek(p);
+        if (e->kind != SX_STRING) {
+            pgorm_sx_err(p, e,
+                         "sql(...) in @default takes the SQL expression as a \"string\", found %s "
+                         "(write @default(sql(\"lower('x')\")))",
+                         pgorm_sx_describe(e, b, sizeof b));
+            return false;
+        }
+        if (pgorm_sx_blank(e->str)) {
+            pgorm_sx_err(p, e,
+                         "sql(\"\") in @default is empty: write an SQL expression, e.g. "
+                         "@default(sql(\"lower('x')\"))");
+            return false;
+        }
+        take(p);
+        def->kind = PGORM_DEFAULT_SQL;
+        if (!(def->text = pgorm_sx_tokdup(p, e)))
+            return false;
+        return pgorm_sx_expect(p, SX_RPAREN, "')' to close sql(...)");
+    }
+    const pgorm_sx_default_fn *fn = pgorm_sx_default_fn_find(v->text, v->len);
+    if (!fn) {
+        char name[72], dym[96];
+        snprintf(name, sizeof name, "%.*s", TXT(v));
+        pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                              pgorm_sx_suggest(name, pgorm_sx_default_fn_names,
+                                               pgorm_sx_ndefault_fns));
+        pgorm_sx_err(p, v,
+                     "unknown function '%s' in @default (known: %s; write any other SQL "
+                     "expression as @default(sql(\"%s(...)\")))%s",
+                     name, PGORM_SX_DEFAULT_FN_LIST, name, dym);
+        return false;
+    }
+    bool parens = peek(p)->kind == SX_LPAREN;
+    if (fn->parens && !parens) {
+        pgorm_sx_err(p, peek(p), "expected '()' after %s (write @default(%s()))", fn->name,
+                     fn->name);
+        return false;
+    }
+    if (parens && !fn->parens) {
+        pgorm_sx_err(p, peek(p), "%s takes no parentheses (write @default(%s))", fn->name,
+                     fn->name);
+        return false;
+    }
+    if (parens) {
+        char what[96];
+        take(p);
+        snprintf(what, sizeof what, "')' after %s( (%s takes no arguments)", fn->name, fn->name);
+        if (!pgorm_sx_expect(p, SX_RPAREN, what))
+            return false;
+    }
+    def->kind = PGORM_DEFAULT_SQL;
+    size_t n = strlen(fn->name);
+    if (!(def->text = pgorm_malloc(n + 3))) {
+        p->c->d.oom = true;
+        return false;
+    }
+    snprintf(def->text, n + 3, "%s%s", fn->name, fn->parens ? "()" : "");
     return true;
 }
 
@@ -251,19 +356,27 @@ static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg
     case SX_INT: def->kind = PGORM_DEFAULT_INT; break;
     case SX_DECIMAL: def->kind = PGORM_DEFAULT_DECIMAL; break;
     case SX_STRING: def->kind = PGORM_DEFAULT_STRING; break;
-    default:
+    case SX_IDENT:
         if (is_word(v, "true") || is_word(v, "false")) {
             def->kind = PGORM_DEFAULT_BOOL;
         } else if (is_word(v, "now")) {
             def->kind = PGORM_DEFAULT_NOW;
+        } else if (peek_at(p, 1)->kind != SX_LPAREN && !is_word(v, "sql") &&
+                   !pgorm_sx_default_fn_find(v->text, v->len)) {
+            def->kind = PGORM_DEFAULT_ENUM; /* a value of the field's enum */
         } else {
-            pgorm_sx_err(
-                p, v,
-                "expected a default value: an integer, a decimal, a \"string\", true, false or "
-                "now(), found %s",
-                pgorm_sx_describe(v, b, sizeof b));
-            return false;
+            take(p);
+            if (!parse_default_expr(p, def, v))
+                return false;
+            return pgorm_sx_expect(p, SX_RPAREN, "')' to close @default(...)");
         }
+        break;
+    default:
+        pgorm_sx_err(p, v,
+                     "expected a default value: an integer, a decimal, a \"string\", true, false, "
+                     "a function (%s) or sql(\"expression\"), found %s",
+                     PGORM_SX_DEFAULT_FN_LIST, pgorm_sx_describe(v, b, sizeof b));
+        return false;
     }
     take(p);
     if (def->kind == PGORM_DEFAULT_NOW) {
@@ -274,6 +387,32 @@ static bool parse_default(pgorm_sx_parser *p, pgorm_default *def, pgorm_pos *arg
         return false;
     }
     return pgorm_sx_expect(p, SX_RPAREN, "')' to close @default(...)");
+}
+
+/* @index(false): no default index on a ForeignKey's column (validation
+   checks that the field is one); @index(true) is @index. The '(' is the
+   current token; anything else in it is reported at the '(' and skipped
+   like any unexpected argument group. */
+static bool parse_index_arg(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux *fa, bool dup)
+{
+    const tok *lp = peek(p), *v = peek_at(p, 1);
+    if ((!is_word(v, "false") && !is_word(v, "true")) || v->line_start) {
+        pgorm_sx_err(p, lp,
+                     "@index takes no arguments but false (write @index, or @index(false) on "
+                     "a ForeignKey field to leave out the index pgorm gives its column)");
+        pgorm_sx_skip_group(p);
+        return true;
+    }
+    take(p);
+    take(p);
+    if (!dup) {
+        fa->arg_pos[SX_A_INDEX] = v->pos;
+        if (is_word(v, "false"))
+            f->no_index = true;
+        else
+            f->is_index = true;
+    }
+    return pgorm_sx_expect(p, SX_RPAREN, "')' to close @index(...)");
 }
 
 static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
@@ -312,15 +451,17 @@ static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
         fa->attr_pos[a] = at->pos;
 
     switch ((pgorm_sx_attr)a) {
+    case SX_A_INDEX:
+        if (peek(p)->kind == SX_LPAREN)
+            return parse_index_arg(p, f, fa, dup);
+        f->is_index = true;
+        return true;
     case SX_A_ID:
     case SX_A_UNIQUE:
-    case SX_A_INDEX:
         if (a == SX_A_ID)
             f->is_id = true;
-        else if (a == SX_A_UNIQUE)
-            f->is_unique = true;
         else
-            f->is_index = true;
+            f->is_unique = true;
         if (peek(p)->kind == SX_LPAREN) {
             pgorm_sx_err(p, peek(p), "@%s takes no arguments", an);
             pgorm_sx_skip_group(p);
@@ -374,6 +515,26 @@ static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
                 return false;
         }
         return pgorm_sx_expect(p, SX_RPAREN, "')' to close @renamed_from(...)");
+    }
+    case SX_A_CHECK: {
+        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after @check (write @check(\"pages > 0\"))"))
+            return false;
+        pgorm_check ck = {.pos = at->pos};
+        if (!pgorm_sx_parse_check_expr(p, &ck, "@check"))
+            return false;
+        if (!dup) {
+            fa->arg_pos[a] = ck.expr_pos;
+            if (!(ck.field = pgorm_sx_strndup(f->name, strlen(f->name))) ||
+                !pgorm_sx_add_check(p->c, mi, &ck)) {
+                pgorm_free(ck.expr);
+                pgorm_free(ck.field);
+                p->c->d.oom = true;
+                return false;
+            }
+        } else {
+            pgorm_free(ck.expr);
+        }
+        return pgorm_sx_expect(p, SX_RPAREN, "')' to close @check(...)");
     }
     case SX_A_THROUGH: {
         /* @through(J) or @through(J, from, to) */

@@ -16,11 +16,13 @@
 #include "pgorm/pgorm.h"
 #include "schema/parser.h"
 
-#define BLOCK_LIST \
-    "@@id(fields), @@unique(fields), @@index(fields), @@table(name), @@renamed_from(OldModel)"
+#define BLOCK_LIST                                                                            \
+    "@@id(fields), @@unique(fields), @@index(fields), @@table(name), @@renamed_from(OldModel), " \
+    "@@check(name, \"expr\")"
 
-enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_COUNT };
-static const char *const block_names[B_COUNT] = {"id", "unique", "index", "table", "renamed_from"};
+enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_CHECK, B_COUNT };
+static const char *const block_names[B_COUNT] = {"id",           "unique", "index", "table",
+                                                 "renamed_from", "check"};
 
 const char *pgorm_sx_describe(const tok *k, char *buf, size_t n)
 {
@@ -123,7 +125,10 @@ bool pgorm_sx_at_query_start(const pgorm_sx_parser *p)
 static void skip_to_model(pgorm_sx_parser *p)
 {
     while (peek(p)->kind != SX_EOF && !at_model_start(p) && !pgorm_sx_at_query_start(p) &&
-           !((is_word(peek(p), "model") || is_word(peek(p), "query")) && peek(p)->line_start))
+           !at_enum_start(p) &&
+           !((is_word(peek(p), "model") || is_word(peek(p), "query") ||
+              is_word(peek(p), "enum")) &&
+             peek(p)->line_start))
         take(p);
 }
 
@@ -191,6 +196,58 @@ static bool parse_field_list(pgorm_sx_parser *p, pgorm_block *bl, const char *bn
     return pgorm_sx_expect(p, SX_RPAREN, what);
 }
 
+bool pgorm_sx_parse_check_expr(pgorm_sx_parser *p, pgorm_check *ck, const char *attr)
+{
+    char b[96];
+    const tok *v = peek(p);
+    if (v->kind != SX_STRING) {
+        pgorm_sx_err(p, v,
+                     "the expression of %s must be a \"string\" holding an SQL boolean "
+                     "expression, found %s (write %s)",
+                     attr, pgorm_sx_describe(v, b, sizeof b),
+                     strcmp(attr, "@check") == 0 ? "@check(\"pages > 0\")"
+                                                 : "@@check(name, \"pages > 0\")");
+        return false;
+    }
+    if (pgorm_sx_blank(v->str)) {
+        pgorm_sx_err(p, v,
+                     "the expression of %s is empty: write an SQL boolean expression, e.g. "
+                     "\"pages > 0\"",
+                     attr);
+        return false;
+    }
+    take(p);
+    ck->expr_pos = v->pos;
+    return (ck->expr = pgorm_sx_tokdup(p, v)) != NULL;
+}
+
+/* @@check(name, "expr") after its '(' */
+static bool parse_check_block(pgorm_sx_parser *p, size_t mi, const tok *at)
+{
+    char b[96];
+    const tok *v = peek(p);
+    if (v->kind != SX_IDENT) {
+        pgorm_sx_err(p, v,
+                     "@@check needs a name first, found %s (write @@check(name, \"expr\"), e.g. "
+                     "@@check(positive_pages, \"pages > 0\"))",
+                     pgorm_sx_describe(v, b, sizeof b));
+        return false;
+    }
+    take(p);
+    if (!pgorm_sx_expect(p, SX_COMMA, "',' after the name in @@check(name, \"expr\")"))
+        return false;
+    pgorm_check ck = {.pos = at->pos};
+    if (!pgorm_sx_parse_check_expr(p, &ck, "@@check"))
+        return false;
+    if (!(ck.name = pgorm_sx_tokdup(p, v)) || !pgorm_sx_add_check(p->c, mi, &ck)) {
+        pgorm_free(ck.name);
+        pgorm_free(ck.expr);
+        p->c->d.oom = true;
+        return false;
+    }
+    return pgorm_sx_expect(p, SX_RPAREN, "')' to close @@check(...)");
+}
+
 static bool parse_block_body(pgorm_sx_parser *p, size_t mi, const tok *at, int kind)
 {
     pgorm_sx_ctx *c = p->c;
@@ -215,6 +272,8 @@ static bool parse_block_body(pgorm_sx_parser *p, size_t mi, const tok *at, int k
         bl->pos = at->pos;
         return parse_field_list(p, bl, bn);
     }
+    if (kind == B_CHECK)
+        return parse_check_block(p, mi, at);
     const tok *v = peek(p);
     bool table = kind == B_TABLE;
     if (v->kind != SX_IDENT && !(table && v->kind == SX_STRING)) {
@@ -313,10 +372,15 @@ static void parse_model(pgorm_sx_parser *p)
             p->c->aux[mi].broken = true; /* a cut file: the rest of the model is missing */
             return;
         }
-        if (at_model_start(p) || (k->line_start && pgorm_sx_at_query_start(p))) {
+        if (at_model_start(p) || (k->line_start && pgorm_sx_at_query_start(p)) ||
+            (k->line_start && at_enum_start(p))) {
             pgorm_sx_err(p, lb,
                          "model '%.*s' is not closed: expected '}' before the next %s (line %d)",
-                         TXT(name), at_model_start(p) ? "model" : "query", k->pos.line);
+                         TXT(name),
+                         at_model_start(p)  ? "model"
+                         : at_enum_start(p) ? "enum"
+                                            : "query",
+                         k->pos.line);
             return;
         }
         if (k->kind == SX_ATAT) {
@@ -351,10 +415,14 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t)
             pgorm_sx_parse_query(&p);
             continue;
         }
+        if (is_word(k, "enum")) {
+            pgorm_sx_parse_enum(&p);
+            continue;
+        }
         if (k->kind == SX_RBRACE)
             pgorm_sx_err(&p, k, "unexpected '}': no model or query is open here");
         else
-            pgorm_sx_err(&p, k, "expected 'model' or 'query', found %s",
+            pgorm_sx_err(&p, k, "expected 'model', 'enum' or 'query', found %s",
                          pgorm_sx_describe(k, b, sizeof b));
         take(&p);
         skip_to_model(&p);

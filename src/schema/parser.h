@@ -59,6 +59,15 @@ static inline bool at_model_start(const pgorm_sx_parser *p)
            peek_at(p, 2)->kind == SX_LBRACE;
 }
 
+/* 'enum' Name '{' : the start of an enum block (enums.c parses it). */
+static inline bool at_enum_start(const pgorm_sx_parser *p)
+{
+    return is_word(peek(p), "enum") && peek_at(p, 1)->kind == SX_IDENT &&
+           peek_at(p, 2)->kind == SX_LBRACE;
+}
+/* An enum block: the current token is 'enum' (enums.c). */
+void pgorm_sx_parse_enum(pgorm_sx_parser *p);
+
 /* "'name'", "number 5", "the end of the file"... into buf (or a constant). */
 const char *pgorm_sx_describe(const tok *k, char *buf, size_t n);
 /* Report at token `at`, unless the lexer already did (SX_ERROR). */
@@ -73,6 +82,11 @@ void pgorm_sx_skip_group(pgorm_sx_parser *p);
 /* A new string with the token's text (a string's unescaped value); NULL and
    the OOM flag set when allocation fails. */
 char *pgorm_sx_tokdup(pgorm_sx_parser *p, const tok *k);
+
+/* The "expression" string of @check / @@check at the current token: a
+   string that is not blank; sets ck->expr (new) and ck->expr_pos. `attr`
+   names the attribute in messages (parser.c). */
+bool pgorm_sx_parse_check_expr(pgorm_sx_parser *p, pgorm_check *ck, const char *attr);
 
 /* One field: its name is the current token (field.c). */
 void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi);

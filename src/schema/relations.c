@@ -65,6 +65,11 @@ static void resolve_fk_type(ctx *c, size_t mi, size_t fi)
             break;
         if (key->kind == PGORM_FIELD_SCALAR || ka->resolve == 2) {
             f0->type = key->kind == PGORM_FIELD_SCALAR ? pgorm_coltype_plain(key->type) : key->type;
+            if (f0->type.scalar == PGORM_S_ENUM && key->enum_name && !f0->enum_name) {
+                f0->enum_index = key->enum_index;
+                if (!(f0->enum_name = pgorm_strdup(key->enum_name)))
+                    c->d.oom = true;
+            }
             fa0->resolve = 2;
             return;
         }

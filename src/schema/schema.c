@@ -25,6 +25,7 @@ static void free_field(pgorm_field *f)
     pgorm_free(f->renamed_from);
     pgorm_free(f->target_model);
     pgorm_free(f->target_field);
+    pgorm_free(f->enum_name);
     pgorm_free(f->through_model);
     pgorm_free(f->through_from);
     pgorm_free(f->through_to);
@@ -55,6 +56,12 @@ void pgorm_schema_free(pgorm_schema *s)
         for (size_t j = 0; m->blocks && j < m->nblocks; j++)
             free_block(&m->blocks[j]);
         pgorm_free(m->blocks);
+        for (size_t j = 0; m->checks && j < m->nchecks; j++) {
+            pgorm_free(m->checks[j].name);
+            pgorm_free(m->checks[j].expr);
+            pgorm_free(m->checks[j].field);
+        }
+        pgorm_free(m->checks);
     }
     pgorm_free(s->models);
     for (size_t i = 0; s->queries && i < s->nqueries; i++) {
@@ -69,6 +76,17 @@ void pgorm_schema_free(pgorm_schema *s)
         pgorm_free(q->columns);
     }
     pgorm_free(s->queries);
+    for (size_t i = 0; s->enums && i < s->nenums; i++) {
+        pgorm_enum *e = &s->enums[i];
+        pgorm_free(e->name);
+        pgorm_free(e->type);
+        for (size_t j = 0; e->values && j < e->nvalues; j++) {
+            pgorm_free(e->values[j].name);
+            pgorm_free(e->values[j].renamed_from);
+        }
+        pgorm_free(e->values);
+    }
+    pgorm_free(s->enums);
     pgorm_free(s->file);
     pgorm_free(s);
 }
@@ -198,6 +216,25 @@ const pgorm_field *pgorm_model_field(const pgorm_model *m, const char *name)
     return NULL;
 }
 
+const pgorm_enum *pgorm_schema_enum(const pgorm_schema *s, const char *name)
+{
+    if (!s || !name)
+        return NULL;
+    for (size_t i = 0; i < s->nenums; i++)
+        if (s->enums[i].name && strcmp(s->enums[i].name, name) == 0)
+            return &s->enums[i];
+    return NULL;
+}
+
+const pgorm_enum *pgorm_field_enum(const pgorm_schema *s, const pgorm_field *f)
+{
+    if (!s || !f || f->kind == PGORM_FIELD_BACK_REFERENCE || f->type.scalar != PGORM_S_ENUM)
+        return NULL;
+    if (f->enum_index < s->nenums)
+        return &s->enums[f->enum_index];
+    return pgorm_schema_enum(s, f->enum_name);
+}
+
 const pgorm_field *pgorm_model_single_id(const pgorm_model *m)
 {
     if (!m)
@@ -274,7 +311,7 @@ const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
         [PGORM_S_VARCHAR] = "varchar",     [PGORM_S_BYTEA] = "bytea",
         [PGORM_S_UUID] = "uuid",           [PGORM_S_DATE] = "date",
         [PGORM_S_TIMESTAMP] = "timestamp", [PGORM_S_TIMESTAMPTZ] = "timestamptz",
-        [PGORM_S_JSONB] = "jsonb",
+        [PGORM_S_JSONB] = "jsonb",         [PGORM_S_ENUM] = "enum",
     };
     if (!buf || bufsize == 0)
         return "";

@@ -111,6 +111,7 @@ typedef enum pgorm_sx_attr {
     SX_A_DEFAULT,
     SX_A_ON_DELETE,
     SX_A_RENAMED_FROM,
+    SX_A_CHECK,
     SX_A_THROUGH,
     SX_A_COUNT
 } pgorm_sx_attr;
@@ -142,6 +143,7 @@ typedef struct pgorm_sx_model_aux {
     pgorm_pos table_attr; /* the '@@' of @@table */
     pgorm_pos table_arg;  /* its argument */
     pgorm_pos renamed_attr;
+    size_t checks_cap;
 } pgorm_sx_model_aux;
 
 typedef struct pgorm_sx_ctx {
@@ -152,6 +154,7 @@ typedef struct pgorm_sx_ctx {
     bool *query_bad; /* one per query: a syntax error in it (validation says less) */
     size_t query_bad_cap;
     pgorm_sx_diags d;
+    size_t enums_cap;
 } pgorm_sx_ctx;
 
 /* Build c->s from the tokens (parser.c). */
@@ -161,7 +164,49 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t);
 void pgorm_sx_validate(pgorm_sx_ctx *c);
 /* Check the named queries: names, parameters, $n references (query.c). */
 void pgorm_sx_validate_queries(pgorm_sx_ctx *c);
+/* Enums (enums.c): check the enum blocks and resolve every enum field's
+   type to its enum (an unknown one is reported as an unknown type); runs
+   before the other checks, which then see enum_index set. */
+void pgorm_sx_validate_enums(pgorm_sx_ctx *c);
+/* @default(v) of an enum field: v must be one of its values (enums.c). */
+void pgorm_sx_check_enum_default(pgorm_sx_ctx *c, const pgorm_field *f, pgorm_pos pos,
+                                 const char *val);
+/* "unknown type 'x' (expected one of: ...)" at pos, the file's enums
+   included (field.c). */
+void pgorm_sx_unknown_type(pgorm_sx_ctx *c, pgorm_pos pos, const char *name);
+
 /* Semantic checks of one @default against its (resolved) type (defaults.c). */
 void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_sx_field_aux *fa);
+
+/* ---- checks and expression defaults (checks.c, defaults.c) ------------- */
+
+/* Append *ck to model mi's checks (ownership of its strings moves); false
+   on OOM (then *ck is still the caller's). */
+bool pgorm_sx_add_check(pgorm_sx_ctx *c, size_t mi, const pgorm_check *ck);
+/* Name field-level checks (<table>_<column>_check) and report duplicate or
+   too long names (checks.c). */
+void pgorm_sx_validate_checks(pgorm_sx_ctx *c);
+/* Whether s holds nothing but spaces, tabs and line breaks. */
+bool pgorm_sx_blank(const char *s);
+
+/* The functions @default accepts without sql("..."): `parens` when written
+   with "()" (gen_random_uuid()), not for SQL value functions
+   (current_date). `yields` says which column types take it. */
+typedef enum pgorm_sx_fn_yields { SX_FN_UUID, SX_FN_TIME } pgorm_sx_fn_yields;
+typedef struct pgorm_sx_default_fn {
+    const char *name;
+    bool parens;
+    pgorm_sx_fn_yields yields;
+} pgorm_sx_default_fn;
+#define PGORM_SX_DEFAULT_FN_LIST                                                         \
+    "now(), gen_random_uuid(), current_date, current_timestamp, localtimestamp, "         \
+    "clock_timestamp(), statement_timestamp(), transaction_timestamp()"
+extern const char *const pgorm_sx_default_fn_names[];
+extern const size_t pgorm_sx_ndefault_fns;
+/* The known function of that name (not NUL-terminated), or NULL; now() is
+   PGORM_DEFAULT_NOW and not in this list. */
+const pgorm_sx_default_fn *pgorm_sx_default_fn_find(const char *name, size_t len);
+/* The known function whose SQL spelling ("gen_random_uuid()") is text. */
+const pgorm_sx_default_fn *pgorm_sx_default_fn_of_sql(const char *text);
 
 #endif

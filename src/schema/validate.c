@@ -130,6 +130,12 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
                           nm(f->target_model).s);
         }
     }
+    if (f->no_index && f->kind != PGORM_FIELD_FOREIGN_KEY)
+        pgorm_sx_diag(d, fa->arg_pos[SX_A_INDEX],
+                      "@index(false) is only valid on a ForeignKey field (it leaves out the index "
+                      "pgorm creates on a foreign key's column); '%s' has no index unless it has "
+                      "@index",
+                      nm(f->name).s);
     if (f->kind != PGORM_FIELD_SCALAR)
         return;
     pgorm_scalar sc = f->type.scalar;
@@ -333,6 +339,8 @@ static void check_blocks(ctx *c, size_t mi)
 void pgorm_sx_validate(pgorm_sx_ctx *c)
 {
     pgorm_schema *s = c->s;
+    /* Enum types first: fields that name one are then resolved. */
+    pgorm_sx_validate_enums(c);
     for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
         check_model_names(c, mi);
         check_fields(c, mi);
@@ -356,4 +364,6 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
             pgorm_sx_check_default(c, f, fa);
         }
     }
+    /* Check names need the table and column names. */
+    pgorm_sx_validate_checks(c);
 }

@@ -1,8 +1,9 @@
 -- A database in the shape of a well-known sample (a DVD rental store),
 -- written by hand, as a team that did not use pgorm would have made it:
 -- 15 tables, 22 foreign keys, a cycle (store <-> staff), composite keys,
--- an enum, checks, a view, a trigger, a domain and a few plain indexes.
+-- enums (one whose values the schema language cannot write), checks, a view, a trigger, a domain and a few plain indexes.
 CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'PG-13', 'R', 'NC-17');
+CREATE TYPE media_format AS ENUM ('dvd', 'bluray', 'vhs');
 CREATE DOMAIN year AS int4 CHECK (VALUE >= 1901 AND VALUE <= 2155);
 
 CREATE TABLE country (
@@ -116,6 +117,7 @@ CREATE TABLE inventory (
   inventory_id bigserial PRIMARY KEY,
   film_id int4 NOT NULL REFERENCES film ON DELETE RESTRICT,
   store_id int4 NOT NULL REFERENCES store ON DELETE RESTRICT,
+  format media_format NOT NULL DEFAULT 'dvd',
   last_update timestamp NOT NULL DEFAULT now()
 );
 CREATE TABLE rental (
@@ -129,7 +131,7 @@ CREATE TABLE rental (
   CONSTRAINT rental_once UNIQUE (rental_date, inventory_id, customer_id)
 );
 CREATE TABLE payment (
-  payment_id uuid PRIMARY KEY,
+  payment_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   customer_id int4 NOT NULL REFERENCES customer ON DELETE RESTRICT,
   staff_id int4 NOT NULL REFERENCES staff ON DELETE RESTRICT,
   rental_id int4 REFERENCES rental ON DELETE SET NULL,

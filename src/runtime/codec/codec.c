@@ -38,11 +38,13 @@ static const type_info types[] = {
     [PGORM_TIMESTAMP] = {PGORM_OID_TIMESTAMP, 1115, "timestamp", sizeof(pgorm_timestamp)},
     [PGORM_TIMESTAMPTZ] = {PGORM_OID_TIMESTAMPTZ, 1185, "timestamptz", sizeof(pgorm_timestamp)},
     [PGORM_JSONB] = {PGORM_OID_JSONB, 3807, "jsonb", sizeof(char *)},
+    /* sent as text, cast to the enum type by the SQL */
+    [PGORM_ENUM] = {PGORM_OID_TEXT, 1009, "text", sizeof(int)},
 };
 
 bool pgorm_codec_known(pgorm_type t)
 {
-    return t >= PGORM_BOOL && t <= PGORM_JSONB;
+    return t >= PGORM_BOOL && t <= PGORM_ENUM;
 }
 
 Oid pgorm_codec_oid(pgorm_type t)
@@ -155,6 +157,9 @@ int pgorm_codec_encode(pgorm_type t, const void *v, pgorm_buf *out, char *why, s
         pgorm_buf_append(out, s, n);
         return 1;
     }
+    case PGORM_ENUM:
+        snprintf(why, whysz, "an enum value is sent through its column's labels");
+        return -1;
     case PGORM_BYTEA: {
         pgorm_bytes b;
         memcpy(&b, v, sizeof b);
@@ -212,8 +217,46 @@ static void patch_u32(pgorm_buf *out, size_t at, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
+static int encode_array(pgorm_type t, const pgorm_column_desc *col, const void *vals,
+                        const void *has, size_t n, size_t stride, pgorm_buf *out, char *why,
+                        size_t whysz);
+
 int pgorm_codec_encode_array(pgorm_type t, const void *vals, const void *has, size_t n,
                              size_t stride, pgorm_buf *out, char *why, size_t whysz)
+{
+    return encode_array(t, NULL, vals, has, n, stride, out, why, whysz);
+}
+
+int pgorm_codec_encode_enum(const pgorm_column_desc *c, const void *v, pgorm_buf *out,
+                            char *why, size_t whysz)
+{
+    int x;
+    memcpy(&x, v, sizeof x);
+    if (!c->enum_labels || x < 0 || (size_t)x >= c->nenum_labels || !c->enum_labels[x]) {
+        snprintf(why, whysz, "%d is not a value of the enum (it has %zu)", x, c->nenum_labels);
+        return -1;
+    }
+    pgorm_buf_puts(out, c->enum_labels[x]);
+    return 1;
+}
+
+int pgorm_codec_encode_col(const pgorm_column_desc *c, const void *v, pgorm_buf *out, char *why,
+                           size_t whysz)
+{
+    if (c->type == PGORM_ENUM)
+        return pgorm_codec_encode_enum(c, v, out, why, whysz);
+    return pgorm_codec_encode(c->type, v, out, why, whysz);
+}
+
+int pgorm_codec_encode_array_col(const pgorm_column_desc *c, const void *vals, const void *has,
+                                 size_t n, size_t stride, pgorm_buf *out, char *why, size_t whysz)
+{
+    return encode_array(c->type, c, vals, has, n, stride, out, why, whysz);
+}
+
+static int encode_array(pgorm_type t, const pgorm_column_desc *col, const void *vals,
+                        const void *has, size_t n, size_t stride, pgorm_buf *out, char *why,
+                        size_t whysz)
 {
     if (!pgorm_codec_known(t)) {
         snprintf(why, whysz, "unknown pgorm_type %d", (int)t);
@@ -245,7 +288,9 @@ int pgorm_codec_encode_array(pgorm_type t, const void *vals, const void *has, si
         }
         size_t len_at = out->len;
         pgorm_buf_put_u32(out, UINT32_MAX);
-        int rc = present ? pgorm_codec_encode(t, vp, out, why, whysz) : 0;
+        int rc = !present ? 0
+                 : col    ? pgorm_codec_encode_col(col, vp, out, why, whysz)
+                          : pgorm_codec_encode(t, vp, out, why, whysz);
         if (rc < 0) {
             size_t w = strlen(why);
             if (w + 1 < whysz)
@@ -279,6 +324,11 @@ bool pgorm_codec_accepts(pgorm_type t, Oid oid)
                oid == PGORM_OID_NAME;
     case PGORM_JSONB:
         return oid == PGORM_OID_JSONB || oid == PGORM_OID_JSON;
+    case PGORM_ENUM:
+        /* an enum type is the database's own (an OID past the built-in
+           ones), its binary form the label; text reads the same way */
+        return oid >= 16384 || oid == PGORM_OID_TEXT || oid == PGORM_OID_VARCHAR ||
+               oid == PGORM_OID_NAME;
     default:
         return pgorm_codec_known(t) && oid == types[t].oid;
     }
@@ -389,6 +439,9 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
         memcpy(dst, &s, sizeof s);
         return 0;
     }
+    case PGORM_ENUM:
+        snprintf(why, whysz, "an enum value is read through its column's labels");
+        return -1;
     case PGORM_TEXT:
         return copy_string(v, len, dst, a, oom, why, whysz);
     case PGORM_JSONB:
@@ -482,11 +535,34 @@ int pgorm_codec_decode_column(const pgorm_column_desc *c, Oid oid, int format, c
         snprintf(why, whysz, "negative length %d", len);
         return -1;
     }
-    if (pgorm_codec_decode(c->type, oid, v, (size_t)len, base + c->offset, a, oom, why, whysz))
+    if (c->type == PGORM_ENUM) {
+        if (pgorm_codec_decode_enum(c, v, (size_t)len, base + c->offset, why, whysz))
+            return -1;
+    } else if (pgorm_codec_decode(c->type, oid, v, (size_t)len, base + c->offset, a, oom, why,
+                                  whysz)) {
         return -1;
+    }
     if (has_flag) {
         bool t = true;
         memcpy(base + c->has_offset, &t, sizeof t);
     }
     return 0;
+}
+
+int pgorm_codec_decode_enum(const pgorm_column_desc *c, const char *v, size_t len, void *dst,
+                            char *why, size_t whysz)
+{
+    for (size_t i = 0; c->enum_labels && i < c->nenum_labels; i++) {
+        const char *l = c->enum_labels[i];
+        if (l && strlen(l) == len && memcmp(l, v, len) == 0) {
+            int x = (int)i;
+            memcpy(dst, &x, sizeof x);
+            return 0;
+        }
+    }
+    snprintf(why, whysz,
+             "'%.*s' is not a value of enum %s as generated (regenerate the code after the "
+             "enum changed)",
+             (int)(len > 64 ? 64 : len), v, c->sql_type ? c->sql_type : "?");
+    return -1;
 }

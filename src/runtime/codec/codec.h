@@ -102,4 +102,18 @@ int pgorm_codec_decode_column(const pgorm_column_desc *c, Oid oid, int format, c
                               int len, bool isnull, void *row, pgorm_arena *a, bool *oom,
                               char *why, size_t whysz);
 
+/* PGORM_ENUM, whose values need their column's labels: the value at v (an
+   int) as its label (1), or -1 with why when it is out of range. The _col
+   forms take any column and do the same as the ones above for the others. */
+int pgorm_codec_encode_enum(const pgorm_column_desc *c, const void *v, pgorm_buf *out,
+                            char *why, size_t whysz);
+int pgorm_codec_encode_col(const pgorm_column_desc *c, const void *v, pgorm_buf *out, char *why,
+                           size_t whysz);
+int pgorm_codec_encode_array_col(const pgorm_column_desc *c, const void *vals, const void *has,
+                                 size_t n, size_t stride, pgorm_buf *out, char *why, size_t whysz);
+/* A label (len bytes) into the int at dst; -1 with why when the column's
+   labels do not have it. */
+int pgorm_codec_decode_enum(const pgorm_column_desc *c, const char *v, size_t len, void *dst,
+                            char *why, size_t whysz);
+
 #endif

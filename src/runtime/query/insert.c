@@ -101,6 +101,10 @@ void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t sen
                                   c->type != PGORM_BYTEA
                               ? base + c->has_offset
                               : NULL;
+        if (c->type == PGORM_ENUM) { /* $n::"status"[] */
+            pgorm_sqlb_col_array(b, c, base + c->offset, has, n, m->struct_size, c->name);
+            continue;
+        }
         pgorm_sqlb_array(b, c->type, base + c->offset, has, n, m->struct_size, c->name);
         pgorm_sqlb_puts(b, "::");
         pgorm_sqlb_puts(b, pgorm_codec_name(c->type));

@@ -62,7 +62,7 @@ bool pgorm_key_bytes(const pgorm_model_desc *m, uint64_t mask, const void *row, 
             return false;
         size_t at = out->len;
         pgorm_buf_put_u32(out, 0);
-        if (pgorm_codec_encode(c->type, base + c->offset, out, why, sizeof why) != 1)
+        if (pgorm_codec_encode_col(c, base + c->offset, out, why, sizeof why) != 1)
             return false;
         if (out->oom)
             return false;

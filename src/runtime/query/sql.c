@@ -161,6 +161,49 @@ void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *la
     add_param(b, pgorm_codec_oid(t), off, rc, why, label);
 }
 
+/* An enum's parameter is text: cast it to the column's type. */
+static void enum_cast(pgorm_sqlb *b, const pgorm_column_desc *c, bool array)
+{
+    if (c->type != PGORM_ENUM)
+        return;
+    pgorm_sqlb_puts(b, "::");
+    pgorm_sqlb_puts(b, c->sql_type ? c->sql_type : "text");
+    if (array)
+        pgorm_sqlb_puts(b, "[]");
+}
+
+void pgorm_sqlb_col_value(pgorm_sqlb *b, const pgorm_column_desc *c, const void *v,
+                          const char *label)
+{
+    if (c->type != PGORM_ENUM) {
+        pgorm_sqlb_value(b, c->type, v, label);
+        return;
+    }
+    if (pgorm_sqlb_failed(b))
+        return;
+    char why[160] = "";
+    size_t off = b->vals->len;
+    int rc = pgorm_codec_encode_enum(c, v, b->vals, why, sizeof why);
+    add_param(b, pgorm_codec_oid(c->type), off, rc, why, label);
+    enum_cast(b, c, false);
+}
+
+void pgorm_sqlb_col_array(pgorm_sqlb *b, const pgorm_column_desc *c, const void *vals,
+                          const void *has, size_t n, size_t stride, const char *label)
+{
+    if (c->type != PGORM_ENUM) {
+        pgorm_sqlb_array(b, c->type, vals, has, n, stride, label);
+        return;
+    }
+    if (pgorm_sqlb_failed(b))
+        return;
+    char why[160] = "";
+    size_t off = b->vals->len;
+    int rc = pgorm_codec_encode_array_col(c, vals, has, n, stride, b->vals, why, sizeof why);
+    add_param(b, pgorm_codec_array_oid(c->type), off, rc < 0 ? -1 : 1, why, label);
+    enum_cast(b, c, true);
+}
+
 void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row)
 {
     if (pgorm_sqlb_failed(b))
@@ -168,9 +211,10 @@ void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row)
     const pgorm_column_desc *c = &b->m->columns[col];
     if (pgorm_codec_is_null(c, row)) {
         add_param(b, pgorm_codec_oid(c->type), b->vals->len, 0, "", c->name);
+        enum_cast(b, c, false);
         return;
     }
-    pgorm_sqlb_value(b, c->type, (const char *)row + c->offset, c->name);
+    pgorm_sqlb_col_value(b, c, (const char *)row + c->offset, c->name);
 }
 
 void pgorm_sqlb_array(pgorm_sqlb *b, pgorm_type t, const void *vals, const void *has, size_t n,
@@ -398,7 +442,7 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
         }
         pgorm_sqlb_column(b, p->column);
         pgorm_sqlb_puts(b, op);
-        pgorm_sqlb_value(b, c->type, &p->value, c->name);
+        pgorm_sqlb_col_value(b, c, &p->value, c->name);
         return;
     }
     case PGORM_PRED_IS_NULL:
@@ -418,7 +462,7 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
         }
         pgorm_sqlb_column(b, p->column);
         pgorm_sqlb_puts(b, " = ANY(");
-        pgorm_sqlb_array(b, c->type, p->array, NULL, p->n, pgorm_codec_size(c->type), c->name);
+        pgorm_sqlb_col_array(b, c, p->array, NULL, p->n, pgorm_codec_size(c->type), c->name);
         pgorm_sqlb_puts(b, ")");
         return;
     case PGORM_PRED_AND:

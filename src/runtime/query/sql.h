@@ -68,6 +68,12 @@ uint64_t pgorm_sqlb_read_mask(pgorm_sqlb *b, uint64_t columns);
 void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *label);
 /* Column `col` of the struct at row (NULL / unset -> SQL NULL). */
 void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row);
+/* A value / an array of values of column c (any type; a PGORM_ENUM one is
+   sent as text through the column's labels and cast to its sql_type). */
+void pgorm_sqlb_col_value(pgorm_sqlb *b, const pgorm_column_desc *c, const void *v,
+                          const char *label);
+void pgorm_sqlb_col_array(pgorm_sqlb *b, const pgorm_column_desc *c, const void *vals,
+                          const void *has, size_t n, size_t stride, const char *label);
 /* A one-dimensional array (see pgorm_codec_encode_array). */
 void pgorm_sqlb_array(pgorm_sqlb *b, pgorm_type t, const void *vals, const void *has, size_t n,
                       size_t stride, const char *label);

@@ -131,7 +131,9 @@ static bool canonical(lazy_batch *b, const pgorm_value *v)
     b->klen = 0;
     pgorm_buf_reset(&b->scratch);
     b->scratch.oom = false; /* a failure of an earlier key is not this one's */
-    bool ok = pgorm_codec_encode(t, v, &b->scratch, why, sizeof why) > 0 && !b->scratch.oom;
+    bool ok = pgorm_codec_encode_col(&b->target->columns[b->pk], v, &b->scratch, why,
+                                     sizeof why) > 0 &&
+              !b->scratch.oom;
     b->kp = b->scratch.data;
     b->klen = b->scratch.len;
     return ok;
@@ -298,9 +300,13 @@ static int batch_result(pgorm_op *o, const PGresult *pg, pgorm_error *err)
         char why[160];
         memset(&v, 0, sizeof v);
         if (PQgetisnull(pg, i, b->pk) ||
-            pgorm_codec_decode(kc->type, PQftype(pg, b->pk), PQgetvalue(pg, i, b->pk),
-                               (size_t)PQgetlength(pg, i, b->pk), &v, &arena, &oom, why,
-                               sizeof why) ||
+            (kc->type == PGORM_ENUM
+                 ? pgorm_codec_decode_enum(kc, PQgetvalue(pg, i, b->pk),
+                                           (size_t)PQgetlength(pg, i, b->pk), &v, why,
+                                           sizeof why)
+                 : pgorm_codec_decode(kc->type, PQftype(pg, b->pk), PQgetvalue(pg, i, b->pk),
+                                      (size_t)PQgetlength(pg, i, b->pk), &v, &arena, &oom,
+                                      why, sizeof why)) ||
             !canonical(b, &v)) {
             pgorm_error_set(err, oom ? PGORM_ERR_NOMEM : PGORM_ERR_DECODE,
                             "pgorm_load(%s): decoding the key %s of a returned row",
@@ -386,8 +392,8 @@ static void flush(pgorm_db *db, const pgorm_error *unused, pgorm_fn f1, pgorm_fn
     pgorm_sqlb_puts(&s, " WHERE ");
     pgorm_sqlb_column(&s, (size_t)b->pk);
     pgorm_sqlb_puts(&s, " = ANY(");
-    pgorm_sqlb_array(&s, b->target->columns[b->pk].type, b->vals.data, NULL, b->nkeys,
-                     sizeof(pgorm_value), b->target->columns[b->pk].name);
+    pgorm_sqlb_col_array(&s, &b->target->columns[b->pk], b->vals.data, NULL, b->nkeys,
+                         sizeof(pgorm_value), b->target->columns[b->pk].name);
     pgorm_sqlb_puts(&s, ")");
     if (pgorm_sqlb_finish(&s, &b->op)) {
         pgorm_error e = {0};

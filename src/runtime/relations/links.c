@@ -300,7 +300,7 @@ static void back_cond(pgorm_sqlb *b, const pgorm_model_desc *m, const pgorm_rel_
     pgorm_sqlb_puts(b, " WHERE ");
     pgorm_sqlb_column(b, r->fk_column);
     pgorm_sqlb_puts(b, " = ");
-    pgorm_sqlb_value(b, key->type, (const char *)row + key->offset, key->name);
+    pgorm_sqlb_col_value(b, key, (const char *)row + key->offset, key->name);
 }
 
 static void and_where(pgorm_sqlb *b, const pgorm_pred *where)
