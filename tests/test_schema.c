@@ -1634,6 +1634,83 @@ static void test_expression_defaults(void **state)
 
 /* ---- keys and indexes (@index(false)) ------------------------------------------ */
 
+/* ManyToMany[T] @through(J[, from, to]): resolved against the join model,
+   and every way of getting it wrong. */
+#define M2M_POST(attrs) \
+    "model Post {\n  id int4 @id\n  tags ManyToMany[Tag]" attrs "\n}\n" \
+    "model Tag {\n  id int4 @id\n}\n"
+#define M2M_JOIN "model PostTag {\n  post ForeignKey[Post]\n  tag ForeignKey[Tag]\n  @@id(post, tag)\n}\n"
+
+static void test_many_to_many(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(M2M_POST(" @through(PostTag)") M2M_JOIN);
+    const pgorm_field *f = field(s, "Post", "tags");
+    assert_int_equal(f->kind, PGORM_FIELD_MANY_TO_MANY);
+    assert_null(f->column); /* no column */
+    assert_string_equal(s->models[f->target].name, "Tag");
+    assert_string_equal(s->models[f->through].name, "PostTag");
+    assert_string_equal(s->models[f->through].fields[f->through_from_fk].name, "post");
+    assert_string_equal(s->models[f->through].fields[f->through_to_fk].name, "tag");
+    pgorm_schema_free(s);
+
+    /* self-referential, named both ways; and a @@unique pair instead of @@id */
+    s = parse_ok("model M {\n  id int4 @id\n  out ManyToMany[M] @through(F, a, b)\n"
+                 "  in ManyToMany[M] @through(F, b, a)\n}\n"
+                 "model F {\n  id serial @id\n  a ForeignKey[M]\n  b ForeignKey[M]\n"
+                 "  @@unique(b, a)\n}\n");
+    f = field(s, "M", "in");
+    assert_string_equal(s->models[f->through].fields[f->through_from_fk].name, "b");
+    assert_string_equal(s->models[f->through].fields[f->through_to_fk].name, "a");
+    pgorm_schema_free(s);
+
+    BAD(M2M_POST("") M2M_JOIN, 3, 8,
+        "ManyToMany[Tag] needs its join model: write @through(JoinModel), a model with one "
+        "ForeignKey[Tag] and one ForeignKey to this model");
+    BAD(M2M_POST(" @through(PostTag)"), 3, 33,
+        "@through(PostTag): there is no model 'PostTag' (write the join model, with a "
+        "ForeignKey[Post] and a ForeignKey[Tag]");
+    BAD(M2M_POST(" @through(Post)") M2M_JOIN, 3, 33,
+        "the join model must be a model of its own, not this model itself");
+    /* a model that is not a join of the two */
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  post ForeignKey[Post]\n  tag int4\n  @@id(post, tag)\n}\n",
+        3, 33, "@through(PostTag): PostTag has no ForeignKey to Tag; its ForeignKeys are: post "
+               "(Post) (a join model has one ForeignKey to each side)");
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  id int4 @id\n  post ForeignKey[Post]\n  a ForeignKey[Tag]\n"
+        "  b ForeignKey[Tag]\n}\n",
+        3, 33, "PostTag has 2 ForeignKeys to Tag, so the join is ambiguous: name the two fields, "
+               "@through(PostTag, from_field, to_field), among: post (Post), a (Tag), b (Tag)");
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  id int4 @id\n  post ForeignKey[Post]\n  tag ForeignKey[Tag]\n}\n",
+        3, 33, "PostTag must store each pair once: give it @@id(post, tag) (or @@unique(post, tag))");
+    BAD(M2M_POST(" @through(PostTag, post, label)") M2M_JOIN, 3, 48,
+        "PostTag has no field 'label' (the second (to) field must be a ForeignKey[Tag]; its "
+        "ForeignKeys are: post (Post), tag (Tag))");
+    BAD(M2M_POST(" @through(PostTag, tag, tag)") M2M_JOIN, 3, 42,
+        "field 'PostTag.tag' is not a ForeignKey to Post, as the first (from) field of "
+        "ManyToMany 'tags' must be");
+    BAD(M2M_POST(" @through(PostTag, post)") M2M_JOIN, 3, 46,
+        "@through(PostTag, post) names one field: name both ForeignKey fields of PostTag");
+    BAD(M2M_POST(" @through(PostTag, post, tag, x)") M2M_JOIN, 3, 51,
+        "@through takes a join model and optionally its two ForeignKey fields");
+    BAD(M2M_POST(" @through()") M2M_JOIN, 3, 33,
+        "expected the join model's name in @through(...), found ')'");
+    BAD(M2M_POST(" @through(PostTag) @unique") M2M_JOIN, 3, 42,
+        "@unique is not allowed on a ManyToMany (it has no column; only @through(JoinModel) is)");
+    BAD(M2M_POST("? @through(PostTag)") M2M_JOIN, 3, 23, "a ManyToMany cannot be nullable");
+    BAD("model Post {\n  id int4 @id @through(PostTag)\n}\n", 2, 15,
+        "@through is only valid on a ManyToMany field, and 'id' is a scalar");
+    BAD("model M {\n  id int4 @id\n  f ManyToMany[M] @through(F)\n}\n"
+        "model F {\n  a ForeignKey[M]\n  b ForeignKey[M]\n  @@id(a, b)\n}\n",
+        3, 28, "ManyToMany[M] on M itself: say which ForeignKey of F points at this row and which "
+               "at the related one, @through(F, from_field, to_field), among: a (M), b (M)");
+    BAD(M2M_POST(" @through(Nope)") M2M_JOIN, 3, 33,
+        "there is no model 'Nope' (write the join model, with a ForeignKey[Post] and a "
+        "ForeignKey[Tag]; other models in this file: PostTag)");
+}
+
 static void test_fk_index_opt_out(void **state)
 {
     (void)state;
@@ -1693,6 +1770,7 @@ int main(void)
         cmocka_unit_test(test_cli_invalid),
         cmocka_unit_test(test_cli_usage_and_io),
         cmocka_unit_test(test_fk_index_opt_out),
+        cmocka_unit_test(test_many_to_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
