@@ -3,7 +3,8 @@
  * Post.tags through PostTag and back (Tag.posts), a self-referential one
  * with named fields (Member.follows / followers through Follow): lazy
  * loads equal what hand-written SQL over the join table returns, filtered
- * and paged; fetch_links of a ManyToMany beside a ForeignKey and a
+ * and paged; filters across it (_any, _none, _count_*), also nested and
+ * inside fetch_links; fetch_links of a ManyToMany beside a ForeignKey and a
  * BackReference is ONE statement (counted by the server with
  * pg_stat_statements); add, add twice (ON CONFLICT DO NOTHING), an empty
  * add, remove, a key that names no row, bad arguments; the async calls
@@ -284,6 +285,67 @@ static void test_fetch_links_one_statement(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Filters across a ManyToMany                                         */
+
+static size_t find_ids(lt_fixture *f, const PostQuery *q, int64_t *ids, size_t max)
+{
+    pgorm_error err = {0};
+    PostRows *rows = NULL;
+    pgt_ok(post_find_sync(f->db, q, &rows, &err), &err, "post_find_sync");
+    size_t n = rows->count;
+    for (size_t i = 0; i < n && i < max; i++)
+        ids[i] = rows->items[i].id;
+    post_rows_free(rows);
+    return n;
+}
+
+static void expect_ids(lt_fixture *f, const PostQuery *q, const char *sql)
+{
+    int64_t got[64];
+    size_t n = find_ids(f, q, got, 64), nw = 0;
+    int64_t *want = query_ids(f->c, sql, &nw);
+    if (n != nw)
+        fail_msg("%s: %zu rows, the SQL gives %zu", sql, n, nw);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
+    free(want);
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    m2m_open(&f, "m2m_filters");
+    m2m_fill(&f);
+    expect_ids(&f, &(PostQuery){.where = post_tags_any(tag_label_eq("tag 4")),
+                                .order = {PGORM_ASC(POST_ID)}},
+               "SELECT post_id FROM post_tag WHERE tag_id = 4 ORDER BY post_id");
+    expect_ids(&f, &(PostQuery){.where = post_tags_none(PGORM_ALL), .order = {PGORM_ASC(POST_ID)}},
+               "SELECT id FROM post WHERE id NOT IN (SELECT post_id FROM post_tag) ORDER BY id");
+    expect_ids(&f, &(PostQuery){.where = post_tags_count_ge(3), .order = {PGORM_ASC(POST_ID)}},
+               "SELECT post_id FROM post_tag GROUP BY post_id HAVING count(*) >= 3 "
+               "ORDER BY post_id");
+    /* with fetch_links (the tree's aliases come first), nested across the
+       far side's own ManyToMany */
+    expect_ids(&f,
+               &(PostQuery){.where = post_tags_any(tag_posts_count_gt(6)),
+                            .fetch_links = true,
+                            .order = {PGORM_ASC(POST_ID)}},
+               "SELECT DISTINCT j.post_id FROM post_tag j WHERE j.tag_id IN (SELECT tag_id FROM "
+               "post_tag GROUP BY tag_id HAVING count(*) > 6) ORDER BY j.post_id");
+    /* in a ManyToMany's own count */
+    pgorm_error err = {0};
+    Post p = post_with_id(2); /* tags 2, 6, 10 */
+    int64_t count = -1;
+    pgt_ok(post_tags_count_sync(f.db, &p, tag_posts_any(post_id_eq(6)), &count, &err), &err,
+           "count with a relation filter");
+    assert_int_equal(count, pgt_query_int(f.c, "SELECT count(*) FROM post_tag a JOIN post_tag b "
+                                               "ON b.tag_id = a.tag_id WHERE a.post_id = 2 AND "
+                                               "b.post_id = 6"));
+    lt_close(&f);
+}
+
+/* ------------------------------------------------------------------ */
 /* add / remove                                                        */
 
 static void test_add_remove(void **state)
@@ -508,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_sql_shape),
         cmocka_unit_test(test_lazy_load),
         cmocka_unit_test(test_fetch_links_one_statement),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_add_remove),
         cmocka_unit_test(test_self_referential),
         cmocka_unit_test(test_async),

@@ -286,7 +286,10 @@ typedef enum pgorm_pred_kind {
        REL_ANY / REL_NONE: some / no row of the BackReference matches:
          [NOT] EXISTS (SELECT 1 FROM target tN WHERE tN.fk = key AND kid).
        REL_COUNT: the number of matching rows of the BackReference compared
-         with value.i64 by `op`: (SELECT count(*) ...) <op> $k. */
+         with value.i64 by `op`: (SELECT count(*) ...) <op> $k.
+       A ManyToMany takes REL_ANY / REL_NONE / REL_COUNT the same way, over
+         the target joined to the join table: EXISTS (SELECT 1 FROM target
+         tN JOIN join jN ON jN.far = tN.key WHERE jN.from = key AND kid). */
     PGORM_PRED_REL_FK,
     PGORM_PRED_REL_ANY,
     PGORM_PRED_REL_NONE,

@@ -305,8 +305,7 @@ void cg_emit_rel_header(cg_out *o, const cg_plan *p)
             signature(o, p, cm, r, CG_REL_MORE_SYNC, ";\n");
             if (r->kind == PGORM_REL_MANY)
                 pair_docs(o, p, cm, r);
-            else
-                emit_rel_preds(o, p, cm, r);
+            emit_rel_preds(o, p, cm, r);
         }
     }
 }

@@ -471,7 +471,7 @@ static pgorm_codegen_status plan_rel_names(planner *pl, cg_model *cm)
         const char *id = cg_ident(a, r->field->name);
         if (!id)
             return PGORM_CODEGEN_NOMEM;
-        for (int k = 0; k < CG_RP_COUNT && r->kind != PGORM_REL_MANY; k++) {
+        for (int k = 0; k < CG_RP_COUNT; k++) {
             if ((k == CG_RP_WHERE) != (r->kind == PGORM_REL_FORWARD))
                 continue;
             const char *base = cg_fmt(a, "%s_%s_%s", snake, id, rp_suffix[k]);
