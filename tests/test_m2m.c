@@ -164,6 +164,21 @@ static void test_lazy_load(void **state)
     pgt_ok(post_tags_count_sync(f.db, &p, tag_id_gt(5), &count, &err), &err, "count where");
     assert_int_equal(count, 1);
 
+    /* the far rows' own links, in the same one statement */
+    lt_count_start(&f);
+    pgt_ok(post_tags_sync(f.db, &p, &(TagQuery){.fetch_links = true}, &rows, &err), &err,
+           "post_tags_sync with fetch_links");
+    assert_int_equal(lt_count(&f, NULL), 1);
+    assert_int_equal(rows->count, 2);
+    for (size_t i = 0; i < rows->count; i++) {
+        assert_true(rows->items[i].posts.loaded);
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM post_tag WHERE tag_id = %d",
+                 rows->items[i].id);
+        assert_int_equal(rows->items[i].posts.count, pgt_query_int(f.c, sql));
+    }
+    tag_rows_free(rows);
+
     /* the other direction */
     Tag t;
     memset(&t, 0, sizeof t);
@@ -429,6 +444,12 @@ static void test_add_remove(void **state)
     /* the tags themselves stay */
     assert_int_equal(pgt_query_int(f.c, "SELECT count(*) FROM tag"), 5);
 
+    /* no row: refused */
+    assert_int_equal(post_tags_add_sync(f.db, NULL, (const int32_t[]){1}, 1, &count, &err), -1);
+    assert_int_equal(err.code, PGORM_ERR_INVALID);
+    assert_non_null(strstr(err.message, "the row is NULL"));
+    pgorm_error_clear(&err);
+
     /* a relation that is not a ManyToMany: refused */
     assert_int_equal(pgorm_many_add_sync(f.db, &post_model, 0, &p, (const int32_t[]){1}, 1,
                                          &count, &err),
@@ -564,6 +585,52 @@ static void test_async(void **state)
     lt_close(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* Out of memory                                                       */
+
+static void oom_scenario(void *conninfo)
+{
+    pgorm_db *db = lt_oom_connect(conninfo);
+    if (!db)
+        return;
+    pgorm_error err = {0};
+    PostRows *pr = NULL;
+    int rc = post_find_sync(db, &(PostQuery){.fetch_links = true, .depth = 2}, &pr, &err);
+    if (rc == 0) {
+        assert_int_equal(pr->count, 2);
+        assert_int_equal(pr->items[0].tags.count, 2);
+        assert_true(pr->items[0].tags.items[0].posts.count >= 1); /* post 2 may be paired too */
+    }
+    post_rows_free(pr);
+    lt_oom_ok(rc, &err);
+    Post p = post_with_id(1);
+    TagRows *tr = NULL;
+    rc = post_tags_sync(db, &p, &(TagQuery){.where = tag_id_gt(0), .fetch_links = true}, &tr,
+                        &err);
+    if (rc == 0)
+        assert_true(p.tags.loaded && p.tags.count == 2);
+    tag_rows_free(tr);
+    lt_oom_ok(rc, &err);
+    int64_t n = 0;
+    lt_oom_ok(post_tags_count_sync(db, &p, tag_posts_count_gt(0), &n, &err), &err);
+    Post q = post_with_id(2);
+    lt_oom_ok(post_tags_add_sync(db, &q, (const int32_t[]){1, 2}, 2, &n, &err), &err);
+    lt_oom_ok(post_tags_remove_sync(db, &q, (const int32_t[]){1, 2}, 2, &n, &err), &err);
+    pgorm_db_free(db);
+}
+
+static void test_oom_walk(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    m2m_open(&f, "m2m_oom");
+    pgt_exec(f.c, "INSERT INTO post (title) VALUES ('a'), ('b');"
+                  "INSERT INTO tag (label) VALUES ('x'), ('y');"
+                  "INSERT INTO post_tag (post_id, tag_id) VALUES (1, 1), (1, 2)");
+    pgt_oom_walk(oom_scenario, f.d.conninfo, 20);
+    lt_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_add_remove),
         cmocka_unit_test(test_self_referential),
         cmocka_unit_test(test_async),
+        cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
