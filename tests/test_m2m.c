@@ -548,6 +548,47 @@ static void on_rows(TagRows *rows, const pgorm_error *err, void *ud)
     s->rows = rows;
 }
 
+typedef struct streamed {
+    int batches, ends;
+    size_t rows, tagged;
+    pgorm_errcode code;
+} streamed;
+
+static void on_batch(PostRows *rows, bool end, const pgorm_error *err, void *ud)
+{
+    streamed *st = ud;
+    if (err)
+        st->code = err->code;
+    st->ends += end;
+    if (!rows)
+        return;
+    st->batches++;
+    st->rows += rows->count;
+    for (size_t i = 0; i < rows->count; i++) {
+        assert_true(rows->items[i].tags.loaded);
+        st->tagged += rows->items[i].tags.count;
+    }
+    post_rows_free(rows);
+}
+
+static void test_stream(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    m2m_open(&f, "m2m_stream");
+    m2m_fill(&f);
+    streamed st = {0};
+    post_stream(f.db, &(PostQuery){.fetch_links = true, .links = (const char *const[]){"tags", NULL}},
+                7, on_batch, &st);
+    assert_int_equal(pgorm_db_run_sync(f.db, 10000), 0);
+    assert_int_equal(st.code, PGORM_OK);
+    assert_int_equal(st.ends, 1);
+    assert_int_equal(st.rows, 30);
+    assert_true(st.batches >= 5);
+    assert_int_equal((int64_t)st.tagged, pgt_query_int(f.c, "SELECT count(*) FROM post_tag"));
+    lt_close(&f);
+}
+
 static void test_async(void **state)
 {
     (void)state;
@@ -641,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_add_remove),
         cmocka_unit_test(test_self_referential),
         cmocka_unit_test(test_async),
+        cmocka_unit_test(test_stream),
         cmocka_unit_test(test_oom_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
