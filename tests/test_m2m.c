@@ -460,6 +460,44 @@ static void test_add_remove(void **state)
     lt_close(&f);
 }
 
+/* A text key on the far side: the keys are a C array of strings. */
+static void test_text_keys(void **state)
+{
+    (void)state;
+    lt_fixture f;
+    m2m_open(&f, "m2m_text");
+    pgt_exec(f.c, "INSERT INTO post (title) VALUES ('p');"
+                  "INSERT INTO note (body, post_id) VALUES ('n', 1);"
+                  "INSERT INTO label (code, name) VALUES ('red', 'Red'), ('blue', 'Blue'), "
+                  "('x y', 'With a space')");
+    pgorm_error err = {0};
+    Note n;
+    memset(&n, 0, sizeof n);
+    n.id = 1;
+    int64_t count = -1;
+    pgt_ok(note_labels_add_sync(f.db, &n, (const char *const[]){"red", "x y", "red"}, 3, &count,
+                                &err),
+           &err, "add");
+    assert_int_equal(count, 2);
+    LabelRows *rows = NULL;
+    pgt_ok(note_labels_sync(f.db, &n, NULL, &rows, &err), &err, "load");
+    assert_int_equal(n.labels.count, 2);
+    assert_string_equal(n.labels.items[0].code, "red"); /* by key: 'red' < 'x y' */
+    assert_string_equal(n.labels.items[1].name, "With a space");
+    label_rows_free(rows);
+    NoteRows *notes = NULL;
+    pgt_ok(note_find_sync(f.db, &(NoteQuery){.fetch_links = true}, &notes, &err), &err, "find");
+    assert_int_equal(notes->items[0].labels.count, 2);
+    assert_non_null(notes->items[0].post.ref);
+    note_rows_free(notes);
+    pgt_ok(note_labels_remove_sync(f.db, &n, (const char *const[]){"x y", "blue"}, 2, &count,
+                                   &err),
+           &err, "remove");
+    assert_int_equal(count, 1);
+    assert_int_equal(pgt_query_int(f.c, "SELECT count(*) FROM note_label"), 1);
+    lt_close(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Self-referential, with named fields                                 */
 
@@ -680,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_fetch_links_one_statement),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_add_remove),
+        cmocka_unit_test(test_text_keys),
         cmocka_unit_test(test_self_referential),
         cmocka_unit_test(test_async),
         cmocka_unit_test(test_stream),

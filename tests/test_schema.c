@@ -566,8 +566,16 @@ static void test_valid_all(void **state)
                 assert_int_equal(fk->kind, PGORM_FIELD_FOREIGN_KEY);
                 assert_int_equal(fk->target, i);
             }
+            if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+                /* the join model's two ForeignKeys: to this model, to the far side */
+                const pgorm_model *jm = &s->models[f->through];
+                assert_int_equal(jm->fields[f->through_from_fk].target, i);
+                assert_int_equal(jm->fields[f->through_to_fk].target, f->target);
+            }
         }
     }
+    assert_string_equal(s->models[field(s, "Tag", "tagged")->through].name, "PostTag");
+    assert_string_equal(s->models[field(s, "Actor", "roles")->target].name, "Film");
     pgorm_schema_free(s);
 }
 
