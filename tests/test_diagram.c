@@ -259,6 +259,20 @@ static void test_relations_dot(void **state)
     free(person);
     free(dot);
     pgorm_schema_free(s);
+
+    /* a ManyToMany is listed, and drawn as its join model's two edges */
+    s = pgt_parse_schema_file(SCHEMA("gen_m2m.pgorm"));
+    dot = dot_of(s);
+    check_fk_edges(s, dot);
+    char *post = node_of(dot, "Post");
+    expect_in(post, "<i>tags</i>: ManyToMany[Tag] through PostTag</td>");
+    expect_not_in(post, ">tags_id<");
+    free(post);
+    char *member = node_of(dot, "Member");
+    expect_in(member, "<i>followers</i>: ManyToMany[Member] through Follow</td>");
+    free(member);
+    free(dot);
+    pgorm_schema_free(s);
 }
 
 /* Replace a schema string (owned by the schema's allocator). */

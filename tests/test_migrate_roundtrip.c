@@ -289,6 +289,19 @@ static const struct {
     {"a column to and from an array",
      "model A {\n  id int4 @id\n  t text\n  n int4[]\n  v varchar(5)[]\n}\n",
      "model A {\n  id int4 @id\n  t text[]\n  n text\n  v varchar(9)[]\n}\n"},
+    {"a join model and its ManyToMany fields appear",
+     "model Post {\n  id serial @id\n  title text\n}\nmodel Tag {\n  id int8 @id\n}\n",
+     "model Post {\n  id serial @id\n  title text\n  tags ManyToMany[Tag] @through(PostTag)\n}\n"
+     "model Tag {\n  id int8 @id\n  posts ManyToMany[Post] @through(PostTag)\n}\n"
+     "model PostTag {\n  post ForeignKey[Post] @on_delete(cascade)\n"
+     "  tag ForeignKey[Tag] @on_delete(cascade)\n  added timestamptz @default(now())\n"
+     "  @@id(post, tag)\n}\n"},
+    {"ManyToMany fields alone change nothing (self-referential, a @@unique pair)",
+     "model M {\n  id serial @id\n}\nmodel F {\n  id serial @id\n  a ForeignKey[M]\n"
+     "  b ForeignKey[M]\n  @@unique(a, b)\n}\n",
+     "model M {\n  id serial @id\n  out ManyToMany[M] @through(F, a, b)\n"
+     "  in ManyToMany[M] @through(F, b, a)\n}\nmodel F {\n  id serial @id\n"
+     "  a ForeignKey[M]\n  b ForeignKey[M]\n  @@unique(a, b)\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -624,6 +637,45 @@ static void random_enum(genum *e)
         snprintf(e->l[e->nl++], sizeof e->l[0], "%s", LABELS[rnd2(7)]);
 }
 
+/* Join models draw from a third stream, for the same reason. */
+static uint64_t rng3;
+
+static uint32_t rnd3(uint32_t n)
+{
+    rng3 ^= rng3 >> 12;
+    rng3 ^= rng3 << 25;
+    rng3 ^= rng3 >> 27;
+    return (uint32_t)((rng3 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
+/* Now and then a join model: two ForeignKeys (to two models, or twice to
+   one) paired by a @@unique, which print_schema then uses for a
+   ManyToMany on the first one's target. */
+static void maybe_join_model(gschema *s)
+{
+    int t[8], nt = 0;
+    for (int i = 0; i < s->nm; i++)
+        if (targetable(&s->m[i]))
+            t[nt++] = i;
+    if (nt == 0 || s->nm >= 8 || rnd3(2))
+        return;
+    gmodel *m = &s->m[s->nm++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "J%d", s->next_name++);
+    m->alive = true;
+    m->id = ID_SERIAL;
+    m->bi[0] = m->mc[0] = m->mc[1] = -1;
+    for (int k = 0; k < 2; k++) {
+        gfield *g = &m->f[m->nf++];
+        snprintf(g->name, sizeof g->name, "%s", k ? "b" : "a");
+        g->fk = true;
+        g->target = t[rnd3((uint32_t)nt)];
+        g->on_delete = 1;
+    }
+    m->bu[0] = 0;
+    m->bu[1] = 1;
+}
+
 static void random_schema(gschema *s, int first_name)
 {
     memset(s, 0, sizeof *s);
@@ -634,6 +686,7 @@ static void random_schema(gschema *s, int first_name)
     s->nm = 1 + (int)rnd(4);
     for (int i = 0; i < s->nm; i++)
         new_model(s, &s->m[i]);
+    maybe_join_model(s);
 }
 
 static const char *type_name(const gfield *g, char *buf, size_t n)
@@ -727,6 +780,20 @@ static void print_schema(const gschema *s, pgorm_buf *b)
             if (g->check && !g->fk && check_expr(g, ck, sizeof ck))
                 pgorm_buf_printf(b, " @check(\"%s\")", ck);
             pgorm_buf_putc(b, '\n');
+        }
+        /* a ManyToMany through each model whose @@unique pairs two
+           ForeignKeys, on the first one's target: no column, so the
+           migrations must not see it */
+        for (int j = 0; j < s->nm; j++) {
+            const gmodel *jm = &s->m[j];
+            if (!jm->alive || jm->bu[0] < 0)
+                continue;
+            const gfield *g0 = &jm->f[jm->bu[0]], *g1 = &jm->f[jm->bu[1]];
+            if (!g0->fk || !g1->fk || g0->target != i || j == i || j == g1->target ||
+                !s->m[g1->target].alive)
+                continue;
+            pgorm_buf_printf(b, "  via_%s ManyToMany[%s] @through(%s, %s, %s)\n", jm->name,
+                             s->m[g1->target].name, jm->name, g0->name, g1->name);
         }
         if (m->id == ID_COMPOSITE)
             pgorm_buf_puts(b, "  @@id(k0, k1)\n");
@@ -1003,11 +1070,12 @@ static void test_random_pairs(void **state)
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20240601;
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
-    int with_check = 0, with_model_check = 0, with_expr_default = 0;
+    int with_check = 0, with_model_check = 0, with_expr_default = 0, with_m2m = 0;
     int with_array = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
+        rng3 = rng ^ 0xD1B54A32D192ED03ULL;
         gschema s;
         random_schema(&s, 0);
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
@@ -1032,12 +1100,16 @@ static void test_random_pairs(void **state)
         with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
                       strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
                       strstr(a.data, "[]?") || strstr(b.data, "[]?");
+        with_m2m += strstr(a.data, "ManyToMany[") || strstr(b.data, "ManyToMany[");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
     if (pairs >= 40 && with_array < 5)
         fail_msg("the random pairs hardly use arrays: %d of %d", with_array, pairs);
     print_message("random pairs: %d with an array column\n", with_array);
+    if (pairs >= 40 && with_m2m < 5)
+        fail_msg("the random pairs hardly use ManyToMany: %d of %d", with_m2m, pairs);
+    print_message("random pairs: %d with a ManyToMany\n", with_m2m);
     if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
         fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
                  "%d with @@check, %d with an expression default",

@@ -60,6 +60,21 @@ static void expect(const char *text, const char *what)
         fail_msg("the pulled file lacks \"%s\":\n%s", what, text);
 }
 
+/* A field line, whatever the alignment: "  name<spaces>type\n". */
+static void expect_field(const char *text, const char *name, const char *type)
+{
+    char head[128];
+    snprintf(head, sizeof head, "\n  %s ", name);
+    for (const char *p = strstr(text, head); p; p = strstr(p + 1, head)) {
+        const char *q = p + strlen(head);
+        while (*q == ' ')
+            q++;
+        if (strncmp(q, type, strlen(type)) == 0 && q[strlen(type)] == '\n')
+            return;
+    }
+    fail_msg("the pulled file lacks the field \"%s %s\":\n%s", name, type, text);
+}
+
 static void test_pull_sample_database(void **state)
 {
     fx *f = *state;
@@ -87,6 +102,11 @@ static void test_pull_sample_database(void **state)
     expect(text, "  original_language ForeignKey[Language]? @on_delete(restrict) @index(false)\n");
     expect(text, "  rental       ForeignKey[Rental]? @on_delete(set_null) @index(false)\n");
     expect(text, "  film_categories BackReference[FilmCategory]\n");
+    /* the join tables give ManyToMany fields on both sides */
+    expect_field(text, "actors", "ManyToMany[Actor] @through(FilmActor)");
+    expect_field(text, "categories", "ManyToMany[Category] @through(FilmCategory)");
+    expect_field(text, "films", "ManyToMany[Film] @through(FilmActor)");
+    expect_field(text, "films", "ManyToMany[Film] @through(FilmCategory)");
     expect(text, "  @@unique(rental_date, inventory, customer)\n");
     expect(text, "  @@index(store, last_name)\n");
     expect(text, "  rental_rate       numeric(4,2) @default(4.99)\n");
@@ -205,6 +225,52 @@ static void test_pull_awkward_names(void **state)
     pgorm_buf_free(&b);
 }
 
+/* Join tables: pulled as join models with ManyToMany fields on both
+   sides (self-referential ones with named fields, both ways); not a table
+   whose pair is not a key, nor one with a third ForeignKey. Then check,
+   and an empty make. */
+static void test_pull_many_to_many(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->c,
+             "CREATE TABLE post (id serial PRIMARY KEY, title text NOT NULL);"
+             "CREATE TABLE tag (id int8 PRIMARY KEY);"
+             "CREATE TABLE post_tag (post_id int4 NOT NULL REFERENCES post ON DELETE CASCADE,"
+             " tag_id int8 NOT NULL REFERENCES tag, added timestamptz DEFAULT now(),"
+             " PRIMARY KEY (post_id, tag_id));"
+             "CREATE TABLE member (id serial PRIMARY KEY);"
+             "CREATE TABLE follow (id serial PRIMARY KEY,"
+             " follower_id int4 NOT NULL REFERENCES member, followed_id int4 NOT NULL REFERENCES"
+             " member, UNIQUE (follower_id, followed_id));"
+             "CREATE TABLE visit (post_id int4 REFERENCES post, tag_id int8 REFERENCES tag,"
+             " id serial PRIMARY KEY);" /* no key over the pair */
+             "CREATE TABLE vote (post_id int4 REFERENCES post, tag_id int8 REFERENCES tag,"
+             " member_id int4 REFERENCES member, PRIMARY KEY (post_id, tag_id))");
+    mig_err e = {0};
+    pgorm_buf b = PGORM_BUF_INIT;
+    assert_int_equal(mig_pull(f->c, &b, &e), MIG_OK);
+    expect_field(b.data, "tags", "ManyToMany[Tag] @through(PostTag)");
+    expect_field(b.data, "posts", "ManyToMany[Post] @through(PostTag)");
+    expect_field(b.data, "followeds", "ManyToMany[Member] @through(Follow, follower, followed)");
+    expect_field(b.data, "followers", "ManyToMany[Member] @through(Follow, followed, follower)");
+    if (strstr(b.data, "@through(Visit") || strstr(b.data, "@through(Vote"))
+        fail_msg("a table that is not a join of two got a ManyToMany:\n%s", b.data);
+    mt_write(f->dir, "pulled.pgorm", b.data);
+    pgorm_buf_free(&b);
+    char args[1024], *out = NULL;
+    snprintf(args, sizeof args, "check %s", f->file);
+    if (cli(f, &out, args) != 0)
+        fail_msg("check of the pulled file failed:\n%s", out);
+    free(out);
+    char migs[128];
+    snprintf(migs, sizeof migs, "%s/migrations", f->dir);
+    assert_int_equal(mt_migrate(&f->db, "", &out, "make --schema %s --dir %s --name again",
+                                f->file, migs),
+                     0);
+    expect(out, "no changes");
+    free(out);
+}
+
 static mig_catalog *g_cat;
 
 static void oom_scenario(void *ctx)
@@ -235,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pull_sample_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_stable_and_keeps_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_awkward_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_many_to_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_out_of_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

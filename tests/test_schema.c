@@ -566,8 +566,16 @@ static void test_valid_all(void **state)
                 assert_int_equal(fk->kind, PGORM_FIELD_FOREIGN_KEY);
                 assert_int_equal(fk->target, i);
             }
+            if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+                /* the join model's two ForeignKeys: to this model, to the far side */
+                const pgorm_model *jm = &s->models[f->through];
+                assert_int_equal(jm->fields[f->through_from_fk].target, i);
+                assert_int_equal(jm->fields[f->through_to_fk].target, f->target);
+            }
         }
     }
+    assert_string_equal(s->models[field(s, "Tag", "tagged")->through].name, "PostTag");
+    assert_string_equal(s->models[field(s, "Actor", "roles")->target].name, "Film");
     pgorm_schema_free(s);
 }
 
@@ -719,13 +727,13 @@ static void test_unknown_type_and_attribute(void **state)
     BAD(with_model("  x int9\n"), 3, 5,
         "unknown type 'int9' (expected one of: bool, int2, int4, int8, serial, bigserial, "
         "float4, float8, numeric(p, s), text, varchar(n), bytea, uuid, date, timestamp, "
-        "timestamptz, jsonb, ForeignKey[Model], BackReference[Model])");
+        "timestamptz, jsonb, ForeignKey[Model], BackReference[Model], ManyToMany[Model])");
     BAD(with_model("  x Int4\n"), 3, 5, "did you mean 'int4'?");
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
         "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @index(false), "
-        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\")); did "
-        "you mean '@unique'?");
+        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\"), "
+        "@through(JoinModel)); did you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,
         "duplicate @default on field 'x'");
@@ -1013,7 +1021,8 @@ static void test_enum_errors(void **state)
     BAD("enum { a }\nmodel M { id int4 @id }\n", 1, 6, "expected an enum name after 'enum'");
     /* an unknown type lists the file's enums, and suggests one */
     BAD("enum Status { a }\nmodel M {\n  id int4 @id\n  s Statuss\n}\n", 4, 5,
-        "BackReference[Model], or an enum of the file: Status); did you mean 'Status'?");
+        "BackReference[Model], ManyToMany[Model], or an enum of the file: Status); did you mean "
+        "'Status'?");
     /* a bare name as the default of a non-enum field */
     BAD(with_model("  x int4 @default(draft)\n"), 3, 19,
         "@default(draft) does not fit type int4: expected an integer");
@@ -1633,6 +1642,83 @@ static void test_expression_defaults(void **state)
 
 /* ---- keys and indexes (@index(false)) ------------------------------------------ */
 
+/* ManyToMany[T] @through(J[, from, to]): resolved against the join model,
+   and every way of getting it wrong. */
+#define M2M_POST(attrs) \
+    "model Post {\n  id int4 @id\n  tags ManyToMany[Tag]" attrs "\n}\n" \
+    "model Tag {\n  id int4 @id\n}\n"
+#define M2M_JOIN "model PostTag {\n  post ForeignKey[Post]\n  tag ForeignKey[Tag]\n  @@id(post, tag)\n}\n"
+
+static void test_many_to_many(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(M2M_POST(" @through(PostTag)") M2M_JOIN);
+    const pgorm_field *f = field(s, "Post", "tags");
+    assert_int_equal(f->kind, PGORM_FIELD_MANY_TO_MANY);
+    assert_null(f->column); /* no column */
+    assert_string_equal(s->models[f->target].name, "Tag");
+    assert_string_equal(s->models[f->through].name, "PostTag");
+    assert_string_equal(s->models[f->through].fields[f->through_from_fk].name, "post");
+    assert_string_equal(s->models[f->through].fields[f->through_to_fk].name, "tag");
+    pgorm_schema_free(s);
+
+    /* self-referential, named both ways; and a @@unique pair instead of @@id */
+    s = parse_ok("model M {\n  id int4 @id\n  out ManyToMany[M] @through(F, a, b)\n"
+                 "  in ManyToMany[M] @through(F, b, a)\n}\n"
+                 "model F {\n  id serial @id\n  a ForeignKey[M]\n  b ForeignKey[M]\n"
+                 "  @@unique(b, a)\n}\n");
+    f = field(s, "M", "in");
+    assert_string_equal(s->models[f->through].fields[f->through_from_fk].name, "b");
+    assert_string_equal(s->models[f->through].fields[f->through_to_fk].name, "a");
+    pgorm_schema_free(s);
+
+    BAD(M2M_POST("") M2M_JOIN, 3, 8,
+        "ManyToMany[Tag] needs its join model: write @through(JoinModel), a model with one "
+        "ForeignKey[Tag] and one ForeignKey to this model");
+    BAD(M2M_POST(" @through(PostTag)"), 3, 33,
+        "@through(PostTag): there is no model 'PostTag' (write the join model, with a "
+        "ForeignKey[Post] and a ForeignKey[Tag]");
+    BAD(M2M_POST(" @through(Post)") M2M_JOIN, 3, 33,
+        "the join model must be a model of its own, not this model itself");
+    /* a model that is not a join of the two */
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  post ForeignKey[Post]\n  tag int4\n  @@id(post, tag)\n}\n",
+        3, 33, "@through(PostTag): PostTag has no ForeignKey to Tag; its ForeignKeys are: post "
+               "(Post) (a join model has one ForeignKey to each side)");
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  id int4 @id\n  post ForeignKey[Post]\n  a ForeignKey[Tag]\n"
+        "  b ForeignKey[Tag]\n}\n",
+        3, 33, "PostTag has 2 ForeignKeys to Tag, so the join is ambiguous: name the two fields, "
+               "@through(PostTag, from_field, to_field), among: post (Post), a (Tag), b (Tag)");
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  id int4 @id\n  post ForeignKey[Post]\n  tag ForeignKey[Tag]\n}\n",
+        3, 33, "PostTag must store each pair once: give it @@id(post, tag) (or @@unique(post, tag))");
+    BAD(M2M_POST(" @through(PostTag, post, label)") M2M_JOIN, 3, 48,
+        "PostTag has no field 'label' (the second (to) field must be a ForeignKey[Tag]; its "
+        "ForeignKeys are: post (Post), tag (Tag))");
+    BAD(M2M_POST(" @through(PostTag, tag, tag)") M2M_JOIN, 3, 42,
+        "field 'PostTag.tag' is not a ForeignKey to Post, as the first (from) field of "
+        "ManyToMany 'tags' must be");
+    BAD(M2M_POST(" @through(PostTag, post)") M2M_JOIN, 3, 46,
+        "@through(PostTag, post) names one field: name both ForeignKey fields of PostTag");
+    BAD(M2M_POST(" @through(PostTag, post, tag, x)") M2M_JOIN, 3, 51,
+        "@through takes a join model and optionally its two ForeignKey fields");
+    BAD(M2M_POST(" @through()") M2M_JOIN, 3, 33,
+        "expected the join model's name in @through(...), found ')'");
+    BAD(M2M_POST(" @through(PostTag) @unique") M2M_JOIN, 3, 42,
+        "@unique is not allowed on a ManyToMany (it has no column; only @through(JoinModel) is)");
+    BAD(M2M_POST("? @through(PostTag)") M2M_JOIN, 3, 23, "a ManyToMany cannot be nullable");
+    BAD("model Post {\n  id int4 @id @through(PostTag)\n}\n", 2, 15,
+        "@through is only valid on a ManyToMany field, and 'id' is a scalar");
+    BAD("model M {\n  id int4 @id\n  f ManyToMany[M] @through(F)\n}\n"
+        "model F {\n  a ForeignKey[M]\n  b ForeignKey[M]\n  @@id(a, b)\n}\n",
+        3, 28, "ManyToMany[M] on M itself: say which ForeignKey of F points at this row and which "
+               "at the related one, @through(F, from_field, to_field), among: a (M), b (M)");
+    BAD(M2M_POST(" @through(Nope)") M2M_JOIN, 3, 33,
+        "there is no model 'Nope' (write the join model, with a ForeignKey[Post] and a "
+        "ForeignKey[Tag]; other models in this file: PostTag)");
+}
+
 static void test_fk_index_opt_out(void **state)
 {
     (void)state;
@@ -1757,6 +1843,7 @@ int main(void)
         cmocka_unit_test(test_cli_usage_and_io),
         cmocka_unit_test(test_fk_index_opt_out),
         cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_many_to_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,6 +61,8 @@ typedef enum pgorm_field_kind {
     PGORM_FIELD_SCALAR,
     PGORM_FIELD_FOREIGN_KEY,    /* a column <name>_id and a FK constraint */
     PGORM_FIELD_BACK_REFERENCE, /* no column */
+    PGORM_FIELD_MANY_TO_MANY,   /* ManyToMany[T] @through(J): no column; rows of T through
+                                   the join model J */
 } pgorm_field_kind;
 
 typedef enum pgorm_default_kind {
@@ -128,6 +130,17 @@ typedef struct pgorm_field {
        already the leading column of the primary key, a unique constraint or
        another plain index; this leaves it out. */
     bool no_index;
+    /* ManyToMany[T] @through(J) / @through(J, from, to): J as written, the
+       names of J's ForeignKey fields to this model (from) and to T (to) as
+       written (NULL when not written), and after validation J's index in
+       schema->models and the indexes of those two fields in J. PGORM_NONE
+       / NULL for other kinds. */
+    char *through_model;
+    char *through_from;
+    char *through_to;
+    size_t through;
+    size_t through_from_fk;
+    size_t through_to_fk;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {

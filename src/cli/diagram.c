@@ -297,6 +297,12 @@ static void model_node(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m
                 html_put(b, tf);
             }
             pgorm_buf_putc(b, ']');
+        } else if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+            /* drawn as the join model's two ForeignKeys */
+            pgorm_buf_puts(b, "ManyToMany[");
+            html_put(b, f->target_model ? f->target_model : "?");
+            pgorm_buf_puts(b, "] through ");
+            html_put(b, f->through_model ? f->through_model : "?");
         } else {
             html_put(b, f->target_model ? f->target_model : "?");
         }

@@ -193,7 +193,8 @@ static const char *field_column(const pgorm_field *f)
 static const char *block_column(const pgorm_model *m, const char *field)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (strcmp(m->fields[i].name, field) == 0 && m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE)
+        if (strcmp(m->fields[i].name, field) == 0 && m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE &&
+            m->fields[i].kind != PGORM_FIELD_MANY_TO_MANY)
             return field_column(&m->fields[i]);
     return field;
 }
@@ -279,7 +280,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
 
     for (size_t i = 0; i < m->nfields; i++) {
         const pgorm_field *f = &m->fields[i];
-        if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+        if (f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY)
             continue;
         mig_column *col = &t->cols[t->ncols++];
         col->name = mig_strdup(c, field_column(f));
@@ -351,7 +352,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         for (size_t i = 0; i < m->nfields; i++) {
             const pgorm_field *f = &m->fields[i];
             bool on = kinds[k].key == MIG_KEY_UNIQUE ? f->is_unique : f->is_index;
-            if (f->kind == PGORM_FIELD_BACK_REFERENCE || !on)
+            if (f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY ||
+                !on)
                 continue;
             const char *col = field_column(f);
             if (!add_key(c, t, kinds[k].key, &col, 1))

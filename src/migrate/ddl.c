@@ -38,7 +38,8 @@ const char *pgorm_ddl_field_column(const pgorm_field *f)
 const char *pgorm_ddl_block_column(const pgorm_model *m, const char *name)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE && m->fields[i].name &&
+        if (m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE &&
+            m->fields[i].kind != PGORM_FIELD_MANY_TO_MANY && m->fields[i].name &&
             strcmp(m->fields[i].name, name) == 0)
             return pgorm_ddl_field_column(&m->fields[i]);
     for (size_t i = 0; i < m->nfields; i++)
@@ -149,7 +150,7 @@ void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype 
 
 void pgorm_ddl_column_def(pgorm_buf *b, const pgorm_field *f)
 {
-    if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+    if (f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY)
         return;
     pgorm_sql_ident(b, pgorm_ddl_field_column(f));
     pgorm_buf_putc(b, ' ');
@@ -168,7 +169,7 @@ void pgorm_ddl_column_def(pgorm_buf *b, const pgorm_field *f)
 
 static bool has_column(const pgorm_field *f)
 {
-    return f->kind != PGORM_FIELD_BACK_REFERENCE;
+    return f->kind != PGORM_FIELD_BACK_REFERENCE && f->kind != PGORM_FIELD_MANY_TO_MANY;
 }
 
 static bool field_has(const pgorm_field *f, pgorm_block_kind kind)

@@ -26,6 +26,9 @@ static void free_field(pgorm_field *f)
     pgorm_free(f->target_model);
     pgorm_free(f->target_field);
     pgorm_free(f->enum_name);
+    pgorm_free(f->through_model);
+    pgorm_free(f->through_from);
+    pgorm_free(f->through_to);
 }
 
 static void free_block(pgorm_block *b)

@@ -112,6 +112,7 @@ typedef enum pgorm_sx_attr {
     SX_A_ON_DELETE,
     SX_A_RENAMED_FROM,
     SX_A_CHECK,
+    SX_A_THROUGH,
     SX_A_COUNT
 } pgorm_sx_attr;
 
@@ -129,6 +130,7 @@ typedef struct pgorm_sx_field_aux {
     pgorm_pos target_field_pos;     /* field in BackReference[Model.field] */
     pgorm_pos param_pos[2];         /* numeric p and s, varchar n */
     int resolve;                    /* FK key type: 0 todo, 1 busy, 2 done, 3 failed */
+    pgorm_pos through_pos[3];       /* @through(J, from, to): each name */
 } pgorm_sx_field_aux;
 
 typedef struct pgorm_sx_model_aux {
