@@ -732,7 +732,15 @@ static void test_checks_and_expression_defaults(void **state)
                         "    CONSTRAINT \"ledger_title_check\" CHECK (title <> ''),\n"
                         "    CONSTRAINT \"ledger_pages_check\" CHECK (pages > 0),\n"
                         "    CONSTRAINT \"low_below_high\" CHECK (low <= high)\n"
-                        ");\n");
+                        ");\n"
+                        "COMMENT ON CONSTRAINT \"ledger_title_check\" ON \"ledger\" IS 'pgorm';\n"
+                        "COMMENT ON CONSTRAINT \"ledger_pages_check\" ON \"ledger\" IS 'pgorm';\n"
+                        "COMMENT ON CONSTRAINT \"low_below_high\" ON \"ledger\" IS 'pgorm';\n");
+    /* every check is marked as pgorm's, so introspection tells it from a
+       check made by hand */
+    expect_text(a.c, "3",
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'ledger'::regclass"
+                " AND contype = 'c' AND obj_description(oid, 'pg_constraint') = 'pgorm'");
     /* as the server keeps them: the names PostgreSQL itself would give */
     expect_text(a.c,
                 "ledger_pages_check CHECK ((pages > 0))\n"

@@ -372,6 +372,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         for (size_t i = 0; i < m->nchecks; i++) {
             const pgorm_check *ck = &m->checks[i];
             mig_check *mc = &t->checks[t->nchecks++];
+            mc->marked = true;
             mc->name = mig_strdup(c, ck->name ? ck->name : "");
             mc->expr = mig_strdup(c, ck->expr ? ck->expr : "");
             if (!mc->name || !mc->expr)

@@ -68,6 +68,10 @@ typedef struct mig_check {
                       set by introspection, and on the schema side by
                       mig_make's probe. Two checks that both have it are
                       compared by it. */
+    /* Whether pgorm made it: the schema side always (pgorm creates it);
+       introspection: the constraint's comment is 'pgorm'. An unmarked check
+       of the database that the file does not name is unmanaged and kept. */
+    bool marked;
 } mig_check;
 
 typedef struct mig_table {
@@ -101,6 +105,8 @@ typedef enum mig_unmanaged_kind {
     MIG_UM_FOREIGN_TABLE,
     MIG_UM_TYPE,     /* enum, domain, composite, range, base type */
     MIG_UM_FUNCTION, /* function or procedure */
+    MIG_UM_CHECK,    /* a CHECK pgorm did not make and the file does not name
+                        (mig_keep_unmanaged_checks) */
 } mig_unmanaged_kind;
 
 typedef struct mig_unmanaged {

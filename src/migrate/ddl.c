@@ -520,6 +520,24 @@ void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, cons
     pgorm_buf_puts(b, ";\n");
 }
 
+void pgorm_ddl_mark_check(pgorm_buf *b, const char *table, const char *name, bool marked)
+{
+    pgorm_buf_puts(b, "COMMENT ON CONSTRAINT ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, " ON ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_puts(b, marked ? " IS 'pgorm';\n" : " IS NULL;\n");
+}
+
+void pgorm_ddl_mark_checks(pgorm_buf *b, const pgorm_model *m)
+{
+    for (size_t i = 0; i < m->nchecks; i++) {
+        char name[PGORM_DDL_NAME_SIZE];
+        pgorm_ddl_check_name(name, m, &m->checks[i]);
+        pgorm_ddl_mark_check(b, m->table ? m->table : "", name, true);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Tables                                                               */
 
@@ -700,6 +718,7 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
         if (i == PGORM_NONE)
             break;
         create_table(&b, s, &s->models[i], true, created);
+        pgorm_ddl_mark_checks(&b, &s->models[i]);
         created[i] = true;
         order[k] = i;
         pos[i] = k;

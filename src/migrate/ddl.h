@@ -34,7 +34,8 @@
 /* The whole schema as SQL statements, each ending in ";\n": CREATE TYPEs of
    the enums (in file order), CREATE TABLEs
    in dependency order, then the foreign keys that close cycles (ALTER TABLE
-   ... ADD CONSTRAINT), then CREATE INDEXes. Byte-identical for equal input.
+   ... ADD CONSTRAINT), then CREATE INDEXes. Each CREATE TABLE is followed
+   by the COMMENT that marks each of its checks as pgorm's. Byte-identical for equal input.
    New string (pgorm_free), NULL on OOM. */
 char *pgorm_ddl_create_schema(const pgorm_schema *s);
 
@@ -201,6 +202,14 @@ void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr
 
 /* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" CHECK (<expr>); */
 void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr);
+
+/* COMMENT ON CONSTRAINT "<name>" ON "<table>" IS 'pgorm'; (marked) or IS
+   NULL: how pgorm tells a check it made from one made by hand (which it
+   leaves alone when the file does not name it). Every check pgorm creates
+   gets the comment in the same migration. */
+void pgorm_ddl_mark_check(pgorm_buf *b, const char *table, const char *name, bool marked);
+/* The mark of every check of m, in order. */
+void pgorm_ddl_mark_checks(pgorm_buf *b, const pgorm_model *m);
 
 /* ------------------------------------------------------------------ */
 /* ForeignKey indexes.                                                  */

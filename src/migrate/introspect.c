@@ -73,10 +73,12 @@ static const char *const Q_ENUMS =
     "WHERE t.typnamespace = 'public'::regnamespace "
     "ORDER BY t.typname COLLATE \"C\", e.enumsortorder";
 
-/* CHECK constraints, as the server prints them. */
+/* CHECK constraints, as the server prints them, and whether pgorm made
+   them (its comment on the constraint). */
 static const char *const Q_CHECKS =
     TABLES_CTE
-    "SELECT con.conrelid, con.conname, pg_get_constraintdef(con.oid) "
+    "SELECT con.conrelid, con.conname, pg_get_constraintdef(con.oid), "
+    "coalesce(obj_description(con.oid, 'pg_constraint') = 'pgorm', false) "
     "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid WHERE con.contype = 'c' "
     "ORDER BY con.conrelid, con.conname COLLATE \"C\"";
 
@@ -692,6 +694,7 @@ static int read_checks(ctx *x)
         ck->name = mig_strdup(x->cat, PQgetvalue(r, i, 1));
         ck->def_sql = mig_strdup(x->cat, def);
         ck->expr = mig_strdup(x->cat, mig_check_expr_of_def(def));
+        ck->marked = strcmp(PQgetvalue(r, i, 3), "t") == 0;
         if (!ck->name || !ck->def_sql || !ck->expr) {
             rc = oom(x);
             goto out;

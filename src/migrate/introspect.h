@@ -7,7 +7,8 @@
  * primary keys (composite too), unique constraints and unique indexes,
  * plain btree indexes over columns, single-column foreign keys with
  * their ON DELETE; enum types of `public` with their labels in sort order,
- * and columns of those types; CHECK constraints (pg_get_constraintdef).
+ * and columns of those types; CHECK constraints (pg_get_constraintdef, and
+ * whether pgorm made them: the comment 'pgorm' on the constraint).
  * Everything gets its name from the database.
  *
  * What the schema language cannot describe is never an error: a column of

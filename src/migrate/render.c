@@ -402,6 +402,9 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
     }
 #undef ELEM
     pgorm_buf_puts(b, first ? ");\n" : "\n);\n");
+    for (size_t i = 0; i < t->nchecks; i++)
+        if (!from_side || t->checks[i].marked)
+            pgorm_ddl_mark_check(b, t->name, t->checks[i].name, true);
     for (size_t i = 0; i < t->nkeys; i++) {
         const mig_key *k = &t->keys[i];
         if (k->kind != MIG_KEY_INDEX && !k->index_only)
@@ -857,7 +860,14 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
         if (!(s = new_step(x, PH_ADD_CHECK)))
             return;
         pgorm_ddl_add_check(&s->up, c->to_table->name, c->to_check->name, c->to_check->expr);
+        pgorm_ddl_mark_check(&s->up, c->to_table->name, c->to_check->name, true);
         pgorm_ddl_drop_constraint(&s->down, c->to_table->name, c->to_check->name);
+        return;
+    case MIG_CHECK_MARK:
+        if (!(s = new_step(x, PH_ADD_CHECK)))
+            return;
+        pgorm_ddl_mark_check(&s->up, c->to_table->name, c->to_check->name, true);
+        pgorm_ddl_mark_check(&s->down, c->to_table->name, c->to_check->name, false);
         return;
     case MIG_CHECK_DROP:
         /* before any rename, under the table's old name: so the down file
@@ -867,6 +877,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
             return;
         pgorm_ddl_drop_constraint(&s->up, c->from_table->name, c->from_check->name);
         add_check(&s->down, c->from_table->name, c->from_check);
+        if (c->from_check->marked)
+            pgorm_ddl_mark_check(&s->down, c->from_table->name, c->from_check->name, true);
         return;
     }
 }
