@@ -126,14 +126,20 @@ static bool key_matches(const mig_diff *d, const mig_table *f, const mig_key *k,
 
 static bool fk_matches(const mig_diff *d, const mig_table *f, const mig_fk *k, const mig_fk *tk)
 {
-    if (k->on_delete != tk->on_delete ||
-        !str_eq(mig_diff_new_column(d, f, k->column), tk->column))
+    size_t n = mig_fk_ncols(k);
+    if (k->on_delete != tk->on_delete || n != mig_fk_ncols(tk))
         return false;
+    for (size_t i = 0; i < n; i++)
+        if (!str_eq(mig_diff_new_column(d, f, mig_fk_col(k, i)), mig_fk_col(tk, i)))
+            return false;
     const mig_table *ref = mig_catalog_table(d->from, k->ref_table);
     const mig_table *tref = ref ? match_table(d->from, d->to, ref) : NULL;
     if (!tref || strcmp(tref->name, tk->ref_table) != 0)
         return false;
-    return str_eq(mig_diff_new_column(d, ref, k->ref_column), tk->ref_column);
+    for (size_t i = 0; i < n; i++)
+        if (!str_eq(mig_diff_new_column(d, ref, mig_fk_ref(k, i)), mig_fk_ref(tk, i)))
+            return false;
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -637,6 +643,17 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
     case MIG_FK_ADD:
     case MIG_FK_DROP: {
         const mig_fk *k = c->kind == MIG_FK_ADD ? c->to_fk : c->from_fk;
+        if (k->ncolumns > 1) {
+            pgorm_buf_printf(b, "%s foreign key %s(", c->kind == MIG_FK_ADD ? "add" : "drop",
+                             tn);
+            for (size_t i = 0; i < k->ncolumns; i++)
+                pgorm_buf_printf(b, "%s%s", i ? ", " : "", k->columns[i]);
+            pgorm_buf_printf(b, ") -> %s(", k->ref_table);
+            for (size_t i = 0; i < k->ncolumns; i++)
+                pgorm_buf_printf(b, "%s%s", i ? ", " : "", k->ref_columns[i]);
+            pgorm_buf_printf(b, ") on delete %s", on_delete_word(k->on_delete));
+            break;
+        }
         pgorm_buf_printf(b, "%s foreign key %s.%s -> %s.%s on delete %s",
                          c->kind == MIG_FK_ADD ? "add" : "drop", tn, k->column, k->ref_table,
                          k->ref_column, on_delete_word(k->on_delete));

@@ -329,21 +329,48 @@ static const char **from_key_cols(rctx *x, const mig_table *f, const mig_key *k)
     return cols;
 }
 
-static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k)
+/* Room for the column lists of a rendered @@foreign_key. */
+typedef struct fkcols {
+    const char *cols[64], *refs[64];
+} fkcols;
+
+static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k, fkcols *fc)
 {
     pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete};
     snprintf(fk.name, sizeof fk.name, "%s", k->name ? k->name : "");
     const mig_table *ref = mig_catalog_table(x->d->from, k->ref_table);
     fk.ref_table = ref ? new_table_name(x, ref) : k->ref_table;
     fk.ref_column = ref ? new_col_name(x, ref, k->ref_column) : k->ref_column;
+    if (k->ncolumns) {
+        size_t n = k->ncolumns < 64 ? k->ncolumns : 64;
+        for (size_t i = 0; i < n; i++) {
+            fc->cols[i] = new_col_name(x, f, k->columns[i]);
+            fc->refs[i] = ref ? new_col_name(x, ref, k->ref_columns[i]) : k->ref_columns[i];
+        }
+        fk.columns = fc->cols;
+        fk.ref_columns = fc->refs;
+        fk.ncolumns = n;
+    }
     return fk;
 }
 
-static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k)
+static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k, fkcols *fc)
 {
     pgorm_ddl_fkey fk = {.column = k->column, .ref_table = k->ref_table,
                          .ref_column = k->ref_column, .on_delete = k->on_delete};
     char *col = k->column;
+    if (k->ncolumns) {
+        size_t n = k->ncolumns < 64 ? k->ncolumns : 64;
+        for (size_t i = 0; i < n; i++) {
+            fc->cols[i] = k->columns[i];
+            fc->refs[i] = k->ref_columns[i];
+        }
+        fk.columns = fc->cols;
+        fk.ref_columns = fc->refs;
+        fk.ncolumns = n;
+        name_pick(x, fk.name, k->name, t->name, k->columns, n, "fkey");
+        return fk;
+    }
     name_pick(x, fk.name, k->name, t->name, &col, 1, "fkey");
     return fk;
 }
@@ -396,7 +423,8 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
     for (size_t i = 0; fk_inline && i < t->nfks; i++) {
         if (!fk_inline[i])
             continue;
-        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[i]);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[i], &fc_);
         ELEM();
         pgorm_ddl_fkey_constraint(b, &fk);
     }
@@ -634,7 +662,8 @@ static void drop_table_steps(rctx *x, const mig_table *f)
         step *s = new_step(x, PH_DROP_FK);
         if (!s)
             return;
-        pgorm_ddl_fkey fk = from_fk(x, f, &f->fks[i]);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = from_fk(x, f, &f->fks[i], &fc_);
         pgorm_ddl_drop_fkey(&s->up, f->name, &fk);
         pgorm_ddl_add_fkey(&s->down, f->name, &fk);
     }
@@ -721,7 +750,8 @@ static void create_table_steps(rctx *x)
             step *fs = new_step(x, PH_ADD_FK);
             if (!fs)
                 goto out;
-            pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k]);
+            fkcols fc_;
+        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k], &fc_);
             pgorm_ddl_add_fkey(&fs->up, t->name, &fk);
             pgorm_ddl_drop_fkey(&fs->down, t->name, &fk);
         }
@@ -841,7 +871,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
     case MIG_FK_ADD: {
         if (!(s = new_step(x, PH_ADD_FK)))
             return;
-        pgorm_ddl_fkey fk = to_fk(x, c->to_table, c->to_fk);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = to_fk(x, c->to_table, c->to_fk, &fc_);
         pgorm_ddl_add_fkey(&s->up, c->to_table->name, &fk);
         pgorm_ddl_drop_fkey(&s->down, c->to_table->name, &fk);
         return;
@@ -849,7 +880,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
     case MIG_FK_DROP: {
         if (!(s = new_step(x, PH_DROP_FK)))
             return;
-        pgorm_ddl_fkey fk = from_fk(x, c->from_table, c->from_fk);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = from_fk(x, c->from_table, c->from_fk, &fc_);
         pgorm_ddl_drop_fkey(&s->up, c->to_table->name, &fk);
         pgorm_ddl_add_fkey(&s->down, c->to_table->name, &fk);
         return;
