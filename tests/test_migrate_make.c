@@ -773,6 +773,63 @@ static void test_hand_made_checks_kept(void **state)
                              "title_set CHECK ((title <> ''::text))");
 }
 
+/* @@foreign_key through make: added to tables with rows (listed with all
+   its columns), a second make empty, then dropped; down restores it. */
+static void test_model_foreign_keys(void **state)
+{
+    fx *f = *state;
+    char *up = NULL, *out = NULL;
+    static const char BASE[] = "model P {\n  a int4\n  b text\n  code text @unique\n"
+                               "  @@id(a, b)\n}\n"
+                               "model C {\n  id serial @id\n  pa int4?\n  pb text?\n"
+                               "  code text?\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s}\n", BASE);
+    write_schema(f, text);
+    make_up_then_nothing(f, "1", "init", &up);
+    free(up);
+    pgt_exec(f->c, "INSERT INTO p VALUES (1, 'x', 'X');"
+                   "INSERT INTO c (pa, pb, code) VALUES (1, 'x', 'X'), (NULL, NULL, NULL)");
+
+    snprintf(text, sizeof text,
+             "%s  @@foreign_key([pa, pb], references: P([a, b]), on_delete: cascade)\n"
+             "  @@foreign_key([code], references: P([code]))\n}\n",
+             BASE);
+    write_schema(f, text);
+    assert_int_equal(make(f, "2", "fkeys", "", &out), 0);
+    assert_non_null(strstr(out, "add foreign key c(pa, pb) -> p(a, b) on delete cascade"));
+    assert_non_null(strstr(out, "add foreign key c.code -> p.code on delete no action"));
+    free(out);
+    up = read_migration(f, "2_fkeys.up.sql");
+    assert_non_null(strstr(up, "ALTER TABLE \"c\" ADD CONSTRAINT \"c_pa_pb_fkey\" FOREIGN KEY "
+                               "(\"pa\", \"pb\") REFERENCES \"p\" (\"a\", \"b\") ON DELETE "
+                               "CASCADE;"));
+    assert_non_null(strstr(up, "ADD CONSTRAINT \"c_code_fkey\" FOREIGN KEY (\"code\") "
+                               "REFERENCES \"p\" (\"code\");"));
+    free(up);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(make(f, "3", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    assert_null(strstr(out, "c_pa_pb_fkey")); /* managed, not listed as unmanaged */
+    free(out);
+    pgt_exec(f->c, "DELETE FROM p");
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM c"), 1); /* cascaded */
+
+    /* gone from the file: dropped; down brings it back */
+    snprintf(text, sizeof text, "%s}\n", BASE);
+    write_schema(f, text);
+    make_up_then_nothing(f, "4", "drop", &up);
+    assert_non_null(strstr(up, "ALTER TABLE \"c\" DROP CONSTRAINT \"c_pa_pb_fkey\";"));
+    assert_non_null(strstr(up, "ALTER TABLE \"c\" DROP CONSTRAINT \"c_code_fkey\";"));
+    free(up);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"),
+                     0);
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                                         " AND conname IN ('c_pa_pb_fkey', 'c_code_fkey')"),
+                     2);
+}
+
 /* A database made before ForeignKey columns got their default index: make
    adds it (named <table>_<column>_idx), `up` creates it, a second make is
    empty; @index(false) drops it again. */
@@ -856,6 +913,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hand_made_checks_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
                                         teardown),
     };

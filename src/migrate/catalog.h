@@ -110,7 +110,8 @@ typedef struct mig_table {
 typedef enum mig_unmanaged_kind {
     MIG_UM_COLUMN,     /* a column of a type the language lacks, identity, generated */
     MIG_UM_KEY,        /* a key over such a column */
-    MIG_UM_FK,         /* a multi-column foreign key, or one to another schema */
+    MIG_UM_FK,         /* a foreign key the language cannot spell (another type
+                          than its key's, SET DEFAULT, another schema...) */
     MIG_UM_CONSTRAINT, /* an exclusion constraint or a constraint trigger */
     MIG_UM_INDEX,      /* an index the language cannot spell */
     MIG_UM_TRIGGER,
