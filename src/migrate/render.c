@@ -751,7 +751,7 @@ static void create_table_steps(rctx *x)
             if (!fs)
                 goto out;
             fkcols fc_;
-        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k], &fc_);
+            pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k], &fc_);
             pgorm_ddl_add_fkey(&fs->up, t->name, &fk);
             pgorm_ddl_drop_fkey(&fs->down, t->name, &fk);
         }
