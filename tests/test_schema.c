@@ -1415,7 +1415,7 @@ static void test_cli_valid(void **state)
     assert_string_equal(out, "ok: 2 models\n");
     free(out);
     assert_int_equal(run_check(SCHEMAS "valid_all.pgorm", &out), 0);
-    assert_string_equal(out, "ok: 11 models\n");
+    assert_string_equal(out, "ok: 12 models\n");
     free(out);
 }
 
