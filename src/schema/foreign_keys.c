@@ -198,6 +198,7 @@ static bool resolve_fields(ctx *c, const pgorm_model *m, char **names, const pgo
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         const pgorm_field *f = field_named(m, names[i]);
+        out[i] = NULL;
         if (!f || f->kind == PGORM_FIELD_BACK_REFERENCE) {
             namelist l = {0};
             column_fields(m, &l);
