@@ -286,6 +286,7 @@ static void test_unmanaged_objects(void **state)
     assert_int_equal(t->nchecks, 1);
     assert_string_equal(t->checks[0].name, "t_name_len");
     assert_non_null(strstr(t->checks[0].def_sql, "length(name)"));
+    assert_false(t->checks[0].marked); /* made by hand: no 'pgorm' comment */
     for (size_t i = 0; i < cat->nunmanaged; i++)
         assert_string_not_equal(cat->unmanaged[i].name, "t_name_len");
     assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_lower_idx")->detail, "lower(name)"));
@@ -318,6 +319,17 @@ static void test_unmanaged_objects(void **state)
     mig_unmanaged_describe(&b, um(cat, MIG_UM_COLUMN, "t", "price"));
     assert_string_equal(b.data, "column t.price: money, a type the schema language cannot describe");
     pgorm_buf_free(&b);
+    mig_catalog_free(cat);
+
+    /* the comment pgorm puts on the checks it makes is read back; another
+       comment is not pgorm's */
+    pgt_exec(c, "COMMENT ON CONSTRAINT t_name_len ON t IS 'pgorm'");
+    cat = introspect(c);
+    assert_true(mig_catalog_table(cat, "t")->checks[0].marked);
+    mig_catalog_free(cat);
+    pgt_exec(c, "COMMENT ON CONSTRAINT t_name_len ON t IS 'a note'");
+    cat = introspect(c);
+    assert_false(mig_catalog_table(cat, "t")->checks[0].marked);
 
     mig_catalog_free(cat);
     PQfinish(c);
