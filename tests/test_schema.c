@@ -701,7 +701,7 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  @@\n"), 4, 1, "expected a block attribute after '@@'");
     BAD(with_model("  @@indx(id)\n"), 3, 5,
         "unknown block attribute '@@indx' (expected one of: @@id(fields), @@unique(fields), "
-        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\")); did you mean '@@index'?");
+        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields]))); did you mean '@@index'?");
     BAD(with_model("  @@table(a)\n  @@table(b)\n"), 4, 3, "duplicate @@table in model 'M'");
     BAD(with_model("  @@renamed_from(A)\n  @@renamed_from(B)\n"), 4, 3, "duplicate @@renamed_from");
 }
@@ -1424,7 +1424,7 @@ static void test_cli_valid(void **state)
     assert_string_equal(out, "ok: 2 models\n");
     free(out);
     assert_int_equal(run_check(SCHEMAS "valid_all.pgorm", &out), 0);
-    assert_string_equal(out, "ok: 11 models\n");
+    assert_string_equal(out, "ok: 12 models\n");
     free(out);
 }
 
@@ -1802,6 +1802,103 @@ static void test_arrays(void **state)
         "cannot be an array: arrays are for model fields only");
 }
 
+/* @@foreign_key: composite, to a unique non-key field, over ForeignKey
+   fields by name; and every way it can be wrong, at file:line:col. */
+static const char FK_BASE[] = "model Film {\n"          /* 1 */
+                              "  id serial @id\n"       /* 2 */
+                              "  code text @unique\n"   /* 3 */
+                              "  note text\n"           /* 4 */
+                              "  roles BackReference[Role]\n" /* 5 */
+                              "}\n"                     /* 6 */
+                              "model Cast {\n"          /* 7 */
+                              "  film ForeignKey[Film]\n" /* 8 */
+                              "  actor int4\n"          /* 9 */
+                              "  @@id(film, actor)\n"   /* 10 */
+                              "}\n"                     /* 11 */
+                              "model Role {\n"          /* 12 */
+                              "  id serial @id\n"       /* 13 */
+                              "  film ForeignKey[Film]\n" /* 14 */
+                              "  actor_no int4\n"       /* 15 */
+                              "  film_code text?\n"     /* 16 */
+                              "  small int2\n";         /* 17 */
+
+static char *fk_schema(const char *tail)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf, "%s%s}\n", FK_BASE, tail);
+    return buf;
+}
+
+static void test_model_foreign_keys(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(fk_schema(
+        "  @@foreign_key([film, actor_no], references: Cast([film, actor]), on_delete: cascade)\n"
+        "  @@foreign_key([film_code], references: Film([code]), on_delete: set_null)\n"));
+    const pgorm_model *role = pgorm_schema_model(s, "Role");
+    assert_int_equal(role->nfkeys, 2);
+    const pgorm_foreign_key *k = &role->fkeys[0];
+    assert_int_equal(k->nfields, 2);
+    assert_string_equal(k->fields[0], "film");
+    assert_string_equal(k->fields[1], "actor_no");
+    assert_string_equal(k->target_model, "Cast");
+    assert_int_equal(k->ntarget_fields, 2);
+    assert_string_equal(k->target_fields[1], "actor");
+    assert_int_equal(k->on_delete, PGORM_ON_DELETE_CASCADE);
+    assert_ptr_equal(&s->models[k->target], pgorm_schema_model(s, "Cast"));
+    assert_int_equal(k->pos.line, 18);
+    assert_int_equal(k->pos.col, 3);
+    assert_int_equal(k->field_pos[1].col, 24);
+    assert_int_equal(role->fkeys[1].on_delete, PGORM_ON_DELETE_SET_NULL);
+    assert_ptr_equal(&s->models[role->fkeys[1].target], pgorm_schema_model(s, "Film"));
+    pgorm_schema_free(s);
+    /* the key's fields in another order than the key's: a set, as PostgreSQL has it */
+    s = parse_ok(fk_schema("  @@foreign_key([actor_no, film], references: Cast([actor, film]))\n"));
+    pgorm_schema_free(s);
+
+    /* syntax */
+    BAD(fk_schema("  @@foreign_key(film, references: Film([id]))\n"), 18, 17,
+        "expected '[' to open the list of the model's fields, found 'film' (write "
+        "@@foreign_key([a_id, b_id], references: Target([x, y]), on_delete: cascade))");
+    BAD(fk_schema("  @@foreign_key([film] references: Film([id]))\n"), 18, 24,
+        "expected ',' and 'references: Target([...])' after the fields");
+    BAD(fk_schema("  @@foreign_key([film], target: Film([id]))\n"), 18, 25,
+        "expected 'references:' in @@foreign_key, found 'target'");
+    BAD(fk_schema("  @@foreign_key([film], references Film([id]))\n"), 18, 36,
+        "expected ':' after 'references', found 'Film'");
+    BAD(fk_schema("  @@foreign_key([film], references: Film(id))\n"), 18, 42,
+        "expected '[' to open the list of the referenced fields, found 'id'");
+    BAD(fk_schema("  @@foreign_key([film], references: Film([id]), on_delete: zap)\n"), 18, 60,
+        "unknown on_delete action 'zap' (expected one of: cascade, restrict, set_null, "
+        "no_action)");
+    BAD(fk_schema("  @@foreign_key([film], references: Film([id])\n"), 19, 1,
+        "expected ')' to close @@foreign_key(...)");
+    BAD(fk_schema("  @@foreign_key([], references: Film([id]))\n"), 18, 18,
+        "expected a field name in the list of the model's fields, found ']'");
+    /* meaning */
+    BAD(fk_schema("  @@foreign_key([nope], references: Film([id]))\n"), 18, 18,
+        "unknown field 'nope' in model 'Role' (one of: id, film, actor_no, film_code, small)");
+    BAD(fk_schema("  @@foreign_key([film_code], references: Flim([code]))\n"), 18, 42,
+        "unknown model 'Flim' in @@foreign_key(..., references: Flim(...)) (one of: Film, "
+        "Cast, Role)");
+    BAD(fk_schema("  @@foreign_key([film_code], references: Film([roles]))\n"), 18, 48,
+        "field 'roles' of model 'Film' is a BackReference, which has no column");
+    BAD(fk_schema("  @@foreign_key([film_code], references: Film([note]))\n"), 18, 48,
+        "the fields referenced in model 'Film' are not its primary key or one of its unique "
+        "keys (PostgreSQL needs one): reference its @id / @@id fields, or add @@unique(...) "
+        "over them to 'Film'");
+    BAD(fk_schema("  @@foreign_key([film], references: Cast([film, actor]))\n"), 18, 43,
+        "@@foreign_key names 1 field of 'Role' but 2 of 'Cast': write as many on both sides");
+    BAD(fk_schema("  @@foreign_key([small], references: Film([id]))\n"), 18, 18,
+        "field 'small' is int2 but the field it references, Film.id, is int4: the types of a "
+        "foreign key must match (make 'small' int4)");
+    BAD(fk_schema("  @@foreign_key([film, actor_no], references: Cast([film, actor]), on_delete: "
+                  "set_null)\n"),
+        18, 18, "on_delete: set_null needs field 'film' to be nullable");
+    BAD(fk_schema("  @@foreign_key([film, film], references: Cast([film, actor]))\n"), 18, 24,
+        "field 'film' is named twice in @@foreign_key");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1844,6 +1941,7 @@ int main(void)
         cmocka_unit_test(test_fk_index_opt_out),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_many_to_many),
+        cmocka_unit_test(test_model_foreign_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,13 +486,6 @@ static bool write_model(writer *w, size_t ti)
                              name, col->def_sql ? col->def_sql : col->def.text);
             w->lost++;
         }
-        if (inf->demoted[k]) {
-            const mig_fk *fk = mig_table_fk(t, col->name);
-            pgorm_buf_printf(b, "  // %s: references %s, but a ForeignKey field for it would be "
-                                "named %.*s, which a column is (migrate make would drop %s)\n",
-                             name, fk->ref_table, (int)(strlen(name) - 3), name, fk->name);
-            w->lost++;
-        }
     }
     for (size_t i = 0; i < nbr; i++)
         pgorm_buf_printf(b, "  %-*s %s\n", (int)width, brs[i].name, brs[i].type);
@@ -516,6 +509,39 @@ static bool write_model(writer *w, size_t ti)
                                                                      : "index");
         for (size_t j = 0; j < k->ncols; j++)
             pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, k->cols[j]));
+        pgorm_buf_puts(b, ")\n");
+    }
+    /* @@foreign_key: composite ones, ones to a unique non-key column, and
+       ones whose ForeignKey field name a column holds */
+    for (size_t i = 0; i < t->nfks; i++) {
+        const mig_fk *fk = &t->fks[i];
+        bool demoted = false;
+        for (size_t k = 0; k < t->ncols && !fk->block; k++)
+            demoted = demoted || (inf->demoted[k] && strcmp(t->cols[k].name, fk->column) == 0);
+        if (!fk->block && !demoted)
+            continue;
+        size_t target = table_index(w->c, fk->ref_table);
+        bool ok = target != PGORM_NONE;
+        for (size_t j = 0; ok && j < mig_fk_ncols(fk); j++)
+            ok = field_name(w, ti, mig_fk_col(fk, j)) &&
+                 field_name(w, target, mig_fk_ref(fk, j));
+        if (!ok) {
+            pgorm_buf_printf(b, "  // foreign key %s: over a column without a field (migrate "
+                                "make would drop it)\n",
+                             fk->name);
+            w->lost++;
+            continue;
+        }
+        pgorm_buf_puts(b, "  @@foreign_key([");
+        for (size_t j = 0; j < mig_fk_ncols(fk); j++)
+            pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, mig_fk_col(fk, j)));
+        pgorm_buf_printf(b, "], references: %s([", w->t[target].model);
+        for (size_t j = 0; j < mig_fk_ncols(fk); j++)
+            pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, target, mig_fk_ref(fk, j)));
+        pgorm_buf_puts(b, "])");
+        const char *od = on_delete_name(fk->on_delete);
+        if (od)
+            pgorm_buf_printf(b, ", on_delete: %s", od);
         pgorm_buf_puts(b, ")\n");
     }
     for (size_t i = 0; i < t->nchecks; i++) {

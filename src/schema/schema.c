@@ -62,6 +62,7 @@ void pgorm_schema_free(pgorm_schema *s)
             pgorm_free(m->checks[j].field);
         }
         pgorm_free(m->checks);
+        pgorm_sx_free_fkeys(m);
     }
     pgorm_free(s->models);
     for (size_t i = 0; s->queries && i < s->nqueries; i++) {

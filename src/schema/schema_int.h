@@ -77,6 +77,7 @@ typedef enum pgorm_sx_tok_kind {
     SX_AT,
     SX_ATAT,
     SX_ERROR, /* already reported by the lexer: the parser stays quiet */
+    SX_COLON, /* ':' of a named argument (on_delete: cascade) */
 } pgorm_sx_tok_kind;
 
 typedef struct pgorm_sx_tok {
@@ -144,6 +145,7 @@ typedef struct pgorm_sx_model_aux {
     pgorm_pos table_arg;  /* its argument */
     pgorm_pos renamed_attr;
     size_t checks_cap;
+    size_t fkeys_cap;
 } pgorm_sx_model_aux;
 
 typedef struct pgorm_sx_ctx {
@@ -186,6 +188,10 @@ bool pgorm_sx_add_check(pgorm_sx_ctx *c, size_t mi, const pgorm_check *ck);
 /* Name field-level checks (<table>_<column>_check) and report duplicate or
    too long names (checks.c). */
 void pgorm_sx_validate_checks(pgorm_sx_ctx *c);
+/* @@foreign_key: fields, target, key, types (foreign_keys.c); sets target. */
+void pgorm_sx_validate_fkeys(pgorm_sx_ctx *c);
+/* Free m->fkeys (foreign_keys.c). */
+void pgorm_sx_free_fkeys(pgorm_model *m);
 /* Whether s holds nothing but spaces, tabs and line breaks. */
 bool pgorm_sx_blank(const char *s);
 

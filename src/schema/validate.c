@@ -390,4 +390,5 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
     }
     /* Check names need the table and column names. */
     pgorm_sx_validate_checks(c);
+    pgorm_sx_validate_fkeys(c);
 }
