@@ -58,7 +58,7 @@ static int64_t count_where(fixture *f, pgorm_pred where)
 {
     pgorm_error err = {0};
     int64_t n = -1;
-    pgt_ok(post_count_sync(f->orm, where, &n, &err), &err, "post_count_sync");
+    pgt_ok(sheet_count_sync(f->orm, where, &n, &err), &err, "sheet_count_sync");
     return n;
 }
 
@@ -72,17 +72,17 @@ static pgorm_uuid uuid_of(const char *s)
 static void test_descriptor(void **state)
 {
     (void)state;
-    const pgorm_column_desc *tags = &post_model.columns[2];
+    const pgorm_column_desc *tags = &sheet_model.columns[2];
     assert_string_equal(tags->name, "tags");
     assert_true(tags->array);
     assert_int_equal(tags->type, PGORM_TEXT);
     assert_string_equal(tags->sql_type, "text[]");
-    assert_int_equal(tags->count_offset, offsetof(Post, tags_count));
+    assert_int_equal(tags->count_offset, offsetof(Sheet, tags_count));
     assert_int_equal(tags->has_offset, PGORM_NO_OFFSET);
-    assert_string_equal(post_model.columns[8].sql_type, "varchar(20)[]");
-    assert_false(post_model.columns[1].array);
+    assert_string_equal(sheet_model.columns[8].sql_type, "varchar(20)[]");
+    assert_false(sheet_model.columns[1].array);
     /* the members' C types */
-    Post p = {0};
+    Sheet p = {0};
     char **t = p.tags;
     int32_t *s = p.scores;
     int64_t *b = p.big;
@@ -118,7 +118,7 @@ static void test_round_trip(void **state)
     char *names0[] = {"bob", "alice"};
     char *empty_s[1] = {NULL};
     int32_t empty_i[1] = {0};
-    Post in[3] = {
+    Sheet in[3] = {
         {.title = "full",
          .tags = tags0, .tags_count = 5,
          .scores = scores0, .scores_count = 3,
@@ -133,10 +133,10 @@ static void test_round_trip(void **state)
         {.title = "empty", .tags = empty_s, .tags_count = 0, .scores = empty_i,
          .scores_count = 0},
     };
-    PostRows *rows = NULL;
-    pgt_ok(post_insert_sync(f->orm, in, 3, &rows, &err), &err, "post_insert_sync");
+    SheetRows *rows = NULL;
+    pgt_ok(sheet_insert_sync(f->orm, in, 3, &rows, &err), &err, "sheet_insert_sync");
     assert_int_equal(rows->count, 3);
-    const Post *p = &rows->items[0];
+    const Sheet *p = &rows->items[0];
     assert_int_equal(p->tags_count, 5);
     assert_string_equal(p->tags[0], "c");
     assert_string_equal(p->tags[1], "ünïcødé ☃");
@@ -174,12 +174,12 @@ static void test_round_trip(void **state)
     /* the caller's arrays are its own: not replaced by the result's */
     assert_ptr_equal(in[0].tags, tags0);
     assert_null(in[1].tags);
-    post_rows_free(rows);
+    sheet_rows_free(rows);
 
     /* one row: its arrays travel as parameters of their own */
-    Post one = {.title = "one", .scores = empty_i, .scores_count = 0, .big = many, .big_count = 3};
+    Sheet one = {.title = "one", .scores = empty_i, .scores_count = 0, .big = many, .big_count = 3};
     rows = NULL;
-    pgt_ok(post_insert_sync(f->orm, &one, 1, &rows, &err), &err, "post_insert_sync");
+    pgt_ok(sheet_insert_sync(f->orm, &one, 1, &rows, &err), &err, "sheet_insert_sync");
     assert_int_equal(rows->count, 1);
     assert_non_null(rows->items[0].tags); /* the default */
     assert_int_equal(rows->items[0].tags_count, 0);
@@ -188,76 +188,76 @@ static void test_round_trip(void **state)
     assert_int_equal(rows->items[0].big_count, 3);
     assert_int_equal(rows->items[0].big[2], many[2]);
     assert_null(rows->items[0].refs);
-    post_rows_free(rows);
+    sheet_rows_free(rows);
     assert_q(f, "SELECT tags::text || scores::text || big::text || coalesce(refs::text, 'NULL') "
-                "FROM post WHERE title = 'one'",
+                "FROM sheet WHERE title = 'one'",
              "{}{}{-500000000000,-499998999997,-499997999994}NULL");
-    pgt_exec(f->c, "DELETE FROM post WHERE title = 'one'");
+    pgt_exec(f->c, "DELETE FROM sheet WHERE title = 'one'");
 
     /* what the server stored */
     assert_q(f,
              "SELECT string_agg(title || ':' || coalesce(tags::text, 'NULL') || ':' || "
              "coalesce(scores::text, 'NULL') || ':' || coalesce(refs::text, 'NULL') || ':' || "
              "coalesce(flags::text, 'NULL') || ':' || coalesce(weights::text, 'NULL') || ':' || "
-             "coalesce(names::text, 'NULL'), ' | ' ORDER BY id) FROM post",
+             "coalesce(names::text, 'NULL'), ' | ' ORDER BY id) FROM sheet",
              "full:{c,\"ünïcødé ☃\",\"\",\"with \\\"quotes\\\", {braces} and \\\\\",NULL}:"
              "{1,-2,2147483647}:{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,"
              "00000000-0000-0000-0000-000000000000}:{t,f,t}:{0.5,-1e+300,3}:{bob,alice} | "
              "nulls:{}:NULL:NULL:NULL:NULL:NULL | empty:{}:{}:NULL:NULL:NULL:NULL");
-    assert_q(f, "SELECT cardinality(big) FROM post WHERE title = 'full'", "1000");
+    assert_q(f, "SELECT cardinality(big) FROM sheet WHERE title = 'full'", "1000");
 
     /* get */
     rows = NULL;
-    pgt_ok(post_get_sync(f->orm, in[0].id, &rows, &err), &err, "post_get_sync");
+    pgt_ok(sheet_get_sync(f->orm, in[0].id, &rows, &err), &err, "sheet_get_sync");
     assert_int_equal(rows->count, 1);
     assert_int_equal(rows->items[0].big_count, MANY);
     assert_int_equal(rows->items[0].big[MANY - 1], many[MANY - 1]);
-    post_rows_free(rows);
+    sheet_rows_free(rows);
 
     /* update: an array to another, an array to NULL, NULL to an array */
     int32_t scores1[] = {7, 8};
-    Post u = in[0];
+    Sheet u = in[0];
     u.scores = scores1;
     u.scores_count = 2;
     u.names = NULL;
     int64_t n = 0;
-    pgt_ok(post_update_sync(f->orm, &u, POST_SCORES | POST_NAMES, &n, &err), &err,
-           "post_update_sync");
+    pgt_ok(sheet_update_sync(f->orm, &u, SHEET_SCORES | SHEET_NAMES, &n, &err), &err,
+           "sheet_update_sync");
     assert_int_equal(n, 1);
     u = in[1];
     u.scores = scores1;
     u.scores_count = 1;
-    pgt_ok(post_update_sync(f->orm, &u, POST_SCORES, &n, &err), &err, "post_update_sync");
+    pgt_ok(sheet_update_sync(f->orm, &u, SHEET_SCORES, &n, &err), &err, "sheet_update_sync");
     assert_q(f,
              "SELECT string_agg(coalesce(scores::text, 'NULL') || ':' || "
-             "coalesce(names::text, 'NULL'), ' ' ORDER BY id) FROM post",
+             "coalesce(names::text, 'NULL'), ' ' ORDER BY id) FROM sheet",
              "{7,8}:NULL {7}:NULL {}:NULL");
 
     /* filters */
-    assert_int_equal(count_where(f, post_scores_has(7)), 2);
-    assert_int_equal(count_where(f, post_scores_has(8)), 1);
-    assert_int_equal(count_where(f, post_tags_has("ünïcødé ☃")), 1);
-    assert_int_equal(count_where(f, post_tags_has("nope")), 0);
-    assert_int_equal(count_where(f, post_refs_has(refs0[0])), 1);
+    assert_int_equal(count_where(f, sheet_scores_has(7)), 2);
+    assert_int_equal(count_where(f, sheet_scores_has(8)), 1);
+    assert_int_equal(count_where(f, sheet_tags_has("ünïcødé ☃")), 1);
+    assert_int_equal(count_where(f, sheet_tags_has("nope")), 0);
+    assert_int_equal(count_where(f, sheet_refs_has(refs0[0])), 1);
     int32_t both[] = {7, 8};
-    assert_int_equal(count_where(f, post_scores_contains(both, 2)), 1);
-    assert_int_equal(count_where(f, post_scores_contains(both, 0)), 3); /* NULL matches none */
-    assert_int_equal(count_where(f, post_scores_overlaps(both, 2)), 2);
+    assert_int_equal(count_where(f, sheet_scores_contains(both, 2)), 1);
+    assert_int_equal(count_where(f, sheet_scores_contains(both, 0)), 3); /* NULL matches none */
+    assert_int_equal(count_where(f, sheet_scores_overlaps(both, 2)), 2);
     const char *some[] = {"c", "x"};
-    assert_int_equal(count_where(f, post_tags_contains(some, 1)), 1);
-    assert_int_equal(count_where(f, post_tags_contains(some, 2)), 0);
-    assert_int_equal(count_where(f, post_tags_overlaps(some, 2)), 1);
+    assert_int_equal(count_where(f, sheet_tags_contains(some, 1)), 1);
+    assert_int_equal(count_where(f, sheet_tags_contains(some, 2)), 0);
+    assert_int_equal(count_where(f, sheet_tags_overlaps(some, 2)), 1);
     const char *nm[] = {"bob"};
-    pgt_exec(f->c, "UPDATE post SET names = '{bob}' WHERE title = 'nulls'");
-    assert_int_equal(count_where(f, post_names_contains(nm, 1)), 1); /* varchar(20)[] */
-    assert_int_equal(count_where(f, post_names_has("bob")), 1);
-    assert_int_equal(count_where(f, post_big_is_null()), 2);
-    assert_int_equal(count_where(f, post_big_not_null()), 1);
-    assert_int_equal(count_where(f, PGORM_AND(post_scores_has(7), post_big_is_null())), 1);
+    pgt_exec(f->c, "UPDATE sheet SET names = '{bob}' WHERE title = 'nulls'");
+    assert_int_equal(count_where(f, sheet_names_contains(nm, 1)), 1); /* varchar(20)[] */
+    assert_int_equal(count_where(f, sheet_names_has("bob")), 1);
+    assert_int_equal(count_where(f, sheet_big_is_null()), 2);
+    assert_int_equal(count_where(f, sheet_big_not_null()), 1);
+    assert_int_equal(count_where(f, PGORM_AND(sheet_scores_has(7), sheet_big_is_null())), 1);
 
     /* a NULL to search for is refused, not sent */
     n = -1;
-    int rc = post_count_sync(f->orm, post_tags_has(NULL), &n, &err);
+    int rc = sheet_count_sync(f->orm, sheet_tags_has(NULL), &n, &err);
     assert_int_equal(rc, -1);
     assert_int_equal(err.code, PGORM_ERR_INVALID);
     assert_non_null(strstr(err.message, "tags"));
@@ -268,35 +268,35 @@ static void test_fetch_links_and_upsert(void **state)
 {
     fixture *f = *state;
     pgorm_error err = {0};
-    pgt_exec(f->c, "TRUNCATE post, blog RESTART IDENTITY");
+    pgt_exec(f->c, "TRUNCATE sheet, binder RESTART IDENTITY");
     char *topics[] = {"c", "postgres"};
-    Blog b = {.name = "b", .topics = topics, .topics_count = 2};
-    BlogRows *brows = NULL;
-    pgt_ok(blog_insert_sync(f->orm, &b, 1, &brows, &err), &err, "blog_insert_sync");
-    blog_rows_free(brows);
+    Binder b = {.name = "b", .topics = topics, .topics_count = 2};
+    BinderRows *brows = NULL;
+    pgt_ok(binder_insert_sync(f->orm, &b, 1, &brows, &err), &err, "binder_insert_sync");
+    binder_rows_free(brows);
     char *t1[] = {"x", "y"};
     int32_t s1[] = {1, 2, 3};
-    Post ps[2] = {
+    Sheet ps[2] = {
         {.title = "p1", .tags = t1, .tags_count = 2, .scores = s1, .scores_count = 3,
-         .blog = {.key = b.id, .has_key = true}},
-        {.title = "p2", .blog = {.key = b.id, .has_key = true}},
+         .binder = {.key = b.id, .has_key = true}},
+        {.title = "p2", .binder = {.key = b.id, .has_key = true}},
     };
-    PostRows *rows = NULL;
-    pgt_ok(post_insert_sync(f->orm, ps, 2, &rows, &err), &err, "post_insert_sync");
-    post_rows_free(rows);
+    SheetRows *rows = NULL;
+    pgt_ok(sheet_insert_sync(f->orm, ps, 2, &rows, &err), &err, "sheet_insert_sync");
+    sheet_rows_free(rows);
 
-    /* a blog with its posts: arrays inside the posts' records */
+    /* a binder with its sheets: arrays inside the sheets' records */
     brows = NULL;
-    pgt_ok(blog_find_sync(f->orm, &(BlogQuery){.fetch_links = true}, &brows, &err), &err,
-           "blog_find_sync");
+    pgt_ok(binder_find_sync(f->orm, &(BinderQuery){.fetch_links = true}, &brows, &err), &err,
+           "binder_find_sync");
     assert_int_equal(brows->count, 1);
-    const Blog *got = &brows->items[0];
+    const Binder *got = &brows->items[0];
     assert_int_equal(got->topics_count, 2);
     assert_string_equal(got->topics[1], "postgres");
-    assert_int_equal(got->posts.count, 2);
-    const Post *p1 = got->posts.items[0].id == ps[0].id ? &got->posts.items[0]
-                                                         : &got->posts.items[1];
-    const Post *p2 = p1 == &got->posts.items[0] ? &got->posts.items[1] : &got->posts.items[0];
+    assert_int_equal(got->sheets.count, 2);
+    const Sheet *p1 = got->sheets.items[0].id == ps[0].id ? &got->sheets.items[0]
+                                                         : &got->sheets.items[1];
+    const Sheet *p2 = p1 == &got->sheets.items[0] ? &got->sheets.items[1] : &got->sheets.items[0];
     assert_int_equal(p1->tags_count, 2);
     assert_string_equal(p1->tags[1], "y");
     assert_int_equal(p1->scores_count, 3);
@@ -304,32 +304,32 @@ static void test_fetch_links_and_upsert(void **state)
     assert_non_null(p2->tags);
     assert_int_equal(p2->tags_count, 0);
     assert_null(p2->scores);
-    blog_rows_free(brows);
+    binder_rows_free(brows);
 
-    /* posts with their blog */
+    /* sheets with their binder */
     rows = NULL;
-    pgt_ok(post_find_sync(f->orm,
-                          &(PostQuery){.fetch_links = true, .order = {PGORM_ASC(POST_ID)}},
+    pgt_ok(sheet_find_sync(f->orm,
+                          &(SheetQuery){.fetch_links = true, .order = {PGORM_ASC(SHEET_ID)}},
                           &rows, &err),
-           &err, "post_find_sync");
+           &err, "sheet_find_sync");
     assert_int_equal(rows->count, 2);
-    assert_non_null(rows->items[0].blog.ref);
-    assert_int_equal(rows->items[0].blog.ref->topics_count, 2);
-    post_rows_free(rows);
+    assert_non_null(rows->items[0].binder.ref);
+    assert_int_equal(rows->items[0].binder.ref->topics_count, 2);
+    sheet_rows_free(rows);
 
     /* upsert on the key: the array is updated */
     char *t2[] = {"z"};
-    Post up = ps[0];
+    Sheet up = ps[0];
     up.tags = t2;
     up.tags_count = 1;
     rows = NULL;
-    pgt_ok(post_upsert_sync(f->orm, &up, 1, &(pgorm_upsert){.conflict = POST_ID}, &rows, &err),
-           &err, "post_upsert_sync");
+    pgt_ok(sheet_upsert_sync(f->orm, &up, 1, &(pgorm_upsert){.conflict = SHEET_ID}, &rows, &err),
+           &err, "sheet_upsert_sync");
     assert_int_equal(rows->count, 1);
     assert_int_equal(rows->items[0].tags_count, 1);
     assert_string_equal(rows->items[0].tags[0], "z");
-    post_rows_free(rows);
-    assert_q(f, "SELECT tags::text FROM post WHERE title = 'p1'", "{z}");
+    sheet_rows_free(rows);
+    assert_q(f, "SELECT tags::text FROM sheet WHERE title = 'p1'", "{z}");
 }
 
 /* What the decoder refuses, through raw results decoded as a column. */
@@ -337,7 +337,7 @@ static void decode_err(fixture *f, const char *sql, const pgorm_column_desc *c, 
 {
     PGresult *r = PQexecParams(f->c, sql, 0, NULL, NULL, NULL, NULL, 1);
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    Post row = {0};
+    Sheet row = {0};
     pgorm_arena a = {0};
     bool oom = false;
     char why[256] = "";
@@ -360,8 +360,8 @@ static void decode_err(fixture *f, const char *sql, const pgorm_column_desc *c, 
 static void test_decode_refusals(void **state)
 {
     fixture *f = *state;
-    const pgorm_column_desc *tags = &post_model.columns[2];
-    const pgorm_column_desc *scores = &post_model.columns[3];
+    const pgorm_column_desc *tags = &sheet_model.columns[2];
+    const pgorm_column_desc *scores = &sheet_model.columns[3];
     decode_err(f, "SELECT '{{a,b},{c,d}}'::text[]", tags, "2-dimensional array");
     decode_err(f, "SELECT '{1,NULL,3}'::int4[]", scores, "element 1 is NULL");
     /* an int8 array for an int4 column is accepted only if it fits */
@@ -370,25 +370,25 @@ static void test_decode_refusals(void **state)
     decode_err(f, "SELECT '{a}'::text[]", scores, NULL);
     decode_err(f, "SELECT 'a'::text", tags, NULL);
     /* through a find: a PGORM_ERR_DECODE naming the column */
-    pgt_exec(f->c, "INSERT INTO post (title, tags) VALUES ('md', '{{a,b},{c,d}}')");
+    pgt_exec(f->c, "INSERT INTO sheet (title, tags) VALUES ('md', '{{a,b},{c,d}}')");
     pgorm_error err = {0};
-    PostRows *rows = NULL;
-    int rc = post_find_sync(f->orm, &(PostQuery){.where = post_title_eq("md")}, &rows, &err);
+    SheetRows *rows = NULL;
+    int rc = sheet_find_sync(f->orm, &(SheetQuery){.where = sheet_title_eq("md")}, &rows, &err);
     assert_int_equal(rc, -1);
     assert_int_equal(err.code, PGORM_ERR_DECODE);
     assert_non_null(strstr(err.message, "tags"));
     assert_non_null(strstr(err.message, "one-dimensional"));
     pgorm_error_clear(&err);
-    pgt_exec(f->c, "DELETE FROM post WHERE title = 'md'");
+    pgt_exec(f->c, "DELETE FROM sheet WHERE title = 'md'");
     /* a lower bound other than 1 reads the elements in order */
-    pgt_exec(f->c, "INSERT INTO post (title, tags) VALUES ('lb', '[0:1]={p,q}')");
+    pgt_exec(f->c, "INSERT INTO sheet (title, tags) VALUES ('lb', '[0:1]={p,q}')");
     rows = NULL;
-    pgt_ok(post_find_sync(f->orm, &(PostQuery){.where = post_title_eq("lb")}, &rows, &err),
-           &err, "post_find_sync");
+    pgt_ok(sheet_find_sync(f->orm, &(SheetQuery){.where = sheet_title_eq("lb")}, &rows, &err),
+           &err, "sheet_find_sync");
     assert_int_equal(rows->count, 1);
     assert_int_equal(rows->items[0].tags_count, 2);
     assert_string_equal(rows->items[0].tags[0], "p");
-    post_rows_free(rows);
+    sheet_rows_free(rows);
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 
 #include "codegen/codegen.h"
 #include "gen_bookstore.pgorm.h"
+#include "gen_m2m.pgorm.h"
 #include "gen_types.pgorm.h"
 
 /* ------------------------------------------------------------------ */
@@ -443,7 +444,15 @@ static void check_model_invariants(const pgorm_model_desc *m)
         assert_true(m->nunique >= 1 && m->unique_masks[0] == m->pk_mask);
     for (size_t i = 0; i < m->nrels; i++) {
         const pgorm_rel_desc *r = &m->rels[i];
-        const pgorm_model_desc *fk_model = r->kind == PGORM_REL_FORWARD ? m : r->target;
+        const pgorm_model_desc *fk_model = r->kind == PGORM_REL_FORWARD ? m
+                                           : r->kind == PGORM_REL_MANY  ? r->through
+                                                                        : r->target;
+        if (r->kind == PGORM_REL_MANY) {
+            assert_true(r->far_column < fk_model->ncolumns && r->far_column != r->fk_column);
+            assert_true(fk_model->columns[r->far_column].flags & PGORM_COL_FK);
+        } else {
+            assert_null(r->through);
+        }
         assert_true(r->fk_column < fk_model->ncolumns);
         assert_true(fk_model->columns[r->fk_column].flags & PGORM_COL_FK);
         assert_true(r->ref_offset + sizeof(void *) <= m->struct_size);
@@ -453,6 +462,7 @@ static void check_model_invariants(const pgorm_model_desc *m)
 static const pgorm_model_desc *const all_models[] = {
     &author_model,     &book_model,  &all_types_model, &film_model,    &actor_model,
     &film_actor_model, &order_model, &country_model,   &session_model,
+    &post_model,       &tag_model,   &post_tag_model,  &member_model,  &follow_model,
 };
 
 static void test_descriptor_invariants(void **state)
@@ -545,6 +555,36 @@ static void test_bookstore_descriptors(void **state)
     assert_int_equal(r->count_offset, offsetof(Author, books.count));
     assert_int_equal(r->loaded_offset, offsetof(Author, books.loaded));
     assert_int_equal(m->rels[1].fk_column, 9); /* Book.editor_id */
+}
+
+/* A ManyToMany: a list member like a BackReference's, described by the
+   join model and its two columns. */
+static void test_many_to_many_descriptors(void **state)
+{
+    (void)state;
+    assert_int_equal(post_model.nrels, 3);
+    const pgorm_rel_desc *r = &post_model.rels[2];
+    assert_string_equal(r->name, "tags");
+    assert_int_equal(r->kind, PGORM_REL_MANY);
+    assert_ptr_equal(r->target, &tag_model);
+    assert_ptr_equal(r->through, &post_tag_model);
+    assert_string_equal(post_tag_model.columns[r->fk_column].name, "post_id");
+    assert_string_equal(post_tag_model.columns[r->far_column].name, "tag_id");
+    assert_int_equal(r->offset, offsetof(Post, tags));
+    assert_int_equal(r->ref_offset, offsetof(Post, tags.items));
+    assert_int_equal(r->count_offset, offsetof(Post, tags.count));
+    assert_int_equal(r->loaded_offset, offsetof(Post, tags.loaded));
+    /* no column: Post's columns are id, title, blog_id */
+    assert_int_equal(post_model.ncolumns, 3);
+    /* self-referential, both ways through one join model */
+    assert_int_equal(member_model.nrels, 2);
+    assert_ptr_equal(member_model.rels[0].target, &member_model);
+    assert_string_equal(follow_model.columns[member_model.rels[0].fk_column].name,
+                        "follower_id");
+    assert_string_equal(follow_model.columns[member_model.rels[0].far_column].name,
+                        "followed_id");
+    assert_int_equal(member_model.rels[1].fk_column, member_model.rels[0].far_column);
+    assert_int_equal(member_model.rels[1].far_column, member_model.rels[0].fk_column);
 }
 
 static void test_types_descriptors(void **state)
@@ -764,6 +804,7 @@ static int compile_snippet(const char *dir, const char *body)
     assert_non_null(f);
     fprintf(f,
             "#include \"gen_bookstore.pgorm.h\"\n#include \"gen_types.pgorm.h\"\n"
+            "#include \"gen_m2m.pgorm.h\"\n"
             "pgorm_pred snippet(void);\npgorm_pred snippet(void)\n{\n    %s\n}\n",
             body);
     fclose(f);
@@ -785,6 +826,11 @@ static void test_wrong_value_type_does_not_compile(void **state)
                                           "book_title_like(\"x\"), book_pages_in(p, 1), "
                                           "book_editor_is_null(), order_when_lt(0));"),
                      0);
+    assert_int_equal(compile_snippet(dir, "post_tags_add(NULL, NULL, (const int32_t[]){1}, 1, "
+                                          "NULL, NULL);\n"
+                                          "    tag_posts_remove(NULL, NULL, (const int64_t[]){1}, "
+                                          "1, NULL, NULL);\n    return PGORM_ALL;"),
+                     0);
     static const char *const wrong[] = {
         "return book_pages_eq(\"300\");",                                   /* string for int4 */
         "return book_title_eq(5);",                                         /* int for text */
@@ -794,6 +840,11 @@ static void test_wrong_value_type_does_not_compile(void **state)
         "return book_in_print_lt(true);",                                   /* no order on bool */
         "return book_title_is_null();",                                     /* title is NOT NULL */
         "return author_books_eq(1);", /* BackReference: no column */
+        "return post_tags_eq(1);",    /* ManyToMany: no column */
+        /* int8 keys for Tag's int4 key */
+        "post_tags_add(NULL, NULL, (const int64_t[]){1}, 1, NULL, NULL);\n    return PGORM_ALL;",
+        /* a Tag for a key */
+        "post_tags_remove(NULL, NULL, (const Tag *)NULL, 1, NULL, NULL);\n    return PGORM_ALL;",
     };
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++)
         if (compile_snippet(dir, wrong[i]) == 0)
@@ -1299,6 +1350,7 @@ int main(void)
         cmocka_unit_test(test_descriptor_invariants),
         cmocka_unit_test(test_bookstore_descriptors),
         cmocka_unit_test(test_types_descriptors),
+        cmocka_unit_test(test_many_to_many_descriptors),
         cmocka_unit_test(test_codegen_out_of_memory),
         cmocka_unit_test(test_predicates),
         cmocka_unit_test(test_wrong_value_type_does_not_compile),

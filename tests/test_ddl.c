@@ -734,7 +734,15 @@ static void test_checks_and_expression_defaults(void **state)
                         "    CONSTRAINT \"ledger_title_check\" CHECK (title <> ''),\n"
                         "    CONSTRAINT \"ledger_pages_check\" CHECK (pages > 0),\n"
                         "    CONSTRAINT \"low_below_high\" CHECK (low <= high)\n"
-                        ");\n");
+                        ");\n"
+                        "COMMENT ON CONSTRAINT \"ledger_title_check\" ON \"ledger\" IS 'pgorm';\n"
+                        "COMMENT ON CONSTRAINT \"ledger_pages_check\" ON \"ledger\" IS 'pgorm';\n"
+                        "COMMENT ON CONSTRAINT \"low_below_high\" ON \"ledger\" IS 'pgorm';\n");
+    /* every check is marked as pgorm's, so introspection tells it from a
+       check made by hand */
+    expect_text(a.c, "3",
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'ledger'::regclass"
+                " AND contype = 'c' AND obj_description(oid, 'pg_constraint') = 'pgorm'");
     /* as the server keeps them: the names PostgreSQL itself would give */
     expect_text(a.c,
                 "ledger_pages_check CHECK ((pages > 0))\n"
@@ -787,6 +795,40 @@ static void test_checks_and_expression_defaults(void **state)
     assert_string_equal(name, "book_pages_check");
 }
 
+/* @@foreign_key: added after every table, with all its columns; the server
+   holds both (a composite key, a key to a unique non-key column). */
+static void test_model_foreign_keys(void **state)
+{
+    (void)state;
+    applied a;
+    apply_file(&a, "tests/schemas/ddl_model_fkeys.pgorm", "ddl_model_fkeys");
+    assert_non_null(strstr(a.sql, "ALTER TABLE \"role\" ADD CONSTRAINT \"role_film_id_actor_no_fkey\""
+                                  " FOREIGN KEY (\"film_id\", \"actor_no\") REFERENCES \"cast\""
+                                  " (\"film_id\", \"actor\") ON DELETE CASCADE;\n"));
+    assert_non_null(strstr(a.sql, "ALTER TABLE \"role\" ADD CONSTRAINT \"role_film_code_fkey\""
+                                  " FOREIGN KEY (\"film_code\") REFERENCES \"film\" (\"code\")"
+                                  " ON DELETE SET NULL;\n"));
+    /* after the CREATE TABLEs, before the indexes */
+    assert_true(strstr(a.sql, "role_film_code_fkey") > strstr(a.sql, "CREATE TABLE \"role\""));
+    assert_true(strstr(a.sql, "role_film_code_fkey") < strstr(a.sql, "CREATE INDEX"));
+    pgt_exec(a.c, "INSERT INTO film (code) VALUES ('A'), ('B');"
+                  "INSERT INTO \"cast\" VALUES (1, 7);"
+                  "INSERT INTO role (film_id, actor_no, film_code) VALUES (1, 7, 'B')");
+    PGresult *r = PQexec(a.c, "INSERT INTO role (film_id, actor_no) VALUES (1, 8)");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23503");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME),
+                        "role_film_id_actor_no_fkey");
+    PQclear(r);
+    r = PQexec(a.c, "INSERT INTO role (film_id, actor_no, film_code) VALUES (1, 7, 'Z')");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME), "role_film_code_fkey");
+    PQclear(r);
+    pgt_exec(a.c, "DELETE FROM film WHERE code = 'B'");
+    assert_int_equal(pgt_query_int(a.c, "SELECT count(*) FROM role WHERE film_code IS NULL"), 1);
+    pgt_exec(a.c, "DELETE FROM \"cast\"");
+    assert_int_equal(pgt_query_int(a.c, "SELECT count(*) FROM role"), 0);
+    applied_done(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -806,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_all_schemas_apply_and_are_deterministic),
         cmocka_unit_test(test_pgt_apply_schema),
         cmocka_unit_test(test_checks_and_expression_defaults),
+        cmocka_unit_test(test_model_foreign_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -259,6 +259,38 @@ static void test_relations_dot(void **state)
     free(person);
     free(dot);
     pgorm_schema_free(s);
+
+    /* a ManyToMany is listed, and drawn as its join model's two edges */
+    s = pgt_parse_schema_file(SCHEMA("gen_m2m.pgorm"));
+    dot = dot_of(s);
+    check_fk_edges(s, dot);
+    char *post = node_of(dot, "Post");
+    expect_in(post, "<i>tags</i>: ManyToMany[Tag] through PostTag</td>");
+    expect_not_in(post, ">tags_id<");
+    free(post);
+    char *member = node_of(dot, "Member");
+    expect_in(member, "<i>followers</i>: ManyToMany[Member] through Follow</td>");
+    free(member);
+    free(dot);
+    pgorm_schema_free(s);
+}
+
+/* @@foreign_key: a dashed edge from its first field to the first field it
+   references, labelled with its fields. */
+static void test_model_foreign_keys_dot(void **state)
+{
+    (void)state;
+    pgorm_schema *s = pgt_parse_schema_file(SCHEMA("ddl_model_fkeys.pgorm"));
+    char *dot = dot_of(s);
+    expect_in(dot, "3 models, 4 foreign keys.\n");
+    expect_in(dot, "\"Role\":\"f1_out\" -> \"Cast\":\"f0_in\" [style=dashed, "
+                   "arrowtail=crowodot, arrowhead=teetee, label=<[film, actor_no]<br/><font "
+                   "point-size=\"8\">on_delete: cascade</font>>];\n");
+    expect_in(dot, "\"Role\":\"f3_out\" -> \"Film\":\"f1_in\" [style=dashed, "
+                   "arrowtail=crowodot, arrowhead=teeodot, label=<[film_code]<br/><font "
+                   "point-size=\"8\">on_delete: set_null</font>>];\n");
+    free(dot);
+    pgorm_schema_free(s);
 }
 
 /* Replace a schema string (owned by the schema's allocator). */
@@ -579,6 +611,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bookstore_dot),
         cmocka_unit_test(test_relations_dot),
+        cmocka_unit_test(test_model_foreign_keys_dot),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_cli_svg),
         cmocka_unit_test(test_cli_dot),

@@ -671,6 +671,165 @@ static void test_checks_and_expression_defaults(void **state)
     assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
 }
 
+/* Whether check `name` carries pgorm's mark. */
+static int check_marked(fx *f, const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_constraint WHERE conname = '%s' AND contype = 'c' "
+             "AND obj_description(oid, 'pg_constraint') = 'pgorm'",
+             name);
+    return pgt_query_int(f->c, sql);
+}
+
+/* A CHECK made by hand that the file does not name is unmanaged: make
+   lists it and never drops it, across migrations. One the file names is
+   the file's: equal, it is adopted as it is (marked by the next migration
+   written anyway); different, it is replaced by the file's. A @check of
+   the file that goes is dropped. */
+static void test_hand_made_checks_kept(void **state)
+{
+    fx *f = *state;
+    char *up = NULL, *out = NULL;
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  pages int4 @check(\"pages > 0\")\n}\n");
+    make_up_then_nothing(f, "1", "init", &up);
+    assert_non_null(strstr(up, "COMMENT ON CONSTRAINT \"book_pages_check\" ON \"book\" IS "
+                               "'pgorm';"));
+    free(up);
+    assert_int_equal(check_marked(f, "book_pages_check"), 1);
+    pgt_exec(f->c, "ALTER TABLE book ADD CONSTRAINT by_hand CHECK (pages < 5000);"
+                   "ALTER TABLE book ADD CONSTRAINT title_set CHECK (title <> '');"
+                   "ALTER TABLE book ADD CONSTRAINT adopted CHECK (pages <> 13)");
+
+    /* the file names none of them: no change, and they are listed */
+    assert_int_equal(make(f, "2", "noop", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    assert_non_null(strstr(out, "3 objects in the database are not described by the schema"));
+    assert_non_null(strstr(out, "  check by_hand on book: CHECK ((pages < 5000))"));
+    assert_non_null(strstr(out, "  check title_set on book: CHECK ((title <> ''::text))"));
+    free(out);
+
+    /* a change next to them leaves them alone; check --database lists them */
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  pages int4 @check(\"pages > 0\")\n  isbn text?\n}\n");
+    make_up_then_nothing(f, "3", "isbn", &up);
+    assert_null(strstr(up, "by_hand"));
+    assert_null(strstr(up, "title_set"));
+    free(up);
+    EXPECT_CHECKS(f, "book", "adopted CHECK ((pages <> 13)), "
+                             "book_pages_check CHECK ((pages > 0)), "
+                             "by_hand CHECK ((pages < 5000)), "
+                             "title_set CHECK ((title <> ''::text))");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "DATABASE_URL='%s' %s check %s --database", f->db.direct, mt_cli(),
+             f->schema);
+    assert_int_equal(pgt_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "  check by_hand on book: CHECK ((pages < 5000))"));
+    free(out);
+
+    /* named by the file: `adopted` as it is (no change of its own), title_set
+       differently (replaced by the file's); both marked after */
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  pages int4 @check(\"pages > 0\")\n  isbn text?\n"
+                    "  @@check(adopted, \"pages <> 13\")\n}\n");
+    assert_int_equal(make(f, "4", "noop", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    assert_null(strstr(out, "check adopted on book"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n"
+                    "  pages int4 @check(\"pages > 0\")\n  isbn text?\n"
+                    "  @@check(adopted, \"pages <> 13\")\n"
+                    "  @@check(title_set, \"length(title) > 0\")\n}\n");
+    make_up_then_nothing(f, "5", "adopt", &up);
+    assert_non_null(strstr(up, "drop check title_set on book: CHECK ((title <> ''::text))"));
+    assert_non_null(strstr(up, "mark check adopted on book"));
+    assert_non_null(strstr(up, "COMMENT ON CONSTRAINT \"adopted\" ON \"book\" IS 'pgorm';"));
+    assert_null(strstr(up, "DROP CONSTRAINT \"adopted\""));
+    free(up);
+    assert_int_equal(check_marked(f, "adopted"), 1);
+    assert_int_equal(check_marked(f, "title_set"), 1);
+    assert_int_equal(check_marked(f, "by_hand"), 0);
+
+    /* removed from the file, the file's checks go; the hand-made one stays */
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n  pages int4\n  isbn text?\n}\n");
+    make_up_then_nothing(f, "6", "drop", &up);
+    assert_non_null(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"book_pages_check\";"));
+    assert_non_null(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"adopted\";"));
+    assert_non_null(strstr(up, "ALTER TABLE \"book\" DROP CONSTRAINT \"title_set\";"));
+    assert_null(strstr(up, "by_hand"));
+    free(up);
+    EXPECT_CHECKS(f, "book", "by_hand CHECK ((pages < 5000))");
+
+    /* down brings them back marked as they were: `adopted` unmarked again */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(check_marked(f, "book_pages_check"), 1);
+    assert_int_equal(check_marked(f, "adopted"), 0);
+    assert_int_equal(check_marked(f, "title_set"), 0);
+    EXPECT_CHECKS(f, "book", "adopted CHECK ((pages <> 13)), "
+                             "book_pages_check CHECK ((pages > 0)), "
+                             "by_hand CHECK ((pages < 5000)), "
+                             "title_set CHECK ((title <> ''::text))");
+}
+
+/* @@foreign_key through make: added to tables with rows (listed with all
+   its columns), a second make empty, then dropped; down restores it. */
+static void test_model_foreign_keys(void **state)
+{
+    fx *f = *state;
+    char *up = NULL, *out = NULL;
+    static const char BASE[] = "model P {\n  a int4\n  b text\n  code text @unique\n"
+                               "  @@id(a, b)\n}\n"
+                               "model C {\n  id serial @id\n  pa int4?\n  pb text?\n"
+                               "  code text?\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s}\n", BASE);
+    write_schema(f, text);
+    make_up_then_nothing(f, "1", "init", &up);
+    free(up);
+    pgt_exec(f->c, "INSERT INTO p VALUES (1, 'x', 'X');"
+                   "INSERT INTO c (pa, pb, code) VALUES (1, 'x', 'X'), (NULL, NULL, NULL)");
+
+    snprintf(text, sizeof text,
+             "%s  @@foreign_key([pa, pb], references: P([a, b]), on_delete: cascade)\n"
+             "  @@foreign_key([code], references: P([code]))\n}\n",
+             BASE);
+    write_schema(f, text);
+    assert_int_equal(make(f, "2", "fkeys", "", &out), 0);
+    assert_non_null(strstr(out, "add foreign key c(pa, pb) -> p(a, b) on delete cascade"));
+    assert_non_null(strstr(out, "add foreign key c.code -> p.code on delete no action"));
+    free(out);
+    up = read_migration(f, "2_fkeys.up.sql");
+    assert_non_null(strstr(up, "ALTER TABLE \"c\" ADD CONSTRAINT \"c_pa_pb_fkey\" FOREIGN KEY "
+                               "(\"pa\", \"pb\") REFERENCES \"p\" (\"a\", \"b\") ON DELETE "
+                               "CASCADE;"));
+    assert_non_null(strstr(up, "ADD CONSTRAINT \"c_code_fkey\" FOREIGN KEY (\"code\") "
+                               "REFERENCES \"p\" (\"code\");"));
+    free(up);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(make(f, "3", "again", "", &out), 0);
+    assert_non_null(strstr(out, "no changes"));
+    assert_null(strstr(out, "c_pa_pb_fkey")); /* managed, not listed as unmanaged */
+    free(out);
+    pgt_exec(f->c, "DELETE FROM p");
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM c"), 1); /* cascaded */
+
+    /* gone from the file: dropped; down brings it back */
+    snprintf(text, sizeof text, "%s}\n", BASE);
+    write_schema(f, text);
+    make_up_then_nothing(f, "4", "drop", &up);
+    assert_non_null(strstr(up, "ALTER TABLE \"c\" DROP CONSTRAINT \"c_pa_pb_fkey\";"));
+    assert_non_null(strstr(up, "ALTER TABLE \"c\" DROP CONSTRAINT \"c_code_fkey\";"));
+    free(up);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"),
+                     0);
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                                         " AND conname IN ('c_pa_pb_fkey', 'c_code_fkey')"),
+                     2);
+}
+
 /* A database made before ForeignKey columns got their default index: make
    adds it (named <table>_<column>_idx), `up` creates it, a second make is
    empty; @index(false) drops it again. */
@@ -793,6 +952,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hand_made_checks_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_citext_needs_its_extension, setup, teardown),

@@ -306,6 +306,50 @@ static const struct {
     {"a column to and from an array",
      "model A {\n  id int4 @id\n  t text\n  n int4[]\n  v varchar(5)[]\n}\n",
      "model A {\n  id int4 @id\n  t text[]\n  n text\n  v varchar(9)[]\n}\n"},
+    {"a join model and its ManyToMany fields appear",
+     "model Post {\n  id serial @id\n  title text\n}\nmodel Tag {\n  id int8 @id\n}\n",
+     "model Post {\n  id serial @id\n  title text\n  tags ManyToMany[Tag] @through(PostTag)\n}\n"
+     "model Tag {\n  id int8 @id\n  posts ManyToMany[Post] @through(PostTag)\n}\n"
+     "model PostTag {\n  post ForeignKey[Post] @on_delete(cascade)\n"
+     "  tag ForeignKey[Tag] @on_delete(cascade)\n  added timestamptz @default(now())\n"
+     "  @@id(post, tag)\n}\n"},
+    {"ManyToMany fields alone change nothing (self-referential, a @@unique pair)",
+     "model M {\n  id serial @id\n}\nmodel F {\n  id serial @id\n  a ForeignKey[M]\n"
+     "  b ForeignKey[M]\n  @@unique(a, b)\n}\n",
+     "model M {\n  id serial @id\n  out ManyToMany[M] @through(F, a, b)\n"
+     "  in ManyToMany[M] @through(F, b, a)\n}\nmodel F {\n  id serial @id\n"
+     "  a ForeignKey[M]\n  b ForeignKey[M]\n  @@unique(a, b)\n}\n"},
+    {"@@foreign_key from empty (composite, to a unique non-key column)",
+     "model Z {\n  id int4 @id\n}\n",
+     "model P {\n  a int4\n  b text\n  code text @unique\n  @@id(a, b)\n}\n"
+     "model C {\n  id serial @id\n  pa int4?\n  pb text?\n  code text\n"
+     "  @@foreign_key([pa, pb], references: P([a, b]), on_delete: cascade)\n"
+     "  @@foreign_key([code], references: P([code]))\n}\n"},
+    {"@@foreign_key added, changed (columns, target, on_delete), dropped",
+     "model P {\n  a int4\n  b text\n  code text @unique\n  @@id(a, b)\n}\n"
+     "model Q {\n  id serial @id\n  x int4\n  y text\n  @@unique(y, x)\n}\n"
+     "model C {\n  id serial @id\n  pa int4?\n  pb text?\n  code text\n"
+     "  @@foreign_key([pa, pb], references: P([a, b]), on_delete: cascade)\n"
+     "  @@foreign_key([code], references: P([code]))\n}\n",
+     "model P {\n  a int4\n  b text\n  code text @unique\n  @@id(a, b)\n}\n"
+     "model Q {\n  id serial @id\n  x int4\n  y text\n  @@unique(y, x)\n}\n"
+     "model C {\n  id serial @id\n  pa int4?\n  pb text?\n  code text\n"
+     "  @@foreign_key([pa, pb], references: Q([x, y]), on_delete: set_null)\n"
+     "  @@foreign_key([pb, pa], references: P([b, a]))\n}\n"},
+    {"@@foreign_key under renames of tables and columns",
+     "model P {\n  a int4\n  b text\n  @@id(a, b)\n}\n"
+     "model C {\n  id serial @id\n  pa int4\n  pb text\n"
+     "  @@foreign_key([pa, pb], references: P([a, b]))\n}\n",
+     "model Parent {\n  a int4\n  bee text @renamed_from(b)\n  @@id(a, bee)\n"
+     "  @@renamed_from(P)\n}\n"
+     "model C {\n  id serial @id\n  first int4 @renamed_from(pa)\n  pb text\n"
+     "  @@foreign_key([first, pb], references: Parent([a, bee]))\n}\n"},
+    {"a ForeignKey field and an @@foreign_key over the same column",
+     "model P {\n  id serial @id\n  n int4\n  @@unique(id, n)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  n int4\n}\n",
+     "model P {\n  id serial @id\n  n int4\n  @@unique(id, n)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  n int4\n"
+     "  @@foreign_key([p, n], references: P([id, n]), on_delete: restrict)\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -349,6 +393,17 @@ static uint32_t rnd2(uint32_t n)
     return (uint32_t)((rng2 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* Composite foreign keys draw from a stream of their own too. */
+static uint64_t rng4;
+
+static uint32_t rnd4(uint32_t n)
+{
+    rng4 ^= rng4 >> 12;
+    rng4 ^= rng4 << 25;
+    rng4 ^= rng4 >> 27;
+    return (uint32_t)((rng4 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
        T_ENUM0 = T_NTYPES, T_ENUM1, /* the schema's enums Mood and Level */
@@ -379,6 +434,11 @@ typedef struct gmodel {
     char renamed_from[16];
     int mc[2]; /* @@check over two scalar fields, -1 when none */
     char mc_name[16];
+    /* 1 + the model a composite @@foreign_key (fields ck0 int4?, ck1 text?)
+       points at, 0 for none; written only while that model's key is
+       (k0 int4, k1 text) */
+    int cfk;
+    bool cfk_cascade;
 } gmodel;
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
@@ -464,30 +524,30 @@ static void enum_default(const gschema *s, gfield *g)
 }
 
 /* The types after the first release draw from a stream of their own too. */
-static uint64_t rng3;
+static uint64_t rng5;
 
-static uint32_t rnd3(uint32_t n)
+static uint32_t rnd5(uint32_t n)
 {
-    rng3 ^= rng3 >> 12;
-    rng3 ^= rng3 << 25;
-    rng3 ^= rng3 >> 27;
-    return (uint32_t)((rng3 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+    rng5 ^= rng5 >> 12;
+    rng5 ^= rng5 << 25;
+    rng5 ^= rng5 >> 27;
+    return (uint32_t)((rng5 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
 /* Now and then the field becomes time, timetz, interval, inet, cidr, json,
    char(n), citext or numeric without (p, s), with a default or not. */
 static void maybe_new_type(gfield *g)
 {
-    if (rnd3(3) != 0)
+    if (rnd5(3) != 0)
         return;
-    g->type = T_TIME + (int)rnd3(9);
+    g->type = T_TIME + (int)rnd5(9);
     g->p = g->s = 0;
     if (g->type == T_NUMANY)
         g->type = T_NUMERIC; /* p 0: numeric */
     else if (g->type == T_CHAR)
-        g->p = 1 + (int)rnd3(8);
+        g->p = 1 + (int)rnd5(8);
     g->def[0] = '\0';
-    if (rnd3(2))
+    if (rnd5(2))
         return;
     if (g->array) { /* time[], inet[]...: no default, or the empty array */
         snprintf(g->def, sizeof g->def, "sql(\"'{}'\")");
@@ -505,7 +565,7 @@ static void maybe_new_type(gfield *g)
         [T_NUMANY - T_TIME] = {"3", "-1.25"},
     };
     int k = g->type == T_NUMERIC ? T_NUMANY - T_TIME : g->type - T_TIME;
-    snprintf(g->def, sizeof g->def, "%s", defs[k][rnd3(2)]);
+    snprintf(g->def, sizeof g->def, "%s", defs[k][rnd5(2)]);
 }
 
 /* The field becomes one of the schema's enums, when there is one. */
@@ -689,6 +749,45 @@ static void random_enum(genum *e)
         snprintf(e->l[e->nl++], sizeof e->l[0], "%s", LABELS[rnd2(7)]);
 }
 
+/* Join models draw from a third stream, for the same reason. */
+static uint64_t rng3;
+
+static uint32_t rnd3(uint32_t n)
+{
+    rng3 ^= rng3 >> 12;
+    rng3 ^= rng3 << 25;
+    rng3 ^= rng3 >> 27;
+    return (uint32_t)((rng3 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
+/* Now and then a join model: two ForeignKeys (to two models, or twice to
+   one) paired by a @@unique, which print_schema then uses for a
+   ManyToMany on the first one's target. */
+static void maybe_join_model(gschema *s)
+{
+    int t[8], nt = 0;
+    for (int i = 0; i < s->nm; i++)
+        if (targetable(&s->m[i]))
+            t[nt++] = i;
+    if (nt == 0 || s->nm >= 8 || rnd3(2))
+        return;
+    gmodel *m = &s->m[s->nm++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "J%d", s->next_name++);
+    m->alive = true;
+    m->id = ID_SERIAL;
+    m->bi[0] = m->mc[0] = m->mc[1] = -1;
+    for (int k = 0; k < 2; k++) {
+        gfield *g = &m->f[m->nf++];
+        snprintf(g->name, sizeof g->name, "%s", k ? "b" : "a");
+        g->fk = true;
+        g->target = t[rnd3((uint32_t)nt)];
+        g->on_delete = 1;
+    }
+    m->bu[0] = 0;
+    m->bu[1] = 1;
+}
+
 static void random_schema(gschema *s, int first_name)
 {
     memset(s, 0, sizeof *s);
@@ -699,6 +798,7 @@ static void random_schema(gschema *s, int first_name)
     s->nm = 1 + (int)rnd(4);
     for (int i = 0; i < s->nm; i++)
         new_model(s, &s->m[i]);
+    maybe_join_model(s);
 }
 
 static const char *type_name(const gfield *g, char *buf, size_t n)
@@ -760,6 +860,41 @@ static bool json_in(const gmodel *m, const int k[2])
            (!m->f[k[1]].fk && m->f[k[1]].type == T_JSON);
 }
 
+/* The model m's composite @@foreign_key points at, or NULL when it has
+   none or that model's key is not (k0 int4, k1 text) now. */
+static const gmodel *cfk_target(const gschema *s, const gmodel *m)
+{
+    if (!m->cfk || m->cfk - 1 >= s->nm)
+        return NULL;
+    const gmodel *t = &s->m[m->cfk - 1];
+    if (t == m || !t->alive || t->id != ID_COMPOSITE)
+        return NULL;
+    bool k0 = false, k1 = false;
+    for (int k = 0; k < t->nf; k++) {
+        k0 = k0 || (strcmp(t->f[k].name, "k0") == 0 && !t->f[k].fk && t->f[k].type == T_INT4);
+        k1 = k1 || (strcmp(t->f[k].name, "k1") == 0 && !t->f[k].fk && t->f[k].type == T_TEXT);
+    }
+    return k0 && k1 ? t : NULL;
+}
+
+/* 1 + a model with a composite key (any model when none has one). */
+static int pick_cfk(const gschema *s)
+{
+    int comp[8], n = 0;
+    for (int i = 0; i < s->nm; i++)
+        if (s->m[i].alive && s->m[i].id == ID_COMPOSITE)
+            comp[n++] = i;
+    return 1 + (n ? comp[rnd4((uint32_t)n)] : (int)rnd4((uint32_t)s->nm));
+}
+
+static void random_cfks(gschema *s)
+{
+    for (int i = 0; i < s->nm; i++) {
+        s->m[i].cfk = rnd4(2) ? pick_cfk(s) : 0;
+        s->m[i].cfk_cascade = rnd4(2);
+    }
+}
+
 static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
@@ -809,8 +944,28 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                 pgorm_buf_printf(b, " @check(\"%s\")", ck);
             pgorm_buf_putc(b, '\n');
         }
+        /* a ManyToMany through each model whose @@unique pairs two
+           ForeignKeys, on the first one's target: no column, so the
+           migrations must not see it */
+        for (int j = 0; j < s->nm; j++) {
+            const gmodel *jm = &s->m[j];
+            if (!jm->alive || jm->bu[0] < 0)
+                continue;
+            const gfield *g0 = &jm->f[jm->bu[0]], *g1 = &jm->f[jm->bu[1]];
+            if (!g0->fk || !g1->fk || g0->target != i || j == i || j == g1->target ||
+                !s->m[g1->target].alive)
+                continue;
+            pgorm_buf_printf(b, "  via_%s ManyToMany[%s] @through(%s, %s, %s)\n", jm->name,
+                             s->m[g1->target].name, jm->name, g0->name, g1->name);
+        }
+        const gmodel *ct = cfk_target(s, m);
+        if (ct)
+            pgorm_buf_puts(b, "  ck0 int4?\n  ck1 text?\n");
         if (m->id == ID_COMPOSITE)
             pgorm_buf_puts(b, "  @@id(k0, k1)\n");
+        if (ct)
+            pgorm_buf_printf(b, "  @@foreign_key([ck0, ck1], references: %s([k0, k1])%s)\n",
+                             ct->name, m->cfk_cascade ? ", on_delete: cascade" : "");
         if (m->bu[0] >= 0 && !m->f[m->bu[0]].array && !m->f[m->bu[1]].array &&
             !json_in(m, m->bu))
             pgorm_buf_printf(b, "  @@unique(%s, %s)\n", m->f[m->bu[0]].name,
@@ -965,7 +1120,7 @@ static void mutate(gschema *s)
         }
     }
     /* text to one of the newer types (every one reads text) */
-    if (g && !g->fk && g->type == T_TEXT && rnd3(6) == 0)
+    if (g && !g->fk && g->type == T_TEXT && rnd5(6) == 0)
         maybe_new_type(g);
     switch (rnd(16)) {
     case 0:
@@ -1102,24 +1257,35 @@ static void test_random_pairs(void **state)
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20240601;
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
-    int with_check = 0, with_model_check = 0, with_expr_default = 0;
+    int with_check = 0, with_model_check = 0, with_expr_default = 0, with_m2m = 0;
+    int with_array = 0, with_fkey = 0;
     int with_newer_type[9] = {0};
-    int with_array = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
         rng3 = rng ^ 0xD1B54A32D192ED03ULL;
+        rng4 = rng ^ 0x94D049BB133111EBULL;
+        rng5 = rng ^ 0xBF58476D1CE4E5B9ULL;
         gschema s;
         random_schema(&s, 0);
+        random_cfks(&s);
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
         print_schema(&s, &a);
         if (p % 8 == 7) {
             random_schema(&s, 50); /* now and then two unrelated schemas */
+            random_cfks(&s);
         } else {
             forget_renames(&s);
             int edits = 1 + (int)rnd(4);
             for (int e = 0; e < edits; e++)
                 mutate(&s);
+            if (rnd4(3) == 0) { /* a composite foreign key comes, goes, or changes */
+                gmodel *m = &s.m[rnd4((uint32_t)s.nm)];
+                if (rnd4(2))
+                    m->cfk = m->cfk ? 0 : pick_cfk(&s);
+                else
+                    m->cfk_cascade = !m->cfk_cascade;
+            }
         }
         print_schema(&s, &b);
         char label[96];
@@ -1137,6 +1303,8 @@ static void test_random_pairs(void **state)
         with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
                       strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
                       strstr(a.data, "[]?") || strstr(b.data, "[]?");
+        with_m2m += strstr(a.data, "ManyToMany[") || strstr(b.data, "ManyToMany[");
+        with_fkey += strstr(a.data, "@@foreign_key(") || strstr(b.data, "@@foreign_key(");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
@@ -1153,13 +1321,18 @@ static void test_random_pairs(void **state)
     if (pairs >= 40 && with_array < 5)
         fail_msg("the random pairs hardly use arrays: %d of %d", with_array, pairs);
     print_message("random pairs: %d with an array column\n", with_array);
-    if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
-        fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
-                 "%d with @@check, %d with an expression default",
-                 with_check, with_model_check, with_expr_default);
+    if (pairs >= 40 && with_m2m < 5)
+        fail_msg("the random pairs hardly use ManyToMany: %d of %d", with_m2m, pairs);
+    print_message("random pairs: %d with a ManyToMany\n", with_m2m);
+    if (pairs >= 40 &&
+        (with_check < 5 || with_model_check < 3 || with_expr_default < 5 || with_fkey < 3))
+        fail_msg("the random pairs hardly use checks, expression defaults and @@foreign_key: "
+                 "%d with @check, %d with @@check, %d with an expression default, %d with "
+                 "@@foreign_key",
+                 with_check, with_model_check, with_expr_default, with_fkey);
     print_message("random pairs: %d with @check, %d with @@check, %d with an expression "
-                  "default, of %d\n",
-                  with_check, with_model_check, with_expr_default, pairs);
+                  "default, %d with @@foreign_key, of %d\n",
+                  with_check, with_model_check, with_expr_default, with_fkey, pairs);
 }
 
 int main(void)

@@ -588,8 +588,16 @@ static void test_valid_all(void **state)
                 assert_int_equal(fk->kind, PGORM_FIELD_FOREIGN_KEY);
                 assert_int_equal(fk->target, i);
             }
+            if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+                /* the join model's two ForeignKeys: to this model, to the far side */
+                const pgorm_model *jm = &s->models[f->through];
+                assert_int_equal(jm->fields[f->through_from_fk].target, i);
+                assert_int_equal(jm->fields[f->through_to_fk].target, f->target);
+            }
         }
     }
+    assert_string_equal(s->models[field(s, "Tag", "tagged")->through].name, "PostTag");
+    assert_string_equal(s->models[field(s, "Actor", "roles")->target].name, "Film");
     pgorm_schema_free(s);
 }
 
@@ -719,7 +727,7 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  @@\n"), 4, 1, "expected a block attribute after '@@'");
     BAD(with_model("  @@indx(id)\n"), 3, 5,
         "unknown block attribute '@@indx' (expected one of: @@id(fields), @@unique(fields), "
-        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\")); did you mean '@@index'?");
+        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields]))); did you mean '@@index'?");
     BAD(with_model("  @@table(a)\n  @@table(b)\n"), 4, 3, "duplicate @@table in model 'M'");
     BAD(with_model("  @@renamed_from(A)\n  @@renamed_from(B)\n"), 4, 3, "duplicate @@renamed_from");
 }
@@ -746,14 +754,14 @@ static void test_unknown_type_and_attribute(void **state)
         "unknown type 'int9' (expected one of: bool, int2, int4, int8, serial, bigserial, "
         "float4, float8, numeric, numeric(p, s), text, varchar(n), char(n), citext, bytea, uuid, "
         "date, time, timetz, timestamp, timestamptz, interval, inet, cidr, json, jsonb, "
-        "ForeignKey[Model], BackReference[Model])");
+        "ForeignKey[Model], BackReference[Model], ManyToMany[Model])");
     BAD(with_model("  x intervl\n"), 3, 5, "did you mean 'interval'?");
     BAD(with_model("  x Int4\n"), 3, 5, "did you mean 'int4'?");
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
         "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @index(false), "
-        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\")); did "
-        "you mean '@unique'?");
+        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\"), "
+        "@through(JoinModel)); did you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,
         "duplicate @default on field 'x'");
@@ -1056,7 +1064,8 @@ static void test_enum_errors(void **state)
     BAD("enum { a }\nmodel M { id int4 @id }\n", 1, 6, "expected an enum name after 'enum'");
     /* an unknown type lists the file's enums, and suggests one */
     BAD("enum Status { a }\nmodel M {\n  id int4 @id\n  s Statuss\n}\n", 4, 5,
-        "BackReference[Model], or an enum of the file: Status); did you mean 'Status'?");
+        "BackReference[Model], ManyToMany[Model], or an enum of the file: Status); did you mean "
+        "'Status'?");
     /* a bare name as the default of a non-enum field */
     BAD(with_model("  x int4 @default(draft)\n"), 3, 19,
         "@default(draft) does not fit type int4: expected an integer");
@@ -1458,7 +1467,7 @@ static void test_cli_valid(void **state)
     assert_string_equal(out, "ok: 2 models\n");
     free(out);
     assert_int_equal(run_check(SCHEMAS "valid_all.pgorm", &out), 0);
-    assert_string_equal(out, "ok: 11 models\n");
+    assert_string_equal(out, "ok: 12 models\n");
     free(out);
 }
 
@@ -1676,6 +1685,83 @@ static void test_expression_defaults(void **state)
 
 /* ---- keys and indexes (@index(false)) ------------------------------------------ */
 
+/* ManyToMany[T] @through(J[, from, to]): resolved against the join model,
+   and every way of getting it wrong. */
+#define M2M_POST(attrs) \
+    "model Post {\n  id int4 @id\n  tags ManyToMany[Tag]" attrs "\n}\n" \
+    "model Tag {\n  id int4 @id\n}\n"
+#define M2M_JOIN "model PostTag {\n  post ForeignKey[Post]\n  tag ForeignKey[Tag]\n  @@id(post, tag)\n}\n"
+
+static void test_many_to_many(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(M2M_POST(" @through(PostTag)") M2M_JOIN);
+    const pgorm_field *f = field(s, "Post", "tags");
+    assert_int_equal(f->kind, PGORM_FIELD_MANY_TO_MANY);
+    assert_null(f->column); /* no column */
+    assert_string_equal(s->models[f->target].name, "Tag");
+    assert_string_equal(s->models[f->through].name, "PostTag");
+    assert_string_equal(s->models[f->through].fields[f->through_from_fk].name, "post");
+    assert_string_equal(s->models[f->through].fields[f->through_to_fk].name, "tag");
+    pgorm_schema_free(s);
+
+    /* self-referential, named both ways; and a @@unique pair instead of @@id */
+    s = parse_ok("model M {\n  id int4 @id\n  out ManyToMany[M] @through(F, a, b)\n"
+                 "  in ManyToMany[M] @through(F, b, a)\n}\n"
+                 "model F {\n  id serial @id\n  a ForeignKey[M]\n  b ForeignKey[M]\n"
+                 "  @@unique(b, a)\n}\n");
+    f = field(s, "M", "in");
+    assert_string_equal(s->models[f->through].fields[f->through_from_fk].name, "b");
+    assert_string_equal(s->models[f->through].fields[f->through_to_fk].name, "a");
+    pgorm_schema_free(s);
+
+    BAD(M2M_POST("") M2M_JOIN, 3, 8,
+        "ManyToMany[Tag] needs its join model: write @through(JoinModel), a model with one "
+        "ForeignKey[Tag] and one ForeignKey to this model");
+    BAD(M2M_POST(" @through(PostTag)"), 3, 33,
+        "@through(PostTag): there is no model 'PostTag' (write the join model, with a "
+        "ForeignKey[Post] and a ForeignKey[Tag]");
+    BAD(M2M_POST(" @through(Post)") M2M_JOIN, 3, 33,
+        "the join model must be a model of its own, not this model itself");
+    /* a model that is not a join of the two */
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  post ForeignKey[Post]\n  tag int4\n  @@id(post, tag)\n}\n",
+        3, 33, "@through(PostTag): PostTag has no ForeignKey to Tag; its ForeignKeys are: post "
+               "(Post) (a join model has one ForeignKey to each side)");
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  id int4 @id\n  post ForeignKey[Post]\n  a ForeignKey[Tag]\n"
+        "  b ForeignKey[Tag]\n}\n",
+        3, 33, "PostTag has 2 ForeignKeys to Tag, so the join is ambiguous: name the two fields, "
+               "@through(PostTag, from_field, to_field), among: post (Post), a (Tag), b (Tag)");
+    BAD(M2M_POST(" @through(PostTag)")
+        "model PostTag {\n  id int4 @id\n  post ForeignKey[Post]\n  tag ForeignKey[Tag]\n}\n",
+        3, 33, "PostTag must store each pair once: give it @@id(post, tag) (or @@unique(post, tag))");
+    BAD(M2M_POST(" @through(PostTag, post, label)") M2M_JOIN, 3, 48,
+        "PostTag has no field 'label' (the second (to) field must be a ForeignKey[Tag]; its "
+        "ForeignKeys are: post (Post), tag (Tag))");
+    BAD(M2M_POST(" @through(PostTag, tag, tag)") M2M_JOIN, 3, 42,
+        "field 'PostTag.tag' is not a ForeignKey to Post, as the first (from) field of "
+        "ManyToMany 'tags' must be");
+    BAD(M2M_POST(" @through(PostTag, post)") M2M_JOIN, 3, 46,
+        "@through(PostTag, post) names one field: name both ForeignKey fields of PostTag");
+    BAD(M2M_POST(" @through(PostTag, post, tag, x)") M2M_JOIN, 3, 51,
+        "@through takes a join model and optionally its two ForeignKey fields");
+    BAD(M2M_POST(" @through()") M2M_JOIN, 3, 33,
+        "expected the join model's name in @through(...), found ')'");
+    BAD(M2M_POST(" @through(PostTag) @unique") M2M_JOIN, 3, 42,
+        "@unique is not allowed on a ManyToMany (it has no column; only @through(JoinModel) is)");
+    BAD(M2M_POST("? @through(PostTag)") M2M_JOIN, 3, 23, "a ManyToMany cannot be nullable");
+    BAD("model Post {\n  id int4 @id @through(PostTag)\n}\n", 2, 15,
+        "@through is only valid on a ManyToMany field, and 'id' is a scalar");
+    BAD("model M {\n  id int4 @id\n  f ManyToMany[M] @through(F)\n}\n"
+        "model F {\n  a ForeignKey[M]\n  b ForeignKey[M]\n  @@id(a, b)\n}\n",
+        3, 28, "ManyToMany[M] on M itself: say which ForeignKey of F points at this row and which "
+               "at the related one, @through(F, from_field, to_field), among: a (M), b (M)");
+    BAD(M2M_POST(" @through(Nope)") M2M_JOIN, 3, 33,
+        "there is no model 'Nope' (write the join model, with a ForeignKey[Post] and a "
+        "ForeignKey[Tag]; other models in this file: PostTag)");
+}
+
 static void test_fk_index_opt_out(void **state)
 {
     (void)state;
@@ -1759,6 +1845,103 @@ static void test_arrays(void **state)
         "cannot be an array: arrays are for model fields only");
 }
 
+/* @@foreign_key: composite, to a unique non-key field, over ForeignKey
+   fields by name; and every way it can be wrong, at file:line:col. */
+static const char FK_BASE[] = "model Film {\n"          /* 1 */
+                              "  id serial @id\n"       /* 2 */
+                              "  code text @unique\n"   /* 3 */
+                              "  note text\n"           /* 4 */
+                              "  roles BackReference[Role]\n" /* 5 */
+                              "}\n"                     /* 6 */
+                              "model Cast {\n"          /* 7 */
+                              "  film ForeignKey[Film]\n" /* 8 */
+                              "  actor int4\n"          /* 9 */
+                              "  @@id(film, actor)\n"   /* 10 */
+                              "}\n"                     /* 11 */
+                              "model Role {\n"          /* 12 */
+                              "  id serial @id\n"       /* 13 */
+                              "  film ForeignKey[Film]\n" /* 14 */
+                              "  actor_no int4\n"       /* 15 */
+                              "  film_code text?\n"     /* 16 */
+                              "  small int2\n";         /* 17 */
+
+static char *fk_schema(const char *tail)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf, "%s%s}\n", FK_BASE, tail);
+    return buf;
+}
+
+static void test_model_foreign_keys(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(fk_schema(
+        "  @@foreign_key([film, actor_no], references: Cast([film, actor]), on_delete: cascade)\n"
+        "  @@foreign_key([film_code], references: Film([code]), on_delete: set_null)\n"));
+    const pgorm_model *role = pgorm_schema_model(s, "Role");
+    assert_int_equal(role->nfkeys, 2);
+    const pgorm_foreign_key *k = &role->fkeys[0];
+    assert_int_equal(k->nfields, 2);
+    assert_string_equal(k->fields[0], "film");
+    assert_string_equal(k->fields[1], "actor_no");
+    assert_string_equal(k->target_model, "Cast");
+    assert_int_equal(k->ntarget_fields, 2);
+    assert_string_equal(k->target_fields[1], "actor");
+    assert_int_equal(k->on_delete, PGORM_ON_DELETE_CASCADE);
+    assert_ptr_equal(&s->models[k->target], pgorm_schema_model(s, "Cast"));
+    assert_int_equal(k->pos.line, 18);
+    assert_int_equal(k->pos.col, 3);
+    assert_int_equal(k->field_pos[1].col, 24);
+    assert_int_equal(role->fkeys[1].on_delete, PGORM_ON_DELETE_SET_NULL);
+    assert_ptr_equal(&s->models[role->fkeys[1].target], pgorm_schema_model(s, "Film"));
+    pgorm_schema_free(s);
+    /* the key's fields in another order than the key's: a set, as PostgreSQL has it */
+    s = parse_ok(fk_schema("  @@foreign_key([actor_no, film], references: Cast([actor, film]))\n"));
+    pgorm_schema_free(s);
+
+    /* syntax */
+    BAD(fk_schema("  @@foreign_key(film, references: Film([id]))\n"), 18, 17,
+        "expected '[' to open the list of the model's fields, found 'film' (write "
+        "@@foreign_key([a_id, b_id], references: Target([x, y]), on_delete: cascade))");
+    BAD(fk_schema("  @@foreign_key([film] references: Film([id]))\n"), 18, 24,
+        "expected ',' and 'references: Target([...])' after the fields");
+    BAD(fk_schema("  @@foreign_key([film], target: Film([id]))\n"), 18, 25,
+        "expected 'references:' in @@foreign_key, found 'target'");
+    BAD(fk_schema("  @@foreign_key([film], references Film([id]))\n"), 18, 36,
+        "expected ':' after 'references', found 'Film'");
+    BAD(fk_schema("  @@foreign_key([film], references: Film(id))\n"), 18, 42,
+        "expected '[' to open the list of the referenced fields, found 'id'");
+    BAD(fk_schema("  @@foreign_key([film], references: Film([id]), on_delete: zap)\n"), 18, 60,
+        "unknown on_delete action 'zap' (expected one of: cascade, restrict, set_null, "
+        "no_action)");
+    BAD(fk_schema("  @@foreign_key([film], references: Film([id])\n"), 19, 1,
+        "expected ')' to close @@foreign_key(...)");
+    BAD(fk_schema("  @@foreign_key([], references: Film([id]))\n"), 18, 18,
+        "expected a field name in the list of the model's fields, found ']'");
+    /* meaning */
+    BAD(fk_schema("  @@foreign_key([nope], references: Film([id]))\n"), 18, 18,
+        "unknown field 'nope' in model 'Role' (one of: id, film, actor_no, film_code, small)");
+    BAD(fk_schema("  @@foreign_key([film_code], references: Flim([code]))\n"), 18, 42,
+        "unknown model 'Flim' in @@foreign_key(..., references: Flim(...)) (one of: Film, "
+        "Cast, Role)");
+    BAD(fk_schema("  @@foreign_key([film_code], references: Film([roles]))\n"), 18, 48,
+        "field 'roles' of model 'Film' is a BackReference, which has no column");
+    BAD(fk_schema("  @@foreign_key([film_code], references: Film([note]))\n"), 18, 48,
+        "the fields referenced in model 'Film' are not its primary key or one of its unique "
+        "keys (PostgreSQL needs one): reference its @id / @@id fields, or add @@unique(...) "
+        "over them to 'Film'");
+    BAD(fk_schema("  @@foreign_key([film], references: Cast([film, actor]))\n"), 18, 43,
+        "@@foreign_key names 1 field of 'Role' but 2 of 'Cast': write as many on both sides");
+    BAD(fk_schema("  @@foreign_key([small], references: Film([id]))\n"), 18, 18,
+        "field 'small' is int2 but the field it references, Film.id, is int4: the types of a "
+        "foreign key must match (make 'small' int4)");
+    BAD(fk_schema("  @@foreign_key([film, actor_no], references: Cast([film, actor]), on_delete: "
+                  "set_null)\n"),
+        18, 18, "on_delete: set_null needs field 'film' to be nullable");
+    BAD(fk_schema("  @@foreign_key([film, film], references: Cast([film, actor]))\n"), 18, 24,
+        "field 'film' is named twice in @@foreign_key");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1800,6 +1983,8 @@ int main(void)
         cmocka_unit_test(test_cli_usage_and_io),
         cmocka_unit_test(test_fk_index_opt_out),
         cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_many_to_many),
+        cmocka_unit_test(test_model_foreign_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -290,6 +290,7 @@ struct pgorm_model_desc;
 typedef enum pgorm_rel_kind {
     PGORM_REL_FORWARD, /* ForeignKey[T] */
     PGORM_REL_BACK,    /* BackReference[T] */
+    PGORM_REL_MANY,    /* ManyToMany[T] @through(J) */
 } pgorm_rel_kind;
 
 typedef struct pgorm_rel_desc {
@@ -301,8 +302,14 @@ typedef struct pgorm_rel_desc {
     size_t fk_column;
     size_t offset;     /* of the relation struct in this model's struct */
     size_t ref_offset; /* FORWARD: of `T *ref`; BACK: of `T *items` */
-    size_t count_offset;  /* BACK: of `size_t count` */
-    size_t loaded_offset; /* BACK: of `bool loaded` */
+    size_t count_offset;  /* BACK, MANY: of `size_t count` */
+    size_t loaded_offset; /* BACK, MANY: of `bool loaded` */
+    /* MANY: the join model; fk_column is then the index of its column that
+       points at this model, far_column of the one that points at the
+       target. ref_offset, count_offset and loaded_offset are as for BACK
+       (an array of the target's structs). NULL / 0 for the other kinds. */
+    const struct pgorm_model_desc *through;
+    size_t far_column;
 } pgorm_rel_desc;
 
 typedef struct pgorm_model_desc {
@@ -353,7 +360,10 @@ typedef enum pgorm_pred_kind {
        REL_ANY / REL_NONE: some / no row of the BackReference matches:
          [NOT] EXISTS (SELECT 1 FROM target tN WHERE tN.fk = key AND kid).
        REL_COUNT: the number of matching rows of the BackReference compared
-         with value.i64 by `op`: (SELECT count(*) ...) <op> $k. */
+         with value.i64 by `op`: (SELECT count(*) ...) <op> $k.
+       A ManyToMany takes REL_ANY / REL_NONE / REL_COUNT the same way, over
+         the target joined to the join table: EXISTS (SELECT 1 FROM target
+         tN JOIN join jN ON jN.far = tN.key WHERE jN.from = key AND kid). */
     PGORM_PRED_REL_FK,
     PGORM_PRED_REL_ANY,
     PGORM_PRED_REL_NONE,
@@ -1310,6 +1320,51 @@ int pgorm_backref_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void
 int pgorm_backref_count_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel,
                              const void *row, const pgorm_pred *where, int64_t *count,
                              pgorm_error *err);
+
+
+/* ManyToMany m->rels[rel] (PGORM_REL_MANY) of `row`, through the join
+   model J: the target's rows that J pairs with row,
+     SELECT ... FROM tag t0 JOIN post_tag j0 ON j0.tag_id = t0.id
+     WHERE j0.post_id = <row's key>
+   then q as in pgorm_backref (where on the target, order, by key when
+   none, limit, offset, columns, fetch_links); on success row's field is
+   set to them (items, count, loaded = true) before the callback runs.
+   fetch_links follows a ManyToMany as it does a BackReference: one
+   array of records per row, ARRAY(SELECT ROW(...) FROM tag t2 JOIN
+   post_tag j2 ON j2.tag_id = t2.id WHERE j2.post_id = t0.id ...), in the
+   same one statement as the other links, with the same link_opts. */
+void pgorm_many(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud);
+/* SELECT count(*) of the same rows, filtered by `where` (NULL: all). */
+void pgorm_many_count(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                      const pgorm_pred *where, pgorm_count_cb cb, void *ud);
+/* Pair `row` with the target rows whose keys are the n values at `keys`
+   (a C array of the target key's value type: int32_t for an int4 key):
+     INSERT INTO post_tag (post_id, tag_id) SELECT $1, unnest($2)
+     ON CONFLICT DO NOTHING
+   A pair already there is left as it is (the join model stores each pair
+   once: validation asks for its @@id or @@unique over the two fields), so
+   adding twice is harmless; the count is the pairs added. J's other
+   columns get their defaults. A key that names no row fails the whole
+   statement (the foreign key), adding nothing. n == 0 adds nothing. */
+void pgorm_many_add(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                    const void *keys, size_t n, pgorm_count_cb cb, void *ud);
+/* Unpair them: DELETE FROM post_tag WHERE post_id = $1 AND tag_id =
+   ANY($2); the count is the pairs removed (a key not paired is no error).
+   Neither call touches row's loaded items: load them again to see it. */
+void pgorm_many_remove(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                       const void *keys, size_t n, pgorm_count_cb cb, void *ud);
+/* _sync twins (out must not be NULL for pgorm_many_sync; count may be NULL
+   for add and remove). */
+int pgorm_many_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                    const pgorm_query *q, pgorm_result **out, pgorm_error *err);
+int pgorm_many_count_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                          const pgorm_pred *where, int64_t *count, pgorm_error *err);
+int pgorm_many_add_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
+                        const void *keys, size_t n, int64_t *count, pgorm_error *err);
+int pgorm_many_remove_sync(pgorm_db *db, const pgorm_model_desc *m, size_t rel,
+                           const void *row, const void *keys, size_t n, int64_t *count,
+                           pgorm_error *err);
 
 #ifdef __cplusplus
 }

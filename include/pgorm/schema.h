@@ -70,6 +70,8 @@ typedef enum pgorm_field_kind {
     PGORM_FIELD_SCALAR,
     PGORM_FIELD_FOREIGN_KEY,    /* a column <name>_id and a FK constraint */
     PGORM_FIELD_BACK_REFERENCE, /* no column */
+    PGORM_FIELD_MANY_TO_MANY,   /* ManyToMany[T] @through(J): no column; rows of T through
+                                   the join model J */
 } pgorm_field_kind;
 
 typedef enum pgorm_default_kind {
@@ -137,6 +139,17 @@ typedef struct pgorm_field {
        already the leading column of the primary key, a unique constraint or
        another plain index; this leaves it out. */
     bool no_index;
+    /* ManyToMany[T] @through(J) / @through(J, from, to): J as written, the
+       names of J's ForeignKey fields to this model (from) and to T (to) as
+       written (NULL when not written), and after validation J's index in
+       schema->models and the indexes of those two fields in J. PGORM_NONE
+       / NULL for other kinds. */
+    char *through_model;
+    char *through_from;
+    char *through_to;
+    size_t through;
+    size_t through_from_fk;
+    size_t through_to_fk;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {
@@ -170,6 +183,27 @@ typedef struct pgorm_check {
     pgorm_pos expr_pos; /* the string holding the expression */
 } pgorm_check;
 
+/* @@foreign_key([a, b], references: Target([x, y]), on_delete: cascade): a
+   foreign key over scalar fields of the model, to the target's primary key
+   or one of its unique keys (composite, or to a unique non-key column).
+   Migrations only: no ForeignKey field, so generated code has no loader
+   for it. */
+typedef struct pgorm_foreign_key {
+    char **fields; /* the model's fields, as written */
+    pgorm_pos *field_pos;
+    size_t nfields;
+    char *target_model; /* "Target" as written */
+    pgorm_pos target_pos;
+    char **target_fields; /* the target's fields, as written; same count */
+    pgorm_pos *target_field_pos;
+    size_t ntarget_fields;
+    pgorm_on_delete on_delete;
+    size_t target; /* index of Target in schema->models (after validation) */
+    char *name;    /* constraint name; NULL from the parser (the DDL derives
+                      <table>_<cols>_fkey), set by introspection */
+    pgorm_pos pos; /* the '@@' */
+} pgorm_foreign_key;
+
 typedef struct pgorm_model {
     char *name;         /* Model name as written */
     char *table;        /* snake_case(name), or @@table(...) */
@@ -181,6 +215,8 @@ typedef struct pgorm_model {
     pgorm_pos pos; /* of the model's name */
     pgorm_check *checks; /* @check on fields and @@check, in file order */
     size_t nchecks;
+    pgorm_foreign_key *fkeys; /* @@foreign_key, in file order */
+    size_t nfkeys;
 } pgorm_model;
 
 /* A parameter of a named query: `min_pages int4`, referred to as $1, $2...

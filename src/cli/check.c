@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/describe.h"
+#include "migrate/diff.h"
 #include "migrate/introspect.h"
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
@@ -47,7 +48,7 @@ static void print_line(void *ud, const char *line)
 
 /* What the database holds that the schema does not describe (views,
    triggers, types, checks...): migrations leave it alone; say what it is. */
-static void list_unmanaged(PGconn *c)
+static void list_unmanaged(PGconn *c, const pgorm_schema *s)
 {
     mig_err e = {0};
     mig_catalog *cat = mig_introspect(c, &e);
@@ -55,7 +56,12 @@ static void list_unmanaged(PGconn *c)
         fprintf(stderr, "pgorm check: could not read the database's objects: %s\n", e.message);
         return;
     }
+    /* checks made by hand that the file does not name */
+    mig_catalog *file = mig_catalog_from_schema(s);
+    if (file)
+        mig_keep_unmanaged_checks(cat, file);
     mig_unmanaged_report(cat, print_line, NULL);
+    mig_catalog_free(file);
     mig_catalog_free(cat);
 }
 
@@ -97,7 +103,7 @@ int pgorm_cli_check(int argc, char **argv)
             PGconn *c = cli_connect("check");
             int e = c ? cli_check_queries(c, path, s) : -1;
             if (e >= 0)
-                list_unmanaged(c);
+                list_unmanaged(c, s);
             PQfinish(c);
             rc = e < 0 ? 2 : e > 0 ? 1 : 0;
         }

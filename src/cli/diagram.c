@@ -297,6 +297,12 @@ static void model_node(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m
                 html_put(b, tf);
             }
             pgorm_buf_putc(b, ']');
+        } else if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+            /* drawn as the join model's two ForeignKeys */
+            pgorm_buf_puts(b, "ManyToMany[");
+            html_put(b, f->target_model ? f->target_model : "?");
+            pgorm_buf_puts(b, "] through ");
+            html_put(b, f->through_model ? f->through_model : "?");
         } else {
             html_put(b, f->target_model ? f->target_model : "?");
         }
@@ -350,6 +356,47 @@ static void fk_edge(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m, s
     pgorm_buf_puts(b, ">];\n");
 }
 
+/* An @@foreign_key: a dashed edge from its first field to the first field
+   it references, labelled with its fields (a constraint of the database;
+   generated code has no relation for it). */
+static void model_fkey_edge(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
+                            const pgorm_foreign_key *k)
+{
+    const pgorm_model *t = k->target < s->nmodels ? &s->models[k->target]
+                           : k->target_model      ? pgorm_schema_model(s, k->target_model)
+                                                  : NULL;
+    if (!t || !k->nfields || !k->ntarget_fields)
+        return;
+    bool self = t == m;
+    size_t fi = column_index(m, pgorm_ddl_block_column(m, k->fields[0]));
+    size_t ti = column_index(t, pgorm_ddl_block_column(t, k->target_fields[0]));
+    pgorm_buf_puts(b, "  ");
+    dot_id_put(b, m->name);
+    if (fi != PGORM_NONE)
+        pgorm_buf_printf(b, ":\"f%zu_out\"%s", fi, self ? ":e" : "");
+    pgorm_buf_puts(b, " -> ");
+    dot_id_put(b, t->name);
+    if (ti != PGORM_NONE)
+        pgorm_buf_printf(b, ":\"f%zu_%s\"%s", ti, self ? "out" : "in", self ? ":e" : "");
+    bool nullable = false;
+    for (size_t i = 0; i < k->nfields; i++) {
+        const pgorm_field *f = pgorm_model_field(m, k->fields[i]);
+        nullable = nullable || (f && f->nullable);
+    }
+    pgorm_buf_printf(b, " [style=dashed, arrowtail=crowodot, arrowhead=%s, label=<[",
+                     nullable ? "teeodot" : "teetee");
+    for (size_t i = 0; i < k->nfields; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        html_put(b, k->fields[i]);
+    }
+    pgorm_buf_puts(b, "]");
+    const char *od = on_delete_name(k->on_delete);
+    if (od)
+        pgorm_buf_printf(b, "<br/><font point-size=\"8\">on_delete: %s</font>", od);
+    pgorm_buf_puts(b, ">];\n");
+}
+
 /* The schema file's name without its folder and ".pgorm", for the graph's
    name (the SVG's title). */
 static void graph_name(pgorm_buf *b, const pgorm_schema *s)
@@ -377,6 +424,8 @@ void cli_diagram_dot(const pgorm_schema *s, pgorm_buf *out)
     for (size_t i = 0; i < s->nmodels; i++)
         for (size_t j = 0; j < s->models[i].nfields; j++)
             nfk += s->models[i].fields[j].kind == PGORM_FIELD_FOREIGN_KEY;
+    for (size_t i = 0; i < s->nmodels; i++)
+        nfk += s->models[i].nfkeys;
     pgorm_buf_printf(out,
                      "// Entity-relationship diagram written by pgorm diagram: %zu model%s, "
                      "%zu foreign key%s.\n"
@@ -401,6 +450,9 @@ void cli_diagram_dot(const pgorm_schema *s, pgorm_buf *out)
         for (size_t j = 0; j < s->models[i].nfields; j++)
             if (s->models[i].fields[j].kind == PGORM_FIELD_FOREIGN_KEY)
                 fk_edge(out, s, &s->models[i], j);
+    for (size_t i = 0; i < s->nmodels; i++)
+        for (size_t j = 0; j < s->models[i].nfkeys; j++)
+            model_fkey_edge(out, s, &s->models[i], &s->models[i].fkeys[j]);
     pgorm_buf_puts(out, "}\n");
 }
 

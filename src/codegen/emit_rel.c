@@ -1,6 +1,7 @@
 /* The relationship calls of the generated code: per ForeignKey a lazy load
- * (of one row and of many) and per BackReference the access to its rows
- * and their count, each with its _sync twin. They are written after every
+ * (of one row and of many), per BackReference the access to its rows and
+ * their count, per ManyToMany the same plus adding and removing pairs,
+ * each with its _sync twin. They are written after every
  * model (in both files), since they name two models' types and helpers.
  */
 #include "codegen/emit_rel.h"
@@ -69,6 +70,22 @@ static const char *doc(cg_out *o, const cg_plan *p, const cg_model *cm, const cg
                        "The same for the n rows at `rows`, in one query: the callback gets each "
                        "distinct %s once, and each row's %s.ref points at its own.",
                        t->type, mem);
+    if (r->kind == PGORM_REL_MANY) {
+        const cg_model *j = &p->models[r->through];
+        const char *from = j->cols[r->fk_column].field->name;
+        const char *to = j->cols[r->far_column].field->name;
+        if (!more)
+            return cg_sfmt(o,
+                           "The %s rows that %s pairs with row (%s.%s is row, %s.%s the %s), in "
+                           "one statement joining %s, selected by q like %s: .where, .order (by "
+                           "key when none), .limit, .offset, .columns, .fetch_links; q NULL: all "
+                           "of them. row->%s is set to them when the callback runs: `row` must "
+                           "stay valid until then, and the items live in the callback's rows.",
+                           t->type, j->type, j->type, from, j->type, to, t->type, j->type,
+                           t->fn[CG_FIND], mem);
+        return cg_sfmt(o, "Counts the %s rows that %s pairs with row and that `where` matches.",
+                       t->type, j->type);
+    }
     const char *fk = t->cols[r->fk_column].field->name;
     if (!more)
         return cg_sfmt(o,
@@ -89,7 +106,10 @@ static void body(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *
     bool fwd = r->kind == PGORM_REL_FORWARD;
     bool sync = fn == CG_REL_ONE_SYNC || fn == CG_REL_MORE_SYNC;
     bool more = fn == CG_REL_MORE || fn == CG_REL_MORE_SYNC;
-    const char *generic = fwd ? "pgorm_load" : more ? "pgorm_backref_count" : "pgorm_backref";
+    bool many = r->kind == PGORM_REL_MANY;
+    const char *generic = fwd    ? "pgorm_load"
+                          : many ? (more ? "pgorm_many_count" : "pgorm_many")
+                                 : (more ? "pgorm_backref_count" : "pgorm_backref");
     cg_list l = {0};
     cg_list_add(o, &l, "db");
     cg_list_add(o, &l, "&%s", cm->desc);
@@ -120,6 +140,81 @@ static void body(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *
         cg_wrap(o, cg_sfmt(o, "    %s(", generic), &l, ",", ");\n");
     }
     cg_printf(o, "}\n");
+}
+
+/* The target's key column (a ManyToMany's far side has one: validated). */
+static const cg_col *target_key(const cg_plan *p, const cg_rel *r)
+{
+    const cg_model *t = &p->models[r->target];
+    for (size_t i = 0; i < t->ncols; i++)
+        if (t->pk_mask >> i & 1)
+            return &t->cols[i];
+    return &t->cols[0];
+}
+
+/* ManyToMany: <model>_<field>_add / _remove and their _sync twins. */
+static void pair_signature(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *r,
+                           bool add, bool sync, const char *tail)
+{
+    const cg_col *k = target_key(p, r);
+    cg_list l = {0};
+    cg_list_add(o, &l, "pgorm_db *db");
+    cg_list_add(o, &l, "const %s *row", cm->type);
+    cg_list_add(o, &l, "%skeys", k->ct->array);
+    cg_list_add(o, &l, "size_t n");
+    if (sync) {
+        cg_list_add(o, &l, "int64_t *count");
+        cg_list_add(o, &l, "pgorm_error *err");
+    } else {
+        cg_list_add(o, &l, "pgorm_count_cb cb");
+        cg_list_add(o, &l, "void *ud");
+    }
+    const char *name = (add ? r->add : r->remove)[sync];
+    cg_wrap(o, cg_sfmt(o, "%s %s(", sync ? "int" : "void", name), &l, ",",
+            cg_sfmt(o, ")%s", tail));
+}
+
+static void pair_body(cg_out *o, const cg_model *cm, const cg_rel *r, bool add, bool sync)
+{
+    cg_list l = {0};
+    cg_list_add(o, &l, "db");
+    cg_list_add(o, &l, "&%s", cm->desc);
+    cg_list_add(o, &l, "%zu", r->index);
+    cg_list_add(o, &l, "row");
+    cg_list_add(o, &l, "keys");
+    cg_list_add(o, &l, "n");
+    cg_list_add(o, &l, sync ? "count" : "cb");
+    cg_list_add(o, &l, sync ? "err" : "ud");
+    cg_printf(o, "{\n");
+    cg_wrap(o,
+            cg_sfmt(o, "    %spgorm_many_%s%s(", sync ? "return " : "", add ? "add" : "remove",
+                    sync ? "_sync" : ""),
+            &l, ",", ");\n");
+    cg_printf(o, "}\n");
+}
+
+static void pair_docs(cg_out *o, const cg_plan *p, const cg_model *cm, const cg_rel *r)
+{
+    const cg_model *t = &p->models[r->target];
+    const cg_model *j = &p->models[r->through];
+    const char *mem = member_of(cm, r);
+    cg_comment(o, 0,
+               cg_sfmt(o,
+                       "Pairs row with the %s rows whose keys are the n values at `keys`: one "
+                       "INSERT INTO %s ... SELECT, ON CONFLICT DO NOTHING, so a pair already "
+                       "there stays as it is and adding twice is harmless; the count is the "
+                       "pairs added. A key that names no %s fails the statement and nothing is "
+                       "added. row->%s is left as it is (load it again to see the change).",
+                       t->type, j->m->table, t->type, mem));
+    pair_signature(o, p, cm, r, true, false, ";\n");
+    pair_signature(o, p, cm, r, true, true, ";\n");
+    cg_comment(o, 0,
+               cg_sfmt(o,
+                       "Unpairs them: one DELETE FROM %s; the count is the pairs removed (a key "
+                       "that was not paired is no error). The %s rows themselves stay.",
+                       j->m->table, t->type));
+    pair_signature(o, p, cm, r, false, false, ";\n");
+    pair_signature(o, p, cm, r, false, true, ";\n");
 }
 
 /* The filters across a relation (see cg_rel_pred): macros for those that
@@ -198,7 +293,9 @@ void cg_emit_rel_header(cg_out *o, const cg_plan *p)
         for (size_t j = 0; j < cm->nrels; j++) {
             const cg_rel *r = &cm->rels[j];
             cg_printf(o, "\n/* %s.%s: %s[%s] */\n", cm->type, r->field->name,
-                      r->kind == PGORM_REL_FORWARD ? "ForeignKey" : "BackReference",
+                      r->kind == PGORM_REL_FORWARD ? "ForeignKey"
+                      : r->kind == PGORM_REL_MANY  ? "ManyToMany"
+                                                   : "BackReference",
                       p->models[r->target].type);
             cg_comment(o, 0, doc(o, p, cm, r, false));
             signature(o, p, cm, r, CG_REL_ONE, ";\n");
@@ -206,6 +303,8 @@ void cg_emit_rel_header(cg_out *o, const cg_plan *p)
             cg_comment(o, 0, doc(o, p, cm, r, true));
             signature(o, p, cm, r, CG_REL_MORE, ";\n");
             signature(o, p, cm, r, CG_REL_MORE_SYNC, ";\n");
+            if (r->kind == PGORM_REL_MANY)
+                pair_docs(o, p, cm, r);
             emit_rel_preds(o, p, cm, r);
         }
     }
@@ -223,6 +322,13 @@ void cg_emit_rel_source(cg_out *o, const cg_plan *p)
                 cg_printf(o, "\n");
                 signature(o, p, cm, &cm->rels[j], (cg_rel_fn)fn, "\n");
                 body(o, p, cm, &cm->rels[j], (cg_rel_fn)fn);
+            }
+            if (cm->rels[j].kind != PGORM_REL_MANY)
+                continue;
+            for (int k = 0; k < 4; k++) {
+                cg_printf(o, "\n");
+                pair_signature(o, p, cm, &cm->rels[j], k < 2, k & 1, "\n");
+                pair_body(o, cm, &cm->rels[j], k < 2, k & 1);
             }
         }
     }

@@ -62,6 +62,16 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     else if (f->kind == PGORM_FIELD_BACK_REFERENCE)
         pgorm_buf_printf(&b, "BackReference[%s%s%s]", p->models[f->target].m->name,
                          f->target_field ? "." : "", f->target_field ? f->target_field : "");
+    else if (f->kind == PGORM_FIELD_MANY_TO_MANY)
+    {
+        const pgorm_model *j = p->models[f->through].m;
+        pgorm_buf_printf(&b, "ManyToMany[%s] @through(%s", p->models[f->target].m->name,
+                         j->name);
+        if (f->through_from && f->through_to)
+            pgorm_buf_printf(&b, ", %s, %s", j->fields[f->through_from_fk].name,
+                             j->fields[f->through_to_fk].name);
+        pgorm_buf_putc(&b, ')');
+    }
     else if (f->type.scalar == PGORM_S_ENUM && f->enum_name && cg_comment_safe(f->enum_name))
         pgorm_buf_puts(&b, f->enum_name);
     else

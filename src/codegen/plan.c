@@ -221,6 +221,12 @@ static pgorm_codegen_status plan_column(planner *pl, cg_model *cm, cg_field *cf)
     return PGORM_CODEGEN_OK;
 }
 
+/* A BackReference or a ManyToMany is a list of rows, not a column. */
+static bool has_column(const pgorm_field *f)
+{
+    return f->kind != PGORM_FIELD_BACK_REFERENCE && f->kind != PGORM_FIELD_MANY_TO_MANY;
+}
+
 /* Struct members, then the columns and their C types. */
 static pgorm_codegen_status plan_fields(planner *pl, cg_model *cm)
 {
@@ -228,7 +234,7 @@ static pgorm_codegen_status plan_fields(planner *pl, cg_model *cm)
     const pgorm_model *m = cm->m;
     size_t ncols = 0, nrels = 0;
     for (size_t i = 0; i < m->nfields; i++) {
-        ncols += m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE;
+        ncols += has_column(&m->fields[i]);
         nrels += m->fields[i].kind != PGORM_FIELD_SCALAR;
     }
     if (ncols == 0)
@@ -248,7 +254,7 @@ static pgorm_codegen_status plan_fields(planner *pl, cg_model *cm)
     pgorm_codegen_status st = plan_members(pl, cm, &members);
     cg_names_free(&members);
     for (size_t i = 0; i < m->nfields && st == PGORM_CODEGEN_OK; i++)
-        if (m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE)
+        if (has_column(&m->fields[i]))
             st = plan_column(pl, cm, &cm->fields[i]);
     return st;
 }
@@ -412,6 +418,19 @@ static pgorm_codegen_status plan_rels(planner *pl, cg_model *cm)
             r->fk_column = cm->fields[i].col->index;
             continue;
         }
+        if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+            const cg_model *j = f->through < p->nmodels ? &p->models[f->through] : NULL;
+            if (!j || f->through_from_fk >= j->m->nfields || f->through_to_fk >= j->m->nfields ||
+                !j->fields[f->through_from_fk].col || !j->fields[f->through_to_fk].col)
+                return invalid(pl, f->type_pos,
+                               "field %s.%s: its join model's ForeignKeys are not resolved",
+                               cm->m->name, f->name);
+            r->kind = PGORM_REL_MANY;
+            r->through = f->through;
+            r->fk_column = j->fields[f->through_from_fk].col->index;
+            r->far_column = j->fields[f->through_to_fk].col->index;
+            continue;
+        }
         const cg_model *t = &p->models[f->target];
         if (f->target_fk >= t->m->nfields || !t->fields[f->target_fk].col ||
             t->m->fields[f->target_fk].kind != PGORM_FIELD_FOREIGN_KEY)
@@ -446,6 +465,12 @@ static pgorm_codegen_status plan_rel_names(planner *pl, cg_model *cm)
             CLAIM(r->fn[CG_REL_ONE_SYNC], "%s_sync", r->fn[CG_REL_ONE]);
             CLAIM(r->fn[CG_REL_MORE], "%s_count", r->fn[CG_REL_ONE]);
             CLAIM(r->fn[CG_REL_MORE_SYNC], "%s_sync", r->fn[CG_REL_MORE]);
+        }
+        if (r->kind == PGORM_REL_MANY) {
+            CLAIM(r->add[0], "%s_add", r->fn[CG_REL_ONE]);
+            CLAIM(r->add[1], "%s_sync", r->add[0]);
+            CLAIM(r->remove[0], "%s_remove", r->fn[CG_REL_ONE]);
+            CLAIM(r->remove[1], "%s_sync", r->remove[0]);
         }
     }
     /* The relation filters, after the calls (macros among them: they also

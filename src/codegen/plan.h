@@ -109,6 +109,13 @@ typedef struct cg_rel {
     size_t index;     /* in the model's descriptor rels */
     const char *fn[CG_REL_FN_COUNT];
     const char *pred[CG_RP_COUNT];
+    /* ManyToMany: the join model (index into plan->models), the indexes of
+       its columns to this model (fk_column) and to the target (far_column),
+       and <model>_<field>_add, _add_sync, _remove, _remove_sync */
+    size_t through;
+    size_t far_column;
+    const char *add[2];
+    const char *remove[2];
 } cg_rel;
 
 /* One field of the schema, as a member of the struct. */

@@ -95,7 +95,10 @@ static void emit_rels(cg_out *o, const cg_plan *p, const cg_model *cm)
         bool fwd = r->kind == PGORM_REL_FORWARD;
         cg_list l = {0};
         cg_list_add(o, &l, ".name = %s", c_string(o, r->field->name));
-        cg_list_add(o, &l, ".kind = %s", fwd ? "PGORM_REL_FORWARD" : "PGORM_REL_BACK");
+        cg_list_add(o, &l, ".kind = %s",
+                    fwd                            ? "PGORM_REL_FORWARD"
+                    : r->kind == PGORM_REL_MANY ? "PGORM_REL_MANY"
+                                                   : "PGORM_REL_BACK");
         cg_list_add(o, &l, ".target = &%s", p->models[r->target].desc);
         cg_list_add(o, &l, ".fk_column = %zu", r->fk_column);
         cg_list_add(o, &l, ".offset = offsetof(%s, %s)", cm->type, member);
@@ -107,6 +110,10 @@ static void emit_rels(cg_out *o, const cg_plan *p, const cg_model *cm)
         } else {
             cg_list_add(o, &l, ".count_offset = offsetof(%s, %s.count)", cm->type, member);
             cg_list_add(o, &l, ".loaded_offset = offsetof(%s, %s.loaded)", cm->type, member);
+        }
+        if (r->kind == PGORM_REL_MANY) {
+            cg_list_add(o, &l, ".through = &%s", p->models[r->through].desc);
+            cg_list_add(o, &l, ".far_column = %zu", r->far_column);
         }
         cg_wrap(o, "    {", &l, ",", "},\n");
     }

@@ -64,10 +64,25 @@ const mig_key *mig_table_pk(const mig_table *t)
     return NULL;
 }
 
+size_t mig_fk_ncols(const mig_fk *k)
+{
+    return k->ncolumns ? k->ncolumns : 1;
+}
+
+const char *mig_fk_col(const mig_fk *k, size_t i)
+{
+    return k->ncolumns ? k->columns[i] : k->column;
+}
+
+const char *mig_fk_ref(const mig_fk *k, size_t i)
+{
+    return k->ncolumns ? k->ref_columns[i] : k->ref_column;
+}
+
 const mig_fk *mig_table_fk(const mig_table *t, const char *column)
 {
     for (size_t i = 0; i < t->nfks; i++)
-        if (strcmp(t->fks[i].column, column) == 0)
+        if (!t->fks[i].block && strcmp(t->fks[i].column, column) == 0)
             return &t->fks[i];
     return NULL;
 }
@@ -209,7 +224,8 @@ static const char *field_column(const pgorm_field *f)
 static const char *block_column(const pgorm_model *m, const char *field)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (strcmp(m->fields[i].name, field) == 0 && m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE)
+        if (strcmp(m->fields[i].name, field) == 0 && m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE &&
+            m->fields[i].kind != PGORM_FIELD_MANY_TO_MANY)
             return field_column(&m->fields[i]);
     return field;
 }
@@ -286,7 +302,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
     for (size_t i = 0; i < m->nfields; i++)
         nids += m->fields[i].is_id;
     t->cols = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->cols);
-    t->fks = pgorm_arena_calloc(&c->arena, m->nfields + 1, sizeof *t->fks);
+    t->fks = pgorm_arena_calloc(&c->arena, m->nfields + m->nfkeys + 1, sizeof *t->fks);
     t->keys = pgorm_arena_calloc(&c->arena, 3 * m->nfields + m->nblocks + 1, sizeof *t->keys);
     const char **idcols = pgorm_arena_calloc(&c->arena, nids + 1, sizeof *idcols);
     if (!t->name || !t->model || !t->cols || !t->fks || !t->keys || !idcols ||
@@ -295,7 +311,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
 
     for (size_t i = 0; i < m->nfields; i++) {
         const pgorm_field *f = &m->fields[i];
-        if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+        if (f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY)
             continue;
         mig_column *col = &t->cols[t->ncols++];
         col->name = mig_strdup(c, field_column(f));
@@ -336,6 +352,31 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
                 return false;
         }
     }
+    /* @@foreign_key, in file order (validated ones: target set). */
+    for (size_t i = 0; i < m->nfkeys; i++) {
+        const pgorm_foreign_key *pk = &m->fkeys[i];
+        if (pk->target >= s->nmodels || !pk->nfields || pk->nfields != pk->ntarget_fields)
+            continue;
+        const pgorm_model *tm = &s->models[pk->target];
+        mig_fk *fk = &t->fks[t->nfks++];
+        fk->block = true;
+        fk->ncolumns = pk->nfields;
+        fk->on_delete = pk->on_delete;
+        fk->ref_table = mig_strdup(c, tm->table);
+        fk->columns = pgorm_arena_calloc(&c->arena, pk->nfields + 1, sizeof *fk->columns);
+        fk->ref_columns = pgorm_arena_calloc(&c->arena, pk->nfields + 1, sizeof *fk->columns);
+        if (!fk->ref_table || !fk->columns || !fk->ref_columns ||
+            (pk->name && !(fk->name = mig_strdup(c, pk->name))))
+            return false;
+        for (size_t j = 0; j < pk->nfields; j++) {
+            fk->columns[j] = mig_strdup(c, block_column(m, pk->fields[j]));
+            fk->ref_columns[j] = mig_strdup(c, block_column(tm, pk->target_fields[j]));
+            if (!fk->columns[j] || !fk->ref_columns[j])
+                return false;
+        }
+        fk->column = fk->columns[0];
+        fk->ref_column = fk->ref_columns[0];
+    }
     /* Primary key: field-level @id in field order, else @@id. */
     size_t n = 0;
     for (size_t i = 0; i < m->nfields; i++)
@@ -367,7 +408,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         for (size_t i = 0; i < m->nfields; i++) {
             const pgorm_field *f = &m->fields[i];
             bool on = kinds[k].key == MIG_KEY_UNIQUE ? f->is_unique : f->is_index;
-            if (f->kind == PGORM_FIELD_BACK_REFERENCE || !on)
+            if (f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY ||
+                !on)
                 continue;
             const char *col = field_column(f);
             if (!add_key(c, t, kinds[k].key, &col, 1))
@@ -390,6 +432,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         for (size_t i = 0; i < m->nchecks; i++) {
             const pgorm_check *ck = &m->checks[i];
             mig_check *mc = &t->checks[t->nchecks++];
+            mc->marked = true;
             mc->name = mig_strdup(c, ck->name ? ck->name : "");
             mc->expr = mig_strdup(c, ck->expr ? ck->expr : "");
             if (!mc->name || !mc->expr)

@@ -50,7 +50,9 @@ typedef struct mig_key {
     bool index_only; /* UNIQUE: a unique index with no constraint (drop with DROP INDEX) */
 } mig_key;
 
-/* A single-column foreign key. */
+/* A foreign key: one column (a ForeignKey field), or, with ncolumns set,
+   the columns of an @@foreign_key (composite, or to a unique non-key
+   column). column / ref_column are always the first pair. */
 typedef struct mig_fk {
     char *column;
     char *ref_table;
@@ -58,7 +60,20 @@ typedef struct mig_fk {
     pgorm_on_delete on_delete;
     char *name;       /* constraint name; NULL until named */
     bool set_default; /* introspection: ON DELETE SET DEFAULT (no spelling) */
+    /* @@foreign_key: every column and the column each references, in
+       order (ncolumns >= 1; columns[0] == column). 0 for a ForeignKey
+       field's key. */
+    char **columns;
+    char **ref_columns;
+    size_t ncolumns;
+    bool block; /* spelled @@foreign_key, not as a ForeignKey field */
 } mig_fk;
+
+/* The number of columns of a foreign key, and its i-th column and
+   referenced column. */
+size_t mig_fk_ncols(const mig_fk *k);
+const char *mig_fk_col(const mig_fk *k, size_t i);
+const char *mig_fk_ref(const mig_fk *k, size_t i);
 
 /* A CHECK constraint. */
 typedef struct mig_check {
@@ -68,6 +83,10 @@ typedef struct mig_check {
                       set by introspection, and on the schema side by
                       mig_make's probe. Two checks that both have it are
                       compared by it. */
+    /* Whether pgorm made it: the schema side always (pgorm creates it);
+       introspection: the constraint's comment is 'pgorm'. An unmarked check
+       of the database that the file does not name is unmanaged and kept. */
+    bool marked;
 } mig_check;
 
 typedef struct mig_table {
@@ -91,7 +110,8 @@ typedef struct mig_table {
 typedef enum mig_unmanaged_kind {
     MIG_UM_COLUMN,     /* a column of a type the language lacks, identity, generated */
     MIG_UM_KEY,        /* a key over such a column */
-    MIG_UM_FK,         /* a multi-column foreign key, or one to another schema */
+    MIG_UM_FK,         /* a foreign key the language cannot spell (another type
+                          than its key's, SET DEFAULT, another schema...) */
     MIG_UM_CONSTRAINT, /* an exclusion constraint or a constraint trigger */
     MIG_UM_INDEX,      /* an index the language cannot spell */
     MIG_UM_TRIGGER,
@@ -101,6 +121,8 @@ typedef enum mig_unmanaged_kind {
     MIG_UM_FOREIGN_TABLE,
     MIG_UM_TYPE,     /* enum, domain, composite, range, base type */
     MIG_UM_FUNCTION, /* function or procedure */
+    MIG_UM_CHECK,    /* a CHECK pgorm did not make and the file does not name
+                        (mig_keep_unmanaged_checks) */
 } mig_unmanaged_kind;
 
 typedef struct mig_unmanaged {
@@ -144,6 +166,8 @@ void mig_catalog_sort(mig_catalog *c);
 mig_table *mig_catalog_table(const mig_catalog *c, const char *name);
 mig_column *mig_table_column(const mig_table *t, const char *name);
 const mig_key *mig_table_pk(const mig_table *t);
+/* The foreign key of a ForeignKey field on `column` (not an
+   @@foreign_key), or NULL. */
 const mig_fk *mig_table_fk(const mig_table *t, const char *column);
 
 /* The catalog as a pgorm_schema, as the parser would have produced it for

@@ -116,6 +116,41 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
                 return false;
         }
     }
+    /* @@foreign_key: the foreign keys a ForeignKey field cannot spell. */
+    size_t nblock = 0;
+    for (size_t k = 0; k < t->nfks; k++)
+        nblock += t->fks[k].block;
+    if (nblock && !(m->fkeys = pgorm_calloc(nblock, sizeof *m->fkeys)))
+        return false;
+    for (size_t k = 0; k < t->nfks; k++) {
+        const mig_fk *fk = &t->fks[k];
+        if (!fk->block)
+            continue;
+        pgorm_foreign_key *pk = &m->fkeys[m->nfkeys++];
+        size_t n = mig_fk_ncols(fk);
+        const mig_table *ref = mig_catalog_table(c, fk->ref_table);
+        pk->target = table_index(c, fk->ref_table);
+        pk->on_delete = fk->on_delete;
+        pk->target_model = pgorm_strdup(fk->ref_table);
+        pk->name = fk->name ? pgorm_strdup(fk->name) : NULL;
+        pk->fields = pgorm_calloc(n, sizeof *pk->fields);
+        pk->field_pos = pgorm_calloc(n, sizeof *pk->field_pos);
+        pk->target_fields = pgorm_calloc(n, sizeof *pk->target_fields);
+        pk->target_field_pos = pgorm_calloc(n, sizeof *pk->target_field_pos);
+        if (!pk->target_model || (fk->name && !pk->name) || !pk->fields || !pk->field_pos ||
+            !pk->target_fields || !pk->target_field_pos)
+            return false;
+        for (size_t j = 0; j < n; j++) {
+            const char *rc = mig_fk_ref(fk, j);
+            pk->fields[j] = pgorm_strdup(field_of(m, mig_fk_col(fk, j)));
+            pk->target_fields[j] =
+                ref && mig_table_fk(ref, rc) ? fk_field_name(rc) : pgorm_strdup(rc);
+            pk->nfields++;
+            pk->ntarget_fields++;
+            if (!pk->fields[j] || !pk->target_fields[j])
+                return false;
+        }
+    }
     /* A foreign key column no key or index leads with: @index(false), so
        that the schema asks for the database as it is. */
     for (size_t i = 0; i < m->nfields; i++)

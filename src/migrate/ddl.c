@@ -38,7 +38,8 @@ const char *pgorm_ddl_field_column(const pgorm_field *f)
 const char *pgorm_ddl_block_column(const pgorm_model *m, const char *name)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE && m->fields[i].name &&
+        if (m->fields[i].kind != PGORM_FIELD_BACK_REFERENCE &&
+            m->fields[i].kind != PGORM_FIELD_MANY_TO_MANY && m->fields[i].name &&
             strcmp(m->fields[i].name, name) == 0)
             return pgorm_ddl_field_column(&m->fields[i]);
     for (size_t i = 0; i < m->nfields; i++)
@@ -151,7 +152,7 @@ void pgorm_ddl_default_expr(pgorm_buf *b, const pgorm_default *d, pgorm_coltype 
 
 void pgorm_ddl_column_def(pgorm_buf *b, const pgorm_field *f)
 {
-    if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+    if (f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY)
         return;
     pgorm_sql_ident(b, pgorm_ddl_field_column(f));
     pgorm_buf_putc(b, ' ');
@@ -170,7 +171,7 @@ void pgorm_ddl_column_def(pgorm_buf *b, const pgorm_field *f)
 
 static bool has_column(const pgorm_field *f)
 {
-    return f->kind != PGORM_FIELD_BACK_REFERENCE;
+    return f->kind != PGORM_FIELD_BACK_REFERENCE && f->kind != PGORM_FIELD_MANY_TO_MANY;
 }
 
 static bool field_has(const pgorm_field *f, pgorm_block_kind kind)
@@ -431,6 +432,8 @@ bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_
 {
     if (fk->kind != PGORM_FIELD_FOREIGN_KEY)
         return false;
+    out->columns = out->ref_columns = NULL;
+    out->ncolumns = 0;
     pgorm_ddl_fkey_name(out->name, m, fk);
     out->column = pgorm_ddl_field_column(fk);
     out->on_delete = fk->on_delete;
@@ -447,15 +450,31 @@ bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_
     return true;
 }
 
+static void ident_list(pgorm_buf *b, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        pgorm_sql_ident(b, names[i]);
+    }
+}
+
 void pgorm_ddl_fkey_constraint(pgorm_buf *b, const pgorm_ddl_fkey *fk)
 {
     pgorm_buf_puts(b, "CONSTRAINT ");
     pgorm_sql_ident(b, fk->name);
     pgorm_buf_puts(b, " FOREIGN KEY (");
-    pgorm_sql_ident(b, fk->column);
+    if (fk->ncolumns)
+        ident_list(b, fk->columns, fk->ncolumns);
+    else
+        pgorm_sql_ident(b, fk->column);
     pgorm_buf_puts(b, ") REFERENCES ");
     pgorm_sql_ident(b, fk->ref_table);
-    if (fk->ref_column) {
+    if (fk->ncolumns) {
+        pgorm_buf_puts(b, " (");
+        ident_list(b, fk->ref_columns, fk->ncolumns);
+        pgorm_buf_puts(b, ")");
+    } else if (fk->ref_column) {
         pgorm_buf_puts(b, " (");
         pgorm_sql_ident(b, fk->ref_column);
         pgorm_buf_puts(b, ")");
@@ -486,6 +505,32 @@ void pgorm_ddl_add_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *f
 void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *fk)
 {
     pgorm_ddl_drop_constraint(b, table, fk->name);
+}
+
+void pgorm_ddl_add_model_fkey(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
+                              const pgorm_foreign_key *k)
+{
+    size_t n = k->nfields < k->ntarget_fields ? k->nfields : k->ntarget_fields;
+    if (n > 64)
+        n = 64;
+    const char *cols[64], *refs[64];
+    const pgorm_model *tm = k->target < s->nmodels ? &s->models[k->target] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        cols[i] = pgorm_ddl_block_column(m, k->fields[i]);
+        refs[i] = tm ? pgorm_ddl_block_column(tm, k->target_fields[i]) : k->target_fields[i];
+    }
+    pgorm_ddl_fkey fk = {.column = n ? cols[0] : "",
+                         .ref_table = tm ? tm->table : k->target_model,
+                         .ref_column = n ? refs[0] : NULL,
+                         .on_delete = k->on_delete,
+                         .columns = cols,
+                         .ref_columns = refs,
+                         .ncolumns = n};
+    if (k->name)
+        copy_name(fk.name, k->name);
+    else
+        pgorm_constraint_name(fk.name, m->table ? m->table : "", cols, n, "fkey");
+    pgorm_ddl_add_fkey(b, m->table ? m->table : "", &fk);
 }
 
 /* ------------------------------------------------------------------ */
@@ -520,6 +565,24 @@ void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, cons
     pgorm_buf_puts(b, " ADD ");
     pgorm_ddl_check_constraint(b, name, expr);
     pgorm_buf_puts(b, ";\n");
+}
+
+void pgorm_ddl_mark_check(pgorm_buf *b, const char *table, const char *name, bool marked)
+{
+    pgorm_buf_puts(b, "COMMENT ON CONSTRAINT ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, " ON ");
+    pgorm_sql_ident(b, table);
+    pgorm_buf_puts(b, marked ? " IS 'pgorm';\n" : " IS NULL;\n");
+}
+
+void pgorm_ddl_mark_checks(pgorm_buf *b, const pgorm_model *m)
+{
+    for (size_t i = 0; i < m->nchecks; i++) {
+        char name[PGORM_DDL_NAME_SIZE];
+        pgorm_ddl_check_name(name, m, &m->checks[i]);
+        pgorm_ddl_mark_check(b, m->table ? m->table : "", name, true);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -702,6 +765,7 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
         if (i == PGORM_NONE)
             break;
         create_table(&b, s, &s->models[i], true, created);
+        pgorm_ddl_mark_checks(&b, &s->models[i]);
         created[i] = true;
         order[k] = i;
         pos[i] = k;
@@ -720,6 +784,13 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
             pgorm_ddl_fkey_of(s, m, &m->fields[f], &fk);
             pgorm_ddl_add_fkey(&b, m->table, &fk);
         }
+    }
+
+    /* @@foreign_key: after every table, so their order does not matter. */
+    for (size_t k = 0; k < n; k++) {
+        const pgorm_model *m = &s->models[order[k]];
+        for (size_t f = 0; f < m->nfkeys; f++)
+            pgorm_ddl_add_model_fkey(&b, s, m, &m->fkeys[f]);
     }
 
     for (size_t k = 0; k < n; k++)

@@ -34,7 +34,9 @@
 /* The whole schema as SQL statements, each ending in ";\n": CREATE TYPEs of
    the enums (in file order), CREATE TABLEs
    in dependency order, then the foreign keys that close cycles (ALTER TABLE
-   ... ADD CONSTRAINT), then CREATE INDEXes. Byte-identical for equal input.
+   ... ADD CONSTRAINT), then the @@foreign_keys, then CREATE INDEXes. Each
+   CREATE TABLE is followed
+   by the COMMENT that marks each of its checks as pgorm's. Byte-identical for equal input.
    New string (pgorm_free), NULL on OOM. */
 char *pgorm_ddl_create_schema(const pgorm_schema *s);
 
@@ -137,6 +139,11 @@ typedef struct pgorm_ddl_fkey {
     const char *ref_column;         /* borrowed; NULL: the referenced table's
                                        primary key (REFERENCES t, no list) */
     pgorm_on_delete on_delete;
+    /* @@foreign_key: every column and the column it references (borrowed;
+       ncolumns 0 for a ForeignKey field, which uses column/ref_column). */
+    const char *const *columns;
+    const char *const *ref_columns;
+    size_t ncolumns;
 } pgorm_ddl_fkey;
 
 /* Resolve ForeignKey field `fk` of model m in schema s: the target is
@@ -157,6 +164,12 @@ void pgorm_ddl_add_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *f
 
 /* ALTER TABLE "<table>" DROP CONSTRAINT "<fk->name>"; */
 void pgorm_ddl_drop_fkey(pgorm_buf *b, const char *table, const pgorm_ddl_fkey *fk);
+
+/* ALTER TABLE "<table>" ADD CONSTRAINT "<table>_<cols>_fkey" FOREIGN KEY
+   ("a", "b") REFERENCES "<target>" ("x", "y")[ ON DELETE ...]; for an
+   @@foreign_key of m. pgorm_ddl_create_schema adds them after every table. */
+void pgorm_ddl_add_model_fkey(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m,
+                              const pgorm_foreign_key *k);
 
 /* ------------------------------------------------------------------ */
 /* Tables.                                                              */
@@ -201,6 +214,14 @@ void pgorm_ddl_check_constraint(pgorm_buf *b, const char *name, const char *expr
 
 /* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" CHECK (<expr>); */
 void pgorm_ddl_add_check(pgorm_buf *b, const char *table, const char *name, const char *expr);
+
+/* COMMENT ON CONSTRAINT "<name>" ON "<table>" IS 'pgorm'; (marked) or IS
+   NULL: how pgorm tells a check it made from one made by hand (which it
+   leaves alone when the file does not name it). Every check pgorm creates
+   gets the comment in the same migration. */
+void pgorm_ddl_mark_check(pgorm_buf *b, const char *table, const char *name, bool marked);
+/* The mark of every check of m, in order. */
+void pgorm_ddl_mark_checks(pgorm_buf *b, const pgorm_model *m);
 
 /* ------------------------------------------------------------------ */
 /* ForeignKey indexes.                                                  */

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "migrate/introspect.h"
 #include "pgorm/pgorm.h"
 
 /* ------------------------------------------------------------------ */
@@ -125,14 +126,20 @@ static bool key_matches(const mig_diff *d, const mig_table *f, const mig_key *k,
 
 static bool fk_matches(const mig_diff *d, const mig_table *f, const mig_fk *k, const mig_fk *tk)
 {
-    if (k->on_delete != tk->on_delete ||
-        !str_eq(mig_diff_new_column(d, f, k->column), tk->column))
+    size_t n = mig_fk_ncols(k);
+    if (k->on_delete != tk->on_delete || n != mig_fk_ncols(tk))
         return false;
+    for (size_t i = 0; i < n; i++)
+        if (!str_eq(mig_diff_new_column(d, f, mig_fk_col(k, i)), mig_fk_col(tk, i)))
+            return false;
     const mig_table *ref = mig_catalog_table(d->from, k->ref_table);
     const mig_table *tref = ref ? match_table(d->from, d->to, ref) : NULL;
     if (!tref || strcmp(tref->name, tk->ref_table) != 0)
         return false;
-    return str_eq(mig_diff_new_column(d, ref, k->ref_column), tk->ref_column);
+    for (size_t i = 0; i < n; i++)
+        if (!str_eq(mig_diff_new_column(d, ref, mig_fk_ref(k, i)), mig_fk_ref(tk, i)))
+            return false;
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -347,10 +354,26 @@ bool mig_check_eq(const mig_check *a, const mig_check *b)
     return str_eq(a->expr, b->expr);
 }
 
+/* The check of t named `name`, or NULL. */
+static const mig_check *check_named(const mig_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->nchecks; i++)
+        if (str_eq(t->checks[i].name, name))
+            return &t->checks[i];
+    return NULL;
+}
+
+/* A check of the database that pgorm did not make (no 'pgorm' comment) and
+   that the file does not name: made by hand, so it is left alone. */
+static bool check_unmanaged(const mig_check *fc, const mig_table *t)
+{
+    return !fc->marked && !check_named(t, fc->name);
+}
+
 static bool diff_checks(mig_diff *d, const mig_table *f, const mig_table *t)
 {
     for (size_t j = 0; j < f->nchecks; j++) {
-        bool found = false;
+        bool found = check_unmanaged(&f->checks[j], t);
         for (size_t i = 0; i < t->nchecks && !found; i++)
             found = mig_check_eq(&f->checks[j], &t->checks[i]);
         if (!found && !push(d, (mig_change){.kind = MIG_CHECK_DROP, .from_table = f,
@@ -365,6 +388,46 @@ static bool diff_checks(mig_diff *d, const mig_table *f, const mig_table *t)
                                             .to_table = t, .to_check = &t->checks[i]}))
             return false;
     }
+    return true;
+}
+
+/* Checks of the database that the file names and that are equal, but that
+   pgorm did not mark (`pgorm pull` wrote them): nothing to change, so they
+   alone never make a migration; a migration written anyway marks them, so
+   that removing one from the file later drops it. */
+static bool mark_checks(mig_diff *d)
+{
+    size_t n = d->n;
+    for (size_t i = 0; n && i < d->to->ntables; i++) {
+        const mig_table *t = &d->to->tables[i];
+        const mig_table *f = match_table_rev(d->from, d->to, t);
+        for (size_t j = 0; f && j < f->nchecks; j++) {
+            const mig_check *fc = &f->checks[j];
+            const mig_check *tc = fc->marked ? NULL : check_named(t, fc->name);
+            if (tc && mig_check_eq(fc, tc) &&
+                !push(d, (mig_change){.kind = MIG_CHECK_MARK, .from_table = f, .to_table = t,
+                                      .from_check = fc, .to_check = tc}))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool mig_keep_unmanaged_checks(mig_catalog *from, const mig_catalog *to)
+{
+    for (size_t i = 0; i < from->ntables; i++) {
+        const mig_table *f = &from->tables[i];
+        const mig_table *t = to ? match_table(from, to, f) : NULL;
+        for (size_t j = 0; t && j < f->nchecks; j++) {
+            const mig_check *fc = &f->checks[j];
+            if (check_unmanaged(fc, t) &&
+                !mig_unmanaged_find(from, MIG_UM_CHECK, f->name, fc->name) &&
+                !mig_unmanaged_add(from, MIG_UM_CHECK, f->name, fc->name,
+                                   fc->def_sql ? fc->def_sql : fc->expr))
+                return false;
+        }
+    }
+    mig_unmanaged_sort(from);
     return true;
 }
 
@@ -390,6 +453,7 @@ bool mig_diff_compute(const mig_catalog *from, const mig_catalog *to, mig_diff *
         ok = ok && diff_checks(d, f, t);
     }
     ok = ok && diff_enums(d, from, to, true);
+    ok = ok && mark_checks(d);
     if (!ok)
         mig_diff_free(d);
     return ok;
@@ -579,6 +643,17 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
     case MIG_FK_ADD:
     case MIG_FK_DROP: {
         const mig_fk *k = c->kind == MIG_FK_ADD ? c->to_fk : c->from_fk;
+        if (k->ncolumns > 1) {
+            pgorm_buf_printf(b, "%s foreign key %s(", c->kind == MIG_FK_ADD ? "add" : "drop",
+                             tn);
+            for (size_t i = 0; i < k->ncolumns; i++)
+                pgorm_buf_printf(b, "%s%s", i ? ", " : "", k->columns[i]);
+            pgorm_buf_printf(b, ") -> %s(", k->ref_table);
+            for (size_t i = 0; i < k->ncolumns; i++)
+                pgorm_buf_printf(b, "%s%s", i ? ", " : "", k->ref_columns[i]);
+            pgorm_buf_printf(b, ") on delete %s", on_delete_word(k->on_delete));
+            break;
+        }
         pgorm_buf_printf(b, "%s foreign key %s.%s -> %s.%s on delete %s",
                          c->kind == MIG_FK_ADD ? "add" : "drop", tn, k->column, k->ref_table,
                          k->ref_column, on_delete_word(k->on_delete));
@@ -595,6 +670,10 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
     case MIG_CHECK_DROP:
         pgorm_buf_printf(b, "drop check %s on %s: %s", c->from_check->name, tn,
                          c->from_check->def_sql ? c->from_check->def_sql : c->from_check->expr);
+        break;
+    case MIG_CHECK_MARK:
+        pgorm_buf_printf(b, "mark check %s on %s as the schema's (the file names it)",
+                         c->from_check->name, tn);
         break;
     }
 }

@@ -7,7 +7,9 @@
  * Keys, unique constraints and indexes are compared by definition (kind and
  * columns in order), not by name; foreign keys by column, target table and
  * column, and ON DELETE; checks by name and by the server's spelling of
- * their expression (pg_get_constraintdef; see mig_check_eq). A changed key,
+ * their expression (pg_get_constraintdef; see mig_check_eq); a check of the
+ * database that pgorm did not make and the file does not name is kept
+ * (mig_keep_unmanaged_checks). A changed key,
  * foreign key or check is a drop and an add.
  * A serial column differs from an int4 one by its type (the sequence is
  * part of the type); its default is the sequence's and is not compared.
@@ -43,6 +45,9 @@ typedef enum mig_change_kind {
                            (@renamed_from), dropped or reordered; see render.h */
     MIG_CHECK_ADD,      /* to_table, to_check (from_table: the matched table) */
     MIG_CHECK_DROP,     /* from_table, from_check (to_table: the matched table) */
+    MIG_CHECK_MARK,     /* from_check == to_check but not marked as pgorm's (see
+                           mig_check.marked): only in a diff that has other
+                           changes, so it never makes a migration alone */
 } mig_change_kind;
 
 typedef struct mig_change {
@@ -101,5 +106,11 @@ bool mig_default_eq(const mig_column *a, const mig_column *b);
 /* Whether two checks are the same: equal names and equal definitions (the
    server's spelling when both have it, else the expression as written). */
 bool mig_check_eq(const mig_check *a, const mig_check *b);
+
+/* Add to from->unmanaged (MIG_UM_CHECK) every check of the database that
+   pgorm did not make (mig_check.marked false) and whose table's schema side
+   in `to` does not name it: the diff leaves those alone. A check of the
+   database that the file names is the file's, marked or not. False on OOM. */
+bool mig_keep_unmanaged_checks(mig_catalog *from, const mig_catalog *to);
 
 #endif

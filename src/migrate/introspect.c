@@ -74,10 +74,12 @@ static const char *const Q_ENUMS =
     "WHERE t.typnamespace = 'public'::regnamespace "
     "ORDER BY t.typname COLLATE \"C\", e.enumsortorder";
 
-/* CHECK constraints, as the server prints them. */
+/* CHECK constraints, as the server prints them, and whether pgorm made
+   them (its comment on the constraint). */
 static const char *const Q_CHECKS =
     TABLES_CTE
-    "SELECT con.conrelid, con.conname, pg_get_constraintdef(con.oid) "
+    "SELECT con.conrelid, con.conname, pg_get_constraintdef(con.oid), "
+    "coalesce(obj_description(con.oid, 'pg_constraint') = 'pgorm', false) "
     "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid WHERE con.contype = 'c' "
     "ORDER BY con.conrelid, con.conname COLLATE \"C\"";
 
@@ -457,8 +459,56 @@ static const char *fk_unspellable(const mig_catalog *cat, const mig_table *t, co
     return NULL;
 }
 
-/* Foreign keys the schema language cannot spell move to the unmanaged
-   list (a migration leaves them alone instead of dropping them). */
+/* Why the schema language cannot spell a foreign key as @@foreign_key, or
+   NULL: its columns and the referenced ones are names, the referenced ones
+   are the primary key or a unique key of their table (as a set), the types
+   agree, and ON DELETE is one the language has. */
+static const char *fk_block_unspellable(const mig_catalog *cat, const mig_table *t,
+                                        const mig_fk *fk)
+{
+    const mig_table *ref = mig_catalog_table(cat, fk->ref_table);
+    if (!ref)
+        return "it references a table pgorm does not read";
+    size_t n = mig_fk_ncols(fk);
+    for (size_t i = 0; i < n; i++)
+        if (!mig_is_name(mig_fk_col(fk, i)) || !mig_is_name(mig_fk_ref(fk, i)))
+            return "a column's name is not a name of the schema language";
+    bool keyed = false;
+    for (size_t k = 0; k < ref->nkeys && !keyed; k++) {
+        const mig_key *key = &ref->keys[k];
+        if (key->kind == MIG_KEY_INDEX || key->ncols != n)
+            continue;
+        bool all = true;
+        for (size_t i = 0; i < n && all; i++) {
+            bool in = false;
+            for (size_t j = 0; j < n && !in; j++)
+                in = strcmp(key->cols[j], mig_fk_ref(fk, i)) == 0;
+            all = in;
+        }
+        keyed = all;
+    }
+    if (!keyed)
+        return "it references columns that are not a primary key or unique key the schema "
+               "describes";
+    for (size_t i = 0; i < n; i++) {
+        const mig_column *kc = mig_table_column(ref, mig_fk_ref(fk, i));
+        const mig_column *c = mig_table_column(t, mig_fk_col(fk, i));
+        if (!kc || !c ||
+            !mig_type_eq(pgorm_coltype_plain(kc->type), pgorm_coltype_plain(c->type)) ||
+            (kc->enum_type && c->enum_type && strcmp(kc->enum_type, c->enum_type) != 0))
+            return "its column's type differs from the key's";
+        if (fk->on_delete == PGORM_ON_DELETE_SET_NULL && !c->nullable)
+            return "ON DELETE SET NULL on a NOT NULL column";
+    }
+    if (fk->set_default)
+        return "ON DELETE SET DEFAULT";
+    return NULL;
+}
+
+/* Foreign keys the schema language cannot spell as a ForeignKey field are
+   spelled @@foreign_key when they can be (composite ones, ones to a unique
+   non-key column); the rest move to the unmanaged list (a migration leaves
+   them alone instead of dropping them). */
 static int unmanaged_fks(ctx *x)
 {
     pgorm_buf b = PGORM_BUF_INIT;
@@ -467,16 +517,39 @@ static int unmanaged_fks(ctx *x)
         mig_table *t = &x->cat->tables[i];
         size_t keep = 0;
         for (size_t f = 0; f < t->nfks; f++) {
-            const char *why = fk_unspellable(x->cat, t, &t->fks[f]);
+            mig_fk *fk = &t->fks[f];
+            const char *why = fk->ncolumns > 1 ? "" : fk_unspellable(x->cat, t, fk);
+            if (why) {
+                const char *bwhy = fk_block_unspellable(x->cat, t, fk);
+                if (!bwhy && !fk->ncolumns) {
+                    /* one column: @@foreign_key([col], references: T([key])) */
+                    fk->columns = pgorm_arena_calloc(&x->cat->arena, 2, sizeof *fk->columns);
+                    fk->ref_columns =
+                        pgorm_arena_calloc(&x->cat->arena, 2, sizeof *fk->ref_columns);
+                    if (!fk->columns || !fk->ref_columns) {
+                        rc = oom(x);
+                        break;
+                    }
+                    fk->columns[0] = fk->column;
+                    fk->ref_columns[0] = fk->ref_column;
+                    fk->ncolumns = 1;
+                }
+                fk->block = !bwhy;
+                why = bwhy;
+            }
             if (!why) {
-                t->fks[keep++] = t->fks[f];
+                t->fks[keep++] = *fk;
                 continue;
             }
             pgorm_buf_reset(&b);
-            pgorm_buf_printf(&b, "FOREIGN KEY (%s) REFERENCES %s(%s), which the schema "
-                                 "language cannot describe: %s",
-                             t->fks[f].column, t->fks[f].ref_table, t->fks[f].ref_column, why);
-            if (b.oom || !mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, t->fks[f].name, b.data))
+            pgorm_buf_puts(&b, "FOREIGN KEY (");
+            for (size_t k = 0; k < mig_fk_ncols(fk); k++)
+                pgorm_buf_printf(&b, "%s%s", k ? ", " : "", mig_fk_col(fk, k));
+            pgorm_buf_printf(&b, ") REFERENCES %s(", fk->ref_table);
+            for (size_t k = 0; k < mig_fk_ncols(fk); k++)
+                pgorm_buf_printf(&b, "%s%s", k ? ", " : "", mig_fk_ref(fk, k));
+            pgorm_buf_printf(&b, "), which the schema language cannot describe: %s", why);
+            if (b.oom || !mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, fk->name, b.data))
                 rc = oom(x);
         }
         t->nfks = keep;
@@ -541,12 +614,28 @@ static int read_keys(ctx *x)
         size_t ncols = (size_t)atoi(PQgetvalue(rc_, i, 8));
         if (type == 'f') {
             const char *ref = PQgetvalue(rc_, i, 4);
-            /* Multi-column keys and keys into other schemas have no spelling. */
-            if (ncols != 1 || strcmp(PQgetvalue(rc_, i, 5), "public") != 0 ||
+            if (mig_unmanaged_find(x->cat, MIG_UM_FK, t->name, name))
+                continue;
+            mig_fk *last = t->nfks ? &t->fks[t->nfks - 1] : NULL;
+            bool more = last && ncols > 1 && strcmp(last->name, name) == 0;
+            /* Keys into other schemas, or over a column kept out of the
+               table, have no spelling. */
+            if (strcmp(PQgetvalue(rc_, i, 5), "public") != 0 ||
                 !mig_catalog_table(x->cat, ref) || !mig_table_column(t, col)) {
-                if (!mig_unmanaged_find(x->cat, MIG_UM_FK, t->name, name) &&
-                    !mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, name,
+                if (more)
+                    t->nfks--; /* the columns read so far */
+                if (!mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, name,
                                        PQgetvalue(rc_, i, 9))) {
+                    rc = oom(x);
+                    goto out;
+                }
+                continue;
+            }
+            if (more) {
+                /* the next column of a multi-column key */
+                last->columns[last->ncolumns] = mig_strdup(x->cat, col);
+                last->ref_columns[last->ncolumns] = mig_strdup(x->cat, PQgetvalue(rc_, i, 6));
+                if (!last->columns[last->ncolumns] || !last->ref_columns[last->ncolumns++]) {
                     rc = oom(x);
                     goto out;
                 }
@@ -562,6 +651,19 @@ static int read_keys(ctx *x)
             if (!fk->column || !fk->ref_table || !fk->ref_column || !fk->name) {
                 rc = oom(x);
                 goto out;
+            }
+            if (ncols > 1) {
+                fk->block = true;
+                fk->columns = pgorm_arena_calloc(&x->cat->arena, ncols + 1, sizeof *fk->columns);
+                fk->ref_columns =
+                    pgorm_arena_calloc(&x->cat->arena, ncols + 1, sizeof *fk->ref_columns);
+                if (!fk->columns || !fk->ref_columns) {
+                    rc = oom(x);
+                    goto out;
+                }
+                fk->columns[0] = fk->column;
+                fk->ref_columns[0] = fk->ref_column;
+                fk->ncolumns = 1;
             }
         } else if (!key_row(x->cat, t, type == 'p' ? MIG_KEY_PRIMARY : MIG_KEY_UNIQUE, name,
                             col, ncols, false)) {
@@ -721,6 +823,7 @@ static int read_checks(ctx *x)
         ck->name = mig_strdup(x->cat, PQgetvalue(r, i, 1));
         ck->def_sql = mig_strdup(x->cat, def);
         ck->expr = mig_strdup(x->cat, mig_check_expr_of_def(def));
+        ck->marked = strcmp(PQgetvalue(r, i, 3), "t") == 0;
         if (!ck->name || !ck->def_sql || !ck->expr) {
             rc = oom(x);
             goto out;

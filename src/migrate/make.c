@@ -481,7 +481,7 @@ int mig_make(const mig_make_opts *o, mig_err *e)
         goto out;
     if ((rc = canon_checks(o->conn, to, e)) != MIG_OK)
         goto out;
-    if (!mig_diff_compute(from, to, &d)) {
+    if (!mig_keep_unmanaged_checks(from, to) || !mig_diff_compute(from, to, &d)) {
         rc = mig_err_set(e, MIG_DB, "out of memory");
         goto out;
     }

@@ -282,6 +282,80 @@ static void put_unmanaged(pgorm_buf *b, const char *indent, const mig_unmanaged 
     pgorm_buf_free(&tmp);
 }
 
+/* A field without a column: a BackReference or a ManyToMany. */
+typedef struct rel_field {
+    const char *name;
+    char type[320];
+} rel_field;
+
+/* Is one of t's keys (primary or unique) exactly columns a and b? */
+static bool pair_key(const mig_table *t, const char *a, const char *b)
+{
+    for (size_t i = 0; i < t->nkeys; i++) {
+        const mig_key *k = &t->keys[i];
+        if (k->kind == MIG_KEY_INDEX || k->ncols != 2)
+            continue;
+        if ((strcmp(k->cols[0], a) == 0 && strcmp(k->cols[1], b) == 0) ||
+            (strcmp(k->cols[0], b) == 0 && strcmp(k->cols[1], a) == 0))
+            return true;
+    }
+    return false;
+}
+
+static bool single_pk(const mig_table *t)
+{
+    const mig_key *pk = mig_table_pk(t);
+    return pk && pk->ncols == 1;
+}
+
+/* ManyToMany fields of table ti: one per join table that pairs it with a
+   table (or with itself, both ways): a table whose only two ForeignKey
+   fields are its key or a unique key, between tables with a one-column
+   key. Named as the far table's plural (tags), or for a self-referential
+   one the plural of the far field (followeds, followers), which then
+   names both fields: @through(Follow, follower, followed). */
+static bool many_to_many(writer *w, size_t ti, rel_field *brs, size_t *n)
+{
+    const mig_catalog *c = w->c;
+    for (size_t s = 0; s < c->ntables; s++) {
+        const mig_table *st = &c->tables[s];
+        size_t fk[2] = {PGORM_NONE, PGORM_NONE}, nfk = 0;
+        for (size_t k = 0; k < st->ncols; k++)
+            if (w->t[s].is_fk[k] && nfk++ < 2)
+                fk[nfk - 1] = k;
+        if (s == ti || nfk != 2 || !pair_key(st, st->cols[fk[0]].name, st->cols[fk[1]].name))
+            continue;
+        size_t side[2];
+        for (int i = 0; i < 2; i++)
+            side[i] = table_index(c, mig_table_fk(st, st->cols[fk[i]].name)->ref_table);
+        if (side[0] == PGORM_NONE || side[1] == PGORM_NONE || side[0] == s || side[1] == s ||
+            !single_pk(&c->tables[side[0]]) || !single_pk(&c->tables[side[1]]))
+            continue;
+        bool self = side[0] == side[1];
+        for (int i = 0; i < 2; i++) {
+            size_t from = fk[i], to = fk[1 - i], far = side[1 - i];
+            if (side[i] != ti || (!self && i == 1 && side[0] == ti))
+                continue;
+            char *nm = plural(self ? w->t[s].field_of[to] : c->tables[far].name);
+            if (nm && !mig_is_name(nm)) {
+                pgorm_free(nm);
+                nm = pgorm_strdup("many_to_many");
+            }
+            if (!(brs[*n].name = names_add(&w->t[ti].fields, nm)))
+                return false;
+            if (self)
+                snprintf(brs[*n].type, sizeof brs[*n].type, "ManyToMany[%s] @through(%s, %s, %s)",
+                         w->t[far].model, w->t[s].model, w->t[s].field_of[from],
+                         w->t[s].field_of[to]);
+            else
+                snprintf(brs[*n].type, sizeof brs[*n].type, "ManyToMany[%s] @through(%s)",
+                         w->t[far].model, w->t[s].model);
+            ++*n;
+        }
+    }
+    return true;
+}
+
 static bool write_model(writer *w, size_t ti)
 {
     const mig_table *t = &w->c->tables[ti];
@@ -308,10 +382,7 @@ static bool write_model(writer *w, size_t ti)
     size_t nbr = 0, cap = 0;
     for (size_t st = 0; st < w->c->ntables; st++)
         cap += w->c->tables[st].nfks;
-    struct br {
-        const char *name;
-        char type[160];
-    } *brs = pgorm_calloc(cap + 1, sizeof *brs);
+    rel_field *brs = pgorm_calloc(2 * cap + 1, sizeof *brs); /* and a ManyToMany per join */
     if (!brs)
         return false;
     for (size_t s = 0; s < w->c->ntables; s++) {
@@ -343,6 +414,10 @@ static bool write_model(writer *w, size_t ti)
                          w->t[s].model);
             nbr++;
         }
+    }
+    if (!many_to_many(w, ti, brs, &nbr)) {
+        pgorm_free(brs);
+        return false;
     }
     /* width of the name column */
     size_t width = 0;
@@ -411,13 +486,6 @@ static bool write_model(writer *w, size_t ti)
                              name, col->def_sql ? col->def_sql : col->def.text);
             w->lost++;
         }
-        if (inf->demoted[k]) {
-            const mig_fk *fk = mig_table_fk(t, col->name);
-            pgorm_buf_printf(b, "  // %s: references %s, but a ForeignKey field for it would be "
-                                "named %.*s, which a column is (migrate make would drop %s)\n",
-                             name, fk->ref_table, (int)(strlen(name) - 3), name, fk->name);
-            w->lost++;
-        }
     }
     for (size_t i = 0; i < nbr; i++)
         pgorm_buf_printf(b, "  %-*s %s\n", (int)width, brs[i].name, brs[i].type);
@@ -441,6 +509,39 @@ static bool write_model(writer *w, size_t ti)
                                                                      : "index");
         for (size_t j = 0; j < k->ncols; j++)
             pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, k->cols[j]));
+        pgorm_buf_puts(b, ")\n");
+    }
+    /* @@foreign_key: composite ones, ones to a unique non-key column, and
+       ones whose ForeignKey field name a column holds */
+    for (size_t i = 0; i < t->nfks; i++) {
+        const mig_fk *fk = &t->fks[i];
+        bool demoted = false;
+        for (size_t k = 0; k < t->ncols && !fk->block; k++)
+            demoted = demoted || (inf->demoted[k] && strcmp(t->cols[k].name, fk->column) == 0);
+        if (!fk->block && !demoted)
+            continue;
+        size_t target = table_index(w->c, fk->ref_table);
+        bool ok = target != PGORM_NONE;
+        for (size_t j = 0; ok && j < mig_fk_ncols(fk); j++)
+            ok = field_name(w, ti, mig_fk_col(fk, j)) &&
+                 field_name(w, target, mig_fk_ref(fk, j));
+        if (!ok) {
+            pgorm_buf_printf(b, "  // foreign key %s: over a column without a field (migrate "
+                                "make would drop it)\n",
+                             fk->name);
+            w->lost++;
+            continue;
+        }
+        pgorm_buf_puts(b, "  @@foreign_key([");
+        for (size_t j = 0; j < mig_fk_ncols(fk); j++)
+            pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, mig_fk_col(fk, j)));
+        pgorm_buf_printf(b, "], references: %s([", w->t[target].model);
+        for (size_t j = 0; j < mig_fk_ncols(fk); j++)
+            pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, target, mig_fk_ref(fk, j)));
+        pgorm_buf_puts(b, "])");
+        const char *od = on_delete_name(fk->on_delete);
+        if (od)
+            pgorm_buf_printf(b, ", on_delete: %s", od);
         pgorm_buf_puts(b, ")\n");
     }
     for (size_t i = 0; i < t->nchecks; i++) {

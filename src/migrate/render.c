@@ -339,21 +339,48 @@ static const char **from_key_cols(rctx *x, const mig_table *f, const mig_key *k)
     return cols;
 }
 
-static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k)
+/* Room for the column lists of a rendered @@foreign_key. */
+typedef struct fkcols {
+    const char *cols[64], *refs[64];
+} fkcols;
+
+static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k, fkcols *fc)
 {
     pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete};
     snprintf(fk.name, sizeof fk.name, "%s", k->name ? k->name : "");
     const mig_table *ref = mig_catalog_table(x->d->from, k->ref_table);
     fk.ref_table = ref ? new_table_name(x, ref) : k->ref_table;
     fk.ref_column = ref ? new_col_name(x, ref, k->ref_column) : k->ref_column;
+    if (k->ncolumns) {
+        size_t n = k->ncolumns < 64 ? k->ncolumns : 64;
+        for (size_t i = 0; i < n; i++) {
+            fc->cols[i] = new_col_name(x, f, k->columns[i]);
+            fc->refs[i] = ref ? new_col_name(x, ref, k->ref_columns[i]) : k->ref_columns[i];
+        }
+        fk.columns = fc->cols;
+        fk.ref_columns = fc->refs;
+        fk.ncolumns = n;
+    }
     return fk;
 }
 
-static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k)
+static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k, fkcols *fc)
 {
     pgorm_ddl_fkey fk = {.column = k->column, .ref_table = k->ref_table,
                          .ref_column = k->ref_column, .on_delete = k->on_delete};
     char *col = k->column;
+    if (k->ncolumns) {
+        size_t n = k->ncolumns < 64 ? k->ncolumns : 64;
+        for (size_t i = 0; i < n; i++) {
+            fc->cols[i] = k->columns[i];
+            fc->refs[i] = k->ref_columns[i];
+        }
+        fk.columns = fc->cols;
+        fk.ref_columns = fc->refs;
+        fk.ncolumns = n;
+        name_pick(x, fk.name, k->name, t->name, k->columns, n, "fkey");
+        return fk;
+    }
     name_pick(x, fk.name, k->name, t->name, &col, 1, "fkey");
     return fk;
 }
@@ -406,12 +433,16 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
     for (size_t i = 0; fk_inline && i < t->nfks; i++) {
         if (!fk_inline[i])
             continue;
-        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[i]);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[i], &fc_);
         ELEM();
         pgorm_ddl_fkey_constraint(b, &fk);
     }
 #undef ELEM
     pgorm_buf_puts(b, first ? ");\n" : "\n);\n");
+    for (size_t i = 0; i < t->nchecks; i++)
+        if (!from_side || t->checks[i].marked)
+            pgorm_ddl_mark_check(b, t->name, t->checks[i].name, true);
     for (size_t i = 0; i < t->nkeys; i++) {
         const mig_key *k = &t->keys[i];
         if (k->kind != MIG_KEY_INDEX && !k->index_only)
@@ -641,7 +672,8 @@ static void drop_table_steps(rctx *x, const mig_table *f)
         step *s = new_step(x, PH_DROP_FK);
         if (!s)
             return;
-        pgorm_ddl_fkey fk = from_fk(x, f, &f->fks[i]);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = from_fk(x, f, &f->fks[i], &fc_);
         pgorm_ddl_drop_fkey(&s->up, f->name, &fk);
         pgorm_ddl_add_fkey(&s->down, f->name, &fk);
     }
@@ -728,7 +760,8 @@ static void create_table_steps(rctx *x)
             step *fs = new_step(x, PH_ADD_FK);
             if (!fs)
                 goto out;
-            pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k]);
+            fkcols fc_;
+            pgorm_ddl_fkey fk = to_fk(x, t, &t->fks[k], &fc_);
             pgorm_ddl_add_fkey(&fs->up, t->name, &fk);
             pgorm_ddl_drop_fkey(&fs->down, t->name, &fk);
         }
@@ -848,7 +881,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
     case MIG_FK_ADD: {
         if (!(s = new_step(x, PH_ADD_FK)))
             return;
-        pgorm_ddl_fkey fk = to_fk(x, c->to_table, c->to_fk);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = to_fk(x, c->to_table, c->to_fk, &fc_);
         pgorm_ddl_add_fkey(&s->up, c->to_table->name, &fk);
         pgorm_ddl_drop_fkey(&s->down, c->to_table->name, &fk);
         return;
@@ -856,7 +890,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
     case MIG_FK_DROP: {
         if (!(s = new_step(x, PH_DROP_FK)))
             return;
-        pgorm_ddl_fkey fk = from_fk(x, c->from_table, c->from_fk);
+        fkcols fc_;
+        pgorm_ddl_fkey fk = from_fk(x, c->from_table, c->from_fk, &fc_);
         pgorm_ddl_drop_fkey(&s->up, c->to_table->name, &fk);
         pgorm_ddl_add_fkey(&s->down, c->to_table->name, &fk);
         return;
@@ -867,7 +902,14 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
         if (!(s = new_step(x, PH_ADD_CHECK)))
             return;
         pgorm_ddl_add_check(&s->up, c->to_table->name, c->to_check->name, c->to_check->expr);
+        pgorm_ddl_mark_check(&s->up, c->to_table->name, c->to_check->name, true);
         pgorm_ddl_drop_constraint(&s->down, c->to_table->name, c->to_check->name);
+        return;
+    case MIG_CHECK_MARK:
+        if (!(s = new_step(x, PH_ADD_CHECK)))
+            return;
+        pgorm_ddl_mark_check(&s->up, c->to_table->name, c->to_check->name, true);
+        pgorm_ddl_mark_check(&s->down, c->to_table->name, c->to_check->name, false);
         return;
     case MIG_CHECK_DROP:
         /* before any rename, under the table's old name: so the down file
@@ -877,6 +919,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
             return;
         pgorm_ddl_drop_constraint(&s->up, c->from_table->name, c->from_check->name);
         add_check(&s->down, c->from_table->name, c->from_check);
+        if (c->from_check->marked)
+            pgorm_ddl_mark_check(&s->down, c->from_table->name, c->from_check->name, true);
         return;
     }
 }

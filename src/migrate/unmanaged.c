@@ -60,6 +60,7 @@ static const char *kind_name(mig_unmanaged_kind k)
     case MIG_UM_FOREIGN_TABLE: return "foreign table";
     case MIG_UM_TYPE: return "type";
     case MIG_UM_FUNCTION: return "function";
+    case MIG_UM_CHECK: return "check";
     }
     return "object";
 }
@@ -84,8 +85,9 @@ void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u)
 /* kind letter, table (or NULL), name, detail (sorted in C: mig_unmanaged_sort). */
 static const char *const Q_UNMANAGED =
     /* exclusion constraints, constraint triggers on public tables (CHECKs are
-       read by introspect.c into their tables: the schema's, compared and
-       dropped like keys) */
+       read by introspect.c into their tables; the ones made by hand that
+       the file does not name are added to this list by
+       mig_keep_unmanaged_checks) */
     "SELECT 'x', t.relname, con.conname, pg_get_constraintdef(con.oid) "
     "FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "

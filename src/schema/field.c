@@ -14,14 +14,14 @@
     "bool, int2, int4, int8, serial, bigserial, float4, float8, numeric, numeric(p, s), " \
     "text, varchar(n), char(n), citext, bytea, uuid, date, time, timetz, timestamp, "     \
     "timestamptz, interval, inet, cidr, json, jsonb, ForeignKey[Model], "                 \
-    "BackReference[Model]"
+    "BackReference[Model], ManyToMany[Model]"
 #define ATTR_LIST                                                                        \
     "@id, @unique, @index, @index(false), @default(value), @on_delete(action), "          \
-    "@renamed_from(old_name), @check(\"expr\")"
+    "@renamed_from(old_name), @check(\"expr\"), @through(JoinModel)"
 #define ACTION_LIST "cascade, restrict, set_null, no_action"
 
 const char *const pgorm_sx_attr_names[SX_A_COUNT] = {
-    "id", "unique", "index", "default", "on_delete", "renamed_from", "check",
+    "id", "unique", "index", "default", "on_delete", "renamed_from", "check", "through",
 };
 
 static const struct {
@@ -49,7 +49,7 @@ static const struct {
 static const char *const type_names[] = {
     "bool",      "int2",        "int4",  "int8",       "serial",        "bigserial", "float4",
     "float8",    "numeric",     "text",  "varchar",    "bytea",         "uuid",      "date",
-    "timestamp", "timestamptz", "jsonb", "ForeignKey", "BackReference",
+    "timestamp", "timestamptz", "jsonb", "ForeignKey", "BackReference", "ManyToMany",
     "time",      "timetz",      "interval", "inet",    "cidr",          "json",      "char",
     "citext",
 };
@@ -82,6 +82,9 @@ static bool add_field(pgorm_sx_parser *p, size_t mi, const tok *name)
     f->kind = PGORM_FIELD_SCALAR;
     f->target = PGORM_NONE;
     f->target_fk = PGORM_NONE;
+    f->through = PGORM_NONE;
+    f->through_from_fk = PGORM_NONE;
+    f->through_to_fk = PGORM_NONE;
     f->pos = name->pos;
     f->name = pgorm_sx_tokdup(p, name);
     return f->name != NULL;
@@ -105,11 +108,15 @@ static int tok_int(const tok *k)
 
 /* ---- fields ------------------------------------------------------------ */
 
-static bool parse_relation(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux *fa, bool fk)
+static bool parse_relation(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux *fa,
+                           pgorm_field_kind kind)
 {
-    const char *tn = fk ? "ForeignKey" : "BackReference";
+    bool fk = kind != PGORM_FIELD_BACK_REFERENCE; /* takes a model name only */
+    const char *tn = kind == PGORM_FIELD_FOREIGN_KEY  ? "ForeignKey"
+                     : kind == PGORM_FIELD_MANY_TO_MANY ? "ManyToMany"
+                                                        : "BackReference";
     char b[96];
-    f->kind = fk ? PGORM_FIELD_FOREIGN_KEY : PGORM_FIELD_BACK_REFERENCE;
+    f->kind = kind;
     if (peek(p)->kind != SX_LBRACKET) {
         pgorm_sx_err(p, peek(p), "expected '[' after %s, found %s (write %s[Model])", tn,
                      pgorm_sx_describe(peek(p), b, sizeof b), tn);
@@ -130,7 +137,7 @@ static bool parse_relation(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_au
         if (fk) {
             pgorm_sx_err(
                 p, peek(p),
-                "ForeignKey[%.*s] takes a model name only ('Model.field' is for BackReference)",
+                "%s[%.*s] takes a model name only ('Model.field' is for BackReference)", tn,
                 TXT(mt));
             return false;
         }
@@ -252,15 +259,17 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
         return false;
     }
     take(p);
-    if (is_word(ty, "ForeignKey") || is_word(ty, "BackReference")) {
-        bool fk = is_word(ty, "ForeignKey");
-        if (!parse_relation(p, f, fa, fk))
+    if (is_word(ty, "ForeignKey") || is_word(ty, "BackReference") || is_word(ty, "ManyToMany")) {
+        pgorm_field_kind kind = is_word(ty, "ForeignKey")      ? PGORM_FIELD_FOREIGN_KEY
+                                : is_word(ty, "BackReference") ? PGORM_FIELD_BACK_REFERENCE
+                                                               : PGORM_FIELD_MANY_TO_MANY;
+        if (!parse_relation(p, f, fa, kind))
             return false;
         if (peek(p)->kind == SX_LBRACKET && !peek(p)->line_start) {
             pgorm_sx_err(p, peek(p),
-                         "%s[%s] cannot be an array ('[]' goes after a scalar type: text[], "
+                         "%.*s[%s] cannot be an array ('[]' goes after a scalar type: text[], "
                          "int4[], uuid[]...)",
-                         fk ? "ForeignKey" : "BackReference", f->target_model);
+                         TXT(ty), f->target_model);
             return false;
         }
         return true;
@@ -594,6 +603,64 @@ static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
             pgorm_free(ck.expr);
         }
         return pgorm_sx_expect(p, SX_RPAREN, "')' to close @check(...)");
+    }
+    case SX_A_THROUGH: {
+        /* @through(J) or @through(J, from, to) */
+        if (!pgorm_sx_expect(p, SX_LPAREN,
+                             "'(' after @through (write @through(JoinModel) or "
+                             "@through(JoinModel, from_field, to_field))"))
+            return false;
+        char *names[3] = {NULL, NULL, NULL};
+        pgorm_pos pos[3] = {{0, 0}, {0, 0}, {0, 0}};
+        static const char *const what[3] = {
+            "the join model's name", "the join model's ForeignKey field to this model",
+            "the join model's ForeignKey field to the far side"};
+        int n = 0;
+        bool ok = true;
+        for (; n < 3 && ok; n++) {
+            const tok *v = peek(p);
+            if (v->kind != SX_IDENT) {
+                pgorm_sx_err(p, v, "expected %s in @through(...), found %s", what[n],
+                             pgorm_sx_describe(v, b, sizeof b));
+                ok = false;
+                break;
+            }
+            take(p);
+            pos[n] = v->pos;
+            if (!(names[n] = pgorm_sx_tokdup(p, v)))
+                ok = false;
+            if (!ok || peek(p)->kind != SX_COMMA)
+                break;
+            if (n == 2) {
+                pgorm_sx_err(p, peek(p),
+                             "@through takes a join model and optionally its two ForeignKey "
+                             "fields: @through(JoinModel, from_field, to_field)");
+                ok = false;
+                break;
+            }
+            take(p);
+        }
+        if (ok && n == 1) {
+            /* @through(J, from): both fields or neither */
+            pgorm_sx_err(p, peek(p),
+                         "@through(%s, %s) names one field: name both ForeignKey fields of %s, "
+                         "@through(%s, from_field, to_field), or neither",
+                         names[0], names[1], names[0], names[0]);
+            ok = false;
+        }
+        ok = ok && pgorm_sx_expect(p, SX_RPAREN, "')' to close @through(...)");
+        if (ok && !dup) {
+            f->through_model = names[0];
+            f->through_from = names[1];
+            f->through_to = names[2];
+            for (int k = 0; k < 3; k++)
+                fa->through_pos[k] = pos[k];
+            fa->arg_pos[a] = pos[0];
+        } else {
+            for (int k = 0; k < 3; k++)
+                pgorm_free(names[k]);
+        }
+        return ok;
     }
     case SX_A_COUNT: break;
     }

@@ -18,11 +18,11 @@
 
 #define BLOCK_LIST                                                                            \
     "@@id(fields), @@unique(fields), @@index(fields), @@table(name), @@renamed_from(OldModel), " \
-    "@@check(name, \"expr\")"
+    "@@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields]))"
 
-enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_CHECK, B_COUNT };
+enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_CHECK, B_FOREIGN_KEY, B_COUNT };
 static const char *const block_names[B_COUNT] = {"id",           "unique", "index", "table",
-                                                 "renamed_from", "check"};
+                                                 "renamed_from", "check",  "foreign_key"};
 
 const char *pgorm_sx_describe(const tok *k, char *buf, size_t n)
 {
@@ -255,6 +255,8 @@ static bool parse_block_body(pgorm_sx_parser *p, size_t mi, const tok *at, int k
     pgorm_sx_model_aux *ma = &c->aux[mi];
     const char *bn = block_names[kind];
     char b[96], what[64];
+    if (kind == B_FOREIGN_KEY)
+        return pgorm_sx_parse_fkey_block(p, mi, at);
     snprintf(what, sizeof what, "'(' after @@%s", bn);
     if (!pgorm_sx_expect(p, SX_LPAREN, what))
         return false;

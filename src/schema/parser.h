@@ -88,6 +88,9 @@ char *pgorm_sx_tokdup(pgorm_sx_parser *p, const tok *k);
    names the attribute in messages (parser.c). */
 bool pgorm_sx_parse_check_expr(pgorm_sx_parser *p, pgorm_check *ck, const char *attr);
 
+/* @@foreign_key(...) after the word foreign_key; `at` is the '@@'
+   (foreign_keys.c). */
+bool pgorm_sx_parse_fkey_block(pgorm_sx_parser *p, size_t mi, const tok *at);
 /* One field: its name is the current token (field.c). */
 void pgorm_sx_parse_field(pgorm_sx_parser *p, size_t mi);
 

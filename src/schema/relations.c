@@ -61,7 +61,7 @@ static void resolve_fk_type(ctx *c, size_t mi, size_t fi)
         }
         size_t ki = (size_t)(key - t->fields);
         const pgorm_sx_field_aux *ka = &c->aux[ti].fields[ki];
-        if (ka->bad || key->kind == PGORM_FIELD_BACK_REFERENCE)
+        if (ka->bad || no_column(key))
             break;
         if (key->kind == PGORM_FIELD_SCALAR || ka->resolve == 2) {
             f0->type = key->kind == PGORM_FIELD_SCALAR ? pgorm_coltype_plain(key->type) : key->type;
@@ -169,6 +169,8 @@ void pgorm_sx_validate_relations(ctx *c)
                 resolve_fk_type(c, mi, fi);
             else if (m->fields[fi].kind == PGORM_FIELD_BACK_REFERENCE)
                 resolve_backref(c, mi, fi);
+            else if (m->fields[fi].kind == PGORM_FIELD_MANY_TO_MANY)
+                pgorm_sx_validate_many_to_many(c, mi, fi);
         }
     }
 }

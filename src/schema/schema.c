@@ -26,6 +26,9 @@ static void free_field(pgorm_field *f)
     pgorm_free(f->target_model);
     pgorm_free(f->target_field);
     pgorm_free(f->enum_name);
+    pgorm_free(f->through_model);
+    pgorm_free(f->through_from);
+    pgorm_free(f->through_to);
 }
 
 static void free_block(pgorm_block *b)
@@ -59,6 +62,7 @@ void pgorm_schema_free(pgorm_schema *s)
             pgorm_free(m->checks[j].field);
         }
         pgorm_free(m->checks);
+        pgorm_sx_free_fkeys(m);
     }
     pgorm_free(s->models);
     for (size_t i = 0; s->queries && i < s->nqueries; i++) {

@@ -77,6 +77,7 @@ typedef enum pgorm_sx_tok_kind {
     SX_AT,
     SX_ATAT,
     SX_ERROR, /* already reported by the lexer: the parser stays quiet */
+    SX_COLON, /* ':' of a named argument (on_delete: cascade) */
 } pgorm_sx_tok_kind;
 
 typedef struct pgorm_sx_tok {
@@ -112,6 +113,7 @@ typedef enum pgorm_sx_attr {
     SX_A_ON_DELETE,
     SX_A_RENAMED_FROM,
     SX_A_CHECK,
+    SX_A_THROUGH,
     SX_A_COUNT
 } pgorm_sx_attr;
 
@@ -129,6 +131,7 @@ typedef struct pgorm_sx_field_aux {
     pgorm_pos target_field_pos;     /* field in BackReference[Model.field] */
     pgorm_pos param_pos[2];         /* numeric p and s, varchar n */
     int resolve;                    /* FK key type: 0 todo, 1 busy, 2 done, 3 failed */
+    pgorm_pos through_pos[3];       /* @through(J, from, to): each name */
 } pgorm_sx_field_aux;
 
 typedef struct pgorm_sx_model_aux {
@@ -142,6 +145,7 @@ typedef struct pgorm_sx_model_aux {
     pgorm_pos table_arg;  /* its argument */
     pgorm_pos renamed_attr;
     size_t checks_cap;
+    size_t fkeys_cap;
 } pgorm_sx_model_aux;
 
 typedef struct pgorm_sx_ctx {
@@ -184,6 +188,10 @@ bool pgorm_sx_add_check(pgorm_sx_ctx *c, size_t mi, const pgorm_check *ck);
 /* Name field-level checks (<table>_<column>_check) and report duplicate or
    too long names (checks.c). */
 void pgorm_sx_validate_checks(pgorm_sx_ctx *c);
+/* @@foreign_key: fields, target, key, types (foreign_keys.c); sets target. */
+void pgorm_sx_validate_fkeys(pgorm_sx_ctx *c);
+/* Free m->fkeys (foreign_keys.c). */
+void pgorm_sx_free_fkeys(pgorm_model *m);
 /* Whether s holds nothing but spaces, tabs and line breaks. */
 bool pgorm_sx_blank(const char *s);
 

@@ -62,7 +62,7 @@ static void check_model_names(ctx *c, size_t mi)
 
 static bool set_column(ctx *c, pgorm_field *f)
 {
-    if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+    if (no_column(f))
         return true;
     size_t n = strlen(f->name);
     bool fk = f->kind == PGORM_FIELD_FOREIGN_KEY;
@@ -79,6 +79,28 @@ static bool set_column(ctx *c, pgorm_field *f)
 static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field_aux *fa)
 {
     pgorm_sx_diags *d = &c->d;
+    if (f->kind != PGORM_FIELD_MANY_TO_MANY && fa->attr_pos[SX_A_THROUGH].line)
+        pgorm_sx_diag(d, fa->attr_pos[SX_A_THROUGH],
+                      "@through is only valid on a ManyToMany field, and '%s' is a %s",
+                      nm(f->name).s, f->kind == PGORM_FIELD_SCALAR ? "scalar" : kind_name(f));
+    if (f->kind == PGORM_FIELD_MANY_TO_MANY) {
+        if (fa->q_pos.line)
+            pgorm_sx_diag(d, fa->q_pos,
+                          "a ManyToMany cannot be nullable: remove '?' (it is a list of rows, "
+                          "not a column)");
+        for (int a = 0; a < SX_A_COUNT; a++)
+            if (a != SX_A_THROUGH && fa->attr_pos[a].line)
+                pgorm_sx_diag(d, fa->attr_pos[a],
+                              "@%s is not allowed on a ManyToMany (it has no column; only "
+                              "@through(JoinModel) is)",
+                              pgorm_sx_attr_names[a]);
+        if (!fa->attr_pos[SX_A_THROUGH].line)
+            pgorm_sx_diag(d, f->type_pos,
+                          "ManyToMany[%s] needs its join model: write @through(JoinModel), a "
+                          "model with one ForeignKey[%s] and one ForeignKey to this model",
+                          nm(f->target_model).s, nm(f->target_model).s);
+        return;
+    }
     if (f->kind == PGORM_FIELD_BACK_REFERENCE) {
         if (fa->q_pos.line)
             pgorm_sx_diag(d, fa->q_pos,
@@ -244,7 +266,7 @@ static void check_key(ctx *c, size_t mi)
         for (size_t fi = 0; fi < m->nfields; fi++) {
             const pgorm_field *f = &m->fields[fi];
             pgorm_pos p = ma->fields[fi].attr_pos[SX_A_ID];
-            if (!p.line || f->kind == PGORM_FIELD_BACK_REFERENCE)
+            if (!p.line || no_column(f))
                 continue;
             if (pass == 0) {
                 count++;
@@ -294,7 +316,7 @@ static void unknown_block_field(ctx *c, const pgorm_model *m, const pgorm_block 
     const char **names = pgorm_calloc(m->nfields ? m->nfields : 1, sizeof *names);
     size_t nn = 0;
     for (size_t i = 0; i < m->nfields; i++) {
-        if (m->fields[i].kind == PGORM_FIELD_BACK_REFERENCE)
+        if (no_column(&m->fields[i]))
             continue;
         nl_add(&l, m->fields[i].name);
         if (names)
@@ -335,11 +357,11 @@ static void check_blocks(ctx *c, size_t mi)
             const pgorm_field *f = &m->fields[fi];
             if (ma->fields[fi].bad)
                 continue;
-            if (f->kind == PGORM_FIELD_BACK_REFERENCE)
+            if (no_column(f))
                 pgorm_sx_diag(&c->d, b->field_pos[q],
-                              "'%s' is a BackReference and has no column; @@%s takes fields with "
+                              "'%s' is a %s and has no column; @@%s takes fields with "
                               "columns (scalars and ForeignKeys)",
-                              nm(name).s, bn);
+                              nm(name).s, kind_name(f), bn);
             else if (b->kind != PGORM_BLOCK_INDEX && f->type.array)
                 pgorm_sx_diag(&c->d, b->field_pos[q],
                               "'%s' is an array field; @@%s takes scalar fields (an array may be "
@@ -377,8 +399,7 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
         for (size_t fi = 0; fi < m->nfields; fi++) {
             const pgorm_field *f = &m->fields[fi];
             const pgorm_sx_field_aux *fa = &c->aux[mi].fields[fi];
-            if (fa->bad || f->def.kind == PGORM_DEFAULT_NONE ||
-                f->kind == PGORM_FIELD_BACK_REFERENCE)
+            if (fa->bad || f->def.kind == PGORM_DEFAULT_NONE || no_column(f))
                 continue;
             if (f->kind == PGORM_FIELD_FOREIGN_KEY
                     ? fa->resolve != 2
@@ -389,4 +410,5 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
     }
     /* Check names need the table and column names. */
     pgorm_sx_validate_checks(c);
+    pgorm_sx_validate_fkeys(c);
 }

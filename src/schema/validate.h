@@ -85,11 +85,23 @@ static inline size_t find_field(const pgorm_model *m, const char *name)
 
 static inline const char *kind_name(const pgorm_field *f)
 {
-    return f->kind == PGORM_FIELD_FOREIGN_KEY ? "ForeignKey" : "BackReference";
+    return f->kind == PGORM_FIELD_FOREIGN_KEY    ? "ForeignKey"
+           : f->kind == PGORM_FIELD_MANY_TO_MANY ? "ManyToMany"
+                                                 : "BackReference";
 }
 
 /* Resolve ForeignKey and BackReference targets, ForeignKey column types
    and BackReference partners (relations.c). */
 void pgorm_sx_validate_relations(ctx *c);
+
+/* A field with no column: a BackReference or a ManyToMany. */
+static inline bool no_column(const pgorm_field *f)
+{
+    return f->kind == PGORM_FIELD_BACK_REFERENCE || f->kind == PGORM_FIELD_MANY_TO_MANY;
+}
+
+/* Resolve ManyToMany[T] @through(J): J, its ForeignKeys to both sides, and
+   that J stores a pair once (relations.c). */
+void pgorm_sx_validate_many_to_many(ctx *c, size_t mi, size_t fi);
 
 #endif

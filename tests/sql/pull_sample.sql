@@ -1,6 +1,6 @@
 -- A database in the shape of a well-known sample (a DVD rental store),
 -- written by hand, as a team that did not use pgorm would have made it:
--- 15 tables, 22 foreign keys, a cycle (store <-> staff), composite keys,
+-- 15 tables, 23 foreign keys (one composite, to a unique key), a cycle (store <-> staff), composite keys,
 -- enums (one whose values the schema language cannot write), checks, a view, a trigger, a domain and a few plain indexes.
 CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'PG-13', 'R', 'NC-17');
 CREATE TYPE media_format AS ENUM ('dvd', 'bluray', 'vhs');
@@ -139,7 +139,11 @@ CREATE TABLE payment (
   rental_id int4 REFERENCES rental ON DELETE SET NULL,
   amount numeric(5,2) NOT NULL CHECK (amount >= 0),
   payment_date timestamptz NOT NULL,
-  note jsonb DEFAULT '{}'
+  note jsonb DEFAULT '{}',
+  rental_date timestamptz,
+  rental_inventory_id int8,
+  CONSTRAINT payment_rental_once_fkey FOREIGN KEY (rental_date, rental_inventory_id, customer_id)
+    REFERENCES rental (rental_date, inventory_id, customer_id) ON DELETE CASCADE
 );
 CREATE INDEX payment_recent_idx ON payment (payment_date) WHERE amount > 0;
 CREATE VIEW film_list AS

@@ -330,16 +330,37 @@ static void rel_pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
     }
     bool fk = p->kind == PGORM_PRED_REL_FK;
     const pgorm_rel_desc *r = m->rels && p->column < m->nrels ? &m->rels[p->column] : NULL;
-    if (!r || r->kind != (fk ? PGORM_REL_FORWARD : PGORM_REL_BACK)) {
+    if (!r || (fk ? r->kind != PGORM_REL_FORWARD
+                  : r->kind != PGORM_REL_BACK && r->kind != PGORM_REL_MANY)) {
         pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
                         "a relation predicate names relation %u of %s, which is not a %s (%s has "
                         "%zu relations)",
-                        p->column, m->name, fk ? "ForeignKey" : "BackReference", m->name,
-                        m->nrels);
+                        p->column, m->name, fk ? "ForeignKey" : "BackReference or ManyToMany",
+                        m->name, m->nrels);
+        return;
+    }
+    /* ManyToMany: the target joined to the join table, whose column to m
+       plays the foreign key's part */
+    bool many = r->kind == PGORM_REL_MANY;
+    const pgorm_model_desc *j = many ? r->through : NULL;
+    int tpk = -1;
+    if (many && r->target && r->target->columns && r->target->pk_mask &&
+        !(r->target->pk_mask & (r->target->pk_mask - 1))) {
+        tpk = 0;
+        while (!(r->target->pk_mask & (UINT64_C(1) << tpk)))
+            tpk++;
+    }
+    if (many && (!j || !j->table || !j->columns || r->fk_column >= j->ncolumns ||
+                 r->far_column >= j->ncolumns || tpk < 0 ||
+                 (size_t)tpk >= r->target->ncolumns)) {
+        pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                        "relation %s.%s: the join model or the target's key is missing "
+                        "(malformed descriptor?)",
+                        m->name, r->name ? r->name : "?");
         return;
     }
     const pgorm_model_desc *t = r->target;
-    const pgorm_model_desc *keyed = fk ? t : m, *fk_in = fk ? m : t;
+    const pgorm_model_desc *keyed = fk ? t : m, *fk_in = fk ? m : many ? j : t;
     int pk = -1;
     if (t && t->table && t->columns && t->ncolumns && t->ncolumns <= 64 && keyed->pk_mask &&
         !(keyed->pk_mask & (keyed->pk_mask - 1))) {
@@ -379,18 +400,30 @@ static void rel_pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
     /* the outer side is this level's alias, or the table itself (then no
        alias of ours may take its name) */
     const char *outer_name = b->alias ? b->alias : m->table;
-    char alias[16];
-    do
-        snprintf(alias, sizeof alias, "t%u", b->next_alias++);
-    while (strcmp(alias, outer_name) == 0);
+    char alias[16], jalias[16];
+    do {
+        snprintf(alias, sizeof alias, "t%u", b->next_alias);
+        snprintf(jalias, sizeof jalias, "j%u", b->next_alias++);
+    } while (strcmp(alias, outer_name) == 0 || strcmp(jalias, outer_name) == 0);
     if (p->kind == PGORM_PRED_REL_COUNT)
         pgorm_sqlb_puts(b, "(SELECT count(*) FROM ");
     else
         pgorm_sqlb_puts(b, p->kind == PGORM_PRED_REL_NONE ? "NOT EXISTS (SELECT 1 FROM "
                                                           : "EXISTS (SELECT 1 FROM ");
     pgorm_sql_ident(&b->sql, t->table);
-    pgorm_buf_printf(&b->sql, " %s WHERE %s.", alias, alias);
-    pgorm_sql_ident(&b->sql, t->columns[fk ? (size_t)pk : r->fk_column].name);
+    if (many) {
+        pgorm_buf_printf(&b->sql, " %s JOIN ", alias);
+        pgorm_sql_ident(&b->sql, j->table);
+        pgorm_buf_printf(&b->sql, " %s ON %s.", jalias, jalias);
+        pgorm_sql_ident(&b->sql, j->columns[r->far_column].name);
+        pgorm_buf_printf(&b->sql, " = %s.", alias);
+        pgorm_sql_ident(&b->sql, t->columns[tpk].name);
+        pgorm_buf_printf(&b->sql, " WHERE %s.", jalias);
+        pgorm_sql_ident(&b->sql, j->columns[r->fk_column].name);
+    } else {
+        pgorm_buf_printf(&b->sql, " %s WHERE %s.", alias, alias);
+        pgorm_sql_ident(&b->sql, t->columns[fk ? (size_t)pk : r->fk_column].name);
+    }
     pgorm_sqlb_puts(b, " = ");
     if (b->alias) {
         pgorm_sqlb_column(b, fk ? r->fk_column : (size_t)pk);

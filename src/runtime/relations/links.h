@@ -112,6 +112,20 @@ int link_decode_rows(link_decoder *d, const PGresult *res, pgorm_error *err);
 void pgorm_links_find(pgorm_db *db, const pgorm_model_desc *m, const pgorm_query *q,
                       pgorm_result_cb cb, pgorm_fn fn, void *ud);
 
+/* ManyToMany r (checked: r->through and its columns are there): the join
+   table's column c as j<alias>."c", and " JOIN <through> j<alias> ON
+   j<alias>.<far column> = t<talias>.<t's key>". */
+void link_many_col(pgorm_sqlb *b, const pgorm_rel_desc *r, unsigned alias, size_t c);
+void link_many_join(pgorm_sqlb *b, const pgorm_rel_desc *r, unsigned alias,
+                    const pgorm_model_desc *t, unsigned talias);
+
+/* The ManyToMany `rel` of b->m, checked (the descriptors, the key of
+   `row`), or NULL with b failed (many.c). */
+const pgorm_rel_desc *link_many_rel(pgorm_sqlb *b, size_t rel, const void *row);
+/* " WHERE j0.<column to m> = $k" with row's key (m's). */
+void link_many_cond(pgorm_sqlb *b, const pgorm_model_desc *m, const pgorm_rel_desc *r,
+                    const void *row);
+
 /* The single key column of m, or -1 (no key, or a key of several). */
 int link_single_pk(const pgorm_model_desc *m);
 

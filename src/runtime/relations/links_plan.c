@@ -118,6 +118,18 @@ static int check_rel(builder *bd, const pgorm_model_desc *m, const pgorm_rel_des
                         m->name, r->name);
         return -1;
     }
+    if (r->kind == PGORM_REL_MANY) {
+        const pgorm_model_desc *j = r->through;
+        if (link_single_pk(m) < 0 || link_single_pk(t) < 0 || !j || !j->table || !j->columns ||
+            r->fk_column >= j->ncolumns || r->far_column >= j->ncolumns) {
+            pgorm_sqlb_fail(bd->b, PGORM_ERR_INVALID,
+                            "relation %s.%s: %s and %s need a one-column primary key and the "
+                            "join model its two foreign key columns (malformed descriptor?)",
+                            m->name, r->name, m->name, t->name);
+            return -1;
+        }
+        return 0;
+    }
     const pgorm_model_desc *keyed = r->kind == PGORM_REL_FORWARD ? t : m;
     const pgorm_model_desc *fk_in = r->kind == PGORM_REL_FORWARD ? m : t;
     if (link_single_pk(keyed) < 0 || r->fk_column >= fk_in->ncolumns) {
@@ -256,7 +268,7 @@ static int finish(link_plan *p, link_node *n, pgorm_sqlb *b)
     n->shared = n->pk >= 0 && (n->rel ? n->rel->kind == PGORM_REL_FORWARD : false);
     if (!n->shared && n->pk >= 0)
         n->shared = reached_forward(p->root, n->m);
-    if (!n->rel || n->rel->kind == PGORM_REL_BACK) {
+    if (!n->rel || n->rel->kind != PGORM_REL_FORWARD) {
         n->scratch = pgorm_arena_calloc(&p->arena, n->span, sizeof *n->scratch);
         if (!n->scratch) {
             pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory planning the links");
@@ -378,6 +390,14 @@ static int apply_opts(link_plan *p, const pgorm_query *q, pgorm_sqlb *b)
                             i, o->path, up->name, rel, up->name, rel, up->name, rel);
             return -1;
         }
+        if (n->rel->kind == PGORM_REL_MANY && o->inner) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "link_opts[%zu] \"%s\": inner applies to a ForeignKey, and %s.%s "
+                            "is a ManyToMany (a list of rows: where, order, limit and offset "
+                            "apply)",
+                            i, o->path, up->name, rel);
+            return -1;
+        }
         n->opts = o;
     }
     return 0;
@@ -483,6 +503,23 @@ static void col(pgorm_sqlb *b, unsigned alias, const pgorm_model_desc *m, size_t
 
 static void joins(pgorm_sqlb *b, const link_node *n);
 
+void link_many_col(pgorm_sqlb *b, const pgorm_rel_desc *r, unsigned alias, size_t c)
+{
+    pgorm_buf_printf(&b->sql, "j%u.", alias);
+    pgorm_sql_ident(&b->sql, r->through->columns[c].name);
+}
+
+void link_many_join(pgorm_sqlb *b, const pgorm_rel_desc *r, unsigned alias,
+                    const pgorm_model_desc *t, unsigned talias)
+{
+    pgorm_sqlb_puts(b, " JOIN ");
+    pgorm_sql_ident(&b->sql, r->through->table);
+    pgorm_buf_printf(&b->sql, " j%u ON ", alias);
+    link_many_col(b, r, alias, r->far_column);
+    pgorm_buf_printf(&b->sql, " = t%u.", talias);
+    pgorm_sql_ident(&b->sql, t->columns[link_single_pk(t)].name);
+}
+
 /* A link's `where`, about its model at its alias (relation predicates in
    it get aliases past the tree's). */
 static void node_where(pgorm_sqlb *b, const link_node *k)
@@ -557,9 +594,17 @@ static void fields(pgorm_sqlb *b, const link_node *n)
         pgorm_sqlb_puts(b, ") FROM ");
         pgorm_sql_ident(&b->sql, k->m->table);
         pgorm_buf_printf(&b->sql, " t%u", k->alias);
-        joins(b, k);
-        pgorm_sqlb_puts(b, " WHERE ");
-        col(b, k->alias, k->m, k->rel->fk_column);
+        if (k->rel->kind == PGORM_REL_MANY) {
+            /* through the join table, j<alias>: its pairs with this row */
+            link_many_join(b, k->rel, k->alias, k->m, k->alias);
+            joins(b, k);
+            pgorm_sqlb_puts(b, " WHERE ");
+            link_many_col(b, k->rel, k->alias, k->rel->fk_column);
+        } else {
+            joins(b, k);
+            pgorm_sqlb_puts(b, " WHERE ");
+            col(b, k->alias, k->m, k->rel->fk_column);
+        }
         pgorm_sqlb_puts(b, " = ");
         col(b, n->alias, n->m, (size_t)n->pk);
         if (filtered(k))
