@@ -652,7 +652,7 @@ static void test_syntax_errors(void **state)
 {
     (void)state;
     BAD("garbage\nmodel A { id int4 @id }\n", 1, 1,
-        "expected 'model', 'enum' or 'query', found 'garbage'");
+        "expected 'model', 'enum', 'query' or 'schema', found 'garbage'");
     BAD("model A { id int4 @id }\n}\n", 2, 1, "unexpected '}'");
     BAD("model { id int4 @id }\n", 1, 7, "expected a model name after 'model'");
     BAD("model A id int4 @id }\n", 1, 9, "expected '{' after 'model A'");
@@ -693,7 +693,7 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  @@\n"), 4, 1, "expected a block attribute after '@@'");
     BAD(with_model("  @@indx(id)\n"), 3, 5,
         "unknown block attribute '@@indx' (expected one of: @@id(fields), @@unique(fields), "
-        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\")); did you mean '@@index'?");
+        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\"), @@schema(name)); did you mean '@@index'?");
     BAD(with_model("  @@table(a)\n  @@table(b)\n"), 4, 3, "duplicate @@table in model 'M'");
     BAD(with_model("  @@renamed_from(A)\n  @@renamed_from(B)\n"), 4, 3, "duplicate @@renamed_from");
 }

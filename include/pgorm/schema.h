@@ -124,6 +124,8 @@ typedef struct pgorm_field {
        already the leading column of the primary key, a unique constraint or
        another plain index; this leaves it out. */
     bool no_index;
+    /* PGORM_S_ENUM: the SQL schema of its enum (validation), or NULL. */
+    char *enum_schema;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {
@@ -168,6 +170,10 @@ typedef struct pgorm_model {
     pgorm_pos pos; /* of the model's name */
     pgorm_check *checks; /* @check on fields and @@check, in file order */
     size_t nchecks;
+    /* The SQL schema (PostgreSQL namespace) of the table: @@schema(name), else
+       the file's `schema name` declaration (filled by validation), else NULL:
+       `public` for migrations, the connection's search_path at run time. */
+    char *schema;
 } pgorm_model;
 
 /* A parameter of a named query: `min_pages int4`, referred to as $1, $2...
@@ -218,6 +224,7 @@ typedef struct pgorm_enum {
     pgorm_enum_value *values;
     size_t nvalues;
     pgorm_pos pos; /* of the name */
+    char *schema; /* the file's `schema name` declaration, or NULL (public) */
 } pgorm_enum;
 
 typedef struct pgorm_schema {
@@ -228,6 +235,10 @@ typedef struct pgorm_schema {
     size_t nqueries;
     pgorm_enum *enums; /* in file order */
     size_t nenums;
+    /* `schema name` at the top of the file: the SQL schema of every model
+       without @@schema and of every enum; NULL when not written. */
+    char *default_schema;
+    pgorm_pos default_schema_pos;
 } pgorm_schema;
 
 /* One diagnostic: "file:line:col: message". */

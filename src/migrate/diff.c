@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "pgorm/pgorm.h"
+#include "util/sqlq.h"
 
 /* ------------------------------------------------------------------ */
 /* Matching by name, then by explicit rename.                           */
@@ -10,7 +11,9 @@
 static bool table_renamed_from(const mig_table *t, const char *old)
 {
     return (t->renamed_from && strcmp(t->renamed_from, old) == 0) ||
-           (t->renamed_from_model && strcmp(t->renamed_from_model, old) == 0);
+           (t->renamed_from_model && strcmp(t->renamed_from_model, old) == 0) ||
+           /* the same table moved to another SQL schema */
+           strcmp(pgorm_sql_base_name(t->name), pgorm_sql_base_name(old)) == 0;
 }
 
 /* The to-table that from-table f becomes, or NULL. */

@@ -555,7 +555,7 @@ static void fields(pgorm_sqlb *b, const link_node *n)
         pgorm_sqlb_puts(b, "ARRAY(SELECT ROW(");
         fields(b, k);
         pgorm_sqlb_puts(b, ") FROM ");
-        pgorm_sql_ident(&b->sql, k->m->table);
+        pgorm_sql_qname(&b->sql, k->m->schema, k->m->table);
         pgorm_buf_printf(&b->sql, " t%u", k->alias);
         joins(b, k);
         pgorm_sqlb_puts(b, " WHERE ");
@@ -579,7 +579,7 @@ static void joins(pgorm_sqlb *b, const link_node *n)
         pgorm_sqlb_puts(b, k->left ? " LEFT JOIN " : " JOIN ");
         if (k->nest)
             pgorm_sqlb_puts(b, "(");
-        pgorm_sql_ident(&b->sql, k->m->table);
+        pgorm_sql_qname(&b->sql, k->m->schema, k->m->table);
         pgorm_buf_printf(&b->sql, " t%u", k->alias);
         if (k->nest) {
             joins(b, k);
@@ -603,7 +603,7 @@ void link_sql_select(pgorm_sqlb *b, const link_plan *p)
     pgorm_sqlb_puts(b, "SELECT ");
     fields(b, p->root);
     pgorm_sqlb_puts(b, " FROM ");
-    pgorm_sql_ident(&b->sql, p->root->m->table);
+    pgorm_sql_qname(&b->sql, p->root->m->schema, p->root->m->table);
     pgorm_sqlb_puts(b, " t0");
     joins(b, p->root);
     b->alias = "t0";
