@@ -33,6 +33,19 @@
    error. `conn` is borrowed and must be idle. */
 mig_catalog *mig_introspect(PGconn *conn, mig_err *e);
 
+/* The same over the tables and enum types of public and of schemas[0..n)
+   (SQL schemas a schema file names); n == MIG_ALL_SCHEMAS: every schema
+   but PostgreSQL's own (pg_*, information_schema), for pull. Objects of
+   other schemas are not read, so no migration touches them. Sets the
+   session's search_path to public (the catalog names public's objects
+   unqualified, as pg_get_expr prints them then). */
+#define MIG_ALL_SCHEMAS ((size_t)-1)
+mig_catalog *mig_introspect_in(PGconn *conn, const char *const *schemas, size_t n, mig_err *e);
+/* The SQL schemas a parsed schema names besides public (models and enums),
+   each once: a new array of borrowed strings (pgorm_free), *n its length;
+   NULL with *n = 0 when there are none or on OOM. */
+const char **mig_schema_sql_schemas(const pgorm_schema *s, size_t *n);
+
 /* The same, as the pgorm_schema the parser would produce for it (see
    mig_catalog_to_schema). New (pgorm_schema_free); NULL with *e filled. */
 pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);

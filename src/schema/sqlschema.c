@@ -4,7 +4,8 @@
  *   model Book { ... @@schema(billing) }
  *
  * A model's table lives in its @@schema, else in the file's default, else in
- * `public`. Enums follow the file's default. A name is a name of the
+ * `public`. An enum takes @@schema(name) among its values, else the file's
+ * default. A name is a name of the
  * language (letters, digits, '_', not starting with a digit), at most 63
  * bytes, and not one PostgreSQL reserves (pg_*, information_schema).
  */
@@ -78,6 +79,35 @@ bool pgorm_sx_parse_schema_attr(pgorm_sx_parser *p, size_t mi, const tok *at)
         ma->schema_arg = v->pos;
         if (!(m->schema = pgorm_sx_tokdup(p, v)))
             return false;
+    }
+    return pgorm_sx_expect(p, SX_RPAREN, "')' to close @@schema(...)");
+}
+
+static bool check_name(pgorm_sx_ctx *c, pgorm_pos pos, const char *name);
+
+bool pgorm_sx_parse_enum_schema(pgorm_sx_parser *p, pgorm_enum *e)
+{
+    char b[96];
+    const tok *at = take(p); /* '@@' */
+    const tok *kw = peek(p);
+    if (!is_word(kw, "schema")) {
+        pgorm_sx_err(p, kw, "expected @@schema(name) in enum '%s', found %s (the only block "
+                            "attribute of an enum)",
+                     e->name, pgorm_sx_describe(kw, b, sizeof b));
+        return false;
+    }
+    take(p);
+    if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after @@schema"))
+        return false;
+    const tok *v = schema_name(p, "@@schema(...)");
+    if (!v)
+        return false;
+    if (e->schema) {
+        pgorm_sx_err(p, at, "duplicate @@schema in enum '%s': a type is in one schema", e->name);
+    } else {
+        if (!(e->schema = pgorm_sx_tokdup(p, v)))
+            return false;
+        check_name(p->c, v->pos, e->schema);
     }
     return pgorm_sx_expect(p, SX_RPAREN, "')' to close @@schema(...)");
 }
