@@ -1652,6 +1652,83 @@ static void test_fk_index_opt_out(void **state)
     BAD(with_model("  a ForeignKey[M]? @index(false) @index\n"), 3, 34, "duplicate @index");
 }
 
+
+/* ---- SQL schemas ------------------------------------------------------------ */
+
+static void test_sql_schemas(void **state)
+{
+    (void)state;
+    /* no declaration: no schema anywhere */
+    pgorm_schema *s = parse_ok("enum Kind { a b }\nmodel A {\n  id int4 @id\n  k Kind\n}\n");
+    assert_null(s->default_schema);
+    assert_null(s->models[0].schema);
+    assert_null(s->enums[0].schema);
+    assert_null(s->models[0].fields[1].enum_schema);
+    pgorm_schema_free(s);
+
+    /* the file's default, a model's own, an enum's own; one table name in
+       two schemas */
+    s = parse_ok("// header\nschema shop\n"
+                 "enum Kind { a b }\n"
+                 "enum Tier { gold @@schema(billing) silver }\n"
+                 "model A {\n  id int4 @id\n  k Kind\n  t Tier\n}\n"
+                 "model B {\n  id int4 @id\n  a ForeignKey[A]\n  @@schema(billing)\n"
+                 "  @@table(a)\n}\n"
+                 "model C {\n  id int4 @id\n  @@schema(public)\n}\n");
+    assert_string_equal(s->default_schema, "shop");
+    assert_int_equal(s->default_schema_pos.line, 2);
+    assert_int_equal(s->default_schema_pos.col, 8);
+    assert_string_equal(pgorm_schema_model(s, "A")->schema, "shop");
+    assert_string_equal(pgorm_schema_model(s, "B")->schema, "billing");
+    assert_string_equal(pgorm_schema_model(s, "B")->table, "a");
+    assert_string_equal(pgorm_schema_model(s, "C")->schema, "public");
+    assert_string_equal(pgorm_schema_enum(s, "Kind")->schema, "shop");
+    assert_string_equal(pgorm_schema_enum(s, "Tier")->schema, "billing");
+    assert_int_equal(pgorm_schema_enum(s, "Tier")->nvalues, 2);
+    assert_string_equal(field(s, "A", "k")->enum_schema, "shop");
+    assert_string_equal(field(s, "A", "t")->enum_schema, "billing");
+    pgorm_schema_free(s);
+}
+
+static void test_sql_schema_errors(void **state)
+{
+    (void)state;
+    BAD(with_model("  @@schema()\n"), 3, 12, "expected a schema name in @@schema(...), found ')'");
+    BAD(with_model("  @@schema(\"app\")\n"), 3, 12, "expected a schema name in @@schema(...)");
+    BAD(with_model("  @@schema(app)\n  @@schema(other)\n"), 4, 3,
+        "duplicate @@schema in model 'M' (first at line 3)");
+    BAD(with_model("  @@schema(pg_app)\n"), 3, 12,
+        "schema name 'pg_app' is reserved by PostgreSQL");
+    BAD(with_model("  @@schema(information_schema)\n"), 3, 12, "is reserved by PostgreSQL");
+    BAD(with_model("  @@schema(app\n"), 4, 1, "expected ')' to close @@schema(...)");
+    char longname[200];
+    snprintf(longname, sizeof longname, "model M {\n  id int4 @id\n  @@schema(%064d)\n}\n", 0);
+    BADN(longname, 0, 3, 12, "expected a schema name"); /* a number is not a name */
+    snprintf(longname, sizeof longname, "model M {\n  id int4 @id\n  @@schema(s%064d)\n}\n", 0);
+    BAD(longname, 3, 12, "is longer than 63 bytes");
+    BAD("schema\nmodel M {\n  id int4 @id\n}\n", 1, 1, "expected a schema name in `schema name`");
+    BAD("schema 5\nmodel M {\n  id int4 @id\n}\n", 1, 8, "expected a schema name in `schema name`");
+    BAD("schema a\nschema b\nmodel M {\n  id int4 @id\n}\n", 2, 1,
+        "duplicate `schema` declaration (the file's default schema is already 'a', line 1)");
+    BAD("schema pg_catalog\nmodel M {\n  id int4 @id\n}\n", 1, 8, "is reserved by PostgreSQL");
+    BAD("enum E { a @@schema() }\nmodel M {\n  id int4 @id\n}\n", 1, 21,
+        "expected a schema name in @@schema(...)");
+    BAD("enum E { a @@schema(x) @@schema(y) }\nmodel M {\n  id int4 @id\n}\n", 1, 24,
+        "duplicate @@schema in enum 'E'");
+    BAD("enum E { a @@table(x) }\nmodel M {\n  id int4 @id\n}\n", 1, 14,
+        "expected @@schema(name) in enum 'E'");
+    BAD("enum E { a @@schema(pg_x) }\nmodel M {\n  id int4 @id\n}\n", 1, 21,
+        "is reserved by PostgreSQL");
+    /* one table name twice in one schema (the default and an explicit one) */
+    BAD("schema app\nmodel A {\n  id int4 @id\n}\nmodel B {\n  id int4 @id\n  @@table(a)\n"
+        "  @@schema(app)\n}\n",
+        7, 11, "model 'B' maps to table 'a', which model 'A' (line 2) already uses");
+    /* no schema and public are one */
+    BAD("model A {\n  id int4 @id\n}\nmodel B {\n  id int4 @id\n  @@table(a)\n"
+        "  @@schema(public)\n}\n",
+        6, 11, "already uses");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1692,6 +1769,8 @@ int main(void)
         cmocka_unit_test(test_cli_invalid),
         cmocka_unit_test(test_cli_usage_and_io),
         cmocka_unit_test(test_fk_index_opt_out),
+        cmocka_unit_test(test_sql_schemas),
+        cmocka_unit_test(test_sql_schema_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,14 @@ void pgorm_sx_parse_schema_decl(pgorm_sx_parser *p)
 {
     pgorm_schema *s = p->c->s;
     const tok *kw = take(p); /* 'schema' */
+    if (peek(p)->line_start || peek(p)->kind == SX_EOF) {
+        pgorm_sx_err(p, kw,
+                     "expected a schema name in `schema name` on the same line, found %s (a name "
+                     "such as app; %s)",
+                     peek(p)->kind == SX_EOF ? "the end of the file" : "the end of the line",
+                     SCHEMA_SYNTAX);
+        return;
+    }
     const tok *v = schema_name(p, "`schema name`");
     if (!v) {
         while (peek(p)->kind != SX_EOF && !peek(p)->line_start)
