@@ -285,6 +285,31 @@ static const struct {
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
      "  a ForeignKey[A]\n}\n"},
+    {"SQL schemas: tables, enums, keys and checks in them",
+     "schema app\nenum Mood { a b }\n"
+     "model P {\n  id serial @id\n  name text @unique\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P] @on_delete(cascade)\n  m Mood @default(a)\n"
+     "  @@schema(ops)\n}\n"
+     "model Keep {\n  id int4 @id\n  @@schema(public)\n}\n",
+     "schema app\nenum Mood { a c b }\n"
+     "model P {\n  id serial @id\n  name text @unique\n  n int4? @index @check(\"n > 0\")\n}\n"
+     "model C {\n  id bigserial @id\n  p ForeignKey[P]? @on_delete(set_null)\n  m Mood @default(c)\n"
+     "  @@schema(ops)\n}\n"
+     "model Keep {\n  id int4 @id\n  @@schema(public)\n}\n"},
+    {"SQL schemas: models move between them",
+     "model P {\n  id serial @id\n  @@schema(app)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(ops)\n}\n"
+     "model T {\n  id serial @id\n}\n",
+     "model P {\n  id serial @id\n  @@schema(ops)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(app)\n}\n"
+     "model T {\n  id serial @id\n  @@schema(app)\n}\n"},
+    {"SQL schemas: one table name in two",
+     "model AppItem {\n  id int4 @id\n  @@table(item)\n  @@schema(app)\n}\n"
+     "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n",
+     "model AppItem {\n  id int4 @id\n  v text?\n  @@table(item)\n  @@schema(app)\n}\n"
+     "model OpsItem {\n  id int4 @id\n  v int8 @index\n  app ForeignKey[AppItem]\n"
+     "  @@table(item)\n  @@schema(ops)\n}\n"
+     "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n"},
 };
 
 static void test_hand_written_pairs(void **state)
@@ -324,6 +349,17 @@ static uint32_t rnd2(uint32_t n)
     return (uint32_t)((rng2 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* SQL schemas draw from a third stream, for the same reason. */
+static uint64_t rng3;
+
+static uint32_t rnd3(uint32_t n)
+{
+    rng3 ^= rng3 >> 12;
+    rng3 ^= rng3 << 25;
+    rng3 ^= rng3 >> 27;
+    return (uint32_t)((rng3 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
        T_ENUM0 = T_NTYPES, T_ENUM1 }; /* the schema's enums Mood and Level */
@@ -352,6 +388,8 @@ typedef struct gmodel {
     char renamed_from[16];
     int mc[2]; /* @@check over two scalar fields, -1 when none */
     char mc_name[16];
+    int sch;    /* with SQL schemas: 0 the file's (app), 1 @@schema(ops), 2 @@schema(public) */
+    bool moved; /* to another schema in this pair (then not renamed too) */
 } gmodel;
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
@@ -366,6 +404,9 @@ typedef struct gschema {
     int nm;
     int next_name;
     genum en[2];
+    /* `schema app` at the top (enums and models without @@schema there),
+       and a model Anchor that keeps schema ops named */
+    bool schemas;
 } gschema;
 
 static const char *const ENUM_NAMES[2] = {"Mood", "Level"};
@@ -560,6 +601,7 @@ static void new_model(gschema *s, gmodel *m)
     else
         snprintf(m->name, sizeof m->name, "M%d", n);
     m->alive = true;
+    m->sch = (int)rnd3(3);
     m->id = (int)rnd(7);
     m->bu[0] = m->bi[0] = -1;
     int nf = 1 + (int)rnd(5);
@@ -660,6 +702,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
     static const char *const on_delete[] = {"", "cascade", "restrict", "set_null", "no_action"};
+    if (s->schemas)
+        pgorm_buf_puts(b, "schema app\n");
     for (int k = 0; k < 2; k++) {
         const genum *e = &s->en[k];
         if (!e->nl)
@@ -718,8 +762,12 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                              m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
+        if (s->schemas && m->sch)
+            pgorm_buf_printf(b, "  @@schema(%s)\n", m->sch == 1 ? "ops" : "public");
         pgorm_buf_puts(b, "}\n");
     }
+    if (s->schemas)
+        pgorm_buf_puts(b, "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n");
 }
 
 /* Whether field k of m is named by a block (then it stays). */
@@ -849,6 +897,13 @@ static void mutate(gschema *s)
     gmodel *m = &s->m[i];
     int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
     gfield *g = k >= 0 ? &m->f[k] : NULL;
+    if (s->schemas && rnd3(3) == 0) { /* a model moves to another schema */
+        gmodel *mv = &s->m[rnd3((uint32_t)s->nm)];
+        if (mv->alive && !mv->renamed_from[0]) {
+            mv->sch = (mv->sch + 1 + (int)rnd3(2)) % 3;
+            mv->moved = true;
+        }
+    }
     if (rnd2(3) == 0) {
         if (rnd2(2))
             mutate_enum(s);
@@ -893,6 +948,8 @@ static void mutate(gschema *s)
         }
         break;
     case 5: /* rename a model */
+        if (m->moved)
+            break;
         memcpy(m->renamed_from, m->name, sizeof m->name);
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
@@ -967,6 +1024,7 @@ static void forget_renames(gschema *s)
         memset(s->en[k].renamed_from, 0, sizeof s->en[k].renamed_from);
     for (int i = 0; i < s->nm; i++) {
         s->m[i].renamed_from[0] = '\0';
+        s->m[i].moved = false;
         for (int k = 0; k < s->m[i].nf; k++)
             s->m[i].f[k].renamed_from[0] = '\0';
     }
@@ -980,16 +1038,20 @@ static void test_random_pairs(void **state)
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : 20240601;
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
-    int with_check = 0, with_model_check = 0, with_expr_default = 0;
+    int with_check = 0, with_model_check = 0, with_expr_default = 0, with_schemas = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
+        rng3 = rng ^ 0xD1B54A32D192ED03ULL;
+        bool schemas = rnd3(3) == 0;
         gschema s;
         random_schema(&s, 0);
+        s.schemas = schemas;
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
         print_schema(&s, &a);
         if (p % 8 == 7) {
             random_schema(&s, 50); /* now and then two unrelated schemas */
+            s.schemas = schemas;
         } else {
             forget_renames(&s);
             int edits = 1 + (int)rnd(4);
@@ -1005,9 +1067,14 @@ static void test_random_pairs(void **state)
         with_expr_default += strstr(a.data, "@default(sql(") || strstr(b.data, "@default(sql(") ||
                              strstr(a.data, "@default(gen_random_uuid())") ||
                              strstr(b.data, "@default(current_");
+        with_schemas += strstr(a.data, "@@schema(") && strstr(b.data, "@@schema(") &&
+                        strcmp(a.data, b.data) != 0;
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
+    if (pairs >= 40 && with_schemas < 5)
+        fail_msg("the random pairs hardly use SQL schemas: %d of %d", with_schemas, pairs);
+    print_message("random pairs: %d with SQL schemas\n", with_schemas);
     if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
         fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
                  "%d with @@check, %d with an expression default",

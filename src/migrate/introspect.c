@@ -812,12 +812,14 @@ pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e)
 const char **mig_schema_sql_schemas(const pgorm_schema *s, size_t *n)
 {
     *n = 0;
-    size_t cap = s->nmodels + s->nenums;
-    const char **v = cap ? pgorm_calloc(cap, sizeof *v) : NULL;
+    size_t cap = s->nmodels + s->nenums + 1;
+    const char **v = pgorm_calloc(cap, sizeof *v);
     if (!v)
         return NULL;
     for (size_t i = 0; i < cap; i++) {
-        const char *sc = i < s->nmodels ? s->models[i].schema : s->enums[i - s->nmodels].schema;
+        const char *sc = i < s->nmodels                ? s->models[i].schema
+                         : i < s->nmodels + s->nenums ? s->enums[i - s->nmodels].schema
+                                                      : s->default_schema;
         bool seen = !sc || strcmp(sc, "public") == 0;
         for (size_t k = 0; k < *n && !seen; k++)
             seen = strcmp(v[k], sc) == 0;

@@ -41,7 +41,8 @@ mig_catalog *mig_introspect(PGconn *conn, mig_err *e);
    unqualified, as pg_get_expr prints them then). */
 #define MIG_ALL_SCHEMAS ((size_t)-1)
 mig_catalog *mig_introspect_in(PGconn *conn, const char *const *schemas, size_t n, mig_err *e);
-/* The SQL schemas a parsed schema names besides public (models and enums),
+/* The SQL schemas a parsed schema names besides public (models, enums and
+   the file's `schema name`),
    each once: a new array of borrowed strings (pgorm_free), *n its length;
    NULL with *n = 0 when there are none or on OOM. */
 const char **mig_schema_sql_schemas(const pgorm_schema *s, size_t *n);
