@@ -830,6 +830,7 @@ static void test_sql_schemas(void **state)
     rc = make(f, "3", "move", "", &out);
     if (rc != 0)
         fail_msg("make move: %s", out);
+    assert_non_null(strstr(out, "move table billing.courier to schema shop"));
     free(out);
     up = read_migration(f, "3_move.up.sql");
     assert_non_null(strstr(up, "ALTER TABLE \"billing\".\"courier\" SET SCHEMA \"shop\";\n"));

@@ -303,6 +303,11 @@ static const struct {
      "model P {\n  id serial @id\n  @@schema(ops)\n}\n"
      "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(app)\n}\n"
      "model T {\n  id serial @id\n  @@schema(app)\n}\n"},
+    {"SQL schemas: an enum moves to another",
+     "enum Mood { a b }\nmodel P {\n  id serial @id\n  m Mood @default(b)\n  n Mood?\n"
+     "  @@schema(app)\n}\n",
+     "enum Mood { a b @@schema(app) }\nmodel P {\n  id serial @id\n  m Mood @default(b)\n"
+     "  n Mood?\n  @@schema(app)\n}\n"},
     {"SQL schemas: one table name in two",
      "model AppItem {\n  id int4 @id\n  @@table(item)\n  @@schema(app)\n}\n"
      "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n",

@@ -540,7 +540,14 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
         pgorm_buf_printf(b, "drop table %s", c->from_table->name);
         break;
     case MIG_TABLE_RENAME:
-        pgorm_buf_printf(b, "rename table %s to %s", c->from_table->name, tn);
+        if (strcmp(pgorm_sql_base_name(c->from_table->name), pgorm_sql_base_name(tn)) == 0) {
+            char sc[64];
+            pgorm_sql_schema_of(tn, sc);
+            pgorm_buf_printf(b, "move table %s to schema %s", c->from_table->name,
+                             sc[0] ? sc : "public");
+        } else {
+            pgorm_buf_printf(b, "rename table %s to %s", c->from_table->name, tn);
+        }
         break;
     case MIG_COLUMN_ADD:
         pgorm_buf_printf(b, "add column %s.%s ", tn, c->to_col->name);
