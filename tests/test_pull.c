@@ -221,7 +221,8 @@ static void test_pull_sql_schemas(void **state)
              "CREATE INDEX ON shop.parcel (depot_id); CREATE INDEX ON shop.parcel (courier_id);"
              "CREATE TABLE shop.note (id int4 PRIMARY KEY, body text);"
              "CREATE TABLE billing.note (id int4 PRIMARY KEY, body text NOT NULL);"
-             "CREATE TABLE plain (id int4 PRIMARY KEY)");
+             "CREATE TABLE plain (id int4 PRIMARY KEY);"
+             "CREATE VIEW shop.recent AS SELECT id FROM shop.parcel");
     pgt_exec(f->c, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = nothing', "
                    "current_database()); END $$");
     char args[1024], *out = NULL;
@@ -243,10 +244,12 @@ static void test_pull_sql_schemas(void **state)
     /* both note tables, under two model names */
     expect(text, "model Note {\n  @@schema(billing)\n  id   int4 @id\n  body text\n}\n");
     expect(text, "model Note2 {\n  @@schema(shop)\n  @@table(\"note\")\n");
-    snprintf(args, sizeof args, "check %s", f->file);
+    expect(text, "//   view shop.recent\n");
+    snprintf(args, sizeof args, "check %s --database", f->file);
     if (cli(f, &out, args) != 0)
         fail_msg("check of the pulled file failed:\n%s\n%s", out, text);
     expect(out, "ok: 6 models");
+    expect(out, "  view shop.recent\n");
     free(out);
     char migs[128];
     snprintf(migs, sizeof migs, "%s/migrations", f->dir);

@@ -47,10 +47,13 @@ static void print_line(void *ud, const char *line)
 
 /* What the database holds that the schema does not describe (views,
    triggers, types, checks...): migrations leave it alone; say what it is. */
-static void list_unmanaged(PGconn *c)
+static void list_unmanaged(PGconn *c, const pgorm_schema *s)
 {
     mig_err e = {0};
-    mig_catalog *cat = mig_introspect(c, &e);
+    size_t nsch = 0;
+    const char **sch = mig_schema_sql_schemas(s, &nsch); /* and public */
+    mig_catalog *cat = mig_introspect_in(c, sch, nsch, &e);
+    pgorm_free(sch);
     if (!cat) {
         fprintf(stderr, "pgorm check: could not read the database's objects: %s\n", e.message);
         return;
@@ -97,7 +100,7 @@ int pgorm_cli_check(int argc, char **argv)
             PGconn *c = cli_connect("check");
             int e = c ? cli_check_queries(c, path, s) : -1;
             if (e >= 0)
-                list_unmanaged(c);
+                list_unmanaged(c, s);
             PQfinish(c);
             rc = e < 0 ? 2 : e > 0 ? 1 : 0;
         }

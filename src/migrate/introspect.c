@@ -9,15 +9,8 @@
 #include "util/buf.h"
 #include "util/sqlq.h"
 
-/* The name of an object of schema `nsp` as the catalog spells it
-   (pgorm_sql_qualified): "name" in public, "schema.name" elsewhere. */
-#define QNAME(nsp, rel)                                                                        \
-    "(CASE WHEN " nsp " = 'public' AND strpos(" rel ", '.') = 0 THEN " rel "::text "           \
-    "ELSE " nsp " || '.' || " rel " END)"
-
-/* Which schemas are read: {in_schemas} is replaced by "IN (...)" (see
-   schemas_cond). */
-#define IN_SCHEMAS "{in_schemas}"
+#define QNAME MIG_QNAME
+#define IN_SCHEMAS MIG_IN_SCHEMAS
 
 /* The tables we look at, ordered by name in byte order (as strcmp sorts). */
 #define TABLES_CTE                                                                             \
@@ -209,6 +202,12 @@ typedef struct ctx {
 /* Run one of the queries above with its {in_schemas} filled in. */
 static PGresult *query(ctx *x, const char *sql, const char *what)
 {
+    return mig_exec_in_schemas(x->conn, sql, x->in_schemas, x->e, what);
+}
+
+PGresult *mig_exec_in_schemas(PGconn *conn, const char *sql, const char *in_schemas, mig_err *e,
+                              const char *what)
+{
     pgorm_buf b = PGORM_BUF_INIT;
     for (const char *p = sql; *p;) {
         const char *m = strstr(p, IN_SCHEMAS);
@@ -217,14 +216,14 @@ static PGresult *query(ctx *x, const char *sql, const char *what)
             break;
         }
         pgorm_buf_append(&b, p, (size_t)(m - p));
-        pgorm_buf_puts(&b, x->in_schemas);
+        pgorm_buf_puts(&b, in_schemas);
         p = m + strlen(IN_SCHEMAS);
     }
     PGresult *r = NULL;
     if (b.oom)
-        mig_err_set(x->e, MIG_DB, "out of memory while reading the database's tables");
+        mig_err_set(e, MIG_DB, "out of memory while reading the database's tables");
     else
-        r = mig_exec(x->conn, b.data, PGRES_TUPLES_OK, x->e, what);
+        r = mig_exec(conn, b.data, PGRES_TUPLES_OK, e, what);
     pgorm_buf_free(&b);
     return r;
 }
@@ -785,7 +784,7 @@ mig_catalog *mig_introspect_in(PGconn *conn, const char *const *schemas, size_t 
     if (rc == MIG_OK)
         rc = read_checks(&x);
     if (rc == MIG_OK)
-        rc = mig_read_unmanaged(conn, x.cat, e);
+        rc = mig_read_unmanaged_in(conn, x.cat, x.in_schemas, e);
     pgorm_free(x.oids);
     pgorm_buf_free(&in);
     if (rc != MIG_OK) {

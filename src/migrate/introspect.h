@@ -58,6 +58,19 @@ pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);
    OOM. */
 bool mig_default_from_sql(const char *expr, pgorm_default *out);
 
+/* The name of an object of schema `nsp` as the catalog spells it, in SQL
+   (pgorm_sql_qualified): "name" in public, "schema.name" elsewhere. */
+#define MIG_QNAME(nsp, rel)                                                                    \
+    "(CASE WHEN " nsp " = 'public' AND strpos(" rel ", '.') = 0 THEN " rel "::text "           \
+    "ELSE " nsp " || '.' || " rel " END)"
+/* Which schemas a query reads: "n.nspname " MIG_IN_SCHEMAS, replaced by
+   "IN ('public', 'app')" when run by mig_exec_in_schemas. */
+#define MIG_IN_SCHEMAS "{in_schemas}"
+PGresult *mig_exec_in_schemas(PGconn *conn, const char *sql, const char *in_schemas, mig_err *e,
+                              const char *what);
+/* mig_read_unmanaged over the schemas of an "IN (...)" list. */
+int mig_read_unmanaged_in(PGconn *conn, mig_catalog *cat, const char *in_schemas, mig_err *e);
+
 /* unmanaged.c: read the objects of the public schema that are not tables,
    columns, keys, plain indexes or foreign keys of the catalog into
    cat->unmanaged (see mig_unmanaged_kind); sort the list. */
