@@ -281,6 +281,14 @@ static const struct {
      "  t timestamptz @default(current_timestamp)\n  s text @default(sql(\"lower('X')\"))\n"
      "  d date @default(current_date)\n  n int4 @default(sql(\"2 * 3\"))\n"
      "  l timestamp? @default(clock_timestamp())\n}\n"},
+    {"arrays appear, change element type and default",
+     "model A {\n  id int4 @id\n  t text[]\n  n int4[]?\n}\n",
+     "model A {\n  id int4 @id\n  t text[] @default(sql(\"'{}'\"))\n  n int8[]?\n"
+     "  u uuid[]\n  v varchar(10)[]? @index\n  w float8[]? @default(sql(\"'{1.5,2}'\"))\n"
+     "  @@index(n, t)\n}\n"},
+    {"a column to and from an array",
+     "model A {\n  id int4 @id\n  t text\n  n int4[]\n  v varchar(5)[]\n}\n",
+     "model A {\n  id int4 @id\n  t text[]\n  n text\n  v varchar(9)[]\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -381,6 +389,7 @@ typedef struct gfield {
     char renamed_from[16];
     bool no_index; /* fk: @index(false) */
     bool check; /* a @check, written for the field's type (check_expr) */
+    bool array; /* type[]: never an enum; no @unique, @@unique or @check written */
 } gfield;
 
 typedef struct gmodel {
@@ -427,6 +436,11 @@ static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h"
 static void random_default(gfield *g)
 {
     g->def[0] = '\0';
+    if (g->array) { /* no default, or the empty array */
+        if (rnd2(2))
+            snprintf(g->def, sizeof g->def, "sql(\"'{}'\")");
+        return;
+    }
     if (rnd(3) != 0 || is_enum(g->type)) /* enum_default() for those */
         return;
     static const char *const ints[] = {"0", "7", "-3", "120"};
@@ -485,6 +499,7 @@ static void maybe_enum_type(const gschema *s, gfield *g)
         return;
     g->type = T_ENUM0 + k;
     g->p = g->s = 0;
+    g->array = false;
     enum_default(s, g);
 }
 
@@ -498,6 +513,7 @@ static void random_type(gfield *g)
     } else if (g->type == T_VARCHAR) {
         g->p = 1 + (int)rnd(40);
     }
+    g->array = rnd2(5) == 0;
     random_default(g);
 }
 
@@ -672,7 +688,12 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     static const char *const names[] = {"bool", "int2", "int4", "int8", "float4",
                                         "float8", "numeric", "text", "varchar", "bytea",
                                         "uuid", "date", "timestamp", "timestamptz", "jsonb"};
-    if (is_enum(g->type))
+    if (g->array) {
+        gfield e = *g;
+        e.array = false;
+        type_name(&e, buf, n - 2);
+        strcat(buf, "[]");
+    } else if (is_enum(g->type))
         snprintf(buf, n, "%s", ENUM_NAMES[g->type - T_ENUM0]);
     else if (g->type == T_NUMERIC)
         snprintf(buf, n, "numeric(%d,%d)", g->p, g->s);
@@ -687,6 +708,8 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
    for a type that gets none. The name is quoted (it may be a keyword). */
 static const char *check_expr(const gfield *g, char *buf, size_t n)
 {
+    if (g->array)
+        return NULL;
     switch (g->type) {
     case T_INT2:
     case T_INT4:
@@ -739,7 +762,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                                  g->nullable ? "?" : "");
             if (g->on_delete)
                 pgorm_buf_printf(b, " @on_delete(%s)", on_delete[g->on_delete]);
-            if (g->unique)
+            if (g->unique && !g->array)
                 pgorm_buf_puts(b, " @unique");
             if (g->index)
                 pgorm_buf_puts(b, " @index");
@@ -756,7 +779,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         }
         if (m->id == ID_COMPOSITE)
             pgorm_buf_puts(b, "  @@id(k0, k1)\n");
-        if (m->bu[0] >= 0)
+        if (m->bu[0] >= 0 && !m->f[m->bu[0]].array && !m->f[m->bu[1]].array)
             pgorm_buf_printf(b, "  @@unique(%s, %s)\n", m->f[m->bu[0]].name,
                              m->f[m->bu[1]].name);
         if (m->bi[0] >= 0)
@@ -1044,6 +1067,7 @@ static void test_random_pairs(void **state)
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
     int with_check = 0, with_model_check = 0, with_expr_default = 0, with_schemas = 0;
+    int with_array = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
@@ -1074,12 +1098,18 @@ static void test_random_pairs(void **state)
                              strstr(b.data, "@default(current_");
         with_schemas += strstr(a.data, "@@schema(") && strstr(b.data, "@@schema(") &&
                         strcmp(a.data, b.data) != 0;
+        with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
+                      strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
+                      strstr(a.data, "[]?") || strstr(b.data, "[]?");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
     if (pairs >= 40 && with_schemas < 5)
         fail_msg("the random pairs hardly use SQL schemas: %d of %d", with_schemas, pairs);
     print_message("random pairs: %d with SQL schemas\n", with_schemas);
+    if (pairs >= 40 && with_array < 5)
+        fail_msg("the random pairs hardly use arrays: %d of %d", with_array, pairs);
+    print_message("random pairs: %d with an array column\n", with_array);
     if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
         fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
                  "%d with @@check, %d with an expression default",
