@@ -1723,6 +1723,9 @@ static void test_sql_schema_errors(void **state)
     BAD("schema app\nmodel A {\n  id int4 @id\n}\nmodel B {\n  id int4 @id\n  @@table(a)\n"
         "  @@schema(app)\n}\n",
         7, 11, "model 'B' maps to table 'a', which model 'A' (line 2) already uses");
+    /* recovery: a declaration after an error is still read */
+    BADN("garbage\nschema pg_x\nmodel M {\n  id int4 @id\n}\n", 2, 2, 8,
+         "is reserved by PostgreSQL");
     /* no schema and public are one */
     BAD("model A {\n  id int4 @id\n}\nmodel B {\n  id int4 @id\n  @@table(a)\n"
         "  @@schema(public)\n}\n",

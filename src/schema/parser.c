@@ -127,7 +127,7 @@ static void skip_to_model(pgorm_sx_parser *p)
     while (peek(p)->kind != SX_EOF && !at_model_start(p) && !pgorm_sx_at_query_start(p) &&
            !at_enum_start(p) &&
            !((is_word(peek(p), "model") || is_word(peek(p), "query") ||
-              is_word(peek(p), "enum")) &&
+              is_word(peek(p), "enum") || is_word(peek(p), "schema")) &&
              peek(p)->line_start))
         take(p);
 }
