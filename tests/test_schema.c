@@ -1149,8 +1149,8 @@ static void fuzz_one(const char *text, size_t len)
 static void test_truncations(void **state)
 {
     (void)state;
-    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm"};
-    for (size_t k = 0; k < 2; k++) {
+    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm", "ddl_sql_schemas.pgorm"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         size_t len;
         char *t = read_schema(files[k], &len);
         for (size_t cut = 0; cut <= len; cut++)
@@ -1174,9 +1174,9 @@ static void test_mutations(void **state)
     static const char bytes[] = {'\0', '\n', '"', '\\',       '{',        '}',       '(', ')',
                                  '[',  ']',  '@', '?',        '.',        ',',       '-', '9',
                                  'x',  ' ',  '/', (char)0xC3, (char)0xFF, (char)0x80};
-    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm"};
+    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm", "ddl_sql_schemas.pgorm"};
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         size_t len;
         char *t = read_schema(files[k], &len);
         char *buf = malloc(len + 64);
