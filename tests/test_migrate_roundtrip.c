@@ -337,6 +337,36 @@ static const struct {
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
      "  a ForeignKey[A]\n}\n"},
+    {"SQL schemas: tables, enums, keys and checks in them",
+     "schema app\nenum Mood { a b }\n"
+     "model P {\n  id serial @id\n  name text @unique\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P] @on_delete(cascade)\n  m Mood @default(a)\n"
+     "  @@schema(ops)\n}\n"
+     "model Keep {\n  id int4 @id\n  @@schema(public)\n}\n",
+     "schema app\nenum Mood { a c b }\n"
+     "model P {\n  id serial @id\n  name text @unique\n  n int4? @index @check(\"n > 0\")\n}\n"
+     "model C {\n  id bigserial @id\n  p ForeignKey[P]? @on_delete(set_null)\n  m Mood @default(c)\n"
+     "  @@schema(ops)\n}\n"
+     "model Keep {\n  id int4 @id\n  @@schema(public)\n}\n"},
+    {"SQL schemas: models move between them",
+     "model P {\n  id serial @id\n  @@schema(app)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(ops)\n}\n"
+     "model T {\n  id serial @id\n}\n",
+     "model P {\n  id serial @id\n  @@schema(ops)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(app)\n}\n"
+     "model T {\n  id serial @id\n  @@schema(app)\n}\n"},
+    {"SQL schemas: an enum moves to another",
+     "enum Mood { a b }\nmodel P {\n  id serial @id\n  m Mood @default(b)\n  n Mood?\n"
+     "  @@schema(app)\n}\n",
+     "enum Mood { a b @@schema(app) }\nmodel P {\n  id serial @id\n  m Mood @default(b)\n"
+     "  n Mood?\n  @@schema(app)\n}\n"},
+    {"SQL schemas: one table name in two",
+     "model AppItem {\n  id int4 @id\n  @@table(item)\n  @@schema(app)\n}\n"
+     "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n",
+     "model AppItem {\n  id int4 @id\n  v text?\n  @@table(item)\n  @@schema(app)\n}\n"
+     "model OpsItem {\n  id int4 @id\n  v int8 @index\n  app ForeignKey[AppItem]\n"
+     "  @@table(item)\n  @@schema(ops)\n}\n"
+     "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n"},
 };
 
 static void test_hand_written_pairs(void **state)
@@ -387,6 +417,17 @@ static uint32_t rnd4(uint32_t n)
     return (uint32_t)((rng4 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* SQL schemas draw from a fifth stream, for the same reason. */
+static uint64_t rng5;
+
+static uint32_t rnd5(uint32_t n)
+{
+    rng5 ^= rng5 >> 12;
+    rng5 ^= rng5 << 25;
+    rng5 ^= rng5 >> 27;
+    return (uint32_t)((rng5 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
        T_ENUM0 = T_NTYPES, T_ENUM1 }; /* the schema's enums Mood and Level */
@@ -421,6 +462,8 @@ typedef struct gmodel {
        (k0 int4, k1 text) */
     int cfk;
     bool cfk_cascade;
+    int sch;    /* with SQL schemas: 0 the file's (app), 1 @@schema(ops), 2 @@schema(public) */
+    bool moved; /* to another schema in this pair (then not renamed too) */
 } gmodel;
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
@@ -435,6 +478,9 @@ typedef struct gschema {
     int nm;
     int next_name;
     genum en[2];
+    /* `schema app` at the top (enums and models without @@schema there),
+       and a model Anchor that keeps schema ops named */
+    bool schemas;
 } gschema;
 
 static const char *const ENUM_NAMES[2] = {"Mood", "Level"};
@@ -636,6 +682,7 @@ static void new_model(gschema *s, gmodel *m)
     else
         snprintf(m->name, sizeof m->name, "M%d", n);
     m->alive = true;
+    m->sch = (int)rnd5(3);
     m->id = (int)rnd(7);
     m->bu[0] = m->bi[0] = -1;
     int nf = 1 + (int)rnd(5);
@@ -818,6 +865,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
     static const char *const on_delete[] = {"", "cascade", "restrict", "set_null", "no_action"};
+    if (s->schemas)
+        pgorm_buf_puts(b, "schema app\n");
     for (int k = 0; k < 2; k++) {
         const genum *e = &s->en[k];
         if (!e->nl)
@@ -896,8 +945,12 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                              m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
+        if (s->schemas && m->sch)
+            pgorm_buf_printf(b, "  @@schema(%s)\n", m->sch == 1 ? "ops" : "public");
         pgorm_buf_puts(b, "}\n");
     }
+    if (s->schemas)
+        pgorm_buf_puts(b, "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n");
 }
 
 /* Whether field k of m is named by a block (then it stays). */
@@ -1027,6 +1080,13 @@ static void mutate(gschema *s)
     gmodel *m = &s->m[i];
     int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
     gfield *g = k >= 0 ? &m->f[k] : NULL;
+    if (s->schemas && rnd5(3) == 0) { /* a model moves to another schema */
+        gmodel *mv = &s->m[rnd5((uint32_t)s->nm)];
+        if (mv->alive && !mv->renamed_from[0]) {
+            mv->sch = (mv->sch + 1 + (int)rnd5(2)) % 3;
+            mv->moved = true;
+        }
+    }
     if (rnd2(3) == 0) {
         if (rnd2(2))
             mutate_enum(s);
@@ -1071,6 +1131,8 @@ static void mutate(gschema *s)
         }
         break;
     case 5: /* rename a model */
+        if (m->moved)
+            break;
         memcpy(m->renamed_from, m->name, sizeof m->name);
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
@@ -1145,6 +1207,7 @@ static void forget_renames(gschema *s)
         memset(s->en[k].renamed_from, 0, sizeof s->en[k].renamed_from);
     for (int i = 0; i < s->nm; i++) {
         s->m[i].renamed_from[0] = '\0';
+        s->m[i].moved = false;
         for (int k = 0; k < s->m[i].nf; k++)
             s->m[i].f[k].renamed_from[0] = '\0';
     }
@@ -1159,20 +1222,24 @@ static void test_random_pairs(void **state)
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
     int with_check = 0, with_model_check = 0, with_expr_default = 0, with_m2m = 0;
-    int with_array = 0, with_fkey = 0;
+    int with_array = 0, with_fkey = 0, with_schemas = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
         rng3 = rng ^ 0xD1B54A32D192ED03ULL;
         rng4 = rng ^ 0x94D049BB133111EBULL;
+        rng5 = rng ^ 0xBF58476D1CE4E5B9ULL;
+        bool schemas = rnd5(3) == 0;
         gschema s;
         random_schema(&s, 0);
         random_cfks(&s);
+        s.schemas = schemas;
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
         print_schema(&s, &a);
         if (p % 8 == 7) {
             random_schema(&s, 50); /* now and then two unrelated schemas */
             random_cfks(&s);
+            s.schemas = schemas;
         } else {
             forget_renames(&s);
             int edits = 1 + (int)rnd(4);
@@ -1195,6 +1262,8 @@ static void test_random_pairs(void **state)
         with_expr_default += strstr(a.data, "@default(sql(") || strstr(b.data, "@default(sql(") ||
                              strstr(a.data, "@default(gen_random_uuid())") ||
                              strstr(b.data, "@default(current_");
+        with_schemas += strstr(a.data, "@@schema(") && strstr(b.data, "@@schema(") &&
+                        strcmp(a.data, b.data) != 0;
         with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
                       strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
                       strstr(a.data, "[]?") || strstr(b.data, "[]?");
@@ -1203,6 +1272,9 @@ static void test_random_pairs(void **state)
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
+    if (pairs >= 40 && with_schemas < 5)
+        fail_msg("the random pairs hardly use SQL schemas: %d of %d", with_schemas, pairs);
+    print_message("random pairs: %d with SQL schemas\n", with_schemas);
     if (pairs >= 40 && with_array < 5)
         fail_msg("the random pairs hardly use arrays: %d of %d", with_array, pairs);
     print_message("random pairs: %d with an array column\n", with_array);
