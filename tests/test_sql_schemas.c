@@ -10,7 +10,8 @@
  * delete, count, upsert on a unique key; fetch_links across the schemas
  * both ways (ForeignKey JOINs, BackReference arrays), a filter across a
  * relation, a back reference call and a lazy load; the two `note` tables
- * are two tables.
+ * are two tables; a ManyToMany of shop.depot through billing.assignment
+ * (add, load, fetch_links, a filter, remove).
  */
 #include "pgtest.h"
 
@@ -167,6 +168,39 @@ static void test_crud_and_links_across_schemas(void **state)
     pgt_ok(parcel_load_depot_sync(f->orm, &one, &drows, &err), &err, "parcel_load_depot_sync");
     assert_string_equal(drows->items[0].name, "south");
     depot_rows_free(drows);
+
+    /* a ManyToMany through a join table of the other schema */
+    const int32_t both[] = {couriers[0].id, couriers[1].id};
+    pgt_ok(depot_couriers_add_sync(f->orm, &depots[0], both, 2, &n, &err), &err,
+           "depot_couriers_add_sync");
+    assert_int_equal(n, 2);
+    pgt_ok(depot_couriers_add_sync(f->orm, &depots[1], both + 1, 1, &n, &err), &err,
+           "depot_couriers_add_sync 2");
+    assert_q(f, "SELECT count(*) FROM billing.assignment", "3");
+    crows = NULL;
+    pgt_ok(depot_couriers_sync(f->orm, &depots[0], NULL, &crows, &err), &err,
+           "depot_couriers_sync");
+    assert_int_equal(crows->count, 2);
+    courier_rows_free(crows);
+    drows = NULL;
+    pgt_ok(depot_find_sync(f->orm,
+                           &(DepotQuery){.where = depot_couriers_any(courier_tier_eq(TIER_GOLD)),
+                                         .fetch_links = true,
+                                         .order = {PGORM_ASC(DEPOT_ID)}},
+                           &drows, &err),
+           &err, "depot_find_sync through the ManyToMany");
+    assert_int_equal(drows->count, 2);
+    assert_true(drows->items[0].couriers.loaded);
+    assert_int_equal(drows->items[0].couriers.count, 2);
+    assert_int_equal(drows->items[1].couriers.count, 1);
+    assert_string_equal(drows->items[1].couriers.items[0].name, "bob");
+    depot_rows_free(drows);
+    pgt_ok(depot_couriers_remove_sync(f->orm, &depots[0], both, 1, &n, &err), &err,
+           "depot_couriers_remove_sync");
+    assert_int_equal(n, 1);
+    assert_q(f, "SELECT string_agg(depot_id || '-' || courier_id, ',' ORDER BY depot_id) FROM "
+                "billing.assignment",
+             "1-2,2-2");
 
     /* update, update_where, upsert on the unique name, delete */
     Courier u = couriers[0];
