@@ -1979,6 +1979,48 @@ static void test_model_foreign_keys(void **state)
         "field 'film' is named twice in @@foreign_key");
 }
 
+/* The README's schema examples (each fenced block that starts with a model
+   or an enum) are valid schema files, so what it shows is what the
+   language takes. */
+static void test_readme_schemas(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = pgt_read_file(PGORM_SOURCE_DIR "/README.md", &len);
+    assert_non_null(text);
+    int blocks = 0;
+    /* fences are lines starting with ```; a block with no language tag whose
+       first line starts with "model " or "enum " is a schema */
+    char *p = text;
+    while ((p = strstr(p, "```")) != NULL) {
+        bool at_line = p == text || p[-1] == '\n';
+        char *eol = strchr(p, '\n');
+        if (!at_line || !eol) {
+            p += 3;
+            continue;
+        }
+        bool plain = eol == p + 3;
+        char *body = eol + 1, *end = body;
+        while ((end = strstr(end, "```")) != NULL && end[-1] != '\n')
+            end += 3;
+        if (!end)
+            break;
+        if (plain && (strncmp(body, "model ", 6) == 0 || strncmp(body, "enum ", 5) == 0)) {
+            char saved = *end;
+            *end = '\0';
+            pgorm_schema_free(parse_ok(body));
+            *end = saved;
+            blocks++;
+        }
+        char *close = strchr(end, '\n');
+        if (!close)
+            break;
+        p = close + 1;
+    }
+    assert_true(blocks >= 2);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2024,6 +2066,7 @@ int main(void)
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_many_to_many),
         cmocka_unit_test(test_model_foreign_keys),
+        cmocka_unit_test(test_readme_schemas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
