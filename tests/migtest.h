@@ -135,21 +135,27 @@ static inline void mt_build(PGconn *c, const char *text)
     pgt_apply_schema_text(c, text);
 }
 
-/* Empty the public schema. */
+/* Empty the public schema, and drop every other schema but PostgreSQL's own. */
 static inline void mt_reset(PGconn *c)
 {
+    pgt_exec(c, "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace WHERE "
+                "nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'public') LOOP "
+                "EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP; END $$");
     pgt_exec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
 }
 
 /* The database's tables as sorted lines, names of constraints, indexes and
-   sequences aside (column order aside too: a migration appends columns). */
+   sequences aside (column order aside too: a migration appends columns).
+   Every schema but PostgreSQL's own; public's names unqualified. */
 static inline char *mt_snapshot(PGconn *c)
 {
     return pgt_query_text(
         c,
-        "WITH tbl AS (SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON "
-        "n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
-        "AND c.relname <> 'pgorm_migrations') "
+        "WITH tbl AS (SELECT c.oid, CASE WHEN n.nspname = 'public' THEN c.relname::text "
+        "ELSE n.nspname || '.' || c.relname END AS relname FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname !~ '^pg_' AND n.nspname <> "
+        "'information_schema' AND c.relkind = 'r' "
+        "AND NOT (n.nspname = 'public' AND c.relname = 'pgorm_migrations')) "
         "SELECT coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE \"C\"), '') FROM ("
         " SELECT 'table ' || relname AS line FROM tbl"
         " UNION ALL SELECT 'column ' || t.relname || '.' || a.attname || ' ' ||"
@@ -171,10 +177,13 @@ static inline char *mt_snapshot(PGconn *c)
         "  FROM tbl t JOIN pg_index i ON i.indrelid = t.oid WHERE NOT EXISTS ("
         "  SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = t.oid)"
         " UNION ALL SELECT 'sequences ' || count(*) FROM pg_class c JOIN pg_namespace n ON"
-        "  n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'S'"
-        " UNION ALL SELECT 'enum ' || t.typname || ' (' || (SELECT string_agg(e.enumlabel, ', '"
+        "  n.oid = c.relnamespace WHERE n.nspname !~ '^pg_' AND n.nspname <> "
+        "  'information_schema' AND c.relkind = 'S'"
+        " UNION ALL SELECT 'enum ' || CASE WHEN n.nspname = 'public' THEN t.typname::text ELSE"
+        "  n.nspname || '.' || t.typname END || ' (' || (SELECT string_agg(e.enumlabel, ', '"
         "  ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')'"
-        "  FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace AND t.typtype = 'e'"
+        "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname !~ "
+        "  '^pg_' AND n.nspname <> 'information_schema' AND t.typtype = 'e'"
         ") x");
 }
 

@@ -21,7 +21,7 @@
 /* Models                                                              */
 
 #define MODEL(T, name, table, cols, pk)                                                  \
-    {name, table, sizeof(T), cols, sizeof cols / sizeof cols[0], pk, NULL, 0, NULL, 0, NULL}
+    {name, table, sizeof(T), cols, sizeof cols / sizeof cols[0], pk, NULL, 0, NULL, 0, NULL, NULL}
 #define COL(T, name, sqlt, type, flags, field)                                           \
     {name, sqlt, type, flags, offsetof(T, field), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0}
 #define COLH(T, name, sqlt, type, flags, field)                                          \

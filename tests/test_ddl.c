@@ -829,6 +829,76 @@ static void test_model_foreign_keys(void **state)
     applied_done(&a);
 }
 
+/* ------------------------------------------------------------------ */
+/* SQL schemas                                                          */
+
+static void test_sql_schemas(void **state)
+{
+    (void)state;
+    char *sql = ddl_of_file("tests/schemas/ddl_sql_schemas.pgorm");
+    assert_string_equal(
+        sql,
+        "CREATE SCHEMA IF NOT EXISTS \"shop\";\n"
+        "CREATE SCHEMA IF NOT EXISTS \"billing\";\n"
+        "CREATE TYPE \"shop\".\"size\" AS ENUM ('small', 'medium', 'large');\n"
+        "CREATE TYPE \"billing\".\"tier\" AS ENUM ('bronze', 'silver', 'gold');\n"
+        "CREATE TABLE \"shop\".\"depot\" (\n"
+        "    \"id\" serial NOT NULL,\n"
+        "    \"name\" text NOT NULL,\n"
+        "    CONSTRAINT \"depot_pkey\" PRIMARY KEY (\"id\"),\n"
+        "    CONSTRAINT \"depot_name_key\" UNIQUE (\"name\")\n"
+        ");\n"
+        "CREATE TABLE \"billing\".\"courier\" (\n"
+        "    \"id\" serial NOT NULL,\n"
+        "    \"tier\" \"billing\".\"tier\" NOT NULL DEFAULT 'silver',\n"
+        "    CONSTRAINT \"courier_pkey\" PRIMARY KEY (\"id\")\n"
+        ");\n"
+        "CREATE TABLE \"shop\".\"parcel\" (\n"
+        "    \"id\" serial NOT NULL,\n"
+        "    \"size\" \"shop\".\"size\" NOT NULL DEFAULT 'medium',\n"
+        "    \"depot_id\" int4 NOT NULL,\n"
+        "    \"courier_id\" int4,\n"
+        "    CONSTRAINT \"parcel_pkey\" PRIMARY KEY (\"id\"),\n"
+        "    CONSTRAINT \"parcel_depot_id_fkey\" FOREIGN KEY (\"depot_id\") REFERENCES "
+        "\"shop\".\"depot\" (\"id\"),\n"
+        "    CONSTRAINT \"parcel_courier_id_fkey\" FOREIGN KEY (\"courier_id\") REFERENCES "
+        "\"billing\".\"courier\" (\"id\")\n"
+        ");\n"
+        "CREATE INDEX \"parcel_size_idx\" ON \"shop\".\"parcel\" (\"size\");\n"
+        "CREATE INDEX \"parcel_depot_id_idx\" ON \"shop\".\"parcel\" (\"depot_id\");\n"
+        "CREATE INDEX \"parcel_courier_id_idx\" ON \"shop\".\"parcel\" (\"courier_id\");\n");
+    /* it applies with a search_path that names neither schema */
+    pgt_db db;
+    pgt_db_create(&db, "ddl_schemas");
+    PGconn *c = pgt_connect(db.direct);
+    pgt_exec(c, "SET search_path = nothing");
+    pgt_exec(c, sql);
+    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_tables WHERE schemaname = 'shop'"),
+                     2);
+    assert_int_equal(
+        pgt_query_int(c, "SELECT count(*) FROM pg_tables WHERE schemaname = 'billing'"), 1);
+    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                      "'public'"),
+                     0);
+    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_type t JOIN pg_namespace n ON "
+                                      "n.oid = t.typnamespace WHERE n.nspname = 'billing' AND "
+                                      "t.typname = 'tier'"),
+                     1);
+    /* the index lives in its table's schema */
+    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'shop' "
+                                      "AND indexname = 'parcel_size_idx'"),
+                     1);
+    pgt_exec(c, "INSERT INTO shop.depot (name) VALUES ('d'); INSERT INTO billing.courier "
+                "DEFAULT VALUES; INSERT INTO shop.parcel (depot_id, courier_id) VALUES (1, 1)");
+    assert_int_equal(pgt_query_int(c, "SELECT count(*) FROM shop.parcel p JOIN billing.courier c "
+                                      "ON c.id = p.courier_id WHERE c.tier = 'silver' AND "
+                                      "p.size = 'medium'"),
+                     1);
+    PQfinish(c);
+    pgt_db_drop(&db);
+    pgorm_free(sql);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -849,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_pgt_apply_schema),
         cmocka_unit_test(test_checks_and_expression_defaults),
         cmocka_unit_test(test_model_foreign_keys),
+        cmocka_unit_test(test_sql_schemas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -606,10 +606,25 @@ static void test_docs_diagram_current(void **state)
     free(svg);
 }
 
+
+/* A model of an SQL schema shows its table with the schema. */
+static void test_sql_schemas_dot(void **state)
+{
+    (void)state;
+    pgorm_schema *s = pgt_parse_schema_file(PGORM_SOURCE_DIR "/tests/schemas/ddl_sql_schemas.pgorm");
+    char *dot = dot_of(s);
+    expect_in(dot, "<b>Depot</b><br/><font point-size=\"9\">table shop.depot</font>");
+    expect_in(dot, "<b>Courier</b><br/><font point-size=\"9\">table billing.courier</font>");
+    check_fk_edges(s, dot);
+    free(dot);
+    pgorm_schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bookstore_dot),
+        cmocka_unit_test(test_sql_schemas_dot),
         cmocka_unit_test(test_relations_dot),
         cmocka_unit_test(test_model_foreign_keys_dot),
         cmocka_unit_test(test_escaping),

@@ -934,6 +934,137 @@ static void test_citext_needs_its_extension(void **state)
     free(out);
 }
 
+/* SQL schemas: the first migration creates them, names everything with
+   its schema and runs under a search_path that names none of them; a
+   second make is empty; a table of a schema the file does not name is
+   never touched; a model moved to another schema is SET SCHEMA with its
+   rows, and back. */
+static const char SCHEMAS_A[] = "schema shop\n"
+                                "enum Size { small large }\n"
+                                "enum Tier { bronze gold @@schema(billing) }\n"
+                                "model Depot {\n"
+                                "  id serial @id\n"
+                                "  name text @unique\n"
+                                "  parcels BackReference[Parcel]\n"
+                                "}\n"
+                                "model Parcel {\n"
+                                "  id serial @id\n"
+                                "  size Size @default(small)\n"
+                                "  depot ForeignKey[Depot] @on_delete(cascade)\n"
+                                "  courier ForeignKey[Courier]?\n"
+                                "}\n"
+                                "model Courier {\n"
+                                "  id serial @id\n"
+                                "  tier Tier @default(gold)\n"
+                                "  parcels BackReference[Parcel]\n"
+                                "  @@schema(billing)\n"
+                                "}\n"
+                                "model Note {\n"
+                                "  id serial @id\n"
+                                "  body text\n"
+                                "  @@schema(public)\n"
+                                "}\n"
+                                "model BillingNote {\n"
+                                "  id serial @id\n"
+                                "  body text? @check(\"body <> ''\")\n"
+                                "  @@table(note)\n"
+                                "  @@schema(billing)\n"
+                                "}\n";
+
+static void test_sql_schemas(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->c, "CREATE SCHEMA other; CREATE TABLE other.keep (id int4 PRIMARY KEY); "
+                   "CREATE TABLE other.depot (x text)");
+    pgt_exec(f->c, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = nothing', "
+                   "current_database()); END $$");
+    write_schema(f, SCHEMAS_A);
+    char *out = NULL;
+    int rc = make(f, "1", "init", "", &out);
+    if (rc != 0)
+        fail_msg("make: %s", out);
+    free(out);
+    char *up = read_migration(f, "1_init.up.sql");
+    assert_non_null(strstr(up, "CREATE SCHEMA IF NOT EXISTS \"shop\";\n"));
+    assert_non_null(strstr(up, "CREATE SCHEMA IF NOT EXISTS \"billing\";\n"));
+    assert_non_null(strstr(up, "CREATE TYPE \"billing\".\"tier\" AS ENUM ('bronze', 'gold');"));
+    assert_non_null(strstr(up, "CREATE TABLE \"shop\".\"parcel\" ("));
+    assert_non_null(strstr(up, "\"size\" \"shop\".\"size\" NOT NULL DEFAULT 'small'"));
+    assert_non_null(strstr(up, "REFERENCES \"billing\".\"courier\""));
+    assert_non_null(strstr(up, "CREATE TABLE \"note\" ("));
+    assert_non_null(strstr(up, "CREATE TABLE \"billing\".\"note\" ("));
+    assert_non_null(strstr(up, "CREATE INDEX \"parcel_depot_id_idx\" ON \"shop\".\"parcel\""));
+    assert_null(strstr(up, "other"));
+    free(up);
+    char *down = read_migration(f, "1_init.down.sql");
+    assert_non_null(strstr(down, "DROP TABLE \"billing\".\"courier\";"));
+    assert_non_null(strstr(down, "DROP TYPE \"shop\".\"size\";"));
+    assert_non_null(strstr(down, "-- schema billing stays"));
+    free(down);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_tables WHERE schemaname IN "
+                                         "('shop', 'billing', 'public') AND tablename <> "
+                                         "'pgorm_migrations'"),
+                     5);
+    /* a second make: nothing (with the hostile search_path too); what is
+       not the file's in its schemas is listed, other schemas are not read */
+    pgt_exec(f->c, "CREATE VIEW shop.big AS SELECT 1 AS x; CREATE VIEW other.v AS SELECT 1 AS x");
+    out = NULL;
+    assert_int_equal(make(f, "2", "again", "", &out), 0);
+    if (!strstr(out, "no changes") || !strstr(out, "  view shop.big\n") || strstr(out, "other"))
+        fail_msg("second make: %s", out);
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), 2);
+
+    /* rows, then Courier moves to shop: SET SCHEMA, rows and the foreign
+       key kept */
+    pgt_exec(f->c, "INSERT INTO shop.depot (name) VALUES ('d'); INSERT INTO billing.courier "
+                   "DEFAULT VALUES; INSERT INTO shop.parcel (depot_id, courier_id) VALUES (1, 1)");
+    char *moved = strdup(SCHEMAS_A);
+    char *at = strstr(moved, "  @@schema(billing)\n}\nmodel Note");
+    assert_non_null(at);
+    memcpy(at, "  @@schema(shop)   ", strlen("  @@schema(shop)   "));
+    write_schema(f, moved);
+    free(moved);
+    out = NULL;
+    rc = make(f, "3", "move", "", &out);
+    if (rc != 0)
+        fail_msg("make move: %s", out);
+    assert_non_null(strstr(out, "move table billing.courier to schema shop"));
+    free(out);
+    up = read_migration(f, "3_move.up.sql");
+    assert_non_null(strstr(up, "ALTER TABLE \"billing\".\"courier\" SET SCHEMA \"shop\";\n"));
+    assert_null(strstr(up, "DROP TABLE"));
+    assert_null(strstr(up, "FOREIGN KEY"));
+    free(up);
+    down = read_migration(f, "3_move.down.sql");
+    assert_non_null(strstr(down, "ALTER TABLE \"shop\".\"courier\" SET SCHEMA \"billing\";\n"));
+    free(down);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM shop.parcel p JOIN shop.courier c "
+                                         "ON c.id = p.courier_id WHERE c.tier = 'gold'"),
+                     1);
+    out = NULL;
+    assert_int_equal(make(f, "4", "again", "", &out), 0);
+    if (!strstr(out, "no changes"))
+        fail_msg("make after the move: %s", out);
+    free(out);
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM billing.courier"), 1);
+    /* all the way down: the tables go, the schemas stay, other's tables
+       were never touched */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_tables WHERE schemaname IN "
+                                         "('shop', 'billing')"),
+                     0);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_namespace WHERE nspname IN "
+                                         "('shop', 'billing')"),
+                     2);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                         "'other'"),
+                     2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -954,6 +1085,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hand_made_checks_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_foreign_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sql_schemas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_citext_needs_its_extension, setup, teardown),

@@ -354,6 +354,36 @@ static const struct {
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
      "  a ForeignKey[A]\n}\n"},
+    {"SQL schemas: tables, enums, keys and checks in them",
+     "schema app\nenum Mood { a b }\n"
+     "model P {\n  id serial @id\n  name text @unique\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P] @on_delete(cascade)\n  m Mood @default(a)\n"
+     "  @@schema(ops)\n}\n"
+     "model Keep {\n  id int4 @id\n  @@schema(public)\n}\n",
+     "schema app\nenum Mood { a c b }\n"
+     "model P {\n  id serial @id\n  name text @unique\n  n int4? @index @check(\"n > 0\")\n}\n"
+     "model C {\n  id bigserial @id\n  p ForeignKey[P]? @on_delete(set_null)\n  m Mood @default(c)\n"
+     "  @@schema(ops)\n}\n"
+     "model Keep {\n  id int4 @id\n  @@schema(public)\n}\n"},
+    {"SQL schemas: models move between them",
+     "model P {\n  id serial @id\n  @@schema(app)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(ops)\n}\n"
+     "model T {\n  id serial @id\n}\n",
+     "model P {\n  id serial @id\n  @@schema(ops)\n}\n"
+     "model C {\n  id serial @id\n  p ForeignKey[P]\n  t text @unique\n  @@schema(app)\n}\n"
+     "model T {\n  id serial @id\n  @@schema(app)\n}\n"},
+    {"SQL schemas: an enum moves to another",
+     "enum Mood { a b }\nmodel P {\n  id serial @id\n  m Mood @default(b)\n  n Mood?\n"
+     "  @@schema(app)\n}\n",
+     "enum Mood { a b @@schema(app) }\nmodel P {\n  id serial @id\n  m Mood @default(b)\n"
+     "  n Mood?\n  @@schema(app)\n}\n"},
+    {"SQL schemas: one table name in two",
+     "model AppItem {\n  id int4 @id\n  @@table(item)\n  @@schema(app)\n}\n"
+     "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n",
+     "model AppItem {\n  id int4 @id\n  v text?\n  @@table(item)\n  @@schema(app)\n}\n"
+     "model OpsItem {\n  id int4 @id\n  v int8 @index\n  app ForeignKey[AppItem]\n"
+     "  @@table(item)\n  @@schema(ops)\n}\n"
+     "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n"},
 };
 
 static void test_hand_written_pairs(void **state)
@@ -404,6 +434,17 @@ static uint32_t rnd4(uint32_t n)
     return (uint32_t)((rng4 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* SQL schemas draw from a fifth stream, for the same reason. */
+static uint64_t rng5;
+
+static uint32_t rnd5(uint32_t n)
+{
+    rng5 ^= rng5 >> 12;
+    rng5 ^= rng5 << 25;
+    rng5 ^= rng5 >> 27;
+    return (uint32_t)((rng5 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
        T_ENUM0 = T_NTYPES, T_ENUM1, /* the schema's enums Mood and Level */
@@ -439,6 +480,8 @@ typedef struct gmodel {
        (k0 int4, k1 text) */
     int cfk;
     bool cfk_cascade;
+    int sch;    /* with SQL schemas: 0 the file's (app), 1 @@schema(ops), 2 @@schema(public) */
+    bool moved; /* to another schema in this pair (then not renamed too) */
 } gmodel;
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
@@ -453,6 +496,9 @@ typedef struct gschema {
     int nm;
     int next_name;
     genum en[2];
+    /* `schema app` at the top (enums and models without @@schema there),
+       and a model Anchor that keeps schema ops named */
+    bool schemas;
 } gschema;
 
 static const char *const ENUM_NAMES[2] = {"Mood", "Level"};
@@ -524,30 +570,30 @@ static void enum_default(const gschema *s, gfield *g)
 }
 
 /* The types after the first release draw from a stream of their own too. */
-static uint64_t rng5;
+static uint64_t rng6;
 
-static uint32_t rnd5(uint32_t n)
+static uint32_t rnd6(uint32_t n)
 {
-    rng5 ^= rng5 >> 12;
-    rng5 ^= rng5 << 25;
-    rng5 ^= rng5 >> 27;
-    return (uint32_t)((rng5 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+    rng6 ^= rng6 >> 12;
+    rng6 ^= rng6 << 25;
+    rng6 ^= rng6 >> 27;
+    return (uint32_t)((rng6 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
 /* Now and then the field becomes time, timetz, interval, inet, cidr, json,
    char(n), citext or numeric without (p, s), with a default or not. */
 static void maybe_new_type(gfield *g)
 {
-    if (rnd5(3) != 0)
+    if (rnd6(3) != 0)
         return;
-    g->type = T_TIME + (int)rnd5(9);
+    g->type = T_TIME + (int)rnd6(9);
     g->p = g->s = 0;
     if (g->type == T_NUMANY)
         g->type = T_NUMERIC; /* p 0: numeric */
     else if (g->type == T_CHAR)
-        g->p = 1 + (int)rnd5(8);
+        g->p = 1 + (int)rnd6(8);
     g->def[0] = '\0';
-    if (rnd5(2))
+    if (rnd6(2))
         return;
     if (g->array) { /* time[], inet[]...: no default, or the empty array */
         snprintf(g->def, sizeof g->def, "sql(\"'{}'\")");
@@ -565,7 +611,7 @@ static void maybe_new_type(gfield *g)
         [T_NUMANY - T_TIME] = {"3", "-1.25"},
     };
     int k = g->type == T_NUMERIC ? T_NUMANY - T_TIME : g->type - T_TIME;
-    snprintf(g->def, sizeof g->def, "%s", defs[k][rnd5(2)]);
+    snprintf(g->def, sizeof g->def, "%s", defs[k][rnd6(2)]);
 }
 
 /* The field becomes one of the schema's enums, when there is one. */
@@ -701,6 +747,7 @@ static void new_model(gschema *s, gmodel *m)
     else
         snprintf(m->name, sizeof m->name, "M%d", n);
     m->alive = true;
+    m->sch = (int)rnd5(3);
     m->id = (int)rnd(7);
     m->bu[0] = m->bi[0] = -1;
     int nf = 1 + (int)rnd(5);
@@ -899,6 +946,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
     static const char *const on_delete[] = {"", "cascade", "restrict", "set_null", "no_action"};
+    if (s->schemas)
+        pgorm_buf_puts(b, "schema app\n");
     for (int k = 0; k < 2; k++) {
         const genum *e = &s->en[k];
         if (!e->nl)
@@ -978,8 +1027,12 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                              m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
+        if (s->schemas && m->sch)
+            pgorm_buf_printf(b, "  @@schema(%s)\n", m->sch == 1 ? "ops" : "public");
         pgorm_buf_puts(b, "}\n");
     }
+    if (s->schemas)
+        pgorm_buf_puts(b, "model Anchor {\n  id int4 @id\n  @@schema(ops)\n}\n");
 }
 
 /* Whether field k of m is named by a block (then it stays). */
@@ -1109,6 +1162,13 @@ static void mutate(gschema *s)
     gmodel *m = &s->m[i];
     int k = m->nf ? (int)rnd((uint32_t)m->nf) : -1;
     gfield *g = k >= 0 ? &m->f[k] : NULL;
+    if (s->schemas && rnd5(3) == 0) { /* a model moves to another schema */
+        gmodel *mv = &s->m[rnd5((uint32_t)s->nm)];
+        if (mv->alive && !mv->renamed_from[0]) {
+            mv->sch = (mv->sch + 1 + (int)rnd5(2)) % 3;
+            mv->moved = true;
+        }
+    }
     if (rnd2(3) == 0) {
         if (rnd2(2))
             mutate_enum(s);
@@ -1120,7 +1180,7 @@ static void mutate(gschema *s)
         }
     }
     /* text to one of the newer types (every one reads text) */
-    if (g && !g->fk && g->type == T_TEXT && rnd5(6) == 0)
+    if (g && !g->fk && g->type == T_TEXT && rnd6(6) == 0)
         maybe_new_type(g);
     switch (rnd(16)) {
     case 0:
@@ -1156,6 +1216,8 @@ static void mutate(gschema *s)
         }
         break;
     case 5: /* rename a model */
+        if (m->moved)
+            break;
         memcpy(m->renamed_from, m->name, sizeof m->name);
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
@@ -1230,6 +1292,7 @@ static void forget_renames(gschema *s)
         memset(s->en[k].renamed_from, 0, sizeof s->en[k].renamed_from);
     for (int i = 0; i < s->nm; i++) {
         s->m[i].renamed_from[0] = '\0';
+        s->m[i].moved = false;
         for (int k = 0; k < s->m[i].nf; k++)
             s->m[i].f[k].renamed_from[0] = '\0';
     }
@@ -1258,7 +1321,7 @@ static void test_random_pairs(void **state)
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
     int with_check = 0, with_model_check = 0, with_expr_default = 0, with_m2m = 0;
-    int with_array = 0, with_fkey = 0;
+    int with_array = 0, with_fkey = 0, with_schemas = 0;
     int with_newer_type[9] = {0};
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
@@ -1266,14 +1329,18 @@ static void test_random_pairs(void **state)
         rng3 = rng ^ 0xD1B54A32D192ED03ULL;
         rng4 = rng ^ 0x94D049BB133111EBULL;
         rng5 = rng ^ 0xBF58476D1CE4E5B9ULL;
+        bool schemas = rnd5(3) == 0;
+        rng6 = rng ^ 0xC2B2AE3D27D4EB4FULL;
         gschema s;
         random_schema(&s, 0);
         random_cfks(&s);
+        s.schemas = schemas;
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
         print_schema(&s, &a);
         if (p % 8 == 7) {
             random_schema(&s, 50); /* now and then two unrelated schemas */
             random_cfks(&s);
+            s.schemas = schemas;
         } else {
             forget_renames(&s);
             int edits = 1 + (int)rnd(4);
@@ -1300,6 +1367,8 @@ static void test_random_pairs(void **state)
                                             "json",  "char",   "citext",   "numeric"};
         for (size_t k = 0; k < 9; k++)
             with_newer_type[k] += has_type(a.data, newer[k]) || has_type(b.data, newer[k]);
+        with_schemas += strstr(a.data, "@@schema(") && strstr(b.data, "@@schema(") &&
+                        strcmp(a.data, b.data) != 0;
         with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
                       strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
                       strstr(a.data, "[]?") || strstr(b.data, "[]?");
@@ -1318,6 +1387,9 @@ static void test_random_pairs(void **state)
                   with_newer_type[8]);
     if (pairs >= 40 && newer_kinds < 7)
         fail_msg("the random pairs use only %d of the 9 newer types", newer_kinds);
+    if (pairs >= 40 && with_schemas < 5)
+        fail_msg("the random pairs hardly use SQL schemas: %d of %d", with_schemas, pairs);
+    print_message("random pairs: %d with SQL schemas\n", with_schemas);
     if (pairs >= 40 && with_array < 5)
         fail_msg("the random pairs hardly use arrays: %d of %d", with_array, pairs);
     print_message("random pairs: %d with an array column\n", with_array);

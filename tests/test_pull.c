@@ -354,6 +354,65 @@ static void test_pull_model_foreign_keys(void **state)
     free(out);
 }
 
+/* Tables and enums of other SQL schemas: @@schema on their models and
+   enums, foreign keys across schemas, one table name in two schemas; the
+   pulled file checks, and make with it is empty, under a search_path that
+   names none of the schemas. */
+static void test_pull_sql_schemas(void **state)
+{
+    fx *f = *state;
+    pgt_exec(f->c,
+             "CREATE SCHEMA shop; CREATE SCHEMA billing;"
+             "CREATE TYPE billing.tier AS ENUM ('bronze', 'gold');"
+             "CREATE TABLE shop.depot (id serial PRIMARY KEY, name text NOT NULL UNIQUE);"
+             "CREATE TABLE billing.courier (id serial PRIMARY KEY, tier billing.tier NOT NULL "
+             " DEFAULT 'gold');"
+             "CREATE TABLE shop.parcel (id serial PRIMARY KEY, depot_id int4 NOT NULL REFERENCES "
+             " shop.depot ON DELETE CASCADE, courier_id int4 REFERENCES billing.courier);"
+             "CREATE INDEX ON shop.parcel (depot_id); CREATE INDEX ON shop.parcel (courier_id);"
+             "CREATE TABLE shop.note (id int4 PRIMARY KEY, body text);"
+             "CREATE TABLE billing.note (id int4 PRIMARY KEY, body text NOT NULL);"
+             "CREATE TABLE plain (id int4 PRIMARY KEY);"
+             "CREATE VIEW shop.recent AS SELECT id FROM shop.parcel");
+    pgt_exec(f->c, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = nothing', "
+                   "current_database()); END $$");
+    char args[1024], *out = NULL;
+    snprintf(args, sizeof args, "pull -o %s", f->file);
+    if (cli(f, &out, args) != 0)
+        fail_msg("pull failed:\n%s", out);
+    free(out);
+    char *text = pgt_read_file(f->file, NULL);
+    assert_non_null(text);
+    expect(text, "// Written by pgorm pull from ");
+    expect(text, ": 6 tables.\n");
+    expect(text, "enum Tier { bronze gold @@schema(billing) }\n");
+    expect(text, "model Courier {\n  @@schema(billing)\n");
+    expect(text, "  tier    Tier @default(gold)\n");
+    expect(text, "model Depot {\n  @@schema(shop)\n");
+    expect(text, "  courier ForeignKey[Courier]? @index\n");
+    expect(text, "  depot   ForeignKey[Depot] @on_delete(cascade) @index\n");
+    expect(text, "model Plain {\n  id int4 @id\n}\n");
+    /* both note tables, under two model names */
+    expect(text, "model Note {\n  @@schema(billing)\n  id   int4 @id\n  body text\n}\n");
+    expect(text, "model Note2 {\n  @@schema(shop)\n  @@table(\"note\")\n");
+    expect(text, "//   view shop.recent\n");
+    snprintf(args, sizeof args, "check %s --database", f->file);
+    if (cli(f, &out, args) != 0)
+        fail_msg("check of the pulled file failed:\n%s\n%s", out, text);
+    expect(out, "ok: 6 models");
+    expect(out, "  view shop.recent\n");
+    free(out);
+    char migs[128];
+    snprintf(migs, sizeof migs, "%s/migrations", f->dir);
+    if (mt_migrate(&f->db, "", &out, "make --schema %s --dir %s --name again", f->file, migs) !=
+        0)
+        fail_msg("make with the pulled file failed:\n%s\n%s", out, text);
+    if (!strstr(out, "no changes"))
+        fail_msg("make with the pulled file is not empty:\n%s\n%s", out, text);
+    free(out);
+    free(text);
+}
+
 static mig_catalog *g_cat;
 
 static void oom_scenario(void *ctx)
@@ -387,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pull_newer_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_many_to_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_model_foreign_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull_sql_schemas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull_out_of_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

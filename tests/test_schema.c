@@ -682,7 +682,7 @@ static void test_syntax_errors(void **state)
 {
     (void)state;
     BAD("garbage\nmodel A { id int4 @id }\n", 1, 1,
-        "expected 'model', 'enum' or 'query', found 'garbage'");
+        "expected 'model', 'enum', 'query' or 'schema', found 'garbage'");
     BAD("model A { id int4 @id }\n}\n", 2, 1, "unexpected '}'");
     BAD("model { id int4 @id }\n", 1, 7, "expected a model name after 'model'");
     BAD("model A id int4 @id }\n", 1, 9, "expected '{' after 'model A'");
@@ -727,7 +727,7 @@ static void test_syntax_errors(void **state)
     BAD(with_model("  @@\n"), 4, 1, "expected a block attribute after '@@'");
     BAD(with_model("  @@indx(id)\n"), 3, 5,
         "unknown block attribute '@@indx' (expected one of: @@id(fields), @@unique(fields), "
-        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields]))); did you mean '@@index'?");
+        "@@index(fields), @@table(name), @@renamed_from(OldModel), @@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields])), @@schema(name)); did you mean '@@index'?");
     BAD(with_model("  @@table(a)\n  @@table(b)\n"), 4, 3, "duplicate @@table in model 'M'");
     BAD(with_model("  @@renamed_from(A)\n  @@renamed_from(B)\n"), 4, 3, "duplicate @@renamed_from");
 }
@@ -1201,8 +1201,8 @@ static void fuzz_one(const char *text, size_t len)
 static void test_truncations(void **state)
 {
     (void)state;
-    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm"};
-    for (size_t k = 0; k < 2; k++) {
+    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm", "ddl_sql_schemas.pgorm"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         size_t len;
         char *t = read_schema(files[k], &len);
         for (size_t cut = 0; cut <= len; cut++)
@@ -1226,9 +1226,9 @@ static void test_mutations(void **state)
     static const char bytes[] = {'\0', '\n', '"', '\\',       '{',        '}',       '(', ')',
                                  '[',  ']',  '@', '?',        '.',        ',',       '-', '9',
                                  'x',  ' ',  '/', (char)0xC3, (char)0xFF, (char)0x80};
-    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm"};
+    const char *files[] = {"valid_bookstore.pgorm", "valid_all.pgorm", "ddl_sql_schemas.pgorm"};
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         size_t len;
         char *t = read_schema(files[k], &len);
         char *buf = malloc(len + 64);
@@ -1781,6 +1781,86 @@ static void test_fk_index_opt_out(void **state)
     BAD(with_model("  a ForeignKey[M]? @index(false) @index\n"), 3, 34, "duplicate @index");
 }
 
+
+/* ---- SQL schemas ------------------------------------------------------------ */
+
+static void test_sql_schemas(void **state)
+{
+    (void)state;
+    /* no declaration: no schema anywhere */
+    pgorm_schema *s = parse_ok("enum Kind { a b }\nmodel A {\n  id int4 @id\n  k Kind\n}\n");
+    assert_null(s->default_schema);
+    assert_null(s->models[0].schema);
+    assert_null(s->enums[0].schema);
+    assert_null(s->models[0].fields[1].enum_schema);
+    pgorm_schema_free(s);
+
+    /* the file's default, a model's own, an enum's own; one table name in
+       two schemas */
+    s = parse_ok("// header\nschema shop\n"
+                 "enum Kind { a b }\n"
+                 "enum Tier { gold @@schema(billing) silver }\n"
+                 "model A {\n  id int4 @id\n  k Kind\n  t Tier\n}\n"
+                 "model B {\n  id int4 @id\n  a ForeignKey[A]\n  @@schema(billing)\n"
+                 "  @@table(a)\n}\n"
+                 "model C {\n  id int4 @id\n  @@schema(public)\n}\n");
+    assert_string_equal(s->default_schema, "shop");
+    assert_int_equal(s->default_schema_pos.line, 2);
+    assert_int_equal(s->default_schema_pos.col, 8);
+    assert_string_equal(pgorm_schema_model(s, "A")->schema, "shop");
+    assert_string_equal(pgorm_schema_model(s, "B")->schema, "billing");
+    assert_string_equal(pgorm_schema_model(s, "B")->table, "a");
+    assert_string_equal(pgorm_schema_model(s, "C")->schema, "public");
+    assert_string_equal(pgorm_schema_enum(s, "Kind")->schema, "shop");
+    assert_string_equal(pgorm_schema_enum(s, "Tier")->schema, "billing");
+    assert_int_equal(pgorm_schema_enum(s, "Tier")->nvalues, 2);
+    assert_string_equal(field(s, "A", "k")->enum_schema, "shop");
+    assert_string_equal(field(s, "A", "t")->enum_schema, "billing");
+    pgorm_schema_free(s);
+}
+
+static void test_sql_schema_errors(void **state)
+{
+    (void)state;
+    BAD(with_model("  @@schema()\n"), 3, 12, "expected a schema name in @@schema(...), found ')'");
+    BAD(with_model("  @@schema(\"app\")\n"), 3, 12, "expected a schema name in @@schema(...)");
+    BAD(with_model("  @@schema(app)\n  @@schema(other)\n"), 4, 3,
+        "duplicate @@schema in model 'M' (first at line 3)");
+    BAD(with_model("  @@schema(pg_app)\n"), 3, 12,
+        "schema name 'pg_app' is reserved by PostgreSQL");
+    BAD(with_model("  @@schema(information_schema)\n"), 3, 12, "is reserved by PostgreSQL");
+    BAD(with_model("  @@schema(app\n"), 4, 1, "expected ')' to close @@schema(...)");
+    char longname[200];
+    snprintf(longname, sizeof longname, "model M {\n  id int4 @id\n  @@schema(%064d)\n}\n", 0);
+    BADN(longname, 0, 3, 12, "expected a schema name"); /* a number is not a name */
+    snprintf(longname, sizeof longname, "model M {\n  id int4 @id\n  @@schema(s%064d)\n}\n", 0);
+    BAD(longname, 3, 12, "is longer than 63 bytes");
+    BAD("schema\nmodel M {\n  id int4 @id\n}\n", 1, 1, "expected a schema name in `schema name`");
+    BAD("schema 5\nmodel M {\n  id int4 @id\n}\n", 1, 8, "expected a schema name in `schema name`");
+    BAD("schema a\nschema b\nmodel M {\n  id int4 @id\n}\n", 2, 1,
+        "duplicate `schema` declaration (the file's default schema is already 'a', line 1)");
+    BAD("schema pg_catalog\nmodel M {\n  id int4 @id\n}\n", 1, 8, "is reserved by PostgreSQL");
+    BAD("enum E { a @@schema() }\nmodel M {\n  id int4 @id\n}\n", 1, 21,
+        "expected a schema name in @@schema(...)");
+    BAD("enum E { a @@schema(x) @@schema(y) }\nmodel M {\n  id int4 @id\n}\n", 1, 24,
+        "duplicate @@schema in enum 'E'");
+    BAD("enum E { a @@table(x) }\nmodel M {\n  id int4 @id\n}\n", 1, 14,
+        "expected @@schema(name) in enum 'E'");
+    BAD("enum E { a @@schema(pg_x) }\nmodel M {\n  id int4 @id\n}\n", 1, 21,
+        "is reserved by PostgreSQL");
+    /* one table name twice in one schema (the default and an explicit one) */
+    BAD("schema app\nmodel A {\n  id int4 @id\n}\nmodel B {\n  id int4 @id\n  @@table(a)\n"
+        "  @@schema(app)\n}\n",
+        7, 11, "model 'B' maps to table 'a', which model 'A' (line 2) already uses");
+    /* recovery: a declaration after an error is still read */
+    BADN("garbage\nschema pg_x\nmodel M {\n  id int4 @id\n}\n", 2, 2, 8,
+         "is reserved by PostgreSQL");
+    /* no schema and public are one */
+    BAD("model A {\n  id int4 @id\n}\nmodel B {\n  id int4 @id\n  @@table(a)\n"
+        "  @@schema(public)\n}\n",
+        6, 11, "already uses");
+}
+
 /* ---- arrays ------------------------------------------------------------------ */
 
 static void test_arrays(void **state)
@@ -1942,6 +2022,48 @@ static void test_model_foreign_keys(void **state)
         "field 'film' is named twice in @@foreign_key");
 }
 
+/* The README's schema examples (each fenced block that starts with a model
+   or an enum) are valid schema files, so what it shows is what the
+   language takes. */
+static void test_readme_schemas(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *text = pgt_read_file(PGORM_SOURCE_DIR "/README.md", &len);
+    assert_non_null(text);
+    int blocks = 0;
+    /* fences are lines starting with ```; a block with no language tag whose
+       first line starts with "model " or "enum " is a schema */
+    char *p = text;
+    while ((p = strstr(p, "```")) != NULL) {
+        bool at_line = p == text || p[-1] == '\n';
+        char *eol = strchr(p, '\n');
+        if (!at_line || !eol) {
+            p += 3;
+            continue;
+        }
+        bool plain = eol == p + 3;
+        char *body = eol + 1, *end = body;
+        while ((end = strstr(end, "```")) != NULL && end[-1] != '\n')
+            end += 3;
+        if (!end)
+            break;
+        if (plain && (strncmp(body, "model ", 6) == 0 || strncmp(body, "enum ", 5) == 0)) {
+            char saved = *end;
+            *end = '\0';
+            pgorm_schema_free(parse_ok(body));
+            *end = saved;
+            blocks++;
+        }
+        char *close = strchr(end, '\n');
+        if (!close)
+            break;
+        p = close + 1;
+    }
+    assert_true(blocks >= 2);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1982,9 +2104,12 @@ int main(void)
         cmocka_unit_test(test_cli_invalid),
         cmocka_unit_test(test_cli_usage_and_io),
         cmocka_unit_test(test_fk_index_opt_out),
+        cmocka_unit_test(test_sql_schemas),
+        cmocka_unit_test(test_sql_schema_errors),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_many_to_many),
         cmocka_unit_test(test_model_foreign_keys),
+        cmocka_unit_test(test_readme_schemas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

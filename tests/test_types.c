@@ -653,9 +653,9 @@ static const pgorm_column_desc item_cols[] = {
     {"order", "date", PGORM_DATE, 0, offsetof(item, day), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0},
 };
 static const pgorm_model_desc item_model = {"Item", "item \"x\"", sizeof(item), item_cols, 4, 1,
-                                            NULL, 0, NULL, 0, NULL};
+                                            NULL, 0, NULL, 0, NULL, NULL};
 static const pgorm_model_desc other_model = {"Other", "other", sizeof(item), item_cols, 4, 1,
-                                             NULL, 0, NULL, 0, NULL};
+                                             NULL, 0, NULL, 0, NULL, NULL};
 
 static pgorm_pred leaf(pgorm_pred_kind k, uint32_t col)
 {

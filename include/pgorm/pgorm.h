@@ -329,6 +329,9 @@ typedef struct pgorm_model_desc {
        masks by PostgreSQL's convention (<table>_pkey for the primary key,
        <table>_<columns in model order>_key for the others). */
     const char *const *unique_names;
+    /* The table's SQL schema ("app"), or NULL: the table is written
+       unqualified and found through the connection's search_path. */
+    const char *schema;
 } pgorm_model_desc;
 
 /* ------------------------------------------------------------------ */

@@ -150,6 +150,8 @@ typedef struct pgorm_field {
     size_t through;
     size_t through_from_fk;
     size_t through_to_fk;
+    /* PGORM_S_ENUM: the SQL schema of its enum (validation), or NULL. */
+    char *enum_schema;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {
@@ -217,6 +219,10 @@ typedef struct pgorm_model {
     size_t nchecks;
     pgorm_foreign_key *fkeys; /* @@foreign_key, in file order */
     size_t nfkeys;
+    /* The SQL schema (PostgreSQL namespace) of the table: @@schema(name), else
+       the file's `schema name` declaration (filled by validation), else NULL:
+       `public` for migrations, the connection's search_path at run time. */
+    char *schema;
 } pgorm_model;
 
 /* A parameter of a named query: `min_pages int4`, referred to as $1, $2...
@@ -267,6 +273,7 @@ typedef struct pgorm_enum {
     pgorm_enum_value *values;
     size_t nvalues;
     pgorm_pos pos; /* of the name */
+    char *schema; /* the file's `schema name` declaration, or NULL (public) */
 } pgorm_enum;
 
 typedef struct pgorm_schema {
@@ -277,6 +284,10 @@ typedef struct pgorm_schema {
     size_t nqueries;
     pgorm_enum *enums; /* in file order */
     size_t nenums;
+    /* `schema name` at the top of the file: the SQL schema of every model
+       without @@schema and of every enum; NULL when not written. */
+    char *default_schema;
+    pgorm_pos default_schema_pos;
 } pgorm_schema;
 
 /* One diagnostic: "file:line:col: message". */

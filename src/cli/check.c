@@ -51,7 +51,10 @@ static void print_line(void *ud, const char *line)
 static void list_unmanaged(PGconn *c, const pgorm_schema *s)
 {
     mig_err e = {0};
-    mig_catalog *cat = mig_introspect(c, &e);
+    size_t nsch = 0;
+    const char **sch = mig_schema_sql_schemas(s, &nsch); /* and public */
+    mig_catalog *cat = mig_introspect_in(c, sch, nsch, &e);
+    pgorm_free(sch);
     if (!cat) {
         fprintf(stderr, "pgorm check: could not read the database's objects: %s\n", e.message);
         return;

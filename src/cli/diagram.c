@@ -219,8 +219,12 @@ static void model_node(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m
     char *snake = pgorm_snake_case(m->name);
     if (!snake)
         b->oom = true;
-    if (m->table && (!snake || strcmp(snake, m->table) != 0)) {
+    if (m->table && (!snake || strcmp(snake, m->table) != 0 || m->schema)) {
         pgorm_buf_puts(b, "<br/><font point-size=\"9\">table ");
+        if (m->schema) { /* its SQL schema */
+            html_put(b, m->schema);
+            pgorm_buf_putc(b, '.');
+        }
         html_put(b, m->table);
         pgorm_buf_puts(b, "</font>");
     }

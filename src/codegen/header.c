@@ -385,7 +385,9 @@ static void emit_calls(cg_out *o, const cg_model *cm)
 static void emit_model(cg_out *o, const cg_plan *p, const cg_model *cm)
 {
     cg_printf(o, "\n/* ------------------------------------------------------------------ */\n");
-    if (cg_comment_safe(cm->m->table))
+    if (cm->m->schema && cg_comment_safe(cm->m->table) && cg_comment_safe(cm->m->schema))
+        cg_printf(o, "/* %s: table \"%s\".\"%s\" */\n\n", cm->type, cm->m->schema, cm->m->table);
+    else if (cg_comment_safe(cm->m->table))
         cg_printf(o, "/* %s: table \"%s\" */\n\n", cm->type, cm->m->table);
     else
         cg_printf(o, "/* %s */\n\n", cm->type);

@@ -662,7 +662,7 @@ static pgorm_codegen_status build(planner *pl, const pgorm_schema *s, const char
         ce->e = &s->enums[i];
         char *id = cg_ident(a, ce->e->name);
         pgorm_buf q = PGORM_BUF_INIT;
-        pgorm_ddl_enum_type(&q, ce->e->name);
+        pgorm_ddl_enum_type_in(&q, ce->e->schema, ce->e->name);
         ce->sql_type = q.oom || !q.data ? NULL : cg_fmt(a, "%s", q.data);
         pgorm_buf_free(&q);
         if (!id || !ce->sql_type || !(ce->type = cg_names_claim(&pl->globals, id, NULL)))

@@ -135,6 +135,8 @@ static void emit_desc(cg_out *o, const cg_plan *p, const cg_model *cm)
     cg_printf(o, "const pgorm_model_desc %s = {\n", cm->desc);
     cg_printf(o, "    .name = %s,\n", c_string(o, cm->m->name));
     cg_printf(o, "    .table = %s,\n", c_string(o, cm->m->table));
+    if (cm->m->schema)
+        cg_printf(o, "    .schema = %s,\n", c_string(o, cm->m->schema));
     cg_printf(o, "    .struct_size = sizeof(%s),\n", cm->type);
     cg_printf(o, "    .columns = %s,\n", cm->columns_var);
     cg_printf(o, "    .ncolumns = %zu,\n", cm->ncols);

@@ -288,13 +288,16 @@ static bool add_key(mig_catalog *c, mig_table *t, mig_key_kind kind, const char 
 static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_model *m,
                            mig_table *t)
 {
-    t->name = mig_strdup(c, m->table);
+    char q[PGORM_DDL_QNAME_SIZE];
+    pgorm_ddl_qname(q, m->schema, m->table);
+    t->name = mig_strdup(c, q);
     t->model = mig_strdup(c, m->name);
     if (m->renamed_from) {
         char *snake = pgorm_snake_case(m->renamed_from);
         if (!snake)
             return false;
-        t->renamed_from = mig_strdup(c, snake);
+        pgorm_ddl_qname(q, m->schema, snake);
+        t->renamed_from = mig_strdup(c, q);
         pgorm_free(snake);
         t->renamed_from_model = mig_strdup(c, m->renamed_from);
     }
@@ -325,7 +328,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         const pgorm_enum *fe = pgorm_field_enum(s, f);
         if (f->type.scalar == PGORM_S_ENUM && fe) {
             char *snake = fe->type ? NULL : pgorm_snake_case(fe->name);
-            col->enum_type = mig_strdup(c, fe->type ? fe->type : snake);
+            pgorm_ddl_qname(q, fe->schema, fe->type ? fe->type : snake ? snake : "");
+            col->enum_type = snake || fe->type ? mig_strdup(c, q) : NULL;
             pgorm_free(snake);
             if (!col->enum_type)
                 return false;
@@ -345,7 +349,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
             const pgorm_field *id = single_id(tm);
             mig_fk *fk = &t->fks[t->nfks++];
             fk->column = col->name;
-            fk->ref_table = mig_strdup(c, tm->table);
+            pgorm_ddl_qname(q, tm->schema, tm->table);
+            fk->ref_table = mig_strdup(c, q);
             fk->ref_column = mig_strdup(c, id ? field_column(id) : "id");
             fk->on_delete = f->on_delete;
             if (!fk->ref_table || !fk->ref_column)
@@ -362,7 +367,8 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
         fk->block = true;
         fk->ncolumns = pk->nfields;
         fk->on_delete = pk->on_delete;
-        fk->ref_table = mig_strdup(c, tm->table);
+        pgorm_ddl_qname(q, tm->schema, tm->table);
+        fk->ref_table = mig_strdup(c, q);
         fk->columns = pgorm_arena_calloc(&c->arena, pk->nfields + 1, sizeof *fk->columns);
         fk->ref_columns = pgorm_arena_calloc(&c->arena, pk->nfields + 1, sizeof *fk->columns);
         if (!fk->ref_table || !fk->columns || !fk->ref_columns ||
@@ -470,7 +476,9 @@ mig_catalog *mig_catalog_from_schema(const pgorm_schema *s)
         const pgorm_enum *e = &s->enums[i];
         mig_enum *me = &c->enums[c->nenums++];
         char *snake = e->type ? NULL : pgorm_snake_case(e->name);
-        me->name = mig_strdup(c, e->type ? e->type : snake);
+        char q[PGORM_DDL_QNAME_SIZE];
+        pgorm_ddl_qname(q, e->schema, e->type ? e->type : snake ? snake : "");
+        me->name = snake || e->type ? mig_strdup(c, q) : NULL;
         pgorm_free(snake);
         me->model = mig_strdup(c, e->name);
         me->labels = pgorm_arena_calloc(&c->arena, e->nvalues + 1, sizeof *me->labels);

@@ -11,6 +11,7 @@
 #include "migrate/catalog.h"
 #include "migrate/ddl.h"
 #include "pgorm/pgorm.h"
+#include "util/sqlq.h"
 
 static char *fk_field_name(const char *column)
 {
@@ -45,8 +46,12 @@ static size_t table_index(const mig_catalog *c, const char *name)
 
 static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model *m)
 {
+    char sc[64];
+    pgorm_sql_schema_of(t->name, sc);
     m->name = pgorm_strdup(t->name);
-    m->table = pgorm_strdup(t->name);
+    m->table = pgorm_strdup(pgorm_sql_base_name(t->name));
+    if (sc[0] && strcmp(sc, "public") != 0 && !(m->schema = pgorm_strdup(sc)))
+        return false;
     m->fields = pgorm_calloc(t->ncols + 1, sizeof *m->fields);
     m->blocks = pgorm_calloc(t->nkeys + 1, sizeof *m->blocks);
     if (!m->name || !m->table || !m->fields || !m->blocks)
@@ -66,7 +71,10 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
         if (col->enum_type) {
             const mig_enum *me = mig_catalog_enum(c, col->enum_type);
             f->enum_index = me ? (size_t)(me - c->enums) : PGORM_NONE;
-            if (!(f->enum_name = pgorm_strdup(col->enum_type)))
+            pgorm_sql_schema_of(col->enum_type, sc);
+            if (!(f->enum_name = pgorm_strdup(pgorm_sql_base_name(col->enum_type))))
+                return false;
+            if (sc[0] && strcmp(sc, "public") != 0 && !(f->enum_schema = pgorm_strdup(sc)))
                 return false;
         }
         if (col->def.text && !(f->def.text = pgorm_strdup(col->def.text)))
@@ -179,8 +187,12 @@ pgorm_schema *mig_catalog_to_schema(const mig_catalog *c)
     for (size_t i = 0; i < c->nenums; i++) {
         const mig_enum *me = &c->enums[i];
         pgorm_enum *e = &s->enums[s->nenums++];
-        e->name = pgorm_strdup(me->name);
-        e->type = pgorm_strdup(me->name);
+        char sc[64];
+        pgorm_sql_schema_of(me->name, sc);
+        e->name = pgorm_strdup(pgorm_sql_base_name(me->name));
+        e->type = pgorm_strdup(pgorm_sql_base_name(me->name));
+        if (sc[0] && strcmp(sc, "public") != 0 && !(e->schema = pgorm_strdup(sc)))
+            goto oom;
         e->values = pgorm_calloc(me->nlabels + 1, sizeof *e->values);
         if (!e->name || !e->type || !e->values)
             goto oom;

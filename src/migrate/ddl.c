@@ -61,7 +61,7 @@ void pgorm_ddl_column_type(pgorm_buf *b, const pgorm_field *f)
     else if (f->kind == PGORM_FIELD_SCALAR && f->type.scalar == PGORM_S_BIGSERIAL)
         pgorm_buf_puts(b, "bigserial");
     else if (f->type.scalar == PGORM_S_ENUM)
-        pgorm_ddl_enum_type(b, f->enum_name);
+        pgorm_ddl_enum_type_in(b, f->enum_schema, f->enum_name);
     else
         put_type(b, pgorm_coltype_plain(f->type));
 }
@@ -363,7 +363,25 @@ void pgorm_ddl_key_constraint(pgorm_buf *b, const pgorm_ddl_key *k)
 static void alter_table(pgorm_buf *b, const char *table)
 {
     pgorm_buf_puts(b, "ALTER TABLE ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
+}
+
+void pgorm_ddl_qname(char out[PGORM_DDL_QNAME_SIZE], const char *schema, const char *name)
+{
+    if (schema && *schema && strcmp(schema, "public") != 0)
+        snprintf(out, PGORM_DDL_QNAME_SIZE, "%.63s.%.63s", schema, name);
+    else if (strchr(name, '.'))
+        snprintf(out, PGORM_DDL_QNAME_SIZE, "public.%.63s", name);
+    else
+        snprintf(out, PGORM_DDL_QNAME_SIZE, "%.63s", name);
+}
+
+/* An index of `table` (catalog spelling) lives in the table's schema. */
+static void index_name(pgorm_buf *b, const char *table, const char *name)
+{
+    char schema[64];
+    pgorm_sql_schema_of(table, schema);
+    pgorm_sql_qname(b, schema, name);
 }
 
 void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
@@ -380,9 +398,11 @@ void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 
 void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 {
-    if (k->kind == PGORM_BLOCK_INDEX)
-        pgorm_ddl_drop_index(b, k->name);
-    else
+    if (k->kind == PGORM_BLOCK_INDEX) {
+        pgorm_buf_puts(b, "DROP INDEX ");
+        index_name(b, table, k->name);
+        pgorm_buf_puts(b, ";\n");
+    } else
         pgorm_ddl_drop_constraint(b, table, k->name);
 }
 
@@ -391,7 +411,7 @@ void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key
     pgorm_buf_puts(b, "CREATE INDEX ");
     pgorm_sql_ident(b, k->name);
     pgorm_buf_puts(b, " ON ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_putc(b, ' ');
     column_list(b, k->columns, k->ncolumns);
     pgorm_buf_puts(b, ";\n");
@@ -400,7 +420,7 @@ void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key
 void pgorm_ddl_drop_index(pgorm_buf *b, const char *name)
 {
     pgorm_buf_puts(b, "DROP INDEX ");
-    pgorm_sql_ident(b, name);
+    pgorm_sql_qualified(b, name);
     pgorm_buf_puts(b, ";\n");
 }
 
@@ -440,12 +460,14 @@ bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_
     size_t t = fk_target(s, fk);
     if (t == PGORM_NONE) {
         out->ref_table = fk->target_model ? fk->target_model : "";
+        out->ref_schema = NULL;
         out->ref_column = NULL;
         return true;
     }
     const pgorm_model *target = &s->models[t];
     const pgorm_field *key = pgorm_model_single_id(target);
     out->ref_table = target->table;
+    out->ref_schema = target->schema;
     out->ref_column = key ? pgorm_ddl_field_column(key) : NULL;
     return true;
 }
@@ -469,7 +491,10 @@ void pgorm_ddl_fkey_constraint(pgorm_buf *b, const pgorm_ddl_fkey *fk)
     else
         pgorm_sql_ident(b, fk->column);
     pgorm_buf_puts(b, ") REFERENCES ");
-    pgorm_sql_ident(b, fk->ref_table);
+    if (fk->ref_schema)
+        pgorm_sql_qname(b, fk->ref_schema, fk->ref_table);
+    else
+        pgorm_sql_qualified(b, fk->ref_table);
     if (fk->ncolumns) {
         pgorm_buf_puts(b, " (");
         ident_list(b, fk->ref_columns, fk->ncolumns);
@@ -521,6 +546,7 @@ void pgorm_ddl_add_model_fkey(pgorm_buf *b, const pgorm_schema *s, const pgorm_m
     }
     pgorm_ddl_fkey fk = {.column = n ? cols[0] : "",
                          .ref_table = tm ? tm->table : k->target_model,
+                         .ref_schema = tm ? tm->schema : NULL,
                          .ref_column = n ? refs[0] : NULL,
                          .on_delete = k->on_delete,
                          .columns = cols,
@@ -530,7 +556,9 @@ void pgorm_ddl_add_model_fkey(pgorm_buf *b, const pgorm_schema *s, const pgorm_m
         copy_name(fk.name, k->name);
     else
         pgorm_constraint_name(fk.name, m->table ? m->table : "", cols, n, "fkey");
-    pgorm_ddl_add_fkey(b, m->table ? m->table : "", &fk);
+    char q[PGORM_DDL_QNAME_SIZE];
+    pgorm_ddl_qname(q, m->schema, m->table ? m->table : "");
+    pgorm_ddl_add_fkey(b, q, &fk);
 }
 
 /* ------------------------------------------------------------------ */
@@ -572,7 +600,7 @@ void pgorm_ddl_mark_check(pgorm_buf *b, const char *table, const char *name, boo
     pgorm_buf_puts(b, "COMMENT ON CONSTRAINT ");
     pgorm_sql_ident(b, name);
     pgorm_buf_puts(b, " ON ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_puts(b, marked ? " IS 'pgorm';\n" : " IS NULL;\n");
 }
 
@@ -580,8 +608,10 @@ void pgorm_ddl_mark_checks(pgorm_buf *b, const pgorm_model *m)
 {
     for (size_t i = 0; i < m->nchecks; i++) {
         char name[PGORM_DDL_NAME_SIZE];
+        char q[PGORM_DDL_QNAME_SIZE];
         pgorm_ddl_check_name(name, m, &m->checks[i]);
-        pgorm_ddl_mark_check(b, m->table ? m->table : "", name, true);
+        pgorm_ddl_qname(q, m->schema, m->table ? m->table : "");
+        pgorm_ddl_mark_check(b, q, name, true);
     }
 }
 
@@ -601,7 +631,7 @@ static void create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model 
                          bool with_fkeys, const bool *created)
 {
     pgorm_buf_puts(b, "CREATE TABLE ");
-    pgorm_sql_ident(b, m->table);
+    pgorm_sql_qname(b, m->schema, m->table);
     pgorm_buf_puts(b, " (");
     bool first = true;
     for (size_t i = 0; i < m->nfields; i++) {
@@ -659,16 +689,18 @@ void pgorm_ddl_create_indexes(pgorm_buf *b, const pgorm_model *m)
     pgorm_ddl_key *keys = pgorm_ddl_model_keys(m, &nkeys, &oom);
     if (oom)
         b->oom = true;
+    char q[PGORM_DDL_QNAME_SIZE];
+    pgorm_ddl_qname(q, m->schema, m->table);
     for (size_t i = 0; i < nkeys; i++)
         if (keys[i].kind == PGORM_BLOCK_INDEX)
-            pgorm_ddl_create_index(b, m->table, &keys[i]);
+            pgorm_ddl_create_index(b, q, &keys[i]);
     pgorm_free(keys);
 }
 
 void pgorm_ddl_drop_table(pgorm_buf *b, const char *table)
 {
     pgorm_buf_puts(b, "DROP TABLE ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_puts(b, ";\n");
 }
 
@@ -756,7 +788,18 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
     }
     bool *created = reach + n * n;
     size_t *pos = order + n; /* pos[i]: where model i is in order[] */
-    /* Enum types before the tables whose columns use them. */
+    /* SQL schemas first (each once, in order of first use), then enum
+       types before the tables whose columns use them. */
+    for (size_t i = 0; i < s->nenums + n; i++) {
+        const char *sc = i < s->nenums ? s->enums[i].schema : s->models[i - s->nenums].schema;
+        bool seen = !sc || strcmp(sc, "public") == 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const char *o = j < s->nenums ? s->enums[j].schema : s->models[j - s->nenums].schema;
+            seen = o && strcmp(o, sc) == 0;
+        }
+        if (!seen)
+            pgorm_ddl_create_sql_schema(&b, sc);
+    }
     for (size_t i = 0; i < s->nenums; i++)
         pgorm_ddl_create_enum_of(&b, &s->enums[i]);
     compute_reach(s, reach, order + 2 * n);
@@ -782,7 +825,9 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
                 continue;
             pgorm_ddl_fkey fk;
             pgorm_ddl_fkey_of(s, m, &m->fields[f], &fk);
-            pgorm_ddl_add_fkey(&b, m->table, &fk);
+            char q[PGORM_DDL_QNAME_SIZE];
+            pgorm_ddl_qname(q, m->schema, m->table);
+            pgorm_ddl_add_fkey(&b, q, &fk);
         }
     }
 
@@ -806,19 +851,31 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s)
 
 void pgorm_ddl_enum_type(pgorm_buf *b, const char *enum_name)
 {
+    pgorm_ddl_enum_type_in(b, NULL, enum_name);
+}
+
+void pgorm_ddl_enum_type_in(pgorm_buf *b, const char *schema, const char *enum_name)
+{
     char *type = pgorm_snake_case(enum_name ? enum_name : "");
     if (!type) {
         b->oom = true;
         return;
     }
-    pgorm_sql_ident(b, type);
+    pgorm_sql_qname(b, schema, type);
     pgorm_free(type);
+}
+
+void pgorm_ddl_create_sql_schema(pgorm_buf *b, const char *name)
+{
+    pgorm_buf_puts(b, "CREATE SCHEMA IF NOT EXISTS ");
+    pgorm_sql_ident(b, name);
+    pgorm_buf_puts(b, ";\n");
 }
 
 void pgorm_ddl_create_enum(pgorm_buf *b, const char *type, const char *const *labels, size_t n)
 {
     pgorm_buf_puts(b, "CREATE TYPE ");
-    pgorm_sql_ident(b, type);
+    pgorm_sql_qualified(b, type);
     pgorm_buf_puts(b, " AS ENUM (");
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -837,7 +894,9 @@ void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e)
     } else {
         for (size_t i = 0; i < e->nvalues; i++)
             labels[i] = e->values[i].name;
-        pgorm_ddl_create_enum(b, e->type ? e->type : type, labels, e->nvalues);
+        char q[PGORM_DDL_QNAME_SIZE];
+        pgorm_ddl_qname(q, e->schema, e->type ? e->type : type);
+        pgorm_ddl_create_enum(b, q, labels, e->nvalues);
     }
     pgorm_free(labels);
     pgorm_free(type);
@@ -846,6 +905,6 @@ void pgorm_ddl_create_enum_of(pgorm_buf *b, const pgorm_enum *e)
 void pgorm_ddl_drop_enum(pgorm_buf *b, const char *type)
 {
     pgorm_buf_puts(b, "DROP TYPE ");
-    pgorm_sql_ident(b, type);
+    pgorm_sql_qualified(b, type);
     pgorm_buf_puts(b, ";\n");
 }

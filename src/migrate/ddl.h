@@ -47,6 +47,12 @@ char *pgorm_ddl_create_schema(const pgorm_schema *s);
 #define PGORM_DDL_NAME_SIZE PGORM_NAME_SIZE
 
 
+/* A table or type as the migration catalog names it (pgorm_sql_qualified):
+   "name" in public, "schema.name" in another schema ("public.a.b" for a
+   public name holding a dot). Schema and name are at most 63 bytes each. */
+#define PGORM_DDL_QNAME_SIZE (2 * PGORM_DDL_NAME_SIZE + 8)
+void pgorm_ddl_qname(char out[PGORM_DDL_QNAME_SIZE], const char *schema, const char *name);
+
 /* "<table>_<column>_fkey" for a ForeignKey field of m. */
 void pgorm_ddl_fkey_name(char out[PGORM_DDL_NAME_SIZE], const pgorm_model *m,
                          const pgorm_field *fk);
@@ -122,7 +128,8 @@ void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 /* CREATE INDEX "<name>" ON "<table>" ("c1", "c2"); */
 void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
 
-/* DROP INDEX "<name>"; */
+/* DROP INDEX "<name>"; (name as the catalog spells it: "app.book_idx"
+   for an index of schema app) */
 void pgorm_ddl_drop_index(pgorm_buf *b, const char *name);
 
 /* ALTER TABLE "<table>" DROP CONSTRAINT "<name>"; (any constraint: primary
@@ -144,6 +151,9 @@ typedef struct pgorm_ddl_fkey {
     const char *const *columns;
     const char *const *ref_columns;
     size_t ncolumns;
+    /* The referenced table's SQL schema (borrowed), or NULL: ref_table is
+       then spelled as the catalog spells it ("app.author"). */
+    const char *ref_schema;
 } pgorm_ddl_fkey;
 
 /* Resolve ForeignKey field `fk` of model m in schema s: the target is
@@ -191,6 +201,11 @@ void pgorm_ddl_drop_table(pgorm_buf *b, const char *table);
 
 /* The SQL type of an enum field: "<snake_case(enum_name)>", quoted. */
 void pgorm_ddl_enum_type(pgorm_buf *b, const char *enum_name);
+/* The same in an SQL schema: "app"."status" (schema NULL: as above). */
+void pgorm_ddl_enum_type_in(pgorm_buf *b, const char *schema, const char *enum_name);
+
+/* CREATE SCHEMA IF NOT EXISTS "<name>"; */
+void pgorm_ddl_create_sql_schema(pgorm_buf *b, const char *name);
 
 /* CREATE TYPE "<type>" AS ENUM ('a', 'b'); */
 void pgorm_ddl_create_enum(pgorm_buf *b, const char *type, const char *const *labels, size_t n);

@@ -4,6 +4,7 @@
 
 #include "migrate/introspect.h"
 #include "pgorm/pgorm.h"
+#include "util/sqlq.h"
 
 /* ------------------------------------------------------------------ */
 /* Matching by name, then by explicit rename.                           */
@@ -11,7 +12,9 @@
 static bool table_renamed_from(const mig_table *t, const char *old)
 {
     return (t->renamed_from && strcmp(t->renamed_from, old) == 0) ||
-           (t->renamed_from_model && strcmp(t->renamed_from_model, old) == 0);
+           (t->renamed_from_model && strcmp(t->renamed_from_model, old) == 0) ||
+           /* the same table moved to another SQL schema */
+           strcmp(pgorm_sql_base_name(t->name), pgorm_sql_base_name(old)) == 0;
 }
 
 /* The to-table that from-table f becomes, or NULL. */
@@ -601,7 +604,14 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
         pgorm_buf_printf(b, "drop table %s", c->from_table->name);
         break;
     case MIG_TABLE_RENAME:
-        pgorm_buf_printf(b, "rename table %s to %s", c->from_table->name, tn);
+        if (strcmp(pgorm_sql_base_name(c->from_table->name), pgorm_sql_base_name(tn)) == 0) {
+            char sc[64];
+            pgorm_sql_schema_of(tn, sc);
+            pgorm_buf_printf(b, "move table %s to schema %s", c->from_table->name,
+                             sc[0] ? sc : "public");
+        } else {
+            pgorm_buf_printf(b, "rename table %s to %s", c->from_table->name, tn);
+        }
         break;
     case MIG_COLUMN_ADD:
         pgorm_buf_printf(b, "add column %s.%s ", tn, c->to_col->name);

@@ -9,19 +9,24 @@
 #include "util/buf.h"
 #include "util/sqlq.h"
 
+#define QNAME MIG_QNAME
+#define IN_SCHEMAS MIG_IN_SCHEMAS
+
 /* The tables we look at, ordered by name in byte order (as strcmp sorts). */
 #define TABLES_CTE                                                                             \
-    "WITH tbl AS (SELECT c.oid, c.relname FROM pg_class c "                                    \
+    "WITH tbl AS (SELECT c.oid, " QNAME("n.nspname", "c.relname") " AS relname FROM pg_class c " \
     "JOIN pg_namespace n ON n.oid = c.relnamespace "                                           \
-    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "         \
-    "AND c.relname <> 'pgorm_migrations') "
+    "WHERE n.nspname " IN_SCHEMAS " AND c.relkind IN ('r', 'p') AND NOT c.relispartition "     \
+    "AND NOT (n.nspname = 'public' AND c.relname = 'pgorm_migrations')) "
 
 static const char *const Q_TABLES =
     TABLES_CTE "SELECT oid, relname FROM tbl ORDER BY relname COLLATE \"C\"";
 
 static const char *const Q_COLUMNS =
     TABLES_CTE
-    "SELECT a.attrelid, a.attname, t.typname, a.atttypmod, a.attnotnull, "
+    "SELECT a.attrelid, a.attname, "
+    "CASE WHEN t.typtype = 'e' THEN " QNAME("tn.nspname", "t.typname") " ELSE t.typname::text END, "
+    "a.atttypmod, a.attnotnull, "
     "pg_get_expr(d.adbin, d.adrelid), "
     "(SELECT s.relname FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid "
     " WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass "
@@ -30,9 +35,10 @@ static const char *const Q_COLUMNS =
     " AND pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', s.oid::regclass) "
     " LIMIT 1), "
     "a.attidentity <> '' OR a.attgenerated <> '', format_type(a.atttypid, a.atttypmod), "
-    "t.typtype = 'd', t.typtype = 'e' AND t.typnamespace = 'public'::regnamespace, "
+    "t.typtype = 'd', t.typtype = 'e' AND tn.nspname " IN_SCHEMAS ", "
     "a.attndims "
     "FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
+    "JOIN pg_namespace tn ON tn.oid = t.typnamespace "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
 
@@ -40,7 +46,8 @@ static const char *const Q_COLUMNS =
 static const char *const Q_CONSTRAINTS =
     TABLES_CTE
     "SELECT con.conrelid, con.conname, con.contype, a.attname, "
-    "coalesce(ft.relname, ''), coalesce(fn.nspname, ''), coalesce(fa.attname, ''), "
+    "coalesce(" QNAME("fn.nspname", "ft.relname") ", ''), coalesce(fn.nspname, ''), "
+    "coalesce(fa.attname, ''), "
     "con.confdeltype, array_length(con.conkey, 1), pg_get_constraintdef(con.oid) "
     "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid "
     "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, i) "
@@ -68,11 +75,12 @@ static const char *const Q_INDEXES =
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
     "ORDER BY i.indrelid, i.indisunique DESC, ic.relname COLLATE \"C\", k.i";
 
-/* The enum types of `public` with their labels, in sort order. */
+/* The enum types of the schemas read with their labels, in sort order. */
 static const char *const Q_ENUMS =
-    "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
-    "WHERE t.typnamespace = 'public'::regnamespace "
-    "ORDER BY t.typname COLLATE \"C\", e.enumsortorder";
+    "SELECT " QNAME("n.nspname", "t.typname") " AS name, e.enumlabel FROM pg_type t "
+    "JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "WHERE n.nspname " IN_SCHEMAS " "
+    "ORDER BY " QNAME("n.nspname", "t.typname") " COLLATE \"C\", e.enumsortorder";
 
 /* CHECK constraints, as the server prints them, and whether pgorm made
    them (its comment on the constraint). */
@@ -192,7 +200,37 @@ typedef struct ctx {
     mig_catalog *cat;
     Oid *oids; /* parallel to cat->tables while they are in query order */
     mig_err *e;
+    const char *in_schemas; /* "IN ('public', 'app')" */
 } ctx;
+
+/* Run one of the queries above with its {in_schemas} filled in. */
+static PGresult *query(ctx *x, const char *sql, const char *what)
+{
+    return mig_exec_in_schemas(x->conn, sql, x->in_schemas, x->e, what);
+}
+
+PGresult *mig_exec_in_schemas(PGconn *conn, const char *sql, const char *in_schemas, mig_err *e,
+                              const char *what)
+{
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (const char *p = sql; *p;) {
+        const char *m = strstr(p, IN_SCHEMAS);
+        if (!m) {
+            pgorm_buf_puts(&b, p);
+            break;
+        }
+        pgorm_buf_append(&b, p, (size_t)(m - p));
+        pgorm_buf_puts(&b, in_schemas);
+        p = m + strlen(IN_SCHEMAS);
+    }
+    PGresult *r = NULL;
+    if (b.oom)
+        mig_err_set(e, MIG_DB, "out of memory while reading the database's tables");
+    else
+        r = mig_exec(conn, b.data, PGRES_TUPLES_OK, e, what);
+    pgorm_buf_free(&b);
+    return r;
+}
 
 static mig_table *table_of(ctx *x, const char *oid_text)
 {
@@ -264,7 +302,7 @@ static bool map_scalar(const char *typname, int typmod, pgorm_coltype *t)
 
 static int read_tables(ctx *x)
 {
-    PGresult *r = mig_exec(x->conn, Q_TABLES, PGRES_TUPLES_OK, x->e, "reading the list of tables");
+    PGresult *r = query(x, Q_TABLES, "reading the list of tables");
     if (!r)
         return MIG_DB;
     size_t n = (size_t)PQntuples(r);
@@ -305,7 +343,7 @@ static size_t *count_rows(ctx *x, const PGresult *r)
 
 static int read_columns(ctx *x)
 {
-    PGresult *r = mig_exec(x->conn, Q_COLUMNS, PGRES_TUPLES_OK, x->e, "reading columns");
+    PGresult *r = query(x, Q_COLUMNS, "reading columns");
     if (!r)
         return MIG_DB;
     int rc = MIG_OK;
@@ -560,11 +598,10 @@ static int unmanaged_fks(ctx *x)
 
 static int read_keys(ctx *x)
 {
-    PGresult *rc_ = mig_exec(x->conn, Q_CONSTRAINTS, PGRES_TUPLES_OK, x->e,
-                             "reading constraints");
+    PGresult *rc_ = query(x, Q_CONSTRAINTS, "reading constraints");
     if (!rc_)
         return MIG_DB;
-    PGresult *ri = mig_exec(x->conn, Q_INDEXES, PGRES_TUPLES_OK, x->e, "reading indexes");
+    PGresult *ri = query(x, Q_INDEXES, "reading indexes");
     if (!ri) {
         PQclear(rc_);
         return MIG_DB;
@@ -618,10 +655,9 @@ static int read_keys(ctx *x)
                 continue;
             mig_fk *last = t->nfks ? &t->fks[t->nfks - 1] : NULL;
             bool more = last && ncols > 1 && strcmp(last->name, name) == 0;
-            /* Keys into other schemas, or over a column kept out of the
+            /* Keys into schemas not read, or over a column kept out of the
                table, have no spelling. */
-            if (strcmp(PQgetvalue(rc_, i, 5), "public") != 0 ||
-                !mig_catalog_table(x->cat, ref) || !mig_table_column(t, col)) {
+            if (!mig_catalog_table(x->cat, ref) || !mig_table_column(t, col)) {
                 if (more)
                     t->nfks--; /* the columns read so far */
                 if (!mig_unmanaged_add(x->cat, MIG_UM_FK, t->name, name,
@@ -711,9 +747,10 @@ static bool enum_spellable(const mig_enum *me)
     for (size_t i = 0; i < me->nlabels; i++)
         if (!mig_is_name(me->labels[i]))
             return false;
-    char *model = mig_pascal_case(me->name);
+    const char *type = pgorm_sql_base_name(me->name);
+    char *model = mig_pascal_case(type);
     char *snake = model ? pgorm_snake_case(model) : NULL;
-    bool ok = snake && strcmp(snake, me->name) == 0;
+    bool ok = snake && strcmp(snake, type) == 0;
     pgorm_free(model);
     pgorm_free(snake);
     return ok;
@@ -737,7 +774,7 @@ static int unmanaged_enum(ctx *x, const mig_enum *me)
 
 static int read_enums(ctx *x)
 {
-    PGresult *r = mig_exec(x->conn, Q_ENUMS, PGRES_TUPLES_OK, x->e, "reading enum types");
+    PGresult *r = query(x, Q_ENUMS, "reading enum types");
     if (!r)
         return MIG_DB;
     int n = PQntuples(r), rc = MIG_OK;
@@ -796,7 +833,7 @@ const char *mig_check_expr_of_def(const char *def)
 
 static int read_checks(ctx *x)
 {
-    PGresult *r = mig_exec(x->conn, Q_CHECKS, PGRES_TUPLES_OK, x->e, "reading check constraints");
+    PGresult *r = query(x, Q_CHECKS, "reading check constraints");
     if (!r)
         return MIG_DB;
     int rc = MIG_OK;
@@ -837,13 +874,38 @@ out:
 
 mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
 {
-    ctx x = {.conn = conn, .e = e};
-    x.cat = mig_catalog_new();
+    return mig_introspect_in(conn, NULL, 0, e);
+}
+
+mig_catalog *mig_introspect_in(PGconn *conn, const char *const *schemas, size_t n, mig_err *e)
+{
+    pgorm_buf in = PGORM_BUF_INIT;
+    if (n == MIG_ALL_SCHEMAS) {
+        pgorm_buf_puts(&in, "IN (SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname "
+                            "!~ '^pg_' AND nspname <> 'information_schema')");
+    } else {
+        pgorm_buf_puts(&in, "IN ('public'");
+        for (size_t i = 0; i < n; i++) {
+            pgorm_buf_puts(&in, ", ");
+            pgorm_sql_literal(&in, schemas[i]);
+        }
+        pgorm_buf_puts(&in, ")");
+    }
+    ctx x = {.conn = conn, .e = e, .in_schemas = in.data};
+    x.cat = in.oom ? NULL : mig_catalog_new();
     if (!x.cat) {
+        pgorm_buf_free(&in);
         mig_err_set(e, MIG_DB, "out of memory while reading the database's tables");
         return NULL;
     }
-    int rc = read_tables(&x);
+    /* Objects of public are read unqualified (pg_get_expr, format_type):
+       whatever the session's search_path, it is public alone from here. */
+    PGresult *sp = mig_exec(conn, "SELECT pg_catalog.set_config('search_path', 'public', false)",
+                            PGRES_TUPLES_OK, e, "setting search_path");
+    int rc = sp ? MIG_OK : MIG_DB;
+    PQclear(sp);
+    if (rc == MIG_OK)
+        rc = read_tables(&x);
     if (rc == MIG_OK)
         rc = read_columns(&x);
     if (rc == MIG_OK)
@@ -853,8 +915,9 @@ mig_catalog *mig_introspect(PGconn *conn, mig_err *e)
     if (rc == MIG_OK)
         rc = read_checks(&x);
     if (rc == MIG_OK)
-        rc = mig_read_unmanaged(conn, x.cat, e);
+        rc = mig_read_unmanaged_in(conn, x.cat, x.in_schemas, e);
     pgorm_free(x.oids);
+    pgorm_buf_free(&in);
     if (rc != MIG_OK) {
         mig_catalog_free(x.cat);
         return NULL;
@@ -874,4 +937,28 @@ pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e)
     if (!s)
         mig_err_set(e, MIG_DB, "out of memory while reading the database's tables");
     return s;
+}
+
+const char **mig_schema_sql_schemas(const pgorm_schema *s, size_t *n)
+{
+    *n = 0;
+    size_t cap = s->nmodels + s->nenums + 1;
+    const char **v = pgorm_calloc(cap, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < cap; i++) {
+        const char *sc = i < s->nmodels                ? s->models[i].schema
+                         : i < s->nmodels + s->nenums ? s->enums[i - s->nmodels].schema
+                                                      : s->default_schema;
+        bool seen = !sc || strcmp(sc, "public") == 0;
+        for (size_t k = 0; k < *n && !seen; k++)
+            seen = strcmp(v[k], sc) == 0;
+        if (!seen)
+            v[(*n)++] = sc;
+    }
+    if (*n == 0) {
+        pgorm_free(v);
+        return NULL;
+    }
+    return v;
 }

@@ -35,6 +35,20 @@
    error. `conn` is borrowed and must be idle. */
 mig_catalog *mig_introspect(PGconn *conn, mig_err *e);
 
+/* The same over the tables and enum types of public and of schemas[0..n)
+   (SQL schemas a schema file names); n == MIG_ALL_SCHEMAS: every schema
+   but PostgreSQL's own (pg_*, information_schema), for pull. Objects of
+   other schemas are not read, so no migration touches them. Sets the
+   session's search_path to public (the catalog names public's objects
+   unqualified, as pg_get_expr prints them then). */
+#define MIG_ALL_SCHEMAS ((size_t)-1)
+mig_catalog *mig_introspect_in(PGconn *conn, const char *const *schemas, size_t n, mig_err *e);
+/* The SQL schemas a parsed schema names besides public (models, enums and
+   the file's `schema name`),
+   each once: a new array of borrowed strings (pgorm_free), *n its length;
+   NULL with *n = 0 when there are none or on OOM. */
+const char **mig_schema_sql_schemas(const pgorm_schema *s, size_t *n);
+
 /* The same, as the pgorm_schema the parser would produce for it (see
    mig_catalog_to_schema). New (pgorm_schema_free); NULL with *e filled. */
 pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);
@@ -45,6 +59,19 @@ pgorm_schema *pgorm_migrate_introspect(PGconn *conn, mig_err *e);
    out->text is a new string (pgorm_free), NULL for NOW. Returns false on
    OOM. */
 bool mig_default_from_sql(const char *expr, pgorm_default *out);
+
+/* The name of an object of schema `nsp` as the catalog spells it, in SQL
+   (pgorm_sql_qualified): "name" in public, "schema.name" elsewhere. */
+#define MIG_QNAME(nsp, rel)                                                                    \
+    "(CASE WHEN " nsp " = 'public' AND strpos(" rel ", '.') = 0 THEN " rel "::text "           \
+    "ELSE " nsp " || '.' || " rel " END)"
+/* Which schemas a query reads: "n.nspname " MIG_IN_SCHEMAS, replaced by
+   "IN ('public', 'app')" when run by mig_exec_in_schemas. */
+#define MIG_IN_SCHEMAS "{in_schemas}"
+PGresult *mig_exec_in_schemas(PGconn *conn, const char *sql, const char *in_schemas, mig_err *e,
+                              const char *what);
+/* mig_read_unmanaged over the schemas of an "IN (...)" list. */
+int mig_read_unmanaged_in(PGconn *conn, mig_catalog *cat, const char *in_schemas, mig_err *e);
 
 /* unmanaged.c: read the objects of the public schema that are not tables,
    columns, keys, plain indexes or foreign keys of the catalog into

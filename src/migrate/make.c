@@ -137,8 +137,14 @@ static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
     for (size_t i = 0; rc == MIG_OK && i < to->nenums; i++) {
         const mig_enum *en = &to->enums[i];
         pgorm_buf_reset(&b);
+        char sc[64];
+        pgorm_sql_schema_of(en->name, sc);
+        if (sc[0]) {
+            pgorm_ddl_create_sql_schema(&b, sc);
+            pgorm_buf_putc(&b, ' ');
+        }
         pgorm_buf_puts(&b, "DROP TYPE IF EXISTS ");
-        pgorm_sql_ident(&b, en->name);
+        pgorm_sql_qualified(&b, en->name);
         pgorm_buf_puts(&b, " CASCADE; ");
         pgorm_ddl_create_enum(&b, en->name, (const char *const *)en->labels, en->nlabels);
         if (b.oom) {
@@ -165,7 +171,7 @@ static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
                 pgorm_sql_ident(&b, t->cols[j].name);
                 pgorm_buf_putc(&b, ' ');
                 if (t->cols[j].type.scalar == PGORM_S_ENUM && t->cols[j].enum_type)
-                    pgorm_sql_ident(&b, t->cols[j].enum_type); /* made by probe_enums */
+                    pgorm_sql_qualified(&b, t->cols[j].enum_type); /* made above */
                 else
                     pgorm_buf_puts(&b, mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
             }
@@ -241,7 +247,7 @@ static void enum_rows_sql(pgorm_buf *b, const mig_diff *d, const mig_change *ch)
                 strcmp(col->enum_type, ch->from_enum->name) != 0)
                 continue;
             pgorm_buf_puts(b, " + (SELECT count(*) FROM ");
-            pgorm_sql_ident(b, t->name);
+            pgorm_sql_qualified(b, t->name);
             pgorm_buf_puts(b, " WHERE ");
             pgorm_sql_ident(b, col->name);
             pgorm_buf_printf(b, "::text IN (%s))", in.data ? in.data : "NULL");
@@ -273,7 +279,7 @@ static int count_rows(PGconn *c, const char *table, const char *col, const char 
 {
     pgorm_buf b = PGORM_BUF_INIT;
     pgorm_buf_puts(&b, "SELECT count(*) FROM ");
-    pgorm_sql_ident(&b, table);
+    pgorm_sql_qualified(&b, table);
     if (col) {
         pgorm_buf_puts(&b, " WHERE ");
         pgorm_sql_ident(&b, col);
@@ -469,7 +475,11 @@ int mig_make(const mig_make_opts *o, mig_err *e)
                          o->dir);
         goto out;
     }
-    if (!(from = mig_introspect(o->conn, e))) {
+    size_t nsch = 0;
+    const char **sch = mig_schema_sql_schemas(schema, &nsch);
+    from = mig_introspect_in(o->conn, sch, nsch, e);
+    pgorm_free(sch);
+    if (!from) {
         rc = e->status;
         goto out;
     }

@@ -6,6 +6,7 @@
 #include "migrate/introspect.h"
 #include "pgorm/pgorm.h"
 #include "pgorm/schema.h"
+#include "util/sqlq.h"
 
 /* A name the writer chose, kept in one list per scope so none repeats. */
 typedef struct names {
@@ -134,13 +135,15 @@ static bool plan(writer *w)
     if (!w->t)
         return false;
     for (size_t i = 0; i < c->ntables; i++)
-        if (!(w->t[i].model = names_add(&w->models, mig_pascal_case(c->tables[i].name))))
+        if (!(w->t[i].model =
+                  names_add(&w->models, mig_pascal_case(pgorm_sql_base_name(c->tables[i].name)))))
             return false;
     w->enum_names = pgorm_calloc(c->nenums + 1, sizeof *w->enum_names);
     if (!w->enum_names)
         return false;
     for (size_t i = 0; i < c->nenums; i++)
-        if (!(w->enum_names[i] = names_add(&w->models, mig_pascal_case(c->enums[i].name))))
+        if (!(w->enum_names[i] =
+                  names_add(&w->models, mig_pascal_case(pgorm_sql_base_name(c->enums[i].name)))))
             return false;
     for (size_t i = 0; i < c->ntables; i++) {
         const mig_table *t = &c->tables[i];
@@ -367,9 +370,14 @@ static bool write_model(writer *w, size_t ti)
     if (!snake)
         return false;
     /* the fields' names are taken before the back references' */
-    if (strcmp(snake, t->name) != 0) {
+    const char *tname = pgorm_sql_base_name(t->name);
+    char sc[64];
+    pgorm_sql_schema_of(t->name, sc);
+    if (sc[0] && strcmp(sc, "public") != 0)
+        pgorm_buf_printf(b, "  @@schema(%s)\n", sc);
+    if (strcmp(snake, tname) != 0) {
         pgorm_buf_puts(b, "  @@table(\"");
-        for (const char *p = t->name; *p; p++) {
+        for (const char *p = tname; *p; p++) {
             if (*p == '"' || *p == '\\')
                 pgorm_buf_putc(b, '\\');
             pgorm_buf_putc(b, *p);
@@ -392,7 +400,7 @@ static bool write_model(writer *w, size_t ti)
             if (!w->t[s].is_fk[k] ||
                 strcmp(mig_table_fk(st, st->cols[k].name)->ref_table, t->name) != 0)
                 continue;
-            char *base = plural(st->name);
+            char *base = plural(pgorm_sql_base_name(st->name));
             char *nm = base;
             if (base && between > 1) {
                 nm = cat2(w->t[s].field_of[k], "_", base);
@@ -578,9 +586,13 @@ bool mig_pull_write(const mig_catalog *c, const char *source, pgorm_buf *out)
     pgorm_buf body = PGORM_BUF_INIT;
     w.out = &body;
     for (size_t i = 0; ok && i < c->nenums; i++) {
+        char sc[64];
+        pgorm_sql_schema_of(c->enums[i].name, sc);
         pgorm_buf_printf(&body, "\nenum %s {", w.enum_names[i]);
         for (size_t k = 0; k < c->enums[i].nlabels; k++)
             pgorm_buf_printf(&body, " %s", c->enums[i].labels[k]);
+        if (sc[0] && strcmp(sc, "public") != 0)
+            pgorm_buf_printf(&body, " @@schema(%s)", sc);
         pgorm_buf_puts(&body, " }\n");
     }
     for (size_t i = 0; ok && i < c->ntables; i++) {
@@ -631,7 +643,7 @@ bool mig_pull_write(const mig_catalog *c, const char *source, pgorm_buf *out)
 
 int mig_pull(PGconn *conn, pgorm_buf *out, mig_err *e)
 {
-    mig_catalog *c = mig_introspect(conn, e);
+    mig_catalog *c = mig_introspect_in(conn, NULL, MIG_ALL_SCHEMAS, e);
     if (!c)
         return e->status ? e->status : MIG_DB;
     const char *db = PQdb(conn);

@@ -32,6 +32,8 @@ enum {
     PH_CREATE_ENUM = 45,
     PH_ALTER_ENUM = 46,
     PH_DROP_ENUM = 95,
+    /* SQL schemas that tables or enums come to: before anything else */
+    PH_CREATE_SCHEMA = -20,
 };
 
 typedef struct step {
@@ -96,6 +98,16 @@ static void name_add(rctx *x, const char *name)
         x->oom = true;
 }
 
+/* "schema.name" for an object of `table`'s schema (indexes, constraints
+   and sequences are named per schema), into out. */
+static const char *in_schema(char out[PGORM_DDL_QNAME_SIZE], const char *table, const char *name)
+{
+    char sc[64];
+    pgorm_sql_schema_of(table, sc);
+    pgorm_ddl_qname(out, sc, name ? name : "");
+    return name ? out : NULL;
+}
+
 static void name_release(rctx *x, const char *name)
 {
     for (size_t i = 0; name && i < x->nused; i++)
@@ -110,17 +122,19 @@ static void name_release(rctx *x, const char *name)
 static void name_pick(rctx *x, char out[PGORM_DDL_NAME_SIZE], const char *given,
                       const char *table, char *const *cols, size_t ncols, const char *suffix)
 {
+    char q[PGORM_DDL_QNAME_SIZE];
+    const char *base = pgorm_sql_base_name(table);
     if (given) {
         snprintf(out, PGORM_DDL_NAME_SIZE, "%s", given);
     } else {
-        pgorm_constraint_name(out, table, (const char *const *)cols, ncols, suffix);
-        for (int k = 1; name_used(x, out); k++) {
+        pgorm_constraint_name(out, base, (const char *const *)cols, ncols, suffix);
+        for (int k = 1; name_used(x, in_schema(q, table, out)); k++) {
             char suf[32];
             snprintf(suf, sizeof suf, "%s%d", suffix, k);
-            pgorm_constraint_name(out, table, (const char *const *)cols, ncols, suf);
+            pgorm_constraint_name(out, base, (const char *const *)cols, ncols, suf);
         }
     }
-    name_add(x, out);
+    name_add(x, in_schema(q, table, out));
 }
 
 static void init_names(rctx *x)
@@ -128,28 +142,31 @@ static void init_names(rctx *x)
     const mig_catalog *from = x->d->from, *to = x->d->to;
     for (size_t i = 0; i < from->ntables; i++) {
         const mig_table *t = &from->tables[i];
+        char q[PGORM_DDL_QNAME_SIZE];
         name_add(x, t->name);
         for (size_t k = 0; k < t->nkeys; k++)
-            name_add(x, t->keys[k].name);
+            name_add(x, in_schema(q, t->name, t->keys[k].name));
         for (size_t k = 0; k < t->nfks; k++)
-            name_add(x, t->fks[k].name);
+            name_add(x, in_schema(q, t->name, t->fks[k].name));
         for (size_t k = 0; k < t->ncols; k++)
-            name_add(x, t->cols[k].seq);
+            name_add(x, in_schema(q, t->name, t->cols[k].seq));
     }
     for (size_t i = 0; i < to->ntables; i++)
         name_add(x, to->tables[i].name);
     /* Names of what the migration drops are free for what it adds. */
     for (size_t i = 0; i < x->d->n; i++) {
         const mig_change *c = &x->d->items[i];
+        char q[PGORM_DDL_QNAME_SIZE];
+        const char *ft = c->from_table ? c->from_table->name : "";
         if (c->kind == MIG_KEY_DROP)
-            name_release(x, c->from_key->name);
+            name_release(x, in_schema(q, ft, c->from_key->name));
         else if (c->kind == MIG_FK_DROP)
-            name_release(x, c->from_fk->name);
+            name_release(x, in_schema(q, ft, c->from_fk->name));
         else if (c->kind == MIG_TABLE_DROP) {
             for (size_t k = 0; k < c->from_table->nkeys; k++)
-                name_release(x, c->from_table->keys[k].name);
+                name_release(x, in_schema(q, ft, c->from_table->keys[k].name));
             for (size_t k = 0; k < c->from_table->nfks; k++)
-                name_release(x, c->from_table->fks[k].name);
+                name_release(x, in_schema(q, ft, c->from_table->fks[k].name));
         }
     }
 }
@@ -195,7 +212,7 @@ static void put_default(pgorm_buf *b, const mig_column *c, bool from_side)
 static void put_col_type(pgorm_buf *b, const mig_column *c, pgorm_coltype t)
 {
     if (t.scalar == PGORM_S_ENUM && c->enum_type)
-        pgorm_sql_ident(b, c->enum_type);
+        pgorm_sql_qualified(b, c->enum_type);
     else
         put_type(b, t);
 }
@@ -257,7 +274,7 @@ static void comment(pgorm_buf *b, const char *text)
 static void alter_column(pgorm_buf *b, const char *table, const char *col)
 {
     pgorm_buf_puts(b, "ALTER TABLE ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_puts(b, " ALTER COLUMN ");
     pgorm_sql_ident(b, col);
     pgorm_buf_putc(b, ' ');
@@ -266,7 +283,7 @@ static void alter_column(pgorm_buf *b, const char *table, const char *col)
 static void alter_table(pgorm_buf *b, const char *table)
 {
     pgorm_buf_puts(b, "ALTER TABLE ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_putc(b, ' ');
 }
 
@@ -297,7 +314,7 @@ static void add_key(pgorm_buf *b, const char *table, const mig_key *k, const cha
         pgorm_buf_puts(b, "CREATE UNIQUE INDEX ");
         pgorm_sql_ident(b, name);
         pgorm_buf_puts(b, " ON ");
-        pgorm_sql_ident(b, table);
+        pgorm_sql_qualified(b, table);
         pgorm_buf_putc(b, ' ');
         column_list(b, cols, k->ncols);
         pgorm_buf_puts(b, ";\n");
@@ -310,8 +327,9 @@ static void add_key(pgorm_buf *b, const char *table, const mig_key *k, const cha
 
 static void drop_key(pgorm_buf *b, const char *table, const mig_key *k, const char *name)
 {
+    char q[PGORM_DDL_QNAME_SIZE];
     if (k->kind == MIG_KEY_INDEX || k->index_only)
-        pgorm_ddl_drop_index(b, name);
+        pgorm_ddl_drop_index(b, in_schema(q, table, name));
     else
         pgorm_ddl_drop_constraint(b, table, name);
 }
@@ -391,7 +409,7 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
                          const bool *fk_inline)
 {
     pgorm_buf_puts(b, "CREATE TABLE ");
-    pgorm_sql_ident(b, t->name);
+    pgorm_sql_qualified(b, t->name);
     pgorm_buf_puts(b, " (");
     bool first = true;
 #define ELEM()                                                                                 \
@@ -459,10 +477,42 @@ static void create_table(rctx *x, pgorm_buf *b, const mig_table *t, bool from_si
 /* ------------------------------------------------------------------ */
 /* Changes to steps.                                                    */
 
-static void seq_literal(pgorm_buf *b, const char *seq)
+/* Table `from` becomes `to` (catalog spellings): SET SCHEMA when the SQL
+   schema changes (its indexes, constraints and owned sequences move with
+   it), then RENAME TO when the name does. */
+static void rename_table(pgorm_buf *b, const char *from, const char *to)
+{
+    char fs[64], ts[64], q[PGORM_DDL_QNAME_SIZE];
+    pgorm_sql_schema_of(from, fs);
+    pgorm_sql_schema_of(to, ts);
+    const char *fb = pgorm_sql_base_name(from), *tb = pgorm_sql_base_name(to);
+    pgorm_ddl_qname(q, fs, fb);
+    if (strcmp(fs[0] ? fs : "public", ts[0] ? ts : "public") != 0) {
+        alter_table(b, q);
+        pgorm_buf_puts(b, "SET SCHEMA ");
+        pgorm_sql_ident(b, ts[0] ? ts : "public");
+        pgorm_buf_puts(b, ";\n");
+        pgorm_ddl_qname(q, ts, fb);
+    }
+    if (strcmp(fb, tb) != 0) {
+        alter_table(b, q);
+        pgorm_buf_puts(b, "RENAME TO ");
+        pgorm_sql_ident(b, tb);
+        pgorm_buf_puts(b, ";\n");
+    }
+}
+
+/* A sequence of `table`'s schema. */
+static void seq_name(pgorm_buf *b, const char *table, const char *seq)
+{
+    char q[PGORM_DDL_QNAME_SIZE];
+    pgorm_sql_qualified(b, in_schema(q, table, seq));
+}
+
+static void seq_literal(pgorm_buf *b, const char *table, const char *seq)
 {
     pgorm_buf q = PGORM_BUF_INIT;
-    pgorm_sql_ident(&q, seq);
+    seq_name(&q, table, seq);
     pgorm_sql_literal(b, q.data ? q.data : "");
     if (q.oom)
         b->oom = true;
@@ -475,23 +525,23 @@ static void add_sequence(pgorm_buf *b, const char *table, const char *col, const
                          pgorm_coltype type)
 {
     pgorm_buf_puts(b, "CREATE SEQUENCE ");
-    pgorm_sql_ident(b, seq);
+    seq_name(b, table, seq);
     pgorm_buf_puts(b, pgorm_coltype_plain(type).scalar == PGORM_S_INT8 ? " AS bigint"
                                                                         : " AS integer");
     pgorm_buf_puts(b, " OWNED BY ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_putc(b, '.');
     pgorm_sql_ident(b, col);
     pgorm_buf_puts(b, ";\nSELECT setval(");
-    seq_literal(b, seq);
+    seq_literal(b, table, seq);
     pgorm_buf_puts(b, ", coalesce(max(");
     pgorm_sql_ident(b, col);
     pgorm_buf_puts(b, "), 0) + 1, false) FROM ");
-    pgorm_sql_ident(b, table);
+    pgorm_sql_qualified(b, table);
     pgorm_buf_puts(b, ";\n");
     alter_column(b, table, col);
     pgorm_buf_puts(b, "SET DEFAULT nextval(");
-    seq_literal(b, seq);
+    seq_literal(b, table, seq);
     pgorm_buf_puts(b, "::regclass);\n");
 }
 
@@ -499,7 +549,7 @@ static void drop_sequence(pgorm_buf *b, const char *table, const char *col, cons
 {
     alter_column(b, table, col);
     pgorm_buf_puts(b, "DROP DEFAULT;\nDROP SEQUENCE ");
-    pgorm_sql_ident(b, seq);
+    seq_name(b, table, seq);
     pgorm_buf_puts(b, ";\n");
 }
 
@@ -538,7 +588,8 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
         const char *seq = f->seq;
         if (!seq) {
             char *c = f->name;
-            pgorm_constraint_name(seqname, table, (const char *const *)&c, 1, "seq");
+            pgorm_constraint_name(seqname, pgorm_sql_base_name(table), (const char *const *)&c, 1,
+                                  "seq");
             seq = seqname;
         }
         if (!(s = new_step(x, PH_ALTER_COLUMN)))
@@ -581,10 +632,10 @@ static void alter_steps(rctx *x, const char *table, const mig_column *f, const m
             if (!(s = new_step(x, PH_ALTER_COLUMN)))
                 return;
             pgorm_buf_puts(&s->up, "ALTER SEQUENCE ");
-            pgorm_sql_ident(&s->up, f->seq);
+            seq_name(&s->up, table, f->seq);
             pgorm_buf_puts(&s->up, tb.scalar == PGORM_S_INT8 ? " AS bigint;\n" : " AS integer;\n");
             pgorm_buf_puts(&s->down, "ALTER SEQUENCE ");
-            pgorm_sql_ident(&s->down, f->seq);
+            seq_name(&s->down, table, f->seq);
             pgorm_buf_puts(&s->down,
                            fb.scalar == PGORM_S_INT8 ? " AS bigint;\n" : " AS integer;\n");
         }
@@ -808,14 +859,8 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
     case MIG_TABLE_RENAME:
         if (!(s = new_step(x, PH_RENAME_TABLE)))
             return;
-        alter_table(&s->up, c->from_table->name);
-        pgorm_buf_puts(&s->up, "RENAME TO ");
-        pgorm_sql_ident(&s->up, c->to_table->name);
-        pgorm_buf_puts(&s->up, ";\n");
-        alter_table(&s->down, c->to_table->name);
-        pgorm_buf_puts(&s->down, "RENAME TO ");
-        pgorm_sql_ident(&s->down, c->from_table->name);
-        pgorm_buf_puts(&s->down, ";\n");
+        rename_table(&s->up, c->from_table->name, c->to_table->name);
+        rename_table(&s->down, c->to_table->name, c->from_table->name);
         return;
     case MIG_COLUMN_RENAME:
         if (!(s = new_step(x, PH_RENAME_COLUMN)))
@@ -1007,7 +1052,7 @@ static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *
                              "migration changed nothing)",
                              cols[i].table, cols[i].col, ngone == 1 ? "it" : "them");
             pgorm_buf_puts(b, "    IF EXISTS (SELECT 1 FROM ");
-            pgorm_sql_ident(b, cols[i].table);
+            pgorm_sql_qualified(b, cols[i].table);
             pgorm_buf_puts(b, " WHERE ");
             pgorm_sql_ident(b, cols[i].col);
             pgorm_buf_printf(b, "::text IN (%s)) THEN\n        RAISE EXCEPTION USING MESSAGE = ",
@@ -1020,10 +1065,11 @@ static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *
         }
         pgorm_buf_puts(b, "END\n$pgorm$;\n");
     }
-    char old[PGORM_DDL_NAME_SIZE];
-    snprintf(old, sizeof old, "%.40s_pgorm_old", type);
+    char old[PGORM_DDL_NAME_SIZE], qold[PGORM_DDL_QNAME_SIZE];
+    snprintf(old, sizeof old, "%.40s_pgorm_old", pgorm_sql_base_name(type));
+    in_schema(qold, type, old);
     pgorm_buf_puts(b, "ALTER TYPE ");
-    pgorm_sql_ident(b, type);
+    pgorm_sql_qualified(b, type);
     pgorm_buf_puts(b, " RENAME TO ");
     pgorm_sql_ident(b, old);
     pgorm_buf_puts(b, ";\n");
@@ -1037,7 +1083,7 @@ static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *
         }
         alter_column(b, cols[i].table, cols[i].col);
         pgorm_buf_puts(b, "TYPE ");
-        pgorm_sql_ident(b, type);
+        pgorm_sql_qualified(b, type);
         pgorm_buf_puts(b, " USING ");
         bool renames = false;
         for (size_t k = 0; k < ndst; k++)
@@ -1061,7 +1107,7 @@ static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *
             pgorm_sql_ident(b, cols[i].col);
             pgorm_buf_puts(b, "::text::");
         }
-        pgorm_sql_ident(b, type);
+        pgorm_sql_qualified(b, type);
         pgorm_buf_puts(b, ";\n");
         /* the default again, when its value has a place in the new type
            (a changed default is the column's own later step) */
@@ -1079,7 +1125,7 @@ static void enum_recreate(rctx *x, pgorm_buf *b, const char *type, char *const *
         }
     }
     pgorm_buf_puts(b, "DROP TYPE ");
-    pgorm_sql_ident(b, old);
+    pgorm_sql_qualified(b, qold);
     pgorm_buf_puts(b, ";\n");
     pgorm_free(cols);
 }
@@ -1190,7 +1236,7 @@ static void enum_steps(rctx *x, const mig_change *c)
             if (fi == PGORM_NONE || strcmp(f->labels[fi], t->labels[ti]) == 0)
                 continue;
             pgorm_buf_puts(&s->up, "ALTER TYPE ");
-            pgorm_sql_ident(&s->up, t->name);
+            pgorm_sql_qualified(&s->up, t->name);
             pgorm_buf_puts(&s->up, " RENAME VALUE ");
             lit(&s->up, f->labels[fi]);
             pgorm_buf_puts(&s->up, " TO ");
@@ -1204,7 +1250,7 @@ static void enum_steps(rctx *x, const mig_change *c)
             if (mig_enum_old_label(f, t, ti) != PGORM_NONE)
                 continue;
             pgorm_buf_puts(&s->up, "ALTER TYPE ");
-            pgorm_sql_ident(&s->up, t->name);
+            pgorm_sql_qualified(&s->up, t->name);
             pgorm_buf_puts(&s->up, " ADD VALUE ");
             lit(&s->up, t->labels[ti]);
             if (ti > 0) {
@@ -1232,7 +1278,7 @@ static void enum_steps(rctx *x, const mig_change *c)
             if (fi == PGORM_NONE || strcmp(f->labels[fi], t->labels[ti]) == 0)
                 continue;
             pgorm_buf_puts(&s->down, "ALTER TYPE ");
-            pgorm_sql_ident(&s->down, t->name);
+            pgorm_sql_qualified(&s->down, t->name);
             pgorm_buf_puts(&s->down, " RENAME VALUE ");
             lit(&s->down, t->labels[ti]);
             pgorm_buf_puts(&s->down, " TO ");
@@ -1291,6 +1337,44 @@ static void header(pgorm_buf *b, const char *title, bool up, const mig_diff *d)
     pgorm_buf_free(&line);
 }
 
+/* CREATE SCHEMA IF NOT EXISTS for each SQL schema a new or moved table or a
+   new enum lives in, once. The down file leaves schemas in place: other
+   objects may have come to live there since. */
+static void schema_steps(rctx *x)
+{
+    const mig_diff *d = x->d;
+    for (size_t i = 0; i < d->n; i++) {
+        const mig_change *c = &d->items[i];
+        const char *name = c->kind == MIG_TABLE_ADD || c->kind == MIG_TABLE_RENAME ? c->to_table->name
+                           : c->kind == MIG_ENUM_ADD                             ? c->to_enum->name
+                                                                                 : NULL;
+        char sc[64];
+        if (!name)
+            continue;
+        pgorm_sql_schema_of(name, sc);
+        if (!sc[0] || strcmp(sc, "public") == 0)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) {
+            const mig_change *o = &d->items[k];
+            const char *on = o->kind == MIG_TABLE_ADD || o->kind == MIG_TABLE_RENAME
+                                 ? o->to_table->name
+                             : o->kind == MIG_ENUM_ADD ? o->to_enum->name
+                                                       : NULL;
+            char os[64];
+            if (on) {
+                pgorm_sql_schema_of(on, os);
+                seen = strcmp(os, sc) == 0;
+            }
+        }
+        step *s = seen ? NULL : new_step(x, PH_CREATE_SCHEMA);
+        if (!s)
+            continue;
+        pgorm_ddl_create_sql_schema(&s->up, sc);
+        pgorm_buf_printf(&s->down, "-- schema %s stays (pgorm does not drop schemas)\n", sc);
+    }
+}
+
 bool mig_render(const mig_diff *d, const char *title, char **up, char **down)
 {
     rctx x = {.d = d};
@@ -1299,6 +1383,7 @@ bool mig_render(const mig_diff *d, const char *title, char **up, char **down)
     for (size_t i = 0; i < d->n; i++)
         change_steps(&x, &d->items[i], i ? &d->items[i - 1] : NULL);
     create_table_steps(&x);
+    schema_steps(&x);
     if (x.n > 1)
         qsort(x.steps, x.n, sizeof *x.steps, step_cmp);
 

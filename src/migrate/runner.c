@@ -285,6 +285,11 @@ static int run_file(const mig_runner *r, const char *path, const char *label,
             return MIG_USER;
         }
     rc = exec_ok(r->conn, "BEGIN", e, "starting a transaction");
+    /* What a migration leaves unqualified is public's, whatever the
+       connection's search_path: pgorm writes every other schema's names
+       qualified. */
+    if (rc == MIG_OK)
+        rc = exec_ok(r->conn, "SET LOCAL search_path TO public", e, "setting search_path");
     for (size_t i = 0; rc == MIG_OK && i < n; i++) {
         char *one = pgorm_malloc(st[i].len + 1);
         if (!one) {

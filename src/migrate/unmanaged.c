@@ -82,56 +82,63 @@ void mig_unmanaged_describe(pgorm_buf *b, const mig_unmanaged *u)
     "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '" classid "'::regclass "         \
     "AND e.objid = " oid " AND e.deptype = 'e') "
 
-/* kind letter, table (or NULL), name, detail (sorted in C: mig_unmanaged_sort). */
+/* Not pgorm's own table. */
+#define NOT_MIGRATIONS(nsp, rel) "NOT (" nsp " = 'public' AND " rel " = 'pgorm_migrations') "
+
+/* kind letter, table (or NULL), name, detail (sorted in C: mig_unmanaged_sort);
+   tables and objects outside public named schema.name, like the catalog's. */
 static const char *const Q_UNMANAGED =
     /* exclusion constraints, constraint triggers on public tables (CHECKs are
        read by introspect.c into their tables; the ones made by hand that
        the file does not name are added to this list by
        mig_keep_unmanaged_checks) */
-    "SELECT 'x', t.relname, con.conname, pg_get_constraintdef(con.oid) "
+    "SELECT 'x', " MIG_QNAME("n.nspname", "t.relname") ", con.conname, "
+    "pg_get_constraintdef(con.oid) "
     "FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE n.nspname = 'public' AND con.contype IN ('x', 't') AND t.relkind IN ('r', 'p') "
-    "AND NOT t.relispartition AND t.relname <> 'pgorm_migrations' "
+    "WHERE n.nspname " MIG_IN_SCHEMAS " AND con.contype IN ('x', 't') AND t.relkind IN ('r', 'p') "
+    "AND NOT t.relispartition AND " NOT_MIGRATIONS("n.nspname", "t.relname")
     "UNION ALL "
     /* indexes that are not plain btree indexes over columns, and not behind a
        constraint (introspect.c reads the others) */
-    "SELECT 'i', t.relname, ic.relname, pg_get_indexdef(i.indexrelid) "
+    "SELECT 'i', " MIG_QNAME("n.nspname", "t.relname") ", ic.relname, "
+    "pg_get_indexdef(i.indexrelid) "
     "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "
     "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
-    "WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition "
-    "AND t.relname <> 'pgorm_migrations' "
+    "WHERE n.nspname " MIG_IN_SCHEMAS " AND t.relkind IN ('r', 'p') AND NOT t.relispartition "
+    "AND " NOT_MIGRATIONS("n.nspname", "t.relname")
     "AND NOT (am.amname = 'btree' AND i.indpred IS NULL AND i.indexprs IS NULL "
     "  AND i.indnatts = i.indnkeyatts AND 0 <> ALL (i.indkey::int2[])) "
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
     "UNION ALL "
     /* triggers the user made (not the ones behind foreign keys) */
-    "SELECT 'g', t.relname, tg.tgname, pg_get_triggerdef(tg.oid) "
+    "SELECT 'g', " MIG_QNAME("n.nspname", "t.relname") ", tg.tgname, pg_get_triggerdef(tg.oid) "
     "FROM pg_trigger tg JOIN pg_class t ON t.oid = tg.tgrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE n.nspname = 'public' AND NOT tg.tgisinternal AND tg.tgconstraint = 0 "
-    "AND t.relname <> 'pgorm_migrations' "
+    "WHERE n.nspname " MIG_IN_SCHEMAS " AND NOT tg.tgisinternal AND tg.tgconstraint = 0 "
+    "AND " NOT_MIGRATIONS("n.nspname", "t.relname")
     "UNION ALL "
     /* views, materialized views, foreign tables, sequences no column owns */
-    "SELECT c.relkind::text, NULL, c.relname, NULL FROM pg_class c "
+    "SELECT c.relkind::text, NULL, " MIG_QNAME("n.nspname", "c.relname") ", NULL FROM pg_class c "
     "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm', 'f', 'S') "
-    "AND c.relname NOT LIKE 'pgorm\\_migrations%' AND " NOT_EXT("pg_class", "c.oid")
+    "WHERE n.nspname " MIG_IN_SCHEMAS " AND c.relkind IN ('v', 'm', 'f', 'S') "
+    "AND NOT (n.nspname = 'public' AND c.relname LIKE 'pgorm\\_migrations%') AND "
+    NOT_EXT("pg_class", "c.oid")
     "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d "
     "  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
     "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))) "
     "UNION ALL "
     /* types: not an enum (those are the schema's), not a table's row type, not an
        array, not a range's multirange */
-    "SELECT 't', NULL, ty.typname, CASE ty.typtype WHEN 'e' THEN 'enum (' || "
+    "SELECT 't', NULL, " MIG_QNAME("n.nspname", "ty.typname") ", CASE ty.typtype WHEN 'e' THEN 'enum (' || "
     "  (SELECT string_agg(quote_literal(en.enumlabel), ', ' ORDER BY en.enumsortorder) "
     "   FROM pg_enum en WHERE en.enumtypid = ty.oid) || ')' "
     "  WHEN 'd' THEN 'domain over ' || format_type(ty.typbasetype, ty.typtypmod) "
     "  WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'range type' ELSE 'base type' END "
     "FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace "
-    "WHERE n.nspname = 'public' AND ty.typtype IN ('b', 'c', 'd', 'r') "
+    "WHERE n.nspname " MIG_IN_SCHEMAS " AND ty.typtype IN ('b', 'c', 'd', 'r') "
     "AND NOT EXISTS (SELECT 1 FROM pg_type el WHERE el.typarray = ty.oid) "
     "AND (ty.typtype <> 'c' OR (SELECT r.relkind FROM pg_class r WHERE r.oid = ty.typrelid) = 'c') "
     "AND " NOT_EXT("pg_type", "ty.oid")
@@ -140,7 +147,7 @@ static const char *const Q_UNMANAGED =
     "  WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' ELSE "
     "  'returns ' || format_type(p.prorettype, NULL) END "
     "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-    "WHERE n.nspname = 'public' AND " NOT_EXT("pg_proc", "p.oid");
+    "WHERE n.nspname " MIG_IN_SCHEMAS " AND " NOT_EXT("pg_proc", "p.oid");
 
 static mig_unmanaged_kind kind_of(char c)
 {
@@ -159,8 +166,13 @@ static mig_unmanaged_kind kind_of(char c)
 
 int mig_read_unmanaged(PGconn *conn, mig_catalog *cat, mig_err *e)
 {
-    PGresult *r = mig_exec(conn, Q_UNMANAGED, PGRES_TUPLES_OK, e,
-                           "reading the database objects the schema does not describe");
+    return mig_read_unmanaged_in(conn, cat, "IN ('public')", e);
+}
+
+int mig_read_unmanaged_in(PGconn *conn, mig_catalog *cat, const char *in_schemas, mig_err *e)
+{
+    PGresult *r = mig_exec_in_schemas(conn, Q_UNMANAGED, in_schemas, e,
+                                      "reading the database objects the schema does not describe");
     if (!r)
         return MIG_DB;
     int rc = MIG_OK;

@@ -145,6 +145,11 @@ void pgorm_sx_parse_enum(pgorm_sx_parser *p)
                 return;
         } else if (k->kind == SX_COMMA) {
             take(p);
+        } else if (k->kind == SX_ATAT) {
+            if (!pgorm_sx_parse_enum_schema(p, e)) {
+                skip_enum(p);
+                return;
+            }
         } else if (k->kind == SX_AT && last) {
             if (!parse_value_attr(p, last)) {
                 skip_enum(p);

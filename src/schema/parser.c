@@ -18,11 +18,13 @@
 
 #define BLOCK_LIST                                                                            \
     "@@id(fields), @@unique(fields), @@index(fields), @@table(name), @@renamed_from(OldModel), " \
-    "@@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields]))"
+    "@@check(name, \"expr\"), @@foreign_key([fields], references: Model([fields])), " \
+    "@@schema(name)"
 
-enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_CHECK, B_FOREIGN_KEY, B_COUNT };
-static const char *const block_names[B_COUNT] = {"id",           "unique", "index", "table",
-                                                 "renamed_from", "check",  "foreign_key"};
+enum { B_ID, B_UNIQUE, B_INDEX, B_TABLE, B_RENAMED_FROM, B_CHECK, B_FOREIGN_KEY, B_SCHEMA, B_COUNT };
+static const char *const block_names[B_COUNT] = {"id",     "unique",       "index",
+                                                 "table",  "renamed_from", "check",
+                                                 "foreign_key", "schema"};
 
 const char *pgorm_sx_describe(const tok *k, char *buf, size_t n)
 {
@@ -127,7 +129,7 @@ static void skip_to_model(pgorm_sx_parser *p)
     while (peek(p)->kind != SX_EOF && !at_model_start(p) && !pgorm_sx_at_query_start(p) &&
            !at_enum_start(p) &&
            !((is_word(peek(p), "model") || is_word(peek(p), "query") ||
-              is_word(peek(p), "enum")) &&
+              is_word(peek(p), "enum") || is_word(peek(p), "schema")) &&
              peek(p)->line_start))
         take(p);
 }
@@ -276,6 +278,8 @@ static bool parse_block_body(pgorm_sx_parser *p, size_t mi, const tok *at, int k
     }
     if (kind == B_CHECK)
         return parse_check_block(p, mi, at);
+    if (kind == B_SCHEMA)
+        return pgorm_sx_parse_schema_attr(p, mi, at);
     const tok *v = peek(p);
     bool table = kind == B_TABLE;
     if (v->kind != SX_IDENT && !(table && v->kind == SX_STRING)) {
@@ -421,10 +425,14 @@ void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t)
             pgorm_sx_parse_enum(&p);
             continue;
         }
+        if (is_word(k, "schema") && k->line_start) {
+            pgorm_sx_parse_schema_decl(&p);
+            continue;
+        }
         if (k->kind == SX_RBRACE)
             pgorm_sx_err(&p, k, "unexpected '}': no model or query is open here");
         else
-            pgorm_sx_err(&p, k, "expected 'model', 'enum' or 'query', found %s",
+            pgorm_sx_err(&p, k, "expected 'model', 'enum', 'query' or 'schema', found %s",
                          pgorm_sx_describe(k, b, sizeof b));
         take(&p);
         skip_to_model(&p);

@@ -65,6 +65,16 @@ static inline bool at_enum_start(const pgorm_sx_parser *p)
     return is_word(peek(p), "enum") && peek_at(p, 1)->kind == SX_IDENT &&
            peek_at(p, 2)->kind == SX_LBRACE;
 }
+/* `schema name` at the top level: the current token is 'schema'
+   (sqlschema.c). */
+void pgorm_sx_parse_schema_decl(pgorm_sx_parser *p);
+/* @@schema(name) of model mi after its '(' (sqlschema.c). */
+bool pgorm_sx_parse_schema_attr(pgorm_sx_parser *p, size_t mi, const tok *at);
+
+/* @@schema(name) inside an enum block: the current token is '@@'
+   (sqlschema.c). */
+bool pgorm_sx_parse_enum_schema(pgorm_sx_parser *p, pgorm_enum *e);
+
 /* An enum block: the current token is 'enum' (enums.c). */
 void pgorm_sx_parse_enum(pgorm_sx_parser *p);
 

@@ -29,6 +29,7 @@ static void free_field(pgorm_field *f)
     pgorm_free(f->through_model);
     pgorm_free(f->through_from);
     pgorm_free(f->through_to);
+    pgorm_free(f->enum_schema);
 }
 
 static void free_block(pgorm_block *b)
@@ -63,6 +64,7 @@ void pgorm_schema_free(pgorm_schema *s)
         }
         pgorm_free(m->checks);
         pgorm_sx_free_fkeys(m);
+        pgorm_free(m->schema);
     }
     pgorm_free(s->models);
     for (size_t i = 0; s->queries && i < s->nqueries; i++) {
@@ -86,8 +88,10 @@ void pgorm_schema_free(pgorm_schema *s)
             pgorm_free(e->values[j].renamed_from);
         }
         pgorm_free(e->values);
+        pgorm_free(e->schema);
     }
     pgorm_free(s->enums);
+    pgorm_free(s->default_schema);
     pgorm_free(s->file);
     pgorm_free(s);
 }

@@ -146,6 +146,8 @@ typedef struct pgorm_sx_model_aux {
     pgorm_pos renamed_attr;
     size_t checks_cap;
     size_t fkeys_cap;
+    pgorm_pos schema_attr; /* the '@@' of @@schema */
+    pgorm_pos schema_arg;  /* its argument */
 } pgorm_sx_model_aux;
 
 typedef struct pgorm_sx_ctx {
@@ -158,6 +160,13 @@ typedef struct pgorm_sx_ctx {
     pgorm_sx_diags d;
     size_t enums_cap;
 } pgorm_sx_ctx;
+
+/* SQL schemas (sqlschema.c): check the names of `schema name` and
+   @@schema(name), then give every model without @@schema, and every enum,
+   the file's default. Runs before the model checks. */
+void pgorm_sx_validate_schemas(pgorm_sx_ctx *c);
+/* Whether two models' tables share a schema (NULL and "public" are one). */
+bool pgorm_sx_same_schema(const char *a, const char *b);
 
 /* Build c->s from the tokens (parser.c). */
 void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t);

@@ -47,7 +47,8 @@ static void check_model_names(ctx *c, size_t mi)
     if (ma->duplicate)
         return;
     for (size_t j = 0; j < mi; j++) {
-        if (c->aux[j].duplicate || !s->models[j].table || strcmp(s->models[j].table, m->table) != 0)
+        if (c->aux[j].duplicate || !s->models[j].table || strcmp(s->models[j].table, m->table) != 0 ||
+            !pgorm_sx_same_schema(s->models[j].schema, m->schema))
             continue;
         pgorm_sx_diag(&c->d, tp,
                       "model '%s' maps to table '%s', which model '%s' (line %d) already uses "
@@ -385,6 +386,7 @@ void pgorm_sx_validate(pgorm_sx_ctx *c)
     pgorm_schema *s = c->s;
     /* Enum types first: fields that name one are then resolved. */
     pgorm_sx_validate_enums(c);
+    pgorm_sx_validate_schemas(c);
     for (size_t mi = 0; mi < s->nmodels && !c->d.oom; mi++) {
         check_model_names(c, mi);
         check_fields(c, mi);

@@ -78,7 +78,7 @@ void pgorm_sqlb_puts(pgorm_sqlb *b, const char *s)
 void pgorm_sqlb_table(pgorm_sqlb *b)
 {
     if (!b->no_text)
-        pgorm_sql_ident(&b->sql, b->m->table);
+        pgorm_sql_qname(&b->sql, b->m->schema, b->m->table);
 }
 
 void pgorm_sqlb_column(pgorm_sqlb *b, size_t col)
@@ -410,10 +410,10 @@ static void rel_pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
     else
         pgorm_sqlb_puts(b, p->kind == PGORM_PRED_REL_NONE ? "NOT EXISTS (SELECT 1 FROM "
                                                           : "EXISTS (SELECT 1 FROM ");
-    pgorm_sql_ident(&b->sql, t->table);
+    pgorm_sql_qname(&b->sql, t->schema, t->table);
     if (many) {
         pgorm_buf_printf(&b->sql, " %s JOIN ", alias);
-        pgorm_sql_ident(&b->sql, j->table);
+        pgorm_sql_qname(&b->sql, j->schema, j->table);
         pgorm_buf_printf(&b->sql, " %s ON %s.", jalias, jalias);
         pgorm_sql_ident(&b->sql, j->columns[r->far_column].name);
         pgorm_buf_printf(&b->sql, " = %s.", alias);

@@ -513,7 +513,7 @@ void link_many_join(pgorm_sqlb *b, const pgorm_rel_desc *r, unsigned alias,
                     const pgorm_model_desc *t, unsigned talias)
 {
     pgorm_sqlb_puts(b, " JOIN ");
-    pgorm_sql_ident(&b->sql, r->through->table);
+    pgorm_sql_qname(&b->sql, r->through->schema, r->through->table);
     pgorm_buf_printf(&b->sql, " j%u ON ", alias);
     link_many_col(b, r, alias, r->far_column);
     pgorm_buf_printf(&b->sql, " = t%u.", talias);
@@ -592,7 +592,7 @@ static void fields(pgorm_sqlb *b, const link_node *n)
         pgorm_sqlb_puts(b, "ARRAY(SELECT ROW(");
         fields(b, k);
         pgorm_sqlb_puts(b, ") FROM ");
-        pgorm_sql_ident(&b->sql, k->m->table);
+        pgorm_sql_qname(&b->sql, k->m->schema, k->m->table);
         pgorm_buf_printf(&b->sql, " t%u", k->alias);
         if (k->rel->kind == PGORM_REL_MANY) {
             /* through the join table, j<alias>: its pairs with this row */
@@ -624,7 +624,7 @@ static void joins(pgorm_sqlb *b, const link_node *n)
         pgorm_sqlb_puts(b, k->left ? " LEFT JOIN " : " JOIN ");
         if (k->nest)
             pgorm_sqlb_puts(b, "(");
-        pgorm_sql_ident(&b->sql, k->m->table);
+        pgorm_sql_qname(&b->sql, k->m->schema, k->m->table);
         pgorm_buf_printf(&b->sql, " t%u", k->alias);
         if (k->nest) {
             joins(b, k);
@@ -648,7 +648,7 @@ void link_sql_select(pgorm_sqlb *b, const link_plan *p)
     pgorm_sqlb_puts(b, "SELECT ");
     fields(b, p->root);
     pgorm_sqlb_puts(b, " FROM ");
-    pgorm_sql_ident(&b->sql, p->root->m->table);
+    pgorm_sql_qname(&b->sql, p->root->m->schema, p->root->m->table);
     pgorm_sqlb_puts(b, " t0");
     joins(b, p->root);
     b->alias = "t0";
