@@ -531,6 +531,33 @@ static void test_not_null_on_rows_warns(void **state)
     MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
 }
 
+/* A column or table a view depends on, dropped or retyped: make names the
+   view, since `up` would fail on it; and it does fail. */
+static void test_view_dependency_warns(void **state)
+{
+    fx *f = *state;
+    mt_build(f->c, BOOKS);
+    pgt_exec(f->c, "CREATE VIEW long_books AS SELECT title, pages FROM book WHERE pages > 100;"
+                   "CREATE VIEW authors AS SELECT id FROM author");
+    /* pages dropped, title retyped */
+    write_schema(f, "model Author {\n  id bigserial @id\n  name text\n  email text? @unique\n"
+                    "  books BackReference[Book]\n}\n"
+                    "model Book {\n  id bigserial @id\n  title varchar(50) @default(\"untitled\")\n"
+                    "  author ForeignKey[Author] @on_delete(cascade)\n  @@index(title)\n}\n");
+    char *out = NULL;
+    if (make(f, "1", "unviewed", "--allow-data-loss", &out) != 0)
+        fail_msg("make failed:\n%s", out);
+    if (!strstr(out, "warning: column book.pages is dropped, but view long_books depends on it: "
+                     "`migrate up` will fail") ||
+        !strstr(out, "warning: column book.title is retyped, but view long_books depends on it"))
+        fail_msg("no view warnings:\n%s", out);
+    assert_null(strstr(out, "view authors depends"));
+    free(out);
+    assert_int_not_equal(mt_migrate(&f->db, "", &out, "up --dir %s", f->dir), 0);
+    assert_non_null(strstr(out, "depend"));
+    free(out);
+}
+
 /* Checks: add, change (a drop and an add), drop, under a renamed column;
    expression defaults added to a table with rows; each time a second make
    is empty (the file's text compared as the server spells it), and down
@@ -1082,6 +1109,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmanaged_objects_left_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmanaged_in_the_way, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_null_on_rows_warns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_dependency_warns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_expression_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hand_made_checks_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_foreign_keys, setup, teardown),

@@ -440,6 +440,67 @@ static int need_extensions(const mig_make_opts *o, const pgorm_schema *s, mig_er
                        o->schema_path, f->type_pos.line, f->type_pos.col, f->name, m->name);
 }
 
+/* A column dropped or retyped, or a table dropped, that a view (or a
+   materialized view) depends on: `up` would fail ("cannot drop column …
+   because other objects depend on it"); say which views, before anything
+   runs. */
+static int view_warnings(const mig_make_opts *o, const mig_diff *d, mig_err *e)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const mig_change *ch = &d->items[i];
+        if (ch->kind != MIG_COLUMN_DROP && ch->kind != MIG_COLUMN_TYPE &&
+            ch->kind != MIG_TABLE_DROP)
+            continue;
+        if (!ch->from_table || (ch->kind != MIG_TABLE_DROP && !ch->from_col))
+            continue;
+        pgorm_buf rel = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
+        pgorm_sql_qualified(&rel, ch->from_table->name);
+        pgorm_buf_puts(&b, "SELECT string_agg(DISTINCT v.oid::regclass::text, ', ') "
+                           "FROM pg_depend dep JOIN pg_rewrite rw ON rw.oid = dep.objid "
+                           "JOIN pg_class v ON v.oid = rw.ev_class "
+                           "WHERE dep.classid = 'pg_rewrite'::regclass "
+                           "AND dep.refclassid = 'pg_class'::regclass AND v.oid <> dep.refobjid "
+                           "AND dep.refobjid = to_regclass(");
+        pgorm_sql_literal(&b, rel.data ? rel.data : "");
+        pgorm_buf_puts(&b, ")");
+        if (ch->kind != MIG_TABLE_DROP) {
+            pgorm_buf_puts(&b, " AND dep.refobjsubid = (SELECT attnum FROM pg_attribute WHERE "
+                               "attrelid = dep.refobjid AND attname = ");
+            pgorm_sql_literal(&b, ch->from_col->name);
+            pgorm_buf_puts(&b, ")");
+        }
+        bool oom = b.oom || rel.oom;
+        pgorm_buf_free(&rel);
+        if (oom) {
+            pgorm_buf_free(&b);
+            return mig_err_set(e, MIG_DB, "out of memory");
+        }
+        PGresult *r = mig_exec(o->conn, b.data, PGRES_TUPLES_OK, e, "reading the views a change "
+                                                                    "touches");
+        pgorm_buf_free(&b);
+        if (!r)
+            return MIG_DB;
+        if (!PQgetisnull(r, 0, 0)) {
+            const char *views = PQgetvalue(r, 0, 0);
+            if (ch->kind == MIG_TABLE_DROP)
+                mig_say(o->say, o->ud,
+                        "warning: table %s is dropped, but view %s depends on it: `migrate up` "
+                        "will fail. Drop or change the view first (in a migration of its own, "
+                        "or by hand)",
+                        ch->from_table->name, views);
+            else
+                mig_say(o->say, o->ud,
+                        "warning: column %s.%s is %s, but view %s depends on it: `migrate up` "
+                        "will fail. Drop the view before this migration and create it again "
+                        "after (edit the migration, or do it by hand)",
+                        ch->from_table->name, ch->from_col->name,
+                        ch->kind == MIG_COLUMN_DROP ? "dropped" : "retyped", views);
+        }
+        PQclear(r);
+    }
+    return MIG_OK;
+}
+
 int mig_make(const mig_make_opts *o, mig_err *e)
 {
     if (!valid_name(o->name))
@@ -537,7 +598,7 @@ int mig_make(const mig_make_opts *o, mig_err *e)
                 mig_change_lossy(&d.items[i]) ? "  (loses data)" : "");
     }
     pgorm_buf_free(&line);
-    if ((rc = not_null_warnings(o, &d, e)) != MIG_OK)
+    if ((rc = not_null_warnings(o, &d, e)) != MIG_OK || (rc = view_warnings(o, &d, e)) != MIG_OK)
         goto out;
     mig_unmanaged_report(from, o->say, o->ud);
     if (nlossy)
