@@ -724,7 +724,8 @@ static void test_unknown_type_and_attribute(void **state)
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
         "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @index(false), "
-        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\")); did "
+        "@default(value), @on_delete(action), @on_update(action), @renamed_from(old_name), "
+        "@check(\"expr\")); did "
         "you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,

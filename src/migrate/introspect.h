@@ -28,6 +28,28 @@
 #include "migrate/runner.h"
 #include "pgorm/schema.h"
 
+/* SQL: whether the index i (pg_index, with ic its pg_class row and am its
+   pg_am row) is one the schema language spells: @@index over columns and
+   sql("...") expressions, each ascending or DESC (NULLS in their default
+   place), with the default operator class and collation, btree / hash /
+   gin / gist / brin / spgist, no INCLUDE, no storage parameters, and an
+   optional WHERE; or @@unique over columns, btree, with an optional WHERE.
+   Tested by rebuilding the definition from those pieces and comparing it
+   with pg_get_indexdef, so anything else it prints (an operator class,
+   COLLATE, NULLS LAST, INCLUDE, WITH (...)) makes the index unmanaged. */
+#define MIG_INDEX_SPELLABLE_SQL                                                                \
+    "(am.amname IN ('btree', 'hash', 'gin', 'gist', 'brin', 'spgist') "                          \
+    "AND i.indnatts = i.indnkeyatts "                                                          \
+    "AND (NOT i.indisunique OR (i.indexprs IS NULL AND 0 = ALL (i.indoption::int2[]))) "       \
+    "AND pg_get_indexdef(i.indexrelid) = 'CREATE ' || "                                        \
+    "CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(ic.relname) " \
+    "|| ' ON ' || (SELECT quote_ident(ns.nspname) || '.' || quote_ident(r.relname) "           \
+    "  FROM pg_class r JOIN pg_namespace ns ON ns.oid = r.relnamespace WHERE r.oid = i.indrelid) " \
+    "|| ' USING ' || am.amname || ' (' || (SELECT string_agg(pg_get_indexdef(i.indexrelid, "   \
+    "  k.n, false) || CASE i.indoption[k.n - 1] WHEN 0 THEN '' WHEN 3 THEN ' DESC' "            \
+    "  ELSE ' ?' END, ', ' ORDER BY k.n) FROM generate_series(1, i.indnkeyatts::int) AS k(n)) " \
+    "|| ')' || coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid), ''))"
+
 /* The database's tables as a catalog (names of constraints, indexes and
    sequences included). New (mig_catalog_free); NULL with *e filled on
    error. `conn` is borrowed and must be idle. */

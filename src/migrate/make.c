@@ -448,6 +448,8 @@ int mig_make(const mig_make_opts *o, mig_err *e)
         goto out;
     if ((rc = canon_checks(o->conn, to, e)) != MIG_OK)
         goto out;
+    if ((rc = mig_canon_indexes(o->conn, to, e)) != MIG_OK)
+        goto out;
     if (!mig_diff_compute(from, to, &d)) {
         rc = mig_err_set(e, MIG_DB, "out of memory");
         goto out;

@@ -267,33 +267,15 @@ static pgorm_block_kind block_kind(mig_key_kind k)
                                  : PGORM_BLOCK_INDEX;
 }
 
-static void column_list(pgorm_buf *b, const char *const *cols, size_t n)
-{
-    pgorm_buf_putc(b, '(');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            pgorm_buf_puts(b, ", ");
-        pgorm_sql_ident(b, cols[i]);
-    }
-    pgorm_buf_putc(b, ')');
-}
-
 /* Add / drop one key under `name` over `cols` (already in the names the
    table has when the statement runs). */
 static void add_key(pgorm_buf *b, const char *table, const mig_key *k, const char *name,
                     const char **cols)
 {
-    if (k->kind == MIG_KEY_UNIQUE && k->index_only) {
-        pgorm_buf_puts(b, "CREATE UNIQUE INDEX ");
-        pgorm_sql_ident(b, name);
-        pgorm_buf_puts(b, " ON ");
-        pgorm_sql_ident(b, table);
-        pgorm_buf_putc(b, ' ');
-        column_list(b, cols, k->ncols);
-        pgorm_buf_puts(b, ";\n");
-        return;
-    }
-    pgorm_ddl_key dk = {.kind = block_kind(k->kind), .columns = cols, .ncolumns = k->ncols};
+    pgorm_ddl_key dk = {.kind = block_kind(k->kind), .columns = cols, .ncolumns = k->ncols,
+                        .exprs = (const char *const *)k->exprs, .desc = k->desc,
+                        .where = k->where, .method = k->method,
+                        .index_only = k->kind == MIG_KEY_UNIQUE && k->index_only};
     snprintf(dk.name, sizeof dk.name, "%s", name);
     pgorm_ddl_add_key(b, table, &dk);
 }
@@ -331,7 +313,8 @@ static const char **from_key_cols(rctx *x, const mig_table *f, const mig_key *k)
 
 static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k)
 {
-    pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete};
+    pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete,
+                         .on_update = k->on_update};
     snprintf(fk.name, sizeof fk.name, "%s", k->name ? k->name : "");
     const mig_table *ref = mig_catalog_table(x->d->from, k->ref_table);
     fk.ref_table = ref ? new_table_name(x, ref) : k->ref_table;
@@ -342,7 +325,8 @@ static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k
 static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k)
 {
     pgorm_ddl_fkey fk = {.column = k->column, .ref_table = k->ref_table,
-                         .ref_column = k->ref_column, .on_delete = k->on_delete};
+                         .ref_column = k->ref_column, .on_delete = k->on_delete,
+                         .on_update = k->on_update};
     char *col = k->column;
     name_pick(x, fk.name, k->name, t->name, &col, 1, "fkey");
     return fk;

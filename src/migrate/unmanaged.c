@@ -92,16 +92,15 @@ static const char *const Q_UNMANAGED =
     "WHERE n.nspname = 'public' AND con.contype IN ('x', 't') AND t.relkind IN ('r', 'p') "
     "AND NOT t.relispartition AND t.relname <> 'pgorm_migrations' "
     "UNION ALL "
-    /* indexes that are not plain btree indexes over columns, and not behind a
-       constraint (introspect.c reads the others) */
+    /* indexes the schema language cannot spell, not behind a constraint
+       (introspect.c reads the others) */
     "SELECT 'i', t.relname, ic.relname, pg_get_indexdef(i.indexrelid) "
     "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
     "JOIN pg_namespace n ON n.oid = t.relnamespace "
     "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
     "WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition "
     "AND t.relname <> 'pgorm_migrations' "
-    "AND NOT (am.amname = 'btree' AND i.indpred IS NULL AND i.indexprs IS NULL "
-    "  AND i.indnatts = i.indnkeyatts AND 0 <> ALL (i.indkey::int2[])) "
+    "AND NOT " MIG_INDEX_SPELLABLE_SQL " "
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
     "UNION ALL "

@@ -389,6 +389,7 @@ bool pgorm_sx_lex(const char *text, size_t len, pgorm_sx_toks *out, pgorm_sx_dia
         case ',': kind = SX_COMMA; break;
         case '.': kind = SX_DOT; break;
         case '?': kind = SX_QUESTION; break;
+        case ':': kind = SX_COLON; break;
         case '@':
             kind = SX_AT;
             if (at(&lx, lx.i + 1, '@')) {

@@ -77,6 +77,7 @@ typedef enum pgorm_sx_tok_kind {
     SX_AT,
     SX_ATAT,
     SX_ERROR, /* already reported by the lexer: the parser stays quiet */
+    SX_COLON, /* ':' after a named argument: where: "...", type: gin */
 } pgorm_sx_tok_kind;
 
 typedef struct pgorm_sx_tok {
@@ -112,6 +113,7 @@ typedef enum pgorm_sx_attr {
     SX_A_ON_DELETE,
     SX_A_RENAMED_FROM,
     SX_A_CHECK,
+    SX_A_ON_UPDATE,
     SX_A_COUNT
 } pgorm_sx_attr;
 
