@@ -353,6 +353,22 @@ pgorm_ddl_key *pgorm_ddl_model_keys(const pgorm_model *m, size_t *nkeys, bool *o
     }
     const char **cols = (const char **)(void *)(keys + nk);
     collect_keys(m, keys, cols, &nc);
+    /* Two indexes over the same columns (one partial, say) would get one
+       name: the later ones get "1", "2"... after the suffix, as migrations
+       and PostgreSQL itself name them. */
+    for (size_t i = 1; i < nk; i++) {
+        for (int n = 1;; n++) {
+            bool taken = false;
+            for (size_t j = 0; j < i && !taken; j++)
+                taken = strcmp(keys[j].name, keys[i].name) == 0;
+            if (!taken || keys[i].kind == PGORM_BLOCK_ID || n > 9999)
+                break;
+            char suf[32];
+            snprintf(suf, sizeof suf, "%s%d",
+                     pgorm_ddl_key_is_index(&keys[i]) ? "idx" : key_suffix(keys[i].kind), n);
+            pgorm_constraint_name(keys[i].name, m->table, keys[i].columns, keys[i].ncolumns, suf);
+        }
+    }
     *nkeys = nk;
     return keys;
 }
