@@ -14,14 +14,12 @@
 #include "util/buf.h"
 #include "util/sqlq.h"
 
+/* Every index with an option: its predicate and expressions get their
+   spelling, and a method the column's type lacks (gin over text) is
+   reported before anything is written. */
 static bool needs_probe(const mig_key *k)
 {
-    if (k->where)
-        return true;
-    for (size_t i = 0; k->exprs && i < k->ncols; i++)
-        if (k->exprs[i])
-            return true;
-    return false;
+    return mig_key_has_options(k);
 }
 
 /* CREATE TEMP TABLE pgorm_index_probe (<the columns of t>) */
