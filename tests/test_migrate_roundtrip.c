@@ -281,6 +281,34 @@ static const struct {
      "  t timestamptz @default(current_timestamp)\n  s text @default(sql(\"lower('X')\"))\n"
      "  d date @default(current_date)\n  n int4 @default(sql(\"2 * 3\"))\n"
      "  l timestamp? @default(clock_timestamp())\n}\n"},
+    {"partial, expression, DESC, gin and hash indexes; a partial unique index",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n  at timestamptz?\n}\n",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n  at timestamptz?\n"
+     "  @@index(t, where: \"n > 100\")\n  @@index(sql(\"lower(t)\"), at desc)\n"
+     "  @@index(j, type: gin)\n  @@index(n, type: hash)\n  @@index(sql(\"n + 1\") desc)\n"
+     "  @@unique(t, where: \"at IS NOT NULL\")\n  @@index(t)\n}\n"},
+    {"index predicates, sort orders and methods changed",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n"
+     "  @@index(t, where: \"n > 100\")\n  @@index(n desc, t)\n  @@index(j, type: gin)\n"
+     "  @@unique(t, where: \"n > 0\")\n}\n",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n"
+     "  @@index(t, where: \"n > 200\")\n  @@index(n, t)\n  @@index(j, type: hash)\n"
+     "  @@unique(t, where: \"n > 1\")\n}\n"},
+    {"indexes over a renamed column and table",
+     "model W {\n  id serial @id\n  name text\n  n int4\n"
+     "  @@index(sql(\"lower(name)\"), where: \"n > 0\")\n}\n",
+     "model A {\n  id serial @id\n  full_name text @renamed_from(name)\n  n int4\n"
+     "  @@index(sql(\"lower(full_name)\"), where: \"n > 0\")\n  @@renamed_from(W)\n}\n"},
+    {"a partial index does not serve a foreign key's look-ups",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n  n int4\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n  n int4\n"
+     "  @@index(p, where: \"n > 0\")\n}\n"},
+    {"ON UPDATE added, changed, dropped",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n"
+     "  q ForeignKey[P]? @on_update(cascade)\n  r ForeignKey[P]? @on_update(restrict)\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n"
+     "  p ForeignKey[P] @on_update(cascade) @on_delete(cascade)\n"
+     "  q ForeignKey[P]? @on_update(set_null)\n  r ForeignKey[P]?\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -324,6 +352,18 @@ static uint32_t rnd2(uint32_t n)
     return (uint32_t)((rng2 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* Index options and ON UPDATE draw from a third stream, so the pairs
+   before them stay what they were. */
+static uint64_t rng3;
+
+static uint32_t rnd3(uint32_t n)
+{
+    rng3 ^= rng3 >> 12;
+    rng3 ^= rng3 << 25;
+    rng3 ^= rng3 >> 27;
+    return (uint32_t)((rng3 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
        T_ENUM0 = T_NTYPES, T_ENUM1 }; /* the schema's enums Mood and Level */
@@ -340,6 +380,7 @@ typedef struct gfield {
     char renamed_from[16];
     bool no_index; /* fk: @index(false) */
     bool check; /* a @check, written for the field's type (check_expr) */
+    int on_update; /* fk: as on_delete */
 } gfield;
 
 typedef struct gmodel {
@@ -352,7 +393,13 @@ typedef struct gmodel {
     char renamed_from[16];
     int mc[2]; /* @@check over two scalar fields, -1 when none */
     char mc_name[16];
+    int bx;      /* a scalar field with an index with options (bx_kind), -1 when none */
+    int bx_kind; /* BX_* */
 } gmodel;
+
+/* The index with options: partial, DESC, an expression (DESC too), hash,
+   gin (jsonb; partial otherwise), a partial unique index. */
+enum { BX_WHERE, BX_DESC, BX_EXPR, BX_EXPR_DESC, BX_HASH, BX_GIN, BX_UNIQUE_WHERE, BX_COUNT };
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
 typedef struct genum {
@@ -536,7 +583,22 @@ static void add_field(gschema *s, gmodel *m)
     g->check = !g->fk && rnd(4) == 0;
     if (g->on_delete == 3 && !g->nullable)
         g->on_delete = 1;
+    if (g->fk && rnd3(3) == 0)
+        g->on_update = 1 + (int)rnd3(g->nullable ? 4 : 2);
     m->nf++;
+}
+
+/* An index with options over a scalar field of m, maybe. */
+static void new_index_option(gmodel *m)
+{
+    m->bx = -1;
+    if (!m->nf)
+        return;
+    int k = (int)rnd3((uint32_t)m->nf);
+    if (m->f[k].fk)
+        return;
+    m->bx = k;
+    m->bx_kind = (int)rnd3(BX_COUNT);
 }
 
 /* @@check over two different scalar fields, when there are two. */
@@ -587,6 +649,9 @@ static void new_model(gschema *s, gmodel *m)
     m->mc[0] = m->mc[1] = -1;
     if (m->nf >= 2 && rnd(3) == 0)
         new_model_check(s, m);
+    m->bx = -1;
+    if (rnd3(2) == 0)
+        new_index_option(m);
     if (m->nf >= 3 && rnd(3) == 0) {
         m->bi[0] = (int)rnd((uint32_t)m->nf);
         do
@@ -656,6 +721,34 @@ static const char *check_expr(const gfield *g, char *buf, size_t n)
     }
 }
 
+static void print_index_option(const gmodel *m, pgorm_buf *b)
+{
+    const gfield *g = &m->f[m->bx];
+    char ck[64], where[96];
+    const char *e = check_expr(g, ck, sizeof ck);
+    snprintf(where, sizeof where, "where: \"%s\"", e ? e : "");
+    if (!e)
+        snprintf(where, sizeof where, "where: \"\\\"%s\\\" IS NOT NULL\"", g->name);
+    switch (m->bx_kind) {
+    case BX_WHERE: pgorm_buf_printf(b, "  @@index(%s, %s)\n", g->name, where); break;
+    case BX_DESC: pgorm_buf_printf(b, "  @@index(%s desc)\n", g->name); break;
+    case BX_EXPR:
+    case BX_EXPR_DESC:
+        /* immutable over every type, as an index expression must be */
+        pgorm_buf_printf(b, "  @@index(sql(\"\\\"%s\\\" IS NULL\")%s)\n", g->name,
+                         m->bx_kind == BX_EXPR_DESC ? " desc" : "");
+        break;
+    case BX_HASH: pgorm_buf_printf(b, "  @@index(%s, type: hash)\n", g->name); break;
+    case BX_GIN:
+        if (g->type == T_JSONB)
+            pgorm_buf_printf(b, "  @@index(%s, type: gin)\n", g->name);
+        else
+            pgorm_buf_printf(b, "  @@index(%s, %s)\n", g->name, where);
+        break;
+    default: pgorm_buf_printf(b, "  @@unique(%s, %s)\n", g->name, where); break;
+    }
+}
+
 static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
@@ -690,6 +783,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                                  g->nullable ? "?" : "");
             if (g->on_delete)
                 pgorm_buf_printf(b, " @on_delete(%s)", on_delete[g->on_delete]);
+            if (g->fk && g->on_update)
+                pgorm_buf_printf(b, " @on_update(%s)", on_delete[g->on_update]);
             if (g->unique)
                 pgorm_buf_puts(b, " @unique");
             if (g->index)
@@ -716,6 +811,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         if (m->mc[0] >= 0)
             pgorm_buf_printf(b, "  @@check(%s, \"\\\"%s\\\" IS NOT NULL OR \\\"%s\\\" IS NULL\")\n",
                              m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
+        if (m->bx >= 0)
+            print_index_option(m, b);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
         pgorm_buf_puts(b, "}\n");
@@ -726,7 +823,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 static bool in_block(const gmodel *m, int k)
 {
     return m->bu[0] == k || m->bu[1] == k || m->bi[0] == k || m->bi[1] == k ||
-           m->mc[0] == k || m->mc[1] == k ||
+           m->mc[0] == k || m->mc[1] == k || m->bx == k ||
            (m->id == ID_COMPOSITE && (strcmp(m->f[k].name, "k0") == 0 ||
                                       strcmp(m->f[k].name, "k1") == 0));
 }
@@ -743,6 +840,7 @@ static void drop_model(gschema *s, int i)
                     m->bu[0] = m->bi[0] = m->mc[0] = -1;
                 m->f[k].fk = false;
                 m->f[k].on_delete = 0;
+                m->f[k].on_update = 0;
                 m->f[k].type = T_INT4;
                 m->f[k].def[0] = '\0';
             }
@@ -859,6 +957,14 @@ static void mutate(gschema *s)
             maybe_enum_type(s, g);
         }
     }
+    if (rnd3(3) == 0) {
+        if (g && g->fk) /* ON UPDATE */
+            g->on_update = (int)rnd3(g->nullable ? 5 : 3);
+        else if (m->bx >= 0 && rnd3(2)) /* gone, or another kind */
+            m->bx_kind = rnd3(2) ? (int)rnd3(BX_COUNT) : (m->bx = -1, 0);
+        else
+            new_index_option(m);
+    }
     switch (rnd(16)) {
     case 0:
         if (s->nm < 8)
@@ -879,6 +985,7 @@ static void mutate(gschema *s)
             if (m->bi[1] > k) m->bi[1]--;
             if (m->mc[0] > k) m->mc[0]--;
             if (m->mc[1] > k) m->mc[1]--;
+            if (m->bx > k) m->bx--;
             memmove(&m->f[k], &m->f[k + 1], (size_t)(m->nf - k - 1) * sizeof *g);
             m->nf--;
         }
@@ -897,6 +1004,8 @@ static void mutate(gschema *s)
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
     case 6:
+        if (g && k == m->bx && m->bx_kind == BX_GIN && g->type == T_JSONB)
+            break; /* gin has no operator class for what it would become */
         if (g && !g->fk && !is_enum(g->type)) {
             change_type(g);
         } else if (g && !g->fk) {
@@ -909,6 +1018,8 @@ static void mutate(gschema *s)
             g->nullable = !g->nullable;
         if (g && !g->nullable && g->on_delete == 3)
             g->on_delete = 4;
+        if (g && !g->nullable && g->on_update == 3)
+            g->on_update = 4;
         break;
     case 8:
         if (g && !g->fk && is_enum(g->type))
@@ -981,9 +1092,11 @@ static void test_random_pairs(void **state)
     int pairs = pairs_env ? atoi(pairs_env) : 40;
     /* how many pairs use the newer constructs (the default run must) */
     int with_check = 0, with_model_check = 0, with_expr_default = 0;
+    int with_index_option = 0, with_on_update = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
+        rng3 = rng ^ 0xD1B54A32D192ED03ULL;
         gschema s;
         random_schema(&s, 0);
         pgorm_buf a = PGORM_BUF_INIT, b = PGORM_BUF_INIT;
@@ -1005,6 +1118,10 @@ static void test_random_pairs(void **state)
         with_expr_default += strstr(a.data, "@default(sql(") || strstr(b.data, "@default(sql(") ||
                              strstr(a.data, "@default(gen_random_uuid())") ||
                              strstr(b.data, "@default(current_");
+        with_index_option += strstr(a.data, ", where: ") || strstr(b.data, ", where: ") ||
+                             strstr(a.data, "@@index(sql(") || strstr(b.data, "@@index(sql(") ||
+                             strstr(a.data, " desc)") || strstr(b.data, ", type: ");
+        with_on_update += strstr(a.data, "@on_update(") || strstr(b.data, "@on_update(");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
@@ -1012,9 +1129,14 @@ static void test_random_pairs(void **state)
         fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
                  "%d with @@check, %d with an expression default",
                  with_check, with_model_check, with_expr_default);
+    if (pairs >= 40 && (with_index_option < 8 || with_on_update < 4))
+        fail_msg("the random pairs hardly use index options and @on_update: %d with an index "
+                 "with options, %d with @on_update",
+                 with_index_option, with_on_update);
     print_message("random pairs: %d with @check, %d with @@check, %d with an expression "
-                  "default, of %d\n",
-                  with_check, with_model_check, with_expr_default, pairs);
+                  "default, %d with an index with options, %d with @on_update, of %d\n",
+                  with_check, with_model_check, with_expr_default, with_index_option,
+                  with_on_update, pairs);
 }
 
 int main(void)

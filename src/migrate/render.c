@@ -11,6 +11,9 @@
 /* Phases (see render.h); gaps leave room for order within a phase. */
 enum {
     PH_DROP_CHECK = -10,
+    /* an index with an expression or a predicate: its SQL names columns by
+       the names they have before renames and type changes (as a check's) */
+    PH_DROP_INDEX_SQL = -9,
     PH_RENAME_TABLE = 0,
     PH_RENAME_COLUMN = 1,
     PH_DROP_FK = 10,
@@ -809,13 +812,25 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
         return;
     }
     case MIG_KEY_DROP: {
-        const char **cols = from_key_cols(x, c->from_table, c->from_key);
-        if (!cols || !(s = new_step(x, key_phase(c->from_key->kind, false)))) {
+        const mig_key *k = c->from_key;
+        bool sql = k->where;
+        for (size_t i = 0; k->exprs && i < k->ncols; i++)
+            sql = sql || k->exprs[i];
+        if (sql) {
+            /* before the renames: down re-creates it once they are undone */
+            if (!(s = new_step(x, PH_DROP_INDEX_SQL)))
+                return;
+            drop_key(&s->up, c->from_table->name, k, k->name);
+            add_key(&s->down, c->from_table->name, k, k->name, (const char **)k->cols);
+            return;
+        }
+        const char **cols = from_key_cols(x, c->from_table, k);
+        if (!cols || !(s = new_step(x, key_phase(k->kind, false)))) {
             pgorm_free(cols);
             return;
         }
-        drop_key(&s->up, c->to_table->name, c->from_key, c->from_key->name);
-        add_key(&s->down, c->to_table->name, c->from_key, c->from_key->name, cols);
+        drop_key(&s->up, c->to_table->name, k, k->name);
+        add_key(&s->down, c->to_table->name, k, k->name, cols);
         pgorm_free(cols);
         return;
     }
