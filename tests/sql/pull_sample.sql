@@ -134,12 +134,15 @@ CREATE TABLE payment (
   payment_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   customer_id int4 NOT NULL REFERENCES customer ON DELETE RESTRICT,
   staff_id int4 NOT NULL REFERENCES staff ON DELETE RESTRICT,
-  rental_id int4 REFERENCES rental ON DELETE SET NULL,
+  rental_id int4 REFERENCES rental ON DELETE SET NULL ON UPDATE CASCADE,
   amount numeric(5,2) NOT NULL CHECK (amount >= 0),
   payment_date timestamptz NOT NULL,
   note jsonb DEFAULT '{}'
 );
 CREATE INDEX payment_recent_idx ON payment (payment_date) WHERE amount > 0;
+CREATE INDEX payment_note_idx ON payment USING gin (note);
+CREATE INDEX payment_cents_idx ON payment ((amount * 100) DESC, lower(note ->> 'by'));
+CREATE INDEX customer_email_pattern_idx ON customer (lower(email) text_pattern_ops);
 CREATE VIEW film_list AS
   SELECT f.film_id, f.title, c.name AS category
   FROM film f JOIN film_category fc ON fc.film_id = f.film_id
