@@ -779,6 +779,18 @@ static void test_index_options_and_on_update(void **state)
     free(out);
     assert_int_equal(mt_count_files(f->dir), files);
     assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
+
+    /* an index made by hand that the language cannot spell keeps its name:
+       a new index that would take it gets another */
+    pgt_exec(f->c, "CREATE INDEX book_title_idx2 ON book (title text_pattern_ops)");
+    char text[1024];
+    snprintf(text, sizeof text, INDEXED, "restrict", "pages > 200");
+    text[strlen(text) - 2] = '\0';
+    strcat(text, "  @@index(title)\n}\n");
+    write_schema(f, text);
+    make_up_then_nothing(f, "6", "plain", &up);
+    assert_non_null(strstr(up, "CREATE INDEX \"book_title_idx3\" ON \"book\" (\"title\");"));
+    free(up);
 }
 
 /* A database made before ForeignKey columns got their default index: make

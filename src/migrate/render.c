@@ -141,6 +141,14 @@ static void init_names(rctx *x)
     }
     for (size_t i = 0; i < to->ntables; i++)
         name_add(x, to->tables[i].name);
+    /* what the migration leaves alone keeps its name: an unmanaged index
+       (an operator class, say) named as a new one would be */
+    for (size_t i = 0; i < from->nunmanaged; i++) {
+        mig_unmanaged_kind k = from->unmanaged[i].kind;
+        if (k != MIG_UM_COLUMN && k != MIG_UM_TRIGGER && k != MIG_UM_TYPE &&
+            k != MIG_UM_FUNCTION)
+            name_add(x, from->unmanaged[i].name);
+    }
     /* Names of what the migration drops are free for what it adds. */
     for (size_t i = 0; i < x->d->n; i++) {
         const mig_change *c = &x->d->items[i];
