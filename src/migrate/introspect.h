@@ -5,14 +5,15 @@
  * precision and scale), NOT NULL and defaults (int4/int8 whose default is
  * nextval() of a sequence the column owns read back as serial/bigserial);
  * primary keys (composite too), unique constraints and unique indexes,
- * plain btree indexes over columns, single-column foreign keys with
- * their ON DELETE; enum types of `public` with their labels in sort order,
+ * indexes the language spells (partial, over expressions, DESC, of any
+ * built-in method: MIG_INDEX_SPELLABLE_SQL), single-column foreign keys
+ * with their ON DELETE and ON UPDATE; enum types of `public` with their labels in sort order,
  * and columns of those types; CHECK constraints (pg_get_constraintdef).
  * Everything gets its name from the database.
  *
  * What the schema language cannot describe is never an error: a column of
  * type money, an identity or generated column, a key over one, a
- * multi-column foreign key, an index over an expression, a
+ * multi-column foreign key, an index with an operator class, a
  * trigger, a view, a type, a function... is kept in the catalog's list of
  * unmanaged objects (unmanaged.c), and no migration touches it.
  *
