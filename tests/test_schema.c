@@ -1723,6 +1723,7 @@ static void test_index_options(void **state)
     BAD(with_model("  x text\n  @@index(sql(lower))\n"), 4, 15,
         "sql(...) in @@index takes the SQL expression as a \"string\", found 'lower'");
     BAD(with_model("  x text\n  @@index(sql(\"\"))\n"), 4, 15, "sql(\"\") in @@index is empty");
+    BAD(with_model("  x text\n  @@index(sql(\"lower(x)\"\n"), 5, 1, "expected ')' to close sql(...)");
     BAD(with_model("  x text\n  @@index(x desc, type: gin)\n"), 4, 11,
         "desc needs a btree index, and this @@index has type: gin");
     BAD(with_model("  x text\n  y text\n  @@index(x, y, type: hash)\n"), 5, 23,

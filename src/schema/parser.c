@@ -262,7 +262,11 @@ static bool parse_elem_expr(pgorm_sx_parser *p, pgorm_block *bl, const char *bn,
     if (!(*expr = pgorm_sx_tokdup(p, e)))
         return false;
     (void)bl;
-    return pgorm_sx_expect(p, SX_RPAREN, "')' to close sql(...)");
+    if (pgorm_sx_expect(p, SX_RPAREN, "')' to close sql(...)"))
+        return true;
+    pgorm_free(*expr);
+    *expr = NULL;
+    return false;
 }
 
 /* A named argument of @@index / @@unique: `where: "predicate"` or
