@@ -102,6 +102,7 @@ static void test_pull_sample_database(void **state)
     expect(text, "  @@index(payment_date, where: \"(amount > (0)::numeric)\")\n");
     expect(text, "  @@index(note, type: gin)\n");
     expect(text, "  @@index(sql(\"amount * (100)::numeric\") desc, sql(\"lower((note ->> 'by'::text))\"))\n");
+    expect(text, "  @@index(sql(\"to_tsvector('simple'::regconfig, (title)::text)\"), type: gist)\n");
     /* an operator class has no spelling; gist over a column the language
        lacks stays with that column */
     expect(text, "  //   index customer_email_pattern_idx on customer: CREATE INDEX");

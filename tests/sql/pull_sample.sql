@@ -66,6 +66,7 @@ CREATE TABLE film (
 );
 CREATE INDEX idx_title ON film (title);
 CREATE INDEX film_fulltext_idx ON film USING gist (fulltext);
+CREATE INDEX film_title_search_idx ON film USING gist (to_tsvector('simple', title));
 CREATE TABLE film_actor (
   actor_id int4 NOT NULL REFERENCES actor ON DELETE RESTRICT,
   film_id int4 NOT NULL REFERENCES film ON DELETE RESTRICT,
