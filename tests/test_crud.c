@@ -23,12 +23,12 @@
 #define MODEL(T, name, table, cols, pk)                                                  \
     {name, table, sizeof(T), cols, sizeof cols / sizeof cols[0], pk, NULL, 0, NULL, 0, NULL}
 #define COL(T, name, sqlt, type, flags, field)                                           \
-    {name, sqlt, type, flags, offsetof(T, field), PGORM_NO_OFFSET, NULL, NULL, 0}
+    {name, sqlt, type, flags, offsetof(T, field), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0}
 #define COLH(T, name, sqlt, type, flags, field)                                          \
-    {name, sqlt, type, flags, offsetof(T, field), offsetof(T, has_##field), NULL, NULL, 0}
+    {name, sqlt, type, flags, offsetof(T, field), offsetof(T, has_##field), NULL, NULL, 0, false, 0}
 #define COLD(T, name, sqlt, type, flags, field, dflt)                                    \
     {name, sqlt, type, flags | PGORM_COL_DEFAULT, offsetof(T, field), offsetof(T, has_##field), \
-     dflt, NULL, 0}
+     dflt, NULL, 0, false, 0}
 
 /* Every type, every column nullable; keyword names ("order", "by", "user"). */
 typedef struct every {

@@ -105,7 +105,7 @@ static size_t count_of(const char *hay, const char *needle)
      .target = PGORM_NONE, .target_fk = PGORM_NONE, __VA_ARGS__}
 #define FK(n, col, model, idx, ...)                                                           \
     {.name = n, .column = col, .kind = PGORM_FIELD_FOREIGN_KEY,                               \
-     .type = {PGORM_S_INT8, 0, 0}, .target_model = model, .target = idx,                     \
+     .type = {PGORM_S_INT8, 0, 0, false}, .target_model = model, .target = idx,                     \
      .target_fk = PGORM_NONE, __VA_ARGS__}
 
 static char *f_title_author[] = {"title", "author"};
@@ -115,10 +115,10 @@ static char *f_name_active[] = {"name", "active"};
 static pgorm_field book_fields[] = {
     SCALAR("id", PGORM_S_BIGSERIAL, .is_id = true),
     SCALAR("isbn", PGORM_S_TEXT, .is_unique = true),
-    {.name = "title", .column = "title", .type = {PGORM_S_VARCHAR, 200, 0},
+    {.name = "title", .column = "title", .type = {PGORM_S_VARCHAR, 200, 0, false},
      .target = PGORM_NONE},
     SCALAR("pages", PGORM_S_INT4, .nullable = true),
-    {.name = "price", .column = "price", .type = {PGORM_S_NUMERIC, 12, 2},
+    {.name = "price", .column = "price", .type = {PGORM_S_NUMERIC, 12, 2, false},
      .def = {PGORM_DEFAULT_DECIMAL, "9.99"}, .target = PGORM_NONE},
     SCALAR("note", PGORM_S_TEXT, .def = {PGORM_DEFAULT_STRING, "it's \"q\" \\"}),
     SCALAR("slug", PGORM_S_TEXT, .def = {PGORM_DEFAULT_SQL, "lower('X')"}),
@@ -224,19 +224,19 @@ static void test_default_expr(void **state)
         pgorm_coltype type;
         const char *want;
     } cases[] = {
-        {PGORM_DEFAULT_NONE, NULL, {PGORM_S_INT4, 0, 0}, ""},
-        {PGORM_DEFAULT_INT, "-42", {PGORM_S_INT4, 0, 0}, "-42"},
-        {PGORM_DEFAULT_DECIMAL, "3.25", {PGORM_S_NUMERIC, 12, 2}, "3.25"},
-        {PGORM_DEFAULT_INT, "1; DROP TABLE x", {PGORM_S_INT4, 0, 0},
+        {PGORM_DEFAULT_NONE, NULL, {PGORM_S_INT4, 0, 0, false}, ""},
+        {PGORM_DEFAULT_INT, "-42", {PGORM_S_INT4, 0, 0, false}, "-42"},
+        {PGORM_DEFAULT_DECIMAL, "3.25", {PGORM_S_NUMERIC, 12, 2, false}, "3.25"},
+        {PGORM_DEFAULT_INT, "1; DROP TABLE x", {PGORM_S_INT4, 0, 0, false},
          "'1; DROP TABLE x'::int4"},
-        {PGORM_DEFAULT_STRING, "a'b\\c", {PGORM_S_TEXT, 0, 0}, "'a''b\\c'"},
-        {PGORM_DEFAULT_STRING, "x", {PGORM_S_VARCHAR, 10, 0}, "'x'"},
-        {PGORM_DEFAULT_STRING, "2024-01-01", {PGORM_S_DATE, 0, 0}, "'2024-01-01'::date"},
-        {PGORM_DEFAULT_STRING, "{\"a\": 1}", {PGORM_S_JSONB, 0, 0}, "'{\"a\": 1}'::jsonb"},
-        {PGORM_DEFAULT_STRING, "7", {PGORM_S_SERIAL, 0, 0}, "'7'::int4"},
-        {PGORM_DEFAULT_BOOL, "false", {PGORM_S_BOOL, 0, 0}, "false"},
-        {PGORM_DEFAULT_NOW, NULL, {PGORM_S_TIMESTAMPTZ, 0, 0}, "now()"},
-        {PGORM_DEFAULT_SQL, "gen_random_uuid()", {PGORM_S_UUID, 0, 0}, "gen_random_uuid()"},
+        {PGORM_DEFAULT_STRING, "a'b\\c", {PGORM_S_TEXT, 0, 0, false}, "'a''b\\c'"},
+        {PGORM_DEFAULT_STRING, "x", {PGORM_S_VARCHAR, 10, 0, false}, "'x'"},
+        {PGORM_DEFAULT_STRING, "2024-01-01", {PGORM_S_DATE, 0, 0, false}, "'2024-01-01'::date"},
+        {PGORM_DEFAULT_STRING, "{\"a\": 1}", {PGORM_S_JSONB, 0, 0, false}, "'{\"a\": 1}'::jsonb"},
+        {PGORM_DEFAULT_STRING, "7", {PGORM_S_SERIAL, 0, 0, false}, "'7'::int4"},
+        {PGORM_DEFAULT_BOOL, "false", {PGORM_S_BOOL, 0, 0, false}, "false"},
+        {PGORM_DEFAULT_NOW, NULL, {PGORM_S_TIMESTAMPTZ, 0, 0, false}, "now()"},
+        {PGORM_DEFAULT_SQL, "gen_random_uuid()", {PGORM_S_UUID, 0, 0, false}, "gen_random_uuid()"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pgorm_buf b = PGORM_BUF_INIT;

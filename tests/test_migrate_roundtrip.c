@@ -309,6 +309,14 @@ static const struct {
      "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n"
      "  p ForeignKey[P] @on_update(cascade) @on_delete(cascade)\n"
      "  q ForeignKey[P]? @on_update(set_null)\n  r ForeignKey[P]?\n}\n"},
+    {"arrays appear, change element type and default",
+     "model A {\n  id int4 @id\n  t text[]\n  n int4[]?\n}\n",
+     "model A {\n  id int4 @id\n  t text[] @default(sql(\"'{}'\"))\n  n int8[]?\n"
+     "  u uuid[]\n  v varchar(10)[]? @index\n  w float8[]? @default(sql(\"'{1.5,2}'\"))\n"
+     "  @@index(n, t)\n}\n"},
+    {"a column to and from an array",
+     "model A {\n  id int4 @id\n  t text\n  n int4[]\n  v varchar(5)[]\n}\n",
+     "model A {\n  id int4 @id\n  t text[]\n  n text\n  v varchar(9)[]\n}\n"},
     {"a BackReference alone changes nothing",
      "model A {\n  id serial @id\n}\nmodel B {\n  id serial @id\n  a ForeignKey[A]\n}\n",
      "model A {\n  id serial @id\n  bs BackReference[B]\n}\nmodel B {\n  id serial @id\n"
@@ -381,6 +389,7 @@ typedef struct gfield {
     bool no_index; /* fk: @index(false) */
     bool check; /* a @check, written for the field's type (check_expr) */
     int on_update; /* fk: as on_delete */
+    bool array; /* type[]: never an enum; no @unique, @@unique or @check written */
 } gfield;
 
 typedef struct gmodel {
@@ -428,6 +437,11 @@ static const char *const FIELD_NAMES[] = {"a", "b", "c", "d", "e", "f", "g", "h"
 static void random_default(gfield *g)
 {
     g->def[0] = '\0';
+    if (g->array) { /* no default, or the empty array */
+        if (rnd2(2))
+            snprintf(g->def, sizeof g->def, "sql(\"'{}'\")");
+        return;
+    }
     if (rnd(3) != 0 || is_enum(g->type)) /* enum_default() for those */
         return;
     static const char *const ints[] = {"0", "7", "-3", "120"};
@@ -486,6 +500,7 @@ static void maybe_enum_type(const gschema *s, gfield *g)
         return;
     g->type = T_ENUM0 + k;
     g->p = g->s = 0;
+    g->array = false;
     enum_default(s, g);
 }
 
@@ -499,6 +514,7 @@ static void random_type(gfield *g)
     } else if (g->type == T_VARCHAR) {
         g->p = 1 + (int)rnd(40);
     }
+    g->array = rnd2(5) == 0;
     random_default(g);
 }
 
@@ -690,7 +706,12 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
     static const char *const names[] = {"bool", "int2", "int4", "int8", "float4",
                                         "float8", "numeric", "text", "varchar", "bytea",
                                         "uuid", "date", "timestamp", "timestamptz", "jsonb"};
-    if (is_enum(g->type))
+    if (g->array) {
+        gfield e = *g;
+        e.array = false;
+        type_name(&e, buf, n - 2);
+        strcat(buf, "[]");
+    } else if (is_enum(g->type))
         snprintf(buf, n, "%s", ENUM_NAMES[g->type - T_ENUM0]);
     else if (g->type == T_NUMERIC)
         snprintf(buf, n, "numeric(%d,%d)", g->p, g->s);
@@ -705,6 +726,8 @@ static const char *type_name(const gfield *g, char *buf, size_t n)
    for a type that gets none. The name is quoted (it may be a keyword). */
 static const char *check_expr(const gfield *g, char *buf, size_t n)
 {
+    if (g->array)
+        return NULL;
     switch (g->type) {
     case T_INT2:
     case T_INT4:
@@ -740,12 +763,14 @@ static void print_index_option(const gmodel *m, pgorm_buf *b)
         break;
     case BX_HASH: pgorm_buf_printf(b, "  @@index(%s, type: hash)\n", g->name); break;
     case BX_GIN:
-        if (g->type == T_JSONB)
+        if (g->type == T_JSONB && !g->array)
             pgorm_buf_printf(b, "  @@index(%s, type: gin)\n", g->name);
         else
             pgorm_buf_printf(b, "  @@index(%s, %s)\n", g->name, where);
         break;
-    default: pgorm_buf_printf(b, "  @@unique(%s, %s)\n", g->name, where); break;
+    default: /* no @@unique over an array (see gfield.array) */
+        pgorm_buf_printf(b, "  @@%s(%s, %s)\n", g->array ? "index" : "unique", g->name, where);
+        break;
     }
 }
 
@@ -785,7 +810,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                 pgorm_buf_printf(b, " @on_delete(%s)", on_delete[g->on_delete]);
             if (g->fk && g->on_update)
                 pgorm_buf_printf(b, " @on_update(%s)", on_delete[g->on_update]);
-            if (g->unique)
+            if (g->unique && !g->array)
                 pgorm_buf_puts(b, " @unique");
             if (g->index)
                 pgorm_buf_puts(b, " @index");
@@ -802,7 +827,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         }
         if (m->id == ID_COMPOSITE)
             pgorm_buf_puts(b, "  @@id(k0, k1)\n");
-        if (m->bu[0] >= 0)
+        if (m->bu[0] >= 0 && !m->f[m->bu[0]].array && !m->f[m->bu[1]].array)
             pgorm_buf_printf(b, "  @@unique(%s, %s)\n", m->f[m->bu[0]].name,
                              m->f[m->bu[1]].name);
         if (m->bi[0] >= 0)
@@ -1004,7 +1029,7 @@ static void mutate(gschema *s)
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
     case 6:
-        if (g && k == m->bx && m->bx_kind == BX_GIN && g->type == T_JSONB)
+        if (g && k == m->bx && m->bx_kind == BX_GIN && g->type == T_JSONB && !g->array)
             break; /* gin has no operator class for what it would become */
         if (g && !g->fk && !is_enum(g->type)) {
             change_type(g);
@@ -1093,6 +1118,7 @@ static void test_random_pairs(void **state)
     /* how many pairs use the newer constructs (the default run must) */
     int with_check = 0, with_model_check = 0, with_expr_default = 0;
     int with_index_option = 0, with_on_update = 0;
+    int with_array = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
@@ -1122,9 +1148,15 @@ static void test_random_pairs(void **state)
                              strstr(a.data, "@@index(sql(") || strstr(b.data, "@@index(sql(") ||
                              strstr(a.data, " desc)") || strstr(b.data, ", type: ");
         with_on_update += strstr(a.data, "@on_update(") || strstr(b.data, "@on_update(");
+        with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
+                      strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
+                      strstr(a.data, "[]?") || strstr(b.data, "[]?");
         pgorm_buf_free(&a);
         pgorm_buf_free(&b);
     }
+    if (pairs >= 40 && with_array < 5)
+        fail_msg("the random pairs hardly use arrays: %d of %d", with_array, pairs);
+    print_message("random pairs: %d with an array column\n", with_array);
     if (pairs >= 40 && (with_check < 5 || with_model_check < 3 || with_expr_default < 5))
         fail_msg("the random pairs hardly use checks and expression defaults: %d with @check, "
                  "%d with @@check, %d with an expression default",

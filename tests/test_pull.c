@@ -111,7 +111,10 @@ static void test_pull_sample_database(void **state)
     /* what it cannot express, as comments */
     expect(text, "  //   column film.rating: mpaa_rating, an enum the schema language cannot");
     expect(text, "//   type mpaa_rating: enum ('G', 'PG', 'PG-13', 'R', 'NC-17'), which the");
-    expect(text, "  //   column film.special_features: text[], a type the schema language");
+    expect(text, "  special_features  text[]?\n");
+    expect(text, "  aliases           varchar(45)[] @default(sql(\"'{}'::character varying[]\"))\n");
+    expect(text, "  //   column film.scores: smallint[], an array declared with more than one "
+                 "dimension");
     expect(text, "  //   trigger last_updated on film: CREATE TRIGGER last_updated");
     expect(text, "//   view film_list\n");
     expect(text, "//   type year: domain over integer\n");

@@ -593,16 +593,16 @@ static void test_helpers(void **state)
         pgorm_free(r);
     }
     char b[32];
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 12, 2}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 12, 2, false}, b, sizeof b),
                         "numeric(12,2)");
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 0, 0}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_NUMERIC, 0, 0, false}, b, sizeof b),
                         "numeric");
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_VARCHAR, 40, 0}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_VARCHAR, 40, 0, false}, b, sizeof b),
                         "varchar(40)");
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_TIMESTAMPTZ, 0, 0}, b, sizeof b),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_TIMESTAMPTZ, 0, 0, false}, b, sizeof b),
                         "timestamptz");
     char tiny[4];
-    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_JSONB, 0, 0}, tiny, sizeof tiny),
+    assert_string_equal(pgorm_coltype_sql((pgorm_coltype){PGORM_S_JSONB, 0, 0, false}, tiny, sizeof tiny),
                         "jso");
 
     /* look-ups */
@@ -1759,6 +1759,70 @@ static void test_fk_index_opt_out(void **state)
     BAD(with_model("  a ForeignKey[M]? @index(false) @index\n"), 3, 34, "duplicate @index");
 }
 
+/* ---- arrays ------------------------------------------------------------------ */
+
+static void test_arrays(void **state)
+{
+    (void)state;
+    char b[32];
+    pgorm_schema *s = parse_ok(with_model("  tags text[]\n"
+                                          "  scores int4[]? @index\n"
+                                          "  names varchar(20)[] @default(sql(\"'{}'\"))\n"
+                                          "  amounts numeric(10, 2)[]?\n"
+                                          "  ids uuid[]\n"
+                                          "  plain text\n"));
+    const pgorm_field *f = field(s, "M", "tags");
+    assert_true(f->type.array);
+    assert_int_equal(f->type.scalar, PGORM_S_TEXT);
+    assert_false(f->nullable);
+    assert_string_equal(sqltype(f, b), "text[]");
+    f = field(s, "M", "scores");
+    assert_true(f->type.array && f->nullable && f->is_index);
+    assert_string_equal(sqltype(f, b), "int4[]");
+    f = field(s, "M", "names");
+    assert_string_equal(sqltype(f, b), "varchar(20)[]");
+    assert_int_equal(f->def.kind, PGORM_DEFAULT_SQL);
+    assert_string_equal(sqltype(field(s, "M", "amounts"), b), "numeric(10,2)[]");
+    assert_string_equal(sqltype(field(s, "M", "ids"), b), "uuid[]");
+    assert_false(field(s, "M", "plain")->type.array);
+    pgorm_schema_free(s);
+    /* in a block index */
+    s = parse_ok(with_model("  tags text[]\n  n int4\n  @@index(tags, n)\n"));
+    pgorm_schema_free(s);
+
+    BAD(with_model("  x text[][]\n"), 3, 11,
+        "multi-dimensional arrays are not supported: write text[] (one dimension)");
+    BAD(with_model("  x text[3]\n"), 3, 10,
+        "expected ']' after 'text[', found number 3 (an array type is written text[], without a "
+        "size)");
+    BAD(with_model("  x serial[]\n"), 3, 11,
+        "serial[] is not a type (a sequence belongs to one column): write int4[]");
+    BAD(with_model("  x bigserial[]\n"), 3, 14, "write int8[]");
+    BAD(with_model("  x ForeignKey[M][]\n"), 3, 18,
+        "ForeignKey[M] cannot be an array ('[]' goes after a scalar type: text[], int4[], "
+        "uuid[]...)");
+    BAD(with_model("  x BackReference[M][]\n"), 3, 21, "BackReference[M] cannot be an array");
+    BAD("enum Status { a b }\nmodel M {\n  id int4 @id\n  s Status[]\n}\n", 4, 5,
+        "field 's': arrays of an enum (Status[]) are not supported; use text[] with a @check, or "
+        "a scalar Status field");
+    /* an unknown name with [] is still an unknown type */
+    BAD(with_model("  x Nope[]\n"), 3, 5, "unknown type 'Nope'");
+    BAD("model M {\n  x text[] @id\n}\n", 2, 12,
+        "@id is not allowed on array field 'x' (text[]): a key is a scalar column");
+    BAD(with_model("  x text[] @unique\n"), 3, 12,
+        "@unique is not allowed on array field 'x' (text[]): a unique column is a scalar one "
+        "(@index is allowed)");
+    BAD(with_model("  x text[]\n  @@unique(x)\n"), 4, 12,
+        "'x' is an array field; @@unique takes scalar fields (an array may be in @@index)");
+    BAD(with_model("  x text[] @default(\"a\")\n"), 3, 21,
+        "@default on array field 'x' (text[]) takes an SQL expression: write "
+        "@default(sql(\"'{}'\")) for an empty array");
+    BAD(with_model("  x uuid[] @default(gen_random_uuid())\n"), 3, 21,
+        "@default on array field 'x' (uuid[]) takes an SQL expression");
+    BAD("model M {\n  id int4 @id\n}\nquery Q(ids int8[]) {\n  sql \"SELECT 1\"\n}\n", 4, 17,
+        "cannot be an array: arrays are for model fields only");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1800,6 +1864,7 @@ int main(void)
         cmocka_unit_test(test_cli_usage_and_io),
         cmocka_unit_test(test_fk_index_opt_out),
         cmocka_unit_test(test_index_options),
+        cmocka_unit_test(test_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -536,11 +536,11 @@ static void test_decode_checks(void **state)
         char *t;
     } row;
     pgorm_column_desc cn = {"n", "int4", PGORM_INT4, PGORM_COL_NULLABLE, offsetof(struct row, n),
-                            offsetof(struct row, has_n), NULL, NULL, 0};
+                            offsetof(struct row, has_n), NULL, NULL, 0, false, 0};
     pgorm_column_desc cm = {"m", "int4", PGORM_INT4, 0, offsetof(struct row, m), PGORM_NO_OFFSET,
-                            NULL, NULL, 0};
+                            NULL, NULL, 0, false, 0};
     pgorm_column_desc ct = {"t", "text", PGORM_TEXT, PGORM_COL_NULLABLE, offsetof(struct row, t),
-                            PGORM_NO_OFFSET, NULL, NULL, 0};
+                            PGORM_NO_OFFSET, NULL, NULL, 0, false, 0};
     memset(&row, 0xff, sizeof row);
     assert_int_equal(pgorm_codec_decode_column(&cn, PQftype(r, 1), 1, PQgetvalue(r, 0, 1), 4,
                                                false, &row, &a, &oom, why, sizeof why),
@@ -641,11 +641,11 @@ typedef struct item {
 } item;
 
 static const pgorm_column_desc item_cols[] = {
-    {"id", "int8", PGORM_INT8, PGORM_COL_PK, offsetof(item, id), PGORM_NO_OFFSET, NULL, NULL, 0},
-    {"name", "text", PGORM_TEXT, 0, offsetof(item, name), PGORM_NO_OFFSET, NULL, NULL, 0},
+    {"id", "int8", PGORM_INT8, PGORM_COL_PK, offsetof(item, id), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0},
+    {"name", "text", PGORM_TEXT, 0, offsetof(item, name), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0},
     {"qty", "int4", PGORM_INT4, PGORM_COL_NULLABLE, offsetof(item, qty), offsetof(item, has_qty),
-     NULL, NULL, 0},
-    {"order", "date", PGORM_DATE, 0, offsetof(item, day), PGORM_NO_OFFSET, NULL, NULL, 0},
+     NULL, NULL, 0, false, 0},
+    {"order", "date", PGORM_DATE, 0, offsetof(item, day), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0},
 };
 static const pgorm_model_desc item_model = {"Item", "item \"x\"", sizeof(item), item_cols, 4, 1,
                                             NULL, 0, NULL, 0, NULL};
@@ -707,6 +707,112 @@ static void run_ids(PGconn *c, const pgorm_op *op, char *out, size_t outsz)
         snprintf(out + n, outsz - n, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
     }
     PQclear(r);
+}
+
+/* Array columns (pgorm_column_desc.array) through the codec alone: what
+   the encoder writes the decoder reads back (empty, NULL text elements,
+   unicode, uuids, many elements), and every cut of a valid array is an
+   error, never a read past its end. */
+static void test_array_columns_codec(void **state)
+{
+    (void)state;
+    struct arow {
+        char **t;
+        size_t t_count;
+        pgorm_uuid *u;
+        size_t u_count;
+        int64_t *n;
+        size_t n_count;
+    };
+    const pgorm_column_desc ct = {"t", "text[]", PGORM_TEXT, 0, offsetof(struct arow, t),
+                                  PGORM_NO_OFFSET, NULL, NULL, 0,
+                                  true, offsetof(struct arow, t_count)};
+    const pgorm_column_desc cu = {"u", "uuid[]", PGORM_UUID, 0, offsetof(struct arow, u),
+                                  PGORM_NO_OFFSET, NULL, NULL, 0,
+                                  true, offsetof(struct arow, u_count)};
+    const pgorm_column_desc cn = {"n", "int8[]", PGORM_INT8, 0, offsetof(struct arow, n),
+                                  PGORM_NO_OFFSET, NULL, NULL, 0,
+                                  true, offsetof(struct arow, n_count)};
+    char *texts[] = {"a", NULL, "Grüße ☃", "", "x,y"};
+    pgorm_uuid uu[2];
+    assert_int_equal(pgorm_uuid_parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", &uu[0]), 0);
+    memset(&uu[1], 0xab, sizeof uu[1]);
+    int64_t many[300];
+    for (int i = 0; i < 300; i++)
+        many[i] = (int64_t)i * i - 7;
+    char *none[1] = {NULL};
+    struct arow in[3] = {{texts, 5, uu, 2, many, 300}, {none, 0, NULL, 0, NULL, 0}, {0}};
+    char why[256];
+    for (int r = 0; r < 3; r++) {
+        const pgorm_column_desc *cols[3] = {&ct, &cu, &cn};
+        for (int k = 0; k < 3; k++) {
+            const pgorm_column_desc *c = cols[k];
+            pgorm_buf b = PGORM_BUF_INIT;
+            int rc = pgorm_codec_encode_array_field(c, &in[r], &b, why, sizeof why);
+            const char *ptr;
+            memcpy(&ptr, (const char *)&in[r] + c->offset, sizeof ptr);
+            assert_int_equal(rc, ptr ? 1 : 0);
+            struct arow out;
+            memset(&out, 0x5a, sizeof out);
+            pgorm_arena a = {0};
+            bool oom = false;
+            rc = pgorm_codec_decode_column(c, pgorm_codec_array_oid(c->type), 1, b.data,
+                                           (int)b.len, !ptr, &out, &a, &oom, why, sizeof why);
+            if (rc)
+                fail_msg("row %d column %s: %s", r, c->name, why);
+            const char *got;
+            size_t n, want_n;
+            memcpy(&got, (const char *)&out + c->offset, sizeof got);
+            memcpy(&n, (const char *)&out + c->count_offset, sizeof n);
+            memcpy(&want_n, (const char *)&in[r] + c->count_offset, sizeof want_n);
+            assert_true((got == NULL) == (ptr == NULL));
+            assert_int_equal(n, ptr ? want_n : 0);
+            if (c == &ct) {
+                for (size_t i = 0; i < n; i++) {
+                    if (!in[r].t[i])
+                        assert_null(out.t[i]);
+                    else
+                        assert_string_equal(out.t[i], in[r].t[i]);
+                }
+            } else if (n) {
+                assert_memory_equal(got, ptr, n * pgorm_codec_size(c->type));
+            }
+            /* every cut of it is refused */
+            for (size_t cut = 0; ptr && cut < b.len; cut++) {
+                char *part = malloc(cut ? cut : 1);
+                memcpy(part, b.data, cut);
+                rc = pgorm_codec_decode_column(c, pgorm_codec_array_oid(c->type), 1, part,
+                                               (int)cut, false, &out, &a, &oom, why, sizeof why);
+                free(part);
+                if (rc != -1)
+                    fail_msg("column %s: %zu of %zu bytes decoded", c->name, cut, b.len);
+            }
+            pgorm_arena_free(&a);
+            pgorm_buf_free(&b);
+        }
+    }
+    /* the elements of several rows, one after the other */
+    pgorm_buf b = PGORM_BUF_INIT;
+    size_t total = 0;
+    assert_int_equal(pgorm_codec_encode_array_rows(&ct, in, 3, sizeof in[0], &total, &b, why,
+                                                   sizeof why),
+                     0);
+    assert_int_equal(total, 5);
+    struct arow out = {0};
+    pgorm_arena a = {0};
+    bool oom = false;
+    assert_int_equal(pgorm_codec_decode_column(&ct, 1009, 1, b.data, (int)b.len, false, &out, &a,
+                                               &oom, why, sizeof why),
+                     0);
+    assert_int_equal(out.t_count, 5);
+    assert_string_equal(out.t[2], "Grüße ☃");
+    pgorm_arena_free(&a);
+    pgorm_buf_free(&b);
+    /* an array column accepts arrays of what its element accepts */
+    assert_true(pgorm_codec_accepts_col(&ct, 1015)); /* varchar[] */
+    assert_true(pgorm_codec_accepts_col(&cn, 1007)); /* int4[] */
+    assert_false(pgorm_codec_accepts_col(&cn, PGORM_OID_INT8));
+    assert_false(pgorm_codec_accepts_col(&cu, 1009));
 }
 
 static void test_sql_builder(void **state)
@@ -885,6 +991,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_arrays, setup, teardown),
+        cmocka_unit_test(test_array_columns_codec),
         cmocka_unit_test_setup_teardown(test_sql_builder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

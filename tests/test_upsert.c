@@ -763,8 +763,8 @@ typedef struct num_row {
 
 static const pgorm_column_desc num_cols[] = {
     {"n", "numeric(10,2)", PGORM_NUMERIC, PGORM_COL_PK, offsetof(num_row, n), PGORM_NO_OFFSET,
-     NULL, NULL, 0},
-    {"t", "text", PGORM_TEXT, 0, offsetof(num_row, t), PGORM_NO_OFFSET, NULL, NULL, 0},
+     NULL, NULL, 0, false, 0},
+    {"t", "text", PGORM_TEXT, 0, offsetof(num_row, t), PGORM_NO_OFFSET, NULL, NULL, 0, false, 0},
 };
 static const uint64_t num_unique[] = {1};
 static const pgorm_model_desc num_model = {.name = "Num",

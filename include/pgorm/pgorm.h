@@ -209,6 +209,16 @@ typedef struct pgorm_column_desc {
        as text and cast to it. */
     const char *const *enum_labels;
     size_t nenum_labels;
+    /* An array column (`text[]`, one dimension): `type` is the element's
+       type, the struct holds a pointer to the elements at `offset`
+       (`char **tags`, `int32_t *scores`) and their number, a size_t, at
+       `count_offset` (`size_t tags_count`). SQL NULL is the NULL pointer;
+       the empty array is a non-NULL pointer with count 0. A NULL element
+       is a NULL char * (text, varchar, numeric, jsonb) or a bytea with
+       NULL data; arrays of fixed-size elements hold no NULL element (one
+       from the server is PGORM_ERR_DECODE). No has_ flag. */
+    bool array;
+    size_t count_offset;
 } pgorm_column_desc;
 
 struct pgorm_model_desc;
@@ -284,6 +294,16 @@ typedef enum pgorm_pred_kind {
     PGORM_PRED_REL_ANY,
     PGORM_PRED_REL_NONE,
     PGORM_PRED_REL_COUNT,
+    /* On an array column (pgorm_column_desc.array):
+       ARRAY_HAS: an element equals value (of the element's type):
+         $1 = ANY(column);
+       ARRAY_CONTAINS: every one of the n elements at `array` is in it:
+         column @> $1;
+       ARRAY_OVERLAPS: some of them is: column && $1.
+       A NULL array matches none of them. */
+    PGORM_PRED_ARRAY_HAS,
+    PGORM_PRED_ARRAY_CONTAINS,
+    PGORM_PRED_ARRAY_OVERLAPS,
 } pgorm_pred_kind;
 
 typedef enum pgorm_cmp {

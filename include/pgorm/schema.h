@@ -51,6 +51,10 @@ typedef struct pgorm_coltype {
     pgorm_scalar scalar;
     int precision; /* numeric p, varchar n; 0 when not applicable */
     int scale;     /* numeric s */
+    /* `text[]`: a one-dimensional array whose elements are `scalar` (with
+       its precision and scale: `varchar(40)[]`). Never serial, bigserial or
+       an enum. */
+    bool array;
 } pgorm_coltype;
 
 typedef enum pgorm_field_kind {

@@ -120,12 +120,30 @@ static const char *has_comment(const pgorm_field *f)
     return f->nullable ? "false: NULL" : "false: DEFAULT";
 }
 
+static const char *array_null_comment(const pgorm_field *f)
+{
+    bool dflt = f->def.kind != PGORM_DEFAULT_NONE;
+    if (f->nullable)
+        return dflt ? "NULL: DEFAULT on insert, else NULL" : "NULL: NULL";
+    return dflt ? "NULL: DEFAULT" : "never NULL";
+}
+
 static void struct_members(cg_out *o, const cg_plan *p, const cg_model *cm, struct_lines *s)
 {
     for (size_t i = 0; i < cm->m->nfields; i++) {
         const cg_field *cf = &cm->fields[i];
         const pgorm_field *f = cf->field;
         const char *what = declared(o, p, f);
+        if (f->kind == PGORM_FIELD_SCALAR && cf->count) {
+            const char *et = cf->col->ct->c;
+            size_t n = strlen(et);
+            line(s, 4,
+                 cg_decl(o, cg_sfmt(o, "%s%s", et, n && et[n - 1] == '*' ? "*" : " *"),
+                         cf->member),
+                 cg_sfmt(o, "%s; elements, %s", what, array_null_comment(f)));
+            line(s, 4, cg_sfmt(o, "size_t %s", cf->count), "its number of elements");
+            continue;
+        }
         if (f->kind == PGORM_FIELD_SCALAR) {
             line(s, 4, cg_decl(o, cf->col->ct->c, cf->member), what);
             if (cf->has)
@@ -214,6 +232,9 @@ static const char *const pred_kind[CG_OP_COUNT] = {
     [CG_ILIKE] = "PGORM_PRED_ILIKE",
     [CG_IS_NULL] = "PGORM_PRED_IS_NULL",
     [CG_NOT_NULL] = "PGORM_PRED_NOT_NULL",
+    [CG_HAS] = "PGORM_PRED_ARRAY_HAS",
+    [CG_CONTAINS] = "PGORM_PRED_ARRAY_CONTAINS",
+    [CG_OVERLAPS] = "PGORM_PRED_ARRAY_OVERLAPS",
 };
 
 static const char *const cmp_op[CG_OP_COUNT] = {
@@ -232,6 +253,8 @@ static void emit_pred(cg_out *o, const cg_model *cm, const cg_col *c, cg_op op)
     cg_list_add(o, &body, ".column = %zu", c->index);
     switch (op) {
     case CG_IN:
+    case CG_CONTAINS:
+    case CG_OVERLAPS:
         params = cg_sfmt(o, "%svalues, size_t n", c->ct->array);
         cg_list_add(o, &body, ".array = values");
         cg_list_add(o, &body, ".n = n");

@@ -48,10 +48,18 @@ static const char *const op_suffix[CG_OP_COUNT] = {
     [CG_ILIKE] = "ilike",
     [CG_IS_NULL] = "is_null",
     [CG_NOT_NULL] = "not_null",
+    [CG_HAS] = "has",
+    [CG_CONTAINS] = "contains",
+    [CG_OVERLAPS] = "overlaps",
 };
 
 static bool op_applies(const cg_col *c, cg_op op)
 {
+    bool array = c->field->type.array;
+    if (op == CG_HAS || op == CG_CONTAINS || op == CG_OVERLAPS)
+        return array;
+    if (array && op != CG_IS_NULL && op != CG_NOT_NULL)
+        return false; /* its elements are compared, not the whole array */
     switch (op) {
     case CG_LT:
     case CG_LE:
@@ -125,7 +133,8 @@ static const char *default_sql(pgorm_arena *a, const pgorm_field *f, bool *oom)
    has_ flag; pointers use NULL, serials are always the server's. */
 static bool needs_has(const pgorm_field *f, const cg_ctype *ct)
 {
-    return !ct->pointer && !is_serial(f) && (f->nullable || f->def.kind != PGORM_DEFAULT_NONE);
+    return !ct->pointer && !f->type.array && !is_serial(f) &&
+           (f->nullable || f->def.kind != PGORM_DEFAULT_NONE);
 }
 
 /* Member names: fields keep theirs unless it is a keyword; then keyword
@@ -149,6 +158,11 @@ static pgorm_codegen_status plan_members(planner *pl, cg_model *cm, cg_names *me
                     return PGORM_CODEGEN_NOMEM;
             }
             const cg_ctype *ct = cg_ctype_of(f->type.scalar);
+            if (pass == 2 && f->kind == PGORM_FIELD_SCALAR && f->type.array) {
+                const char *h = cg_fmt(a, "%s_count", id);
+                if (!h || !(cf->count = cg_names_claim(members, h, NULL)))
+                    return PGORM_CODEGEN_NOMEM;
+            }
             if (pass == 2 && f->kind == PGORM_FIELD_SCALAR && ct && needs_has(f, ct)) {
                 const char *h = cg_fmt(a, "has_%s", id);
                 if (!h || !(cf->has = cg_names_claim(members, h, NULL)))
@@ -158,7 +172,8 @@ static pgorm_codegen_status plan_members(planner *pl, cg_model *cm, cg_names *me
     }
     for (size_t i = 0; i < m->nfields; i++)
         if (!cg_names_add(&pl->all_members, cm->fields[i].member) ||
-            (cm->fields[i].has && !cg_names_add(&pl->all_members, cm->fields[i].has)))
+            (cm->fields[i].has && !cg_names_add(&pl->all_members, cm->fields[i].has)) ||
+            (cm->fields[i].count && !cg_names_add(&pl->all_members, cm->fields[i].count)))
             return PGORM_CODEGEN_NOMEM;
     return PGORM_CODEGEN_OK;
 }
@@ -199,6 +214,7 @@ static pgorm_codegen_status plan_column(planner *pl, cg_model *cm, cg_field *cf)
     } else {
         c->value = cf->member;
         c->has = cf->has;
+        c->count = cf->count;
     }
     if (!c->sql_type || oom || !c->value || (has && !c->has))
         return PGORM_CODEGEN_NOMEM;

@@ -44,6 +44,9 @@ typedef enum cg_op {
     CG_ILIKE,
     CG_IS_NULL,
     CG_NOT_NULL,
+    CG_HAS,      /* array columns: an element equals v */
+    CG_CONTAINS, /* array columns: holds every one of the values */
+    CG_OVERLAPS, /* array columns: holds one of the values */
     CG_OP_COUNT
 } cg_op;
 
@@ -62,6 +65,7 @@ typedef struct cg_col {
     const char *param;             /* its parameter's name in <model>_get (key columns) */
     /* "book_pages_lt_excluded", ... for CG_EQ..CG_GE (emit_upsert.c); NULL when it has none */
     const char *excluded[CG_GE + 1];
+    const char *count; /* array columns: member path of the size_t count, else NULL */
 } cg_col;
 
 /* The calls written per relation (emit_rel.c). ForeignKey:
@@ -113,6 +117,7 @@ typedef struct cg_field {
     const char *has;    /* "has_pages" (scalar fields), or NULL */
     cg_col *col;        /* NULL for a BackReference */
     cg_rel *rel;        /* NULL for a scalar */
+    const char *count;  /* array fields: "tags_count", else NULL */
 } cg_field;
 
 /* The functions generated per model, in the order they are written; each

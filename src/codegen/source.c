@@ -67,6 +67,10 @@ static void emit_columns(cg_out *o, const cg_plan *p, const cg_model *cm)
             cg_list_add(o, &l, ".has_offset = PGORM_NO_OFFSET");
         if (c->default_sql)
             cg_list_add(o, &l, ".default_sql = %s", c_string(o, c->default_sql));
+        if (c->count) {
+            cg_list_add(o, &l, ".array = true");
+            cg_list_add(o, &l, ".count_offset = offsetof(%s, %s)", cm->type, c->count);
+        }
         if (c->field->type.scalar == PGORM_S_ENUM && c->field->enum_index < p->nenums) {
             const cg_enum *ce = &p->enums[c->field->enum_index];
             cg_list_add(o, &l, ".enum_labels = %s", ce->labels_var);

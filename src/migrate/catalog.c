@@ -104,7 +104,7 @@ void mig_catalog_sort_enums(mig_catalog *c)
 
 bool mig_type_eq(pgorm_coltype a, pgorm_coltype b)
 {
-    if (a.scalar != b.scalar)
+    if (a.scalar != b.scalar || a.array != b.array)
         return false;
     if (a.scalar == PGORM_S_NUMERIC)
         return a.precision == b.precision && a.scale == b.scale;
@@ -128,6 +128,8 @@ static int int_digits(pgorm_coltype t)
 bool mig_type_widens(pgorm_coltype from, pgorm_coltype to)
 {
     pgorm_scalar f = pgorm_coltype_plain(from).scalar, t = pgorm_coltype_plain(to).scalar;
+    if (from.array != to.array)
+        return false; /* an array to or from its element: values do not carry over */
     if (t == PGORM_S_TEXT)
         return true; /* every value has a text form that casts back */
     switch (f) {
@@ -171,9 +173,9 @@ const char *mig_type_sql(pgorm_coltype t, char *buf, size_t size)
     }
     t = pgorm_coltype_plain(t);
     if (t.scalar == PGORM_S_NUMERIC && t.precision == 0)
-        snprintf(buf, size, "numeric");
+        snprintf(buf, size, "numeric%s", t.array ? "[]" : "");
     else if (t.scalar == PGORM_S_VARCHAR && t.precision == 0)
-        snprintf(buf, size, "varchar");
+        snprintf(buf, size, "varchar%s", t.array ? "[]" : "");
     else
         return pgorm_coltype_sql(t, buf, size);
     return buf;

@@ -30,7 +30,8 @@ static const char *const Q_COLUMNS =
     " AND pg_get_expr(d.adbin, d.adrelid) = format('nextval(%L::regclass)', s.oid::regclass) "
     " LIMIT 1), "
     "a.attidentity <> '' OR a.attgenerated <> '', format_type(a.atttypid, a.atttypmod), "
-    "t.typtype = 'd', t.typtype = 'e' AND t.typnamespace = 'public'::regnamespace "
+    "t.typtype = 'd', t.typtype = 'e' AND t.typnamespace = 'public'::regnamespace, "
+    "a.attndims "
     "FROM pg_attribute a JOIN tbl ON tbl.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
@@ -223,7 +224,24 @@ static int oom(ctx *x)
     return mig_err_set(x->e, MIG_DB, "out of memory while reading the database's tables");
 }
 
-static bool map_type(const char *typname, int typmod, pgorm_coltype *t)
+static bool map_scalar(const char *typname, int typmod, pgorm_coltype *t);
+
+/* `_text` (PostgreSQL's name of text[]) is an array of text, with the
+   element's typmod (`varchar(40)[]`); ndims > 1 was declared text[][],
+   which the language cannot spell (the server does not enforce it, but the
+   declaration says rows may hold more). */
+static bool map_type(const char *typname, int typmod, int ndims, pgorm_coltype *t)
+{
+    if (typname[0] == '_') {
+        if (ndims > 1 || !map_scalar(typname + 1, typmod, t))
+            return false;
+        t->array = true;
+        return true;
+    }
+    return map_scalar(typname, typmod, t);
+}
+
+static bool map_scalar(const char *typname, int typmod, pgorm_coltype *t)
 {
     static const struct {
         const char *name;
@@ -324,9 +342,13 @@ static int read_columns(ctx *x)
         bool is_enum = strcmp(PQgetvalue(r, i, 10), "t") == 0;
         if (is_enum) {
             col->type = (pgorm_coltype){.scalar = PGORM_S_ENUM};
-        } else if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)), &col->type) ||
+        } else if (!map_type(PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)),
+                            atoi(PQgetvalue(r, i, 11)), &col->type) ||
                    strcmp(PQgetvalue(r, i, 9), "t") == 0)
-            what = "a type the schema language cannot describe";
+            what = PQgetvalue(r, i, 2)[0] == '_' && atoi(PQgetvalue(r, i, 11)) > 1
+                       ? "an array declared with more than one dimension, which the schema "
+                         "language cannot describe (it has one: text[])"
+                       : "a type the schema language cannot describe";
         if (!what && strcmp(PQgetvalue(r, i, 7), "t") == 0)
             what = "an identity or generated column, which the schema language cannot "
                    "describe (serial and bigserial can)";
@@ -352,7 +374,7 @@ static int read_columns(ctx *x)
             rc = oom(x);
             goto out;
         }
-        if (!PQgetisnull(r, i, 6) &&
+        if (!PQgetisnull(r, i, 6) && !col->type.array &&
             (col->type.scalar == PGORM_S_INT4 || col->type.scalar == PGORM_S_INT8)) {
             col->type.scalar =
                 col->type.scalar == PGORM_S_INT4 ? PGORM_S_SERIAL : PGORM_S_BIGSERIAL;

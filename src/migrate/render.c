@@ -232,6 +232,8 @@ static void col_def(pgorm_buf *b, const mig_column *c, bool from_side)
 /* A value every row can take when a NOT NULL column comes back. */
 static const char *placeholder(pgorm_coltype t)
 {
+    if (t.array)
+        return "'{}'";
     switch (pgorm_coltype_plain(t).scalar) {
     case PGORM_S_BOOL: return "false";
     case PGORM_S_TEXT:

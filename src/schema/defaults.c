@@ -103,6 +103,14 @@ void pgorm_sx_check_default(pgorm_sx_ctx *c, const pgorm_field *f, const pgorm_s
     const pgorm_default *d = &f->def;
     char ty[48], val[64];
     pgorm_coltype_sql(f->type, ty, sizeof ty);
+    if (f->type.array && d->kind != PGORM_DEFAULT_NONE &&
+        (d->kind != PGORM_DEFAULT_SQL || pgorm_sx_default_fn_of_sql(d->text))) {
+        pgorm_sx_diag(&c->d, pos,
+                      "@default on array field '%s' (%s) takes an SQL expression: write "
+                      "@default(sql(\"'{}'\")) for an empty array, or @default(sql(\"'{a,b}'\"))",
+                      f->name, ty);
+        return;
+    }
     switch (d->kind) {
     case PGORM_DEFAULT_INT: snprintf(val, sizeof val, "%.40s", d->text); break;
     case PGORM_DEFAULT_DECIMAL: snprintf(val, sizeof val, "%.40s", d->text); break;

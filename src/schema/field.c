@@ -184,6 +184,38 @@ static bool parse_params(pgorm_sx_parser *p, pgorm_field *f, pgorm_sx_field_aux 
                            numeric ? "')' to close numeric(p, s)" : "')' to close varchar(n)");
 }
 
+/* `[]` after a type: a one-dimensional array of it. Nothing when no '['
+   follows on the same line. */
+static bool parse_array_suffix(pgorm_sx_parser *p, pgorm_coltype *t, const tok *ty)
+{
+    char b[96];
+    if (peek(p)->kind != SX_LBRACKET || peek(p)->line_start)
+        return true;
+    const tok *lb = take(p);
+    if (peek(p)->kind != SX_RBRACKET) {
+        pgorm_sx_err(p, peek(p),
+                     "expected ']' after '%.*s[', found %s (an array type is written %.*s[], "
+                     "without a size)",
+                     TXT(ty), pgorm_sx_describe(peek(p), b, sizeof b), TXT(ty));
+        return false;
+    }
+    take(p);
+    if (peek(p)->kind == SX_LBRACKET && !peek(p)->line_start) {
+        pgorm_sx_err(p, peek(p),
+                     "multi-dimensional arrays are not supported: write %.*s[] (one dimension)",
+                     TXT(ty));
+        return false;
+    }
+    if (t->scalar == PGORM_S_SERIAL || t->scalar == PGORM_S_BIGSERIAL) {
+        pgorm_sx_err(p, lb, "%s[] is not a type (a sequence belongs to one column): write %s[]",
+                     t->scalar == PGORM_S_SERIAL ? "serial" : "bigserial",
+                     t->scalar == PGORM_S_SERIAL ? "int4" : "int8");
+        return false;
+    }
+    t->array = true;
+    return true;
+}
+
 /* The type after a field's name. An unknown type marks the field bad but
    returns true: the '?' and attributes after it still parse. */
 static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name)
@@ -204,27 +236,45 @@ static bool parse_type(pgorm_sx_parser *p, size_t mi, size_t fi, const tok *name
         return false;
     }
     take(p);
-    if (is_word(ty, "ForeignKey") || is_word(ty, "BackReference"))
-        return parse_relation(p, f, fa, is_word(ty, "ForeignKey"));
-    for (size_t i = 0; i < NSCALARS; i++) {
-        if (!is_word(ty, scalars[i].name))
-            continue;
-        f->type.scalar = scalars[i].scalar;
-        if (scalars[i].nparams)
-            return parse_params(p, f, fa, ty, scalars[i].nparams);
-        if (peek(p)->kind == SX_LPAREN && !peek(p)->line_start) {
-            pgorm_sx_err(p, peek(p), "type %s takes no parameters", scalars[i].name);
+    if (is_word(ty, "ForeignKey") || is_word(ty, "BackReference")) {
+        bool fk = is_word(ty, "ForeignKey");
+        if (!parse_relation(p, f, fa, fk))
+            return false;
+        if (peek(p)->kind == SX_LBRACKET && !peek(p)->line_start) {
+            pgorm_sx_err(p, peek(p),
+                         "%s[%s] cannot be an array ('[]' goes after a scalar type: text[], "
+                         "int4[], uuid[]...)",
+                         fk ? "ForeignKey" : "BackReference", f->target_model);
             return false;
         }
         return true;
     }
+    for (size_t i = 0; i < NSCALARS; i++) {
+        if (!is_word(ty, scalars[i].name))
+            continue;
+        f->type.scalar = scalars[i].scalar;
+        if (scalars[i].nparams) {
+            if (!parse_params(p, f, fa, ty, scalars[i].nparams))
+                return false;
+            return parse_array_suffix(p, &f->type, ty);
+        }
+        if (peek(p)->kind == SX_LPAREN && !peek(p)->line_start) {
+            pgorm_sx_err(p, peek(p), "type %s takes no parameters", scalars[i].name);
+            return false;
+        }
+        return parse_array_suffix(p, &f->type, ty);
+    }
     pgorm_sx_tok_kind nk = peek(p)->kind;
-    if (peek(p)->line_start || (nk != SX_LPAREN && nk != SX_LBRACKET)) {
+    bool arr = nk == SX_LBRACKET && peek_at(p, 1)->kind == SX_RBRACKET;
+    if (peek(p)->line_start || (nk != SX_LPAREN && (nk != SX_LBRACKET || arr))) {
         /* A name of an enum, declared anywhere in the file: resolved (or
-           reported as an unknown type) by validation, which sees them all. */
+           reported as an unknown type) by validation, which sees them all.
+           `Status[]` is kept as an array for validation to refuse. */
         f->type.scalar = PGORM_S_ENUM;
         f->enum_index = PGORM_NONE;
-        return (f->enum_name = pgorm_sx_tokdup(p, ty)) != NULL;
+        if (!(f->enum_name = pgorm_sx_tokdup(p, ty)))
+            return false;
+        return nk != SX_LBRACKET || peek(p)->line_start || parse_array_suffix(p, &f->type, ty);
     }
     char nm[72], dym[96];
     snprintf(nm, sizeof nm, "%.*s", TXT(ty));
@@ -590,6 +640,13 @@ int pgorm_sx_parse_qtype(pgorm_sx_parser *p, pgorm_coltype *out, const char *wha
             return -1;
         }
         out->scalar = scalars[i].scalar;
+        if (peek(p)->kind == SX_LBRACKET) {
+            pgorm_sx_err(p, peek(p),
+                         "%s cannot be an array: arrays are for model fields only; write a "
+                         "scalar type (%s)",
+                         what, QTYPE_LIST);
+            return -1;
+        }
         if (peek(p)->kind != SX_LPAREN)
             return 1;
         if (!scalars[i].nparams) {

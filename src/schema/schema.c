@@ -327,5 +327,10 @@ const char *pgorm_coltype_sql(pgorm_coltype t, char *buf, size_t bufsize)
         snprintf(buf, bufsize, "varchar(%d)", t.precision);
     else
         snprintf(buf, bufsize, "%s", name);
+    if (t.array) {
+        size_t n = strlen(buf);
+        if (n + 2 < bufsize)
+            memcpy(buf + n, "[]", 3);
+    }
     return buf;
 }

@@ -123,6 +123,25 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
     if (f->kind != PGORM_FIELD_SCALAR)
         return;
     pgorm_scalar sc = f->type.scalar;
+    if (f->type.array) {
+        char ty[48];
+        pgorm_coltype_sql(f->type, ty, sizeof ty);
+        if (sc == PGORM_S_ENUM)
+            pgorm_sx_diag(d, f->type_pos,
+                          "field '%s': arrays of an enum (%s[]) are not supported; use text[] "
+                          "with a @check, or a scalar %s field",
+                          nm(f->name).s, f->enum_name ? nm(f->enum_name).s : "?",
+                          f->enum_name ? nm(f->enum_name).s : "enum");
+        if (fa->attr_pos[SX_A_ID].line)
+            pgorm_sx_diag(d, fa->attr_pos[SX_A_ID],
+                          "@id is not allowed on array field '%s' (%s): a key is a scalar column",
+                          nm(f->name).s, ty);
+        if (fa->attr_pos[SX_A_UNIQUE].line)
+            pgorm_sx_diag(d, fa->attr_pos[SX_A_UNIQUE],
+                          "@unique is not allowed on array field '%s' (%s): a unique column is "
+                          "a scalar one (@index is allowed)",
+                          nm(f->name).s, ty);
+    }
     if (fa->attr_pos[SX_A_DEFAULT].line && (sc == PGORM_S_SERIAL || sc == PGORM_S_BIGSERIAL))
         pgorm_sx_diag(d, fa->attr_pos[SX_A_DEFAULT],
                       "@default is not allowed on %s: the column already defaults to the next "
@@ -335,6 +354,11 @@ static void check_blocks(ctx *c, size_t mi)
                 pgorm_sx_diag(&c->d, b->field_pos[q],
                               "'%s' is a BackReference and has no column; @@%s takes fields with "
                               "columns (scalars and ForeignKeys)",
+                              nm(name).s, bn);
+            else if (b->kind != PGORM_BLOCK_INDEX && f->type.array)
+                pgorm_sx_diag(&c->d, b->field_pos[q],
+                              "'%s' is an array field; @@%s takes scalar fields (an array may be "
+                              "in @@index)",
                               nm(name).s, bn);
             else if (b->kind == PGORM_BLOCK_ID && f->nullable)
                 pgorm_sx_diag(&c->d, b->field_pos[q],

@@ -59,6 +59,8 @@ CREATE TABLE film (
   replacement_cost numeric(5,2) NOT NULL DEFAULT 19.99,
   rating mpaa_rating DEFAULT 'G',
   special_features text[],
+  scores int2[][],
+  aliases varchar(45)[] NOT NULL DEFAULT '{}',
   fulltext tsvector,
   is_classic bool NOT NULL DEFAULT false,
   last_update timestamp NOT NULL DEFAULT now(),

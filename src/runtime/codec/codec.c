@@ -75,7 +75,7 @@ bool pgorm_codec_is_pointer(pgorm_type t)
 bool pgorm_codec_is_null(const pgorm_column_desc *c, const void *row)
 {
     const char *base = row;
-    if (pgorm_codec_is_pointer(c->type)) {
+    if (pgorm_codec_is_pointer(c->type) || c->array) {
         const char *s;
         memcpy(&s, base + c->offset, sizeof s);
         return s == NULL;
@@ -514,6 +514,18 @@ int pgorm_codec_decode_column(const pgorm_column_desc *c, Oid oid, int format, c
                               char *why, size_t whysz)
 {
     char *base = row;
+    if (c->array) {
+        if (isnull) {
+            memset(base + c->offset, 0, sizeof(void *));
+            memset(base + c->count_offset, 0, sizeof(size_t));
+            return 0;
+        }
+        if (format != 1 || len < 0) {
+            snprintf(why, whysz, "an array in text format or of negative length");
+            return -1;
+        }
+        return pgorm_codec_decode_array_column(c, v, (size_t)len, row, a, oom, why, whysz);
+    }
     bool has_flag = c->has_offset != PGORM_NO_OFFSET && !pgorm_codec_is_pointer(c->type) &&
                     c->type != PGORM_BYTEA;
     if (isnull) {

@@ -116,4 +116,28 @@ int pgorm_codec_encode_array_col(const pgorm_column_desc *c, const void *vals, c
 int pgorm_codec_decode_enum(const pgorm_column_desc *c, const char *v, size_t len, void *dst,
                             char *why, size_t whysz);
 
+/* Array columns (pgorm_column_desc.array). accepts_col: whether result
+   type `oid` can be read into column c (an array type whose element the
+   column's type accepts, for an array column; pgorm_codec_accepts else).
+   Decoding an array (through pgorm_codec_decode_column) refuses more than
+   one dimension and, for fixed-size elements, NULL elements; the elements
+   and their strings are one block of the arena. */
+bool pgorm_codec_accepts_col(const pgorm_column_desc *c, Oid oid);
+/* The array at the struct `row`'s column c as one binary array parameter:
+   1 written, 0 SQL NULL (nothing written), -1 with why. */
+int pgorm_codec_encode_array_field(const pgorm_column_desc *c, const void *row, pgorm_buf *out,
+                                   char *why, size_t whysz);
+/* The elements of column c of n rows (row r at rows + r * stride), one
+   after the other, as one binary array: a multi-row insert sends them so
+   and regroups them by row on the server. *total receives the number of
+   elements. 0, or -1 with why. */
+/* The array column's binary value into the struct at row (called by
+   pgorm_codec_decode_column for a non-NULL value). */
+int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, size_t len,
+                                    void *row, pgorm_arena *a, bool *oom, char *why,
+                                    size_t whysz);
+int pgorm_codec_encode_array_rows(const pgorm_column_desc *c, const void *rows, size_t n,
+                                  size_t stride, size_t *total, pgorm_buf *out, char *why,
+                                  size_t whysz);
+
 #endif

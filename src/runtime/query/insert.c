@@ -43,6 +43,67 @@ uint64_t pgorm_insert_sent(const pgorm_model_desc *m, uint64_t also)
     return send;
 }
 
+/* An array column of a multi-row insert: unnest cannot carry arrays of
+   arrays (it would flatten them), so the rows' elements travel as one flat
+   array beside the row number of each, and are regrouped on the server:
+     LEFT JOIN (SELECT e.r, array_agg(e.v ORDER BY e.o) AS v
+                FROM unnest($e::text[], $r::int8[]) WITH ORDINALITY AS e(v, r, o)
+                GROUP BY e.r) AS aK ON aK.r = u.ord
+   and a bool per row tells NULL (false) from an array (true; no elements
+   joined: '{}'). */
+static void array_present(pgorm_sqlb *b, const pgorm_column_desc *c, const char *rows, size_t n,
+                          size_t stride)
+{
+    bool *present = pgorm_calloc(n ? n : 1, sizeof *present);
+    if (!present) {
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory");
+        return;
+    }
+    for (size_t r = 0; r < n; r++)
+        present[r] = !pgorm_codec_is_null(c, rows + r * stride);
+    pgorm_sqlb_array(b, PGORM_BOOL, present, NULL, n, sizeof *present, c->name);
+    pgorm_sqlb_puts(b, "::bool[]");
+    pgorm_free(present);
+}
+
+static void array_join(pgorm_sqlb *b, const pgorm_column_desc *c, size_t k, const char *rows,
+                       size_t n, size_t stride)
+{
+    if (pgorm_sqlb_failed(b))
+        return;
+    pgorm_buf_printf(&b->sql,
+                     " LEFT JOIN (SELECT e.r, array_agg(e.v ORDER BY e.o) AS v FROM unnest(");
+    char why[160] = "";
+    size_t off = b->vals->len, total = 0;
+    int rc = pgorm_codec_encode_array_rows(c, rows, n, stride, &total, b->vals, why, sizeof why);
+    pgorm_sqlb_param(b, pgorm_codec_array_oid(c->type), off, rc < 0 ? -1 : 1, why, c->name);
+    pgorm_sqlb_puts(b, "::");
+    pgorm_sqlb_puts(b, pgorm_codec_name(c->type));
+    pgorm_sqlb_puts(b, "[], ");
+    int64_t *rowno = pgorm_malloc((total ? total : 1) * sizeof *rowno);
+    if (!rowno) {
+        pgorm_sqlb_fail(b, PGORM_ERR_NOMEM, "out of memory");
+        return;
+    }
+    size_t at = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t cnt = 0;
+        const char *row = rows + r * stride;
+        const void *ptr;
+        memcpy(&ptr, row + c->offset, sizeof ptr);
+        if (ptr)
+            memcpy(&cnt, row + c->count_offset, sizeof cnt);
+        for (size_t j = 0; j < cnt && at < total; j++)
+            rowno[at++] = (int64_t)r + 1;
+    }
+    pgorm_sqlb_array(b, PGORM_INT8, rowno, NULL, total, sizeof *rowno, c->name);
+    pgorm_free(rowno);
+    pgorm_buf_printf(&b->sql,
+                     "::int8[]) WITH ORDINALITY AS e(v, r, o) GROUP BY e.r) AS a%zu ON a%zu.r = "
+                     "u.ord",
+                     k, k);
+}
+
 void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t send)
 {
     const pgorm_model_desc *m = b->m;
@@ -80,7 +141,18 @@ void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t sen
         if (k++)
             pgorm_sqlb_puts(b, ", ");
         bool dflt = (c->flags & PGORM_COL_DEFAULT) != 0;
-        pgorm_buf_printf(&b->sql, "%su.c%zu", dflt ? "COALESCE(" : "", k);
+        if (c->array && n == 1) { /* one row: its array as a parameter of its own */
+            pgorm_buf_printf(&b->sql, "%sCASE WHEN u.c%zu THEN ", dflt ? "COALESCE(" : "", k);
+            char why[160] = "";
+            size_t off = b->vals->len;
+            int rc = pgorm_codec_encode_array_field(c, rows, b->vals, why, sizeof why);
+            pgorm_sqlb_param(b, pgorm_codec_array_oid(c->type), off, rc, why, c->name);
+            pgorm_buf_printf(&b->sql, "::%s[] END", pgorm_codec_name(c->type));
+        } else if (c->array) /* regrouped from its elements: see array_join below */
+            pgorm_buf_printf(&b->sql, "%sCASE WHEN u.c%zu THEN COALESCE(a%zu.v, '{}') END",
+                             dflt ? "COALESCE(" : "", k, k);
+        else
+            pgorm_buf_printf(&b->sql, "%su.c%zu", dflt ? "COALESCE(" : "", k);
         if (dflt) {
             pgorm_sqlb_puts(b, ", ");
             pgorm_sqlb_puts(b, c->default_sql);
@@ -101,6 +173,10 @@ void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t sen
                                   c->type != PGORM_BYTEA
                               ? base + c->has_offset
                               : NULL;
+        if (c->array) { /* whether each row's array is there: $n::bool[] */
+            array_present(b, c, base, n, m->struct_size);
+            continue;
+        }
         if (c->type == PGORM_ENUM) { /* $n::"status"[] */
             pgorm_sqlb_col_array(b, c, base + c->offset, has, n, m->struct_size, c->name);
             continue;
@@ -113,7 +189,16 @@ void pgorm_insert_select(pgorm_sqlb *b, const void *rows, size_t n, uint64_t sen
     pgorm_sqlb_puts(b, ") WITH ORDINALITY AS u(");
     for (size_t j = 1; j <= nsent; j++)
         pgorm_buf_printf(&b->sql, "c%zu, ", j);
-    pgorm_sqlb_puts(b, "ord) ORDER BY u.ord");
+    pgorm_sqlb_puts(b, "ord)");
+    k = 0;
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        if (!(send >> i & 1))
+            continue;
+        k++;
+        if (m->columns[i].array && n != 1)
+            array_join(b, &m->columns[i], k, base, n, m->struct_size);
+    }
+    pgorm_sqlb_puts(b, " ORDER BY u.ord");
 }
 
 static void build_insert(pgorm_sqlb *b, const void *rows, size_t n)
@@ -271,7 +356,7 @@ void pgorm_write_back(const pgorm_model_desc *m, void *dst_row, const void *src_
     const char *src = src_row;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const pgorm_column_desc *c = &m->columns[i];
-        if (pgorm_codec_is_pointer(c->type) || c->type == PGORM_BYTEA)
+        if (pgorm_codec_is_pointer(c->type) || c->type == PGORM_BYTEA || c->array)
             continue; /* those live in the result's arena: the caller keeps its own */
         memcpy(dst + c->offset, src + c->offset, pgorm_codec_size(c->type));
         if (c->has_offset != PGORM_NO_OFFSET)

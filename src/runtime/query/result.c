@@ -179,7 +179,7 @@ int pgorm_decode_check_cols(const pgorm_model_desc *m, uint64_t cols, const PGre
             continue;
         const pgorm_column_desc *c = &m->columns[i];
         Oid oid = PQftype(res, col);
-        if (!pgorm_codec_accepts(c->type, oid)) {
+        if (!pgorm_codec_accepts_col(c, oid)) {
             const char *want_type = pgorm_codec_name(c->type);
             pgorm_error_set(err, PGORM_ERR_DECODE,
                             "decoding %s.%s (result column %d \"%s\"): the server sent type "

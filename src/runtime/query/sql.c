@@ -151,6 +151,12 @@ static void add_param(pgorm_sqlb *b, Oid oid, size_t off, int rc, const char *wh
         pgorm_buf_printf(&b->sql, "$%d", b->nparams);
 }
 
+void pgorm_sqlb_param(pgorm_sqlb *b, Oid oid, size_t off, int rc, const char *why,
+                      const char *label)
+{
+    add_param(b, oid, off, rc, why, label);
+}
+
 void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *label)
 {
     if (pgorm_sqlb_failed(b))
@@ -209,6 +215,13 @@ void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row)
     if (pgorm_sqlb_failed(b))
         return;
     const pgorm_column_desc *c = &b->m->columns[col];
+    if (c->array) {
+        char why[160] = "";
+        size_t off = b->vals->len;
+        int rc = pgorm_codec_encode_array_field(c, row, b->vals, why, sizeof why);
+        add_param(b, pgorm_codec_array_oid(c->type), off, rc, why, c->name);
+        return;
+    }
     if (pgorm_codec_is_null(c, row)) {
         add_param(b, pgorm_codec_oid(c->type), b->vals->len, 0, "", c->name);
         enum_cast(b, c, false);
@@ -427,6 +440,12 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
                             (int)p->op, c->name);
             return;
         }
+        if (c->array) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "%s is an array column: compare its elements (PGORM_PRED_ARRAY_*)",
+                            c->name);
+            return;
+        }
         if (p->kind != PGORM_PRED_CMP && c->type != PGORM_TEXT) {
             pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "LIKE/ILIKE on %s, which is not text",
                             c->name);
@@ -452,9 +471,51 @@ static void pred(pgorm_sqlb *b, const pgorm_pred *p, int depth)
         pgorm_sqlb_column(b, p->column);
         pgorm_sqlb_puts(b, p->kind == PGORM_PRED_IS_NULL ? " IS NULL" : " IS NOT NULL");
         return;
+    case PGORM_PRED_ARRAY_HAS:
+    case PGORM_PRED_ARRAY_CONTAINS:
+    case PGORM_PRED_ARRAY_OVERLAPS:
+        if (!(c = leaf_column(b, p)))
+            return;
+        if (!c->array) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "%s is not an array column", c->name);
+            return;
+        }
+        if (p->kind == PGORM_PRED_ARRAY_HAS) {
+            if ((pgorm_codec_is_pointer(c->type) && !p->value.s) ||
+                (c->type == PGORM_BYTEA && !p->value.bytes.data)) {
+                pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                                "%s is searched for NULL, which matches nothing", c->name);
+                return;
+            }
+            pgorm_sqlb_col_value(b, c, &p->value, c->name);
+            pgorm_sqlb_puts(b, " = ANY(");
+            pgorm_sqlb_column(b, p->column);
+            pgorm_sqlb_puts(b, ")");
+            return;
+        }
+        if (p->n && !p->array) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "%s on %s: %zu values but no array",
+                            p->kind == PGORM_PRED_ARRAY_CONTAINS ? "contains" : "overlaps",
+                            c->name, p->n);
+            return;
+        }
+        pgorm_sqlb_column(b, p->column);
+        pgorm_sqlb_puts(b, p->kind == PGORM_PRED_ARRAY_CONTAINS ? " @> " : " && ");
+        pgorm_sqlb_array(b, c->type, p->array, NULL, p->n, pgorm_codec_size(c->type), c->name);
+        if (c->sql_type) { /* varchar(20)[] @> text[] has no operator */
+            pgorm_sqlb_puts(b, "::");
+            pgorm_sqlb_puts(b, c->sql_type);
+        }
+        return;
     case PGORM_PRED_IN:
         if (!(c = leaf_column(b, p)))
             return;
+        if (c->array) {
+            pgorm_sqlb_fail(b, PGORM_ERR_INVALID,
+                            "%s is an array column: IN compares scalars (use PGORM_PRED_ARRAY_*)",
+                            c->name);
+            return;
+        }
         if (p->n && !p->array) {
             pgorm_sqlb_fail(b, PGORM_ERR_INVALID, "IN on %s: %zu values but no array",
                             c->name, p->n);

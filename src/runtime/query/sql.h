@@ -66,6 +66,10 @@ uint64_t pgorm_sqlb_read_mask(pgorm_sqlb *b, uint64_t columns);
 /* Parameters: each appends "$n" to the text. */
 /* The value at v, of type t (NULL pointer types become an SQL NULL). */
 void pgorm_sqlb_value(pgorm_sqlb *b, pgorm_type t, const void *v, const char *label);
+/* A parameter whose value the caller appended to b->vals from `off` (rc:
+   1 a value, 0 NULL, -1 failed with why), of type oid: its $n. */
+void pgorm_sqlb_param(pgorm_sqlb *b, Oid oid, size_t off, int rc, const char *why,
+                      const char *label);
 /* Column `col` of the struct at row (NULL / unset -> SQL NULL). */
 void pgorm_sqlb_field(pgorm_sqlb *b, size_t col, const void *row);
 /* A value / an array of values of column c (any type; a PGORM_ENUM one is

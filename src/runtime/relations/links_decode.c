@@ -285,7 +285,7 @@ static int check_types(link_decoder *d, const link_node *n, const link_field *f,
     for (size_t i = 0; i < n->m->ncolumns; i++) {
         if (!(n->cols & (UINT64_C(1) << i)))
             continue;
-        if (!pgorm_codec_accepts(n->m->columns[i].type, f[at].oid))
+        if (!pgorm_codec_accepts_col(&n->m->columns[i], f[at].oid))
             return bad_type(d, n, i, f[at].oid, err);
         at++;
     }
@@ -317,7 +317,7 @@ static int decode_node(link_decoder *d, const link_node *n, const link_field *f,
         const link_field *fl = &f[at++];
         char why[160];
         bool oom = false;
-        if (!checked && !pgorm_codec_accepts(c->type, fl->oid))
+        if (!checked && !pgorm_codec_accepts_col(c, fl->oid))
             return bad_type(d, n, i, fl->oid, err);
         if (pgorm_codec_decode_column(c, fl->oid, 1, fl->v, fl->len, fl->len < 0, dst,
                                       &d->res->arena, &oom, why, sizeof why))
