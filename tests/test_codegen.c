@@ -161,6 +161,32 @@ static void test_cli_writes_deterministic_files(void **state)
     rm_rf(b);
 }
 
+/* @on_update shows in the header's comments; a partial unique index is no
+   upsert target (ON CONFLICT on its columns would not find it). */
+static void test_index_options_and_on_update(void **state)
+{
+    (void)state;
+    char dir[512], path[600];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/opts.pgorm", dir);
+    write_file(path, "model Shelf {\n  id serial @id\n}\n"
+                     "model Book {\n  id serial @id\n  isbn text\n  title text\n  pages int4\n"
+                     "  shelf ForeignKey[Shelf] @on_delete(cascade) @on_update(cascade)\n"
+                     "  @@unique(isbn)\n  @@unique(title, where: \"pages > 0\")\n"
+                     "  @@index(sql(\"lower(title)\") desc, where: \"pages > 10\")\n}\n");
+    assert_int_equal(gen(NULL, "'%s' -o '%s'", path, dir), 0);
+    size_t n;
+    char *h = read_in(dir, "opts.pgorm.h", &n);
+    char *c = read_in(dir, "opts.pgorm.c", &n);
+    if (!strstr(h, "ForeignKey[Shelf] @on_delete(cascade) @on_update(cascade)"))
+        fail_msg("no @on_update in the header:\n%s", h);
+    if (!strstr(c, "book_unique_names[] = {\"book_pkey\", \"book_isbn_key\"};"))
+        fail_msg("unique names:\n%s", c);
+    free(h);
+    free(c);
+    rm_rf(dir);
+}
+
 static void test_cli_creates_dir_and_replaces_files(void **state)
 {
     (void)state;
@@ -1342,6 +1368,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_writes_deterministic_files),
+        cmocka_unit_test(test_index_options_and_on_update),
         cmocka_unit_test(test_cli_creates_dir_and_replaces_files),
         cmocka_unit_test(test_cli_usage_errors),
         cmocka_unit_test(test_cli_schema_errors),

@@ -899,6 +899,64 @@ static void test_sql_schemas(void **state)
     pgorm_free(sql);
 }
 
+static void test_index_options_and_on_update(void **state)
+{
+    (void)state;
+    applied a;
+    apply_file(&a, "tests/schemas/ddl_indexes.pgorm", "ddl_indexes");
+    const char *book = strstr(a.sql, "CREATE TABLE \"book\"");
+    assert_non_null(book);
+    assert_non_null(strstr(book, "CONSTRAINT \"book_author_id_fkey\" FOREIGN KEY (\"author_id\") "
+                                 "REFERENCES \"author\" (\"id\") ON DELETE CASCADE ON UPDATE "
+                                 "CASCADE"));
+    assert_non_null(strstr(book, "CONSTRAINT \"book_editor_id_fkey\" FOREIGN KEY (\"editor_id\") "
+                                 "REFERENCES \"author\" (\"id\") ON UPDATE SET NULL"));
+    /* the partial unique key is an index, not a table constraint */
+    assert_null(strstr(book, "UNIQUE ("));
+    const char *idx = strstr(a.sql, "CREATE UNIQUE INDEX");
+    assert_non_null(idx);
+    assert_string_equal(
+        idx,
+        "CREATE UNIQUE INDEX \"book_title_idx\" ON \"book\" (\"title\") WHERE status = "
+        "'published';\n"
+        "CREATE INDEX \"book_title_idx1\" ON \"book\" (\"title\") WHERE pages > 100;\n"
+        "CREATE INDEX \"book_lower_title_published_at_idx\" ON \"book\" ((lower(title)), "
+        "\"published_at\" DESC);\n"
+        "CREATE INDEX \"book_tags_idx\" ON \"book\" USING gin (\"tags\");\n"
+        "CREATE INDEX \"book_title_idx2\" ON \"book\" USING hash (\"title\");\n"
+        "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\") WHERE pages > 0;\n"
+        "CREATE INDEX \"book_author_id_idx1\" ON \"book\" (\"author_id\");\n"
+        "CREATE INDEX \"book_editor_id_idx\" ON \"book\" (\"editor_id\");\n");
+    /* as the server keeps them */
+    expect_indexes(a.c, "book",
+                   "CREATE INDEX book_author_id_idx ON public.book USING btree (author_id) WHERE "
+                   "(pages > 0)\n"
+                   "CREATE INDEX book_author_id_idx1 ON public.book USING btree (author_id)\n"
+                   "CREATE INDEX book_editor_id_idx ON public.book USING btree (editor_id)\n"
+                   "CREATE INDEX book_lower_title_published_at_idx ON public.book USING btree "
+                   "(lower(title), published_at DESC)\n"
+                   "CREATE INDEX book_tags_idx ON public.book USING gin (tags)\n"
+                   "CREATE UNIQUE INDEX book_title_idx ON public.book USING btree (title) WHERE "
+                   "(status = 'published'::status)\n"
+                   "CREATE INDEX book_title_idx1 ON public.book USING btree (title) WHERE "
+                   "(pages > 100)\n"
+                   "CREATE INDEX book_title_idx2 ON public.book USING hash (title)");
+    /* the partial unique index holds for published rows only; ON UPDATE
+       CASCADE carries a new key to the books */
+    pgt_exec(a.c, "INSERT INTO author (id, name) VALUES (1, 'a');"
+                  "INSERT INTO book (title, pages, tags, status, author_id, editor_id) VALUES"
+                  " ('t', 1, '[]', 'draft', 1, 1), ('t', 1, '[]', 'draft', 1, 1),"
+                  " ('t', 1, '[]', 'published', 1, NULL)");
+    PGresult *r = PQexec(a.c, "INSERT INTO book (title, pages, tags, status, author_id) VALUES"
+                              " ('t', 1, '[]', 'published', 1)");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505");
+    PQclear(r);
+    pgt_exec(a.c, "UPDATE author SET id = 2 WHERE id = 1");
+    expect_text(a.c, "3|0", "SELECT count(*) FILTER (WHERE author_id = 2) || '|' ||"
+                             " count(editor_id) FROM book");
+    applied_done(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -916,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_keyword_names),
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_all_schemas_apply_and_are_deterministic),
+        cmocka_unit_test(test_index_options_and_on_update),
         cmocka_unit_test(test_pgt_apply_schema),
         cmocka_unit_test(test_checks_and_expression_defaults),
         cmocka_unit_test(test_model_foreign_keys),

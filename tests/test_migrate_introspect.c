@@ -105,14 +105,18 @@ static void test_keys_indexes_fks(void **state)
         &db, "intro_keys",
         "CREATE TABLE author (id bigserial PRIMARY KEY, email text UNIQUE, name text);"
         "CREATE TABLE book (id bigserial PRIMARY KEY, isbn text NOT NULL, title text,"
-        " author_id int8 NOT NULL REFERENCES author (id) ON DELETE CASCADE,"
-        " editor_id int8 REFERENCES author (id) ON DELETE SET NULL,"
+        " author_id int8 NOT NULL REFERENCES author (id) ON DELETE CASCADE ON UPDATE RESTRICT,"
+        " editor_id int8 REFERENCES author (id) ON DELETE SET NULL ON UPDATE SET NULL,"
         " CONSTRAINT book_title_isbn_key UNIQUE (title, isbn));"
         "CREATE INDEX book_title_idx ON book (title);"
         "CREATE INDEX book_multi_idx ON book (author_id, title);"
         "CREATE UNIQUE INDEX book_isbn_uidx ON book (isbn);"
         "CREATE INDEX book_expr_idx ON book (lower(title));"
         "CREATE INDEX book_partial_idx ON book (title) WHERE title IS NOT NULL;"
+        "CREATE INDEX book_gin_idx ON book USING gin (to_tsvector('simple', title));"
+        "CREATE INDEX book_desc_idx ON book (author_id DESC, (id + 1) DESC);"
+        "CREATE UNIQUE INDEX book_upart_idx ON book (isbn) WHERE author_id > 0;"
+        "CREATE INDEX book_hash_idx ON book USING hash (isbn);"
         "CREATE TABLE \"order\" (a int4, b int4, \"User\" text, PRIMARY KEY (b, a),"
         " r_id int8 REFERENCES author ON DELETE RESTRICT);");
     mig_catalog *cat = introspect(c);
@@ -133,11 +137,11 @@ static void test_keys_indexes_fks(void **state)
     assert_string_equal(author->keys[1].name, "author_email_key");
 
     const mig_table *book = mig_catalog_table(cat, "book");
-    /* pkey, 1 unique constraint, 1 unique index, 2 plain indexes (expression
-       and partial ones are unmanaged) */
-    assert_int_equal(book->nkeys, 5);
-    assert_non_null(mig_unmanaged_find(cat, MIG_UM_INDEX, "book", "book_expr_idx"));
-    assert_non_null(mig_unmanaged_find(cat, MIG_UM_INDEX, "book", "book_partial_idx"));
+    /* pkey, 1 unique constraint, 2 unique indexes (one partial), 7 indexes by
+       name: expressions, partial, DESC, gin and hash ones are managed */
+    assert_int_equal(book->nkeys, 11);
+    assert_null(mig_unmanaged_find(cat, MIG_UM_INDEX, "book", "book_expr_idx"));
+    assert_null(mig_unmanaged_find(cat, MIG_UM_INDEX, "book", "book_partial_idx"));
     assert_int_equal(book->keys[1].kind, MIG_KEY_UNIQUE);
     assert_int_equal(book->keys[1].ncols, 2);
     assert_string_equal(book->keys[1].cols[0], "title");
@@ -146,10 +150,36 @@ static void test_keys_indexes_fks(void **state)
     assert_int_equal(book->keys[2].kind, MIG_KEY_UNIQUE);
     assert_true(book->keys[2].index_only);
     assert_string_equal(book->keys[2].name, "book_isbn_uidx");
-    assert_int_equal(book->keys[3].kind, MIG_KEY_INDEX);
-    assert_string_equal(book->keys[3].name, "book_multi_idx");
-    assert_string_equal(book->keys[3].cols[1], "title");
-    assert_string_equal(book->keys[4].name, "book_title_idx");
+    assert_null(book->keys[2].where);
+    const mig_key *k = &book->keys[3];
+    assert_string_equal(k->name, "book_upart_idx");
+    assert_true(k->index_only);
+    assert_string_equal(k->where, "(author_id > 0)");
+    k = &book->keys[4];
+    assert_string_equal(k->name, "book_desc_idx");
+    assert_int_equal(k->ncols, 2);
+    assert_true(k->desc[0] && k->desc[1]);
+    assert_null(k->exprs[0]);
+    assert_string_equal(k->cols[0], "author_id");
+    assert_string_equal(k->exprs[1], "((id + 1))");
+    assert_string_equal(book->keys[5].name, "book_expr_idx");
+    assert_string_equal(book->keys[5].exprs[0], "lower(title)");
+    assert_null(book->keys[5].desc);
+    assert_null(book->keys[5].method);
+    k = &book->keys[6];
+    assert_string_equal(k->name, "book_gin_idx");
+    assert_string_equal(k->method, "gin");
+    assert_string_equal(k->exprs[0], "to_tsvector('simple'::regconfig, title)");
+    assert_string_equal(book->keys[7].name, "book_hash_idx");
+    assert_string_equal(book->keys[7].method, "hash");
+    assert_null(book->keys[7].exprs);
+    assert_int_equal(book->keys[8].kind, MIG_KEY_INDEX);
+    assert_string_equal(book->keys[8].name, "book_multi_idx");
+    assert_string_equal(book->keys[8].cols[1], "title");
+    assert_string_equal(book->keys[9].name, "book_partial_idx");
+    assert_string_equal(book->keys[9].where, "(title IS NOT NULL)");
+    assert_string_equal(book->keys[10].name, "book_title_idx");
+    assert_null(book->keys[10].where);
     assert_int_equal(book->nfks, 2);
     assert_string_equal(book->fks[0].column, "author_id");
     assert_string_equal(book->fks[0].ref_table, "author");
@@ -157,6 +187,8 @@ static void test_keys_indexes_fks(void **state)
     assert_int_equal(book->fks[0].on_delete, PGORM_ON_DELETE_CASCADE);
     assert_string_equal(book->fks[0].name, "book_author_id_fkey");
     assert_int_equal(book->fks[1].on_delete, PGORM_ON_DELETE_SET_NULL);
+    assert_int_equal(book->fks[0].on_update, PGORM_ON_DELETE_RESTRICT);
+    assert_int_equal(book->fks[1].on_update, PGORM_ON_DELETE_SET_NULL);
     assert_int_equal(col(cat, "book", "author_id")->type.scalar, PGORM_S_INT8);
 
     const mig_table *order = mig_catalog_table(cat, "order");
@@ -194,11 +226,18 @@ static void test_keys_indexes_fks(void **state)
     assert_true(ed->no_index);
     assert_false(pgorm_ddl_fk_wants_index(m, ed));
     assert_false(pgorm_ddl_fk_wants_index(m, f));
-    assert_int_equal(m->nblocks, 5);
+    assert_int_equal(f->on_update, PGORM_ON_DELETE_RESTRICT);
+    assert_int_equal(m->nblocks, 11);
     assert_int_equal(m->blocks[0].kind, PGORM_BLOCK_ID);
     assert_string_equal(m->blocks[0].name, "book_pkey");
-    assert_int_equal(m->blocks[3].kind, PGORM_BLOCK_INDEX);
-    assert_string_equal(m->blocks[3].fields[0], "author"); /* field name, not column */
+    assert_string_equal(m->blocks[3].where, "(author_id > 0)");
+    assert_true(m->blocks[4].desc[0] && m->blocks[4].desc[1]);
+    assert_string_equal(m->blocks[4].fields[0], "author");
+    assert_null(m->blocks[4].exprs[0]);
+    assert_string_equal(m->blocks[4].exprs[1], "((id + 1))");
+    assert_string_equal(m->blocks[6].method, "gin");
+    assert_int_equal(m->blocks[8].kind, PGORM_BLOCK_INDEX);
+    assert_string_equal(m->blocks[8].fields[0], "author"); /* field name, not column */
     pgorm_schema_free(s);
 
     mig_catalog_free(cat);
@@ -232,15 +271,18 @@ static void test_unmanaged_objects(void **state)
         " twice int4 GENERATED ALWAYS AS (id * 2) STORED,"
         " ident int8 GENERATED BY DEFAULT AS IDENTITY UNIQUE,"
         " name text CONSTRAINT t_name_len CHECK (length(name) < 10), tags text[][], moods mood[], r rating);"
-        "CREATE INDEX t_lower_idx ON t (lower(name));"
-        "CREATE INDEX t_part_idx ON t (name) WHERE id > 10;"
+        "CREATE INDEX t_lower_idx ON t (lower(name) text_pattern_ops);"
+        "CREATE INDEX t_part_idx ON t (name) INCLUDE (id) WHERE id > 10;"
+        "CREATE INDEX t_nulls_idx ON t (name DESC NULLS LAST);"
+        "CREATE INDEX t_coll_idx ON t (name COLLATE \"C\");"
         "CREATE INDEX t_name_idx ON t (name);"
         "CREATE TABLE u (a int4, b int4, PRIMARY KEY (a, b));"
         "CREATE TABLE v (x int4, y int4, FOREIGN KEY (x, y) REFERENCES u (a, b));"
         "CREATE TABLE w (id int4 PRIMARY KEY, code text UNIQUE);"
         "CREATE TABLE z (id int4 PRIMARY KEY, w int4 REFERENCES w, small_id int2 REFERENCES w,"
         " code_id text REFERENCES w (code), def_id int4 DEFAULT 1 REFERENCES w ON DELETE SET DEFAULT,"
-        " ok_id int4 REFERENCES w);"
+        " upd_id int4 DEFAULT 1 REFERENCES w ON UPDATE SET DEFAULT,"
+        " ok_id int4 REFERENCES w ON UPDATE CASCADE);"
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
         " $$BEGIN RETURN NEW; END$$;"
         "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();"
@@ -261,6 +303,8 @@ static void test_unmanaged_objects(void **state)
     assert_false(z->fks[2].block);
     assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_small_id_fkey")->detail, "type differs"));
     assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_def_id_fkey")->detail, "SET DEFAULT"));
+    assert_non_null(strstr(um(cat, MIG_UM_FK, "z", "z_upd_id_fkey")->detail, "ON UPDATE SET DEFAULT"));
+    assert_int_equal(z->fks[2].on_update, PGORM_ON_DELETE_CASCADE); /* ok_id */
     const mig_table *t = mig_catalog_table(cat, "t");
     assert_int_equal(t->ncols, 3); /* id, m (an enum of the schema), name */
     assert_string_equal(t->cols[0].name, "id");
@@ -292,7 +336,9 @@ static void test_unmanaged_objects(void **state)
     for (size_t i = 0; i < cat->nunmanaged; i++)
         assert_string_not_equal(cat->unmanaged[i].name, "t_name_len");
     assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_lower_idx")->detail, "lower(name)"));
-    assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_part_idx")->detail, "WHERE"));
+    assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_part_idx")->detail, "INCLUDE"));
+    assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_nulls_idx")->detail, "NULLS LAST"));
+    assert_non_null(strstr(um(cat, MIG_UM_INDEX, "t", "t_coll_idx")->detail, "COLLATE"));
     assert_non_null(strstr(um(cat, MIG_UM_TRIGGER, "t", "t_touch")->detail, "touch()"));
     um(cat, MIG_UM_VIEW, NULL, "cheap");
     um(cat, MIG_UM_MATVIEW, NULL, "counts");
@@ -308,8 +354,8 @@ static void test_unmanaged_objects(void **state)
     assert_null(mig_unmanaged_find(cat, MIG_UM_SEQUENCE, NULL, "t_ident_seq"));
     assert_null(mig_unmanaged_find(cat, MIG_UM_TYPE, NULL, "cheap"));
     assert_null(mig_unmanaged_find(cat, MIG_UM_TYPE, NULL, "t"));
-    assert_int_equal(cat->nunmanaged, 20); /* mood, the check and three foreign keys managed;
-                                              rating and its column not */
+    assert_int_equal(cat->nunmanaged, 23);  /* mood, the check, three foreign keys and the
+                                               partial index managed; rating and its column not */
 
     /* sorted by kind, then table, then name */
     for (size_t i = 1; i < cat->nunmanaged; i++)

@@ -857,6 +857,128 @@ static void test_model_foreign_keys(void **state)
                      2);
 }
 
+/* Indexes of a table that back no constraint, "indexdef" lines by name. */
+static char *indexes_of(fx *f, const char *table)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(pg_get_indexdef(i.indexrelid), E'\n' ORDER BY "
+             "c.relname), '') FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE "
+             "i.indrelid = '%s'::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE "
+             "k.conindid = i.indexrelid)",
+             table);
+    return pgt_query_text(f->c, sql);
+}
+
+#define EXPECT_INDEXES(f, table, want)                                                     \
+    do {                                                                                   \
+        char *got_ = indexes_of((f), (table));                                             \
+        if (strcmp(got_, (want)) != 0)                                                     \
+            fail_msg("indexes of %s:\n%s\nexpected:\n%s", (table), got_, (want));          \
+        free(got_);                                                                        \
+    } while (0)
+
+static const char INDEXED[] =
+    "enum Status { draft published }\n"
+    "model Author {\n  id serial @id\n  name text\n}\n"
+    "model Book {\n  id serial @id\n  title text\n  pages int4\n  tags jsonb\n"
+    "  status Status\n  at timestamptz?\n"
+    "  author ForeignKey[Author] @on_update(%s)\n"
+    "  @@index(title, where: \"%s\")\n"
+    "  @@index(sql(\"lower(title)\"), at desc)\n"
+    "  @@index(tags, type: gin)\n"
+    "  @@unique(title, where: \"status = 'published'\")\n"
+    "}\n";
+
+static void write_indexed(fx *f, const char *on_update, const char *where)
+{
+    char text[1024];
+    snprintf(text, sizeof text, INDEXED, on_update, where);
+    write_schema(f, text);
+}
+
+/* Partial, expression, DESC and gin indexes and ON UPDATE: created, read
+   back as the file has them (a second make is empty), a changed predicate
+   or action is a drop and a create, down brings the old ones back; what
+   the server refuses is reported before anything is written. */
+static void test_index_options_and_on_update(void **state)
+{
+    fx *f = *state;
+    char *up = NULL, *out = NULL;
+    write_indexed(f, "cascade", "pages > 100");
+    make_up_then_nothing(f, "1", "init", &up);
+    assert_non_null(strstr(up, "CREATE INDEX \"book_title_idx1\" ON \"book\" (\"title\") WHERE "
+                               "pages > 100;"));
+    assert_non_null(strstr(up, "ON UPDATE CASCADE"));
+    free(up);
+    static const char *const v1 =
+        "CREATE INDEX book_author_id_idx ON public.book USING btree (author_id)\n"
+        "CREATE INDEX book_lower_title_at_idx ON public.book USING btree (lower(title), at "
+        "DESC)\n"
+        "CREATE INDEX book_tags_idx ON public.book USING gin (tags)\n"
+        "CREATE UNIQUE INDEX book_title_idx ON public.book USING btree (title) WHERE (status = "
+        "'published'::status)\n"
+        "CREATE INDEX book_title_idx1 ON public.book USING btree (title) WHERE (pages > 100)";
+    EXPECT_INDEXES(f, "book", v1);
+    pgt_exec(f->c, "INSERT INTO author (name) VALUES ('a');"
+                   "INSERT INTO book (title, pages, tags, status, author_id) VALUES"
+                   " ('t', 150, '[]', 'published', 1), ('t', 1, '[]', 'draft', 1)");
+    pgt_exec(f->c, "UPDATE author SET id = 7");
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book WHERE author_id = 7"), 2);
+
+    /* a new predicate and action: only those change */
+    write_indexed(f, "restrict", "pages > 200");
+    make_up_then_nothing(f, "2", "change", &up);
+    assert_non_null(strstr(up, "drop index on book (title) where (pages > 100) (book_title_idx1)"));
+    assert_non_null(strstr(up, "add index on book (title) where pages > 200"));
+    assert_true(strstr(up, "DROP INDEX \"book_title_idx1\";") <
+                strstr(up, "CREATE INDEX \"book_title_idx1\" ON \"book\" (\"title\") WHERE "
+                           "pages > 200;"));
+    assert_non_null(strstr(up, "on update restrict"));
+    assert_non_null(strstr(up, "ON UPDATE RESTRICT"));
+    assert_null(strstr(up, "book_tags_idx"));
+    assert_null(strstr(up, "lower"));
+    free(up);
+    PGresult *r = PQexec(f->c, "UPDATE author SET id = 8");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23503");
+    PQclear(r);
+
+    /* down: the old predicate and action come back */
+    MT_MIGRATE(&f->db, 0, "down --dir %s", f->dir);
+    EXPECT_INDEXES(f, "book", v1);
+    MT_MIGRATE(&f->db, 0, "up --dir %s", f->dir);
+
+    /* what the server refuses: the index's table and the server's reason */
+    int files = mt_count_files(f->dir);
+    write_indexed(f, "restrict", "nosuch > 1");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "an index of table book (where: \"nosuch > 1\")"));
+    assert_non_null(strstr(out, "column \"nosuch\" does not exist"));
+    free(out);
+    write_indexed(f, "restrict", "pages > 1; DROP TABLE book");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "an index of table book"));
+    free(out);
+    write_schema(f, "model Book {\n  id serial @id\n  title text\n  @@index(title, type: gin)\n}\n");
+    assert_int_equal(make(f, "5", "bad", "", &out), 1);
+    assert_non_null(strstr(out, "no default operator class for access method \"gin\""));
+    free(out);
+    assert_int_equal(mt_count_files(f->dir), files);
+    assert_int_equal(pgt_query_int(f->c, "SELECT count(*) FROM book"), 2);
+
+    /* an index made by hand that the language cannot spell keeps its name:
+       a new index that would take it gets another */
+    pgt_exec(f->c, "CREATE INDEX book_title_idx2 ON book (title text_pattern_ops)");
+    char text[1024];
+    snprintf(text, sizeof text, INDEXED, "restrict", "pages > 200");
+    text[strlen(text) - 2] = '\0';
+    strcat(text, "  @@index(title)\n}\n");
+    write_schema(f, text);
+    make_up_then_nothing(f, "6", "plain", &up);
+    assert_non_null(strstr(up, "CREATE INDEX \"book_title_idx3\" ON \"book\" (\"title\");"));
+    free(up);
+}
+
 /* A database made before ForeignKey columns got their default index: make
    adds it (named <table>_<column>_idx), `up` creates it, a second make is
    empty; @index(false) drops it again. */
@@ -1114,6 +1236,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hand_made_checks_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_schemas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_options_and_on_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_key_index_added_then_opted_out, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_citext_needs_its_extension, setup, teardown),

@@ -298,6 +298,34 @@ static const struct {
      "  i interval\n  s text\n  e citext? @default(\"Q\")\n}\n",
      "model A {\n  id int4 @id\n  c char(8)\n  n numeric(10,2)\n  t timetz\n  h cidr\n"
      "  j jsonb\n  i text\n  s citext\n  e text? @default(\"Q\")\n}\n"},
+    {"partial, expression, DESC, gin and hash indexes; a partial unique index",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n  at timestamptz?\n}\n",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n  at timestamptz?\n"
+     "  @@index(t, where: \"n > 100\")\n  @@index(sql(\"lower(t)\"), at desc)\n"
+     "  @@index(j, type: gin)\n  @@index(n, type: hash)\n  @@index(sql(\"n + 1\") desc)\n"
+     "  @@unique(t, where: \"at IS NOT NULL\")\n  @@index(t)\n}\n"},
+    {"index predicates, sort orders and methods changed",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n"
+     "  @@index(t, where: \"n > 100\")\n  @@index(n desc, t)\n  @@index(j, type: gin)\n"
+     "  @@unique(t, where: \"n > 0\")\n}\n",
+     "model A {\n  id serial @id\n  t text\n  n int4\n  j jsonb\n"
+     "  @@index(t, where: \"n > 200\")\n  @@index(n, t)\n  @@index(j, type: hash)\n"
+     "  @@unique(t, where: \"n > 1\")\n}\n"},
+    {"indexes over a renamed column and table",
+     "model W {\n  id serial @id\n  name text\n  n int4\n"
+     "  @@index(sql(\"lower(name)\"), where: \"n > 0\")\n}\n",
+     "model A {\n  id serial @id\n  full_name text @renamed_from(name)\n  n int4\n"
+     "  @@index(sql(\"lower(full_name)\"), where: \"n > 0\")\n  @@renamed_from(W)\n}\n"},
+    {"a partial index does not serve a foreign key's look-ups",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n  n int4\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n  n int4\n"
+     "  @@index(p, where: \"n > 0\")\n}\n"},
+    {"ON UPDATE added, changed, dropped",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n  p ForeignKey[P]\n"
+     "  q ForeignKey[P]? @on_update(cascade)\n  r ForeignKey[P]? @on_update(restrict)\n}\n",
+     "model P {\n  id serial @id\n}\nmodel C {\n  id serial @id\n"
+     "  p ForeignKey[P] @on_update(cascade) @on_delete(cascade)\n"
+     "  q ForeignKey[P]? @on_update(set_null)\n  r ForeignKey[P]?\n}\n"},
     {"arrays appear, change element type and default",
      "model A {\n  id int4 @id\n  t text[]\n  n int4[]?\n}\n",
      "model A {\n  id int4 @id\n  t text[] @default(sql(\"'{}'\"))\n  n int8[]?\n"
@@ -445,6 +473,18 @@ static uint32_t rnd5(uint32_t n)
     return (uint32_t)((rng5 * 0x2545F4914F6CDD1DULL) >> 33) % n;
 }
 
+/* Index options and ON UPDATE draw from a seventh stream, so the pairs
+   before them stay what they were. */
+static uint64_t rng7;
+
+static uint32_t rnd7(uint32_t n)
+{
+    rng7 ^= rng7 >> 12;
+    rng7 ^= rng7 << 25;
+    rng7 ^= rng7 >> 27;
+    return (uint32_t)((rng7 * 0x2545F4914F6CDD1DULL) >> 33) % n;
+}
+
 enum { T_BOOL, T_INT2, T_INT4, T_INT8, T_FLOAT4, T_FLOAT8, T_NUMERIC, T_TEXT, T_VARCHAR,
        T_BYTEA, T_UUID, T_DATE, T_TIMESTAMP, T_TIMESTAMPTZ, T_JSONB, T_NTYPES,
        T_ENUM0 = T_NTYPES, T_ENUM1, /* the schema's enums Mood and Level */
@@ -462,6 +502,7 @@ typedef struct gfield {
     char renamed_from[16];
     bool no_index; /* fk: @index(false) */
     bool check; /* a @check, written for the field's type (check_expr) */
+    int on_update; /* fk: as on_delete */
     bool array; /* type[]: never an enum; no @unique, @@unique or @check written */
 } gfield;
 
@@ -482,7 +523,13 @@ typedef struct gmodel {
     bool cfk_cascade;
     int sch;    /* with SQL schemas: 0 the file's (app), 1 @@schema(ops), 2 @@schema(public) */
     bool moved; /* to another schema in this pair (then not renamed too) */
+    int bx;      /* a scalar field with an index with options (bx_kind), -1 when none */
+    int bx_kind; /* BX_* */
 } gmodel;
+
+/* The index with options: partial, DESC, an expression (DESC too), hash,
+   gin (jsonb; partial otherwise), a partial unique index. */
+enum { BX_WHERE, BX_DESC, BX_EXPR, BX_EXPR_DESC, BX_HASH, BX_GIN, BX_UNIQUE_WHERE, BX_COUNT };
 
 /* An enum of the schema: Mood or Level, absent while nl is 0. */
 typedef struct genum {
@@ -723,7 +770,22 @@ static void add_field(gschema *s, gmodel *m)
     g->check = !g->fk && rnd(4) == 0;
     if (g->on_delete == 3 && !g->nullable)
         g->on_delete = 1;
+    if (g->fk && rnd7(3) == 0)
+        g->on_update = 1 + (int)rnd7(g->nullable ? 4 : 2);
     m->nf++;
+}
+
+/* An index with options over a scalar field of m, maybe. */
+static void new_index_option(gmodel *m)
+{
+    m->bx = -1;
+    if (!m->nf)
+        return;
+    int k = (int)rnd7((uint32_t)m->nf);
+    if (m->f[k].fk)
+        return;
+    m->bx = k;
+    m->bx_kind = (int)rnd7(BX_COUNT);
 }
 
 /* @@check over two different scalar fields, when there are two. */
@@ -775,6 +837,9 @@ static void new_model(gschema *s, gmodel *m)
     m->mc[0] = m->mc[1] = -1;
     if (m->nf >= 2 && rnd(3) == 0)
         new_model_check(s, m);
+    m->bx = -1;
+    if (rnd7(2) == 0)
+        new_index_option(m);
     if (m->nf >= 3 && rnd(3) == 0) {
         m->bi[0] = (int)rnd((uint32_t)m->nf);
         do
@@ -942,6 +1007,40 @@ static void random_cfks(gschema *s)
     }
 }
 
+static void print_index_option(const gmodel *m, pgorm_buf *b)
+{
+    const gfield *g = &m->f[m->bx];
+    /* no index over json (no operator class); none over a ForeignKey (a
+       join model, made elsewhere, never chose one) */
+    if (g->fk || g->type == T_JSON)
+        return;
+    char ck[64], where[96];
+    const char *e = check_expr(g, ck, sizeof ck);
+    snprintf(where, sizeof where, "where: \"%s\"", e ? e : "");
+    if (!e)
+        snprintf(where, sizeof where, "where: \"\\\"%s\\\" IS NOT NULL\"", g->name);
+    switch (m->bx_kind) {
+    case BX_WHERE: pgorm_buf_printf(b, "  @@index(%s, %s)\n", g->name, where); break;
+    case BX_DESC: pgorm_buf_printf(b, "  @@index(%s desc)\n", g->name); break;
+    case BX_EXPR:
+    case BX_EXPR_DESC:
+        /* immutable over every type, as an index expression must be */
+        pgorm_buf_printf(b, "  @@index(sql(\"\\\"%s\\\" IS NULL\")%s)\n", g->name,
+                         m->bx_kind == BX_EXPR_DESC ? " desc" : "");
+        break;
+    case BX_HASH: pgorm_buf_printf(b, "  @@index(%s, type: hash)\n", g->name); break;
+    case BX_GIN:
+        if (g->type == T_JSONB && !g->array)
+            pgorm_buf_printf(b, "  @@index(%s, type: gin)\n", g->name);
+        else
+            pgorm_buf_printf(b, "  @@index(%s, %s)\n", g->name, where);
+        break;
+    default: /* no @@unique over an array (see gfield.array) */
+        pgorm_buf_printf(b, "  @@%s(%s, %s)\n", g->array ? "index" : "unique", g->name, where);
+        break;
+    }
+}
+
 static void print_schema(const gschema *s, pgorm_buf *b)
 {
     static const char *const ids[] = {"serial", "bigserial", "int4", "int8", "uuid", "text"};
@@ -978,6 +1077,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
                                  g->nullable ? "?" : "");
             if (g->on_delete)
                 pgorm_buf_printf(b, " @on_delete(%s)", on_delete[g->on_delete]);
+            if (g->fk && g->on_update)
+                pgorm_buf_printf(b, " @on_update(%s)", on_delete[g->on_update]);
             if (g->unique && !g->array && g->type != T_JSON) /* json: no equality */
                 pgorm_buf_puts(b, " @unique");
             if (g->index && g->type != T_JSON)
@@ -1025,6 +1126,8 @@ static void print_schema(const gschema *s, pgorm_buf *b)
         if (m->mc[0] >= 0)
             pgorm_buf_printf(b, "  @@check(%s, \"\\\"%s\\\" IS NOT NULL OR \\\"%s\\\" IS NULL\")\n",
                              m->mc_name, m->f[m->mc[0]].name, m->f[m->mc[1]].name);
+        if (m->bx >= 0)
+            print_index_option(m, b);
         if (m->renamed_from[0])
             pgorm_buf_printf(b, "  @@renamed_from(%s)\n", m->renamed_from);
         if (s->schemas && m->sch)
@@ -1039,7 +1142,7 @@ static void print_schema(const gschema *s, pgorm_buf *b)
 static bool in_block(const gmodel *m, int k)
 {
     return m->bu[0] == k || m->bu[1] == k || m->bi[0] == k || m->bi[1] == k ||
-           m->mc[0] == k || m->mc[1] == k ||
+           m->mc[0] == k || m->mc[1] == k || m->bx == k ||
            (m->id == ID_COMPOSITE && (strcmp(m->f[k].name, "k0") == 0 ||
                                       strcmp(m->f[k].name, "k1") == 0));
 }
@@ -1056,6 +1159,7 @@ static void drop_model(gschema *s, int i)
                     m->bu[0] = m->bi[0] = m->mc[0] = -1;
                 m->f[k].fk = false;
                 m->f[k].on_delete = 0;
+                m->f[k].on_update = 0;
                 m->f[k].type = T_INT4;
                 m->f[k].def[0] = '\0';
             }
@@ -1182,6 +1286,14 @@ static void mutate(gschema *s)
     /* text to one of the newer types (every one reads text) */
     if (g && !g->fk && g->type == T_TEXT && rnd6(6) == 0)
         maybe_new_type(g);
+    if (rnd7(3) == 0) {
+        if (g && g->fk) /* ON UPDATE */
+            g->on_update = (int)rnd7(g->nullable ? 5 : 3);
+        else if (m->bx >= 0 && rnd7(2)) /* gone, or another kind */
+            m->bx_kind = rnd7(2) ? (int)rnd7(BX_COUNT) : (m->bx = -1, 0);
+        else
+            new_index_option(m);
+    }
     switch (rnd(16)) {
     case 0:
         if (s->nm < 8)
@@ -1202,6 +1314,7 @@ static void mutate(gschema *s)
             if (m->bi[1] > k) m->bi[1]--;
             if (m->mc[0] > k) m->mc[0]--;
             if (m->mc[1] > k) m->mc[1]--;
+            if (m->bx > k) m->bx--;
             memmove(&m->f[k], &m->f[k + 1], (size_t)(m->nf - k - 1) * sizeof *g);
             m->nf--;
         }
@@ -1222,6 +1335,8 @@ static void mutate(gschema *s)
         snprintf(m->name, sizeof m->name, "R%d", s->next_name++);
         break;
     case 6:
+        if (g && k == m->bx && m->bx_kind == BX_GIN && g->type == T_JSONB && !g->array)
+            break; /* gin has no operator class for what it would become */
         if (g && !g->fk && !is_enum(g->type)) {
             change_type(g);
         } else if (g && !g->fk) {
@@ -1234,6 +1349,8 @@ static void mutate(gschema *s)
             g->nullable = !g->nullable;
         if (g && !g->nullable && g->on_delete == 3)
             g->on_delete = 4;
+        if (g && !g->nullable && g->on_update == 3)
+            g->on_update = 4;
         break;
     case 8:
         if (g && !g->fk && is_enum(g->type))
@@ -1323,6 +1440,7 @@ static void test_random_pairs(void **state)
     int with_check = 0, with_model_check = 0, with_expr_default = 0, with_m2m = 0;
     int with_array = 0, with_fkey = 0, with_schemas = 0;
     int with_newer_type[9] = {0};
+    int with_index_option = 0, with_on_update = 0;
     for (int p = 0; p < pairs; p++) {
         rng = seed * 1000003u + (uint64_t)p + 1;
         rng2 = rng ^ 0x9E3779B97F4A7C15ULL;
@@ -1331,6 +1449,7 @@ static void test_random_pairs(void **state)
         rng5 = rng ^ 0xBF58476D1CE4E5B9ULL;
         bool schemas = rnd5(3) == 0;
         rng6 = rng ^ 0xC2B2AE3D27D4EB4FULL;
+        rng7 = rng ^ 0x9FB21C651E98DF25ULL;
         gschema s;
         random_schema(&s, 0);
         random_cfks(&s);
@@ -1369,6 +1488,10 @@ static void test_random_pairs(void **state)
             with_newer_type[k] += has_type(a.data, newer[k]) || has_type(b.data, newer[k]);
         with_schemas += strstr(a.data, "@@schema(") && strstr(b.data, "@@schema(") &&
                         strcmp(a.data, b.data) != 0;
+        with_index_option += strstr(a.data, ", where: ") || strstr(b.data, ", where: ") ||
+                             strstr(a.data, "@@index(sql(") || strstr(b.data, "@@index(sql(") ||
+                             strstr(a.data, " desc)") || strstr(b.data, ", type: ");
+        with_on_update += strstr(a.data, "@on_update(") || strstr(b.data, "@on_update(");
         with_array += strstr(a.data, "[] ") || strstr(a.data, "[]\n") ||
                       strstr(b.data, "[] ") || strstr(b.data, "[]\n") ||
                       strstr(a.data, "[]?") || strstr(b.data, "[]?");
@@ -1405,6 +1528,12 @@ static void test_random_pairs(void **state)
     print_message("random pairs: %d with @check, %d with @@check, %d with an expression "
                   "default, %d with @@foreign_key, of %d\n",
                   with_check, with_model_check, with_expr_default, with_fkey, pairs);
+    if (pairs >= 40 && (with_index_option < 8 || with_on_update < 4))
+        fail_msg("the random pairs hardly use index options and @on_update: %d with an index "
+                 "with options, %d with @on_update",
+                 with_index_option, with_on_update);
+    print_message("random pairs: %d with an index with options, %d with @on_update\n",
+                  with_index_option, with_on_update);
 }
 
 int main(void)

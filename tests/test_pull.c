@@ -100,7 +100,8 @@ static void test_pull_sample_database(void **state)
     expect(text, "  language_films          BackReference[Film.language]\n");
     expect(text, "  original_language_films BackReference[Film.original_language]\n");
     expect(text, "  original_language ForeignKey[Language]? @on_delete(restrict) @index(false)\n");
-    expect(text, "  rental              ForeignKey[Rental]? @on_delete(set_null) @index(false)\n");
+    expect(text, "  rental              ForeignKey[Rental]? @on_delete(set_null) @on_update(cascade) "
+                 "@index(false)\n");
     expect(text, "  film_categories BackReference[FilmCategory]\n");
     /* the join tables give ManyToMany fields on both sides */
     expect_field(text, "actors", "ManyToMany[Actor] @through(FilmActor)");
@@ -120,6 +121,16 @@ static void test_pull_sample_database(void **state)
     expect(text, "  format       MediaFormat @default(dvd)\n");
     expect(text, "  @@check(film_rental_duration_check, \"((rental_duration > 0))\")\n");
     expect(text, "  payment_id          uuid @id @default(sql(\"gen_random_uuid()\"))\n");
+    /* a partial index, a gin index, expressions and DESC are the schema's */
+    expect(text, "  @@index(payment_date, where: \"(amount > (0)::numeric)\")\n");
+    expect(text, "  @@index(note, type: gin)\n");
+    expect(text, "  @@index(sql(\"amount * (100)::numeric\") desc, sql(\"lower((note ->> 'by'::text))\"))\n");
+    expect(text, "  @@index(sql(\"to_tsvector('simple'::regconfig, (title)::text)\"), type: gist)\n");
+    /* an operator class has no spelling; gist over a column the language
+       lacks stays with that column */
+    expect(text, "  //   index customer_email_pattern_idx on customer: CREATE INDEX");
+    expect(text, "  //   key film_fulltext_idx on film: CREATE INDEX film_fulltext_idx ON "
+                 "public.film USING gist (fulltext)\n");
     /* what it cannot express, as comments */
     expect(text, "  //   column film.rating: mpaa_rating, an enum the schema language cannot");
     expect(text, "//   type mpaa_rating: enum ('G', 'PG', 'PG-13', 'R', 'NC-17'), which the");

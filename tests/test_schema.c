@@ -760,8 +760,8 @@ static void test_unknown_type_and_attribute(void **state)
     BAD(with_model("  x foreignkey[M]\n"), 3, 5, "did you mean 'ForeignKey'?");
     BAD(with_model("  x text @uniq\n"), 3, 11,
         "unknown attribute '@uniq' (expected one of: @id, @unique, @index, @index(false), "
-        "@default(value), @on_delete(action), @renamed_from(old_name), @check(\"expr\"), "
-        "@through(JoinModel)); did you mean '@unique'?");
+        "@default(value), @on_delete(action), @on_update(action), @renamed_from(old_name), "
+        "@check(\"expr\"), @through(JoinModel)); did you mean '@unique'?");
     BAD(with_model("  x text @ID\n"), 3, 11, "did you mean '@id'?");
     BAD(with_model("  x text @default(\"a\") @default(\"b\")\n"), 3, 24,
         "duplicate @default on field 'x'");
@@ -1762,6 +1762,112 @@ static void test_many_to_many(void **state)
         "ForeignKey[Tag]; other models in this file: PostTag)");
 }
 
+static const pgorm_block *block_at(const pgorm_schema *s, const char *model, size_t i)
+{
+    const pgorm_model *m = pgorm_schema_model(s, model);
+    assert_non_null(m);
+    assert_true(i < m->nblocks);
+    return &m->blocks[i];
+}
+
+static void test_index_options(void **state)
+{
+    (void)state;
+    pgorm_schema *s = parse_ok(with_model("  title text\n"
+                                          "  pages int4\n"
+                                          "  tags jsonb\n"
+                                          "  at timestamptz?\n"
+                                          "  p ForeignKey[M]? @on_update(set_null) @on_delete(cascade)\n"
+                                          "  @@index(title, where: \"pages > 100\")\n"
+                                          "  @@index(sql(\"lower(title)\") desc, at desc, pages asc)\n"
+                                          "  @@index(tags, type: gin)\n"
+                                          "  @@index(title, type: btree)\n"
+                                          "  @@index(sql(\"date_trunc('day', at)\"), where: \"at IS NOT NULL\", type: brin)\n"
+                                          "  @@unique(title, where: \"pages > 0\")\n"));
+    const pgorm_block *b = block_at(s, "M", 0);
+    assert_int_equal(b->kind, PGORM_BLOCK_INDEX);
+    assert_string_equal(b->where, "pages > 100");
+    assert_int_equal(b->where_pos.line, 8);
+    assert_int_equal(b->where_pos.col, 25);
+    assert_null(b->method);
+    assert_null(b->exprs);
+    assert_null(b->desc);
+    b = block_at(s, "M", 1);
+    assert_int_equal(b->nfields, 3);
+    assert_string_equal(b->exprs[0], "lower(title)");
+    assert_string_equal(b->fields[0], "lower_title"); /* the word its name uses */
+    assert_null(b->exprs[1]);
+    assert_string_equal(b->fields[1], "at");
+    assert_true(b->desc[0] && b->desc[1]);
+    assert_false(b->desc[2]);
+    b = block_at(s, "M", 2);
+    assert_string_equal(b->method, "gin");
+    assert_int_equal(b->method_pos.col, 23);
+    assert_null(block_at(s, "M", 3)->method); /* btree is the default */
+    b = block_at(s, "M", 4);
+    assert_string_equal(b->fields[0], "date_trunc_at");
+    assert_string_equal(b->where, "at IS NOT NULL");
+    assert_string_equal(b->method, "brin");
+    b = block_at(s, "M", 5);
+    assert_int_equal(b->kind, PGORM_BLOCK_UNIQUE);
+    assert_string_equal(b->where, "pages > 0");
+    assert_int_equal(field(s, "M", "p")->on_update, PGORM_ON_DELETE_SET_NULL);
+    assert_int_equal(field(s, "M", "p")->on_delete, PGORM_ON_DELETE_CASCADE);
+    assert_int_equal(field(s, "M", "id")->on_update, PGORM_ON_DELETE_NO_ACTION);
+    pgorm_schema_free(s);
+    s = parse_ok(with_model("  x text\n  @@index(sql(\"1 + 2\"))\n"));
+    assert_string_equal(block_at(s, "M", 0)->fields[0], "1_2");
+    pgorm_schema_free(s);
+    s = parse_ok(with_model("  x text\n  @@index(sql(\"'a' || 'b'\"))\n"));
+    assert_string_equal(block_at(s, "M", 0)->fields[0], "expr");
+    pgorm_schema_free(s);
+
+    /* bad input */
+    BAD(with_model("  x text\n  @@index(x, type: gin2)\n"), 4, 20,
+        "unknown index type 'gin2' in @@index (expected one of: btree, hash, gin, gist, brin, "
+        "spgist); did you mean 'gin'?");
+    BAD(with_model("  x text\n  @@index(x, type: \"gin\")\n"), 4, 20, "unknown index type a string");
+    BAD(with_model("  x text\n  @@index(x, where: pages)\n"), 4, 21,
+        "where: in @@index takes the predicate of a partial index as a \"string\", found 'pages' "
+        "(write where: \"pages > 100\")");
+    BAD(with_model("  x text\n  @@index(x, where: \"  \")\n"), 4, 21, "where: in @@index is empty");
+    BAD(with_model("  x text\n  @@index(x, where: \"a\", where: \"b\")\n"), 4, 26,
+        "where: is written twice in this @@index");
+    BAD(with_model("  x text\n  @@index(x, using: gin)\n"), 4, 14,
+        "unknown argument 'using:' in @@index (expected where: \"predicate\" or type: method)");
+    BAD(with_model("  x text\n  @@unique(x, type: hash)\n"), 4, 15,
+        "unknown argument 'type:' in @@unique (expected where: \"predicate\")");
+    BAD("model A {\n  x int4\n  @@id(x, where: \"x > 1\")\n}\n", 3, 11,
+        "unknown argument 'where:' in @@id (@@id takes field names only)");
+    BAD(with_model("  x text\n  @@index(where: \"x > 1\")\n"), 4, 11, "@@index needs its fields before where:");
+    BAD(with_model("  x text\n  @@index(x, where: \"x > 1\", id)\n"), 4, 30,
+        "expected a named argument (where: or type:) after the named arguments of @@index, found 'id'");
+    BAD(with_model("  x text\n  @@index(x descending)\n"), 4, 13,
+        "expected ',', ')', asc or desc after 'x' in @@index, found 'descending'");
+    BAD(with_model("  x text\n  @@unique(x desc)\n"), 4, 14,
+        "@@unique takes no sort order ('desc'): asc and desc are for @@index");
+    BAD(with_model("  x text\n  @@unique(sql(\"lower(x)\"))\n"), 4, 12,
+        "@@unique takes field names; an expression, sql(\"...\"), is for @@index only");
+    BAD(with_model("  x text\n  @@index(sql(lower))\n"), 4, 15,
+        "sql(...) in @@index takes the SQL expression as a \"string\", found 'lower'");
+    BAD(with_model("  x text\n  @@index(sql(\"\"))\n"), 4, 15, "sql(\"\") in @@index is empty");
+    BAD(with_model("  x text\n  @@index(sql(\"lower(x)\"\n"), 5, 1, "expected ')' to close sql(...)");
+    BAD(with_model("  x text\n  @@index(x desc, type: gin)\n"), 4, 11,
+        "desc needs a btree index, and this @@index has type: gin");
+    BAD(with_model("  x text\n  y text\n  @@index(x, y, type: hash)\n"), 5, 23,
+        "an index of type hash covers one field, and this @@index lists 2");
+    BAD(with_model("  x text\n  @@index(sql(\"lower(x)\"), nope)\n"), 4, 28, "unknown field 'nope' in @@index");
+    BAD(with_model("  x text @on_update(cascade)\n"), 3, 10,
+        "@on_update is only valid on a ForeignKey field, and 'x' is not one");
+    BAD(with_model("  p ForeignKey[M] @on_update(set_null)\n"), 3, 30,
+        "@on_update(set_null) needs a nullable ForeignKey: write ForeignKey[M]?");
+    BAD(with_model("  p ForeignKey[M] @on_update(nothing)\n"), 3, 30,
+        "unknown @on_update action 'nothing' (expected one of: cascade, restrict, set_null, "
+        "no_action)");
+    BAD(with_model("  p ForeignKey[M] @on_update(cascade) @on_update(restrict)\n"), 3, 39,
+        "duplicate @on_update on field 'p'");
+}
+
 static void test_fk_index_opt_out(void **state)
 {
     (void)state;
@@ -2106,6 +2212,7 @@ int main(void)
         cmocka_unit_test(test_fk_index_opt_out),
         cmocka_unit_test(test_sql_schemas),
         cmocka_unit_test(test_sql_schema_errors),
+        cmocka_unit_test(test_index_options),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_many_to_many),
         cmocka_unit_test(test_model_foreign_keys),

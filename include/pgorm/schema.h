@@ -152,6 +152,9 @@ typedef struct pgorm_field {
     size_t through_to_fk;
     /* PGORM_S_ENUM: the SQL schema of its enum (validation), or NULL. */
     char *enum_schema;
+    /* ForeignKey only: @on_update(action); NO_ACTION when not written. The
+       actions are those of @on_delete. */
+    pgorm_on_delete on_update;
 } pgorm_field;
 
 typedef enum pgorm_block_kind {
@@ -170,6 +173,20 @@ typedef struct pgorm_block {
     char *name;     /* constraint/index name; NULL from the parser (the DDL
                        layer derives one), set by introspection */
     pgorm_pos pos;
+    /* @@index / @@unique options (all NULL when not written):
+       exprs[i]: element i is an expression, sql("lower(title)"), and
+         fields[i] holds a word naming it ("lower", else "expr"), the part
+         the index's derived name uses;
+       desc[i]: element i is sorted descending (`published_at desc`);
+       where: the predicate of a partial index (`where: "pages > 100"`);
+       method: the access method other than btree (`type: gin`), as
+         written: "hash", "gin", "gist", "brin" or "spgist". */
+    char **exprs;
+    bool *desc;
+    char *where;
+    char *method;
+    pgorm_pos where_pos;  /* the string of where: */
+    pgorm_pos method_pos; /* the method's name */
 } pgorm_block;
 
 /* A CHECK constraint: @check("expr") on a field or @@check(name, "expr") on

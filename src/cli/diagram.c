@@ -168,7 +168,7 @@ static void key_markers(pgorm_buf *b, const pgorm_ddl_key *keys, size_t nkeys,
     bool pk = false, uq = false, ix = false;
     for (size_t k = 0; k < nkeys; k++) {
         for (size_t c = 0; c < keys[k].ncolumns; c++) {
-            if (strcmp(keys[k].columns[c], col) != 0)
+            if ((keys[k].exprs && keys[k].exprs[c]) || strcmp(keys[k].columns[c], col) != 0)
                 continue;
             if (keys[k].kind == PGORM_BLOCK_ID)
                 pk = true;
@@ -271,7 +271,10 @@ static void model_node(pgorm_buf *b, const pgorm_schema *s, const pgorm_model *m
         for (size_t c = 0; c < keys[k].ncolumns; c++) {
             if (c)
                 pgorm_buf_puts(b, ", ");
-            html_put(b, keys[k].columns[c]);
+            html_put(b, keys[k].exprs && keys[k].exprs[c] ? keys[k].exprs[c]
+                                                          : keys[k].columns[c]);
+            if (keys[k].desc && keys[k].desc[c])
+                pgorm_buf_puts(b, " desc");
         }
         pgorm_buf_puts(b, ")</td></tr>\n");
     }

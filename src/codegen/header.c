@@ -117,6 +117,9 @@ static const char *declared(cg_out *o, const cg_plan *p, const pgorm_field *f)
     if (f->kind == PGORM_FIELD_FOREIGN_KEY && f->on_delete != PGORM_ON_DELETE_NO_ACTION &&
         (size_t)f->on_delete < sizeof on_delete / sizeof on_delete[0])
         pgorm_buf_printf(&b, " @on_delete(%s)", on_delete[f->on_delete]);
+    if (f->kind == PGORM_FIELD_FOREIGN_KEY && f->on_update != PGORM_ON_DELETE_NO_ACTION &&
+        (size_t)f->on_update < sizeof on_delete / sizeof on_delete[0])
+        pgorm_buf_printf(&b, " @on_update(%s)", on_delete[f->on_update]);
     return cg_take(o, &b);
 }
 

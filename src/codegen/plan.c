@@ -363,7 +363,8 @@ static pgorm_codegen_status plan_keys(planner *pl, cg_model *cm)
         return PGORM_CODEGEN_NOMEM;
     }
     for (size_t k = 0; k < nkeys; k++) {
-        if (keys[k].kind == PGORM_BLOCK_INDEX)
+        /* a partial unique index is no conflict target for the whole table */
+        if (keys[k].kind == PGORM_BLOCK_INDEX || keys[k].where)
             continue;
         uint64_t mask = 0;
         for (size_t j = 0; j < keys[k].ncolumns; j++) {

@@ -236,7 +236,7 @@ static const char **block_columns(mig_catalog *c, const pgorm_model *m, const pg
 {
     const char **cols = pgorm_arena_calloc(&c->arena, blk->nfields + 1, sizeof *cols);
     for (size_t j = 0; cols && j < blk->nfields; j++)
-        cols[j] = block_column(m, blk->fields[j]);
+        cols[j] = blk->exprs && blk->exprs[j] ? blk->fields[j] : block_column(m, blk->fields[j]);
     return cols;
 }
 
@@ -258,9 +258,76 @@ static const pgorm_field *single_id(const pgorm_model *m)
     return nid == 1 ? id : NULL;
 }
 
+static bool opt_str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static const char *method_of(const mig_key *k)
+{
+    return k->method && strcmp(k->method, "btree") != 0 ? k->method : NULL;
+}
+
+bool mig_key_has_options(const mig_key *k)
+{
+    if (k->where || method_of(k))
+        return true;
+    for (size_t i = 0; i < k->ncols; i++)
+        if ((k->exprs && k->exprs[i]) || (k->desc && k->desc[i]))
+            return true;
+    return false;
+}
+
+bool mig_key_options_eq(const mig_key *a, const mig_key *b)
+{
+    if (!opt_str_eq(method_of(a), method_of(b)) || !a->where != !b->where)
+        return false;
+    if (a->where && !(a->where_sql && b->where_sql ? strcmp(a->where_sql, b->where_sql) == 0
+                                                   : strcmp(a->where, b->where) == 0))
+        return false;
+    size_t n = a->ncols < b->ncols ? a->ncols : b->ncols;
+    for (size_t i = 0; i < n; i++) {
+        bool da = a->desc && a->desc[i], db = b->desc && b->desc[i];
+        const char *ea = a->exprs ? a->exprs[i] : NULL, *eb = b->exprs ? b->exprs[i] : NULL;
+        if (da != db || !ea != !eb)
+            return false;
+        if (!ea)
+            continue;
+        const char *sa = a->exprs_sql ? a->exprs_sql[i] : NULL;
+        const char *sb = b->exprs_sql ? b->exprs_sql[i] : NULL;
+        if (!(sa && sb ? strcmp(sa, sb) == 0 : strcmp(ea, eb) == 0))
+            return false;
+    }
+    return true;
+}
+
+bool mig_key_set_options(mig_catalog *c, mig_key *k, const pgorm_block *blk)
+{
+    if (blk->where && !(k->where = mig_strdup(c, blk->where)))
+        return false;
+    if (blk->method && !(k->method = mig_strdup(c, blk->method)))
+        return false;
+    if (blk->desc) {
+        if (!(k->desc = pgorm_arena_calloc(&c->arena, k->ncols + 1, sizeof *k->desc)))
+            return false;
+        memcpy(k->desc, blk->desc, k->ncols * sizeof *k->desc);
+    }
+    if (blk->exprs) {
+        if (!(k->exprs = pgorm_arena_calloc(&c->arena, k->ncols + 1, sizeof *k->exprs)))
+            return false;
+        for (size_t i = 0; i < k->ncols; i++)
+            if (blk->exprs[i] && !(k->exprs[i] = mig_strdup(c, blk->exprs[i])))
+                return false;
+    }
+    /* a UNIQUE constraint has no WHERE: a partial unique key is an index */
+    if (k->kind == MIG_KEY_UNIQUE && k->where)
+        k->index_only = true;
+    return true;
+}
+
 static bool key_eq(const mig_key *a, const mig_key *b)
 {
-    if (a->kind != b->kind || a->ncols != b->ncols)
+    if (a->kind != b->kind || a->ncols != b->ncols || !mig_key_options_eq(a, b))
         return false;
     for (size_t i = 0; i < a->ncols; i++)
         if (strcmp(a->cols[i], b->cols[i]) != 0)
@@ -269,11 +336,11 @@ static bool key_eq(const mig_key *a, const mig_key *b)
 }
 
 static bool add_key(mig_catalog *c, mig_table *t, mig_key_kind kind, const char **cols,
-                    size_t ncols)
+                    size_t ncols, const pgorm_block *blk)
 {
     mig_key k = {.kind = kind, .ncols = ncols};
     k.cols = pgorm_arena_calloc(&c->arena, ncols ? ncols : 1, sizeof *k.cols);
-    if (!k.cols)
+    if (!k.cols || (blk && !mig_key_set_options(c, &k, blk)))
         return false;
     for (size_t i = 0; i < ncols; i++)
         if (!(k.cols[i] = mig_strdup(c, cols[i])))
@@ -353,6 +420,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
             fk->ref_table = mig_strdup(c, q);
             fk->ref_column = mig_strdup(c, id ? field_column(id) : "id");
             fk->on_delete = f->on_delete;
+            fk->on_update = f->on_update;
             if (!fk->ref_table || !fk->ref_column)
                 return false;
         }
@@ -388,14 +456,14 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
     for (size_t i = 0; i < m->nfields; i++)
         if (m->fields[i].is_id)
             idcols[n++] = field_column(&m->fields[i]);
-    if (n && !add_key(c, t, MIG_KEY_PRIMARY, idcols, n))
+    if (n && !add_key(c, t, MIG_KEY_PRIMARY, idcols, n, NULL))
         return false;
     for (size_t b = 0; b < m->nblocks; b++) {
         const pgorm_block *blk = &m->blocks[b];
         if (blk->kind != PGORM_BLOCK_ID)
             continue;
         const char **cols = block_columns(c, m, blk);
-        if (!cols || !add_key(c, t, MIG_KEY_PRIMARY, cols, blk->nfields))
+        if (!cols || !add_key(c, t, MIG_KEY_PRIMARY, cols, blk->nfields, NULL))
             return false;
     }
     /* A primary key's columns are NOT NULL. */
@@ -418,7 +486,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
                 !on)
                 continue;
             const char *col = field_column(f);
-            if (!add_key(c, t, kinds[k].key, &col, 1))
+            if (!add_key(c, t, kinds[k].key, &col, 1, NULL))
                 return false;
         }
         for (size_t b = 0; b < m->nblocks; b++) {
@@ -426,7 +494,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
             if (blk->kind != kinds[k].block)
                 continue;
             const char **cols = block_columns(c, m, blk);
-            if (!cols || !add_key(c, t, kinds[k].key, cols, blk->nfields))
+            if (!cols || !add_key(c, t, kinds[k].key, cols, blk->nfields, blk))
                 return false;
         }
     }
@@ -449,7 +517,7 @@ static bool model_to_table(mig_catalog *c, const pgorm_schema *s, const pgorm_mo
     for (size_t i = 0; i < m->nfields; i++) {
         const char *col = field_column(&m->fields[i]);
         if (pgorm_ddl_fk_wants_index(m, &m->fields[i]) &&
-            !add_key(c, t, MIG_KEY_INDEX, &col, 1))
+            !add_key(c, t, MIG_KEY_INDEX, &col, 1, NULL))
             return false;
     }
     return true;

@@ -48,6 +48,19 @@ typedef struct mig_key {
     size_t ncols;
     char *name;      /* constraint or index name; NULL until named */
     bool index_only; /* UNIQUE: a unique index with no constraint (drop with DROP INDEX) */
+    /* Index options (NULL when absent). exprs[i] non-NULL: element i is
+       that SQL expression and cols[i] only the word its derived name uses.
+       Schema side: as written; database: as the server prints them
+       (pg_get_indexdef per column, pg_get_expr of the predicate). */
+    char **exprs;
+    bool *desc;
+    char *where;
+    char *method; /* NULL: btree */
+    /* As the server prints them: set by introspection, and on the schema
+       side by migrate make's probe. Two keys that both have them are
+       compared by them. */
+    char **exprs_sql;
+    char *where_sql;
 } mig_key;
 
 /* A foreign key: one column (a ForeignKey field), or, with ncolumns set,
@@ -67,6 +80,8 @@ typedef struct mig_fk {
     char **ref_columns;
     size_t ncolumns;
     bool block; /* spelled @@foreign_key, not as a ForeignKey field */
+    pgorm_on_delete on_update;
+    bool update_set_default; /* introspection: ON UPDATE SET DEFAULT (no spelling) */
 } mig_fk;
 
 /* The number of columns of a foreign key, and its i-th column and
@@ -206,6 +221,17 @@ char *mig_pascal_case(const char *table);
 
 /* Whether s is a name of the schema language ([A-Za-z_][A-Za-z0-9_]*). */
 bool mig_is_name(const char *s);
+
+/* Whether the index options of two keys are equal (method, sort orders,
+   expressions and predicate; by the server's spelling where both have
+   it). Columns and kind are not compared. */
+bool mig_key_options_eq(const mig_key *a, const mig_key *b);
+/* Whether key k has any option: an expression, desc, a predicate or a
+   method other than btree. */
+bool mig_key_has_options(const mig_key *k);
+/* Copy block blk's options onto key k (strings into c's arena); false on
+   OOM. */
+bool mig_key_set_options(mig_catalog *c, mig_key *k, const pgorm_block *blk);
 
 /* Arena helpers. */
 char *mig_strdup(mig_catalog *c, const char *s);

@@ -44,6 +44,28 @@ static size_t table_index(const mig_catalog *c, const char *name)
     return PGORM_NONE;
 }
 
+/* A key's index options onto its block (see pgorm_block). */
+static bool block_options(pgorm_block *b, const mig_key *key)
+{
+    if (key->where && !(b->where = pgorm_strdup(key->where)))
+        return false;
+    if (key->method && !(b->method = pgorm_strdup(key->method)))
+        return false;
+    if (key->desc) {
+        if (!(b->desc = pgorm_calloc(key->ncols + 1, sizeof *b->desc)))
+            return false;
+        memcpy(b->desc, key->desc, key->ncols * sizeof *b->desc);
+    }
+    if (key->exprs) {
+        if (!(b->exprs = pgorm_calloc(key->ncols + 1, sizeof *b->exprs)))
+            return false;
+        for (size_t j = 0; j < key->ncols; j++)
+            if (key->exprs[j] && !(b->exprs[j] = pgorm_strdup(key->exprs[j])))
+                return false;
+    }
+    return true;
+}
+
 static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model *m)
 {
     char sc[64];
@@ -85,6 +107,7 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
             f->target_model = pgorm_strdup(fk->ref_table);
             f->target = target;
             f->on_delete = fk->on_delete;
+            f->on_update = fk->on_update;
             if (!f->target_model)
                 return false;
         } else {
@@ -106,10 +129,13 @@ static bool convert_table(const mig_catalog *c, const mig_table *t, pgorm_model 
         if (!b->fields || !b->field_pos || (key->name && !b->name))
             return false;
         for (size_t j = 0; j < key->ncols; j++) {
-            if (!(b->fields[j] = pgorm_strdup(field_of(m, key->cols[j]))))
+            bool expr = key->exprs && key->exprs[j];
+            if (!(b->fields[j] = pgorm_strdup(expr ? "expr" : field_of(m, key->cols[j]))))
                 return false;
             b->nfields++;
         }
+        if (!block_options(b, key))
+            return false;
     }
     if (t->nchecks) {
         m->checks = pgorm_calloc(t->nchecks, sizeof *m->checks);

@@ -190,10 +190,26 @@ static bool field_has(const pgorm_field *f, pgorm_block_kind kind)
 }
 
 /* Whether block blk can serve look-ups by its leading column alone: a
-   btree over plain columns (any block the language has so far). */
+   btree whose first element is a column, over all rows. */
 static bool block_serves_lead(const pgorm_block *blk)
 {
-    return blk->nfields > 0;
+    return blk->nfields > 0 && !blk->where && !blk->method && !(blk->exprs && blk->exprs[0]);
+}
+
+bool pgorm_ddl_key_is_index(const pgorm_ddl_key *k)
+{
+    return k->kind == PGORM_BLOCK_INDEX ||
+           (k->kind == PGORM_BLOCK_UNIQUE && (k->where || k->index_only));
+}
+
+bool pgorm_ddl_key_is_plain(const pgorm_ddl_key *k)
+{
+    if (k->where || k->method)
+        return false;
+    for (size_t i = 0; k->exprs && i < k->ncolumns; i++)
+        if (k->exprs[i])
+            return false;
+    return true;
 }
 
 bool pgorm_ddl_fk_wants_index(const pgorm_model *m, const pgorm_field *f)
@@ -242,6 +258,8 @@ static void key_name(pgorm_ddl_key *k, const pgorm_model *m, const char *given)
         copy_name(k->name, given);
     else if (k->kind == PGORM_BLOCK_ID)
         pgorm_constraint_name(k->name, m->table, NULL, 0, "pkey");
+    else if (pgorm_ddl_key_is_index(k)) /* a unique index, as migrations name it */
+        pgorm_constraint_name(k->name, m->table, k->columns, k->ncolumns, "idx");
     else
         pgorm_constraint_name(k->name, m->table, k->columns, k->ncolumns, key_suffix(k->kind));
 }
@@ -294,7 +312,10 @@ static size_t collect_keys(const pgorm_model *m, pgorm_ddl_key *keys, const char
                 for (size_t j = 0; j < blk->nfields; j++)
                     cols[nc + j] = pgorm_ddl_block_column(m, blk->fields[j]);
                 keys[nk] = (pgorm_ddl_key){.kind = kind, .columns = cols + nc,
-                                           .ncolumns = blk->nfields};
+                                           .ncolumns = blk->nfields,
+                                           .exprs = (const char *const *)blk->exprs,
+                                           .desc = blk->desc, .where = blk->where,
+                                           .method = blk->method};
                 key_name(&keys[nk], m, blk->name);
             }
             nk++, nc += blk->nfields;
@@ -335,6 +356,22 @@ pgorm_ddl_key *pgorm_ddl_model_keys(const pgorm_model *m, size_t *nkeys, bool *o
     }
     const char **cols = (const char **)(void *)(keys + nk);
     collect_keys(m, keys, cols, &nc);
+    /* Two indexes over the same columns (one partial, say) would get one
+       name: the later ones get "1", "2"... after the suffix, as migrations
+       and PostgreSQL itself name them. */
+    for (size_t i = 1; i < nk; i++) {
+        for (int n = 1;; n++) {
+            bool taken = false;
+            for (size_t j = 0; j < i && !taken; j++)
+                taken = strcmp(keys[j].name, keys[i].name) == 0;
+            if (!taken || keys[i].kind == PGORM_BLOCK_ID || n > 9999)
+                break;
+            char suf[32];
+            snprintf(suf, sizeof suf, "%s%d",
+                     pgorm_ddl_key_is_index(&keys[i]) ? "idx" : key_suffix(keys[i].kind), n);
+            pgorm_constraint_name(keys[i].name, m->table, keys[i].columns, keys[i].ncolumns, suf);
+        }
+    }
     *nkeys = nk;
     return keys;
 }
@@ -352,7 +389,7 @@ static void column_list(pgorm_buf *b, const char *const *cols, size_t n)
 
 void pgorm_ddl_key_constraint(pgorm_buf *b, const pgorm_ddl_key *k)
 {
-    if (k->kind == PGORM_BLOCK_INDEX)
+    if (pgorm_ddl_key_is_index(k))
         return;
     pgorm_buf_puts(b, "CONSTRAINT ");
     pgorm_sql_ident(b, k->name);
@@ -386,7 +423,7 @@ static void index_name(pgorm_buf *b, const char *table, const char *name)
 
 void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 {
-    if (k->kind == PGORM_BLOCK_INDEX) {
+    if (pgorm_ddl_key_is_index(k)) {
         pgorm_ddl_create_index(b, table, k);
         return;
     }
@@ -398,7 +435,7 @@ void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 
 void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 {
-    if (k->kind == PGORM_BLOCK_INDEX) {
+    if (pgorm_ddl_key_is_index(k)) {
         pgorm_buf_puts(b, "DROP INDEX ");
         index_name(b, table, k->name);
         pgorm_buf_puts(b, ";\n");
@@ -408,12 +445,29 @@ void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 
 void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key *k)
 {
-    pgorm_buf_puts(b, "CREATE INDEX ");
+    pgorm_buf_puts(b, k->kind == PGORM_BLOCK_UNIQUE ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
     pgorm_sql_ident(b, k->name);
     pgorm_buf_puts(b, " ON ");
     pgorm_sql_qualified(b, table);
     pgorm_buf_putc(b, ' ');
-    column_list(b, k->columns, k->ncolumns);
+    if (k->method && strcmp(k->method, "btree") != 0) {
+        /* one of the language's method names, never user text */
+        pgorm_buf_printf(b, "USING %s ", k->method);
+    }
+    pgorm_buf_puts(b, "(");
+    for (size_t i = 0; i < k->ncolumns; i++) {
+        if (i)
+            pgorm_buf_puts(b, ", ");
+        if (k->exprs && k->exprs[i])
+            pgorm_buf_printf(b, "(%s)", k->exprs[i]);
+        else
+            pgorm_sql_ident(b, k->columns[i]);
+        if (k->desc && k->desc[i])
+            pgorm_buf_puts(b, " DESC");
+    }
+    pgorm_buf_puts(b, ")");
+    if (k->where)
+        pgorm_buf_printf(b, " WHERE %s", k->where);
     pgorm_buf_puts(b, ";\n");
 }
 
@@ -457,6 +511,7 @@ bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_
     pgorm_ddl_fkey_name(out->name, m, fk);
     out->column = pgorm_ddl_field_column(fk);
     out->on_delete = fk->on_delete;
+    out->on_update = fk->on_update;
     size_t t = fk_target(s, fk);
     if (t == PGORM_NONE) {
         out->ref_table = fk->target_model ? fk->target_model : "";
@@ -504,18 +559,21 @@ void pgorm_ddl_fkey_constraint(pgorm_buf *b, const pgorm_ddl_fkey *fk)
         pgorm_sql_ident(b, fk->ref_column);
         pgorm_buf_puts(b, ")");
     }
-    switch (fk->on_delete) {
-    case PGORM_ON_DELETE_NO_ACTION:
-        break;
-    case PGORM_ON_DELETE_CASCADE:
-        pgorm_buf_puts(b, " ON DELETE CASCADE");
-        break;
-    case PGORM_ON_DELETE_RESTRICT:
-        pgorm_buf_puts(b, " ON DELETE RESTRICT");
-        break;
-    case PGORM_ON_DELETE_SET_NULL:
-        pgorm_buf_puts(b, " ON DELETE SET NULL");
-        break;
+    for (int w = 0; w < 2; w++) {
+        const char *on = w == 0 ? " ON DELETE" : " ON UPDATE";
+        switch (w == 0 ? fk->on_delete : fk->on_update) {
+        case PGORM_ON_DELETE_NO_ACTION:
+            break;
+        case PGORM_ON_DELETE_CASCADE:
+            pgorm_buf_printf(b, "%s CASCADE", on);
+            break;
+        case PGORM_ON_DELETE_RESTRICT:
+            pgorm_buf_printf(b, "%s RESTRICT", on);
+            break;
+        case PGORM_ON_DELETE_SET_NULL:
+            pgorm_buf_printf(b, "%s SET NULL", on);
+            break;
+        }
     }
 }
 
@@ -647,7 +705,7 @@ static void create_table(pgorm_buf *b, const pgorm_schema *s, const pgorm_model 
     if (oom)
         b->oom = true;
     for (size_t i = 0; i < nkeys; i++) {
-        if (keys[i].kind == PGORM_BLOCK_INDEX)
+        if (pgorm_ddl_key_is_index(&keys[i]))
             continue;
         element_sep(b, &first);
         pgorm_ddl_key_constraint(b, &keys[i]);
@@ -692,7 +750,7 @@ void pgorm_ddl_create_indexes(pgorm_buf *b, const pgorm_model *m)
     char q[PGORM_DDL_QNAME_SIZE];
     pgorm_ddl_qname(q, m->schema, m->table);
     for (size_t i = 0; i < nkeys; i++)
-        if (keys[i].kind == PGORM_BLOCK_INDEX)
+        if (pgorm_ddl_key_is_index(&keys[i]))
             pgorm_ddl_create_index(b, q, &keys[i]);
     pgorm_free(keys);
 }

@@ -101,7 +101,25 @@ typedef struct pgorm_ddl_key {
                                        <table>_<cols>_idx */
     const char **columns;           /* borrowed from the model */
     size_t ncolumns;
+    /* @@index / @@unique options, borrowed (NULL when not written):
+       exprs[i] non-NULL: element i is that SQL expression (columns[i] is
+       then the word the derived name uses); desc[i]: DESC; where: the
+       predicate of a partial index; method: USING gin... (NULL: btree). */
+    const char *const *exprs;
+    const bool *desc;
+    const char *where;
+    const char *method;
+    bool index_only; /* UNIQUE: a unique index with no constraint */
 } pgorm_ddl_key;
+
+/* Whether key k is created with CREATE [UNIQUE] INDEX rather than as a
+   table constraint: an index, or a unique key with a predicate (a UNIQUE
+   constraint has no WHERE) or marked index_only. */
+bool pgorm_ddl_key_is_index(const pgorm_ddl_key *k);
+
+/* Whether key k is a plain btree over columns (no expression, predicate
+   or other method): one that serves look-ups by its leading column. */
+bool pgorm_ddl_key_is_plain(const pgorm_ddl_key *k);
 
 /* All keys of m in render order: the primary key (the @id fields together,
    then any @@id), unique constraints (@unique fields in field order, then
@@ -114,7 +132,8 @@ typedef struct pgorm_ddl_key {
 pgorm_ddl_key *pgorm_ddl_model_keys(const pgorm_model *m, size_t *nkeys, bool *oom);
 
 /* A table element: CONSTRAINT "<name>" PRIMARY KEY (...) or UNIQUE (...).
-   Nothing for an index (indexes are not table elements). */
+   Nothing for an index (indexes are not table elements, see
+   pgorm_ddl_key_is_index). */
 void pgorm_ddl_key_constraint(pgorm_buf *b, const pgorm_ddl_key *k);
 
 /* ALTER TABLE "<table>" ADD CONSTRAINT "<name>" PRIMARY KEY|UNIQUE (...);
@@ -125,7 +144,8 @@ void pgorm_ddl_add_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
    unique constraint, DROP INDEX "<name>"; for an index. */
 void pgorm_ddl_drop_key(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
 
-/* CREATE INDEX "<name>" ON "<table>" ("c1", "c2"); */
+/* CREATE [UNIQUE] INDEX "<name>" ON "<table>" [USING <method> ]("c1",
+   (<expr>) DESC)[ WHERE <predicate>]; */
 void pgorm_ddl_create_index(pgorm_buf *b, const char *table, const pgorm_ddl_key *k);
 
 /* DROP INDEX "<name>"; (name as the catalog spells it: "app.book_idx"
@@ -154,6 +174,7 @@ typedef struct pgorm_ddl_fkey {
     /* The referenced table's SQL schema (borrowed), or NULL: ref_table is
        then spelled as the catalog spells it ("app.author"). */
     const char *ref_schema;
+    pgorm_on_delete on_update; /* ON UPDATE, written unless NO ACTION */
 } pgorm_ddl_fkey;
 
 /* Resolve ForeignKey field `fk` of model m in schema s: the target is
@@ -165,8 +186,8 @@ bool pgorm_ddl_fkey_of(const pgorm_schema *s, const pgorm_model *m, const pgorm_
                        pgorm_ddl_fkey *out);
 
 /* A table element: CONSTRAINT "<name>" FOREIGN KEY ("<col>") REFERENCES
-   "<table>" ("<key>")[ ON DELETE CASCADE|RESTRICT|SET NULL]. NO ACTION is
-   not written (it is PostgreSQL's default). */
+   "<table>" ("<key>")[ ON DELETE CASCADE|RESTRICT|SET NULL][ ON UPDATE
+   ...]. NO ACTION is not written (it is PostgreSQL's default). */
 void pgorm_ddl_fkey_constraint(pgorm_buf *b, const pgorm_ddl_fkey *fk);
 
 /* ALTER TABLE "<table>" ADD <fkey constraint>; */

@@ -119,10 +119,11 @@ bool mig_default_eq(const mig_column *a, const mig_column *b)
 static bool key_matches(const mig_diff *d, const mig_table *f, const mig_key *k,
                         const mig_key *tk)
 {
-    if (k->kind != tk->kind || k->ncols != tk->ncols)
+    if (k->kind != tk->kind || k->ncols != tk->ncols || !mig_key_options_eq(k, tk))
         return false;
     for (size_t i = 0; i < k->ncols; i++)
-        if (!str_eq(mig_diff_new_column(d, f, k->cols[i]), tk->cols[i]))
+        if (!(k->exprs && k->exprs[i]) &&
+            !str_eq(mig_diff_new_column(d, f, k->cols[i]), tk->cols[i]))
             return false;
     return true;
 }
@@ -130,7 +131,7 @@ static bool key_matches(const mig_diff *d, const mig_table *f, const mig_key *k,
 static bool fk_matches(const mig_diff *d, const mig_table *f, const mig_fk *k, const mig_fk *tk)
 {
     size_t n = mig_fk_ncols(k);
-    if (k->on_delete != tk->on_delete || n != mig_fk_ncols(tk))
+    if (k->on_delete != tk->on_delete || k->on_update != tk->on_update || n != mig_fk_ncols(tk))
         return false;
     for (size_t i = 0; i < n; i++)
         if (!str_eq(mig_diff_new_column(d, f, mig_fk_col(k, i)), mig_fk_col(tk, i)))
@@ -645,7 +646,20 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
         const mig_key *k = c->kind == MIG_KEY_ADD ? c->to_key : c->from_key;
         pgorm_buf_printf(b, "%s %s on %s ", c->kind == MIG_KEY_ADD ? "add" : "drop",
                          key_word(k->kind), tn);
-        put_cols(b, k->cols, k->ncols);
+        if (mig_key_has_options(k)) {
+            if (k->method)
+                pgorm_buf_printf(b, "using %s ", k->method);
+            pgorm_buf_putc(b, '(');
+            for (size_t i = 0; i < k->ncols; i++)
+                pgorm_buf_printf(b, "%s%s%s", i ? ", " : "",
+                                 k->exprs && k->exprs[i] ? k->exprs[i] : k->cols[i],
+                                 k->desc && k->desc[i] ? " desc" : "");
+            pgorm_buf_putc(b, ')');
+            if (k->where)
+                pgorm_buf_printf(b, " where %s", k->where);
+        } else {
+            put_cols(b, k->cols, k->ncols);
+        }
         if (k->name)
             pgorm_buf_printf(b, " (%s)", k->name);
         break;
@@ -667,6 +681,8 @@ void mig_change_describe(pgorm_buf *b, const mig_change *c)
         pgorm_buf_printf(b, "%s foreign key %s.%s -> %s.%s on delete %s",
                          c->kind == MIG_FK_ADD ? "add" : "drop", tn, k->column, k->ref_table,
                          k->ref_column, on_delete_word(k->on_delete));
+        if (k->on_update != PGORM_ON_DELETE_NO_ACTION)
+            pgorm_buf_printf(b, " on update %s", on_delete_word(k->on_update));
         break;
     }
     case MIG_ENUM_ADD:

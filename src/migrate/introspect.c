@@ -48,7 +48,8 @@ static const char *const Q_CONSTRAINTS =
     "SELECT con.conrelid, con.conname, con.contype, a.attname, "
     "coalesce(" QNAME("fn.nspname", "ft.relname") ", ''), coalesce(fn.nspname, ''), "
     "coalesce(fa.attname, ''), "
-    "con.confdeltype, array_length(con.conkey, 1), pg_get_constraintdef(con.oid) "
+    "con.confdeltype, array_length(con.conkey, 1), pg_get_constraintdef(con.oid), "
+    "con.confupdtype "
     "FROM pg_constraint con JOIN tbl ON tbl.oid = con.conrelid "
     "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, i) "
     "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
@@ -59,21 +60,39 @@ static const char *const Q_CONSTRAINTS =
     "ORDER BY con.conrelid, CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 ELSE 2 END, "
     "con.conname COLLATE \"C\", k.i";
 
-/* Plain indexes over columns (no expression, no predicate, btree, no
-   INCLUDE), not the ones behind a constraint. One row per index column. */
+/* Indexes the schema language spells (MIG_INDEX_SPELLABLE_SQL), not the
+   ones behind a constraint. One row per index element: its column (NULL
+   for an expression), its text as the server prints it, DESC, and the
+   index's method and predicate. */
 static const char *const Q_INDEXES =
     TABLES_CTE
-    "SELECT i.indrelid, ic.relname, i.indisunique, a.attname, i.indnatts, "
-    "pg_get_indexdef(i.indexrelid) "
+    "SELECT i.indrelid, ic.relname, i.indisunique, a.attname, i.indnkeyatts, "
+    "pg_get_indexdef(i.indexrelid), am.amname, pg_get_indexdef(i.indexrelid, k.n, false), "
+    "i.indoption[k.n - 1] = 3, pg_get_expr(i.indpred, i.indrelid) "
     "FROM pg_index i JOIN tbl ON tbl.oid = i.indrelid "
     "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
-    "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, i) "
-    "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-    "WHERE am.amname = 'btree' AND i.indpred IS NULL AND i.indexprs IS NULL "
-    "AND i.indnatts = i.indnkeyatts AND 0 <> ALL (i.indkey::int2[]) "
+    "CROSS JOIN LATERAL generate_series(1, i.indnkeyatts::int) AS k(n) "
+    "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n - 1] "
+    "AND i.indkey[k.n - 1] <> 0 "
+    "WHERE " MIG_INDEX_SPELLABLE_SQL " "
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
-    "ORDER BY i.indrelid, i.indisunique DESC, ic.relname COLLATE \"C\", k.i";
+    "ORDER BY i.indrelid, i.indisunique DESC, ic.relname COLLATE \"C\", k.n";
+
+/* The columns each of those indexes uses (as an element, in an expression
+   or in its predicate): an index over a column kept out of its table is
+   unmanaged too. Laid out as the first columns of Q_CONSTRAINTS. */
+static const char *const Q_INDEX_COLUMNS =
+    TABLES_CTE
+    "SELECT DISTINCT i.indrelid, ic.relname, 't', a.attname, 0, pg_get_indexdef(i.indexrelid) "
+    "FROM pg_index i JOIN tbl ON tbl.oid = i.indrelid "
+    "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+    "JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid "
+    "AND d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid > 0 "
+    "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = d.refobjsubid "
+    "WHERE " MIG_INDEX_SPELLABLE_SQL " "
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
+    "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))";
 
 /* The enum types of the schemas read with their labels, in sort order. */
 static const char *const Q_ENUMS =
@@ -476,6 +495,39 @@ static bool key_row(mig_catalog *cat, mig_table *t, mig_key_kind kind, const cha
     return (k->cols[k->ncols++] = mig_strdup(cat, col)) != NULL;
 }
 
+/* The options of the index element just added to k by key_row, from row
+   `row` of Q_INDEXES: an expression (its column is NULL), DESC, and on its
+   first element the index's method and predicate. */
+static bool index_options(mig_catalog *cat, mig_key *k, const PGresult *r, int row)
+{
+    size_t at = k->ncols - 1, n = (size_t)atoi(PQgetvalue(r, row, 4));
+    pgorm_arena *a = &cat->arena;
+    if (at == 0) {
+        const char *am = PQgetvalue(r, row, 6);
+        if (strcmp(am, "btree") != 0 && !(k->method = mig_strdup(cat, am)))
+            return false;
+        if (!PQgetisnull(r, row, 9)) {
+            if (!(k->where = mig_strdup(cat, PQgetvalue(r, row, 9))))
+                return false;
+            k->where_sql = k->where;
+        }
+    }
+    if (PQgetisnull(r, row, 3)) {
+        if (!k->exprs && (!(k->exprs = pgorm_arena_calloc(a, n + 1, sizeof *k->exprs)) ||
+                          !(k->exprs_sql = pgorm_arena_calloc(a, n + 1, sizeof *k->exprs_sql))))
+            return false;
+        if (at < n && !(k->exprs[at] = k->exprs_sql[at] = mig_strdup(cat, PQgetvalue(r, row, 7))))
+            return false;
+    }
+    if (PQgetvalue(r, row, 8)[0] == 't') {
+        if (!k->desc && !(k->desc = pgorm_arena_calloc(a, n + 1, sizeof *k->desc)))
+            return false;
+        if (at < n)
+            k->desc[at] = true;
+    }
+    return true;
+}
+
 /* Why the schema language cannot spell a single-column foreign key, or
    NULL: a ForeignKey field is a column <field>_id of the key's type that
    references the key of its table. */
@@ -494,6 +546,8 @@ static const char *fk_unspellable(const mig_catalog *cat, const mig_table *t, co
         return "its column's type differs from the key's";
     if (fk->set_default)
         return "ON DELETE SET DEFAULT";
+    if (fk->update_set_default)
+        return "ON UPDATE SET DEFAULT";
     return NULL;
 }
 
@@ -540,6 +594,10 @@ static const char *fk_block_unspellable(const mig_catalog *cat, const mig_table 
     }
     if (fk->set_default)
         return "ON DELETE SET DEFAULT";
+    if (fk->update_set_default)
+        return "ON UPDATE SET DEFAULT";
+    if (fk->on_update != PGORM_ON_DELETE_NO_ACTION)
+        return "ON UPDATE (which @@foreign_key does not take)";
     return NULL;
 }
 
@@ -606,6 +664,12 @@ static int read_keys(ctx *x)
         PQclear(rc_);
         return MIG_DB;
     }
+    PGresult *rd = query(x, Q_INDEX_COLUMNS, "reading the columns of indexes");
+    if (!rd) {
+        PQclear(rc_);
+        PQclear(ri);
+        return MIG_DB;
+    }
     int rc = MIG_OK;
     size_t *nc = count_rows(x, rc_), *ni = count_rows(x, ri);
     if (!nc || !ni) {
@@ -623,9 +687,9 @@ static int read_keys(ctx *x)
     }
     /* A key or index over a column kept out of its table (unmanaged) is
        unmanaged too. */
-    for (int i = 0; i < PQntuples(rc_) + PQntuples(ri); i++) {
+    for (int i = 0; i < PQntuples(rc_) + PQntuples(rd); i++) {
         bool is_index = i >= PQntuples(rc_);
-        const PGresult *r = is_index ? ri : rc_;
+        const PGresult *r = is_index ? rd : rc_;
         int row = is_index ? i - PQntuples(rc_) : i;
         mig_table *t = table_of(x, PQgetvalue(r, row, 0));
         const char *name = PQgetvalue(r, row, 1);
@@ -683,6 +747,8 @@ static int read_keys(ctx *x)
             fk->ref_column = mig_strdup(x->cat, PQgetvalue(rc_, i, 6));
             fk->on_delete = on_delete_of(PQgetvalue(rc_, i, 7)[0]);
             fk->set_default = PQgetvalue(rc_, i, 7)[0] == 'd';
+            fk->on_update = on_delete_of(PQgetvalue(rc_, i, 10)[0]);
+            fk->update_set_default = PQgetvalue(rc_, i, 10)[0] == 'd';
             fk->name = mig_strdup(x->cat, name);
             if (!fk->column || !fk->ref_table || !fk->ref_column || !fk->name) {
                 rc = oom(x);
@@ -712,8 +778,12 @@ static int read_keys(ctx *x)
         if (!t || mig_unmanaged_find(x->cat, MIG_UM_KEY, t->name, PQgetvalue(ri, i, 1)))
             continue;
         bool unique = strcmp(PQgetvalue(ri, i, 2), "t") == 0;
+        bool is_expr = PQgetisnull(ri, i, 3);
+        const char *elem = PQgetvalue(ri, i, 7);
         if (!key_row(x->cat, t, unique ? MIG_KEY_UNIQUE : MIG_KEY_INDEX, PQgetvalue(ri, i, 1),
-                     PQgetvalue(ri, i, 3), (size_t)atoi(PQgetvalue(ri, i, 4)), unique)) {
+                     is_expr ? elem : PQgetvalue(ri, i, 3), (size_t)atoi(PQgetvalue(ri, i, 4)),
+                     unique) ||
+            !index_options(x->cat, &t->keys[t->nkeys - 1], ri, i)) {
             rc = oom(x);
             goto out;
         }
@@ -737,6 +807,7 @@ out:
     pgorm_free(ni);
     PQclear(rc_);
     PQclear(ri);
+    PQclear(rd);
     return rc;
 }
 

@@ -5,16 +5,18 @@
  * precision and scale), NOT NULL and defaults (int4/int8 whose default is
  * nextval() of a sequence the column owns read back as serial/bigserial);
  * primary keys (composite too), unique constraints and unique indexes,
- * plain btree indexes over columns, foreign keys with their ON DELETE
- * (multi-column ones and ones to a unique non-key column as @@foreign_key,
- * mig_fk.block); enum types of `public` with their labels in sort order,
- * and columns of those types; CHECK constraints (pg_get_constraintdef, and
- * whether pgorm made them: the comment 'pgorm' on the constraint).
+ * indexes the language spells (partial, over expressions, DESC, of any
+ * built-in method: MIG_INDEX_SPELLABLE_SQL), foreign keys with their ON
+ * DELETE and ON UPDATE (multi-column ones and ones to a unique non-key
+ * column as @@foreign_key, mig_fk.block); enum types with their labels in
+ * sort order, and columns of those types; CHECK constraints
+ * (pg_get_constraintdef, and whether pgorm made them: the comment 'pgorm'
+ * on the constraint).
  * Everything gets its name from the database.
  *
  * What the schema language cannot describe is never an error: a column of
  * type money, an identity or generated column, a key over one, a
- * foreign key of another type than its key's, an index over an expression, a
+ * foreign key of another type than its key's, an index with an operator class, a
  * trigger, a view, a type, a function... is kept in the catalog's list of
  * unmanaged objects (unmanaged.c), and no migration touches it.
  *
@@ -29,6 +31,28 @@
 #include "migrate/mig_err.h"
 #include "migrate/runner.h"
 #include "pgorm/schema.h"
+
+/* SQL: whether the index i (pg_index, with ic its pg_class row and am its
+   pg_am row) is one the schema language spells: @@index over columns and
+   sql("...") expressions, each ascending or DESC (NULLS in their default
+   place), with the default operator class and collation, btree / hash /
+   gin / gist / brin / spgist, no INCLUDE, no storage parameters, and an
+   optional WHERE; or @@unique over columns, btree, with an optional WHERE.
+   Tested by rebuilding the definition from those pieces and comparing it
+   with pg_get_indexdef, so anything else it prints (an operator class,
+   COLLATE, NULLS LAST, INCLUDE, WITH (...)) makes the index unmanaged. */
+#define MIG_INDEX_SPELLABLE_SQL                                                                \
+    "(am.amname IN ('btree', 'hash', 'gin', 'gist', 'brin', 'spgist') "                          \
+    "AND i.indnatts = i.indnkeyatts "                                                          \
+    "AND (NOT i.indisunique OR (i.indexprs IS NULL AND 0 = ALL (i.indoption::int2[]))) "       \
+    "AND pg_get_indexdef(i.indexrelid) = 'CREATE ' || "                                        \
+    "CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(ic.relname) " \
+    "|| ' ON ' || (SELECT quote_ident(ns.nspname) || '.' || quote_ident(r.relname) "           \
+    "  FROM pg_class r JOIN pg_namespace ns ON ns.oid = r.relnamespace WHERE r.oid = i.indrelid) " \
+    "|| ' USING ' || am.amname || ' (' || (SELECT string_agg(pg_get_indexdef(i.indexrelid, "   \
+    "  k.n, false) || CASE i.indoption[k.n - 1] WHEN 0 THEN '' WHEN 3 THEN ' DESC' "            \
+    "  ELSE ' ?' END, ', ' ORDER BY k.n) FROM generate_series(1, i.indnkeyatts::int) AS k(n)) " \
+    "|| ')' || coalesce(' WHERE ' || pg_get_expr(i.indpred, i.indrelid), ''))"
 
 /* The database's tables as a catalog (names of constraints, indexes and
    sequences included). New (mig_catalog_free); NULL with *e filled on

@@ -113,6 +113,39 @@ static int canon_defaults(PGconn *c, mig_catalog *to, mig_err *e)
     return rc;
 }
 
+/* Inside the caller's transaction: the schema's enum types created as the
+   file has them (in their SQL schemas), replacing any of the same name, so
+   a probe over an enum column spells it as a migration will. */
+int mig_probe_enum_types(PGconn *c, const mig_catalog *to, mig_err *e, const char *what)
+{
+    int rc = MIG_OK;
+    pgorm_buf b = PGORM_BUF_INIT;
+    for (size_t i = 0; rc == MIG_OK && i < to->nenums; i++) {
+        const mig_enum *en = &to->enums[i];
+        pgorm_buf_reset(&b);
+        char sc[64];
+        pgorm_sql_schema_of(en->name, sc);
+        if (sc[0]) {
+            pgorm_ddl_create_sql_schema(&b, sc);
+            pgorm_buf_putc(&b, ' ');
+        }
+        pgorm_buf_puts(&b, "DROP TYPE IF EXISTS ");
+        pgorm_sql_qualified(&b, en->name);
+        pgorm_buf_puts(&b, " CASCADE; ");
+        pgorm_ddl_create_enum(&b, en->name, (const char *const *)en->labels, en->nlabels);
+        if (b.oom) {
+            rc = mig_err_set(e, MIG_DB, "out of memory");
+            break;
+        }
+        PGresult *r = mig_exec(c, b.data, PGRES_COMMAND_OK, e, what);
+        if (!r)
+            rc = MIG_DB;
+        PQclear(r);
+    }
+    pgorm_buf_free(&b);
+    return rc;
+}
+
 /* Let the server spell each check of the schema as pg_get_constraintdef
    prints it ("pages > 0" becomes "CHECK ((pages > 0))"), so a check that is
    in the database compares equal to the file's. Each table's checks are
@@ -134,28 +167,7 @@ static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
     pgorm_buf b = PGORM_BUF_INIT;
     /* the schema's enum types as the file has them, so a check over an enum
        column is spelled as it will be (all rolled back below) */
-    for (size_t i = 0; rc == MIG_OK && i < to->nenums; i++) {
-        const mig_enum *en = &to->enums[i];
-        pgorm_buf_reset(&b);
-        char sc[64];
-        pgorm_sql_schema_of(en->name, sc);
-        if (sc[0]) {
-            pgorm_ddl_create_sql_schema(&b, sc);
-            pgorm_buf_putc(&b, ' ');
-        }
-        pgorm_buf_puts(&b, "DROP TYPE IF EXISTS ");
-        pgorm_sql_qualified(&b, en->name);
-        pgorm_buf_puts(&b, " CASCADE; ");
-        pgorm_ddl_create_enum(&b, en->name, (const char *const *)en->labels, en->nlabels);
-        if (b.oom) {
-            rc = mig_err_set(e, MIG_DB, "out of memory");
-            break;
-        }
-        r = mig_exec(c, b.data, PGRES_COMMAND_OK, e, "probing an enum type for checks");
-        if (!r)
-            rc = MIG_DB;
-        PQclear(r);
-    }
+    rc = mig_probe_enum_types(c, to, e, "probing an enum type for checks");
     for (size_t i = 0; rc == MIG_OK && i < to->ntables; i++) {
         mig_table *t = &to->tables[i];
         if (!t->nchecks)
@@ -551,6 +563,8 @@ int mig_make(const mig_make_opts *o, mig_err *e)
     if ((rc = canon_defaults(o->conn, to, e)) != MIG_OK)
         goto out;
     if ((rc = canon_checks(o->conn, to, e)) != MIG_OK)
+        goto out;
+    if ((rc = mig_canon_indexes(o->conn, to, e)) != MIG_OK)
         goto out;
     if (!mig_keep_unmanaged_checks(from, to) || !mig_diff_compute(from, to, &d)) {
         rc = mig_err_set(e, MIG_DB, "out of memory");

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "migrate/catalog.h"
 #include "migrate/mig_err.h"
 #include "migrate/runner.h"
 
@@ -34,5 +35,18 @@ typedef struct mig_make_opts {
 /* Returns MIG_OK (also when nothing changed), MIG_USER (bad schema, refused
    data loss, unapplied migrations, bad name) or MIG_DB, with *e filled. */
 int mig_make(const mig_make_opts *o, mig_err *e);
+
+/* Let the server spell the predicates and expressions of the schema's
+   indexes as pg_get_expr / pg_get_indexdef print them (key->where_sql,
+   key->exprs_sql), so a second make compares them equal to the
+   database's: each such index is created on a temporary table with the
+   table's columns, in a transaction rolled back. An index the server
+   refuses is the user's mistake: MIG_USER with its message (probe_index.c). */
+int mig_canon_indexes(PGconn *c, mig_catalog *to, mig_err *e);
+
+/* Inside an open transaction (rolled back by the caller): the catalog's
+   enum types created as the schema has them, for a probe. MIG_OK or an
+   error in *e (`what` names the step). */
+int mig_probe_enum_types(PGconn *c, const mig_catalog *to, mig_err *e, const char *what);
 
 #endif

@@ -237,9 +237,76 @@ static bool string_writable(const char *s)
 static const mig_key *single_key(const mig_table *t, const char *col, mig_key_kind kind)
 {
     for (size_t i = 0; i < t->nkeys; i++)
-        if (t->keys[i].kind == kind && t->keys[i].ncols == 1 && strcmp(t->keys[i].cols[0], col) == 0)
+        if (t->keys[i].kind == kind && t->keys[i].ncols == 1 &&
+            !mig_key_has_options(&t->keys[i]) && strcmp(t->keys[i].cols[0], col) == 0)
             return &t->keys[i];
     return NULL;
+}
+
+/* Whether key k serves look-ups by column col alone, as pgorm's default
+   ForeignKey index would (pgorm_ddl_fk_wants_index): a btree over all
+   rows whose first element is that column. */
+static bool key_leads_with(const mig_key *k, const char *col)
+{
+    return k->ncols > 0 && !k->where && !k->method && !(k->exprs && k->exprs[0]) &&
+           strcmp(k->cols[0], col) == 0;
+}
+
+/* Whether e[0..n) is one parenthesised group: "(a + b)", not "(a) + (b)". */
+static bool enclosed(const char *e, size_t n)
+{
+    if (n < 2 || e[0] != '(' || e[n - 1] != ')')
+        return false;
+    int depth = 0;
+    char quote = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (quote) {
+            if (e[i] == quote)
+                quote = 0;
+        } else if (e[i] == '\'' || e[i] == '"') {
+            quote = e[i];
+        } else if (e[i] == '(') {
+            depth++;
+        } else if (e[i] == ')' && --depth == 0 && i != n - 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An expression as sql("..."): the server's text without the parentheses
+   it puts around a whole expression that is not a function call. */
+static void put_expr(pgorm_buf *b, const char *e)
+{
+    size_t n = strlen(e);
+    while (enclosed(e, n)) {
+        e++;
+        n -= 2;
+    }
+    char *in = pgorm_malloc(n + 1);
+    if (!in) {
+        b->oom = true;
+        return;
+    }
+    memcpy(in, e, n);
+    in[n] = '\0';
+    pgorm_buf_puts(b, "sql(");
+    put_string(b, in);
+    pgorm_buf_puts(b, ")");
+    pgorm_free(in);
+}
+
+/* Whether every piece of key k can be written in a schema file. */
+static bool key_writable(const writer *w, size_t ti, const mig_key *k)
+{
+    if (k->where && !string_writable(k->where))
+        return false;
+    for (size_t j = 0; j < k->ncols; j++) {
+        const char *e = k->exprs ? k->exprs[j] : NULL;
+        if (e ? !string_writable(e) : field_name(w, ti, k->cols[j]) == NULL)
+            return false;
+    }
+    return true;
 }
 
 static const char *on_delete_name(pgorm_on_delete d)
@@ -457,11 +524,14 @@ static bool write_model(writer *w, size_t ti)
             const char *od = on_delete_name(fk->on_delete);
             if (od)
                 pgorm_buf_printf(b, " @on_delete(%s)", od);
+            const char *ou = on_delete_name(fk->on_update);
+            if (ou)
+                pgorm_buf_printf(b, " @on_update(%s)", ou);
             /* pgorm indexes a ForeignKey column unless a key or an index
                leads with it: say so when the database has none */
             bool led = false;
             for (size_t i = 0; i < t->nkeys && !led; i++)
-                led = t->keys[i].ncols > 0 && strcmp(t->keys[i].cols[0], col->name) == 0;
+                led = key_leads_with(&t->keys[i], col->name);
             if (!led)
                 pgorm_buf_puts(b, " @index(false)");
         } else if (col->type.scalar == PGORM_S_ENUM) {
@@ -501,22 +571,34 @@ static bool write_model(writer *w, size_t ti)
     /* block attributes: composite keys, uniques, indexes */
     for (size_t i = 0; i < t->nkeys; i++) {
         const mig_key *k = &t->keys[i];
-        if (k->ncols == 1 && k->kind != MIG_KEY_PRIMARY)
+        bool plain = !mig_key_has_options(k);
+        if (k->ncols == 1 && k->kind != MIG_KEY_PRIMARY && plain)
             continue;
         if (k->kind == MIG_KEY_PRIMARY && k->ncols == 1)
             continue;
-        bool ok = true;
-        for (size_t j = 0; j < k->ncols; j++)
-            ok = ok && field_name(w, ti, k->cols[j]) != NULL;
-        if (!ok) {
+        if (!key_writable(w, ti, k)) {
             pgorm_buf_printf(b, "  // %s: over a column without a field\n", k->name);
             continue;
         }
         pgorm_buf_printf(b, "  @@%s(", k->kind == MIG_KEY_PRIMARY ? "id"
                                          : k->kind == MIG_KEY_UNIQUE ? "unique"
                                                                      : "index");
-        for (size_t j = 0; j < k->ncols; j++)
-            pgorm_buf_printf(b, "%s%s", j ? ", " : "", field_name(w, ti, k->cols[j]));
+        for (size_t j = 0; j < k->ncols; j++) {
+            if (j)
+                pgorm_buf_puts(b, ", ");
+            if (k->exprs && k->exprs[j])
+                put_expr(b, k->exprs[j]);
+            else
+                pgorm_buf_puts(b, field_name(w, ti, k->cols[j]));
+            if (k->desc && k->desc[j])
+                pgorm_buf_puts(b, " desc");
+        }
+        if (k->where) {
+            pgorm_buf_puts(b, ", where: ");
+            put_string(b, k->where);
+        }
+        if (k->method)
+            pgorm_buf_printf(b, ", type: %s", k->method);
         pgorm_buf_puts(b, ")\n");
     }
     /* @@foreign_key: composite ones, ones to a unique non-key column, and

@@ -11,6 +11,9 @@
 /* Phases (see render.h); gaps leave room for order within a phase. */
 enum {
     PH_DROP_CHECK = -10,
+    /* an index with an expression or a predicate: its SQL names columns by
+       the names they have before renames and type changes (as a check's) */
+    PH_DROP_INDEX_SQL = -9,
     PH_RENAME_TABLE = 0,
     PH_RENAME_COLUMN = 1,
     PH_DROP_FK = 10,
@@ -153,6 +156,14 @@ static void init_names(rctx *x)
     }
     for (size_t i = 0; i < to->ntables; i++)
         name_add(x, to->tables[i].name);
+    /* what the migration leaves alone keeps its name: an unmanaged index
+       (an operator class, say) named as a new one would be */
+    for (size_t i = 0; i < from->nunmanaged; i++) {
+        mig_unmanaged_kind k = from->unmanaged[i].kind;
+        if (k != MIG_UM_COLUMN && k != MIG_UM_TRIGGER && k != MIG_UM_TYPE &&
+            k != MIG_UM_FUNCTION)
+            name_add(x, from->unmanaged[i].name);
+    }
     /* Names of what the migration drops are free for what it adds. */
     for (size_t i = 0; i < x->d->n; i++) {
         const mig_change *c = &x->d->items[i];
@@ -294,33 +305,15 @@ static pgorm_block_kind block_kind(mig_key_kind k)
                                  : PGORM_BLOCK_INDEX;
 }
 
-static void column_list(pgorm_buf *b, const char *const *cols, size_t n)
-{
-    pgorm_buf_putc(b, '(');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            pgorm_buf_puts(b, ", ");
-        pgorm_sql_ident(b, cols[i]);
-    }
-    pgorm_buf_putc(b, ')');
-}
-
 /* Add / drop one key under `name` over `cols` (already in the names the
    table has when the statement runs). */
 static void add_key(pgorm_buf *b, const char *table, const mig_key *k, const char *name,
                     const char **cols)
 {
-    if (k->kind == MIG_KEY_UNIQUE && k->index_only) {
-        pgorm_buf_puts(b, "CREATE UNIQUE INDEX ");
-        pgorm_sql_ident(b, name);
-        pgorm_buf_puts(b, " ON ");
-        pgorm_sql_qualified(b, table);
-        pgorm_buf_putc(b, ' ');
-        column_list(b, cols, k->ncols);
-        pgorm_buf_puts(b, ";\n");
-        return;
-    }
-    pgorm_ddl_key dk = {.kind = block_kind(k->kind), .columns = cols, .ncolumns = k->ncols};
+    pgorm_ddl_key dk = {.kind = block_kind(k->kind), .columns = cols, .ncolumns = k->ncols,
+                        .exprs = (const char *const *)k->exprs, .desc = k->desc,
+                        .where = k->where, .method = k->method,
+                        .index_only = k->kind == MIG_KEY_UNIQUE && k->index_only};
     snprintf(dk.name, sizeof dk.name, "%s", name);
     pgorm_ddl_add_key(b, table, &dk);
 }
@@ -364,7 +357,8 @@ typedef struct fkcols {
 
 static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k, fkcols *fc)
 {
-    pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete};
+    pgorm_ddl_fkey fk = {.column = new_col_name(x, f, k->column), .on_delete = k->on_delete,
+                         .on_update = k->on_update};
     snprintf(fk.name, sizeof fk.name, "%s", k->name ? k->name : "");
     const mig_table *ref = mig_catalog_table(x->d->from, k->ref_table);
     fk.ref_table = ref ? new_table_name(x, ref) : k->ref_table;
@@ -385,7 +379,8 @@ static pgorm_ddl_fkey from_fk(const rctx *x, const mig_table *f, const mig_fk *k
 static pgorm_ddl_fkey to_fk(rctx *x, const mig_table *t, const mig_fk *k, fkcols *fc)
 {
     pgorm_ddl_fkey fk = {.column = k->column, .ref_table = k->ref_table,
-                         .ref_column = k->ref_column, .on_delete = k->on_delete};
+                         .ref_column = k->ref_column, .on_delete = k->on_delete,
+                         .on_update = k->on_update};
     char *col = k->column;
     if (k->ncolumns) {
         size_t n = k->ncolumns < 64 ? k->ncolumns : 64;
@@ -913,13 +908,25 @@ static void change_steps(rctx *x, const mig_change *c, const mig_change *prev)
         return;
     }
     case MIG_KEY_DROP: {
-        const char **cols = from_key_cols(x, c->from_table, c->from_key);
-        if (!cols || !(s = new_step(x, key_phase(c->from_key->kind, false)))) {
+        const mig_key *k = c->from_key;
+        bool sql = k->where;
+        for (size_t i = 0; k->exprs && i < k->ncols; i++)
+            sql = sql || k->exprs[i];
+        if (sql) {
+            /* before the renames: down re-creates it once they are undone */
+            if (!(s = new_step(x, PH_DROP_INDEX_SQL)))
+                return;
+            drop_key(&s->up, c->from_table->name, k, k->name);
+            add_key(&s->down, c->from_table->name, k, k->name, (const char **)k->cols);
+            return;
+        }
+        const char **cols = from_key_cols(x, c->from_table, k);
+        if (!cols || !(s = new_step(x, key_phase(k->kind, false)))) {
             pgorm_free(cols);
             return;
         }
-        drop_key(&s->up, c->to_table->name, c->from_key, c->from_key->name);
-        add_key(&s->down, c->to_table->name, c->from_key, c->from_key->name, cols);
+        drop_key(&s->up, c->to_table->name, k, k->name);
+        add_key(&s->down, c->to_table->name, k, k->name, cols);
         pgorm_free(cols);
         return;
     }

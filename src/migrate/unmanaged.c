@@ -99,8 +99,8 @@ static const char *const Q_UNMANAGED =
     "WHERE n.nspname " MIG_IN_SCHEMAS " AND con.contype IN ('x', 't') AND t.relkind IN ('r', 'p') "
     "AND NOT t.relispartition AND " NOT_MIGRATIONS("n.nspname", "t.relname")
     "UNION ALL "
-    /* indexes that are not plain btree indexes over columns, and not behind a
-       constraint (introspect.c reads the others) */
+    /* indexes the schema language cannot spell, not behind a constraint
+       (introspect.c reads the others) */
     "SELECT 'i', " MIG_QNAME("n.nspname", "t.relname") ", ic.relname, "
     "pg_get_indexdef(i.indexrelid) "
     "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
@@ -108,8 +108,7 @@ static const char *const Q_UNMANAGED =
     "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
     "WHERE n.nspname " MIG_IN_SCHEMAS " AND t.relkind IN ('r', 'p') AND NOT t.relispartition "
     "AND " NOT_MIGRATIONS("n.nspname", "t.relname")
-    "AND NOT (am.amname = 'btree' AND i.indpred IS NULL AND i.indexprs IS NULL "
-    "  AND i.indnatts = i.indnkeyatts AND 0 <> ALL (i.indkey::int2[])) "
+    "AND NOT " MIG_INDEX_SPELLABLE_SQL " "
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid "
     "  AND c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) "
     "UNION ALL "

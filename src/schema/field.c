@@ -17,11 +17,12 @@
     "BackReference[Model], ManyToMany[Model]"
 #define ATTR_LIST                                                                        \
     "@id, @unique, @index, @index(false), @default(value), @on_delete(action), "          \
-    "@renamed_from(old_name), @check(\"expr\"), @through(JoinModel)"
+    "@on_update(action), @renamed_from(old_name), @check(\"expr\"), @through(JoinModel)"
 #define ACTION_LIST "cascade, restrict, set_null, no_action"
 
 const char *const pgorm_sx_attr_names[SX_A_COUNT] = {
-    "id", "unique", "index", "default", "on_delete", "renamed_from", "check", "through",
+    "id",    "unique",  "index",    "default", "on_delete", "renamed_from",
+    "check", "through", "on_update",
 };
 
 static const struct {
@@ -547,24 +548,31 @@ static bool parse_attr(pgorm_sx_parser *p, size_t mi, size_t fi)
         }
         return ok;
     }
-    case SX_A_ON_DELETE: {
-        if (!pgorm_sx_expect(p, SX_LPAREN, "'(' after @on_delete (write @on_delete(cascade))"))
+    case SX_A_ON_DELETE:
+    case SX_A_ON_UPDATE: {
+        char what[80];
+        snprintf(what, sizeof what, "'(' after @%s (write @%s(cascade))", an, an);
+        if (!pgorm_sx_expect(p, SX_LPAREN, what))
             return false;
         const tok *v = peek(p);
         size_t k = 0, na = sizeof actions / sizeof actions[0];
         while (k < na && !is_word(v, actions[k].name))
             k++;
         if (k == na) {
-            pgorm_sx_err(p, v, "unknown @on_delete action %s (expected one of: %s)",
+            pgorm_sx_err(p, v, "unknown @%s action %s (expected one of: %s)", an,
                          pgorm_sx_describe(v, b, sizeof b), ACTION_LIST);
             return false;
         }
         take(p);
         if (!dup) {
-            f->on_delete = actions[k].action;
+            if (a == SX_A_ON_DELETE)
+                f->on_delete = actions[k].action;
+            else
+                f->on_update = actions[k].action;
             fa->arg_pos[a] = v->pos;
         }
-        return pgorm_sx_expect(p, SX_RPAREN, "')' to close @on_delete(...)");
+        snprintf(what, sizeof what, "')' to close @%s(...)", an);
+        return pgorm_sx_expect(p, SX_RPAREN, what);
     }
     case SX_A_RENAMED_FROM: {
         if (!pgorm_sx_expect(p, SX_LPAREN,

@@ -166,29 +166,262 @@ static bool add_model(pgorm_sx_parser *p, const tok *name)
 
 /* ---- block attributes ---------------------------------------------------- */
 
+/* The access methods `type:` takes; btree is the default. */
+static const char *const index_methods[] = {"btree", "hash", "gin", "gist", "brin", "spgist"};
+#define METHOD_LIST "btree, hash, gin, gist, brin, spgist"
+#define NMETHODS (sizeof index_methods / sizeof index_methods[0])
+
+/* A word naming expression `e` in a derived index name: its identifiers
+   outside string literals, lowercased and joined by '_' ("lower(title)"
+   gives "lower_title"), or "expr" when it has none. New string. */
+static char *expr_word(const char *e)
+{
+    size_t n = strlen(e), k = 0;
+    char *w = pgorm_malloc(n + 6);
+    if (!w)
+        return NULL;
+    bool in_str = false, sep = false;
+    for (const char *q = e; *q && k < 40; q++) {
+        char ch = *q;
+        if (ch == '\'') {
+            in_str = !in_str;
+            sep = true;
+            continue;
+        }
+        bool word = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '_';
+        if (in_str || !word) {
+            sep = true;
+            continue;
+        }
+        if (sep && k)
+            w[k++] = '_';
+        sep = false;
+        w[k++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    if (!k)
+        memcpy(w, "expr", (k = 4));
+    w[k] = '\0';
+    return w;
+}
+
+static bool grow_elems(pgorm_sx_parser *p, pgorm_block *bl, size_t *cap_names, size_t *cap_pos,
+                       size_t *cap_exprs, size_t *cap_desc)
+{
+    size_t need = bl->nfields + 1;
+    if (!pgorm_sx_grow((void **)&bl->fields, cap_names, need, sizeof *bl->fields) ||
+        !pgorm_sx_grow((void **)&bl->field_pos, cap_pos, need, sizeof *bl->field_pos) ||
+        (bl->exprs && !pgorm_sx_grow((void **)&bl->exprs, cap_exprs, need, sizeof *bl->exprs)) ||
+        (bl->desc && !pgorm_sx_grow((void **)&bl->desc, cap_desc, need, sizeof *bl->desc))) {
+        p->c->d.oom = true;
+        return false;
+    }
+    bl->fields[bl->nfields] = NULL;
+    if (bl->exprs)
+        bl->exprs[bl->nfields] = NULL;
+    if (bl->desc)
+        bl->desc[bl->nfields] = false;
+    return true;
+}
+
+/* Make the optional per-element array *arr (exprs or desc) exist, zeroed
+   for the elements so far. */
+static bool elem_array(pgorm_sx_parser *p, void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (*arr)
+        return true;
+    if (!pgorm_sx_grow(arr, cap, n + 1, elem)) {
+        p->c->d.oom = true;
+        return false;
+    }
+    memset(*arr, 0, (n + 1) * elem);
+    return true;
+}
+
+/* sql("expression") as an element of @@index, after 'sql'. */
+static bool parse_elem_expr(pgorm_sx_parser *p, pgorm_block *bl, const char *bn, char **expr)
+{
+    char b[96], what[96];
+    snprintf(what, sizeof what, "'(' after sql (write @@%s(sql(\"lower(title)\")))", bn);
+    if (!pgorm_sx_expect(p, SX_LPAREN, what))
+        return false;
+    const tok *e = peek(p);
+    if (e->kind != SX_STRING) {
+        pgorm_sx_err(p, e,
+                     "sql(...) in @@%s takes the SQL expression as a \"string\", found %s "
+                     "(write @@%s(sql(\"lower(title)\")))",
+                     bn, pgorm_sx_describe(e, b, sizeof b), bn);
+        return false;
+    }
+    if (pgorm_sx_blank(e->str)) {
+        pgorm_sx_err(p, e,
+                     "sql(\"\") in @@%s is empty: write an SQL expression over the model's "
+                     "columns, e.g. sql(\"lower(title)\")",
+                     bn);
+        return false;
+    }
+    take(p);
+    if (!(*expr = pgorm_sx_tokdup(p, e)))
+        return false;
+    (void)bl;
+    if (pgorm_sx_expect(p, SX_RPAREN, "')' to close sql(...)"))
+        return true;
+    pgorm_free(*expr);
+    *expr = NULL;
+    return false;
+}
+
+/* A named argument of @@index / @@unique: `where: "predicate"` or
+   `type: method`; the name is the current token, ':' follows it. */
+static bool parse_named_arg(pgorm_sx_parser *p, pgorm_block *bl, const char *bn)
+{
+    char b[96];
+    const tok *nm = take(p);
+    take(p); /* ':' */
+    bool index = bl->kind == PGORM_BLOCK_INDEX;
+    if (is_word(nm, "where") && bl->kind != PGORM_BLOCK_ID) {
+        const tok *v = peek(p);
+        if (v->kind != SX_STRING) {
+            pgorm_sx_err(p, v,
+                         "where: in @@%s takes the predicate of a partial index as a \"string\", "
+                         "found %s (write where: \"pages > 100\")",
+                         bn, pgorm_sx_describe(v, b, sizeof b));
+            return false;
+        }
+        if (pgorm_sx_blank(v->str)) {
+            pgorm_sx_err(p, v,
+                         "where: in @@%s is empty: write an SQL boolean expression over the "
+                         "model's columns, e.g. where: \"pages > 100\"",
+                         bn);
+            return false;
+        }
+        take(p);
+        if (bl->where) {
+            pgorm_sx_err(p, nm, "where: is written twice in this @@%s", bn);
+            return true;
+        }
+        bl->where_pos = v->pos;
+        return (bl->where = pgorm_sx_tokdup(p, v)) != NULL;
+    }
+    if (is_word(nm, "type") && index) {
+        const tok *v = peek(p);
+        size_t k = 0;
+        while (v->kind == SX_IDENT && k < NMETHODS && !is_word(v, index_methods[k]))
+            k++;
+        if (v->kind != SX_IDENT || k == NMETHODS) {
+            char name[72], dym[96] = "";
+            snprintf(name, sizeof name, "%.*s", TXT(v));
+            if (v->kind == SX_IDENT)
+                pgorm_sx_did_you_mean(dym, sizeof dym, "",
+                                      pgorm_sx_suggest(name, index_methods, NMETHODS));
+            pgorm_sx_err(p, v, "unknown index type %s in @@index (expected one of: %s)%s",
+                         pgorm_sx_describe(v, b, sizeof b), METHOD_LIST, dym);
+            return false;
+        }
+        take(p);
+        if (bl->method_pos.line) {
+            pgorm_sx_err(p, nm, "type: is written twice in this @@index");
+            return true;
+        }
+        bl->method_pos = v->pos;
+        if (k == 0)
+            return true; /* btree: the default */
+        return (bl->method = pgorm_sx_tokdup(p, v)) != NULL;
+    }
+    char name[72];
+    snprintf(name, sizeof name, "%.*s", TXT(nm));
+    pgorm_sx_err(p, nm, "unknown argument '%s:' in @@%s (%s)", name, bn,
+                 index                          ? "expected where: \"predicate\" or type: method"
+                 : bl->kind == PGORM_BLOCK_UNIQUE ? "expected where: \"predicate\""
+                                                : "@@id takes field names only");
+    pgorm_sx_skip_group(p);
+    if (peek(p)->kind != SX_COMMA && peek(p)->kind != SX_RPAREN)
+        take(p);
+    return true;
+}
+
+/* The elements of @@id / @@unique / @@index after '(': fields (or, in
+   @@index, sql("expression")), each optionally followed by asc or desc in
+   @@index, then named arguments (where:, type:). */
 static bool parse_field_list(pgorm_sx_parser *p, pgorm_block *bl, const char *bn)
 {
     char b[96];
-    size_t cap_names = 0, cap_pos = 0;
+    size_t cap_names = 0, cap_pos = 0, cap_exprs = 0, cap_desc = 0;
+    bool index = bl->kind == PGORM_BLOCK_INDEX;
+    bool named = false;
     for (;;) {
         const tok *k = peek(p);
-        if (k->kind != SX_IDENT) {
+        if (k->kind == SX_IDENT && peek_at(p, 1)->kind == SX_COLON) {
+            if (!bl->nfields) {
+                pgorm_sx_err(p, k, "@@%s needs its fields before %.*s: (write @@%s(title, %.*s: ...))",
+                             bn, TXT(k), bn, TXT(k));
+                return false;
+            }
+            named = true;
+            if (!parse_named_arg(p, bl, bn))
+                return false;
+        } else if (named) {
+            pgorm_sx_err(p, k,
+                         "expected a named argument (where: or type:) after the named arguments "
+                         "of @@%s, found %s: the fields come first",
+                         bn, pgorm_sx_describe(k, b, sizeof b));
+            return false;
+        } else if (k->kind == SX_IDENT && is_word(k, "sql") && peek_at(p, 1)->kind == SX_LPAREN) {
+            if (!index) {
+                pgorm_sx_err(p, k,
+                             "@@%s takes field names; an expression, sql(\"...\"), is for "
+                             "@@index only",
+                             bn);
+                return false;
+            }
+            take(p);
+            char *expr = NULL;
+            if (!elem_array(p, (void **)&bl->exprs, &cap_exprs, bl->nfields, sizeof *bl->exprs) ||
+                !grow_elems(p, bl, &cap_names, &cap_pos, &cap_exprs, &cap_desc) ||
+                !parse_elem_expr(p, bl, bn, &expr))
+                return false;
+            bl->field_pos[bl->nfields] = k->pos;
+            bl->exprs[bl->nfields] = expr;
+            bl->nfields++;
+            if (!(bl->fields[bl->nfields - 1] = expr_word(expr))) {
+                p->c->d.oom = true;
+                return false;
+            }
+        } else if (k->kind == SX_IDENT) {
+            take(p);
+            if (!grow_elems(p, bl, &cap_names, &cap_pos, &cap_exprs, &cap_desc))
+                return false;
+            bl->field_pos[bl->nfields] = k->pos;
+            bl->nfields++;
+            if (!(bl->fields[bl->nfields - 1] = pgorm_sx_tokdup(p, k)))
+                return false;
+        } else {
             pgorm_sx_err(p, k, "expected a field name in @@%s(...), found %s", bn,
                          pgorm_sx_describe(k, b, sizeof b));
             return false;
         }
-        take(p);
-        if (!pgorm_sx_grow((void **)&bl->fields, &cap_names, bl->nfields + 1, sizeof *bl->fields) ||
-            !pgorm_sx_grow((void **)&bl->field_pos, &cap_pos, bl->nfields + 1,
-                           sizeof *bl->field_pos)) {
-            p->c->d.oom = true;
+        /* asc / desc after an element */
+        const tok *o = peek(p);
+        if (!named && (is_word(o, "desc") || is_word(o, "asc"))) {
+            if (!index) {
+                pgorm_sx_err(p, o,
+                             "@@%s takes no sort order ('%.*s'): asc and desc are for @@index",
+                             bn, TXT(o));
+                return false;
+            }
+            take(p);
+            if (is_word(o, "desc")) {
+                if (!elem_array(p, (void **)&bl->desc, &cap_desc, bl->nfields, sizeof *bl->desc))
+                    return false;
+                bl->desc[bl->nfields - 1] = true;
+            }
+        } else if (index && o->kind == SX_IDENT && !o->line_start &&
+                   peek_at(p, 1)->kind != SX_COLON) {
+            pgorm_sx_err(p, o,
+                         "expected ',', ')', asc or desc after '%s' in @@index, found %s",
+                         bl->fields[bl->nfields - 1], pgorm_sx_describe(o, b, sizeof b));
             return false;
         }
-        bl->field_pos[bl->nfields] = k->pos;
-        bl->fields[bl->nfields] = NULL;
-        bl->nfields++;
-        if (!(bl->fields[bl->nfields - 1] = pgorm_sx_tokdup(p, k)))
-            return false;
         if (peek(p)->kind != SX_COMMA)
             break;
         take(p);

@@ -40,6 +40,13 @@ static void free_block(pgorm_block *b)
     pgorm_free(b->fields);
     pgorm_free(b->field_pos);
     pgorm_free(b->name);
+    if (b->exprs)
+        for (size_t i = 0; i < b->nfields; i++)
+            pgorm_free(b->exprs[i]);
+    pgorm_free(b->exprs);
+    pgorm_free(b->desc);
+    pgorm_free(b->where);
+    pgorm_free(b->method);
 }
 
 void pgorm_schema_free(pgorm_schema *s)

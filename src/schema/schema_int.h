@@ -77,7 +77,7 @@ typedef enum pgorm_sx_tok_kind {
     SX_AT,
     SX_ATAT,
     SX_ERROR, /* already reported by the lexer: the parser stays quiet */
-    SX_COLON, /* ':' of a named argument (on_delete: cascade) */
+    SX_COLON, /* ':' of a named argument (on_delete: cascade, where: "...", type: gin) */
 } pgorm_sx_tok_kind;
 
 typedef struct pgorm_sx_tok {
@@ -114,6 +114,7 @@ typedef enum pgorm_sx_attr {
     SX_A_RENAMED_FROM,
     SX_A_CHECK,
     SX_A_THROUGH,
+    SX_A_ON_UPDATE,
     SX_A_COUNT
 } pgorm_sx_attr;
 

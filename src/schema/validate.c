@@ -117,18 +117,24 @@ static void check_field_attrs(ctx *c, const pgorm_field *f, const pgorm_sx_field
     if (fa->attr_pos[SX_A_ID].line && f->nullable)
         pgorm_sx_diag(d, fa->attr_pos[SX_A_ID],
                       "@id field '%s' cannot be nullable: remove '?' from its type", nm(f->name).s);
-    if (fa->attr_pos[SX_A_ON_DELETE].line) {
+    static const pgorm_sx_attr fk_actions[] = {SX_A_ON_DELETE, SX_A_ON_UPDATE};
+    for (size_t ai = 0; ai < sizeof fk_actions / sizeof fk_actions[0]; ai++) {
+        pgorm_sx_attr a = fk_actions[ai];
+        if (!fa->attr_pos[a].line)
+            continue;
+        const char *an = pgorm_sx_attr_names[a];
+        pgorm_on_delete act = a == SX_A_ON_DELETE ? f->on_delete : f->on_update;
         if (f->kind != PGORM_FIELD_FOREIGN_KEY) {
             char ty[48];
-            pgorm_sx_diag(d, fa->attr_pos[SX_A_ON_DELETE],
-                          "@on_delete is only valid on a ForeignKey field, and '%s' is not one "
+            pgorm_sx_diag(d, fa->attr_pos[a],
+                          "@%s is only valid on a ForeignKey field, and '%s' is not one "
                           "(its type is %s)",
-                          nm(f->name).s, pgorm_coltype_sql(f->type, ty, sizeof ty));
-        } else if (f->on_delete == PGORM_ON_DELETE_SET_NULL && !f->nullable) {
-            pgorm_sx_diag(d, fa->arg_pos[SX_A_ON_DELETE],
-                          "@on_delete(set_null) needs a nullable ForeignKey: write "
+                          an, nm(f->name).s, pgorm_coltype_sql(f->type, ty, sizeof ty));
+        } else if (act == PGORM_ON_DELETE_SET_NULL && !f->nullable) {
+            pgorm_sx_diag(d, fa->arg_pos[a],
+                          "@%s(set_null) needs a nullable ForeignKey: write "
                           "ForeignKey[%s]? (or choose cascade, restrict or no_action)",
-                          nm(f->target_model).s);
+                          an, nm(f->target_model).s);
         }
     }
     if (f->no_index && f->kind != PGORM_FIELD_FOREIGN_KEY)
@@ -332,6 +338,27 @@ static void unknown_block_field(ctx *c, const pgorm_model *m, const pgorm_block 
     pgorm_buf_free(&l.b);
 }
 
+/* The options of @@index: a sort order needs btree; hash and spgist
+   index one column. */
+static void check_block_options(ctx *c, const pgorm_block *b)
+{
+    if (!b->method)
+        return;
+    for (size_t q = 0; b->desc && q < b->nfields; q++)
+        if (b->desc[q]) {
+            pgorm_sx_diag(&c->d, b->field_pos[q],
+                          "desc needs a btree index, and this @@index has type: %s (an index "
+                          "of that type has no sort order: remove desc or type: %s)",
+                          b->method, b->method);
+            break;
+        }
+    if ((strcmp(b->method, "hash") == 0 || strcmp(b->method, "spgist") == 0) && b->nfields > 1)
+        pgorm_sx_diag(&c->d, b->method_pos,
+                      "an index of type %s covers one field, and this @@index lists %zu (write "
+                      "one @@index per field, or choose btree, gin, gist or brin)",
+                      b->method, b->nfields);
+}
+
 static void check_blocks(ctx *c, size_t mi)
 {
     const pgorm_model *m = &c->s->models[mi];
@@ -339,11 +366,14 @@ static void check_blocks(ctx *c, size_t mi)
     for (size_t bi = 0; bi < m->nblocks; bi++) {
         const pgorm_block *b = &m->blocks[bi];
         const char *bn = block_name(b->kind);
+        check_block_options(c, b);
         for (size_t q = 0; q < b->nfields; q++) {
             const char *name = b->fields[q];
+            if (b->exprs && b->exprs[q])
+                continue; /* sql("..."): the server checks it (migrate make probes it) */
             bool twice = false;
             for (size_t r = 0; r < q && !twice; r++)
-                twice = strcmp(b->fields[r], name) == 0;
+                twice = !(b->exprs && b->exprs[r]) && strcmp(b->fields[r], name) == 0;
             if (twice) {
                 pgorm_sx_diag(&c->d, b->field_pos[q], "field '%s' appears twice in @@%s",
                               nm(name).s, bn);

@@ -68,6 +68,7 @@ CREATE TABLE film (
 );
 CREATE INDEX idx_title ON film (title);
 CREATE INDEX film_fulltext_idx ON film USING gist (fulltext);
+CREATE INDEX film_title_search_idx ON film USING gist (to_tsvector('simple', title));
 CREATE TABLE film_actor (
   actor_id int4 NOT NULL REFERENCES actor ON DELETE RESTRICT,
   film_id int4 NOT NULL REFERENCES film ON DELETE RESTRICT,
@@ -136,7 +137,7 @@ CREATE TABLE payment (
   payment_id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   customer_id int4 NOT NULL REFERENCES customer ON DELETE RESTRICT,
   staff_id int4 NOT NULL REFERENCES staff ON DELETE RESTRICT,
-  rental_id int4 REFERENCES rental ON DELETE SET NULL,
+  rental_id int4 REFERENCES rental ON DELETE SET NULL ON UPDATE CASCADE,
   amount numeric(5,2) NOT NULL CHECK (amount >= 0),
   payment_date timestamptz NOT NULL,
   note jsonb DEFAULT '{}',
@@ -146,6 +147,9 @@ CREATE TABLE payment (
     REFERENCES rental (rental_date, inventory_id, customer_id) ON DELETE CASCADE
 );
 CREATE INDEX payment_recent_idx ON payment (payment_date) WHERE amount > 0;
+CREATE INDEX payment_note_idx ON payment USING gin (note);
+CREATE INDEX payment_cents_idx ON payment ((amount * 100) DESC, lower(note ->> 'by'));
+CREATE INDEX customer_email_pattern_idx ON customer (lower(email) text_pattern_ops);
 CREATE VIEW film_list AS
   SELECT f.film_id, f.title, c.name AS category
   FROM film f JOIN film_category fc ON fc.film_id = f.film_id
