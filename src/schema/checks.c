@@ -32,7 +32,7 @@ bool pgorm_sx_add_check(pgorm_sx_ctx *c, size_t mi, const pgorm_check *ck)
     return true;
 }
 
-static const pgorm_field *field_named(const pgorm_model *m, const char *name)
+const pgorm_field *pgorm_sx_field_named(const pgorm_model *m, const char *name)
 {
     for (size_t i = 0; i < m->nfields; i++)
         if (m->fields[i].name && strcmp(m->fields[i].name, name) == 0)
@@ -46,7 +46,7 @@ static void check_model(ctx *c, size_t mi)
     for (size_t i = 0; i < m->nchecks && !c->d.oom; i++) {
         pgorm_check *ck = &m->checks[i];
         if (ck->field && !ck->name) {
-            const pgorm_field *f = field_named(m, ck->field);
+            const pgorm_field *f = pgorm_sx_field_named(m, ck->field);
             /* A BackReference has no column: validate.c already said @check
                is not allowed there. */
             if (!f || f->kind == PGORM_FIELD_BACK_REFERENCE || !m->table)

@@ -175,14 +175,6 @@ bool pgorm_sx_parse_fkey_block(pgorm_sx_parser *p, size_t mi, const tok *at)
 
 /* ---- validation ---------------------------------------------------------- */
 
-static const pgorm_field *field_named(const pgorm_model *m, const char *name)
-{
-    for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].name && strcmp(m->fields[i].name, name) == 0)
-            return &m->fields[i];
-    return NULL;
-}
-
 /* The fields of m that may be named here (with a column), for messages. */
 static void column_fields(const pgorm_model *m, namelist *l)
 {
@@ -197,7 +189,7 @@ static bool resolve_fields(ctx *c, const pgorm_model *m, char **names, const pgo
 {
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        const pgorm_field *f = field_named(m, names[i]);
+        const pgorm_field *f = pgorm_sx_field_named(m, names[i]);
         out[i] = NULL;
         if (!f || f->kind == PGORM_FIELD_BACK_REFERENCE) {
             namelist l = {0};

@@ -169,6 +169,9 @@ void pgorm_sx_validate_schemas(pgorm_sx_ctx *c);
 /* Whether two models' tables share a schema (NULL and "public" are one). */
 bool pgorm_sx_same_schema(const char *a, const char *b);
 
+/* The field of m named `name`, or NULL. */
+const pgorm_field *pgorm_sx_field_named(const pgorm_model *m, const char *name);
+
 /* Build c->s from the tokens (parser.c). */
 void pgorm_sx_parse(pgorm_sx_ctx *c, const pgorm_sx_toks *t);
 /* Check names, keys and relationships; fill table, column, target,

@@ -312,24 +312,33 @@ static void and_where(pgorm_sqlb *b, const pgorm_pred *where)
     pgorm_sqlb_puts(b, ")");
 }
 
-void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
-                   const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud)
+/* The rows of a BackReference or (many) a ManyToMany of `row`: one
+   statement, filled into the row's list member too. */
+static void related_rows(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                         const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud,
+                         bool many)
 {
+    const char *what = many ? "pgorm_many" : "pgorm_backref";
     const pgorm_model_desc *t = m && rel < m->nrels && m->rels ? m->rels[rel].target : NULL;
-    links_op *op = links_new(db, t ? t : m, "pgorm_backref", cb, fn, ud);
+    links_op *op = links_new(db, t ? t : m, what, cb, fn, ud);
     if (!op)
         return;
     static const pgorm_query all = {0};
     if (!q)
         q = &all;
     pgorm_sqlb b;
-    pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_backref");
-    const pgorm_rel_desc *r = back_rel(&b, rel, row);
+    pgorm_sqlb_init(&b, &op->op.params, m, what);
+    const pgorm_rel_desc *r = many ? link_many_rel(&b, rel, row) : back_rel(&b, rel, row);
     if (r) {
         b.m = r->target; /* the statement is about the related rows */
         if (!link_plan_build(&op->plan, r->target, q, &b)) {
             link_sql_select(&b, &op->plan);
-            back_cond(&b, m, r, row);
+            if (many) {
+                link_many_join(&b, r, 0, r->target, 0);
+                link_many_cond(&b, m, r, row);
+            } else {
+                back_cond(&b, m, r, row);
+            }
             and_where(&b, &q->where);
             order_and_page(&b, q, true);
             op->fill_row = row;
@@ -339,32 +348,16 @@ void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *ro
     links_submit(db, op, &b);
 }
 
+void pgorm_backref(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
+                   const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud)
+{
+    related_rows(db, m, rel, row, q, cb, fn, ud, false);
+}
+
 void pgorm_many(pgorm_db *db, const pgorm_model_desc *m, size_t rel, void *row,
                 const pgorm_query *q, pgorm_result_cb cb, pgorm_fn fn, void *ud)
 {
-    const pgorm_model_desc *t = m && rel < m->nrels && m->rels ? m->rels[rel].target : NULL;
-    links_op *op = links_new(db, t ? t : m, "pgorm_many", cb, fn, ud);
-    if (!op)
-        return;
-    static const pgorm_query all = {0};
-    if (!q)
-        q = &all;
-    pgorm_sqlb b;
-    pgorm_sqlb_init(&b, &op->op.params, m, "pgorm_many");
-    const pgorm_rel_desc *r = link_many_rel(&b, rel, row);
-    if (r) {
-        b.m = r->target; /* the statement is about the far rows */
-        if (!link_plan_build(&op->plan, r->target, q, &b)) {
-            link_sql_select(&b, &op->plan);
-            link_many_join(&b, r, 0, r->target, 0);
-            link_many_cond(&b, m, r, row);
-            and_where(&b, &q->where);
-            order_and_page(&b, q, true);
-            op->fill_row = row;
-            op->fill_rel = r;
-        }
-    }
-    links_submit(db, op, &b);
+    related_rows(db, m, rel, row, q, cb, fn, ud, true);
 }
 
 void pgorm_backref_count(pgorm_db *db, const pgorm_model_desc *m, size_t rel, const void *row,
