@@ -176,17 +176,7 @@ static int canon_checks(PGconn *c, mig_catalog *to, mig_err *e)
             const mig_check *ck = &t->checks[k];
             pgorm_buf_reset(&b);
             pgorm_buf_puts(&b, "CREATE TEMP TABLE pgorm_check_probe (");
-            for (size_t j = 0; j < t->ncols; j++) {
-                char tmp[64];
-                if (j)
-                    pgorm_buf_puts(&b, ", ");
-                pgorm_sql_ident(&b, t->cols[j].name);
-                pgorm_buf_putc(&b, ' ');
-                if (t->cols[j].type.scalar == PGORM_S_ENUM && t->cols[j].enum_type)
-                    pgorm_sql_qualified(&b, t->cols[j].enum_type); /* made above */
-                else
-                    pgorm_buf_puts(&b, mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
-            }
+            mig_probe_columns(&b, t);
             pgorm_buf_puts(&b, t->ncols ? ", " : "");
             pgorm_ddl_check_constraint(&b, ck->name, ck->expr);
             pgorm_buf_puts(&b, ")");

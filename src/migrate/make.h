@@ -19,6 +19,7 @@
 #include "migrate/catalog.h"
 #include "migrate/mig_err.h"
 #include "migrate/runner.h"
+#include "util/buf.h"
 
 typedef struct mig_make_opts {
     PGconn *conn;            /* borrowed, idle */
@@ -48,5 +49,10 @@ int mig_canon_indexes(PGconn *c, mig_catalog *to, mig_err *e);
    enum types created as the schema has them, for a probe. MIG_OK or an
    error in *e (`what` names the step). */
 int mig_probe_enum_types(PGconn *c, const mig_catalog *to, mig_err *e, const char *what);
+
+/* The column list of a probe table with t's columns ("a" int4, "m"
+   "app"."mood", ...): enum columns name the types mig_probe_enum_types
+   made. */
+void mig_probe_columns(pgorm_buf *b, const mig_table *t);
 
 #endif

@@ -22,10 +22,8 @@ static bool needs_probe(const mig_key *k)
     return mig_key_has_options(k);
 }
 
-/* CREATE TEMP TABLE pgorm_index_probe (<the columns of t>) */
-static void probe_sql(pgorm_buf *b, const mig_table *t)
+void mig_probe_columns(pgorm_buf *b, const mig_table *t)
 {
-    pgorm_buf_puts(b, "CREATE TEMP TABLE pgorm_index_probe (");
     for (size_t j = 0; j < t->ncols; j++) {
         char tmp[64];
         if (j)
@@ -33,18 +31,19 @@ static void probe_sql(pgorm_buf *b, const mig_table *t)
         pgorm_sql_ident(b, t->cols[j].name);
         pgorm_buf_putc(b, ' ');
         if (t->cols[j].type.scalar == PGORM_S_ENUM && t->cols[j].enum_type)
-            pgorm_sql_qualified(b, t->cols[j].enum_type);
+            pgorm_sql_qualified(b, t->cols[j].enum_type); /* mig_probe_enum_types */
         else
             pgorm_buf_puts(b, mig_type_sql(t->cols[j].type, tmp, sizeof tmp));
     }
-    pgorm_buf_puts(b, ")");
 }
 
 static int probe_one(PGconn *c, mig_catalog *to, const mig_table *t, mig_key *k, mig_err *e)
 {
     pgorm_buf b = PGORM_BUF_INIT;
     int rc = MIG_OK;
-    probe_sql(&b, t);
+    pgorm_buf_puts(&b, "CREATE TEMP TABLE pgorm_index_probe (");
+    mig_probe_columns(&b, t);
+    pgorm_buf_puts(&b, ")");
     PGresult *r = PQexecParams(c, b.oom ? "" : b.data, 0, NULL, NULL, NULL, NULL, 0);
     if (b.oom || PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = b.oom ? mig_err_set(e, MIG_DB, "out of memory")
