@@ -91,6 +91,17 @@ void pgorm_buf_put_u32(pgorm_buf *b, uint32_t v)
     pgorm_buf_append(b, x, 4);
 }
 
+void pgorm_buf_patch_u32(pgorm_buf *b, size_t at, uint32_t v)
+{
+    if (b->oom || at + 4 > b->len)
+        return;
+    unsigned char *p = (unsigned char *)b->data + at;
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
 void pgorm_buf_put_u64(pgorm_buf *b, uint64_t v)
 {
     pgorm_buf_put_u32(b, (uint32_t)(v >> 32));

@@ -32,6 +32,9 @@ void pgorm_buf_vprintf(pgorm_buf *b, const char *fmt, va_list ap);
 /* Big-endian integers, for binary parameters. */
 void pgorm_buf_put_u16(pgorm_buf *b, uint16_t v);
 void pgorm_buf_put_u32(pgorm_buf *b, uint32_t v);
+/* Overwrite the 4 bytes at `at` (written before) with v, big-endian; nothing
+   after an out-of-memory. */
+void pgorm_buf_patch_u32(pgorm_buf *b, size_t at, uint32_t v);
 void pgorm_buf_put_u64(pgorm_buf *b, uint64_t v);
 void pgorm_buf_reset(pgorm_buf *b); /* len = 0, keeps memory */
 void pgorm_buf_free(pgorm_buf *b);

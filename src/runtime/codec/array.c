@@ -17,22 +17,6 @@
 
 #include "runtime/codec/codec.h"
 
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void patch_u32(pgorm_buf *out, size_t at, uint32_t v)
-{
-    if (out->oom)
-        return;
-    unsigned char *p = (unsigned char *)out->data + at;
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 /* Array type OID -> element type OID, for the built-in types pgorm reads. */
 static Oid element_oid(Oid array)
 {
@@ -89,8 +73,8 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
         snprintf(why, whysz, "binary array of %zu bytes (at least 12 expected)", len);
         return -1;
     }
-    int32_t ndim = (int32_t)get_u32(p);
-    Oid eoid = get_u32(p + 8);
+    int32_t ndim = (int32_t)pgorm_get_u32(p);
+    Oid eoid = pgorm_get_u32(p + 8);
     if (ndim < 0 || ndim > 1) {
         snprintf(why, whysz,
                  "a %d-dimensional array; pgorm reads one-dimensional arrays only (%s[])",
@@ -107,7 +91,7 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
             snprintf(why, whysz, "binary array of %zu bytes (its dimension is cut)", len);
             return -1;
         }
-        int32_t dim = (int32_t)get_u32(p + 12);
+        int32_t dim = (int32_t)pgorm_get_u32(p + 12);
         if (dim < 0) {
             snprintf(why, whysz, "an array of %d elements", (int)dim);
             return -1;
@@ -122,7 +106,7 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
             snprintf(why, whysz, "binary array cut at element %zu of %zu", i, n);
             return -1;
         }
-        int32_t el = (int32_t)get_u32(p + q);
+        int32_t el = (int32_t)pgorm_get_u32(p + q);
         q += 4;
         if (el < 0) {
             if (!has_pointer_elements(c->type)) {
@@ -152,7 +136,7 @@ int pgorm_codec_decode_array_column(const pgorm_column_desc *c, const char *v, s
     }
     char *strings = block + n * esize;
     for (size_t i = 0, q = at; i < n; i++) {
-        int32_t el = (int32_t)get_u32(p + q);
+        int32_t el = (int32_t)pgorm_get_u32(p + q);
         q += 4;
         char *dst = block + i * esize;
         if (el < 0) {
@@ -222,7 +206,7 @@ static int encode_elements(const pgorm_column_desc *c, const char *vals, size_t 
         if (rc == 0)
             *nulls = true;
         else
-            patch_u32(out, len_at, (uint32_t)(out->len - len_at - 4));
+            pgorm_buf_patch_u32(out, len_at, (uint32_t)(out->len - len_at - 4));
     }
     return 0;
 }
@@ -262,7 +246,7 @@ int pgorm_codec_encode_array_field(const pgorm_column_desc *c, const void *row, 
         encode_elements(c, vals, n, 0, out, &nulls, why, whysz))
         return -1;
     if (nulls)
-        patch_u32(out, flags_at, 1);
+        pgorm_buf_patch_u32(out, flags_at, 1);
     return 1;
 }
 
@@ -291,6 +275,6 @@ int pgorm_codec_encode_array_rows(const pgorm_column_desc *c, const void *rows, 
         }
     }
     if (nulls)
-        patch_u32(out, flags_at, 1);
+        pgorm_buf_patch_u32(out, flags_at, 1);
     return 0;
 }

@@ -268,17 +268,6 @@ int pgorm_codec_encode(pgorm_type t, const void *v, pgorm_buf *out, char *why, s
     return -1;
 }
 
-static void patch_u32(pgorm_buf *out, size_t at, uint32_t v)
-{
-    if (out->oom)
-        return;
-    unsigned char *p = (unsigned char *)out->data + at;
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 static int encode_array(pgorm_type t, const pgorm_column_desc *col, const void *vals,
                         const void *has, size_t n, size_t stride, pgorm_buf *out, char *why,
                         size_t whysz);
@@ -362,10 +351,10 @@ static int encode_array(pgorm_type t, const pgorm_column_desc *col, const void *
         if (rc == 0)
             nulls = true;
         else
-            patch_u32(out, len_at, (uint32_t)(out->len - len_at - 4));
+            pgorm_buf_patch_u32(out, len_at, (uint32_t)(out->len - len_at - 4));
     }
     if (nulls)
-        patch_u32(out, flags_at, 1);
+        pgorm_buf_patch_u32(out, flags_at, 1);
     return 0;
 }
 
@@ -404,14 +393,9 @@ bool pgorm_codec_accepts(pgorm_type t, Oid oid)
     }
 }
 
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static uint64_t get_u64(const unsigned char *p)
 {
-    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+    return (uint64_t)pgorm_get_u32(p) << 32 | pgorm_get_u32(p + 4);
 }
 
 static int bad_len(pgorm_type t, size_t len, size_t want, char *why, size_t whysz)
@@ -443,7 +427,7 @@ static int decode_int(pgorm_type t, Oid oid, const unsigned char *p, size_t len,
     if (want == 2)
         x = (int16_t)(uint16_t)(p[0] << 8 | p[1]);
     else if (want == 4)
-        x = (int32_t)get_u32(p);
+        x = (int32_t)pgorm_get_u32(p);
     else
         x = (int64_t)get_u64(p);
     if (t == PGORM_INT2) {
@@ -485,7 +469,7 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
         if (oid == PGORM_OID_FLOAT4) {
             if (len != 4)
                 return bad_len(t, len, 4, why, whysz);
-            uint32_t u = get_u32(p);
+            uint32_t u = pgorm_get_u32(p);
             float f;
             memcpy(&f, &u, sizeof f);
             if (t == PGORM_FLOAT4)
@@ -549,7 +533,7 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
     case PGORM_DATE: {
         if (len != 4)
             return bad_len(t, len, 4, why, whysz);
-        int32_t pg = (int32_t)get_u32(p);
+        int32_t pg = (int32_t)pgorm_get_u32(p);
         /* PostgreSQL's dates end in 5874897 AD: + EPOCH_DAYS never overflows */
         pgorm_date d = pg == INT32_MAX   ? PGORM_DATE_INFINITY
                        : pg == INT32_MIN ? PGORM_DATE_NEG_INFINITY
@@ -587,7 +571,7 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
     case PGORM_TIMETZ: {
         if (len != 12)
             return bad_len(t, len, 12, why, whysz);
-        int32_t west = (int32_t)get_u32(p + 8);
+        int32_t west = (int32_t)pgorm_get_u32(p + 8);
         if (west == INT32_MIN) {
             snprintf(why, whysz, "timetz zone out of range");
             return -1;
@@ -600,8 +584,8 @@ int pgorm_codec_decode(pgorm_type t, Oid oid, const char *v, size_t len, void *d
         if (len != 16)
             return bad_len(t, len, 16, why, whysz);
         pgorm_interval x = {.usec = (int64_t)get_u64(p),
-                            .days = (int32_t)get_u32(p + 8),
-                            .months = (int32_t)get_u32(p + 12)};
+                            .days = (int32_t)pgorm_get_u32(p + 8),
+                            .months = (int32_t)pgorm_get_u32(p + 12)};
         memcpy(dst, &x, sizeof x);
         return 0;
     }

@@ -23,6 +23,12 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
+/* The big-endian uint32 at p (binary wire format). */
+static inline uint32_t pgorm_get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* Type OIDs of the built-in types (fixed by PostgreSQL's catalog). */
 enum {
     PGORM_OID_BOOL = 16,
