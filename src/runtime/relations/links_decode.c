@@ -28,8 +28,7 @@ enum { OID_RECORD = 2249, OID_RECORD_ARRAY = 2287 };
 
 static uint32_t get_u32(const char *p)
 {
-    const unsigned char *u = (const unsigned char *)p;
-    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+    return pgorm_get_u32((const unsigned char *)p);
 }
 
 void link_decoder_init(link_decoder *d, const link_plan *p, pgorm_result *res, const char *what)
