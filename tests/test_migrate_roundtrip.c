@@ -888,7 +888,7 @@ static void maybe_join_model(gschema *s)
     snprintf(m->name, sizeof m->name, "J%d", s->next_name++);
     m->alive = true;
     m->id = ID_SERIAL;
-    m->bi[0] = m->mc[0] = m->mc[1] = -1;
+    m->bi[0] = m->mc[0] = m->mc[1] = m->bx = -1;
     for (int k = 0; k < 2; k++) {
         gfield *g = &m->f[m->nf++];
         snprintf(g->name, sizeof g->name, "%s", k ? "b" : "a");
@@ -1010,9 +1010,7 @@ static void random_cfks(gschema *s)
 static void print_index_option(const gmodel *m, pgorm_buf *b)
 {
     const gfield *g = &m->f[m->bx];
-    /* no index over json (no operator class); none over a ForeignKey (a
-       join model, made elsewhere, never chose one) */
-    if (g->fk || g->type == T_JSON)
+    if (g->type == T_JSON) /* no index over json: no operator class */
         return;
     char ck[64], where[96];
     const char *e = check_expr(g, ck, sizeof ck);
